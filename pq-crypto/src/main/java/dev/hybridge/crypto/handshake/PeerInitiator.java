@@ -1,0 +1,107 @@
+package dev.hybridge.crypto.handshake;
+
+import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.internal.Bytes;
+import dev.hybridge.crypto.internal.Primitives;
+import dev.hybridge.crypto.kdf.PeerSchedule;
+import dev.hybridge.crypto.kdf.Trace;
+import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.room.Sas;
+import java.security.SecureRandom;
+
+/**
+ * The initiator of a peer handshake (spec/peer-handshake.md): sends PI1, receives PR2, sends PI3.
+ */
+public final class PeerInitiator {
+    private PeerInitiator() {}
+
+    public record Started(byte[] peerInit, AwaitingAccept next) {}
+
+    /** The PeerFinish to send and the established session. */
+    public record Established(byte[] peerFinish, PeerSession session) {}
+
+    /**
+     * @param ownKey this peer's per-session key (the one it announced at join)
+     * @param responderPublicKey the responder's key as announced in the room view
+     */
+    public static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey, SecureRandom rng)
+            throws ProtocolException {
+        byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
+        rng.nextBytes(eseed);
+        try {
+            return start(ctx, ownKey, responderPublicKey, eseed, null);
+        } finally {
+            Bytes.wipe(eseed);
+        }
+    }
+
+    public static Started startForTestingOnly(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey,
+                                              byte[] eseed, Trace trace) throws ProtocolException {
+        return start(ctx, ownKey, responderPublicKey, eseed, trace);
+    }
+
+    private static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] eseed, Trace trace)
+            throws ProtocolException {
+        if (responderPk.length != Wire.PK_LEN) {
+            throw new ProtocolException(ErrorCode.INVALID_PUBLIC_KEY);
+        }
+        Primitives.Encapsulation enc = Primitives.xwingEncapsulate(responderPk, eseed);
+        byte[] init = Bytes.concat(Wire.prefix(Wire.PEER_INIT), ownKey.publicKey(), enc.ciphertext());
+        Trace.put(trace, "ss_r", enc.sharedSecret());
+        PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(), responderPk, init, trace);
+        return new Started(init, new AwaitingAccept(ctx, ownKey, responderPk.clone(), enc.sharedSecret(), schedule, trace));
+    }
+
+    /** Waits for PR2 PeerAccept. */
+    public static final class AwaitingAccept {
+        private final PeerContext ctx;
+        private final XWingKeyPair ownKey;
+        private final byte[] responderPk;
+        private final byte[] ssR;
+        private final PeerSchedule schedule;
+        private final Trace trace;
+        private boolean used;
+
+        private AwaitingAccept(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] ssR,
+                               PeerSchedule schedule, Trace trace) {
+            this.ctx = ctx;
+            this.ownKey = ownKey;
+            this.responderPk = responderPk;
+            this.ssR = ssR;
+            this.schedule = schedule;
+            this.trace = trace;
+        }
+
+        public Established receive(byte[] accept) throws ProtocolException {
+            if (used) {
+                throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE);
+            }
+            used = true;
+            byte[] ssI = null;
+            try {
+                Wire.checkFrame(accept, Wire.PEER_ACCEPT, Wire.PEER_ACCEPT_LEN);
+                Wire.checkVersionAndSuite(accept);
+                ssI = ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, Wire.CT_LEN));
+                Trace.put(trace, "ss_i", ssI);
+                byte[] expected = schedule.accept(Wire.slice(accept, 0, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN),
+                        ssR, ssI, ctx.psk());
+                byte[] got = Wire.slice(accept, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN, Wire.CONFIRM_LEN);
+                if (!Bytes.constantTimeEquals(expected, got)) {
+                    throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
+                }
+                byte[] confirmI = schedule.responderConfirmed(got);
+                byte[] finish = Bytes.concat(new byte[] {Wire.PEER_FINISH}, confirmI);
+                PeerSchedule.Secrets s = schedule.finish(confirmI);
+                Channel channel = new Channel(s.i2r(), s.r2i(), s.handshakeHash());
+                Bytes.wipe(s.i2r(), s.r2i());
+                return new Established(finish, new PeerSession(channel, new Sas(s.sas()), responderPk));
+            } finally {
+                Bytes.wipe(ssR, ssI);
+                schedule.destroy();
+                ctx.wipePsk();
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.hybridge.crypto.handshake;
+
+import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.internal.Bytes;
+import dev.hybridge.crypto.internal.Primitives;
+import dev.hybridge.crypto.kdf.PeerSchedule;
+import dev.hybridge.crypto.kdf.Trace;
+import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.room.Sas;
+import java.security.SecureRandom;
+
+/**
+ * The responder of a peer handshake (spec/peer-handshake.md): receives PI1, sends PR2, receives PI3.
+ */
+public final class PeerResponder {
+    private PeerResponder() {}
+
+    public record Accepted(byte[] peerAccept, AwaitingFinish next) {}
+
+    public static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit, SecureRandom rng)
+            throws ProtocolException {
+        byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
+        rng.nextBytes(eseed);
+        try {
+            return receive(ctx, ownKey, peerInit, eseed, null);
+        } finally {
+            Bytes.wipe(eseed);
+        }
+    }
+
+    public static Accepted receiveForTestingOnly(PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit, byte[] eseed,
+                                                 Trace trace) throws ProtocolException {
+        return receive(ctx, ownKey, peerInit, eseed, trace);
+    }
+
+    private static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] init, byte[] eseed, Trace trace)
+            throws ProtocolException {
+        byte[] ssR = null;
+        Primitives.Encapsulation toInitiator = null;
+        try {
+            Wire.checkFrame(init, Wire.PEER_INIT, Wire.PEER_INIT_LEN);
+            Wire.checkVersionAndSuite(init);
+            byte[] pkI = Wire.slice(init, Wire.PREFIX_LEN, Wire.PK_LEN);
+            byte[] ctR = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN, Wire.CT_LEN);
+            toInitiator = Primitives.xwingEncapsulate(pkI, eseed);
+            ssR = ownKey.decapsulate(ctR);
+            Trace.put(trace, "ss_r", ssR);
+            Trace.put(trace, "ss_i", toInitiator.sharedSecret());
+            PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(),
+                    ownKey.publicKey(), init, trace);
+            byte[] body = Bytes.concat(Wire.prefix(Wire.PEER_ACCEPT), toInitiator.ciphertext());
+            byte[] confirmR = schedule.accept(body, ssR, toInitiator.sharedSecret(), ctx.psk());
+            byte[] confirmI = schedule.responderConfirmed(confirmR);
+            return new Accepted(Bytes.concat(body, confirmR), new AwaitingFinish(schedule, confirmI, pkI));
+        } finally {
+            Bytes.wipe(ssR);
+            if (toInitiator != null) {
+                Bytes.wipe(toInitiator.sharedSecret());
+            }
+            ctx.wipePsk();
+        }
+    }
+
+    /** Waits for PI3 PeerFinish. */
+    public static final class AwaitingFinish {
+        private final PeerSchedule schedule;
+        private final byte[] expectedConfirm;
+        private final byte[] initiatorPk;
+        private boolean used;
+
+        private AwaitingFinish(PeerSchedule schedule, byte[] expectedConfirm, byte[] initiatorPk) {
+            this.schedule = schedule;
+            this.expectedConfirm = expectedConfirm;
+            this.initiatorPk = initiatorPk;
+        }
+
+        /** The initiator's public key from PI1, available before the handshake completes. */
+        public byte[] initiatorPublicKey() {
+            return initiatorPk.clone();
+        }
+
+        public PeerSession receive(byte[] finish) throws ProtocolException {
+            if (used) {
+                throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE);
+            }
+            used = true;
+            try {
+                Wire.checkFrame(finish, Wire.PEER_FINISH, Wire.FINISHED_LEN);
+                byte[] got = Wire.slice(finish, 1, Wire.CONFIRM_LEN);
+                if (!Bytes.constantTimeEquals(expectedConfirm, got)) {
+                    throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
+                }
+                PeerSchedule.Secrets s = schedule.finish(got);
+                Channel channel = new Channel(s.r2i(), s.i2r(), s.handshakeHash());
+                Bytes.wipe(s.i2r(), s.r2i());
+                return new PeerSession(channel, new Sas(s.sas()), initiatorPk.clone());
+            } finally {
+                schedule.destroy();
+                Bytes.wipe(expectedConfirm);
+            }
+        }
+
+        public void abandon() {
+            used = true;
+            schedule.destroy();
+            Bytes.wipe(expectedConfirm);
+        }
+    }
+}

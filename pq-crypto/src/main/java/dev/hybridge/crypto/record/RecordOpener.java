@@ -1,0 +1,95 @@
+package dev.hybridge.crypto.record;
+
+import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.internal.Bytes;
+
+/**
+ * The receiving half of a record channel: accepts exactly the next seq, in order, once. Any
+ * failure is terminal (spec/record-layer.md): the keys are wiped and every later call fails
+ * with the same code. Not thread-safe.
+ */
+public final class RecordOpener {
+    private final EpochKeys keys;
+    private long expected;
+    private ErrorCode failed;
+
+    public RecordOpener(byte[] trafficSecret) {
+        this.keys = new EpochKeys(trafficSecret);
+    }
+
+    /** Opens the next record; checks in the order spec/record-layer.md gives. */
+    public byte[] open(byte[] record) throws ProtocolException {
+        if (failed != null) {
+            throw new ProtocolException(failed);
+        }
+        ErrorCode check = precheck(record);
+        if (check != null) {
+            throw fail(check);
+        }
+        keys.advanceTo(expected);
+        byte[] header = new byte[RecordFormat.HEADER_LEN];
+        System.arraycopy(record, 0, header, 0, RecordFormat.HEADER_LEN);
+        try {
+            byte[] plaintext = keys.gcm().open(keys.nonce(expected), header, record,
+                    RecordFormat.HEADER_LEN, record.length - RecordFormat.HEADER_LEN);
+            expected++;
+            return plaintext;
+        } catch (ProtocolException e) {
+            throw fail(e.code());
+        }
+    }
+
+    private ErrorCode precheck(byte[] record) {
+        if (record.length == 0) {
+            return ErrorCode.MALFORMED_MESSAGE;
+        }
+        if (record[0] != RecordFormat.TYPE) {
+            return ErrorCode.UNEXPECTED_MESSAGE;
+        }
+        if (record.length < RecordFormat.MIN_RECORD) {
+            return ErrorCode.MALFORMED_MESSAGE;
+        }
+        if (record.length > RecordFormat.MAX_RECORD) {
+            return ErrorCode.RECORD_TOO_LARGE;
+        }
+        // seq is compared as unsigned: the sender never goes past 2^32, so "negative" is far ahead.
+        int cmp = Long.compareUnsigned(Bytes.getU64(record, 1), expected);
+        if (cmp < 0) {
+            return ErrorCode.RECORD_REPLAYED;
+        }
+        if (cmp > 0) {
+            return ErrorCode.RECORD_OUT_OF_ORDER;
+        }
+        return null;
+    }
+
+    private ProtocolException fail(ErrorCode code) {
+        failed = code;
+        keys.destroy();
+        return new ProtocolException(code);
+    }
+
+    /** The seq this opener accepts next. */
+    public long expectedSeq() {
+        return expected;
+    }
+
+    public boolean isFailed() {
+        return failed != null;
+    }
+
+    public void destroy() {
+        if (failed == null) {
+            failed = ErrorCode.UNEXPECTED_MESSAGE;
+        }
+        keys.destroy();
+    }
+
+    /** Counterpart of {@link RecordSealer#startingAtForTestingOnly}. */
+    public static RecordOpener startingAtForTestingOnly(byte[] trafficSecret, long seq) {
+        RecordOpener o = new RecordOpener(trafficSecret);
+        o.expected = seq;
+        return o;
+    }
+}
