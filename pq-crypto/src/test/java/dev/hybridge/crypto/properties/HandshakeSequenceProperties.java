@@ -66,8 +66,8 @@ class HandshakeSequenceProperties {
     Arbitrary<List<Step>> schedules() {
         // Genuine messages are weighted up so that complete handshakes occur often enough to check.
         Arbitrary<Step> step = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(0, 2).map(Hello::new)),
-                net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(0, 2).map(Finished::new)),
+                net.jqwik.api.Tuple.of(10, Arbitraries.integers().between(0, 2).map(Hello::new)),
+                net.jqwik.api.Tuple.of(10, Arbitraries.integers().between(0, 2).map(Finished::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, STALE.length - 1).map(Stale::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(2400).map(Noise::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(2).map(Noise::new)),
