@@ -20,13 +20,16 @@ import {
 } from '../src/protocol/primitives.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHARED = process.env.HYBRIDGE_SHARED_DIR || join(ROOT, '..', 'shared');
-const VECTORS = join(SHARED, 'vectors');
+// Where the shared directory is: $HYBRIDGE_SHARED_DIR (Maven sets it), else ../shared beside
+// the checkout; the first that holds a vectors/ directory wins, as in Java's SharedVectors.
+const CANDIDATES = [process.env.HYBRIDGE_SHARED_DIR, join(ROOT, '..', 'shared')]
+  .filter(Boolean).map((d) => join(d, 'vectors'));
+const VECTORS = CANDIDATES.find((d) => existsSync(d)) ?? CANDIDATES.at(-1);
 const PRESENT = existsSync(VECTORS);
 const SKIP_BANNER = '!!! SKIPPED: ../shared/vectors not found — published-vector tests did not run !!!';
 
 if (!PRESENT) {
-  console.error(`\n${SKIP_BANNER}\n!!! looked in: ${VECTORS}\n`);
+  console.error(`\n${SKIP_BANNER}\n!!! looked in: ${CANDIDATES.join(', ')}\n`);
 }
 
 function published(name, fn) {

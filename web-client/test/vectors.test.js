@@ -42,7 +42,7 @@ for (const file of Object.keys(VERIFIERS)) {
       });
     }
     assert.equal(ran, doc.tests.length, `${file}: not every vector ran`);
-    console.log(`${file}: ${ran} vectors verified`);
+    t.diagnostic(`${file}: ${ran} vectors verified`);
   });
 }
 
