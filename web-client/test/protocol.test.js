@@ -383,3 +383,18 @@ test('pinnedGatewayKey: the pin, not the document, decides (hop-handshake.md §3
   assert.throws(() => pinnedGatewayKey({ ...doc, suites: [] }, k.fingerprint()), /suite 1/);
   assert.throws(() => pinnedGatewayKey(null, k.fingerprint()), /not a JSON object/);
 });
+
+test('peer-handshake.md §7 SAS derivation example (commitment, sas_key, sas)', async () => {
+  const { PeerSchedule } = await import('../src/protocol/peerSchedule.js');
+  const { Kdf } = await import('../src/protocol/kdf.js');
+  const nonce = fromHex('c98927e1d41da913a4e13e034da1a27a6f691f56ee9b904a7d4f2244d32b4509');
+  assert.equal(toHex(PeerSchedule.commitment(nonce)), 'cd4f0c98a551b1f6fcdd7209a89ffe15f658c63375d505abf7e0ce57d19622ec');
+  const prk = fromHex('bd081299e8ae0405829de59cf560d906349e1009ff3800e22e50d82696844977');
+  const sasKey = Kdf.extract(nonce, prk);
+  assert.equal(toHex(sasKey), 'f600298621761f9d592d070fcaf9afb46588d64194fd7a8928a0ab468740b450');
+  const sas = Kdf.expand(sasKey, 'hybridge/v1/peer/sas', 5);
+  assert.equal(toHex(sas), '6128ab3613');
+  assert.equal(new Sas(sas).decimal(), '4109-1684-7921');
+  // The derivation before the commitment gives another value, as the spec warns.
+  assert.equal(toHex(Kdf.expand(prk, 'hybridge/v1/peer/sas', 5)), '15f6512a8d');
+});

@@ -1,6 +1,6 @@
-// The peer handshake (spec/peer-handshake.md), initiator and responder, as pq-crypto's
-// handshake/PeerInitiator.java and PeerResponder.java implement it (authoritative while the spec
-// update is in flight): PeerInit (2372 bytes) ends with commit = H(PEER_COMMIT || nonce_I);
+// The peer handshake (spec/peer-handshake.md), initiator and responder, mirroring pq-crypto's
+// handshake/PeerInitiator.java and PeerResponder.java: PeerInit (2372 bytes) ends with
+// commit = H(PEER_COMMIT || nonce_I);
 // PeerFinish (65 bytes) = 0x13 | confirm_I | nonce_I; the responder checks both confirm_I and
 // the commitment and reports either failure as CONFIRMATION_FAILED.
 //

@@ -1,8 +1,7 @@
-// The peer handshake key schedule, steps PK1-PK10 of spec/peer-handshake.md §5, as pq-crypto's
-// kdf/PeerSchedule.java implements them (authoritative while the spec update for the SAS
-// commitment is in flight): PeerInit carries commit = H(PEER_COMMIT || nonce_I), PeerFinish
-// reveals nonce_I, th4 = H(th3 || confirm_I || nonce_I) and sas = Expand(Extract(nonce_I, prk),
-// PEER_SAS, 5). Both roles run the same object.
+// The peer handshake key schedule, steps PK1-PK10 of spec/peer-handshake.md §5 (mirroring
+// pq-crypto's kdf/PeerSchedule.java), with the SAS commitment: PeerInit carries
+// commit = H(PEER_COMMIT || nonce_I), PeerFinish reveals nonce_I, th4 = H(th3 || confirm_I ||
+// nonce_I) and sas = Expand(Extract(nonce_I, prk), PEER_SAS, 5). Both roles run the same object.
 
 import { ascii, concat, wipe } from './bytes.js';
 import { Kdf, Trace } from './kdf.js';

@@ -1,6 +1,6 @@
 // Message type bytes, sizes and the common header checks (spec/hop-handshake.md §4,
-// spec/peer-handshake.md §4 as pq-crypto's handshake/Wire.java implements it: PeerInit ends with
-// the 32-byte SAS commitment, PeerFinish carries confirm_I and the 32-byte nonce_I).
+// spec/peer-handshake.md §4; pq-crypto's handshake/Wire.java): PeerInit ends with the 32-byte SAS
+// commitment, PeerFinish carries confirm_I and the 32-byte nonce_I.
 
 import { ProtocolError } from './errors.js';
 import { getU16 } from './bytes.js';
