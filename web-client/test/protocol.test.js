@@ -398,3 +398,20 @@ test('peer-handshake.md §7 SAS derivation example (commitment, sas_key, sas)', 
   // The derivation before the commitment gives another value, as the spec warns.
   assert.equal(toHex(Kdf.expand(prk, 'hybridge/v1/peer/sas', 5)), '15f6512a8d');
 });
+
+test('a receive failure ends both directions of a channel (record-layer.md §4)', async () => {
+  const { gateway, server } = hopPair();
+  const s = HopClient.start(gateway.publicKey());
+  const a = server.receiveClientHello(s.clientHello);
+  const e = s.next.receive(a.serverHello);
+  const g = a.next.receive(e.clientFinished);
+  const rec = await e.channel.seal(enc.encode('x'));
+  rec[rec.length - 1] ^= 1;
+  await assert.rejects(g.open(rec), code('RECORD_AUTH_FAILED'));
+  await assert.rejects(g.seal(enc.encode('y')), code('UNEXPECTED_MESSAGE'));
+  allWiped(g.sealer.secretsForTestingOnly());
+  allWiped(g.opener.secretsForTestingOnly());
+  // A sender refusal is local: the channel stays usable.
+  await assert.rejects(e.channel.seal(new Uint8Array(65537)), code('RECORD_TOO_LARGE'));
+  assert.ok((await e.channel.seal(enc.encode('z'))).length > 0);
+});

@@ -324,6 +324,10 @@ export class RecordOpener {
 /**
  * An established, bidirectional record channel: the result of a finished handshake. Holds one
  * sealer, one opener and the handshake hash (public: it names the session, it is not a key).
+ * A receive failure ends both directions (spec/record-layer.md §4: "both directions of the
+ * channel end, all its keys are wiped"): after open() rejects with a ProtocolError, the sealer
+ * is destroyed too and seal() rejects with UNEXPECTED_MESSAGE. (pq-crypto's Channel leaves that
+ * to its caller.)
  */
 export class Channel {
   #sealer;
@@ -341,7 +345,10 @@ export class Channel {
   }
 
   open(record) {
-    return this.#opener.open(record);
+    return this.#opener.open(record).catch((e) => {
+      if (e instanceof ProtocolError) this.#sealer.destroy();
+      throw e;
+    });
   }
 
   get sealer() {
