@@ -55,7 +55,9 @@ class RoomCodecTest {
             byte[] msg = HexFormat.of().parseHex(v.path("message_hex").asText());
             RoomCodec.Direction dir = v.path("direction").asText().equals("client_to_gateway")
                     ? RoomCodec.Direction.CLIENT_TO_GATEWAY : RoomCodec.Direction.GATEWAY_TO_CLIENT;
-            for (int len = 0; len < msg.length; len++) {
+            // every length for ordinary messages; a sample for the 64 KiB one (copies are quadratic)
+            int step = msg.length > 4096 ? 997 : 1;
+            for (int len = 0; len < msg.length; len += step) {
                 byte[] cut = Arrays.copyOf(msg, len);
                 // RELAY/RELAYED/ERROR have variable length: a shorter one can still be valid.
                 try {
