@@ -78,7 +78,7 @@ public record GatewayConfig(
         } catch (IllegalArgumentException e) {
             throw invalid(h.get("log-level"), "not a java.util.logging level");
         }
-        List<String> origins = h.get("allowed-origins").asList(String.class).orElse(List.of());
+        List<String> origins = list(h.get("allowed-origins"));
         for (String o : origins) {
             if (!o.matches("https?://[^/\\s]+")) {
                 throw invalid(h.get("allowed-origins"), "each origin is scheme://host[:port], got '" + o + "'");
@@ -119,8 +119,8 @@ public record GatewayConfig(
     }
 
     private static Ice ice(Config i) {
-        List<String> stun = i.get("stun-urls").asList(String.class).orElse(List.of());
-        List<String> turn = i.get("turn.urls").asList(String.class).orElse(List.of());
+        List<String> stun = list(i.get("stun-urls"));
+        List<String> turn = list(i.get("turn.urls"));
         String secret = i.get("turn.secret").asString().orElse("");
         for (String u : stun) {
             if (!u.startsWith("stun:") && !u.startsWith("stuns:")) {
@@ -137,6 +137,18 @@ public record GatewayConfig(
         }
         Duration ttl = duration(i.get("turn.credential-ttl"));
         return new Ice(List.copyOf(stun), List.copyOf(turn), secret, ttl);
+    }
+
+    /** A YAML list, or one comma-separated string (the form environment variables can carry). */
+    private static List<String> list(Config c) {
+        if (!c.exists()) {
+            return List.of();
+        }
+        if (c.isLeaf()) {
+            return java.util.Arrays.stream(c.asString().orElse("").split(","))
+                    .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        }
+        return c.asList(String.class).orElse(List.of()).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
     private static String string(Config c) {
