@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hybridge.crypto.handshake.Wire;
 import dev.hybridge.gateway.Gateway;
 import dev.hybridge.gateway.observe.Health;
+import dev.hybridge.gateway.ws.OriginPolicy;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
@@ -55,7 +56,16 @@ public final class WebRoutes {
             res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             res.send(gw.metrics().prometheus().getBytes(StandardCharsets.UTF_8));
         });
-        routing.get("/ws", (req, res) -> res.status(Status.UPGRADE_REQUIRED_426).send("WebSocket only"));
+        // A refused upgrade (foreign Origin, see Connection.onHttpUpgrade) falls through to
+        // plain HTTP routing in Helidon 4.2, so this route gives it its status: 403.
+        OriginPolicy origins = new OriginPolicy(gw.config().allowedOrigins());
+        routing.get("/ws", (req, res) -> {
+            if (!origins.accepts(req.headers().first(HeaderNames.ORIGIN), req.headers().first(HeaderNames.HOST))) {
+                res.status(Status.FORBIDDEN_403).send("origin not allowed");
+            } else {
+                res.status(Status.UPGRADE_REQUIRED_426).send("WebSocket only");
+            }
+        });
         routing.register("/", staticContent(gw));
     }
 

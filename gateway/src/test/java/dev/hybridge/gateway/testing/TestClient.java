@@ -33,12 +33,14 @@ public final class TestClient implements AutoCloseable {
     public record Close(int code, String reason) {}
 
     private final WebSocket ws;
-    private final BlockingQueue<byte[]> inbound = new LinkedBlockingQueue<>();
-    private final CompletableFuture<Close> closed = new CompletableFuture<>();
+    private final BlockingQueue<byte[]> inbound;
+    private final CompletableFuture<Close> closed;
     private Channel channel;
 
     private TestClient(WebSocket ws, Listener listener) {
         this.ws = ws;
+        this.inbound = listener.inbound;
+        this.closed = listener.closed;
     }
 
     public static TestClient connect(URI uri) {
@@ -50,9 +52,7 @@ public final class TestClient implements AutoCloseable {
         WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
         headers.forEach(b::header);
         WebSocket ws = b.buildAsync(uri, l).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
-        TestClient c = new TestClient(ws, l);
-        l.attach(c);
-        return c;
+        return new TestClient(ws, l);
     }
 
     /** Connects and completes the hop handshake against {@code gatewayPublicKey}. */
@@ -153,15 +153,11 @@ public final class TestClient implements AutoCloseable {
         ws.abort();
     }
 
+    /** Owns the inbound queue and close future, so callbacks never wait for the TestClient to exist. */
     private static final class Listener implements WebSocket.Listener {
-        private volatile TestClient client;
         private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-        private final BlockingQueue<byte[]> early = new LinkedBlockingQueue<>();
-
-        synchronized void attach(TestClient c) {
-            client = c;
-            early.drainTo(c.inbound);
-        }
+        final BlockingQueue<byte[]> inbound = new LinkedBlockingQueue<>();
+        final CompletableFuture<Close> closed = new CompletableFuture<>();
 
         @Override
         public void onOpen(WebSocket webSocket) {
@@ -174,45 +170,21 @@ public final class TestClient implements AutoCloseable {
             data.get(b);
             partial.writeBytes(b);
             if (last) {
-                byte[] whole = partial.toByteArray();
+                inbound.add(partial.toByteArray());
                 partial.reset();
-                synchronized (this) {
-                    TestClient c = client;
-                    if (c != null) {
-                        c.inbound.add(whole);
-                    } else {
-                        early.add(whole);
-                    }
-                }
             }
             return null;
         }
 
         @Override
         public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            complete(new Close(statusCode, reason));
+            closed.complete(new Close(statusCode, reason));
             return null;
         }
 
         @Override
         public void onError(WebSocket webSocket, Throwable error) {
-            complete(new Close(-1, String.valueOf(error)));
-        }
-
-        private void complete(Close c) {
-            // the client may not be attached yet if the server closes immediately
-            for (int i = 0; i < 500 && client == null; i++) {
-                try {
-                    Thread.sleep(2);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-            TestClient tc = client;
-            if (tc != null) {
-                tc.closed.complete(c);
-            }
+            closed.complete(new Close(-1, String.valueOf(error)));
         }
     }
 }
