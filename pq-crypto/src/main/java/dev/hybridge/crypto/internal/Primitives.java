@@ -117,8 +117,14 @@ public final class Primitives {
 
     // ---------------------------------------------------------------- ML-KEM-768 and X25519 (vector tests)
 
-    /** FIPS 203 §7.2 encapsulation key check: every 12-bit coefficient is below q = 3329. */
+    /**
+     * FIPS 203 §7.2 encapsulation key check on the 1184-byte ML-KEM-768 key at {@code off}: every
+     * 12-bit coefficient is below q = 3329. False if fewer than 1184 bytes follow {@code off}.
+     */
     public static boolean mlkemPublicKeyValid(byte[] ek, int off) {
+        if (off < 0 || ek.length - off < MLKEM768_PK_LEN) {
+            return false;
+        }
         // 384 bytes per polynomial of 256 coefficients, 3 polynomials, then the 32-byte rho.
         for (int i = off; i < off + 1152; i += 3) {
             int b0 = ek[i] & 0xFF, b1 = ek[i + 1] & 0xFF, b2 = ek[i + 2] & 0xFF;
