@@ -41,7 +41,7 @@ class HostileInputPropertyTest {
         gw = TestGateway.start(dir.resolve("gateway.key"), Map.of(
                 "hybridge.limits.handshake-timeout", "PT2S",
                 "hybridge.limits.room-capacity", "3",
-                "hybridge.limits.envelope-max-bytes", "2048"));
+                "hybridge.limits.envelope-max-bytes", "16473"));
         healthy = HealthyRoom.start(gw.ws(), gw.publicKey(), 25);
     }
 

@@ -2,6 +2,7 @@ package dev.hybridge.protocol;
 
 import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.record.RecordFormat;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -32,8 +33,8 @@ public final class RoomCodec {
     public static final int ROOM_ID_LEN = 32;
     public static final int PEER_ID_LEN = 8;
     public static final int PUBLIC_KEY_LEN = 1216;
-    /** A room message is one record plaintext: at most this long (spec/record-layer.md MAX_PLAINTEXT). */
-    public static final int MAX_MESSAGE = 65536;
+    /** A room message is one hop-record plaintext: at most this long (spec/record-layer.md). */
+    public static final int MAX_MESSAGE = RecordFormat.HOP_MAX_PLAINTEXT;
     /** RELAY and RELAYED carry type (1) and a peer id (8) before the envelope. */
     public static final int RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
     /** The largest envelope the protocol can carry; a gateway may configure a smaller cap. */

@@ -59,6 +59,11 @@ public record GatewayConfig(
     public static final int MIN_FRAME = 2372;
     /** A hop record is at most 65,561 bytes (spec/record-layer.md); larger frames are never valid. */
     public static final int MAX_FRAME = 65561;
+    /**
+     * spec/room-protocol.md: a relay must carry the largest peer record (16409 bytes) plus at most
+     * 64 bytes of envelope fields, so no configuration may cap envelopes below that.
+     */
+    public static final int MIN_ENVELOPE = 16473;
     /** JOINED must fit one record: 1 + 8 + 1 + 1224 per peer + ICE servers. */
     public static final int MAX_ROOM_CAPACITY = 32;
 
@@ -107,7 +112,7 @@ public record GatewayConfig(
                 range(l.get("max-connections"), 1, 10_000_000),
                 range(l.get("max-rooms"), 1, 10_000_000),
                 range(l.get("room-capacity"), 2, MAX_ROOM_CAPACITY),
-                range(l.get("envelope-max-bytes"), 1, dev.hybridge.protocol.RoomCodec.MAX_ENVELOPE),
+                range(l.get("envelope-max-bytes"), MIN_ENVELOPE, dev.hybridge.protocol.RoomCodec.MAX_ENVELOPE),
                 range(l.get("send-queue-max-bytes"), 2 * MAX_FRAME, Integer.MAX_VALUE));
         if (limits.pingInterval().compareTo(limits.idleTimeout()) >= 0) {
             throw invalid(l.get("ping-interval"), "must be shorter than idle-timeout");

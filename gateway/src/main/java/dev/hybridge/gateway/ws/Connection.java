@@ -127,7 +127,7 @@ public final class Connection implements WsListener, Member {
     public void onMessage(WsSession session, String text, boolean last) {
         lastInbound = System.nanoTime();
         if (phase != Phase.CLOSED) {
-            fail(ErrorCode.UNEXPECTED_MESSAGE); // the protocol is binary only
+            fail(ErrorCode.MALFORMED_MESSAGE); // the protocol is binary only (spec/errors.md, code 1)
         }
     }
 

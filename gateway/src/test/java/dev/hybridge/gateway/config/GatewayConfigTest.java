@@ -57,6 +57,7 @@ class GatewayConfigTest {
         assertFails("hybridge.limits.ping-interval", "PT90S"); // not shorter than idle-timeout
         assertFails("hybridge.limits.max-frame-bytes", "100000");
         assertFails("hybridge.limits.envelope-max-bytes", "65530");
+        assertFails("hybridge.limits.envelope-max-bytes", "16472"); // below the largest peer record + 64
         assertFails("hybridge.server.port", "70000");
         assertFails("hybridge.log-level", "LOUD");
         assertFails("hybridge.allowed-origins", "evil.example");
