@@ -53,7 +53,11 @@ public final class Main {
             System.exit(2);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(running::stop, "hybridge-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("shutting down: closing connections with 1001");
+            running.stop();
+            LOG.info("stopped");
+        }, "hybridge-shutdown"));
         String scheme = config.server().tls().isPresent() ? "https" : "http";
         String url = scheme + "://" + hostForUrl(config.server().host()) + ":" + running.server().port() + "/";
         System.out.println("Hybridge gateway at " + url);

@@ -75,6 +75,15 @@ class RestartTest {
     }
 
     @Test
+    void aKeyFileMadeByTheCliIsUsedAsIs() throws Exception {
+        Path key = dir.resolve("cli.key");
+        byte[] pk = dev.hybridge.crypto.cli.Cli.KeyFile.create(key, new java.security.SecureRandom()).publicKey();
+        try (TestGateway gw = TestGateway.start(key, Map.of())) {
+            assertArrayEquals(pk, gw.publicKey());
+        }
+    }
+
+    @Test
     void keyFileOfTheWrongSizeIsRefused() throws Exception {
         Path key = dir.resolve("gateway.key");
         Files.write(key, new byte[31]);

@@ -76,6 +76,20 @@ class GatewayConfigTest {
     }
 
     @Test
+    void readmeSampleConfigIsValidAndEqualsTheDefaults(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String readme = java.nio.file.Files.readString(Path.of("../README.md"));
+        int start = readme.indexOf("```yaml\nhybridge:");
+        assertTrue(start >= 0, "README has the sample config");
+        String yaml = readme.substring(start + "```yaml\n".length(), readme.indexOf("```", start + 7));
+        Path file = dir.resolve("gateway.yaml");
+        java.nio.file.Files.writeString(file, yaml);
+        Config fromFile = Config.builder().disableEnvironmentVariablesSource().disableSystemPropertiesSource()
+                .addSource(ConfigSources.file(file))
+                .build();
+        assertEquals(GatewayConfig.from(ConfigLoader.withOverrides(Map.of())), GatewayConfig.from(fromFile));
+    }
+
+    @Test
     void turnSecretNeverShowsInToString() {
         GatewayConfig c = GatewayConfig.from(ConfigLoader.withOverrides(Map.of(
                 "hybridge.ice.turn.urls", "turn:t.example:3478",
