@@ -105,6 +105,9 @@ public final class Main {
                 .name("websocket")
                 .maxFrameLength(2 * config.limits().maxFrameBytes())
                 .build());
+        // Signaling is many small messages: Nagle's algorithm against the peer's delayed ACKs
+        // would add tens of milliseconds to a relayed envelope.
+        server.connectionOptions(o -> o.tcpNoDelay(true));
         server.addRouting(WsRouting.builder().endpoint("/ws", () -> new Connection(gateway, origins)));
         server.routing(r -> WebRoutes.register(r, gateway));
         LOG.info(() -> "gateway key fingerprint " + gateway.fingerprintHex() + " (key file " + config.keyFile() + ")");

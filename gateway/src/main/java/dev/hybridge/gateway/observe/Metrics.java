@@ -80,6 +80,8 @@ public final class Metrics {
         counter(sb, "hybridge_envelope_bytes_relayed_total", "Envelope bytes relayed (opaque payload only)", envelopeBytesRelayed.sum());
         labelled(sb, "hybridge_inputs_rejected_total", "Inputs rejected, by reason", "reason", inputsRejected);
         labelled(sb, "hybridge_limit_hits_total", "Limit hits, by limit", "limit", limitHits);
+        gauge(sb, "hybridge_jvm_heap_used_bytes", "JVM heap in use",
+                java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         return sb.toString();
     }
 
