@@ -15,6 +15,8 @@ import { PeerContext, PeerInitiator, PeerResponder } from '../src/protocol/peer.
 import { EpochSecrets, RecordOpener, RecordSealer } from '../src/protocol/record.js';
 import { RoomSecret, formatLinkFragment, parseLinkFragment } from '../src/protocol/room.js';
 import { Sas } from '../src/protocol/sas.js';
+import { decodeRoomMessage, encodeRoomMessage } from '../src/protocol/roomCodec.js';
+import { errorName } from '../src/protocol/errors.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
 
 /** Json.unhex: a required hex field. */
@@ -280,6 +282,54 @@ async function verifyRoomSecret(t) {
   return failures.length === 0 ? null : failures.join('; ');
 }
 
+// ---------------------------------------------------------------- room-messages.json
+
+/** RoomMessageVectors.toJson: the decoded fields as the vectors spell them. */
+function roomToJson(m) {
+  const o = { type: m.type };
+  switch (m.type) {
+    case 'JOIN':
+      Object.assign(o, { room_id: toHex(m.roomId), public_key: toHex(m.publicKey) });
+      break;
+    case 'RELAY':
+      Object.assign(o, { to: toHex(m.to), envelope: toHex(m.envelope) });
+      break;
+    case 'JOINED':
+      o.peer_id = toHex(m.peerId);
+      o.peers = m.peers.map((p) => ({ peer_id: toHex(p.peerId), public_key: toHex(p.publicKey) }));
+      o.ice_servers = m.iceServers.map((x) => ({ urls: x.urls, username: x.username, credential: x.credential }));
+      break;
+    case 'PEER_JOINED':
+      Object.assign(o, { peer_id: toHex(m.peerId), public_key: toHex(m.publicKey) });
+      break;
+    case 'PEER_LEFT':
+      o.peer_id = toHex(m.peerId);
+      break;
+    case 'RELAYED':
+      Object.assign(o, { from: toHex(m.from), envelope: toHex(m.envelope) });
+      break;
+    case 'ERROR':
+      Object.assign(o, { code: m.code, code_name: errorName(m.code), ref: m.ref === null ? null : toHex(m.ref) });
+      break;
+    default:
+      break;
+  }
+  return o;
+}
+
+async function verifyRoomValid(t) {
+  const bytes = fromHex(t.message_hex);
+  const m = decodeRoomMessage(bytes, t.direction);
+  if (JSON.stringify(roomToJson(m)) !== JSON.stringify(t.decoded)) return 'decoded fields differ';
+  if (!equal(encodeRoomMessage(m), bytes)) return 're-encoding differs';
+  return null;
+}
+
+async function verifyRoomInvalid(t) {
+  const bytes = fromHex(t.message_hex);
+  return expectCode(t.expect, () => decodeRoomMessage(bytes, t.direction));
+}
+
 // ---------------------------------------------------------------- registry
 
 const byResult = (valid, invalid) => (t) => {
@@ -294,6 +344,7 @@ export const VERIFIERS = Object.freeze({
   'hop-handshake.json': byResult(verifyHopValid, verifyHopInvalid),
   'record-layer.json': byResult(verifyRecordValid, verifyRecordInvalid),
   'peer-handshake.json': byResult(verifyPeerValid, verifyPeerInvalid),
+  'room-messages.json': byResult(verifyRoomValid, verifyRoomInvalid),
 });
 
 /** The step names (field `step`) each handshake file may use; record and room files have none. */
@@ -302,6 +353,7 @@ export const STEPS = Object.freeze({
   'peer-handshake.json': ['responder_receives_peer_init', 'initiator_receives_peer_accept', 'responder_receives_peer_finish'],
   'record-layer.json': [],
   'room-secret.json': [],
+  'room-messages.json': [],
 });
 
 /** Runs a verifier, turning a thrown error into a failure description (as Java's verify loops do). */

@@ -71,6 +71,8 @@ test('every tampered vector fails', async () => {
         t.room_id = flip(t.room_id);
       } else if (t.numbers) {
         t.numbers[0] += 1;
+      } else if (t.message_hex) {
+        t.message_hex = flip(t.message_hex);
       } else {
         assert.fail(`${file} tc ${v.tc_id}: nothing to tamper`);
       }

@@ -21,6 +21,21 @@ export const ErrorCode = Object.freeze({
   RECORD_OUT_OF_ORDER: 22,
   RECORD_TOO_LARGE: 23,
   RECORD_LIMIT_REACHED: 24,
+
+  // Room protocol (spec/room-protocol.md, codes 100+).
+  ROOM_FULL: 100,
+  NOT_IN_ROOM: 101,
+  UNKNOWN_PEER: 102,
+  ALREADY_JOINED: 103,
+  RATE_LIMITED: 104,
+  TOO_MANY_ROOMS: 105,
+  TOO_MANY_CONNECTIONS: 106,
+  UNKNOWN_MESSAGE: 107,
+  ENVELOPE_TOO_LARGE: 108,
+  IDLE_TIMEOUT: 109,
+  SHUTTING_DOWN: 110,
+  MESSAGE_TOO_LARGE: 111,
+  SLOW_CONSUMER: 112,
 });
 
 /** WebSocket close codes for protocol failures are CLOSE_CODE_BASE + code (spec/errors.md). */
