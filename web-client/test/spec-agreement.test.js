@@ -57,10 +57,11 @@ test('errors: JS equals pq-crypto ErrorCode.java exactly', () => {
   assert.deepEqual(Object.entries(ErrorCode), inJava);
 });
 
-test('errors: JS equals the tables of spec/errors.md (and room-protocol.md)', () => {
+test('errors: JS equals the tables of spec/errors.md, room-protocol.md and media-sframe.md', () => {
   const inSpec = rows(readFileSync(join(SPEC, 'errors.md'), 'utf8'), ERROR_ROW);
-  const room = join(SPEC, 'room-protocol.md');
-  if (existsSync(room)) inSpec.push(...rows(readFileSync(room, 'utf8'), ERROR_ROW));
+  for (const doc of ['room-protocol.md', 'media-sframe.md']) {
+    inSpec.push(...rows(readFileSync(join(SPEC, doc), 'utf8'), ERROR_ROW));
+  }
   assert.ok(inSpec.length > 0, 'no error rows parsed from spec/errors.md');
   const bySpec = new Map(inSpec.map(([n, name]) => [Number(n), name]));
   assert.equal(bySpec.size, inSpec.length, 'a code is listed twice in the spec');
