@@ -1,0 +1,422 @@
+// A call: one CallSession (signaling, owned by src/signal/) plus the media the app builds on it:
+// one PeerLink (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
+// the send-key epochs, screen share and chat. The UI listens to this object's events.
+//
+// Events (CustomEvent.detail):
+//   'status'   {state, error?}           the CallSession state ('joined', 'reconnecting', ...)
+//   'peers'    {}                         a peer was added, changed or removed: re-render
+//   'media'    {keyFp}                    a remote stream arrived or went
+//   'chat'     {entry}                    a chat message (own or received)
+//   'problem'  {code, keyFp?}             something to tell the user (messages.js)
+//   'rekey'    {kid}                      a new send key is installed
+
+import { CallSession } from '../signal/session.js';
+import { PeerLink } from './peerLink.js';
+import { SFrameMedia } from './sframeMedia.js';
+import { SCREEN_PRESETS, captureScreen } from './screen.js';
+
+/** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
+export const LEFT_GRACE_MS = 20_000;
+export const CHAT_MAX_CHARS = 8000;
+const CHAT_LOG_MAX = 500;
+
+function randomHex(bytes) {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+export class Call extends EventTarget {
+  /**
+   * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
+   *          localStream: MediaStream, workerUrl: string}} o
+   */
+  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl }) {
+    super();
+    this.name = name;
+    this.localStream = localStream;
+    this.sframe = new SFrameMedia(workerUrl);
+    this.sframe.onRekeyNeeded = () => this.#rekey('counter');
+    this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name });
+    this.peers = new Map(); // keyFp -> PeerState
+    this.chatLog = [];
+    this.chatIds = new Set();
+    this.screen = null; // { stream, quality }
+    this.state = 'connecting';
+    this.keyChain = Promise.resolve();
+    this.kids = []; // every send KID installed, in order (for the test hook)
+    this.problems = [];
+    this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null };
+    this.#wire();
+  }
+
+  #emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #problem(code, keyFp) {
+    this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
+    this.#emit('problem', { code, keyFp });
+  }
+
+  #wire() {
+    const s = this.session;
+    s.addEventListener('state', (e) => {
+      this.state = e.detail.state;
+      if (e.detail.state === 'joined') {
+        // new TURN credentials may come with every join (room-protocol.md)
+        for (const p of this.peers.values()) p.link?.pc.setConfiguration({ ...p.link.pc.getConfiguration(), iceServers: s.iceServers });
+      }
+      this.#emit('status', { state: e.detail.state, error: e.detail.error });
+      if (e.detail.error) this.#problem(e.detail.error.code);
+    });
+    s.addEventListener('error', (e) => this.#problem(e.detail.code));
+    s.addEventListener('peer-up', (e) => this.#onPeerUp(e.detail.peer).catch((err) => this.#internal(err)));
+    s.addEventListener('peer-message', (e) => this.#onPeerMessage(e.detail.peer, e.detail.msg));
+    s.addEventListener('peer-down', (e) => this.#onPeerDown(e.detail.peer, e.detail.reason));
+    s.addEventListener('peer-failed', (e) => {
+      const st = this.#state(e.detail.peer);
+      st.failure = e.detail.code;
+      this.#problem(e.detail.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
+      this.#emit('peers');
+    });
+    s.addEventListener('view-mismatch', (e) => {
+      const st = this.#state(e.detail.peer);
+      st.viewMismatch = true;
+      this.#problem('VIEW_MISMATCH', st.keyFp);
+      this.#emit('peers');
+    });
+  }
+
+  #internal(err) {
+    console.error('hybridge:', err?.name ?? 'error'); // never log content: names only
+    this.#problem('INTERNAL');
+  }
+
+  /** Joins the room. Throws the CallSession's error (with .code) if joining fails. */
+  async start() {
+    this.timings.joinStarted = performance.now();
+    await this.session.start();
+    this.timings.joined = performance.now();
+    // §4.2 (1): a first epoch before any media is sent; nobody to give it to yet.
+    await this.#rekey('join');
+    this.#emit('peers');
+  }
+
+  #state(peer) {
+    let st = this.peers.get(peer.keyFp);
+    if (st === undefined) {
+      st = {
+        keyFp: peer.keyFp,
+        peer,
+        link: null,
+        streams: new Map(), // stream id -> MediaStream
+        screenStreamId: null,
+        failure: null,
+        viewMismatch: false,
+        verified: false,
+        gone: false,
+        leftTimer: null,
+        lastSas: null,
+        everUp: false,
+      };
+      this.peers.set(peer.keyFp, st);
+    }
+    st.peer = peer;
+    return st;
+  }
+
+  /** Connected peers: the members a new key goes to. */
+  #connected() {
+    return [...this.peers.values()].filter((p) => p.peer.state === 'connected' && !p.gone);
+  }
+
+  #sendTo(keyFp, msg) {
+    try {
+      this.session.send(keyFp, msg);
+      return true;
+    } catch {
+      return false; // the channel is down (reconnecting); the next peer-up renegotiates
+    }
+  }
+
+  /**
+   * A new send epoch (spec/media-sframe.md §4.2): the key goes into the channel of every member
+   * connected now, and only then becomes the send key. Epochs are serialized.
+   */
+  #rekey(reason) {
+    const run = async () => {
+      const kid = await this.sframe.rekey((msg) => {
+        for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
+      });
+      this.kids.push({ kid: `0x${kid.toString(16).padStart(16, '0')}`, reason, at: performance.now() });
+      this.#emit('rekey', { kid });
+    };
+    this.keyChain = this.keyChain.then(run, run);
+    return this.keyChain;
+  }
+
+  async #onPeerUp(peer) {
+    const st = this.#state(peer);
+    clearTimeout(st.leftTimer);
+    st.leftTimer = null;
+    st.gone = false;
+    st.failure = null;
+    st.everUp = true;
+    if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = performance.now();
+    if (st.lastSas !== null && peer.sas !== st.lastSas) st.verified = false; // a new channel has a new SAS
+    st.lastSas = peer.sas ?? null;
+    // A member joined (or came back): new epoch, whose key reaches the newcomer before any SDP.
+    await this.#rekey('peer-up');
+    if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
+    if (st.link === null || st.link.closed) {
+      this.#createLink(st);
+    } else {
+      st.link.polite = peer.polite;
+      // After a gateway outage a negotiation may have lost a message: the impolite side restarts
+      // ICE, which re-offers; a healthy connection just gets new candidates.
+      if (!peer.polite && (st.link.pc.signalingState !== 'stable' || st.link.connectionState !== 'connected')) {
+        if (st.link.pc.signalingState === 'have-local-offer') {
+          await st.link.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+        }
+        st.link.restartIce();
+      }
+    }
+    this.#emit('peers');
+  }
+
+  #createLink(st) {
+    const link = new PeerLink({
+      keyFp: st.keyFp,
+      polite: st.peer.polite,
+      iceServers: this.session.iceServers ?? [],
+      send: (msg) => this.#sendTo(st.keyFp, msg),
+      sframe: this.sframe,
+    });
+    st.link = link;
+    link.addEventListener('track', (e) => {
+      const { stream, track } = e.detail;
+      st.streams.set(stream.id, stream);
+      if (track.kind === 'video' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
+      this.#emit('media', { keyFp: st.keyFp });
+    });
+    link.addEventListener('stream-removed', (e) => {
+      st.streams.delete(e.detail.stream.id);
+      this.#emit('media', { keyFp: st.keyFp });
+    });
+    link.addEventListener('state', () => this.#emit('peers'));
+    for (const track of this.localStream.getTracks()) link.addTrack(track, this.localStream);
+    if (this.screen) this.#addScreenTo(link);
+  }
+
+  /** Polls getStats until the first remote video frame is decoded (for the benchmark). */
+  #watchFirstFrame(link) {
+    const poll = async () => {
+      if (this.timings.firstRemoteVideo !== null || link.closed) return;
+      const report = await link.pc.getStats().catch(() => null);
+      let decoded = 0;
+      report?.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
+      });
+      if (decoded > 0) this.timings.firstRemoteVideo = performance.now();
+      else setTimeout(poll, 20);
+    };
+    poll();
+  }
+
+  #onPeerMessage(peer, msg) {
+    const st = this.#state(peer);
+    switch (msg?.t) {
+      case 'key':
+        this.sframe.addReceiveKey(st.keyFp, msg);
+        break;
+      case 'sdp':
+        if (st.link === null) this.#createLink(st);
+        st.link.onSdp(msg.description);
+        break;
+      case 'ice':
+        st.link?.onIce(msg.candidate);
+        break;
+      case 'tracks':
+        st.screenStreamId = typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
+        this.#emit('media', { keyFp: st.keyFp });
+        break;
+      case 'chat':
+        this.#onChat(st, msg);
+        break;
+      case 'hello':
+        this.#emit('peers');
+        break;
+      default:
+        break; // unknown types are ignored (spec/peer-messages.md §1)
+    }
+  }
+
+  #onPeerDown(peer, reason) {
+    const st = this.#state(peer);
+    if (reason === 'reconnecting') {
+      this.#emit('peers'); // media goes on peer to peer; signaling comes back by itself
+      return;
+    }
+    // Left, said bye, or failed: a new epoch whose key the departed peer never gets (§4.2 (3)).
+    // A peer whose channel never came up never had a key: no new epoch for it.
+    st.gone = true;
+    if (st.everUp) this.#rekey(`peer-${reason}`);
+    const drop = () => this.#dropPeer(st);
+    if (reason === 'left') {
+      clearTimeout(st.leftTimer);
+      st.leftTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
+    } else {
+      drop();
+    }
+    this.#emit('peers');
+  }
+
+  #dropPeer(st) {
+    clearTimeout(st.leftTimer);
+    st.link?.close();
+    st.link = null;
+    st.streams.clear();
+    this.sframe.removePeer(st.keyFp);
+    this.peers.delete(st.keyFp);
+    this.#emit('peers');
+    this.#emit('media', { keyFp: st.keyFp });
+  }
+
+  // --- chat ------------------------------------------------------------------------------------
+
+  /** Sends a chat message or snippet to every connected peer; returns the log entry. */
+  sendChat(text, kind = 'text') {
+    const body = String(text).slice(0, CHAT_MAX_CHARS);
+    if (body.trim() === '') return null;
+    const msg = { t: 'chat', id: randomHex(8), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
+    const to = [];
+    for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to.push(p.keyFp);
+    return this.#logChat({ id: msg.id, from: null, name: this.name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered: to.length });
+  }
+
+  #onChat(st, msg) {
+    if (typeof msg.id !== 'string' || !/^[0-9a-f]{16}$/.test(msg.id) || this.chatIds.has(`${st.keyFp}:${msg.id}`)) return;
+    if (typeof msg.text !== 'string' || msg.text.length > CHAT_MAX_CHARS) return;
+    this.chatIds.add(`${st.keyFp}:${msg.id}`);
+    this.#logChat({
+      id: msg.id,
+      from: st.keyFp,
+      name: st.peer.name ?? null,
+      text: msg.text,
+      kind: msg.kind === 'code' ? 'code' : 'text',
+      ts: Number.isSafeInteger(msg.ts) ? msg.ts : Date.now(),
+      received: Date.now(),
+    });
+  }
+
+  #logChat(entry) {
+    this.chatLog.push(entry);
+    if (this.chatLog.length > CHAT_LOG_MAX) this.chatLog.shift();
+    this.#emit('chat', { entry });
+    return entry;
+  }
+
+  // --- local media -----------------------------------------------------------------------------
+
+  setMuted(muted) {
+    for (const t of this.localStream.getAudioTracks()) t.enabled = !muted;
+  }
+
+  get muted() {
+    return this.localStream.getAudioTracks().every((t) => !t.enabled);
+  }
+
+  setCameraOff(off) {
+    for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
+  }
+
+  /** Starts a screen share with a quality preset ('sharp' | 'smooth'). Throws if denied. */
+  async startScreenShare(quality = 'sharp') {
+    if (this.screen) await this.stopScreenShare();
+    const { stream } = await captureScreen(quality);
+    this.screen = { stream, quality };
+    for (const t of stream.getTracks()) t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
+    // The `tracks` message goes first so peers know which stream is the screen when it arrives.
+    for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
+    for (const p of this.peers.values()) if (p.link && !p.link.closed) this.#addScreenTo(p.link);
+    this.#emit('media', { keyFp: null });
+    return stream;
+  }
+
+  #addScreenTo(link) {
+    const { stream, quality } = this.screen;
+    const preset = SCREEN_PRESETS[quality];
+    for (const t of stream.getVideoTracks()) {
+      link.addTrack(t, stream, { sendEncodings: [{ ...preset.encoding }], degradationPreference: preset.degradationPreference });
+    }
+    for (const t of stream.getAudioTracks()) link.addTrack(t, stream);
+  }
+
+  async stopScreenShare() {
+    if (!this.screen) return;
+    const { stream } = this.screen;
+    this.screen = null;
+    for (const t of stream.getTracks()) t.stop();
+    for (const p of this.peers.values()) {
+      if (p.link && !p.link.closed) for (const t of stream.getTracks()) p.link.removeTrack(t);
+    }
+    for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
+    this.#emit('media', { keyFp: null });
+  }
+
+  markVerified(keyFp, verified = true) {
+    const st = this.peers.get(keyFp);
+    if (st) st.verified = verified;
+    this.#emit('peers');
+  }
+
+  async leave() {
+    await this.session.leave().catch(() => {});
+    this.close();
+  }
+
+  close() {
+    for (const p of this.peers.values()) {
+      clearTimeout(p.leftTimer);
+      p.link?.close();
+    }
+    this.peers.clear();
+    if (this.screen) for (const t of this.screen.stream.getTracks()) t.stop();
+    this.screen = null;
+    for (const t of this.localStream.getTracks()) t.stop();
+    this.sframe.terminate();
+    this.#emit('peers');
+  }
+
+  /** Everything the browser tests and the benchmark look at (no key material). */
+  async snapshot() {
+    const peers = {};
+    for (const [fp, p] of this.peers) {
+      peers[fp] = {
+        name: p.peer.name ?? null,
+        id: p.peer.id ?? null,
+        state: p.peer.state,
+        role: p.peer.role,
+        sas: p.peer.sas ?? null,
+        failure: p.failure,
+        viewMismatch: p.viewMismatch,
+        screenStreamId: p.screenStreamId,
+        media: p.link ? await p.link.statsSummary(p.screenStreamId).catch(() => null) : null,
+        restarts: p.link?.restarts ?? 0,
+      };
+    }
+    return {
+      state: this.state,
+      selfId: this.session.selfId ?? null,
+      name: this.name,
+      transformApi: this.sframe.api,
+      peers,
+      sframe: await this.sframe.stats().catch(() => null),
+      kids: this.kids.slice(),
+      chat: this.chatLog.map((c) => ({ ...c })),
+      screen: this.screen ? { id: this.screen.stream.id, quality: this.screen.quality } : null,
+      problems: this.problems.slice(),
+      timings: { ...this.timings },
+    };
+  }
+}
