@@ -30,19 +30,18 @@ export class Call extends EventTarget {
    * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
    *          localStream: MediaStream, workerUrl: string}} o
    */
-  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl }) {
+  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, pskOverrideForTestingOnly }) {
     super();
     this.name = name;
     this.localStream = localStream;
     this.sframe = new SFrameMedia(workerUrl);
     this.sframe.onRekeyNeeded = () => this.#rekey('counter');
-    this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name });
+    this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name, pskOverrideForTestingOnly });
     this.peers = new Map(); // keyFp -> PeerState
     this.chatLog = [];
     this.chatIds = new Set();
     this.screen = null; // { stream, quality }
     this.state = 'connecting';
-    this.keyChain = Promise.resolve();
     this.kids = []; // every send KID installed, in order (for the test hook)
     this.problems = [];
     this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null };
@@ -70,6 +69,8 @@ export class Call extends EventTarget {
       if (e.detail.error) this.#problem(e.detail.error.code);
     });
     s.addEventListener('error', (e) => this.#problem(e.detail.code));
+    s.addEventListener('warning', (e) => this.#problem(e.detail.code));
+    s.addEventListener('peer-state', () => this.#emit('peers'));
     s.addEventListener('peer-up', (e) => this.#onPeerUp(e.detail.peer).catch((err) => this.#internal(err)));
     s.addEventListener('peer-message', (e) => this.#onPeerMessage(e.detail.peer, e.detail.msg));
     s.addEventListener('peer-down', (e) => this.#onPeerDown(e.detail.peer, e.detail.reason));
@@ -141,22 +142,23 @@ export class Call extends EventTarget {
 
   /**
    * A new send epoch (spec/media-sframe.md §4.2): the key goes into the channel of every member
-   * connected now, and only then becomes the send key. Epochs are serialized.
+   * connected now, at once, and then becomes the send key. Returns a promise of the install.
    */
   #rekey(reason) {
-    const run = async () => {
-      const kid = await this.sframe.rekey((msg) => {
-        for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
-      });
-      this.kids.push({ kid: `0x${kid.toString(16).padStart(16, '0')}`, reason, at: performance.now() });
+    const installed = this.sframe.rekey((msg) => {
+      for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
+    });
+    const entry = { kid: null, reason, at: performance.now() };
+    this.kids.push(entry);
+    return installed.then((kid) => {
+      entry.kid = `0x${kid.toString(16).padStart(16, '0')}`;
       this.#emit('rekey', { kid });
-    };
-    this.keyChain = this.keyChain.then(run, run);
-    return this.keyChain;
+    }, (e) => this.#internal(e));
   }
 
   async #onPeerUp(peer) {
     const st = this.#state(peer);
+    const existing = st.link !== null && !st.link.closed ? st.link : null; // a peer coming back
     clearTimeout(st.leftTimer);
     st.leftTimer = null;
     st.gone = false;
@@ -165,23 +167,22 @@ export class Call extends EventTarget {
     if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = performance.now();
     if (st.lastSas !== null && peer.sas !== st.lastSas) st.verified = false; // a new channel has a new SAS
     st.lastSas = peer.sas ?? null;
-    // A member joined (or came back): new epoch, whose key reaches the newcomer before any SDP.
-    await this.#rekey('peer-up');
+    // A member joined (or came back): a new epoch, whose key message goes out now, before this
+    // peer gets any SDP from us (the distribution inside rekey() is synchronous; the wait is
+    // only for the worker's ack).
+    const rekeyed = this.#rekey('peer-up');
     if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
-    if (st.link === null || st.link.closed) {
-      this.#createLink(st);
+    if (existing === null) {
+      // (the peer's first SDP may already have made the link, see #onPeerMessage)
+      if (st.link === null || st.link.closed) this.#createLink(st);
     } else {
-      st.link.polite = peer.polite;
-      // After a gateway outage a negotiation may have lost a message: the impolite side restarts
-      // ICE, which re-offers; a healthy connection just gets new candidates.
-      if (!peer.polite && (st.link.pc.signalingState !== 'stable' || st.link.connectionState !== 'connected')) {
-        if (st.link.pc.signalingState === 'have-local-offer') {
-          await st.link.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
-        }
-        st.link.restartIce();
-      }
+      existing.polite = peer.polite;
+      // After a gateway outage the connection may have failed meanwhile, or a negotiation lost a
+      // message: the impolite side restarts ICE, which re-offers through the new channel.
+      if (!peer.polite && existing.connectionState !== 'connected') existing.restartIce();
     }
     this.#emit('peers');
+    await rekeyed;
   }
 
   #createLink(st) {

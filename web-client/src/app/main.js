@@ -165,7 +165,11 @@ async function join(name, mic, cam) {
     name: name || 'Guest',
     localStream: stream,
     workerUrl: WORKER_URL,
+    // Browser test (b) only: the right room id with a wrong psk, i.e. an impostor the gateway
+    // let in. Unreachable without the test's init script.
+    pskOverrideForTestingOnly: TEST?.wrongPsk ? crypto.getRandomValues(new Uint8Array(32)) : undefined,
   });
+  parsed.secret.fill(0); // the session derived room id and psk at once and keeps neither secret
   app.call = call;
   wireCall(call, parsed.fingerprint);
   showView('call');
@@ -180,8 +184,6 @@ async function join(name, mic, cam) {
     alertBox(typeof code === 'string' ? code : 'INTERNAL', { sticky: true });
     return;
   }
-  // (The secret bytes now belong to the CallSession, which needs them to rejoin after a gateway
-  // outage; it never sends them anywhere.)
   // In the call: the secret leaves the address bar (see the top of this file).
   history.replaceState(null, '', location.pathname);
 }

@@ -35,6 +35,7 @@ export class PeerLink extends EventTarget {
     this.senders = new Map(); // track id -> RTCRtpSender
     this.remoteStreams = new Map(); // stream id -> MediaStream
     this.restarts = 0;
+    this.transformed = new WeakSet(); // receivers with the SFrame transform
     this.timings = { created: performance.now(), connected: null };
     const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
     if (sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
@@ -133,6 +134,7 @@ export class PeerLink extends EventTarget {
       sender = this.pc.addTrack(track, stream);
     }
     this.sframe.attachSender(sender);
+    this.#attachReceiver(this.pc.getTransceivers().find((t) => t.sender === sender)?.receiver);
     this.senders.set(track.id, sender);
     if (degradationPreference) this.#setDegradation(sender, degradationPreference);
   }
@@ -162,8 +164,15 @@ export class PeerLink extends EventTarget {
     this.senders.set(newTrack.id, sender);
   }
 
+  /** Every receiver gets the decrypting transform once, as early as it exists. */
+  #attachReceiver(receiver) {
+    if (receiver === undefined || this.transformed.has(receiver)) return;
+    this.transformed.add(receiver);
+    this.sframe.attachReceiver(receiver, this.keyFp);
+  }
+
   #onTrack(e) {
-    this.sframe.attachReceiver(e.receiver, this.keyFp);
+    this.#attachReceiver(e.receiver);
     const stream = e.streams[0] ?? new MediaStream([e.track]);
     if (!this.remoteStreams.has(stream.id)) {
       this.remoteStreams.set(stream.id, stream);

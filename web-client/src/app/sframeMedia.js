@@ -72,20 +72,24 @@ export class SFrameMedia {
 
   /**
    * A new send epoch (§4.2): draws key and KID, hands the key message to `distribute` (which sends
-   * it into every current member's peer channel), and only then installs the key in the worker.
-   * Returns the new KID (a bigint). The caller's copy of the key is wiped.
+   * it into every current member's peer channel) synchronously, and only then installs the key in
+   * the worker. The worker handles control messages strictly in order, so the last epoch drawn is
+   * the one that stays installed. Resolves to the new KID (a bigint) once installed. Our copy of
+   * the key is wiped; the worker wipes its own after import.
    */
-  async rekey(distribute) {
+  rekey(distribute) {
     const { kid, baseKey } = this.epochs.next();
+    let copy;
     try {
       distribute({ t: 'key', kid: Number(kid), key: base64UrlEncode(baseKey) });
-      // The worker zeroes the bytes it gets; it gets a copy so ours can be wiped here as well.
-      await this.#request({ type: 'setSendKey', kid, key: baseKey.slice() });
-      this.currentKid = kid;
-      return kid;
+      copy = baseKey.slice();
     } finally {
       baseKey.fill(0);
     }
+    return this.#request({ type: 'setSendKey', kid, key: copy }, [copy.buffer]).then(() => {
+      this.currentKid = kid;
+      return kid;
+    });
   }
 
   /** A key message from a peer's channel; installed for that peer only. Returns false if refused. */
