@@ -110,7 +110,6 @@ export class Call extends EventTarget {
         keyFp: peer.keyFp,
         peer,
         link: null,
-        streams: new Map(), // stream id -> MediaStream
         screenStreamId: null,
         failure: null,
         viewMismatch: false,
@@ -186,27 +185,41 @@ export class Call extends EventTarget {
   }
 
   #createLink(st) {
+    const screen = this.screen?.stream;
     const link = new PeerLink({
       keyFp: st.keyFp,
       polite: st.peer.polite,
       iceServers: this.session.iceServers ?? [],
       send: (msg) => this.#sendTo(st.keyFp, msg),
       sframe: this.sframe,
+      tracks: {
+        mic: this.localStream.getAudioTracks()[0] ?? null,
+        camera: this.localStream.getVideoTracks()[0] ?? null,
+        screen: screen?.getVideoTracks()[0] ?? null,
+        screenAudio: screen?.getAudioTracks()[0] ?? null,
+      },
+      placeholder: (kind) => this.#placeholder(kind),
     });
     st.link = link;
-    link.addEventListener('track', (e) => {
-      const { stream, track } = e.detail;
-      st.streams.set(stream.id, stream);
-      if (track.kind === 'video' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
-      this.#emit('media', { keyFp: st.keyFp });
+    if (this.screen) this.#applyScreenEncoding(link);
+    link.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
+    link.addEventListener('state', () => {
+      if (link.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
+      this.#emit('peers');
     });
-    link.addEventListener('stream-removed', (e) => {
-      st.streams.delete(e.detail.stream.id);
-      this.#emit('media', { keyFp: st.keyFp });
-    });
-    link.addEventListener('state', () => this.#emit('peers'));
-    for (const track of this.localStream.getTracks()) link.addTrack(track, this.localStream);
-    if (this.screen) this.#addScreenTo(link);
+  }
+
+  /** A track of `kind` that only exists to create a slot (see PeerLink); stopped right after. */
+  #placeholder(kind) {
+    if (kind === 'audio') {
+      this.audioContext ??= new AudioContext();
+      return this.audioContext.createMediaStreamDestination().stream.getAudioTracks()[0];
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = 16;
+    canvas.height = 16;
+    canvas.getContext('2d');
+    return canvas.captureStream(0).getVideoTracks()[0];
   }
 
   /** Polls getStats until the first remote video frame is decoded (for the benchmark). */
@@ -238,6 +251,8 @@ export class Call extends EventTarget {
         st.link?.onIce(msg.candidate);
         break;
       case 'tracks':
+        // Which incoming media is the screen is fixed by the slot (PeerLink); this says whether
+        // the peer shares its screen now.
         st.screenStreamId = typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
         this.#emit('media', { keyFp: st.keyFp });
         break;
@@ -276,7 +291,6 @@ export class Call extends EventTarget {
     clearTimeout(st.leftTimer);
     st.link?.close();
     st.link = null;
-    st.streams.clear();
     this.sframe.removePeer(st.keyFp);
     this.peers.delete(st.keyFp);
     this.#emit('peers');
@@ -337,20 +351,24 @@ export class Call extends EventTarget {
     const { stream } = await captureScreen(quality);
     this.screen = { stream, quality };
     for (const t of stream.getTracks()) t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
-    // The `tracks` message goes first so peers know which stream is the screen when it arrives.
+    // The `tracks` message goes first, so peers show the screen tile as its frames arrive.
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
-    for (const p of this.peers.values()) if (p.link && !p.link.closed) this.#addScreenTo(p.link);
+    const [video] = stream.getVideoTracks();
+    const [audio] = stream.getAudioTracks();
+    await Promise.all([...this.peers.values()].filter((p) => p.link && !p.link.closed).map(async (p) => {
+      await p.link.setSlot('screen', video ?? null);
+      await p.link.setSlot('screenAudio', audio ?? null);
+      await this.#applyScreenEncoding(p.link);
+    }));
     this.#emit('media', { keyFp: null });
     return stream;
   }
 
-  #addScreenTo(link) {
-    const { stream, quality } = this.screen;
-    const preset = SCREEN_PRESETS[quality];
-    for (const t of stream.getVideoTracks()) {
-      link.addTrack(t, stream, { sendEncodings: [{ ...preset.encoding }], degradationPreference: preset.degradationPreference });
-    }
-    for (const t of stream.getAudioTracks()) link.addTrack(t, stream);
+  #applyScreenEncoding(link) {
+    const preset = SCREEN_PRESETS[this.screen.quality];
+    const [video] = this.screen.stream.getVideoTracks();
+    if (!video) return Promise.resolve();
+    return link.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
   }
 
   async stopScreenShare() {
@@ -359,7 +377,10 @@ export class Call extends EventTarget {
     this.screen = null;
     for (const t of stream.getTracks()) t.stop();
     for (const p of this.peers.values()) {
-      if (p.link && !p.link.closed) for (const t of stream.getTracks()) p.link.removeTrack(t);
+      if (p.link && !p.link.closed) {
+        p.link.setSlot('screen', null);
+        p.link.setSlot('screenAudio', null);
+      }
     }
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
     this.#emit('media', { keyFp: null });
@@ -386,6 +407,7 @@ export class Call extends EventTarget {
     this.screen = null;
     for (const t of this.localStream.getTracks()) t.stop();
     this.sframe.terminate();
+    this.audioContext?.close().catch(() => {});
     this.#emit('peers');
   }
 
@@ -402,7 +424,7 @@ export class Call extends EventTarget {
         failure: p.failure,
         viewMismatch: p.viewMismatch,
         screenStreamId: p.screenStreamId,
-        media: p.link ? await p.link.statsSummary(p.screenStreamId).catch(() => null) : null,
+        media: p.link ? await p.link.statsSummary().catch(() => null) : null,
         restarts: p.link?.restarts ?? 0,
       };
     }

@@ -261,7 +261,8 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
     t.video.srcObject = stream;
     if (stream) t.video.play().catch(() => {});
   }
-  const hasVideo = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live');
+  // A remote track is muted while no media arrives for it (a slot with nothing on it).
+  const hasVideo = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live' && !tr.muted && tr.enabled);
   t.el.classList.toggle('no-video', !hasVideo);
   return t;
 }
@@ -289,12 +290,8 @@ function renderTiles() {
     wanted.push(t);
   }
   for (const p of call.peers.values()) {
-    let camera = null;
-    let screen = null;
-    for (const s of p.streams.values()) {
-      if (s.id === p.screenStreamId) screen = s;
-      else camera = s;
-    }
+    const camera = p.link?.remoteCamera ?? null;
+    const screen = p.link && p.screenStreamId !== null ? p.link.remoteScreen : null;
     const t = videoFor(`peer:${p.keyFp}`, camera);
     const st = peerStatus(p);
     t.label.textContent = peerLabel(p);
@@ -486,6 +483,12 @@ function installTestHook() {
       return app.call ? app.call.snapshot() : { state: 'idle', problems: [...app.alerts.keys()].map((code) => ({ code })) };
     },
     alerts: () => [...app.alerts.keys()],
+    /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
+    sdp: () => Object.fromEntries([...(app.call?.peers.values() ?? [])].map((p) => [p.peer.name, {
+      local: p.link?.pc.localDescription?.sdp ?? null,
+      remote: p.link?.pc.remoteDescription?.sdp ?? null,
+      transceivers: p.link?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
+    }])),
     sendChat: (text, kind) => app.call?.sendChat(text, kind) ?? null,
   };
 }

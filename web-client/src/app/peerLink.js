@@ -4,25 +4,53 @@
 //
 // Negotiation is the W3C "perfect negotiation" pattern: the handshake responder is polite, the
 // initiator impolite; roles come from the peer handshake, so no extra message is needed.
+//
+// Four fixed media slots, created with the link and never added or removed later: microphone,
+// camera, screen video, screen audio. Both sides create them with addTrack before any SDP, so an
+// offer's m-lines always land on the answerer's own transceivers (matched by kind, in order) and
+// no transceiver is ever created by setRemoteDescription. Every sender and receiver gets its
+// SFrame transform right at creation. Reason: in Chromium 156 a receive RTCRtpScriptTransform
+// attached later (in ontrack, on a receiver that already existed, or on one added by a
+// renegotiation) was seen to pass no frames, or frames the decoder never got. Starting a screen
+// share is then replaceTrack() on the screen slots: no renegotiation, no new m-line. A slot with
+// nothing to send holds a null track (sends nothing).
 
-/** Video codecs that survive whole-frame SFrame (spec/media-sframe.md §7.1): VP8, then VP9. */
+/**
+ * Video codecs that survive whole-frame SFrame (spec/media-sframe.md §7.1): VP9 first, then VP8.
+ *
+ * VP9 first because its RTP packetizer carries the frame type in the payload descriptor (clear),
+ * while Chromium's VP8 depacketizer takes "key frame" from bit 0 of the first payload byte, i.e.
+ * of the SFrame header: 0xd8 | C for a 6-byte KID. With CTR 8..255 (C = 0) every frame looks like
+ * a key frame, with CTR 256..65535 (C = 1) none does. A VP8 stream that starts while the sender's
+ * shared counter is past 255 (a screen share, or a peer joining later) never shows the receiver a
+ * key frame and is never decoded. Seen in Chromium 156: a screen share started at CTR ~500
+ * received 470 packets and decoded 0 frames over VP8, and decodes at once over VP9.
+ */
 export function sframeSafeVideoCodecs() {
   const caps = globalThis.RTCRtpReceiver?.getCapabilities?.('video');
   if (!caps) return null;
-  const vp8 = caps.codecs.filter((c) => /^video\/vp8$/i.test(c.mimeType));
   const vp9 = caps.codecs.filter((c) => /^video\/vp9$/i.test(c.mimeType));
+  const vp8 = caps.codecs.filter((c) => /^video\/vp8$/i.test(c.mimeType));
   // rtx/red/ulpfec carry any codec and do not parse the payload; keep them for loss recovery.
   const helpers = caps.codecs.filter((c) => /^video\/(rtx|red|ulpfec|flexfec-03)$/i.test(c.mimeType));
   if (vp8.length + vp9.length === 0) return null;
-  return [...vp8, ...vp9, ...helpers];
+  return [...vp9, ...vp8, ...helpers];
 }
+
+export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
+const SLOT_KIND = Object.freeze({ mic: 'audio', camera: 'video', screen: 'video', screenAudio: 'audio' });
 
 export class PeerLink extends EventTarget {
   /**
    * @param {{keyFp: string, polite: boolean, iceServers: RTCIceServer[], send: (msg) => void,
    *          sframe: import('./sframeMedia.js').SFrameMedia}} o
    */
-  constructor({ keyFp, polite, iceServers, send, sframe }) {
+  /**
+   * `placeholder(kind)` returns a fresh MediaStreamTrack of that kind, used only to create a slot
+   * with addTrack (which, unlike addTransceiver, lets a remote offer reuse the transceiver); it is
+   * replaced by the real track or null at once.
+   */
+  constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder }) {
     super();
     this.keyFp = keyFp;
     this.polite = polite;
@@ -32,8 +60,7 @@ export class PeerLink extends EventTarget {
     this.ignoreOffer = false;
     this.isSettingRemoteAnswerPending = false;
     this.closed = false;
-    this.senders = new Map(); // track id -> RTCRtpSender
-    this.remoteStreams = new Map(); // stream id -> MediaStream
+    this.slots = {}; // slot -> RTCRtpTransceiver
     this.restarts = 0;
     this.transformed = new WeakSet(); // receivers with the SFrame transform
     this.timings = { created: performance.now(), connected: null };
@@ -47,6 +74,26 @@ export class PeerLink extends EventTarget {
     this.pc.oniceconnectionstatechange = () => {
       if (this.pc.iceConnectionState === 'failed') this.restartIce();
     };
+    const slotStream = new MediaStream();
+    for (const slot of SLOTS) {
+      const real = tracks[slot] ?? null;
+      const track = real ?? placeholder(SLOT_KIND[slot]);
+      const sender = this.pc.addTrack(track, slotStream);
+      const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+      this.slots[slot] = transceiver;
+      sframe.attachSender(sender);
+      this.#attachReceiver(transceiver.receiver);
+      if (real === null) sender.replaceTrack(null).finally(() => track.stop());
+      transceiver.receiver.track.addEventListener('mute', () => this.#mediaChanged());
+      transceiver.receiver.track.addEventListener('unmute', () => this.#mediaChanged());
+    }
+    // The remote side's media as two streams made here (slot order, not msid, says which is which).
+    this.remoteCamera = new MediaStream([this.slots.mic.receiver.track, this.slots.camera.receiver.track]);
+    this.remoteScreen = new MediaStream([this.slots.screen.receiver.track, this.slots.screenAudio.receiver.track]);
+  }
+
+  #mediaChanged() {
+    this.dispatchEvent(new CustomEvent('media'));
   }
 
   #send(msg) {
@@ -124,44 +171,24 @@ export class PeerLink extends EventTarget {
     this.pc.restartIce();
   }
 
-  /** Sends `track` (of `stream`) to this peer, encrypted by the shared SFrame worker. */
-  addTrack(track, stream, { sendEncodings, degradationPreference } = {}) {
-    if (this.closed || this.senders.has(track.id)) return;
-    let sender;
-    if (sendEncodings) {
-      sender = this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream], sendEncodings }).sender;
-    } else {
-      sender = this.pc.addTrack(track, stream);
+  /**
+   * Puts `track` (or null: send nothing) on a slot. For the screen slot, `encoding` caps bitrate
+   * and frame rate and `degradationPreference` says what to give up first.
+   */
+  async setSlot(slot, track, { encoding, degradationPreference } = {}) {
+    if (this.closed) return;
+    const sender = this.slots[slot].sender;
+    await sender.replaceTrack(track);
+    if (track !== null && (encoding || degradationPreference)) {
+      try {
+        const p = sender.getParameters();
+        if (encoding && p.encodings?.length) Object.assign(p.encodings[0], encoding);
+        if (degradationPreference) p.degradationPreference = degradationPreference;
+        await sender.setParameters(p);
+      } catch {
+        // a hint, not a must: Chromium refuses parameters before the first negotiation
+      }
     }
-    this.sframe.attachSender(sender);
-    this.#attachReceiver(this.pc.getTransceivers().find((t) => t.sender === sender)?.receiver);
-    this.senders.set(track.id, sender);
-    if (degradationPreference) this.#setDegradation(sender, degradationPreference);
-  }
-
-  async #setDegradation(sender, pref) {
-    try {
-      const p = sender.getParameters();
-      p.degradationPreference = pref;
-      await sender.setParameters(p);
-    } catch {
-      // Chromium accepts it only once encodings exist; a hint, not a must
-    }
-  }
-
-  removeTrack(track) {
-    const sender = this.senders.get(track.id);
-    if (sender === undefined) return;
-    this.senders.delete(track.id);
-    if (!this.closed) this.pc.removeTrack(sender);
-  }
-
-  async replaceTrack(oldTrack, newTrack) {
-    const sender = this.senders.get(oldTrack.id);
-    if (sender === undefined) return;
-    await sender.replaceTrack(newTrack);
-    this.senders.delete(oldTrack.id);
-    this.senders.set(newTrack.id, sender);
   }
 
   /** Every receiver gets the decrypting transform once, as early as it exists. */
@@ -172,18 +199,8 @@ export class PeerLink extends EventTarget {
   }
 
   #onTrack(e) {
-    this.#attachReceiver(e.receiver);
-    const stream = e.streams[0] ?? new MediaStream([e.track]);
-    if (!this.remoteStreams.has(stream.id)) {
-      this.remoteStreams.set(stream.id, stream);
-      stream.addEventListener('removetrack', () => {
-        if (stream.getTracks().length === 0) {
-          this.remoteStreams.delete(stream.id);
-          this.dispatchEvent(new CustomEvent('stream-removed', { detail: { stream } }));
-        }
-      });
-    }
-    this.dispatchEvent(new CustomEvent('track', { detail: { track: e.track, stream } }));
+    this.#attachReceiver(e.receiver); // a no-op: every receiver of this link already has it
+    this.#mediaChanged();
   }
 
   #onConnectionState() {
@@ -198,19 +215,17 @@ export class PeerLink extends EventTarget {
   }
 
   /** A getStats summary for the test hook and the benchmark: inbound audio/video per track. */
-  async statsSummary(screenStreamId) {
+  async statsSummary() {
     const report = await this.pc.getStats();
-    const trackStream = new Map();
-    for (const [sid, stream] of this.remoteStreams) for (const t of stream.getTracks()) trackStream.set(t.id, sid);
+    const screenTracks = new Set(this.remoteScreen.getTracks().map((t) => t.id));
     const inbound = [];
     const outbound = [];
     report.forEach((s) => {
       if (s.type === 'inbound-rtp') {
-        const streamId = trackStream.get(s.trackIdentifier) ?? null;
         inbound.push({
           kind: s.kind,
           trackId: s.trackIdentifier,
-          screen: streamId !== null && streamId === screenStreamId,
+          screen: screenTracks.has(s.trackIdentifier),
           framesDecoded: s.framesDecoded ?? 0,
           framesReceived: s.framesReceived ?? 0,
           frameWidth: s.frameWidth ?? 0,
@@ -241,8 +256,9 @@ export class PeerLink extends EventTarget {
       connectionState: this.pc.connectionState,
       inbound,
       outbound,
-      senderTransforms: this.pc.getSenders().filter((s) => s.track).map((s) => s.transform != null || this.sframe.api !== 'script'),
+      senderTransforms: this.pc.getSenders().map((s) => s.transform != null || this.sframe.api !== 'script'),
       receiverTransforms: this.pc.getReceivers().map((r) => r.transform != null || this.sframe.api !== 'script'),
+      transceivers: this.pc.getTransceivers().length,
     };
   }
 
