@@ -253,18 +253,24 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
     const label = h('span', { class: 'tile-name' });
     const state = h('span', { class: 'tile-state' });
     const avatar = h('div', { class: 'avatar' });
-    const el = h('figure', { class: 'tile', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
+    const el = h('figure', { class: 'tile no-video', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
     t = { el, video, label, state, avatar };
+    // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
+    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(t));
     tileCache.set(key, t);
   }
   if (t.video.srcObject !== stream) {
     t.video.srcObject = stream;
     if (stream) t.video.play().catch(() => {});
   }
-  // A remote track is muted while no media arrives for it (a slot with nothing on it).
-  const hasVideo = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live' && !tr.muted && tr.enabled);
-  t.el.classList.toggle('no-video', !hasVideo);
+  updatePicture(t);
   return t;
+}
+
+function updatePicture(t) {
+  const stream = t.video.srcObject;
+  const live = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live' && tr.enabled);
+  t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
 }
 
 function renderTiles() {
@@ -276,6 +282,7 @@ function renderTiles() {
     return;
   }
   const wanted = [];
+  const screens = [];
   const self = videoFor('self', call.localStream, { muted: true, mirror: true });
   self.label.textContent = `${call.name} (you)`;
   self.state.textContent = call.muted ? 'muted' : '';
@@ -287,7 +294,7 @@ function renderTiles() {
     t.label.textContent = 'Your screen';
     t.state.textContent = call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text';
     t.el.classList.add('screen');
-    wanted.push(t);
+    screens.push(t);
   }
   for (const p of call.peers.values()) {
     const camera = p.link?.remoteCamera ?? null;
@@ -306,9 +313,10 @@ function renderTiles() {
       s.state.textContent = '';
       s.el.classList.add('screen');
       s.el.dataset.fp = p.keyFp;
-      wanted.push(s);
+      screens.push(s);
     }
   }
+  wanted.unshift(...screens); // a shared screen leads the grid
   const keep = new Set(wanted.map((t) => t.el.dataset.key));
   for (const [key, t] of tileCache) {
     if (!keep.has(key)) {
