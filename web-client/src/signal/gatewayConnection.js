@@ -237,7 +237,12 @@ export class GatewayConnection extends EventTarget {
         return false;
       }
       if (this.#closed) return false;
-      this.#ws.send(record);
+      try {
+        this.#ws.send(record);
+      } catch {
+        this.#fail(new SignalError(LOCAL_CODES.CONNECTION_LOST));
+        return false;
+      }
       return true;
     });
     this.#sendChain = result.then(() => {}, () => {});
