@@ -196,7 +196,7 @@ test('pin mismatch: UNKNOWN_GATEWAY_KEY before any WebSocket is opened', async (
   const s = session({ url: gw.url, fingerprint: wrongPin }, newRoom(), 'Ada', { WebSocketImpl: CountingWebSocket });
   await assert.rejects(s.start(), (e) => e.code === 'UNKNOWN_GATEWAY_KEY' && /does not match the link/.test(e.message));
   assert.equal(sockets, 0);
-  assert.deepEqual(events(s, 'error').map((d) => d.code), ['UNKNOWN_GATEWAY_KEY']);
+  assert.deepEqual(events(s, 'error'), [{ code: 'UNKNOWN_GATEWAY_KEY', message: s.log.find((x) => x.type === 'error').detail.message, fatal: true }]);
   assert.deepEqual(events(s, 'state').map((d) => d.state), ['connecting', 'closed']);
   // The same class works with the right pin: the count above is meaningful.
   const ok = session(gw, newRoom(), 'Ada', { WebSocketImpl: CountingWebSocket });
@@ -360,5 +360,44 @@ test('one client loses its connection: it rejoins with the same key, peers recog
   await waitFor(b, 'peer-message', (d) => d.msg.text === 'back');
   assert.equal(b.peers.size, 1);
   assert.deepEqual([...events(a, 'error'), ...events(b, 'error')], []);
+  await leaveAll([a, b]);
+});
+
+test('rate limit: sends are paced below the gateway bucket, so a burst of 260 arrives whole and in order', async () => {
+  const room = newRoom();
+  const a = make(room, 'Ada');
+  const b = make(room, 'Bob');
+  await a.start();
+  await b.start();
+  await allConnected([a, b]);
+  const N = 260; // more than the gateway's burst of 200
+  const t0 = performance.now();
+  const sends = Array.from({ length: N }, (_, i) => a.send(b.selfKeyFp, chat(`burst ${i}`)));
+  await waitFor(b, 'peer-message', (d) => d.msg.text === `burst ${N - 1}`);
+  assert.ok((await Promise.all(sends)).every(Boolean));
+  assert.ok(performance.now() - t0 > 1500, 'paced, not sent at once');
+  assert.deepEqual(messages(b, a.selfKeyFp, 'chat').map((m) => m.text), Array.from({ length: N }, (_, i) => `burst ${i}`));
+  assert.deepEqual(events(a, 'state').filter((d) => d.state === 'reconnecting'), []);
+  await leaveAll([a, b]);
+});
+
+test('rate limit without pacing: the gateway closes with 4104, reported as a non-fatal RATE_LIMITED error, and the session rejoins', async () => {
+  const room = newRoom();
+  const a = make(room, 'Ada', { sendRate: null });
+  const b = make(room, 'Bob');
+  await a.start();
+  await b.start();
+  await allConnected([a, b]);
+  const from = b.log.length;
+  for (let i = 0; i < 300; i++) a.send(b.selfKeyFp, chat(`flood ${i}`));
+  const err = await waitFor(a, 'error');
+  assert.equal(err.code, 'RATE_LIMITED');
+  assert.equal(err.fatal, false);
+  await waitFor(a, 'state', (d) => d.state === 'reconnecting' && d.error?.code === 'RATE_LIMITED');
+  await waitFor(a, 'state', (d) => d.state === 'joined', { from: a.log.findIndex((x) => x.detail?.state === 'reconnecting') });
+  await peerUp(b, a.selfKeyFp, { from });
+  await a.send(b.selfKeyFp, chat('calm again'));
+  await waitFor(b, 'peer-message', (d) => d.msg.text === 'calm again');
+  assert.ok(messages(b, a.selfKeyFp, 'chat').length < 301); // some of the flood was lost with the connection
   await leaveAll([a, b]);
 });

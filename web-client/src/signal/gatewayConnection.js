@@ -18,6 +18,37 @@ import { LOCAL_CODES, SignalError } from './errors.js';
 
 const PUBLIC_KEY_LEN = 1216;
 
+/** Below the gateway's default bucket (50/s, burst 200), leaving room for handshake messages and pongs. */
+export const DEFAULT_SEND_RATE = Object.freeze({ perSecond: 40, burst: 150 });
+
+/** A token bucket that waits for a token instead of refusing. */
+class Pacer {
+  #perMs;
+  #burst;
+  #tokens;
+  #last;
+
+  constructor(perSecond, burst) {
+    this.#perMs = perSecond / 1000;
+    this.#burst = burst;
+    this.#tokens = burst;
+    this.#last = performance.now();
+  }
+
+  async take() {
+    for (;;) {
+      const now = performance.now();
+      this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#perMs);
+      this.#last = now;
+      if (this.#tokens >= 1) {
+        this.#tokens -= 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil((1 - this.#tokens) / this.#perMs)));
+    }
+  }
+}
+
 /** The WebSocket endpoint of a gateway origin: ws: for http:, wss: for https: (room-protocol.md §1). */
 export function webSocketUrl(origin) {
   const u = new URL('/ws', origin);
@@ -83,6 +114,7 @@ export class GatewayConnection extends EventTarget {
   #gatewayPublicKey;
   #WebSocketImpl;
   #handshakeTimeoutMs;
+  #pacer;
   #ws = null;
   #hs = null; // AwaitingServerHello while in WAIT_SERVER_HELLO
   #channel = null;
@@ -94,12 +126,19 @@ export class GatewayConnection extends EventTarget {
    * @param origin gateway origin (http: or https:)
    * @param gatewayPublicKey the pinned key from fetchGatewayKey()
    */
-  constructor({ origin, gatewayPublicKey, WebSocketImpl = globalThis.WebSocket, handshakeTimeoutMs = 10_000 }) {
+  /**
+   * @param sendRate {perSecond, burst} paces outgoing records below the gateway's per-connection
+   *   token bucket (room-protocol.md "Limits": 50/s, burst 200 by default), so a burst of app
+   *   messages waits instead of getting the connection closed with 4104 RATE_LIMITED; null: no pacing.
+   */
+  constructor({ origin, gatewayPublicKey, WebSocketImpl = globalThis.WebSocket, handshakeTimeoutMs = 10_000,
+    sendRate = DEFAULT_SEND_RATE }) {
     super();
     this.#url = webSocketUrl(origin);
     this.#gatewayPublicKey = gatewayPublicKey;
     this.#WebSocketImpl = WebSocketImpl;
     this.#handshakeTimeoutMs = handshakeTimeoutMs;
+    this.#pacer = sendRate === null ? null : new Pacer(sendRate.perSecond, sendRate.burst);
   }
 
   get established() {
@@ -228,6 +267,7 @@ export class GatewayConnection extends EventTarget {
     if (!this.established) return Promise.resolve(false);
     const channel = this.#channel;
     const result = this.#sendChain.then(async () => {
+      if (this.#pacer !== null) await this.#pacer.take();
       if (this.#closed) return false;
       let record;
       try {

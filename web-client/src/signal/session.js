@@ -90,6 +90,7 @@ export class CallSession extends EventTarget {
   #hopHandshakeTimeoutMs;
   #joinTimeoutMs;
   #helloTimeoutMs;
+  #sendRate;
   #now;
 
   // room and own key
@@ -132,7 +133,8 @@ export class CallSession extends EventTarget {
    * Optional: WebSocketImpl, fetchImpl, random (for the backoff jitter), agent (hello.agent),
    * peerHandshakeTimeoutMs (10 s), hopHandshakeTimeoutMs (10 s), joinTimeoutMs (10 s),
    * helloTimeoutMs (5 s: 'peer-up' fires without a hello after this), viewStableMs (3 s),
-   * backoff {minMs, maxMs} (0.5 s .. 8 s), pskOverrideForTestingOnly (32 bytes: a session with
+   * backoff {minMs, maxMs} (0.5 s .. 8 s), sendRate {perSecond, burst} (40/s, burst 150: paces
+   * records below the gateway's rate limit; null turns pacing off), pskOverrideForTestingOnly (32 bytes: a session with
    * the right room id and a wrong psk, i.e. a gateway-made impostor).
    */
   constructor(o) {
@@ -165,6 +167,7 @@ export class CallSession extends EventTarget {
     this.#hopHandshakeTimeoutMs = o.hopHandshakeTimeoutMs ?? 10_000;
     this.#joinTimeoutMs = o.joinTimeoutMs ?? 10_000;
     this.#helloTimeoutMs = o.helloTimeoutMs ?? 5_000;
+    this.#sendRate = o.sendRate; // undefined: GatewayConnection's default pacing
     this.#now = () => performance.now();
     this.#backoff = new Backoff({ ...(o.backoff ?? {}), random: o.random ?? Math.random });
     this.#membership = new MembershipCheck({ stableMs: o.viewStableMs ?? VIEW_STABLE_MS });
@@ -318,6 +321,7 @@ export class CallSession extends EventTarget {
       gatewayPublicKey: pk,
       WebSocketImpl: this.#WebSocketImpl,
       handshakeTimeoutMs: this.#hopHandshakeTimeoutMs,
+      sendRate: this.#sendRate,
     });
     this.#conn = conn;
     conn.addEventListener('message', (e) => this.#onRoomMessage(conn, e.detail.msg));
@@ -352,6 +356,11 @@ export class CallSession extends EventTarget {
     const wasJoined = this.#joined;
     this.#joined = false;
     if (this.#leaving || !wasJoined) return;
+    // A gateway close with a protocol code (4000 + c) is worth telling the user even though the
+    // session carries on reconnecting; a plain loss or a restart is not an error.
+    if (error.code !== LOCAL_CODES.CONNECTION_LOST && error.code !== 'SHUTTING_DOWN') {
+      this.#emit('error', { ...error.toJSON(), fatal: false });
+    }
     this.#dropPeersForReconnect();
     this.#reconnect(error);
   }
@@ -435,7 +444,7 @@ export class CallSession extends EventTarget {
     this.#key?.destroy();
     this.#psk.fill(0);
     this.#selfId = null;
-    if (error !== null) this.#emit('error', error.toJSON());
+    if (error !== null) this.#emit('error', { ...error.toJSON(), fatal: true });
     this.#setState(SessionState.CLOSED, error);
   }
 
