@@ -22,6 +22,15 @@ public enum ErrorCode {
     RECORD_TOO_LARGE(23),
     RECORD_LIMIT_REACHED(24),
 
+    // SFrame media failures (spec/media-sframe.md §9): local to the browser client, never on the wire.
+    SFRAME_MALFORMED(30),
+    SFRAME_UNKNOWN_KID(31),
+    SFRAME_AUTH_FAILED(32),
+    SFRAME_REPLAYED(33),
+    SFRAME_COUNTER_EXHAUSTED(34),
+    SFRAME_NO_SEND_KEY(35),
+    SFRAME_KEY_REJECTED(36),
+
     // Room protocol and gateway limits (spec/room-protocol.md, "Errors (codes 100+)").
     ROOM_FULL(100),
     NOT_IN_ROOM(101),

@@ -45,10 +45,9 @@ class SpecAgreementTest {
         while (m.find()) {
             inSpec.put(Integer.parseInt(m.group(1)), m.group(2));
         }
-        // The room protocol's codes may be tabled in room-protocol.md.
-        Path room = Path.of(System.getProperty("hybridge.spec.dir", "../spec"), "room-protocol.md");
-        if (Files.exists(room)) {
-            Matcher r = ERROR_ROW.matcher(Files.readString(room));
+        // The room protocol's and SFrame's codes are tabled in their own documents.
+        for (String doc : new String[] {"room-protocol.md", "media-sframe.md"}) {
+            Matcher r = ERROR_ROW.matcher(spec(doc));
             while (r.find()) {
                 inSpec.put(Integer.parseInt(r.group(1)), r.group(2));
             }

@@ -21,8 +21,8 @@ class RoomCodecTest {
     @Test
     void generatedVectorsVerify() {
         ObjectNode doc = RoomMessageVectors.generate();
-        assertTrue(doc.path("vectors").size() >= 30);
-        RoomMessageVectors.verify(doc);
+        assertTrue(doc.path("tests").size() >= 30);
+        assertEquals(java.util.List.of(), RoomMessageVectors.verify(doc));
     }
 
     @Test
@@ -33,22 +33,22 @@ class RoomCodecTest {
     @Test
     void verifierCatchesATamperedVector() {
         ObjectNode doc = RoomMessageVectors.generate();
-        ObjectNode first = (ObjectNode) doc.path("vectors").get(0);
+        ObjectNode first = (ObjectNode) doc.path("tests").get(0);
         String hex = first.path("message_hex").asText();
         first.put("message_hex", hex.substring(0, hex.length() - 2) + (hex.endsWith("00") ? "01" : "00"));
-        assertThrows(AssertionError.class, () -> RoomMessageVectors.verify(doc));
+        assertEquals(1, RoomMessageVectors.verify(doc).size());
     }
 
     @Test
     void verifierRefusesZeroVectors() {
         ObjectNode doc = RoomMessageVectors.generate();
-        doc.putArray("vectors");
-        assertThrows(AssertionError.class, () -> RoomMessageVectors.verify(doc));
+        doc.putArray("tests");
+        assertEquals(1, RoomMessageVectors.verify(doc).size());
     }
 
     @Test
     void everyTruncationAndExtensionOfEveryValidVectorFailsCleanly() {
-        for (JsonNode v : RoomMessageVectors.generate().path("vectors")) {
+        for (JsonNode v : RoomMessageVectors.generate().path("tests")) {
             if (!v.path("result").asText().equals("valid")) {
                 continue;
             }
