@@ -373,3 +373,37 @@ test('PeerLink: a PeerInit where we initiate, or twice, fails that pair with UNE
   assert.equal(resp.state, LinkState.FAILED);
   assert.throws(() => resp.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE'); // terminal
 });
+
+test('a WebSocket that cannot even be created is GATEWAY_UNREACHABLE, and close fires', async () => {
+  class Throwing {
+    constructor() {
+      throw new SyntaxError('bad url');
+    }
+  }
+  const conn = new GatewayConnection({ origin: 'http://127.0.0.1:1', gatewayPublicKey: new Uint8Array(1216), WebSocketImpl: Throwing });
+  let closed = null;
+  conn.addEventListener('close', (e) => { closed = e.detail; });
+  await assert.rejects(conn.open(), signalCode(LOCAL_CODES.GATEWAY_UNREACHABLE));
+  assert.equal(closed.error.code, LOCAL_CODES.GATEWAY_UNREACHABLE);
+  assert.equal(conn.closed, true);
+});
+
+test('no WebCrypto (not a secure context): start() fails with INSECURE_CONTEXT before any request', async () => {
+  let fetched = 0;
+  const s = new CallSession({ origin: 'http://192.0.2.1', roomSecret: new Uint8Array(32), pinnedFingerprint: new Uint8Array(32), name: 'Ada',
+    fetchImpl: async () => { fetched++; throw new Error('no'); } });
+  const errors = [];
+  s.addEventListener('error', (e) => errors.push(e.detail));
+  const desc = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  Object.defineProperty(globalThis, 'crypto', { value: { getRandomValues: (a) => desc.get.call(globalThis).getRandomValues(a) }, configurable: true });
+  let started;
+  try {
+    started = s.start(); // the check runs synchronously, before the first await
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', desc);
+  }
+  await assert.rejects(started, (e) => e.code === LOCAL_CODES.INSECURE_CONTEXT && /secure context/.test(e.message));
+  assert.equal(fetched, 0);
+  assert.equal(errors[0].code, LOCAL_CODES.INSECURE_CONTEXT);
+  assert.equal(errors[0].fatal, true);
+});

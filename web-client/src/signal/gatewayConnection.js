@@ -181,8 +181,7 @@ export class GatewayConnection extends EventTarget {
       try {
         ws = new this.#WebSocketImpl(this.#url);
       } catch {
-        this.#closed = true;
-        settle(new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE));
+        this.#end(new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE), 1000, '', false); // settles through 'close'
         return;
       }
       this.#ws = ws;
