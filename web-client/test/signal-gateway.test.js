@@ -7,9 +7,10 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RoomSecret } from '../src/protocol/room.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
 import { LOCAL_CODES, SignalError } from '../src/signal/errors.js';
-import { GatewayConnection } from '../src/signal/gatewayConnection.js';
+import { GatewayConnection, fetchGatewayKey } from '../src/signal/gatewayConnection.js';
 import { startGateway } from './support/gateway.js';
 import { allConnected, chat, events, leaveAll, messages, peerUp, session, sleep, waitFor } from './support/signalSessions.js';
 
@@ -399,5 +400,133 @@ test('rate limit without pacing: the gateway closes with 4104, reported as a non
   await a.send(b.selfKeyFp, chat('calm again'));
   await waitFor(b, 'peer-message', (d) => d.msg.text === 'calm again');
   assert.ok(messages(b, a.selfKeyFp, 'chat').length < 301); // some of the flood was lost with the connection
+  await leaveAll([a, b]);
+});
+
+/** A raw room client (no peer channels): joins `room` announcing `publicKey`, returns what it saw. */
+async function rawJoin(room, publicKey) {
+  const conn = new GatewayConnection({ origin: gw.url, gatewayPublicKey: await fetchGatewayKey(gw.url, gw.fingerprint) });
+  const msgs = [];
+  let notify = () => {};
+  conn.addEventListener('message', (e) => {
+    msgs.push(e.detail.msg);
+    notify();
+  });
+  await conn.open();
+  const next = (type) => new Promise((resolve) => {
+    const check = () => {
+      const m = msgs.find((x) => x.type === type);
+      if (m) {
+        msgs.splice(msgs.indexOf(m), 1);
+        resolve(m);
+      }
+    };
+    notify = check;
+    check();
+  });
+  const roomId = RoomSecret.of(room).roomId();
+  await conn.send({ type: 'JOIN', roomId, publicKey });
+  return { conn, joined: await next('JOINED'), roomId, next };
+}
+
+test('a seat announced with the key of a connected peer does not take that peer over (only a finished handshake would)', async () => {
+  const room = newRoom();
+  const a = make(room, 'Ada');
+  const b = make(room, 'Bob');
+  await a.start();
+  await b.start();
+  await allConnected([a, b]);
+  const bAtA = a.peers.get(b.selfKeyFp);
+  const bId = bAtA.id;
+  // A room member (or the gateway) sees Bob's announced key and announces it as its own.
+  const raw = await rawJoin(room, XWingKeyPair.generate().publicKey());
+  const bobKey = raw.joined.peers.find((p) => p.peerId.every((x, i) => x === Buffer.from(b.selfId, 'hex')[i])).publicKey;
+  await raw.conn.send({ type: 'LEAVE' });
+  await raw.conn.send({ type: 'JOIN', roomId: raw.roomId, publicKey: bobKey });
+  await raw.next('JOINED');
+  const from = a.log.length;
+  const warning = await waitFor(a, 'warning', () => true, { from });
+  assert.equal(warning.code, 'HANDSHAKE_TIMEOUT');
+  assert.equal(warning.peer, bAtA);
+  assert.match(warning.message, /second seat/);
+  assert.equal(a.stats.seatsRefused, 1);
+  assert.equal(a.stats.seatsTakenOver, 0);
+  assert.equal(bAtA.id, bId);
+  assert.equal(bAtA.state, 'connected');
+  assert.deepEqual(a.log.slice(from).filter((x) => x.type === 'peer-down' || x.type === 'peer-failed'), []);
+  await a.send(b.selfKeyFp, chat('still you?'));
+  await waitFor(b, 'peer-message', (d) => d.msg.text === 'still you?');
+  await raw.conn.close();
+  await leaveAll([a, b]);
+});
+
+/** A WebSocket that can "die" for its owner while the gateway still sees it open (a half-dead TCP connection). */
+class ZombieWebSocket extends WebSocket {
+  static last = null;
+  #zombie = false;
+  constructor(...args) {
+    super(...args);
+    ZombieWebSocket.last = this;
+    super.addEventListener('message', (e) => {
+      if (!this.#zombie) this.onmessage?.(e);
+    });
+    super.addEventListener('close', (e) => {
+      if (!this.#zombie) this.onclose?.(e);
+    });
+  }
+  set onmessage(f) { this._onmessage = f; }
+  get onmessage() { return this._onmessage; }
+  set onclose(f) { this._onclose = f; }
+  get onclose() { return this._onclose; }
+  send(data) {
+    if (!this.#zombie) super.send(data);
+  }
+  close(...args) {
+    if (!this.#zombie) super.close(...args);
+  }
+  /** The owner sees a loss; the gateway sees an open, silent connection. */
+  zombify() {
+    this.#zombie = true;
+    setTimeout(() => this._onclose?.({ code: 1006, reason: '' }), 0);
+  }
+  /** Really close it (the gateway then sends PEER_LEFT for the old seat). */
+  bury() {
+    super.close(1000);
+  }
+}
+
+test('a peer that rejoins while its old seat lingers: the new seat takes over once its handshake is done', async () => {
+  const room = newRoom();
+  const a = make(room, 'Ada');
+  const b = make(room, 'Bob', { WebSocketImpl: ZombieWebSocket });
+  await a.start();
+  await b.start();
+  await allConnected([a, b]);
+  const zombie = ZombieWebSocket.last;
+  const bAtA = a.peers.get(b.selfKeyFp);
+  const aAtB = b.peers.get(a.selfKeyFp);
+  const oldId = b.selfId;
+  const fromA = a.log.length;
+  const fromB = b.log.length;
+  zombie.zombify();
+  await waitFor(b, 'state', (d) => d.state === 'joined', { from: fromB });
+  assert.ok(b.view.some((m) => m.id === oldId), 'Bob sees his own old seat in JOINED');
+  const down = await waitFor(a, 'peer-down', () => true, { from: fromA });
+  assert.equal(down.reason, 'reconnecting');
+  assert.equal((await peerUp(a, b.selfKeyFp, { from: fromA })).peer, bAtA);
+  assert.equal((await peerUp(b, a.selfKeyFp, { from: fromB })).peer, aAtB);
+  assert.equal(bAtA.id, b.selfId);
+  assert.notEqual(bAtA.id, oldId);
+  assert.equal(bAtA.sas, aAtB.sas);
+  assert.equal(bAtA.role, 'responder');
+  assert.equal(a.stats.seatsTakenOver, 1); // through the second-seat path, not a plain rejoin
+  await b.send(a.selfKeyFp, chat('new seat'));
+  await waitFor(a, 'peer-message', (d) => d.msg.text === 'new seat');
+  // The old seat finally goes: nothing changes for the peer.
+  const before = a.log.length;
+  zombie.bury();
+  await waitFor(a, 'peer-message', (d) => d.msg.t === 'view' && !d.msg.members.some((m) => m.id === oldId), { from: before });
+  assert.deepEqual(a.log.slice(before).filter((x) => ['peer-down', 'peer-failed', 'peer-up'].includes(x.type)), []);
+  assert.equal(bAtA.state, 'connected');
   await leaveAll([a, b]);
 });

@@ -45,6 +45,8 @@ export class PeerLink {
     this.remoteId = remoteId.slice();
     this.remoteIdHex = toHex(remoteId);
     this.#announcedKey = announcedKey.slice();
+    /** The owner's handshake timer (spec §8 timeout), cleared when the link ends or is established. */
+    this.timer = null;
     this.#state = state;
     this.#hs = hs;
   }

@@ -122,7 +122,7 @@ export class CallSession extends EventTarget {
   #viewTimer = null;
 
   /** Counters for tests and diagnostics (no content). */
-  stats = { droppedMessages: 0, ignoredMessages: 0, ignoredEnvelopes: 0, reconnects: 0 };
+  stats = { droppedMessages: 0, ignoredMessages: 0, ignoredEnvelopes: 0, reconnects: 0, seatsTakenOver: 0, seatsRefused: 0 };
 
   /**
    * @param {object} o
@@ -376,6 +376,7 @@ export class CallSession extends EventTarget {
     this.#byId.clear();
     for (const entry of this.#entries.values()) {
       this.#endLink(entry);
+      this.#dropCandidate(entry, null);
       this.#membership.removePeer(entry.peer.keyFp);
       if (entry.up) {
         entry.up = false;
@@ -436,6 +437,7 @@ export class CallSession extends EventTarget {
     if (conn !== null && !conn.closed) conn.close(1000);
     for (const entry of this.#entries.values()) {
       this.#endLink(entry);
+      this.#dropCandidate(entry, null);
       if (entry.up) {
         entry.up = false;
         const down = { peer: entry.peer, reason: error === null ? 'left' : 'failed', local: true };
@@ -506,12 +508,20 @@ export class CallSession extends EventTarget {
     this.#members.set(toHex(peerId), fp);
     if (fp !== this.#ownFp) {
       const entry = this.#entryFor(fp);
-      if (entry.up) {
-        // The same key under a new id: that peer reconnected before its old seat went away.
-        entry.up = false;
-        this.#emit('peer-down', { peer: entry.peer, reason: 'reconnecting' });
+      const current = entry.link;
+      if (current !== null && current.established && this.#members.has(current.remoteIdHex)) {
+        // A known key under a new id while its channel is up and its old seat still there: the
+        // peer reconnected before the gateway noticed its old connection was dead, or someone
+        // who saw the key announces it. Only a completed handshake proves the key's owner is
+        // behind the new seat, so the channel we have stays until the new one is up.
+        this.#startCandidate(entry, peerId, publicKey);
+      } else {
+        if (entry.up) {
+          entry.up = false;
+          this.#emit('peer-down', { peer: entry.peer, reason: 'reconnecting' });
+        }
+        this.#startResponder(entry, peerId, publicKey);
       }
-      this.#startResponder(entry, peerId, publicKey);
     }
     this.#viewChanged();
   }
@@ -522,16 +532,21 @@ export class CallSession extends EventTarget {
     if (entry !== undefined) {
       this.#byId.delete(idHex);
       // After the envelopes already queued for this peer: a `bye` just before PEER_LEFT must
-      // be read first. Skipped if the entry moved on to a new id meanwhile.
-      const gen = entry.gen;
+      // be read first. Then only if the id is still the one that left.
       entry.queue = entry.queue.then(() => {
-        if (entry.gen === gen) this.#peerLeft(entry);
+        if (entry.candidate?.remoteIdHex === idHex) this.#dropCandidate(entry, null);
+        else if (entry.peer.id === idHex) this.#peerLeft(entry);
       });
     }
     this.#viewChanged();
   }
 
   #peerLeft(entry) {
+    if (entry.candidate !== null) {
+      // The old seat is gone and a new one with the same key is handshaking: that is the peer.
+      this.#promoteCandidate(entry);
+      return;
+    }
     if (entry.byeReceived) {
       this.#endLink(entry);
       this.#membership.removePeer(entry.peer.keyFp);
@@ -563,20 +578,32 @@ export class CallSession extends EventTarget {
 
   #onRelayed(fromHex, envelope) {
     const entry = this.#byId.get(fromHex);
-    if (entry === undefined || entry.link === null || entry.link.ended) {
+    let link = null;
+    if (entry !== undefined) {
+      if (entry.link?.remoteIdHex === fromHex) link = entry.link;
+      else if (entry.candidate?.remoteIdHex === fromHex) link = entry.candidate;
+    }
+    if (link === null || link.ended) {
       this.stats.ignoredEnvelopes++; // a stale or failed id: its messages mean nothing now
       return;
     }
-    const link = entry.link;
     entry.queue = entry.queue.then(() => this.#processEnvelope(entry, link, envelope));
   }
 
   // ------------------------------------------------------------------ peers
+  //
+  // An entry is one remote per-session key (one Peer). entry.link is its current PeerLink (one
+  // peer id, one handshake, one channel); entry.candidate a second one for a new id announced
+  // with the same key while the current channel is still up. Every PeerLink carries its own
+  // handshake timer (link.timer).
 
   #entryFor(fp) {
     let entry = this.#entries.get(fp);
     if (entry === undefined) {
-      entry = { peer: new Peer(fp), gen: 0, link: null, timer: null, helloTimer: null, queue: Promise.resolve(), up: false, byeReceived: false, goneAt: 0 };
+      entry = {
+        peer: new Peer(fp), link: null, candidate: null, helloTimer: null, queue: Promise.resolve(),
+        up: false, byeReceived: false, goneAt: 0,
+      };
       this.#entries.set(fp, entry);
       this.#peers.set(fp, entry.peer);
       this.#pruneGone();
@@ -599,25 +626,69 @@ export class CallSession extends EventTarget {
   /** We joined later: PI1 to the peer listed in JOINED. */
   #startInitiator(entry, peerId, publicKey) {
     this.#endLink(entry);
+    this.#dropCandidate(entry, null);
     let started;
     try {
       started = PeerLink.initiate(this.#context(peerId, publicKey));
     } catch (e) {
       // INVALID_PUBLIC_KEY: the announced key is unusable. Track the id so its envelopes are ignored.
       this.#bindId(entry, peerId);
-      entry.gen++;
       this.#updatePeer(entry, { id: toHex(peerId), role: 'initiator', polite: false, sas: null });
       this.#peerFailed(entry, null, SignalError.from(e, 'INVALID_PUBLIC_KEY').code);
       return;
     }
-    this.#attach(entry, started.link, peerId);
+    this.#attach(entry, started.link);
     this.#relay(peerId, started.peerInit);
   }
 
   /** The peer joined later: wait for its PI1. */
   #startResponder(entry, peerId, publicKey) {
     this.#endLink(entry);
-    this.#attach(entry, PeerLink.respond(this.#context(peerId, publicKey)), peerId);
+    this.#dropCandidate(entry, null);
+    this.#attach(entry, PeerLink.respond(this.#context(peerId, publicKey)));
+  }
+
+  /** A second seat with the key of an established peer: handshake with it beside the current channel. */
+  #startCandidate(entry, peerId, publicKey) {
+    this.#dropCandidate(entry, null);
+    const link = PeerLink.respond(this.#context(peerId, publicKey));
+    entry.candidate = link;
+    this.#byId.set(link.remoteIdHex, entry);
+    this.#armTimer(entry, link);
+  }
+
+  /** The candidate replaces the current link: its handshake finished, or the old seat left. */
+  #promoteCandidate(entry) {
+    this.stats.seatsTakenOver++;
+    const link = entry.candidate;
+    entry.candidate = null;
+    const oldId = entry.link?.remoteIdHex;
+    this.#endLink(entry);
+    if (oldId !== undefined && this.#byId.get(oldId) === entry) this.#byId.delete(oldId);
+    this.#membership.removePeer(entry.peer.keyFp);
+    if (entry.up) {
+      entry.up = false;
+      this.#emit('peer-down', { peer: entry.peer, reason: 'reconnecting' });
+    }
+    entry.link = link;
+    entry.byeReceived = false;
+    this.#updatePeer(entry, { id: link.remoteIdHex, role: link.role, polite: link.role === 'responder', state: 'handshaking', sas: null, error: null });
+  }
+
+  /** Ends the candidate; `code` non-null: its handshake failed, which is worth a warning (the current channel is unaffected). */
+  #dropCandidate(entry, code) {
+    const link = entry.candidate;
+    if (link === null) return;
+    entry.candidate = null;
+    clearTimeout(link.timer);
+    if (code !== null) {
+      this.stats.seatsRefused++;
+      link.fail(code);
+      this.#emit('warning', { code, message: `A second seat announced with the key of a connected peer failed its handshake: ${describeError(code)}`, peerId: link.remoteIdHex, peer: entry.peer });
+    } else {
+      link.close();
+    }
+    // Its id stays mapped (if still in the room) so that its envelopes are ignored, not misread.
   }
 
   #bindId(entry, peerId) {
@@ -626,41 +697,51 @@ export class CallSession extends EventTarget {
     this.#byId.set(toHex(peerId), entry);
   }
 
-  #attach(entry, link, peerId) {
-    this.#bindId(entry, peerId);
-    entry.gen++;
+  #attach(entry, link) {
+    this.#bindId(entry, link.remoteId);
     entry.link = link;
     entry.byeReceived = false;
-    entry.timer = setTimeout(() => {
-      if (entry.link === link && !link.established && !link.ended) this.#peerFailed(entry, link, 'HANDSHAKE_TIMEOUT');
-    }, this.#peerHandshakeTimeoutMs);
+    this.#armTimer(entry, link);
     this.#updatePeer(entry, {
       id: link.remoteIdHex, role: link.role, polite: link.role === 'responder', state: 'handshaking', sas: null, error: null,
     });
   }
 
+  /** spec/peer-handshake.md §8: a handshake that does not finish in time fails with HANDSHAKE_TIMEOUT. */
+  #armTimer(entry, link) {
+    link.timer = setTimeout(() => {
+      if (link.established || link.ended) return;
+      if (entry.link === link) this.#peerFailed(entry, link, 'HANDSHAKE_TIMEOUT');
+      else if (entry.candidate === link) this.#dropCandidate(entry, 'HANDSHAKE_TIMEOUT');
+    }, this.#peerHandshakeTimeoutMs);
+  }
+
   /** Ends the current link of `entry` (if any) without events. */
   #endLink(entry) {
-    clearTimeout(entry.timer);
+    clearTimeout(entry.link?.timer);
     clearTimeout(entry.helloTimer);
-    entry.timer = null;
     entry.helloTimer = null;
     entry.link?.close();
     entry.link = null;
   }
 
   async #processEnvelope(entry, link, envelope) {
-    if (entry.link !== link || link.ended) return;
+    if (link.ended || (entry.link !== link && entry.candidate !== link)) return;
     if (!link.established) {
       let step;
       try {
         step = link.receiveHandshake(envelope);
       } catch (e) {
-        this.#peerFailed(entry, link, SignalError.from(e, 'UNEXPECTED_MESSAGE').code);
+        const code = SignalError.from(e, 'UNEXPECTED_MESSAGE').code;
+        if (entry.candidate === link) this.#dropCandidate(entry, code);
+        else this.#peerFailed(entry, link, code);
         return;
       }
       if (step.reply !== null) this.#relay(link.remoteId, step.reply);
-      if (step.established) this.#onEstablished(entry, link);
+      if (step.established) {
+        if (entry.candidate === link) this.#promoteCandidate(entry);
+        this.#onEstablished(entry, link);
+      }
       return;
     }
     let plaintext;
@@ -681,8 +762,7 @@ export class CallSession extends EventTarget {
   }
 
   #onEstablished(entry, link) {
-    clearTimeout(entry.timer);
-    entry.timer = null;
+    clearTimeout(link.timer);
     this.#updatePeer(entry, { state: 'connected', sas: link.sas, error: null });
     // spec/peer-messages.md §2: hello first, then view.
     this.#sendRecord(entry, encodePeerMessage({ t: 'hello', name: this.#name, agent: this.#agent }));
@@ -724,6 +804,7 @@ export class CallSession extends EventTarget {
     if (msg.t === 'bye' && entry.link === link) {
       entry.byeReceived = true;
       this.#endLink(entry);
+      this.#dropCandidate(entry, null);
       this.#membership.removePeer(entry.peer.keyFp);
       this.#updatePeer(entry, { state: 'gone' });
       entry.goneAt = this.#now();
@@ -734,6 +815,7 @@ export class CallSession extends EventTarget {
 
   #markGone(entry, reason) {
     this.#endLink(entry);
+    this.#dropCandidate(entry, null);
     this.#membership.removePeer(entry.peer.keyFp);
     const wasUp = entry.up;
     entry.up = false;
@@ -745,7 +827,7 @@ export class CallSession extends EventTarget {
 
   #peerFailed(entry, link, code) {
     link?.fail(code);
-    clearTimeout(entry.timer);
+    clearTimeout(link?.timer);
     clearTimeout(entry.helloTimer);
     this.#membership.removePeer(entry.peer.keyFp);
     const error = { code, message: describeError(code) };
