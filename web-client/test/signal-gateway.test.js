@@ -232,8 +232,12 @@ test('leave: the others get bye, then peer-down "bye", and forget the peer', asy
   await c.start();
   await allConnected([a, b, c]);
   const bKey = b.selfKeyFp;
+  const secrets = b.secretsForTestingOnly();
+  assert.equal(secrets.length, 2);
+  assert.ok(secrets.every((x) => x.some((v) => v !== 0)));
   await b.leave();
   assert.equal(b.state, 'closed');
+  assert.ok(secrets.every((x) => x.every((v) => v === 0)), 'leave wipes the per-session key and psk');
   for (const s of [a, c]) {
     const down = await waitFor(s, 'peer-down', (d) => d.peer.keyFp === bKey);
     assert.equal(down.reason, 'bye');

@@ -276,6 +276,11 @@ export class CallSession extends EventTarget {
     return this.#sendRecord(entry, bytes);
   }
 
+  /** Test hook: the live secret arrays (per-session key seed, psk), so tests can check that leave() wipes them. */
+  secretsForTestingOnly() {
+    return [...(this.#key?.secretsForTestingOnly() ?? []), this.#psk];
+  }
+
   /** Test hook: the current hop connection, to break it from outside (e.g. `.close(4000)`). */
   connectionForTestingOnly() {
     return this.#conn;
