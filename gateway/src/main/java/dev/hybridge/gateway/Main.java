@@ -4,7 +4,7 @@ import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.gateway.config.ConfigLoader;
 import dev.hybridge.gateway.config.GatewayConfig;
-import dev.hybridge.gateway.config.KeyFile;
+import dev.hybridge.crypto.KeyFile;
 import dev.hybridge.gateway.web.WebRoutes;
 import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.OriginPolicy;

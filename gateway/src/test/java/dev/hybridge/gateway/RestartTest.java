@@ -77,7 +77,7 @@ class RestartTest {
     @Test
     void aKeyFileMadeByTheCliIsUsedAsIs() throws Exception {
         Path key = dir.resolve("cli.key");
-        byte[] pk = dev.hybridge.crypto.cli.Cli.KeyFile.create(key, new java.security.SecureRandom()).publicKey();
+        byte[] pk = dev.hybridge.crypto.KeyFile.create(key, new java.security.SecureRandom()).publicKey();
         try (TestGateway gw = TestGateway.start(key, Map.of())) {
             assertArrayEquals(pk, gw.publicKey());
         }

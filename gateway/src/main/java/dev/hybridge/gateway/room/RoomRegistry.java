@@ -75,13 +75,16 @@ public final class RoomRegistry {
                 for (Seat s : room.seatsInJoinOrder()) {
                     peers.add(new RoomMessage.Peer(s.peerIdBytes(), s.publicKey()));
                 }
-                member.deliver(RoomCodec.encode(new RoomMessage.Joined(seat.peerIdBytes(), peers, iceServers)));
-                byte[] announce = RoomCodec.encode(new RoomMessage.PeerJoined(seat.peerIdBytes(), seat.publicKey()));
-                for (Seat s : room.seatsInJoinOrder()) {
-                    s.member().deliver(announce);
-                }
+                // Seat first: a member that reads PEER_JOINED may relay to the newcomer at once,
+                // and relay() looks seats up without this lock.
+                List<Seat> others = new ArrayList<>(room.seatsInJoinOrder());
                 room.add(seat);
                 peerCount.incrementAndGet();
+                member.deliver(RoomCodec.encode(new RoomMessage.Joined(seat.peerIdBytes(), peers, iceServers)));
+                byte[] announce = RoomCodec.encode(new RoomMessage.PeerJoined(seat.peerIdBytes(), seat.publicKey()));
+                for (Seat s : others) {
+                    s.member().deliver(announce);
+                }
                 return new JoinResult.Joined(seat);
             }
         }

@@ -318,7 +318,7 @@ public final class Connection implements WsListener, Member {
         if (Thread.currentThread() == reader) {
             wipeReaderState();
         }
-        out.close(closeCode, reason);
+        out.close(closeCode, reason, true);
         cleanupAsync();
     }
 
@@ -326,7 +326,7 @@ public final class Connection implements WsListener, Member {
         metrics.limitHit(Metrics.LIMIT_SEND_QUEUE);
         metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
         phase = Phase.CLOSED;
-        out.close(ErrorCode.SLOW_CONSUMER.closeCode(), ErrorCode.SLOW_CONSUMER.name());
+        out.close(ErrorCode.SLOW_CONSUMER.closeCode(), ErrorCode.SLOW_CONSUMER.name(), true);
         cleanupAsync(); // overflow happens inside a room's lock: leave the room from another thread
     }
 

@@ -91,10 +91,27 @@ final class Outbox {
 
     /** Queues the close frame after what is already queued; later items are dropped. */
     void close(int code, String reason) {
+        close(code, reason, false);
+    }
+
+    /**
+     * As {@link #close(int, String)}; with {@code discardRecords} the records still queued are
+     * dropped first: after a failure nothing but the close frame is sent (spec/errors.md), and a
+     * receive failure ends both directions of the channel (spec/record-layer.md §4).
+     */
+    void close(int code, String reason, boolean discardRecords) {
         if (closeQueued) {
             return;
         }
         closeQueued = true;
+        if (discardRecords) {
+            for (var it = queue.iterator(); it.hasNext(); ) {
+                Item item = it.next();
+                if (item instanceof Plain && queue.remove(item)) {
+                    queuedBytes.addAndGet(-item.size());
+                }
+            }
+        }
         queue.add(new Close(code, reason));
         kick();
     }

@@ -1,6 +1,5 @@
-package dev.hybridge.gateway.config;
+package dev.hybridge.crypto;
 
-import dev.hybridge.crypto.XWingKeyPair;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,7 +36,9 @@ public final class KeyFile {
         return load(abs);
     }
 
-    private static XWingKeyPair create(Path path, SecureRandom rng) throws IOException {
+    /** Creates {@code path} with a fresh key; refuses to overwrite an existing file. */
+    public static XWingKeyPair create(Path path, SecureRandom rng) throws IOException {
+        path = path.toAbsolutePath();
         Path dir = path.getParent();
         boolean posix = Files.getFileStore(Files.exists(dir) ? dir : dir.getRoot())
                 .supportsFileAttributeView(PosixFileAttributeView.class);
@@ -66,7 +67,8 @@ public final class KeyFile {
         return key;
     }
 
-    private static XWingKeyPair load(Path path) throws IOException {
+    /** Loads {@code path}; refuses a file that is not regular, not owner-only or not 32 bytes. */
+    public static XWingKeyPair load(Path path) throws IOException {
         if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalStateException("key file " + path + " is not a regular file");
         }
