@@ -63,6 +63,7 @@ export class PeerLink extends EventTarget {
     this.slots = {}; // slot -> RTCRtpTransceiver
     this.restarts = 0;
     this.transformed = new WeakSet(); // receivers with the SFrame transform
+    this.counters = {}; // negotiation messages sent, lost, received, ignored (diagnostics)
     this.timings = { created: performance.now(), connected: null };
     const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
     if (sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
@@ -97,7 +98,14 @@ export class PeerLink extends EventTarget {
   }
 
   #send(msg) {
-    if (!this.closed) this.send(msg);
+    if (this.closed) return;
+    const ok = this.send(msg);
+    const k = `${msg.t}${msg.description ? `:${msg.description.type}` : ''}`;
+    this.counters[ok === false ? `lost:${k}` : `sent:${k}`] = (this.counters[ok === false ? `lost:${k}` : `sent:${k}`] ?? 0) + 1;
+  }
+
+  #count(k) {
+    this.counters[k] = (this.counters[k] ?? 0) + 1;
   }
 
   /** Restricts every video transceiver to VP8/VP9 before any offer or answer is made. */
@@ -135,11 +143,15 @@ export class PeerLink extends EventTarget {
     if (this.closed || description === null || typeof description !== 'object') return;
     if (!['offer', 'answer', 'rollback'].includes(description.type) || typeof description.sdp !== 'string') return;
     const pc = this.pc;
+    this.#count(`got:sdp:${description.type}`);
     try {
       const readyForOffer = !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
       const offerCollision = description.type === 'offer' && !readyForOffer;
       this.ignoreOffer = !this.polite && offerCollision;
-      if (this.ignoreOffer) return;
+      if (this.ignoreOffer) {
+        this.#count('ignored:offer');
+        return;
+      }
       this.isSettingRemoteAnswerPending = description.type === 'answer';
       await pc.setRemoteDescription(description); // rolls back our own offer if we are polite
       this.isSettingRemoteAnswerPending = false;
@@ -150,6 +162,7 @@ export class PeerLink extends EventTarget {
       }
     } catch (e) {
       this.isSettingRemoteAnswerPending = false;
+      this.#count(`error:${e?.name}`);
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     }
   }
@@ -254,6 +267,9 @@ export class PeerLink extends EventTarget {
     for (const x of [...inbound, ...outbound]) x.codec = codecs[x.codecId] ?? null;
     return {
       connectionState: this.pc.connectionState,
+      signalingState: this.pc.signalingState,
+      iceConnectionState: this.pc.iceConnectionState,
+      negotiation: { ...this.counters },
       inbound,
       outbound,
       senderTransforms: this.pc.getSenders().map((s) => s.transform != null || this.sframe.api !== 'script'),

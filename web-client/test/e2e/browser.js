@@ -78,11 +78,33 @@ export async function waitFor(page, predicate, { timeout = 30_000, interval = 25
     last = await stats(page);
     if (predicate(last)) return last;
     if (Date.now() > end) {
-      const brief = JSON.stringify(last, (k, v) => (k === 'sframe' || k === 'chat' ? undefined : v)).slice(0, 3000);
+      const brief = JSON.stringify(summary(last)).slice(0, 4000);
       throw new Error(`timed out waiting for ${what}; last stats: ${brief}`);
     }
     await new Promise((r) => setTimeout(r, interval));
   }
+}
+
+/** What a failure message shows of a page's stats. */
+export function summary(s) {
+  return {
+    state: s.state,
+    name: s.name,
+    problems: s.problems?.map((p) => p.code),
+    sendKid: s.sframe?.send?.kid,
+    peers: Object.values(s.peers ?? {}).map((p) => ({
+      name: p.name,
+      state: p.state,
+      role: p.role,
+      sas: p.sas,
+      failure: p.failure,
+      conn: p.media?.connectionState,
+      sig: p.media?.signalingState,
+      ice: p.media?.iceConnectionState,
+      negotiation: p.media?.negotiation,
+      inbound: p.media?.inbound?.map((i) => `${i.kind}${i.screen ? '/screen' : ''}:${i.kind === 'video' ? i.framesDecoded : i.totalSamplesReceived}`),
+    })),
+  };
 }
 
 /** Totals of a page's inbound media from one peer: camera video frames, audio samples, screen frames. */
