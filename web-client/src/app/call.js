@@ -12,7 +12,7 @@
 
 import { CallSession } from '../signal/session.js';
 import { PeerLink } from './peerLink.js';
-import { SFrameMedia } from './sframeMedia.js';
+import { NoSFrameForTestingOnly, SFrameMedia } from './sframeMedia.js';
 import { SCREEN_PRESETS, captureScreen } from './screen.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
@@ -30,11 +30,11 @@ export class Call extends EventTarget {
    * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
    *          localStream: MediaStream, workerUrl: string}} o
    */
-  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, pskOverrideForTestingOnly }) {
+  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
     super();
     this.name = name;
     this.localStream = localStream;
-    this.sframe = new SFrameMedia(workerUrl);
+    this.sframe = noSFrameForTestingOnly ? new NoSFrameForTestingOnly() : new SFrameMedia(workerUrl);
     this.sframe.onRekeyNeeded = () => this.#rekey('counter');
     this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name, pskOverrideForTestingOnly });
     this.peers = new Map(); // keyFp -> PeerState
@@ -44,7 +44,10 @@ export class Call extends EventTarget {
     this.state = 'connecting';
     this.kids = []; // every send KID installed, in order (for the test hook)
     this.problems = [];
-    this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null };
+    // performance.now() marks (ms since navigation start) for the benchmark: the states of the
+    // session, the first peer channel and the first decoded remote video frame.
+    this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null, states: {}, peerHandshakes: [] };
+    this.handshakeStarts = new Map(); // keyFp -> performance.now() when its handshake was first seen
     this.#wire();
   }
 
@@ -61,6 +64,7 @@ export class Call extends EventTarget {
     const s = this.session;
     s.addEventListener('state', (e) => {
       this.state = e.detail.state;
+      this.timings.states[e.detail.state] ??= performance.now();
       if (e.detail.state === 'joined') {
         // new TURN credentials may come with every join (room-protocol.md)
         for (const p of this.peers.values()) p.link?.pc.setConfiguration({ ...p.link.pc.getConfiguration(), iceServers: s.iceServers });
@@ -70,7 +74,11 @@ export class Call extends EventTarget {
     });
     s.addEventListener('error', (e) => this.#problem(e.detail.code));
     s.addEventListener('warning', (e) => this.#problem(e.detail.code));
-    s.addEventListener('peer-state', () => this.#emit('peers'));
+    s.addEventListener('peer-state', (e) => {
+      const p = e.detail.peer;
+      if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp)) this.handshakeStarts.set(p.keyFp, performance.now());
+      this.#emit('peers');
+    });
     s.addEventListener('peer-up', (e) => this.#onPeerUp(e.detail.peer).catch((err) => this.#internal(err)));
     s.addEventListener('peer-message', (e) => this.#onPeerMessage(e.detail.peer, e.detail.msg));
     s.addEventListener('peer-down', (e) => this.#onPeerDown(e.detail.peer, e.detail.reason));
@@ -163,7 +171,13 @@ export class Call extends EventTarget {
     st.gone = false;
     st.failure = null;
     st.everUp = true;
-    if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = performance.now();
+    const now = performance.now();
+    if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = now;
+    const started = this.handshakeStarts.get(peer.keyFp);
+    if (started !== undefined) {
+      this.timings.peerHandshakes.push(now - started);
+      this.handshakeStarts.delete(peer.keyFp);
+    }
     if (st.lastSas !== null && peer.sas !== st.lastSas) st.verified = false; // a new channel has a new SAS
     st.lastSas = peer.sas ?? null;
     // A member joined (or came back): a new epoch, whose key message goes out now, before this

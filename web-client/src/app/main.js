@@ -168,6 +168,8 @@ async function join(name, mic, cam) {
     // Browser test (b) only: the right room id with a wrong psk, i.e. an impostor the gateway
     // let in. Unreachable without the test's init script.
     pskOverrideForTestingOnly: TEST?.wrongPsk ? crypto.getRandomValues(new Uint8Array(32)) : undefined,
+    // The browser benchmark's baseline (bench/browser): the same call without SFrame.
+    noSFrameForTestingOnly: TEST?.sframe === false,
   });
   parsed.secret.fill(0); // the session derived room id and psk at once and keeps neither secret
   app.call = call;

@@ -76,6 +76,7 @@ export class PeerLink extends EventTarget {
       if (this.pc.iceConnectionState === 'failed') this.restartIce();
     };
     const slotStream = new MediaStream();
+    const placeholders = [];
     for (const slot of SLOTS) {
       const real = tracks[slot] ?? null;
       const track = real ?? placeholder(SLOT_KIND[slot]);
@@ -84,10 +85,14 @@ export class PeerLink extends EventTarget {
       this.slots[slot] = transceiver;
       sframe.attachSender(sender);
       this.#attachReceiver(transceiver.receiver);
-      if (real === null) sender.replaceTrack(null).finally(() => track.stop());
+      if (real === null) placeholders.push({ sender, track });
       transceiver.receiver.track.addEventListener('mute', () => this.#mediaChanged());
       transceiver.receiver.track.addEventListener('unmute', () => this.#mediaChanged());
     }
+    // Only now, with all four transceivers made: addTrack reuses a transceiver whose sender has
+    // no track and never sent, so a placeholder removed earlier would let the next slot take
+    // over its transceiver (seen as media on the wrong slot, depending on timing).
+    for (const { sender, track } of placeholders) sender.replaceTrack(null).finally(() => track.stop());
     // The remote side's media as two streams made here (slot order, not msid, says which is which).
     this.remoteCamera = new MediaStream([this.slots.mic.receiver.track, this.slots.camera.receiver.track]);
     this.remoteScreen = new MediaStream([this.slots.screen.receiver.track, this.slots.screenAudio.receiver.track]);
@@ -126,6 +131,14 @@ export class PeerLink extends EventTarget {
 
   async #negotiate() {
     if (this.closed) return;
+    // The first offer comes from the impolite side only. Both sides create their four slots at
+    // once, so that offer's m-lines land on the polite side's own transceivers (matched by kind,
+    // in order); a glare at the very start would roll the polite side's offer back, after which
+    // Chromium 156 was seen to leave media on the wrong slots or the connection in 'new'.
+    if (this.polite && this.pc.remoteDescription === null) {
+      this.#count('deferred:first-offer');
+      return;
+    }
     try {
       this.makingOffer = true;
       this.#preferCodecs();
@@ -272,8 +285,8 @@ export class PeerLink extends EventTarget {
       negotiation: { ...this.counters },
       inbound,
       outbound,
-      senderTransforms: this.pc.getSenders().map((s) => s.transform != null || this.sframe.api !== 'script'),
-      receiverTransforms: this.pc.getReceivers().map((r) => r.transform != null || this.sframe.api !== 'script'),
+      senderTransforms: this.pc.getSenders().map((s) => s.transform != null || this.sframe.api === 'encoded-streams'),
+      receiverTransforms: this.pc.getReceivers().map((r) => r.transform != null || this.sframe.api === 'encoded-streams'),
       transceivers: this.pc.getTransceivers().length,
     };
   }

@@ -117,3 +117,29 @@ export class SFrameMedia {
     this.worker.terminate();
   }
 }
+
+/**
+ * The benchmark's baseline only (bench/browser, __hybridgeTestConfig.sframe = false on both
+ * sides): the same call with no encoded transforms, to measure what SFrame costs the sender.
+ * Never used otherwise: media would go with DTLS-SRTP alone.
+ */
+export class NoSFrameForTestingOnly {
+  api = 'none';
+  currentKid = null;
+  onRekeyNeeded = null;
+  attachSender() {}
+  attachReceiver() {}
+  rekey() {
+    return Promise.resolve(0n);
+  }
+  addReceiveKey() {
+    return Promise.resolve(false);
+  }
+  removePeer() {
+    return Promise.resolve();
+  }
+  stats() {
+    return Promise.resolve(null);
+  }
+  terminate() {}
+}
