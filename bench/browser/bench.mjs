@@ -39,7 +39,7 @@ const arg = (name, dflt) => {
 const RUNS = arg('runs', 5);
 const CPU_SECONDS = arg('cpu-seconds', 20);
 const CPU_ROUNDS = arg('cpu-rounds', 3);
-const BENCH_VIDEO = { width: { exact: 640 }, height: { exact: 480 }, frameRate: { exact: 30 } };
+const BENCH_VIDEO = { width: 640, height: 480, frameRate: 30 };
 
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
