@@ -10,8 +10,8 @@
 // offer's m-lines always land on the answerer's own transceivers (matched by kind, in order) and
 // no transceiver is ever created by setRemoteDescription. Every sender and receiver gets its
 // SFrame transform right at creation. Reason: in Chromium 156 a receive RTCRtpScriptTransform
-// attached later (in ontrack, on a receiver that already existed, or on one added by a
-// renegotiation) was seen to pass no frames, or frames the decoder never got. Starting a screen
+// attached in ontrack to a receiver that addTrack had made before the negotiation was seen to
+// pass no frames, and one attached a task after ontrack never gets any. Starting a screen
 // share is then replaceTrack() on the screen slots: no renegotiation, no new m-line. A slot with
 // nothing to send holds a null track (sends nothing).
 
