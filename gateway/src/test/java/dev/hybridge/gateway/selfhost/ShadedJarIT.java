@@ -145,6 +145,28 @@ class ShadedJarIT {
     }
 
     @Test
+    void theDeployExampleConfigRunsWithItsSecretFromTheEnvironment() throws Exception {
+        // deploy/gateway.yaml as shipped, but on a free port with the key in the test's directory
+        String yaml = Files.readString(Path.of(System.getProperty("hybridge.deploy.dir", "../deploy"), "gateway.yaml"));
+        assertTrue(yaml.contains("port: 8080") && yaml.contains("key-file: /var/lib/hybridge/gateway.key"));
+        yaml = yaml.replace("port: 8080", "port: 0").replace("/var/lib/hybridge/gateway.key", dir.resolve("gw.key").toString());
+        String secret = "env-secret-0123456789abcdef";
+        try (JarGateway gw = JarGateway.start(dir, yaml, java.util.Map.of("HYBRIDGE_ICE_TURN_SECRET", secret))) {
+            HttpResponse<String> wk = HTTP.send(HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            byte[] pk = Base64.getUrlDecoder().decode(JSON.readTree(wk.body()).get("public_key").asText());
+            try (TestClient c = TestClient.established(gw.ws(), pk)) {
+                c.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
+                RoomMessage.Joined j = assertInstanceOf(RoomMessage.Joined.class, c.receive());
+                assertEquals(2, j.iceServers().size(), "STUN and TURN from the example");
+                RoomMessage.IceServer turn = j.iceServers().get(1);
+                assertEquals(2, turn.urls().size());
+                assertEquals(IceServers.credential(secret.getBytes(StandardCharsets.UTF_8), turn.username()), turn.credential());
+            }
+        }
+    }
+
+    @Test
     void aBadConfigStopsTheJarWithTheKeyNamed() throws Exception {
         Path cfg = dir.resolve("bad.yaml");
         Files.writeString(cfg, "hybridge:\n  limits:\n    room-capacity: 99\n");

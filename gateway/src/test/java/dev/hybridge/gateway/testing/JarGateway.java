@@ -67,11 +67,17 @@ public final class JarGateway implements AutoCloseable {
      * "Hybridge gateway at" line and returns once /health/ready answers 200.
      */
     public static JarGateway start(Path dir, String yaml) throws Exception {
+        return start(dir, yaml, java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, String)}, with {@code env} added to a HYBRIDGE_-free environment. */
+    public static JarGateway start(Path dir, String yaml, java.util.Map<String, String> env) throws Exception {
         Path config = dir.resolve("gateway.yaml");
         Files.writeString(config, yaml);
         ProcessBuilder pb = new ProcessBuilder(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(),
                 config.toString()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("HYBRIDGE_")); // the environment would override the file
+        pb.environment().putAll(env);
         Process p = pb.start();
         StringBuffer output = new StringBuffer();
         CompletableFuture<Integer> ready = new CompletableFuture<>();
