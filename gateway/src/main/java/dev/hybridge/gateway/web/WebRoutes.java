@@ -24,12 +24,15 @@ public final class WebRoutes {
 
     /**
      * No inline script or style anywhere; connect-src 'self' covers the same-origin ws:/wss: URL
-     * (CSP Level 3); workers are same-origin files (the SFrame worker).
+     * (CSP Level 3); workers are same-origin files (the SFrame worker, a module worker loaded from
+     * its hashed file, so no blob:). Media from getUserMedia/getDisplayMedia and WebRTC is set as
+     * srcObject, which CSP does not govern; media-src only matters for URLs.
      */
     public static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; worker-src 'self'; "
             + "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-    public static final String PERMISSIONS_POLICY = "microphone=(self), display-capture=(self), camera=(), geolocation=()";
+    /** The call uses the microphone, the camera (optional video) and screen capture, on this origin only. */
+    public static final String PERMISSIONS_POLICY = "microphone=(self), camera=(self), display-capture=(self), geolocation=()";
 
     public static void register(HttpRouting.Builder routing, Gateway gw) {
         byte[] wellKnown = wellKnown(gw);
