@@ -1,8 +1,10 @@
 package dev.hybridge.gateway;
 
 import dev.hybridge.crypto.Fingerprint;
+import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.handshake.HopServer;
+import dev.hybridge.gateway.config.ClientAddress;
 import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.AddressLimiter;
@@ -32,14 +34,29 @@ public final class Gateway {
     private final IceServers ice;
     private final AddressLimiter connectionLimiter;
     private final Metrics metrics;
+    private final ClientAddress clientAddress;
+    private final List<KeyRotation.Retired> retiredKeys;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer;
     private volatile boolean shuttingDown;
 
     public Gateway(GatewayConfig config, XWingKeyPair staticKey, SecureRandom rng) {
+        this(config, staticKey, List.of(), rng);
+    }
+
+    /**
+     * @param retiredKeys fingerprints of keys this gateway held before (KeyRotation), announced in
+     *     the well-known document and never accepted: a ClientHello addressed to one of them is
+     *     UNKNOWN_GATEWAY_KEY like any other (spec/hop-handshake.md §3)
+     */
+    public Gateway(GatewayConfig config, XWingKeyPair staticKey, List<KeyRotation.Retired> retiredKeys, SecureRandom rng) {
         this.config = config;
         this.staticKey = staticKey;
         this.hopServer = new HopServer(List.of(staticKey));
+        String current = Fingerprint.toHex(staticKey.fingerprint());
+        // an operator who rolled back (moved a retired file over the key file) holds that key again
+        this.retiredKeys = retiredKeys.stream().filter(r -> !r.fingerprintHex().equals(current)).toList();
+        this.clientAddress = new ClientAddress(config.trustedProxies());
         this.rng = rng;
         GatewayConfig.Limits l = config.limits();
         this.rooms = new RoomRegistry(l.roomCapacity(), l.maxRooms(), rng);
@@ -110,6 +127,15 @@ public final class Gateway {
 
     public String fingerprintHex() {
         return Fingerprint.toHex(staticKey.fingerprint());
+    }
+
+    /** Keys this gateway no longer accepts, oldest first, for /.well-known/hybridge.json. */
+    public List<KeyRotation.Retired> retiredKeys() {
+        return retiredKeys;
+    }
+
+    public ClientAddress clientAddress() {
+        return clientAddress;
     }
 
     public HopServer hopServer() {

@@ -5,6 +5,8 @@ import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.gateway.config.ConfigLoader;
 import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.crypto.KeyFile;
+import dev.hybridge.crypto.KeyRotation;
+import dev.hybridge.crypto.cli.Cli;
 import dev.hybridge.gateway.web.WebRoutes;
 import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.OriginPolicy;
@@ -19,13 +21,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Starts the Hybridge gateway: {@code java dev.hybridge.gateway.Main [config.yaml]}. Tests use
- * {@link #setup} on their own builder, so they run exactly this wiring.
+ * Starts the Hybridge gateway: {@code java -jar hybridge-gateway.jar [config.yaml]} (or
+ * {@code java dev.hybridge.gateway.Main [config.yaml]}). Tests use {@link #setup} on their own
+ * builder, so they run exactly this wiring. The key commands of the pq-crypto CLI are here too, so
+ * the one jar is all an operator needs: {@code keygen FILE}, {@code fingerprint FILE},
+ * {@code rotate-key FILE}.
  */
 public final class Main {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
@@ -34,7 +41,29 @@ public final class Main {
 
     private Main() {}
 
+    static final String USAGE = """
+            usage: java -jar hybridge-gateway.jar [CONFIG.yaml]   run the gateway (embedded defaults, CONFIG over them)
+                   java -jar hybridge-gateway.jar keygen FILE       create an owner-only static key file
+                   java -jar hybridge-gateway.jar fingerprint FILE  print a key file's fingerprint
+                   java -jar hybridge-gateway.jar rotate-key FILE   new key in FILE, old one kept and announced as retired""";
+
+    /** Key commands the jar runs instead of the gateway (README, "Self-host"). */
+    static final Set<String> KEY_COMMANDS = Set.of("keygen", "fingerprint", "rotate-key");
+
     public static void main(String[] args) throws IOException {
+        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help"))) {
+            System.out.println(USAGE);
+            return;
+        }
+        if (args.length > 0 && KEY_COMMANDS.contains(args[0])) {
+            System.exit(Cli.run(args, System.out, System.err));
+            return;
+        }
+        if (args.length > 1) {
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
         LogConfig.configureRuntime();
         Optional<Path> file = args.length > 0 ? Optional.of(Path.of(args[0])) : Optional.empty();
         GatewayConfig config;
@@ -97,7 +126,8 @@ public final class Main {
         Logger.getLogger("dev.hybridge").setLevel(Level.parse(config.logLevel()));
         SecureRandom rng = new SecureRandom();
         XWingKeyPair key = KeyFile.loadOrCreate(config.keyFile(), rng);
-        Gateway gateway = new Gateway(config, key, rng);
+        List<KeyRotation.Retired> retired = config.announceRetiredKeys() ? KeyRotation.readRetired(config.keyFile()) : List.of();
+        Gateway gateway = new Gateway(config, key, retired, rng);
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         // Helidon refuses frames over twice our limit before reading them (close 1009); frames
         // between the two are refused by Connection, which also counts them in the metrics.
@@ -111,6 +141,9 @@ public final class Main {
         server.addRouting(WsRouting.builder().endpoint("/ws", () -> new Connection(gateway, origins)));
         server.routing(r -> WebRoutes.register(r, gateway));
         LOG.info(() -> "gateway key fingerprint " + gateway.fingerprintHex() + " (key file " + config.keyFile() + ")");
+        if (!gateway.retiredKeys().isEmpty()) {
+            LOG.info(() -> "announcing " + gateway.retiredKeys().size() + " retired key(s) from " + KeyRotation.retiredList(config.keyFile()));
+        }
         return gateway;
     }
 

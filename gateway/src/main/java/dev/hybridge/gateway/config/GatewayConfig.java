@@ -16,7 +16,9 @@ import java.util.Optional;
 public record GatewayConfig(
         Server server,
         Path keyFile,
+        boolean announceRetiredKeys,
         List<String> allowedOrigins,
+        List<String> trustedProxies,
         Optional<Path> webRoot,
         String logLevel,
         Limits limits,
@@ -89,7 +91,15 @@ public record GatewayConfig(
                 throw invalid(h.get("allowed-origins"), "each origin is scheme://host[:port], got '" + o + "'");
             }
         }
-        return new GatewayConfig(server, Path.of(string(h.get("key-file"))), List.copyOf(origins),
+        List<String> proxies = list(h.get("trusted-proxies"));
+        for (String p : proxies) {
+            if (!ClientAddress.isIpLiteral(p)) {
+                throw invalid(h.get("trusted-proxies"), "each entry is an IP address (no names, no ranges), got '" + p + "'");
+            }
+        }
+        boolean announce = h.get("announce-retired-keys").asBoolean().orElse(true);
+        return new GatewayConfig(server, Path.of(string(h.get("key-file"))), announce, List.copyOf(origins),
+                proxies.stream().map(ClientAddress::normalize).toList(),
                 webRoot.isBlank() ? Optional.empty() : Optional.of(Path.of(webRoot)), level, limits, ice);
     }
 

@@ -83,7 +83,10 @@ public final class WebRoutes {
         return StaticContentService.builder("web").welcomeFileName("index.html").build();
     }
 
-    /** {"versions":[1],"suites":[1],"public_key": base64url(pk), "fingerprint": hex(SHA-256(pk))}. */
+    /**
+     * {"versions":[1],"suites":[1],"public_key": base64url(pk), "fingerprint": hex(SHA-256(pk))},
+     * plus "retired": [{"fingerprint": hex, "retired_at": ISO-8601}] after a key rotation.
+     */
     private static byte[] wellKnown(Gateway gw) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode doc = json.createObjectNode();
@@ -91,6 +94,14 @@ public final class WebRoutes {
         doc.putArray("suites").add(Wire.SUITE);
         doc.put("public_key", Base64.getUrlEncoder().withoutPadding().encodeToString(gw.publicKey()));
         doc.put("fingerprint", gw.fingerprintHex());
+        if (!gw.retiredKeys().isEmpty()) {
+            // spec/hop-handshake.md §3: a client whose pin is listed here tells its user that the
+            // link uses the gateway's previous key, instead of reporting a key mismatch
+            var retired = doc.putArray("retired");
+            for (var r : gw.retiredKeys()) {
+                retired.addObject().put("fingerprint", r.fingerprintHex()).put("retired_at", r.retiredAt().toString());
+            }
+        }
         try {
             return json.writeValueAsBytes(doc);
         } catch (Exception e) {

@@ -58,6 +58,7 @@ public final class Connection implements WsListener, Member {
     private Outbox out;
     private volatile Thread reader;
     private String address;
+    private Optional<String> forwardedFor = Optional.empty();
     private boolean counted;
     private final AtomicBoolean cleaned = new AtomicBoolean();
 
@@ -87,6 +88,8 @@ public final class Connection implements WsListener, Member {
             metrics.inputRejected("FOREIGN_ORIGIN");
             throw new WsUpgradeException("origin not allowed");
         }
+        // believed only if the socket's peer turns out to be a trusted proxy (onOpen)
+        forwardedFor = headers.first(HeaderNames.X_FORWARDED_FOR);
         return Optional.empty();
     }
 
@@ -94,7 +97,7 @@ public final class Connection implements WsListener, Member {
     public void onOpen(WsSession session) {
         this.session = session;
         this.reader = Thread.currentThread();
-        this.address = addressOf(session.socketContext().remotePeer().address());
+        this.address = gw.clientAddress().of(addressOf(session.socketContext().remotePeer().address()), forwardedFor);
         this.bucket = new TokenBucket(limits.messagesPerSecond(), limits.messageBurst(), System.nanoTime());
         this.out = new Outbox(session, limits.sendQueueMaxBytes(), new Outbox.Events() {
             @Override

@@ -48,8 +48,13 @@ public final class TestClient implements AutoCloseable {
     }
 
     public static TestClient connect(URI uri, Map<String, String> headers) {
+        return connect(uri, headers, HTTP);
+    }
+
+    /** Over {@code http}, e.g. one that trusts a test certificate for wss://. */
+    public static TestClient connect(URI uri, Map<String, String> headers, HttpClient http) {
         Listener l = new Listener();
-        WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
+        WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(WAIT);
         headers.forEach(b::header);
         WebSocket ws = b.buildAsync(uri, l).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
         return new TestClient(ws, l);

@@ -1,6 +1,7 @@
 package dev.hybridge.crypto.cli;
 
 import dev.hybridge.crypto.Fingerprint;
+import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.vectors.VectorFile;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.List;
 
 /**
@@ -17,6 +19,7 @@ import java.util.List;
  *   vectors verify DIR     verify every file in DIR; exit 1 on any failure
  *   keygen FILE            create a static X-Wing key file (owner-only), print its fingerprint
  *   fingerprint FILE       print the fingerprint of a key file
+ *   rotate-key FILE        replace the key in FILE with a new one; keep the old one as retired
  * </pre>
  */
 public final class Cli {
@@ -40,6 +43,9 @@ public final class Cli {
                 out.println("fingerprint " + Fingerprint.toDisplay(key.fingerprint()));
                 return 0;
             }
+            if (args.length == 2 && args[0].equals("rotate-key")) {
+                return rotateKey(Path.of(args[1]), out);
+            }
             if (args.length == 2 && args[0].equals("fingerprint")) {
                 XWingKeyPair key = dev.hybridge.crypto.KeyFile.load(Path.of(args[1]));
                 out.println(Fingerprint.toDisplay(key.fingerprint()));
@@ -58,8 +64,22 @@ public final class Cli {
                   vectors generate DIR   write every test-vector file into DIR
                   vectors verify DIR     verify every vector file in DIR
                   keygen FILE            create an owner-only static X-Wing key file
-                  fingerprint FILE       print the fingerprint of a key file""");
+                  fingerprint FILE       print the fingerprint of a key file
+                  rotate-key FILE        new static key in FILE; the old one kept as FILE.retired-<fp>
+                                         and listed in FILE.retired.json (restart the gateway after)""");
         return 2;
+    }
+
+    /** KeyRotation.rotate with what an operator must know next. */
+    public static int rotateKey(Path keyFile, PrintStream out) throws IOException {
+        KeyRotation.Result r = KeyRotation.rotate(keyFile, new SecureRandom(), Clock.systemUTC());
+        out.println("retired     " + Fingerprint.toDisplay(r.oldFingerprint()) + " at " + r.retiredAt());
+        out.println("kept as     " + r.retiredKeyFile() + " (mode 600; move it back over " + keyFile + " to undo)");
+        out.println("new key     " + Fingerprint.toDisplay(r.newKey().fingerprint()));
+        out.println("listed in   " + KeyRotation.retiredList(keyFile));
+        out.println("Restart the gateway to use the new key. Links that pin the old fingerprint stop working;");
+        out.println("their clients are told the key was retired on " + r.retiredAt() + " and to ask for a new link.");
+        return 0;
     }
 
     private static int generate(Path dir, PrintStream out) throws Exception {
