@@ -217,6 +217,7 @@ export class Call extends EventTarget {
     st.link = link;
     if (this.screen) this.#applyScreenEncoding(link);
     link.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
+    link.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, e.detail.message));
     link.addEventListener('state', () => {
       if (link.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
       this.#emit('peers');

@@ -202,7 +202,7 @@ function wireCall(call, fingerprint) {
     const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'GATEWAY_KEY_RETIRED' || code === 'VIEW_MISMATCH'
       || code === 'PEER_HANDSHAKE_FAILED';
     // The retirement date comes from the gateway's (unauthenticated) document; shown as text only.
-    const detail = code === 'GATEWAY_KEY_RETIRED' ? e.detail.message : undefined;
+    const detail = code === 'GATEWAY_KEY_RETIRED' || code === 'TURN_ERROR' ? e.detail.message : undefined;
     alertBox(typeof code === 'number' ? 'INTERNAL' : code, { sticky, detail });
   });
   call.addEventListener('peers', () => {

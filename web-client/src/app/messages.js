@@ -22,6 +22,10 @@ export const Messages = Object.freeze({
     title: 'This server does not look like a Hybridge gateway',
     text: 'Its key document is missing or inconsistent, so no room can be pinned to it.',
   },
+  TURN_ERROR: {
+    title: 'Relay server problem',
+    text: 'A connection may fail where a direct path is blocked.',
+  },
   GATEWAY_KEY_RETIRED: {
     title: 'This link is out of date',
     text: "It uses the gateway's previous key, which its operator retired (date below, if the gateway gave one). Nothing was sent. Ask the person who invited you for a new link.",

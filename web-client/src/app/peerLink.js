@@ -72,6 +72,11 @@ export class PeerLink extends EventTarget {
     this.pc.onicecandidate = ({ candidate }) => this.#send({ t: 'ice', candidate: candidate ? candidate.toJSON() : null });
     this.pc.ontrack = (e) => this.#onTrack(e);
     this.pc.onconnectionstatechange = () => this.#onConnectionState();
+    // A TURN server refusing our credentials (401) leaves no relay candidate: say so (turn.js).
+    this.pc.onicecandidateerror = (e) => {
+      const c = classifyIceCandidateError(e);
+      if (c.message !== '') this.dispatchEvent(new CustomEvent('turn-error', { detail: c }));
+    };
     this.pc.oniceconnectionstatechange = () => {
       if (this.pc.iceConnectionState === 'failed') this.restartIce();
     };
@@ -296,4 +301,5 @@ export class PeerLink extends EventTarget {
     this.closed = true;
     this.pc.close();
   }
-}
+}import { classifyIceCandidateError } from './turn.js';
+
