@@ -15,6 +15,8 @@
 // share is then replaceTrack() on the screen slots: no renegotiation, no new m-line. A slot with
 // nothing to send holds a null track (sends nothing).
 
+import { classifyIceCandidateError } from './turn.js';
+
 /**
  * Video codecs that survive whole-frame SFrame (spec/media-sframe.md §7.1): VP9 first, then VP8.
  *
@@ -301,5 +303,4 @@ export class PeerLink extends EventTarget {
     this.closed = true;
     this.pc.close();
   }
-}import { classifyIceCandidateError } from './turn.js';
-
+}
