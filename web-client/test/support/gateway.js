@@ -32,8 +32,7 @@ const GATEWAY_CLASSES = join(REPO_ROOT, 'gateway', 'target', 'classes');
 const CLASSPATH_FILE = join(REPO_ROOT, 'gateway', 'target', 'classpath.txt');
 const WEB_DIST = join(REPO_ROOT, 'web-client', 'dist');
 
-export const BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am compile dependency:build-classpath '
-  + '-Dmdep.outputFile=$PWD/gateway/target/classpath.txt';
+export const BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am process-classes -DskipTests';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -90,7 +89,7 @@ export function checkGatewayBuilt() {
   const main = join(GATEWAY_CLASSES, 'dev', 'hybridge', 'gateway', 'Main.class');
   if (!existsSync(main) || !existsSync(CLASSPATH_FILE)) {
     throw new Error(`the gateway is not built (${existsSync(main) ? CLASSPATH_FILE : main} is missing). `
-      + `Build it from the repository root with:\n  ${BUILD_COMMAND}\n(./hybridge test does this before npm test).`);
+      + `Build it from the repository root with:\n  ${BUILD_COMMAND}\n(mvn verify runs these tests after building the gateway).`);
   }
 }
 

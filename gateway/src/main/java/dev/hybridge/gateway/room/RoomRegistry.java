@@ -127,6 +127,13 @@ public final class RoomRegistry {
         return roomCount.get();
     }
 
+    /** Whether a room with this id exists now (rooms vanish when their last member leaves). */
+    public boolean exists(RoomId roomId) {
+        synchronized (rooms) {
+            return rooms.containsKey(roomId);
+        }
+    }
+
     public int peers() {
         return peerCount.get();
     }

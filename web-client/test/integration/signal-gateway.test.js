@@ -7,12 +7,12 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RoomSecret } from '../src/protocol/room.js';
-import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
-import { LOCAL_CODES, SignalError } from '../src/signal/errors.js';
-import { GatewayConnection, fetchGatewayKey } from '../src/signal/gatewayConnection.js';
-import { startGateway } from './support/gateway.js';
-import { allConnected, chat, events, leaveAll, messages, peerUp, session, sleep, waitFor } from './support/signalSessions.js';
+import { RoomSecret } from '../../src/protocol/room.js';
+import { XWingKeyPair } from '../../src/protocol/xwingKeyPair.js';
+import { LOCAL_CODES, SignalError } from '../../src/signal/errors.js';
+import { GatewayConnection, fetchGatewayKey } from '../../src/signal/gatewayConnection.js';
+import { startGateway } from '../support/gateway.js';
+import { allConnected, chat, events, leaveAll, messages, peerUp, session, sleep, waitFor } from '../support/signalSessions.js';
 
 const CAPACITY = 3;
 const FAST = { peerHandshakeTimeoutMs: 1500, viewStableMs: 300, backoff: { minMs: 100, maxMs: 1000 } };

@@ -6,8 +6,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway } from './support/gateway.js';
-import { allConnected, chat, events, leaveAll, peerUp, session, waitFor } from './support/signalSessions.js';
+import { startGateway } from '../support/gateway.js';
+import { allConnected, chat, events, leaveAll, peerUp, session, waitFor } from '../support/signalSessions.js';
 
 let gw;
 const live = [];
