@@ -9,6 +9,7 @@ import dev.hybridge.crypto.internal.Primitives;
 import dev.hybridge.crypto.kdf.HopSchedule;
 import dev.hybridge.crypto.kdf.Trace;
 import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.record.RecordFormat;
 import java.security.SecureRandom;
 
 /**
@@ -94,7 +95,7 @@ public final class HopClient {
                 byte[] clientConfirm = schedule.serverConfirmed(got);
                 byte[] finished = Bytes.concat(new byte[] {Wire.CLIENT_FINISHED}, clientConfirm);
                 HopSchedule.Secrets s = schedule.finish(clientConfirm);
-                Channel channel = new Channel(s.c2s(), s.s2c(), s.handshakeHash());
+                Channel channel = new Channel(s.c2s(), s.s2c(), s.handshakeHash(), RecordFormat.HOP_MAX_PLAINTEXT);
                 Bytes.wipe(s.c2s(), s.s2c());
                 return new Established(finished, channel);
             } finally {

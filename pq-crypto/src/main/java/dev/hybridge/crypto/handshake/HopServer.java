@@ -8,6 +8,7 @@ import dev.hybridge.crypto.internal.Primitives;
 import dev.hybridge.crypto.kdf.HopSchedule;
 import dev.hybridge.crypto.kdf.Trace;
 import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.record.RecordFormat;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
@@ -111,7 +112,7 @@ public final class HopServer {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
                 HopSchedule.Secrets s = schedule.finish(got);
-                Channel channel = new Channel(s.s2c(), s.c2s(), s.handshakeHash());
+                Channel channel = new Channel(s.s2c(), s.c2s(), s.handshakeHash(), RecordFormat.HOP_MAX_PLAINTEXT);
                 Bytes.wipe(s.c2s(), s.s2c());
                 return channel;
             } finally {

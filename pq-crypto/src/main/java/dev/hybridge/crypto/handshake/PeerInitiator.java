@@ -8,6 +8,7 @@ import dev.hybridge.crypto.internal.Primitives;
 import dev.hybridge.crypto.kdf.PeerSchedule;
 import dev.hybridge.crypto.kdf.Trace;
 import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.room.Sas;
 import java.security.SecureRandom;
 
@@ -29,29 +30,37 @@ public final class PeerInitiator {
     public static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey, SecureRandom rng)
             throws ProtocolException {
         byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
+        byte[] nonce = new byte[Wire.NONCE_LEN];
         rng.nextBytes(eseed);
+        rng.nextBytes(nonce);
         try {
-            return start(ctx, ownKey, responderPublicKey, eseed, null);
+            return start(ctx, ownKey, responderPublicKey, eseed, nonce, null);
         } finally {
             Bytes.wipe(eseed);
         }
     }
 
+    /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. */
     public static Started startForTestingOnly(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey,
-                                              byte[] eseed, Trace trace) throws ProtocolException {
-        return start(ctx, ownKey, responderPublicKey, eseed, trace);
+                                              byte[] eseed, byte[] nonce, Trace trace) throws ProtocolException {
+        return start(ctx, ownKey, responderPublicKey, eseed, nonce.clone(), trace);
     }
 
-    private static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] eseed, Trace trace)
-            throws ProtocolException {
+    private static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] eseed, byte[] nonce,
+                                 Trace trace) throws ProtocolException {
         if (responderPk.length != Wire.PK_LEN) {
             throw new ProtocolException(ErrorCode.INVALID_PUBLIC_KEY);
         }
+        if (nonce.length != Wire.NONCE_LEN) {
+            throw new IllegalArgumentException("SAS nonce must be " + Wire.NONCE_LEN + " bytes");
+        }
         Primitives.Encapsulation enc = Primitives.xwingEncapsulate(responderPk, eseed);
-        byte[] init = Bytes.concat(Wire.prefix(Wire.PEER_INIT), ownKey.publicKey(), enc.ciphertext());
+        byte[] commit = PeerSchedule.commitment(nonce);
+        byte[] init = Bytes.concat(Wire.prefix(Wire.PEER_INIT), ownKey.publicKey(), enc.ciphertext(), commit);
         Trace.put(trace, "ss_r", enc.sharedSecret());
+        Trace.put(trace, "commit", commit);
         PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(), responderPk, init, trace);
-        return new Started(init, new AwaitingAccept(ctx, ownKey, responderPk.clone(), enc.sharedSecret(), schedule, trace));
+        return new Started(init, new AwaitingAccept(ctx, ownKey, responderPk.clone(), enc.sharedSecret(), nonce, schedule, trace));
     }
 
     /** Waits for PR2 PeerAccept. */
@@ -60,16 +69,18 @@ public final class PeerInitiator {
         private final XWingKeyPair ownKey;
         private final byte[] responderPk;
         private final byte[] ssR;
+        private final byte[] nonce;
         private final PeerSchedule schedule;
         private final Trace trace;
         private boolean used;
 
-        private AwaitingAccept(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] ssR,
+        private AwaitingAccept(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] ssR, byte[] nonce,
                                PeerSchedule schedule, Trace trace) {
             this.ctx = ctx;
             this.ownKey = ownKey;
             this.responderPk = responderPk;
             this.ssR = ssR;
+            this.nonce = nonce;
             this.schedule = schedule;
             this.trace = trace;
         }
@@ -92,13 +103,13 @@ public final class PeerInitiator {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
                 byte[] confirmI = schedule.responderConfirmed(got);
-                byte[] finish = Bytes.concat(new byte[] {Wire.PEER_FINISH}, confirmI);
-                PeerSchedule.Secrets s = schedule.finish(confirmI);
-                Channel channel = new Channel(s.i2r(), s.r2i(), s.handshakeHash());
+                byte[] finish = Bytes.concat(new byte[] {Wire.PEER_FINISH}, confirmI, nonce);
+                PeerSchedule.Secrets s = schedule.finish(confirmI, nonce);
+                Channel channel = new Channel(s.i2r(), s.r2i(), s.handshakeHash(), RecordFormat.PEER_MAX_PLAINTEXT);
                 Bytes.wipe(s.i2r(), s.r2i());
                 return new Established(finish, new PeerSession(channel, new Sas(s.sas()), responderPk));
             } finally {
-                Bytes.wipe(ssR, ssI);
+                Bytes.wipe(ssR, ssI, nonce);
                 schedule.destroy();
                 ctx.wipePsk();
             }

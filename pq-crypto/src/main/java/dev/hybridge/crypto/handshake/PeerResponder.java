@@ -8,6 +8,7 @@ import dev.hybridge.crypto.internal.Primitives;
 import dev.hybridge.crypto.kdf.PeerSchedule;
 import dev.hybridge.crypto.kdf.Trace;
 import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.room.Sas;
 import java.security.SecureRandom;
 
@@ -44,16 +45,18 @@ public final class PeerResponder {
             Wire.checkVersionAndSuite(init);
             byte[] pkI = Wire.slice(init, Wire.PREFIX_LEN, Wire.PK_LEN);
             byte[] ctR = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN, Wire.CT_LEN);
+            byte[] commit = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN + Wire.CT_LEN, Wire.CONFIRM_LEN);
             toInitiator = Primitives.xwingEncapsulate(pkI, eseed);
             ssR = ownKey.decapsulate(ctR);
             Trace.put(trace, "ss_r", ssR);
+            Trace.put(trace, "commit", commit);
             Trace.put(trace, "ss_i", toInitiator.sharedSecret());
             PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(),
                     ownKey.publicKey(), init, trace);
             byte[] body = Bytes.concat(Wire.prefix(Wire.PEER_ACCEPT), toInitiator.ciphertext());
             byte[] confirmR = schedule.accept(body, ssR, toInitiator.sharedSecret(), ctx.psk());
             byte[] confirmI = schedule.responderConfirmed(confirmR);
-            return new Accepted(Bytes.concat(body, confirmR), new AwaitingFinish(schedule, confirmI, pkI));
+            return new Accepted(Bytes.concat(body, confirmR), new AwaitingFinish(schedule, confirmI, commit, pkI));
         } finally {
             Bytes.wipe(ssR);
             if (toInitiator != null) {
@@ -67,12 +70,14 @@ public final class PeerResponder {
     public static final class AwaitingFinish {
         private final PeerSchedule schedule;
         private final byte[] expectedConfirm;
+        private final byte[] commit;
         private final byte[] initiatorPk;
         private boolean used;
 
-        private AwaitingFinish(PeerSchedule schedule, byte[] expectedConfirm, byte[] initiatorPk) {
+        private AwaitingFinish(PeerSchedule schedule, byte[] expectedConfirm, byte[] commit, byte[] initiatorPk) {
             this.schedule = schedule;
             this.expectedConfirm = expectedConfirm;
+            this.commit = commit;
             this.initiatorPk = initiatorPk;
         }
 
@@ -87,13 +92,17 @@ public final class PeerResponder {
             }
             used = true;
             try {
-                Wire.checkFrame(finish, Wire.PEER_FINISH, Wire.FINISHED_LEN);
+                Wire.checkFrame(finish, Wire.PEER_FINISH, Wire.PEER_FINISH_LEN);
                 byte[] got = Wire.slice(finish, 1, Wire.CONFIRM_LEN);
-                if (!Bytes.constantTimeEquals(expectedConfirm, got)) {
+                byte[] nonce = Wire.slice(finish, 1 + Wire.CONFIRM_LEN, Wire.NONCE_LEN);
+                // Both checks always run, so the code does not tell which one failed.
+                boolean confirmed = Bytes.constantTimeEquals(expectedConfirm, got);
+                boolean committed = Bytes.constantTimeEquals(commit, PeerSchedule.commitment(nonce));
+                if (!(confirmed & committed)) {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
-                PeerSchedule.Secrets s = schedule.finish(got);
-                Channel channel = new Channel(s.r2i(), s.i2r(), s.handshakeHash());
+                PeerSchedule.Secrets s = schedule.finish(got, nonce);
+                Channel channel = new Channel(s.r2i(), s.i2r(), s.handshakeHash(), RecordFormat.PEER_MAX_PLAINTEXT);
                 Bytes.wipe(s.i2r(), s.r2i());
                 return new PeerSession(channel, new Sas(s.sas()), initiatorPk.clone());
             } finally {

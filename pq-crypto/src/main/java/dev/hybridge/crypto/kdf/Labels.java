@@ -23,6 +23,7 @@ public enum Labels {
     PEER_INITIATOR_FINISHED("hybridge/v1/peer/initiator finished"),
     PEER_I2R("hybridge/v1/peer/i2r"),
     PEER_R2I("hybridge/v1/peer/r2i"),
+    PEER_COMMIT("hybridge/v1/peer/commit"),
     PEER_SAS("hybridge/v1/peer/sas");
 
     private final String label;

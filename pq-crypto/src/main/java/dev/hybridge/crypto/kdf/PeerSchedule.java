@@ -56,12 +56,23 @@ public final class PeerSchedule {
     /** The traffic secrets, SAS bytes and handshake hash; the schedule is wiped. */
     public record Secrets(byte[] i2r, byte[] r2i, byte[] sas, byte[] handshakeHash) {}
 
-    /** PK8-PK10. */
-    public Secrets finish(byte[] confirmI) {
-        byte[] th4 = Kdf.hash(th, confirmI);
+    /** PK1 commitment: commit = H(PEER_COMMIT || nonce_I), sent in PeerInit. */
+    public static byte[] commitment(byte[] nonceI) {
+        return Kdf.hash(Labels.PEER_COMMIT.bytes(), nonceI);
+    }
+
+    /**
+     * PK8-PK10: th4 = H(th3 || confirm_I || nonce_I); traffic secrets; sas = Expand(Extract(nonce_I,
+     * prk), PEER_SAS, 5). The SAS depends on nonce_I, which the initiator committed to before the
+     * responder answered and reveals only after: neither side can steer the SAS.
+     */
+    public Secrets finish(byte[] confirmI, byte[] nonceI) {
+        byte[] th4 = Kdf.hash(th, confirmI, nonceI);
         byte[] i2r = Kdf.expand(prk, Labels.PEER_I2R, Primitives.HASH_LEN);
         byte[] r2i = Kdf.expand(prk, Labels.PEER_R2I, Primitives.HASH_LEN);
-        byte[] sas = Kdf.expand(prk, Labels.PEER_SAS, 5);
+        byte[] sasKey = Kdf.extract(nonceI, prk);
+        byte[] sas = Kdf.expand(sasKey, Labels.PEER_SAS, 5);
+        Bytes.wipe(sasKey);
         Trace.put(trace, "handshake_hash", th4);
         Trace.put(trace, "i2r_secret", i2r);
         Trace.put(trace, "r2i_secret", r2i);

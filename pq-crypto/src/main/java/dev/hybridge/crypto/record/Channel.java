@@ -11,9 +11,9 @@ public final class Channel {
     private final RecordOpener opener;
     private final byte[] handshakeHash;
 
-    public Channel(byte[] sendSecret, byte[] receiveSecret, byte[] handshakeHash) {
-        this.sealer = new RecordSealer(sendSecret);
-        this.opener = new RecordOpener(receiveSecret);
+    public Channel(byte[] sendSecret, byte[] receiveSecret, byte[] handshakeHash, int maxPlaintext) {
+        this.sealer = new RecordSealer(sendSecret, maxPlaintext);
+        this.opener = new RecordOpener(receiveSecret, maxPlaintext);
         this.handshakeHash = handshakeHash.clone();
     }
 

@@ -9,9 +9,19 @@ public final class RecordFormat {
     /** type (1) || seq (8): the header, also the AEAD associated data. */
     public static final int HEADER_LEN = 9;
     public static final int TAG_LEN = 16;
-    public static final int MAX_PLAINTEXT = 65536;
+    /** Largest plaintext of a hop-channel record: one room message. */
+    public static final int HOP_MAX_PLAINTEXT = 65536;
+    /**
+     * Largest plaintext of a peer-channel record. Smaller than the hop maximum so that a whole peer
+     * record, inside a relay envelope, fits in one hop record.
+     */
+    public static final int PEER_MAX_PLAINTEXT = 16384;
     public static final int MIN_RECORD = HEADER_LEN + TAG_LEN;
-    public static final int MAX_RECORD = HEADER_LEN + MAX_PLAINTEXT + TAG_LEN;
+
+    /** The largest record a channel with this plaintext maximum accepts. */
+    public static int maxRecord(int maxPlaintext) {
+        return HEADER_LEN + maxPlaintext + TAG_LEN;
+    }
     /** Records per key epoch: epoch = seq >> 16. */
     public static final int EPOCH_SHIFT = 16;
     public static final long REKEY_INTERVAL = 1L << EPOCH_SHIFT;

@@ -11,11 +11,14 @@ import dev.hybridge.crypto.internal.Bytes;
  */
 public final class RecordOpener {
     private final EpochKeys keys;
+    private final int maxRecord;
     private long expected;
     private ErrorCode failed;
 
-    public RecordOpener(byte[] trafficSecret) {
+    /** @param maxPlaintext {@link RecordFormat#HOP_MAX_PLAINTEXT} or {@link RecordFormat#PEER_MAX_PLAINTEXT} */
+    public RecordOpener(byte[] trafficSecret, int maxPlaintext) {
         this.keys = new EpochKeys(trafficSecret);
+        this.maxRecord = RecordFormat.maxRecord(maxPlaintext);
     }
 
     /** Opens the next record; checks in the order spec/record-layer.md gives. */
@@ -50,7 +53,7 @@ public final class RecordOpener {
         if (record.length < RecordFormat.MIN_RECORD) {
             return ErrorCode.MALFORMED_MESSAGE;
         }
-        if (record.length > RecordFormat.MAX_RECORD) {
+        if (record.length > maxRecord) {
             return ErrorCode.RECORD_TOO_LARGE;
         }
         // seq is compared as unsigned: the sender never goes past 2^32, so "negative" is far ahead.
@@ -60,6 +63,9 @@ public final class RecordOpener {
         }
         if (cmp > 0) {
             return ErrorCode.RECORD_OUT_OF_ORDER;
+        }
+        if (expected >= RecordFormat.MAX_RECORDS) {
+            return ErrorCode.RECORD_LIMIT_REACHED; // the sender may not go this far; never derive epoch 2^16
         }
         return null;
     }
@@ -87,8 +93,8 @@ public final class RecordOpener {
     }
 
     /** Counterpart of {@link RecordSealer#startingAtForTestingOnly}. */
-    public static RecordOpener startingAtForTestingOnly(byte[] trafficSecret, long seq) {
-        RecordOpener o = new RecordOpener(trafficSecret);
+    public static RecordOpener startingAtForTestingOnly(byte[] trafficSecret, int maxPlaintext, long seq) {
+        RecordOpener o = new RecordOpener(trafficSecret, maxPlaintext);
         o.expected = seq;
         return o;
     }

@@ -7,11 +7,14 @@ import dev.hybridge.crypto.internal.Bytes;
 /** The sending half of a record channel: one traffic secret, strictly increasing seq. Not thread-safe. */
 public final class RecordSealer {
     private final EpochKeys keys;
+    private final int maxPlaintext;
     private long seq;
     private boolean destroyed;
 
-    public RecordSealer(byte[] trafficSecret) {
+    /** @param maxPlaintext {@link RecordFormat#HOP_MAX_PLAINTEXT} or {@link RecordFormat#PEER_MAX_PLAINTEXT} */
+    public RecordSealer(byte[] trafficSecret, int maxPlaintext) {
         this.keys = new EpochKeys(trafficSecret);
+        this.maxPlaintext = maxPlaintext;
     }
 
     public byte[] seal(byte[] plaintext) throws ProtocolException {
@@ -21,14 +24,14 @@ public final class RecordSealer {
     /**
      * Seals plaintext[off, off+len) as the next record.
      *
-     * @throws ProtocolException RECORD_TOO_LARGE over {@link RecordFormat#MAX_PLAINTEXT};
+     * @throws ProtocolException RECORD_TOO_LARGE over the channel's maximum (no seq is used up);
      *     RECORD_LIMIT_REACHED once 2^32 records were sent (re-handshake)
      */
     public byte[] seal(byte[] plaintext, int off, int len) throws ProtocolException {
         if (destroyed) {
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE);
         }
-        if (len > RecordFormat.MAX_PLAINTEXT) {
+        if (len > maxPlaintext) {
             throw new ProtocolException(ErrorCode.RECORD_TOO_LARGE);
         }
         if (seq >= RecordFormat.MAX_RECORDS) {
@@ -60,8 +63,8 @@ public final class RecordSealer {
      * Starts at an arbitrary seq, for vectors that exercise epoch boundaries without sealing
      * 65,536 records first. Never used by a real channel.
      */
-    public static RecordSealer startingAtForTestingOnly(byte[] trafficSecret, long seq) {
-        RecordSealer s = new RecordSealer(trafficSecret);
+    public static RecordSealer startingAtForTestingOnly(byte[] trafficSecret, int maxPlaintext, long seq) {
+        RecordSealer s = new RecordSealer(trafficSecret, maxPlaintext);
         s.seq = seq;
         return s;
     }

@@ -24,7 +24,7 @@ public final class PeerVectors {
     private PeerVectors() {}
 
     record Inputs(byte[] roomSecret, byte[] initiatorId, byte[] responderId, byte[] initiatorSeed,
-                  byte[] responderSeed, byte[] initiatorEseed, byte[] responderEseed) {
+                  byte[] responderSeed, byte[] initiatorEseed, byte[] responderEseed, byte[] initiatorNonce) {
         static Inputs of(int tcId) {
             return new Inputs(DeterministicInputs.bytes(FILE, tcId, "room_secret", 32),
                     DeterministicInputs.bytes(FILE, tcId, "initiator_id", 8),
@@ -32,17 +32,19 @@ public final class PeerVectors {
                     DeterministicInputs.bytes(FILE, tcId, "initiator_seed", 32),
                     DeterministicInputs.bytes(FILE, tcId, "responder_seed", 32),
                     DeterministicInputs.bytes(FILE, tcId, "initiator_eseed", 64),
-                    DeterministicInputs.bytes(FILE, tcId, "responder_eseed", 64));
+                    DeterministicInputs.bytes(FILE, tcId, "responder_eseed", 64),
+                    DeterministicInputs.bytes(FILE, tcId, "initiator_nonce", 32));
         }
 
         static Inputs from(JsonNode in) {
             return new Inputs(Json.unhex(in, "room_secret"), Json.unhex(in, "initiator_id"),
                     Json.unhex(in, "responder_id"), Json.unhex(in, "initiator_seed"), Json.unhex(in, "responder_seed"),
-                    Json.unhex(in, "initiator_eseed"), Json.unhex(in, "responder_eseed"));
+                    Json.unhex(in, "initiator_eseed"), Json.unhex(in, "responder_eseed"), Json.unhex(in, "initiator_nonce"));
         }
 
         Inputs withRoomSecret(byte[] other) {
-            return new Inputs(other, initiatorId, responderId, initiatorSeed, responderSeed, initiatorEseed, responderEseed);
+            return new Inputs(other, initiatorId, responderId, initiatorSeed, responderSeed, initiatorEseed, responderEseed,
+                    initiatorNonce);
         }
 
         ObjectNode toJson() {
@@ -59,6 +61,7 @@ public final class PeerVectors {
             o.put("responder_public_key", Json.hex(XWingKeyPair.fromSeed(responderSeed).publicKey()));
             o.put("initiator_eseed", Json.hex(initiatorEseed));
             o.put("responder_eseed", Json.hex(responderEseed));
+            o.put("initiator_nonce", Json.hex(initiatorNonce));
             return o;
         }
 
@@ -69,7 +72,7 @@ public final class PeerVectors {
 
         PeerInitiator.Started startInitiator(Trace trace) throws ProtocolException {
             return PeerInitiator.startForTestingOnly(context(), XWingKeyPair.fromSeed(initiatorSeed),
-                    XWingKeyPair.fromSeed(responderSeed).publicKey(), initiatorEseed, trace);
+                    XWingKeyPair.fromSeed(responderSeed).publicKey(), initiatorEseed, initiatorNonce, trace);
         }
 
         PeerResponder.Accepted responderReceives(byte[] init, Trace trace) throws ProtocolException {
@@ -107,9 +110,10 @@ public final class PeerVectors {
         byte[] wrongPskAccept = base.withRoomSecret(wrongSecret).responderReceives(init, null).peerAccept();
         // The gateway swapping the initiator's id in what it tells the responder.
         Inputs swappedIds = new Inputs(base.roomSecret(), base.responderId(), base.initiatorId(), base.initiatorSeed(),
-                base.responderSeed(), base.initiatorEseed(), base.responderEseed());
+                base.responderSeed(), base.initiatorEseed(), base.responderEseed(), base.initiatorNonce());
         byte[] swappedIdAccept = swappedIds.responderReceives(init, null).peerAccept();
         int ctR = 4 + 1216;
+        byte[] commitSwappedAccept = base.responderReceives(Mutate.flipBit(init, init.length - 1, 0), null).peerAccept();
         Object[][] negatives = {
             {"responder_receives_peer_init", new byte[0], "MALFORMED_MESSAGE", "empty message"},
             {"responder_receives_peer_init", accept, "UNEXPECTED_MESSAGE", "PeerAccept where PeerInit expected"},
@@ -120,6 +124,7 @@ public final class PeerVectors {
             {"responder_receives_peer_init", Mutate.badModulus(init, 4), "INVALID_PUBLIC_KEY", "initiator ML-KEM key coefficient >= q"},
             {"responder_receives_peer_init", Mutate.zero(init, 4 + 1184, 32), "INVALID_PUBLIC_KEY", "initiator X25519 key is the zero point"},
             {"responder_receives_peer_init", Mutate.zero(init, ctR + 1088, 32), "INVALID_CIPHERTEXT", "ct_R X25519 part is the zero point"},
+            {"initiator_receives_peer_accept", commitSwappedAccept, "CONFIRMATION_FAILED", "responder saw another SAS commitment (commit is in the transcript)"},
             {"initiator_receives_peer_accept", new byte[0], "MALFORMED_MESSAGE", "empty message"},
             {"initiator_receives_peer_accept", init, "UNEXPECTED_MESSAGE", "own PeerInit reflected back"},
             {"initiator_receives_peer_accept", Mutate.truncate(accept, accept.length - 1), "MALFORMED_MESSAGE", "truncated by one byte"},
@@ -133,8 +138,10 @@ public final class PeerVectors {
             {"initiator_receives_peer_accept", other.accept(), "CONFIRMATION_FAILED", "PeerAccept replayed from another session"},
             {"responder_receives_peer_finish", new byte[0], "MALFORMED_MESSAGE", "empty message"},
             {"responder_receives_peer_finish", init, "UNEXPECTED_MESSAGE", "PeerInit replayed in place of PeerFinish"},
-            {"responder_receives_peer_finish", Mutate.truncate(finish, 32), "MALFORMED_MESSAGE", "truncated by one byte"},
+            {"responder_receives_peer_finish", Mutate.truncate(finish, finish.length - 1), "MALFORMED_MESSAGE", "truncated by one byte"},
+            {"responder_receives_peer_finish", Mutate.truncate(finish, 33), "MALFORMED_MESSAGE", "confirm_I without the SAS nonce"},
             {"responder_receives_peer_finish", Mutate.flipBit(finish, 32, 6), "CONFIRMATION_FAILED", "bit flip in confirm_I"},
+            {"responder_receives_peer_finish", Mutate.flipBit(finish, 40, 0), "CONFIRMATION_FAILED", "SAS nonce does not open the commitment"},
             {"responder_receives_peer_finish", other.finish(), "CONFIRMATION_FAILED", "PeerFinish replayed from another session"},
         };
         for (Object[] n : negatives) {

@@ -31,13 +31,19 @@ public final class RecordVectors {
         }
         byte[] secret = DeterministicInputs.bytes(FILE, 0, "traffic_secret", 32);
         byte[] otherSecret = DeterministicInputs.bytes(FILE, 0, "other_traffic_secret", 32);
-        RecordSealer s = new RecordSealer(secret);
+        RecordSealer s = new RecordSealer(secret, RecordFormat.HOP_MAX_PLAINTEXT);
         byte[] r0 = s.seal(new byte[] {'a'});
         byte[] r1 = s.seal(new byte[] {'b'});
-        byte[] foreign = new RecordSealer(otherSecret).seal(new byte[] {'a'});
-        byte[] tooLarge = new byte[RecordFormat.MAX_RECORD + 1];
+        byte[] foreign = new RecordSealer(otherSecret, RecordFormat.HOP_MAX_PLAINTEXT).seal(new byte[] {'a'});
+        byte[] tooLarge = new byte[RecordFormat.maxRecord(RecordFormat.HOP_MAX_PLAINTEXT) + 1];
         tooLarge[0] = RecordFormat.TYPE;
+        byte[] peerTooLarge = new RecordSealer(secret, RecordFormat.HOP_MAX_PLAINTEXT).seal(new byte[RecordFormat.PEER_MAX_PLAINTEXT + 1]);
+        byte[] atLimit = new byte[RecordFormat.MIN_RECORD];
+        atLimit[0] = RecordFormat.TYPE;
+        dev.hybridge.crypto.internal.Bytes.putU64(atLimit, 1, RecordFormat.MAX_RECORDS);
         Object[][] negatives = {
+            {new byte[][] {peerTooLarge}, "RECORD_TOO_LARGE", "peer channel: one byte over the peer maximum", RecordFormat.PEER_MAX_PLAINTEXT, 0L},
+            {new byte[][] {atLimit}, "RECORD_LIMIT_REACHED", "seq 2^32: past the last record a direction may carry", RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS},
             {new byte[][] {r0, r0}, "RECORD_REPLAYED", "record 0 delivered twice"},
             {new byte[][] {r1}, "RECORD_OUT_OF_ORDER", "record 1 before record 0"},
             {new byte[][] {r0, r1, r0}, "RECORD_REPLAYED", "record 0 replayed after record 1"},
@@ -58,7 +64,8 @@ public final class RecordVectors {
             t.put("comment", (String) n[2]);
             t.put("result", "invalid");
             t.put("traffic_secret", Json.hex(secret));
-            t.put("start_seq", 0);
+            t.put("max_plaintext", n.length > 3 ? (Integer) n[3] : RecordFormat.HOP_MAX_PLAINTEXT);
+            t.put("start_seq", n.length > 3 ? (Long) n[4] : 0L);
             ArrayNode d = Json.array();
             for (byte[] r : deliver) {
                 d.add(Json.hex(r));
@@ -77,12 +84,13 @@ public final class RecordVectors {
 
     private static ObjectNode valid(int tcId, long startSeq) throws ProtocolException {
         byte[] secret = DeterministicInputs.bytes(FILE, tcId, "traffic_secret", 32);
-        RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, startSeq);
+        RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
         ObjectNode t = Json.object();
         t.put("tc_id", tcId);
         t.put("comment", "records from seq " + startSeq);
         t.put("result", "valid");
         t.put("traffic_secret", Json.hex(secret));
+        t.put("max_plaintext", RecordFormat.HOP_MAX_PLAINTEXT);
         t.put("start_seq", startSeq);
         ArrayNode epochs = Json.array();
         ArrayNode records = Json.array();
@@ -134,8 +142,9 @@ public final class RecordVectors {
                 return "epoch " + e.get("epoch") + " keys differ";
             }
         }
-        RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, start);
-        RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, start);
+        int max = t.get("max_plaintext").asInt();
+        RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, max, start);
+        RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, max, start);
         for (JsonNode r : t.get("records")) {
             byte[] pt = Json.unhex(r, "plaintext");
             if (sealer.nextSeq() != r.get("seq").asLong()) return "seq differs";
@@ -147,7 +156,8 @@ public final class RecordVectors {
     }
 
     private static String verifyInvalid(JsonNode t) {
-        RecordOpener opener = RecordOpener.startingAtForTestingOnly(Json.unhex(t, "traffic_secret"), t.get("start_seq").asLong());
+        RecordOpener opener = RecordOpener.startingAtForTestingOnly(Json.unhex(t, "traffic_secret"),
+                t.get("max_plaintext").asInt(), t.get("start_seq").asLong());
         JsonNode deliver = t.get("deliver");
         int failsAt = t.get("fails_at").asInt();
         for (int i = 0; i < failsAt; i++) {

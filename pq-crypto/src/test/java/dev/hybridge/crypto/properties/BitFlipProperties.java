@@ -11,6 +11,7 @@ import dev.hybridge.crypto.handshake.PeerContext;
 import dev.hybridge.crypto.handshake.PeerInitiator;
 import dev.hybridge.crypto.handshake.PeerResponder;
 import dev.hybridge.crypto.internal.Primitives;
+import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.record.RecordOpener;
 import dev.hybridge.crypto.record.RecordSealer;
 import dev.hybridge.crypto.room.RoomSecret;
@@ -101,7 +102,7 @@ class BitFlipProperties {
     }
 
     @Property(tries = 200)
-    void peerMessagesFlip(@ForAll @IntRange(min = 0, max = 2) int which, @ForAll @IntRange(min = 0, max = 2340 * 8 - 1) int rawBit)
+    void peerMessagesFlip(@ForAll @IntRange(min = 0, max = 2) int which, @ForAll @IntRange(min = 0, max = 2372 * 8 - 1) int rawBit)
             throws Exception {
         RoomSecret room = RoomSecret.of(RoomSecret.generate(RNG));
         byte[] idI = new byte[8];
@@ -112,7 +113,7 @@ class BitFlipProperties {
         PeerContext rCtx = new PeerContext(room.roomId(), room.psk(), idI, idR);
         switch (which) {
             case 0 -> { // PeerInit: the responder may reject it, or accept and fail the initiator's check
-                int bit = rawBit % (2340 * 8);
+                int bit = rawBit % (2372 * 8);
                 byte[] bad = flip(init.peerInit(), bit);
                 int i = bit / 8;
                 ErrorCode expected = prefixCode(i);
@@ -136,7 +137,7 @@ class BitFlipProperties {
                 assertEquals(expected != null ? expected : ErrorCode.CONFIRMATION_FAILED, codeOf(() -> init.next().receive(flip(acc.peerAccept(), bit))));
             }
             default -> {
-                int bit = rawBit % (33 * 8);
+                int bit = rawBit % (65 * 8);
                 PeerResponder.Accepted acc = PeerResponder.receive(rCtx, kR, init.peerInit(), RNG);
                 PeerInitiator.Established est = init.next().receive(acc.peerAccept());
                 assertEquals(bit < 8 ? ErrorCode.UNEXPECTED_MESSAGE : ErrorCode.CONFIRMATION_FAILED, codeOf(() -> acc.next().receive(flip(est.peerFinish(), bit))));
@@ -149,7 +150,7 @@ class BitFlipProperties {
                     @ForAll @LongRange(min = 0, max = 1L << 24) long startSeq) throws Exception {
         byte[] secret = new byte[32];
         RNG.nextBytes(secret);
-        byte[] record = RecordSealer.startingAtForTestingOnly(secret, startSeq).seal(payload);
+        byte[] record = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq).seal(payload);
         int bit = rawBit % (record.length * 8);
         int i = bit / 8;
         ErrorCode expected;
@@ -162,7 +163,7 @@ class BitFlipProperties {
         } else {
             expected = ErrorCode.RECORD_AUTH_FAILED;
         }
-        RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, startSeq);
+        RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
         assertEquals(expected, codeOf(() -> opener.open(flip(record, bit))));
         // Failure is terminal: the genuine record is refused afterwards too.
         assertEquals(expected, codeOf(() -> opener.open(record)));
