@@ -4,8 +4,13 @@ import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.handshake.HopServer;
+import dev.hybridge.crypto.handshake.Wire;
+import dev.hybridge.crypto.internal.Primitives;
+import dev.hybridge.crypto.kdf.Kdf;
+import dev.hybridge.crypto.kdf.Labels;
 import dev.hybridge.crypto.record.Channel;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -57,6 +62,16 @@ public class HandshakeBench {
     byte[] clientFinished;
     byte[] handshakeHash;
 
+    // inputs of gatewayPrimitives: the same sizes the gateway handles
+    byte[] gatewaySeed;
+    byte[] clientEphemeralPublicKey;
+    byte[] ctS;
+    byte[] serverHelloBody;
+    byte[] th;
+    byte[] ck;
+    byte[] ikm;
+    byte[] aesKey;
+
     // where the drawn (then unused) randomness goes
     final byte[] draw32 = new byte[32];
     final byte[] draw64 = new byte[64];
@@ -80,9 +95,18 @@ public class HandshakeBench {
         clientFinished = established.clientFinished();
         Channel gatewayChannel = accepted.next().receive(clientFinished);
         handshakeHash = gatewayChannel.handshakeHash();
-        if (!java.util.Arrays.equals(handshakeHash, established.channel().handshakeHash())) {
+        if (!Arrays.equals(handshakeHash, established.channel().handshakeHash())) {
             throw new IllegalStateException("setup handshake did not agree");
         }
+
+        gatewaySeed = gatewayKey.exportSecretSeed();
+        clientEphemeralPublicKey = XWingKeyPair.fromSeed(clientEphemeralSeed).publicKey();
+        ctS = Arrays.copyOfRange(clientHello, clientHello.length - Wire.CT_LEN, clientHello.length);
+        serverHelloBody = Arrays.copyOf(serverHello, Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN);
+        th = PrimitivesBench.random(rng, Primitives.HASH_LEN);
+        ck = PrimitivesBench.random(rng, Primitives.HASH_LEN);
+        ikm = PrimitivesBench.random(rng, 2 * Primitives.HASH_LEN);
+        aesKey = PrimitivesBench.random(rng, Primitives.AES_KEY_LEN);
     }
 
     /** Gateway side of one handshake: HS1 in, HS2 out, HS3 in, channel ready. */
@@ -91,6 +115,34 @@ public class HandshakeBench {
         rng.nextBytes(draw64); // receiveClientHello's eseed
         HopServer.Accepted accepted = server.receiveClientHelloForTestingOnly(clientHello, serverEseed, null);
         return accepted.next().receive(clientFinished);
+    }
+
+    /**
+     * The primitive operations HandshakeOps.GATEWAY counts, called back to back with inputs of the
+     * same sizes and nothing else: a cross-check of the sum of separately measured primitives
+     * (which each run alone, hot in the caches and branch predictors).
+     */
+    @Benchmark
+    public void gatewayPrimitives(Blackhole bh) throws ProtocolException {
+        rng.nextBytes(draw64);
+        bh.consume(Primitives.xwingEncapsulate(clientEphemeralPublicKey, serverEseed));
+        bh.consume(Primitives.xwingDecapsulate(gatewaySeed, ctS));
+        bh.consume(Kdf.hash(Labels.HOP_PROTOCOL.bytes()));
+        bh.consume(Kdf.hash(th, clientHello));
+        bh.consume(Kdf.extract(ck, ikm));
+        bh.consume(Kdf.hash(th, serverHelloBody));
+        bh.consume(Kdf.extract(ck, ikm));
+        bh.consume(Kdf.hmac(Kdf.expand(ck, Labels.HOP_SERVER_FINISHED, Primitives.HASH_LEN), th));
+        bh.consume(Kdf.hash(th, th));
+        bh.consume(Kdf.hmac(Kdf.expand(ck, Labels.HOP_CLIENT_FINISHED, Primitives.HASH_LEN), th));
+        bh.consume(Kdf.hash(th, th));
+        bh.consume(Kdf.expand(ck, Labels.HOP_C2S, Primitives.HASH_LEN));
+        bh.consume(Kdf.expand(ck, Labels.HOP_S2C, Primitives.HASH_LEN));
+        for (int direction = 0; direction < 2; direction++) {
+            bh.consume(Kdf.expand(ck, Labels.RECORD_KEY, Primitives.AES_KEY_LEN));
+            bh.consume(Kdf.expand(ck, Labels.RECORD_IV, Primitives.GCM_NONCE_LEN));
+            bh.consume(new Primitives.Gcm(aesKey));
+        }
     }
 
     /** Client side of one handshake: HS1 out, HS2 in, HS3 out, channel ready. */

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reads a JMH JSON result ({@code -rf json}) of the Hybridge benchmarks and prints what the
@@ -24,19 +25,52 @@ public final class Summary {
     /** The target of ARCHITECTURE.md: gateway CPU per handshake within 1.2x its primitives. */
     public static final double TARGET_RATIO = 1.2;
 
-    /** One benchmark's result, its time in microseconds per operation. */
-    public record Result(String name, double us, double errorUs, Double allocBytes) {}
+    /**
+     * One benchmark's result in microseconds per operation: wall clock (JMH's score) and, where
+     * CpuTimeProfiler ran, CPU time of the benchmark thread and of the whole JVM.
+     */
+    public record Result(String name, double us, double errorUs, Double cpuThreadUs, Double cpuProcessUs,
+                         Double allocBytes) {
+        Double metric(Metric m) {
+            return switch (m) {
+                case WALL -> us;
+                case CPU_THREAD -> cpuThreadUs;
+                case CPU_PROCESS -> cpuProcessUs;
+            };
+        }
+    }
+
+    /** What a time means. */
+    public enum Metric {
+        WALL("wall clock"), CPU_THREAD("CPU, benchmark thread"), CPU_PROCESS("CPU, whole JVM");
+
+        final String label;
+
+        Metric(String label) {
+            this.label = label;
+        }
+    }
 
     private final Map<String, Result> results;
     private final JsonNode first;
     private final boolean markdown;
     private final PrintStream out;
+    /** CPU time of the benchmark thread where every result has it, else wall clock. */
+    private final Metric main;
 
     Summary(JsonNode root, boolean markdown, PrintStream out) {
         this.results = parse(root);
         this.first = root.size() > 0 ? root.get(0) : null;
         this.markdown = markdown;
         this.out = out;
+        this.main = !results.isEmpty() && results.values().stream().allMatch(r -> r.cpuThreadUs() != null)
+                ? Metric.CPU_THREAD : Metric.WALL;
+    }
+
+    /** A result's time in the main metric. */
+    private double v(Result r) {
+        Double x = r.metric(main);
+        return x == null ? r.us() : x;
     }
 
     public static void main(String[] args) throws IOException {
@@ -58,10 +92,17 @@ public final class Summary {
             double scale = toMicros(pm.get("scoreUnit").asText());
             double score = pm.get("score").asDouble() * scale;
             double err = pm.path("scoreError").isNumber() ? pm.get("scoreError").asDouble() * scale : Double.NaN;
-            JsonNode alloc = b.path("secondaryMetrics").path("gc.alloc.rate.norm").path("score");
-            m.put(name, new Result(name, score, err, alloc.isNumber() ? alloc.asDouble() : null));
+            JsonNode sec = b.path("secondaryMetrics");
+            JsonNode alloc = sec.path("gc.alloc.rate.norm").path("score");
+            m.put(name, new Result(name, score, err, secondary(sec, "cpu.thread"), secondary(sec, "cpu.process"),
+                    alloc.isNumber() ? alloc.asDouble() : null));
         }
         return m;
+    }
+
+    private static Double secondary(JsonNode sec, String key) {
+        JsonNode n = sec.path(key);
+        return n.path("score").isNumber() ? n.get("score").asDouble() * toMicros(n.get("scoreUnit").asText()) : null;
     }
 
     static double toMicros(String unit) {
@@ -99,29 +140,37 @@ public final class Summary {
                 first.path("measurementIterations").asInt(), first.path("measurementTime").asText(),
                 first.path("threads").asInt(), Runtime.getRuntime().availableProcessors());
         out.println("times are JMH averages (single thread) with the 99.9% confidence half-width;"
-                + " alloc is bytes allocated per operation (-prof gc), where measured");
+                + " CPU thread / CPU JVM are CPU time per operation of the benchmark thread / of the whole JVM"
+                + " (CpuTimeProfiler); alloc is bytes allocated per operation (-prof gc)");
     }
 
     private void primitives() {
         title("All benchmarks");
-        row("benchmark", "time", "± 99.9%", "alloc/op");
-        rule(4);
+        row("benchmark", "wall", "± 99.9%", "CPU thread", "CPU JVM", "alloc/op");
+        rule(6);
         for (Result r : results.values()) {
-            row(r.name(), time(r.us()), time(r.errorUs()), r.allocBytes() == null ? "-" : bytes(r.allocBytes()));
+            row(r.name(), time(r.us()), time(r.errorUs()), time(r.cpuThreadUs()), time(r.cpuProcessUs()),
+                    r.allocBytes() == null ? "-" : bytes(r.allocBytes()));
         }
         end();
     }
 
-    /** Sum of counted primitives; null if one of them was not measured. */
+    /** Sum of counted primitives by wall clock; null if one of them was not measured. */
     Double sum(List<HandshakeOps.Op> ops, boolean strict) {
+        return sum(ops, strict, Metric.WALL);
+    }
+
+    /** Sum of counted primitives in one metric; null if one of them was not measured in it. */
+    Double sum(List<HandshakeOps.Op> ops, boolean strict, Metric metric) {
         double s = 0;
         for (HandshakeOps.Op op : ops) {
             String name = strict ? HandshakeOps.STRICT.getOrDefault(op.benchmark(), op.benchmark()) : op.benchmark();
             Result r = results.get(name);
-            if (r == null) {
+            Double v = r == null ? null : r.metric(metric);
+            if (v == null) {
                 return null;
             }
-            s += op.count() * r.us();
+            s += op.count() * v;
         }
         return s;
     }
@@ -133,47 +182,85 @@ public final class Summary {
             out.println("not measured");
             return;
         }
-        out.printf(Locale.ROOT, "measured: %s ± %s per handshake = %,.0f handshakes/s per core%s%n",
-                time(hs.us()), time(hs.errorUs()), 1e6 / hs.us(),
-                hs.allocBytes() == null ? "" : ", " + bytes(hs.allocBytes()) + " allocated");
+        out.println("primitive operations it performs (counted in HandshakeOps), each at its measured time:");
         if (markdown) {
             out.println();
         }
-        out.println("primitive operations it performs (counted in HandshakeOps):");
-        if (markdown) {
-            out.println();
-        }
-        row("operation", "count", "each", "subtotal", "where");
-        rule(5);
+        row("operation", "count", "wall each", "CPU each", "CPU subtotal", "where");
+        rule(6);
         for (HandshakeOps.Op op : ops) {
             Result r = results.get(op.benchmark());
             row(op.benchmark(), Integer.toString(op.count()), r == null ? "missing" : time(r.us()),
-                    r == null ? "-" : time(op.count() * r.us()), op.where());
+                    r == null ? "-" : time(r.cpuThreadUs()),
+                    r == null || r.cpuThreadUs() == null ? "-" : time(op.count() * r.cpuThreadUs()), op.where());
         }
-        Double sum = sum(ops, false);
-        row("sum", "", "", sum == null ? "-" : time(sum), "");
         end();
+
+        List<Metric> metrics = List.of(Metric.WALL, Metric.CPU_THREAD, Metric.CPU_PROCESS);
+        Result seq = gateway ? results.get("gatewayPrimitives") : null;
+        row("per handshake", "wall", "CPU thread", "CPU JVM");
+        rule(4);
+        metricRow(bench, metrics, hs::metric, Summary::time);
+        metricRow("handshakes/s per core", metrics, m -> hs.metric(m) == null ? null : 1e6 / hs.metric(m), Summary::count);
+        metricRow("sum of its primitives", metrics, m -> sum(ops, false, m), Summary::time);
+        metricRow("ratio handshake / sum", metrics, m -> ratio(hs.metric(m), sum(ops, false, m)), Summary::times);
+        if (seq != null) {
+            metricRow("gatewayPrimitives (run in sequence)", metrics, seq::metric, Summary::time);
+            metricRow("ratio handshake / that", metrics, m -> ratio(hs.metric(m), seq.metric(m)), Summary::times);
+        }
+        metricRow("sum with xwingDecapsExpandedKey", metrics, m -> sum(ops, true, m), Summary::time);
+        metricRow("ratio handshake / that (strict)", metrics, m -> ratio(hs.metric(m), sum(ops, true, m)), Summary::times);
+        end();
+        Double sum = sum(ops, false, Metric.CPU_THREAD);
+        Metric used = Metric.CPU_THREAD;
+        if (sum == null || hs.cpuThreadUs() == null) {
+            sum = sum(ops, false, Metric.WALL);
+            used = Metric.WALL;
+        }
         if (sum == null) {
             out.println("a primitive is missing from this run: no ratio");
             return;
         }
-        double ratio = hs.us() / sum;
-        out.printf(Locale.ROOT, "ratio measured / sum of primitives = %.2fx%s%n", ratio,
+        double time = hs.metric(used);
+        double ratio = time / sum;
+        out.printf(Locale.ROOT, "%s per handshake %s (%,.0f handshakes/s per core); sum of its primitives %s;"
+                        + " ratio %.2fx%s%n",
+                used == Metric.CPU_THREAD ? "CPU" : "wall time", time(time), 1e6 / time, time(sum), ratio,
                 gateway ? String.format(Locale.ROOT, " (target <= %.1fx: %s)", TARGET_RATIO,
                         ratio <= TARGET_RATIO ? "met" : "NOT met") : "");
-        out.printf(Locale.ROOT, "handshake overhead beyond its primitives: %s (%.0f%% of the handshake)%n",
-                time(hs.us() - sum), 100 * (hs.us() - sum) / hs.us());
-        Double strict = sum(ops, true);
+        out.printf(Locale.ROOT, "beyond its primitives: %s (%.0f%% of the handshake)%n",
+                time(time - sum), 100 * (time - sum) / time);
         Result exp = results.get("xwingDecapsExpandedKey");
         Result dec = results.get("xwingDecaps");
-        if (strict != null && exp != null && dec != null) {
-            out.printf(Locale.ROOT, "strict: with decapsulation by an already expanded key (xwingDecapsExpandedKey %s"
-                            + " instead of %s) the sum is %s and the ratio %.2fx;%n"
-                            + "  re-expanding the X-Wing seed on every decapsulation costs %s per handshake"
-                            + " (%.0f%% of it)%n",
-                    time(exp.us()), time(dec.us()), time(strict), hs.us() / strict,
-                    time(dec.us() - exp.us()), 100 * (dec.us() - exp.us()) / hs.us());
+        if (exp != null && dec != null && exp.metric(used) != null && dec.metric(used) != null) {
+            double waste = dec.metric(used) - exp.metric(used);
+            out.printf(Locale.ROOT, "decapsulating from the 32-byte seed (xwingDecaps %s) instead of an expanded key"
+                            + " (xwingDecapsExpandedKey %s) costs %s per handshake (%.0f%% of it)%n",
+                    time(dec.metric(used)), time(exp.metric(used)), time(waste), 100 * waste / time);
         }
+    }
+
+    /** One table row: a label, then f of each metric formatted by fmt ("-" where f gives null). */
+    private void metricRow(String label, List<Metric> metrics, Function<Metric, Double> f, Function<Double, String> fmt) {
+        String[] c = new String[metrics.size() + 1];
+        c[0] = label;
+        for (int i = 0; i < metrics.size(); i++) {
+            Double v = f.apply(metrics.get(i));
+            c[i + 1] = v == null || v.isNaN() ? "-" : fmt.apply(v);
+        }
+        row(c);
+    }
+
+    private static Double ratio(Double a, Double b) {
+        return a == null || b == null ? null : a / b;
+    }
+
+    private static String times(double r) {
+        return String.format(Locale.ROOT, "%.2fx", r);
+    }
+
+    private static String count(double n) {
+        return String.format(Locale.ROOT, "%,.0f", n);
     }
 
     private void full() {
@@ -185,18 +272,19 @@ public final class Summary {
             out.println("not measured");
             return;
         }
-        out.printf(Locale.ROOT, "measured %s; client + gateway measured apart = %s (%.2fx)%n",
-                time(f.us()), time(c.us() + g.us()), f.us() / (c.us() + g.us()));
+        out.printf(Locale.ROOT, "%s: measured %s; client + gateway measured apart = %s (%.2fx)%n",
+                main.label, time(v(f)), time(v(c) + v(g)), v(f) / (v(c) + v(g)));
     }
 
     private void records() {
-        title("Record layer, 1 KiB of plaintext per record");
+        title("Record layer, 1 KiB of plaintext per record (" + main.label + ")");
         row("operation", "time", "records/s", "MB/s", "alloc/record", "bare AES-GCM", "record / bare");
         rule(7);
         recordRow("seal", results.get("recordSeal1KiB"), results.get("gcmSeal1KiB"));
         recordRow("open", results.get("recordOpen1KiB"), results.get("gcmOpen1KiB"));
         end();
-        out.println("MB = 10^6 bytes of plaintext; one thread (one core)");
+        out.println("MB = 10^6 bytes of plaintext; one thread (one core); open: per record of a batch of "
+                + RecordBench.BATCH + ", in order");
     }
 
     private void recordRow(String what, Result rec, Result bare) {
@@ -204,24 +292,24 @@ public final class Summary {
             row(what, "not measured", "", "", "", "", "");
             return;
         }
-        double perSec = 1e6 / rec.us();
-        row(what, time(rec.us()), String.format(Locale.ROOT, "%,.0f", perSec),
+        double perSec = 1e6 / v(rec);
+        row(what, time(v(rec)), String.format(Locale.ROOT, "%,.0f", perSec),
                 String.format(Locale.ROOT, "%,.0f", perSec * RecordBench.PLAINTEXT_LEN / 1e6),
                 rec.allocBytes() == null ? "-" : bytes(rec.allocBytes()),
-                bare == null ? "-" : time(bare.us()),
-                bare == null ? "-" : String.format(Locale.ROOT, "%.2fx", rec.us() / bare.us()));
+                bare == null ? "-" : time(v(bare)),
+                bare == null ? "-" : String.format(Locale.ROOT, "%.2fx", v(rec) / v(bare)));
     }
 
     private void mlkem() {
-        title("ML-KEM-768: Bouncy Castle 1.87 vs the JDK's javax.crypto.KEM");
+        title("ML-KEM-768: Bouncy Castle 1.87 vs the JDK's javax.crypto.KEM (" + main.label + ")");
         row("operation", "Bouncy Castle", "JDK", "BC / JDK");
         rule(4);
         for (String op : List.of("Keygen", "Encaps", "Decaps")) {
             Result bc = results.get("mlkemBc" + op);
             Result jdk = results.get("mlkemJdk" + op);
-            row(op.toLowerCase(Locale.ROOT), bc == null ? "-" : time(bc.us()),
-                    jdk == null ? "not available" : time(jdk.us()),
-                    bc == null || jdk == null ? "-" : String.format(Locale.ROOT, "%.2fx", bc.us() / jdk.us()));
+            row(op.toLowerCase(Locale.ROOT), bc == null ? "-" : time(v(bc)),
+                    jdk == null ? "-" : time(v(jdk)),
+                    bc == null || jdk == null ? "-" : String.format(Locale.ROOT, "%.2fx", v(bc) / v(jdk)));
         }
         end();
         out.println("(BC keygen expands a 64-byte seed; the JDK's draws a fresh random key pair)");
@@ -235,21 +323,21 @@ public final class Summary {
         if (g == null || kg == null || enc == null || dec == null || xe == null || xd == null) {
             return;
         }
-        double bcMlkem = kg.us() + enc.us() + dec.us();
-        double xwing = xe.us() + xd.us();
+        double bcMlkem = v(kg) + v(enc) + v(dec);
+        double xwing = v(xe) + v(xd);
         out.printf(Locale.ROOT, "gateway handshake %s, of which X-Wing encaps + decaps %s (%.0f%%);%n",
-                time(g.us()), time(xwing), 100 * xwing / g.us());
+                time(v(g)), time(xwing), 100 * xwing / v(g));
         out.printf(Locale.ROOT, "  ML-KEM inside them (keygen from the seed + encaps + decaps, BC) ~ %s (%.0f%% of the handshake),%n",
-                time(bcMlkem), 100 * bcMlkem / g.us());
+                time(bcMlkem), 100 * bcMlkem / v(g));
         out.printf(Locale.ROOT, "  the rest of X-Wing (X25519 x4, SHAKE/SHA3, checks) ~ %s (%.0f%%)%s%n",
-                time(xwing - bcMlkem), 100 * (xwing - bcMlkem) / g.us(),
-                x == null ? "" : "; one BC X25519 scalar multiplication = " + time(x.us()));
+                time(xwing - bcMlkem), 100 * (xwing - bcMlkem) / v(g),
+                x == null ? "" : "; one BC X25519 scalar multiplication = " + time(v(x)));
         Result je = results.get("mlkemJdkEncaps");
         Result jd = results.get("mlkemJdkDecaps");
         if (je != null && jd != null) {
-            double saved = enc.us() + dec.us() - je.us() - jd.us();
+            double saved = v(enc) + v(dec) - v(je) - v(jd);
             out.printf(Locale.ROOT, "  the JDK's ML-KEM for encaps + decaps would save ~ %s per gateway handshake (%.0f%%)%n",
-                    time(saved), 100 * saved / g.us());
+                    time(saved), 100 * saved / v(g));
         }
     }
 
@@ -269,7 +357,7 @@ public final class Summary {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        int[] widths = {24, 8, 11, 11, 13, 12, 12};
+        int[] widths = {34, 10, 12, 12, 13, 12, 12};
         for (int i = 0; i < cells.length; i++) {
             String c = cells[i];
             int w = i < widths.length ? widths[i] : 0;
@@ -296,8 +384,8 @@ public final class Summary {
     }
 
     /** A time given in microseconds, shown in ns, us or ms. */
-    static String time(double us) {
-        if (Double.isNaN(us)) {
+    static String time(Double us) {
+        if (us == null || us.isNaN()) {
             return "-";
         }
         double a = Math.abs(us);

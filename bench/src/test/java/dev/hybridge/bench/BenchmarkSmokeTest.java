@@ -163,16 +163,20 @@ class BenchmarkSmokeTest {
             pm.put("score", ns ? 1000.0 : 1.0); // 1 us each
             pm.put("scoreError", 0.0);
             pm.put("scoreUnit", ns ? "ns/op" : "us/op");
+            ObjectNode cpu = b.putObject("secondaryMetrics").putObject("cpu.thread");
+            cpu.put("score", ns ? 2000.0 : 2.0); // 2 us each
+            cpu.put("scoreUnit", ns ? "ns/op" : "us/op");
         }
-        ((ObjectNode) root.get(0)).putObject("secondaryMetrics").putObject("gc.alloc.rate.norm").put("score", 10.0);
+        ((ObjectNode) root.get(0).get("secondaryMetrics")).putObject("gc.alloc.rate.norm").put("score", 10.0);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Summary s = new Summary(root, false, new PrintStream(buf, true, StandardCharsets.UTF_8));
         int gatewayOps = HandshakeOps.GATEWAY.stream().mapToInt(HandshakeOps.Op::count).sum();
         assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, false), 1e-9);
         assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, true), 1e-9);
+        assertEquals(2.0 * gatewayOps, s.sum(HandshakeOps.GATEWAY, false, Summary.Metric.CPU_THREAD), 1e-9);
         s.print();
         String text = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains(String.format(Locale.ROOT, "ratio measured / sum of primitives = %.2fx", 1.0 / gatewayOps)), text);
+        assertTrue(text.contains(String.format(Locale.ROOT, "CPU per handshake 2.00 us (500,000 handshakes/s per core); sum of its primitives %.1f us; ratio %.2fx (target <= 1.2x: met)", 2.0 * gatewayOps, 1.0 / gatewayOps)), text);
         assertNotNull(new Summary(root, true, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
     }
 }
