@@ -7,6 +7,7 @@
 #   QUICK=1 bench/run-jmh.sh         # a short run while developing (1 x 1 s warmup, 2 x 1 s)
 #   SKIP_BUILD=1 bench/run-jmh.sh    # reuse the jar
 #   BENCH='hopHandshake|xwing' bench/run-jmh.sh   # only benchmarks matching a regex
+#   WAIT_QUIET=1 bench/run-jmh.sh    # first wait (up to 30 min) for the 1-minute load average < 0.5
 #
 # Results: bench/target/jmh-result.json (JMH JSON), bench/target/jmh-output.txt (JMH's log),
 # bench/target/jmh-summary.txt and jmh-summary.md (the summary, plain and Markdown).
@@ -29,10 +30,19 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$root" && mvn -B -ntp -q -pl bench -am package -DskipTests)
 fi
 
+# Ten 1-second measurement iterations rather than five of 2 s: on a shared machine the Summary's
+# "best iteration" figures then come from a shorter, less disturbed window.
 if [[ -n "${QUICK:-}" ]]; then
   settings=(-f 1 -wi 1 -w 1s -i 2 -r 1s)
 else
-  settings=(-f 1 -wi 3 -w 2s -i 5 -r 2s)
+  settings=(-f 1 -wi 3 -w 2s -i 10 -r 1s)
+fi
+
+if [[ -n "${WAIT_QUIET:-}" ]]; then
+  for _ in $(seq 180); do
+    awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
+    sleep 10
+  done
 fi
 
 # The JDK's ML-KEM (JEP 496) exists from JDK 24: without it, leave those benchmarks out.
@@ -43,10 +53,19 @@ if [[ "$("$java" -cp "$jar" 'dev.hybridge.bench.MlKemBench$JdkMlKem')" != yes ]]
 fi
 
 mkdir -p "$out"
+# Load average at the start, every 30 s during the run and at the end: other work on the machine
+# shows here (the run itself keeps about one core busy).
+echo "start $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)" > "$out/jmh-load.txt"
+( while sleep 30; do echo "      $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"; done >> "$out/jmh-load.txt" ) &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true' EXIT
 "$java" -jar "$jar" "${BENCH:-dev\.hybridge\.bench\.}" "${settings[@]}" -t 1 -prof gc -prof dev.hybridge.bench.CpuTimeProfiler \
   -rf json -rff "$out/jmh-result.json" "${exclude[@]}" "$@" | tee "$out/jmh-output.txt"
 
+kill "$sampler" 2>/dev/null || true
+echo "end   $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/jmh-load.txt"
 echo
+awk '{ n++; s += $4 } END { printf "load average during the run: %.2f (mean of %d samples, 1-minute averages)\n", s / n, n }' "$out/jmh-load.txt"
 "$java" -cp "$jar" dev.hybridge.bench.Summary "$out/jmh-result.json" | tee "$out/jmh-summary.txt"
 "$java" -cp "$jar" dev.hybridge.bench.Summary "$out/jmh-result.json" --markdown > "$out/jmh-summary.md"
 echo

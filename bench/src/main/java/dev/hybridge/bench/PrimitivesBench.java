@@ -5,6 +5,8 @@ import dev.hybridge.crypto.handshake.Wire;
 import dev.hybridge.crypto.internal.Primitives;
 import dev.hybridge.crypto.kdf.Kdf;
 import dev.hybridge.crypto.kdf.Labels;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.crypto.params.X25519PrivateKeyParameters;
@@ -104,10 +106,19 @@ public class PrimitivesBench {
         return expandedKeyExtractor.extractSecret(ciphertext);
     }
 
-    /** X25519 scalar multiplication (one half of X-Wing's classical part). */
+    /** X25519 with a peer's point (Bouncy Castle): X-Wing does one in encapsulation, one in decapsulation. */
     @Benchmark
     public byte[] x25519() throws ProtocolException {
         return Primitives.x25519(x25519Scalar, x25519Peer);
+    }
+
+    /**
+     * X25519 public key of a scalar, a fixed-base multiplication (Bouncy Castle): X-Wing does one
+     * for the encapsulation's ephemeral key and one when it expands a seed.
+     */
+    @Benchmark
+    public byte[] x25519Base() {
+        return new X25519PrivateKeyParameters(x25519Scalar, 0).generatePublicKey().getEncoded();
     }
 
     // ---------------------------------------------------------------- SHA-256, HMAC, HKDF
@@ -122,6 +133,18 @@ public class PrimitivesBench {
     @Benchmark
     public byte[] sha256ClientHello() {
         return Kdf.hash(hash32, clientHello);
+    }
+
+    /**
+     * The same 2404 bytes through the JDK's MessageDigest (SHA-NI / AVX2 intrinsics where the CPU
+     * has them), for comparison with Bouncy Castle's pure-Java SHA256Digest above.
+     */
+    @Benchmark
+    public byte[] sha256ClientHelloJdk() throws NoSuchAlgorithmException {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        md.update(hash32);
+        md.update(clientHello);
+        return md.digest();
     }
 
     /** th2 = H(th1 || ServerHello body): 32 + 1124 = 1156 bytes in. */

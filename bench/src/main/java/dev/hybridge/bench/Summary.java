@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,6 +19,12 @@ import java.util.function.Function;
  * the sum of the primitive operations it performs (target: at most 1.2x), handshakes per second
  * per core, record throughput, and Bouncy Castle's ML-KEM-768 against the JDK's.
  *
+ * <p>Every time is known as wall clock (JMH's score) and, where {@link CpuTimeProfiler} ran, as
+ * CPU time of the benchmark thread; each as the mean over the measurement iterations (JMH's
+ * score, with its 99.9% half-width) and as the best (lowest) iteration. On a small machine shared
+ * with other work the best iteration is the one least disturbed; the headline figures use the
+ * benchmark thread's CPU time of the best iteration, and the mean is printed beside it.
+ *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.hybridge.bench.Summary result.json
  * [--markdown]}. With {@code --markdown} the tables come out as Markdown, for the README.
  */
@@ -25,29 +32,42 @@ public final class Summary {
     /** The target of ARCHITECTURE.md: gateway CPU per handshake within 1.2x its primitives. */
     public static final double TARGET_RATIO = 1.2;
 
-    /**
-     * One benchmark's result in microseconds per operation: wall clock (JMH's score) and, where
-     * CpuTimeProfiler ran, CPU time of the benchmark thread and of the whole JVM.
-     */
-    public record Result(String name, double us, double errorUs, Double cpuThreadUs, Double cpuProcessUs,
-                         Double allocBytes) {
-        Double metric(Metric m) {
-            return switch (m) {
-                case WALL -> us;
-                case CPU_THREAD -> cpuThreadUs;
-                case CPU_PROCESS -> cpuProcessUs;
-            };
+    /** What was timed. */
+    public enum Metric {
+        WALL("wall", null), CPU("CPU", "cpu.thread"), JVM("JVM CPU", "cpu.process");
+
+        final String label;
+        final String secondary;
+
+        Metric(String label, String secondary) {
+            this.label = label;
+            this.secondary = secondary;
         }
     }
 
-    /** What a time means. */
-    public enum Metric {
-        WALL("wall clock"), CPU_THREAD("CPU, benchmark thread"), CPU_PROCESS("CPU, whole JVM");
+    /** Which number of the iterations. */
+    public enum Statistic {
+        MEAN("mean"), BEST("best");
 
         final String label;
 
-        Metric(String label) {
+        Statistic(String label) {
             this.label = label;
+        }
+    }
+
+    /** Microseconds per operation: mean, its 99.9% half-width (NaN if unknown), best iteration. */
+    public record Stat(double mean, double error, double best) {
+        double get(Statistic s) {
+            return s == Statistic.MEAN ? mean : best;
+        }
+    }
+
+    /** One benchmark's result. */
+    public record Result(String name, Map<Metric, Stat> stats, Double allocBytes) {
+        Double get(Metric m, Statistic s) {
+            Stat st = stats.get(m);
+            return st == null ? null : st.get(s);
         }
     }
 
@@ -55,7 +75,7 @@ public final class Summary {
     private final JsonNode first;
     private final boolean markdown;
     private final PrintStream out;
-    /** CPU time of the benchmark thread where every result has it, else wall clock. */
+    /** The benchmark thread's CPU time where every result has it, else wall clock. */
     private final Metric main;
 
     Summary(JsonNode root, boolean markdown, PrintStream out) {
@@ -63,14 +83,8 @@ public final class Summary {
         this.first = root.size() > 0 ? root.get(0) : null;
         this.markdown = markdown;
         this.out = out;
-        this.main = !results.isEmpty() && results.values().stream().allMatch(r -> r.cpuThreadUs() != null)
-                ? Metric.CPU_THREAD : Metric.WALL;
-    }
-
-    /** A result's time in the main metric. */
-    private double v(Result r) {
-        Double x = r.metric(main);
-        return x == null ? r.us() : x;
+        this.main = !results.isEmpty() && results.values().stream().allMatch(r -> r.stats().containsKey(Metric.CPU))
+                ? Metric.CPU : Metric.WALL;
     }
 
     public static void main(String[] args) throws IOException {
@@ -88,21 +102,34 @@ public final class Summary {
         for (JsonNode b : root) {
             String full = b.get("benchmark").asText();
             String name = full.substring(full.lastIndexOf('.') + 1);
-            JsonNode pm = b.get("primaryMetric");
-            double scale = toMicros(pm.get("scoreUnit").asText());
-            double score = pm.get("score").asDouble() * scale;
-            double err = pm.path("scoreError").isNumber() ? pm.get("scoreError").asDouble() * scale : Double.NaN;
+            Map<Metric, Stat> stats = new EnumMap<>(Metric.class);
+            stat(b.get("primaryMetric")).ifPresent(s -> stats.put(Metric.WALL, s));
             JsonNode sec = b.path("secondaryMetrics");
+            for (Metric metric : List.of(Metric.CPU, Metric.JVM)) {
+                if (sec.has(metric.secondary)) {
+                    stat(sec.get(metric.secondary)).ifPresent(s -> stats.put(metric, s));
+                }
+            }
             JsonNode alloc = sec.path("gc.alloc.rate.norm").path("score");
-            m.put(name, new Result(name, score, err, secondary(sec, "cpu.thread"), secondary(sec, "cpu.process"),
-                    alloc.isNumber() ? alloc.asDouble() : null));
+            m.put(name, new Result(name, stats, alloc.isNumber() ? alloc.asDouble() : null));
         }
         return m;
     }
 
-    private static Double secondary(JsonNode sec, String key) {
-        JsonNode n = sec.path(key);
-        return n.path("score").isNumber() ? n.get("score").asDouble() * toMicros(n.get("scoreUnit").asText()) : null;
+    private static java.util.Optional<Stat> stat(JsonNode metric) {
+        if (metric == null || !metric.path("score").isNumber()) {
+            return java.util.Optional.empty();
+        }
+        double scale = toMicros(metric.get("scoreUnit").asText());
+        double mean = metric.get("score").asDouble() * scale;
+        double err = metric.path("scoreError").isNumber() ? metric.get("scoreError").asDouble() * scale : Double.NaN;
+        double best = Double.POSITIVE_INFINITY;
+        for (JsonNode fork : metric.path("rawData")) {
+            for (JsonNode it : fork) {
+                best = Math.min(best, it.asDouble() * scale);
+            }
+        }
+        return java.util.Optional.of(new Stat(mean, err, Double.isInfinite(best) ? mean : best));
     }
 
     static double toMicros(String unit) {
@@ -115,11 +142,17 @@ public final class Summary {
         };
     }
 
+    /** A result's headline time: the main metric, best iteration. */
+    private double v(Result r) {
+        Double x = r.get(main, Statistic.BEST);
+        return x == null ? r.get(Metric.WALL, Statistic.BEST) : x;
+    }
+
     // ------------------------------------------------------------------------------------ output
 
     void print() {
         header();
-        primitives();
+        all();
         handshake("Gateway", "hopHandshakeGateway", HandshakeOps.GATEWAY, true);
         handshake("Client", "hopHandshakeClient", HandshakeOps.CLIENT, false);
         full();
@@ -139,34 +172,37 @@ public final class Summary {
                 first.path("warmupIterations").asInt(), first.path("warmupTime").asText(),
                 first.path("measurementIterations").asInt(), first.path("measurementTime").asText(),
                 first.path("threads").asInt(), Runtime.getRuntime().availableProcessors());
-        out.println("times are JMH averages (single thread) with the 99.9% confidence half-width;"
-                + " CPU thread / CPU JVM are CPU time per operation of the benchmark thread / of the whole JVM"
-                + " (CpuTimeProfiler); alloc is bytes allocated per operation (-prof gc)");
+        out.println("per operation, single thread. wall = JMH's score; CPU = CPU time of the benchmark thread,"
+                + " JVM CPU = of the whole JVM (CpuTimeProfiler); mean = over the measurement iterations (± its 99.9%"
+                + " half-width), best = the lowest iteration; alloc = bytes allocated (-prof gc).");
+        out.println("headline figures: " + main.label + ", best iteration.");
     }
 
-    private void primitives() {
+    private void all() {
         title("All benchmarks");
-        row("benchmark", "wall", "± 99.9%", "CPU thread", "CPU JVM", "alloc/op");
-        rule(6);
+        row("benchmark", "wall mean", "± 99.9%", "wall best", "CPU mean", "CPU best", "JVM CPU mean", "alloc/op");
+        rule(8);
         for (Result r : results.values()) {
-            row(r.name(), time(r.us()), time(r.errorUs()), time(r.cpuThreadUs()), time(r.cpuProcessUs()),
+            row(r.name(), time(r.get(Metric.WALL, Statistic.MEAN)), time(r.stats().get(Metric.WALL).error()),
+                    time(r.get(Metric.WALL, Statistic.BEST)), time(r.get(Metric.CPU, Statistic.MEAN)),
+                    time(r.get(Metric.CPU, Statistic.BEST)), time(r.get(Metric.JVM, Statistic.MEAN)),
                     r.allocBytes() == null ? "-" : bytes(r.allocBytes()));
         }
         end();
     }
 
-    /** Sum of counted primitives by wall clock; null if one of them was not measured. */
+    /** Sum of counted primitives by wall clock, mean; null if one of them was not measured. */
     Double sum(List<HandshakeOps.Op> ops, boolean strict) {
-        return sum(ops, strict, Metric.WALL);
+        return sum(ops, strict, Metric.WALL, Statistic.MEAN);
     }
 
-    /** Sum of counted primitives in one metric; null if one of them was not measured in it. */
-    Double sum(List<HandshakeOps.Op> ops, boolean strict, Metric metric) {
+    /** Sum of counted primitives; null if one of them was not measured in this metric. */
+    Double sum(List<HandshakeOps.Op> ops, boolean strict, Metric metric, Statistic statistic) {
         double s = 0;
         for (HandshakeOps.Op op : ops) {
             String name = strict ? HandshakeOps.STRICT.getOrDefault(op.benchmark(), op.benchmark()) : op.benchmark();
             Result r = results.get(name);
-            Double v = r == null ? null : r.metric(metric);
+            Double v = r == null ? null : r.get(metric, statistic);
             if (v == null) {
                 return null;
             }
@@ -175,6 +211,17 @@ public final class Summary {
         return s;
     }
 
+    /** The columns of the ratio tables. */
+    private record Column(Metric metric, Statistic statistic) {
+        String label() {
+            return metric.label + " " + statistic.label;
+        }
+    }
+
+    private static final List<Column> COLUMNS = List.of(new Column(Metric.WALL, Statistic.MEAN),
+            new Column(Metric.WALL, Statistic.BEST), new Column(Metric.CPU, Statistic.MEAN),
+            new Column(Metric.CPU, Statistic.BEST));
+
     private void handshake(String side, String bench, List<HandshakeOps.Op> ops, boolean gateway) {
         Result hs = results.get(bench);
         title(side + " side of the hop handshake (" + bench + ")");
@@ -182,70 +229,79 @@ public final class Summary {
             out.println("not measured");
             return;
         }
-        out.println("primitive operations it performs (counted in HandshakeOps), each at its measured time:");
+        out.println("The primitive operations it performs (counted in HandshakeOps), at their measured "
+                + main.label + " time (best iteration):");
         if (markdown) {
             out.println();
         }
-        row("operation", "count", "wall each", "CPU each", "CPU subtotal", "where");
-        rule(6);
+        row("operation", "count", "each", "subtotal", "where");
+        rule(5);
         for (HandshakeOps.Op op : ops) {
             Result r = results.get(op.benchmark());
-            row(op.benchmark(), Integer.toString(op.count()), r == null ? "missing" : time(r.us()),
-                    r == null ? "-" : time(r.cpuThreadUs()),
-                    r == null || r.cpuThreadUs() == null ? "-" : time(op.count() * r.cpuThreadUs()), op.where());
+            row(op.benchmark(), Integer.toString(op.count()), r == null ? "missing" : time(v(r)),
+                    r == null ? "-" : time(op.count() * v(r)), op.where());
         }
+        Double headlineSum = sum(ops, false, main, Statistic.BEST);
+        row("sum", "", "", time(headlineSum), "");
         end();
 
-        List<Metric> metrics = List.of(Metric.WALL, Metric.CPU_THREAD, Metric.CPU_PROCESS);
         Result seq = gateway ? results.get("gatewayPrimitives") : null;
-        row("per handshake", "wall", "CPU thread", "CPU JVM");
-        rule(4);
-        metricRow(bench, metrics, hs::metric, Summary::time);
-        metricRow("handshakes/s per core", metrics, m -> hs.metric(m) == null ? null : 1e6 / hs.metric(m), Summary::count);
-        metricRow("sum of its primitives", metrics, m -> sum(ops, false, m), Summary::time);
-        metricRow("ratio handshake / sum", metrics, m -> ratio(hs.metric(m), sum(ops, false, m)), Summary::times);
+        String[] head = new String[COLUMNS.size() + 1];
+        head[0] = "per handshake";
+        for (int i = 0; i < COLUMNS.size(); i++) {
+            head[i + 1] = COLUMNS.get(i).label();
+        }
+        row(head);
+        rule(head.length);
+        columnRow(bench, c -> hs.get(c.metric(), c.statistic()), Summary::time);
+        columnRow("handshakes/s per core", c -> inverse(hs.get(c.metric(), c.statistic())), Summary::count);
+        columnRow("sum of its primitives", c -> sum(ops, false, c.metric(), c.statistic()), Summary::time);
+        columnRow("**ratio handshake / sum**", c -> ratio(hs.get(c.metric(), c.statistic()),
+                sum(ops, false, c.metric(), c.statistic())), Summary::times);
         if (seq != null) {
-            metricRow("gatewayPrimitives (run in sequence)", metrics, seq::metric, Summary::time);
-            metricRow("ratio handshake / that", metrics, m -> ratio(hs.metric(m), seq.metric(m)), Summary::times);
+            columnRow("gatewayPrimitives (same ops in one benchmark)", c -> seq.get(c.metric(), c.statistic()),
+                    Summary::time);
+            columnRow("ratio handshake / gatewayPrimitives", c -> ratio(hs.get(c.metric(), c.statistic()),
+                    seq.get(c.metric(), c.statistic())), Summary::times);
         }
-        metricRow("sum with xwingDecapsExpandedKey", metrics, m -> sum(ops, true, m), Summary::time);
-        metricRow("ratio handshake / that (strict)", metrics, m -> ratio(hs.metric(m), sum(ops, true, m)), Summary::times);
+        columnRow("sum, decapsulation with an expanded key", c -> sum(ops, true, c.metric(), c.statistic()),
+                Summary::time);
+        columnRow("ratio handshake / that (strict)", c -> ratio(hs.get(c.metric(), c.statistic()),
+                sum(ops, true, c.metric(), c.statistic())), Summary::times);
         end();
-        Double sum = sum(ops, false, Metric.CPU_THREAD);
-        Metric used = Metric.CPU_THREAD;
-        if (sum == null || hs.cpuThreadUs() == null) {
-            sum = sum(ops, false, Metric.WALL);
-            used = Metric.WALL;
-        }
-        if (sum == null) {
+
+        if (headlineSum == null) {
             out.println("a primitive is missing from this run: no ratio");
             return;
         }
-        double time = hs.metric(used);
-        double ratio = time / sum;
+        double time = v(hs);
+        double ratio = time / headlineSum;
         out.printf(Locale.ROOT, "%s per handshake %s (%,.0f handshakes/s per core); sum of its primitives %s;"
                         + " ratio %.2fx%s%n",
-                used == Metric.CPU_THREAD ? "CPU" : "wall time", time(time), 1e6 / time, time(sum), ratio,
+                main.label, time(time), 1e6 / time, time(headlineSum), ratio,
                 gateway ? String.format(Locale.ROOT, " (target <= %.1fx: %s)", TARGET_RATIO,
                         ratio <= TARGET_RATIO ? "met" : "NOT met") : "");
-        out.printf(Locale.ROOT, "beyond its primitives: %s (%.0f%% of the handshake)%n",
-                time(time - sum), 100 * (time - sum) / time);
+        Double meanTime = hs.get(main, Statistic.MEAN);
+        Double meanSum = sum(ops, false, main, Statistic.MEAN);
+        if (meanTime != null && meanSum != null) {
+            out.printf(Locale.ROOT, "(by the means of the iterations: %s, sum %s, ratio %.2fx)%n",
+                    time(meanTime), time(meanSum), meanTime / meanSum);
+        }
         Result exp = results.get("xwingDecapsExpandedKey");
         Result dec = results.get("xwingDecaps");
-        if (exp != null && dec != null && exp.metric(used) != null && dec.metric(used) != null) {
-            double waste = dec.metric(used) - exp.metric(used);
-            out.printf(Locale.ROOT, "decapsulating from the 32-byte seed (xwingDecaps %s) instead of an expanded key"
-                            + " (xwingDecapsExpandedKey %s) costs %s per handshake (%.0f%% of it)%n",
-                    time(dec.metric(used)), time(exp.metric(used)), time(waste), 100 * waste / time);
+        if (exp != null && dec != null) {
+            double waste = v(dec) - v(exp);
+            out.printf(Locale.ROOT, "decapsulating from the 32-byte seed (xwingDecaps %s) instead of with an expanded"
+                            + " key (xwingDecapsExpandedKey %s) costs %s per handshake (%.0f%% of it)%n",
+                    time(v(dec)), time(v(exp)), time(waste), 100 * waste / time);
         }
     }
 
-    /** One table row: a label, then f of each metric formatted by fmt ("-" where f gives null). */
-    private void metricRow(String label, List<Metric> metrics, Function<Metric, Double> f, Function<Double, String> fmt) {
-        String[] c = new String[metrics.size() + 1];
-        c[0] = label;
-        for (int i = 0; i < metrics.size(); i++) {
-            Double v = f.apply(metrics.get(i));
+    private void columnRow(String label, Function<Column, Double> f, Function<Double, String> fmt) {
+        String[] c = new String[COLUMNS.size() + 1];
+        c[0] = markdown ? label : label.replace("**", "");
+        for (int i = 0; i < COLUMNS.size(); i++) {
+            Double v = f.apply(COLUMNS.get(i));
             c[i + 1] = v == null || v.isNaN() ? "-" : fmt.apply(v);
         }
         row(c);
@@ -255,12 +311,8 @@ public final class Summary {
         return a == null || b == null ? null : a / b;
     }
 
-    private static String times(double r) {
-        return String.format(Locale.ROOT, "%.2fx", r);
-    }
-
-    private static String count(double n) {
-        return String.format(Locale.ROOT, "%,.0f", n);
+    private static Double inverse(Double us) {
+        return us == null ? null : 1e6 / us;
     }
 
     private void full() {
@@ -272,19 +324,19 @@ public final class Summary {
             out.println("not measured");
             return;
         }
-        out.printf(Locale.ROOT, "%s: measured %s; client + gateway measured apart = %s (%.2fx)%n",
+        out.printf(Locale.ROOT, "%s, best iteration: measured %s; client + gateway measured apart = %s (%.2fx)%n",
                 main.label, time(v(f)), time(v(c) + v(g)), v(f) / (v(c) + v(g)));
     }
 
     private void records() {
-        title("Record layer, 1 KiB of plaintext per record (" + main.label + ")");
+        title("Record layer, 1 KiB of plaintext per record (" + main.label + ", best iteration)");
         row("operation", "time", "records/s", "MB/s", "alloc/record", "bare AES-GCM", "record / bare");
         rule(7);
         recordRow("seal", results.get("recordSeal1KiB"), results.get("gcmSeal1KiB"));
         recordRow("open", results.get("recordOpen1KiB"), results.get("gcmOpen1KiB"));
         end();
         out.println("MB = 10^6 bytes of plaintext; one thread (one core); open: per record of a batch of "
-                + RecordBench.BATCH + ", in order");
+                + RecordBench.BATCH + ", opened in order");
     }
 
     private void recordRow(String what, Result rec, Result bare) {
@@ -293,23 +345,21 @@ public final class Summary {
             return;
         }
         double perSec = 1e6 / v(rec);
-        row(what, time(v(rec)), String.format(Locale.ROOT, "%,.0f", perSec),
-                String.format(Locale.ROOT, "%,.0f", perSec * RecordBench.PLAINTEXT_LEN / 1e6),
+        row(what, time(v(rec)), count(perSec), count(perSec * RecordBench.PLAINTEXT_LEN / 1e6),
                 rec.allocBytes() == null ? "-" : bytes(rec.allocBytes()),
                 bare == null ? "-" : time(v(bare)),
-                bare == null ? "-" : String.format(Locale.ROOT, "%.2fx", v(rec) / v(bare)));
+                bare == null ? "-" : times(v(rec) / v(bare)));
     }
 
     private void mlkem() {
-        title("ML-KEM-768: Bouncy Castle 1.87 vs the JDK's javax.crypto.KEM (" + main.label + ")");
+        title("ML-KEM-768: Bouncy Castle 1.87 vs the JDK's javax.crypto.KEM (" + main.label + ", best iteration)");
         row("operation", "Bouncy Castle", "JDK", "BC / JDK");
         rule(4);
         for (String op : List.of("Keygen", "Encaps", "Decaps")) {
             Result bc = results.get("mlkemBc" + op);
             Result jdk = results.get("mlkemJdk" + op);
-            row(op.toLowerCase(Locale.ROOT), bc == null ? "-" : time(v(bc)),
-                    jdk == null ? "-" : time(v(jdk)),
-                    bc == null || jdk == null ? "-" : String.format(Locale.ROOT, "%.2fx", v(bc) / v(jdk)));
+            row(op.toLowerCase(Locale.ROOT), bc == null ? "-" : time(v(bc)), jdk == null ? "-" : time(v(jdk)),
+                    bc == null || jdk == null ? "-" : times(v(bc) / v(jdk)));
         }
         end();
         out.println("(BC keygen expands a 64-byte seed; the JDK's draws a fresh random key pair)");
@@ -320,24 +370,31 @@ public final class Summary {
         Result xe = results.get("xwingEncaps");
         Result xd = results.get("xwingDecaps");
         Result x = results.get("x25519");
+        Result xb = results.get("x25519Base");
         if (g == null || kg == null || enc == null || dec == null || xe == null || xd == null) {
             return;
         }
-        double bcMlkem = v(kg) + v(enc) + v(dec);
+        double mlkem = v(kg) + v(enc) + v(dec);
         double xwing = v(xe) + v(xd);
-        out.printf(Locale.ROOT, "gateway handshake %s, of which X-Wing encaps + decaps %s (%.0f%%);%n",
-                time(v(g)), time(xwing), 100 * xwing / v(g));
-        out.printf(Locale.ROOT, "  ML-KEM inside them (keygen from the seed + encaps + decaps, BC) ~ %s (%.0f%% of the handshake),%n",
-                time(bcMlkem), 100 * bcMlkem / v(g));
-        out.printf(Locale.ROOT, "  the rest of X-Wing (X25519 x4, SHAKE/SHA3, checks) ~ %s (%.0f%%)%s%n",
-                time(xwing - bcMlkem), 100 * (xwing - bcMlkem) / v(g),
-                x == null ? "" : "; one BC X25519 scalar multiplication = " + time(v(x)));
+        out.printf(Locale.ROOT, "Where the gateway's %s per handshake goes (estimates from the primitives above):%n",
+                time(v(g)));
+        out.printf(Locale.ROOT, "- X-Wing encapsulation + decapsulation from the seed: %s (%.0f%%)%n",
+                time(xwing), 100 * xwing / v(g));
+        out.printf(Locale.ROOT, "- of which ML-KEM (keygen from the seed, encaps, decaps; BC): %s (%.0f%%)%n",
+                time(mlkem), 100 * mlkem / v(g));
+        if (x != null && xb != null) {
+            double x25519 = 2 * v(x) + 2 * v(xb);
+            out.printf(Locale.ROOT, "- of which X25519 (2 fixed-base + 2 variable-base multiplications; BC): %s (%.0f%%)%n",
+                    time(x25519), 100 * x25519 / v(g));
+            out.printf(Locale.ROOT, "- rest of X-Wing (SHAKE256 seed expansion, SHA3-256 combiners, checks, copies): %s%n",
+                    time(xwing - mlkem - x25519));
+        }
         Result je = results.get("mlkemJdkEncaps");
         Result jd = results.get("mlkemJdkDecaps");
         if (je != null && jd != null) {
             double saved = v(enc) + v(dec) - v(je) - v(jd);
-            out.printf(Locale.ROOT, "  the JDK's ML-KEM for encaps + decaps would save ~ %s per gateway handshake (%.0f%%)%n",
-                    time(saved), 100 * saved / v(g));
+            out.printf(Locale.ROOT, "- the JDK's ML-KEM for the encapsulation and decapsulation would save ~ %s per"
+                    + " handshake (%.0f%%)%n", time(saved), 100 * saved / v(g));
         }
     }
 
@@ -357,16 +414,10 @@ public final class Summary {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        int[] widths = {34, 10, 12, 12, 13, 12, 12};
         for (int i = 0; i < cells.length; i++) {
             String c = cells[i];
-            int w = i < widths.length ? widths[i] : 0;
-            if (i == 0 || i == cells.length - 1 && c.length() > 14) {
-                sb.append(String.format(Locale.ROOT, "%-" + Math.max(w, 1) + "s", c));
-            } else {
-                sb.append(String.format(Locale.ROOT, "%" + Math.max(w, 1) + "s", c));
-            }
-            sb.append("  ");
+            boolean text = i == 0 || (i == cells.length - 1 && c.length() > 14);
+            sb.append(String.format(Locale.ROOT, text ? "%-" + (i == 0 ? 44 : 1) + "s" : "%13s", c)).append(' ');
         }
         out.println(sb.toString().stripTrailing());
     }
@@ -399,6 +450,14 @@ public final class Summary {
             return String.format(Locale.ROOT, "%.1f us", us);
         }
         return String.format(Locale.ROOT, "%.2f ms", us / 1000);
+    }
+
+    static String times(Double r) {
+        return String.format(Locale.ROOT, "%.2fx", r);
+    }
+
+    static String count(Double n) {
+        return String.format(Locale.ROOT, "%,.0f", n);
     }
 
     static String bytes(double b) {
