@@ -7,7 +7,7 @@
 #   QUICK=1 bench/run-jmh.sh         # a short run while developing (1 x 1 s warmup, 2 x 1 s)
 #   SKIP_BUILD=1 bench/run-jmh.sh    # reuse the jar
 #   BENCH='hopHandshake|xwing' bench/run-jmh.sh   # only benchmarks matching a regex
-#   WAIT_QUIET=1 bench/run-jmh.sh    # first wait (up to 30 min) for the 1-minute load average < 0.5
+#   WAIT_QUIET=0.8 bench/run-jmh.sh  # first wait (up to 30 min) for a 1-minute load average below 0.8
 #
 # Results: bench/target/jmh-result.json (JMH JSON), bench/target/jmh-output.txt (JMH's log),
 # bench/target/jmh-summary.txt and jmh-summary.md (the summary, plain and Markdown).
@@ -40,7 +40,7 @@ fi
 
 if [[ -n "${WAIT_QUIET:-}" ]]; then
   for _ in $(seq 180); do
-    awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
+    awk -v limit="$WAIT_QUIET" '{ exit !($1 < limit) }' /proc/loadavg && break
     sleep 10
   done
 fi
