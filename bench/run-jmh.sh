@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds bench/target/benchmarks.jar and runs every Hybridge JMH benchmark in one JMH run, then
+# Builds bench/target/benchmarks.jar and runs the crypto JMH benchmarks in one JMH run, then
 # prints the summary (gateway handshake vs the sum of its primitives, records/s, BC vs JDK ML-KEM).
 #
 #   bench/run-jmh.sh                 # full run: 1 fork, 3 x 2 s warmup, 5 x 2 s measurement
@@ -59,7 +59,7 @@ echo "start $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)" > "$out/jmh-load.
 ( while sleep 30; do echo "      $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"; done >> "$out/jmh-load.txt" ) &
 sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
-"$java" -jar "$jar" "${BENCH:-dev\.hybridge\.bench\.}" "${settings[@]}" -t 1 -prof gc -prof dev.hybridge.bench.CpuTimeProfiler \
+"$java" -jar "$jar" "${BENCH:-dev\.hybridge\.bench\.(PrimitivesBench|RecordBench|HandshakeBench|MlKemBench)\.}" "${settings[@]}" -t 1 -prof gc -prof dev.hybridge.bench.CpuTimeProfiler \
   -rf json -rff "$out/jmh-result.json" "${exclude[@]}" "$@" | tee "$out/jmh-output.txt"
 
 kill "$sampler" 2>/dev/null || true

@@ -97,11 +97,19 @@ public final class Summary {
         new Summary(root, md, System.out).print();
     }
 
+    /** The classes whose results this summary reads (method names are unique across them). */
+    static final List<Class<?>> CLASSES =
+            List.of(PrimitivesBench.class, RecordBench.class, HandshakeBench.class, MlKemBench.class);
+
     static Map<String, Result> parse(JsonNode root) {
         Map<String, Result> m = new LinkedHashMap<>();
         for (JsonNode b : root) {
             String full = b.get("benchmark").asText();
             String name = full.substring(full.lastIndexOf('.') + 1);
+            String owner = full.substring(0, Math.max(0, full.lastIndexOf('.')));
+            if (CLASSES.stream().noneMatch(c -> c.getName().equals(owner))) {
+                continue; // e.g. HandshakePrimitivesBench, read by LoadBench
+            }
             Map<Metric, Stat> stats = new EnumMap<>(Metric.class);
             stat(b.get("primaryMetric")).ifPresent(s -> stats.put(Metric.WALL, s));
             JsonNode sec = b.path("secondaryMetrics");
@@ -410,7 +418,11 @@ public final class Summary {
 
     private void row(String... cells) {
         if (markdown) {
-            out.println("| " + String.join(" | ", cells) + " |");
+            StringBuilder sb = new StringBuilder("|");
+            for (String c : cells) {
+                sb.append(' ').append(c.replace("|", "\\|")).append(" |");
+            }
+            out.println(sb);
             return;
         }
         StringBuilder sb = new StringBuilder();

@@ -14,12 +14,16 @@ public final class XWingKeyPair {
     public static final int PUBLIC_KEY_LEN = Primitives.XWING_PK_LEN;
 
     private final byte[] seed;
+    private final Primitives.XWingPrivateKey expanded;
     private final byte[] publicKey;
     private volatile boolean destroyed;
 
     private XWingKeyPair(byte[] seed) {
         this.seed = seed.clone();
-        this.publicKey = Primitives.xwingPublicKey(this.seed);
+        // Expanded once: decapsulation then skips ML-KEM and X25519 key generation, which a
+        // gateway would otherwise repeat in every handshake.
+        this.expanded = new Primitives.XWingPrivateKey(this.seed);
+        this.publicKey = expanded.publicKey();
     }
 
     public static XWingKeyPair generate(SecureRandom rng) {
@@ -58,12 +62,14 @@ public final class XWingKeyPair {
     /** Decapsulates with this key; see {@link Primitives#xwingDecapsulate}. */
     public byte[] decapsulate(byte[] ciphertext) throws ProtocolException {
         checkLive();
-        return Primitives.xwingDecapsulate(seed, ciphertext);
+        return expanded.decapsulate(ciphertext);
     }
 
+    /** Wipes the seed and drops the expanded key (see {@link Primitives.XWingPrivateKey#forget()}). */
     public void destroy() {
         destroyed = true;
         Bytes.wipe(seed);
+        expanded.forget();
     }
 
     private void checkLive() {

@@ -2,19 +2,13 @@ package dev.hybridge.crypto.cli;
 
 import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.crypto.XWingKeyPair;
-import dev.hybridge.crypto.internal.Bytes;
 import dev.hybridge.crypto.vectors.VectorFile;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The pq-crypto command line:
@@ -41,13 +35,13 @@ public final class Cli {
                 return verify(Path.of(args[2]), out, err);
             }
             if (args.length == 2 && args[0].equals("keygen")) {
-                XWingKeyPair key = KeyFile.create(Path.of(args[1]), new SecureRandom());
+                XWingKeyPair key = dev.hybridge.crypto.KeyFile.create(Path.of(args[1]), new SecureRandom());
                 out.println("created " + args[1]);
                 out.println("fingerprint " + Fingerprint.toDisplay(key.fingerprint()));
                 return 0;
             }
             if (args.length == 2 && args[0].equals("fingerprint")) {
-                XWingKeyPair key = KeyFile.load(Path.of(args[1]));
+                XWingKeyPair key = dev.hybridge.crypto.KeyFile.load(Path.of(args[1]));
                 out.println(Fingerprint.toDisplay(key.fingerprint()));
                 out.println(Fingerprint.toBase64Url(key.fingerprint()));
                 return 0;
@@ -92,50 +86,5 @@ public final class Cli {
         }
         out.println(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
-    }
-
-    /** The static key file: the 32-byte X-Wing seed, raw, readable by its owner only. */
-    public static final class KeyFile {
-        private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-
-        private KeyFile() {}
-
-        public static XWingKeyPair create(Path file, SecureRandom rng) throws IOException {
-            if (Files.exists(file)) {
-                throw new FileAlreadyExistsException(file + " exists; refusing to overwrite a key");
-            }
-            XWingKeyPair key = XWingKeyPair.generate(rng);
-            byte[] seed = key.exportSecretSeed();
-            try {
-                Path parent = file.toAbsolutePath().getParent();
-                Files.createDirectories(parent);
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-                Files.write(file, seed, StandardOpenOption.TRUNCATE_EXISTING);
-            } finally {
-                Bytes.wipe(seed);
-            }
-            return key;
-        }
-
-        /** Loads a key file; refuses one that group or others can read or write. */
-        public static XWingKeyPair load(Path file) throws IOException {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            for (PosixFilePermission p : perms) {
-                if (!p.name().startsWith("OWNER_")) {
-                    throw new IllegalStateException(file + " is accessible to others (" + PosixFilePermissions.toString(perms)
-                            + "); run: chmod 600 " + file);
-                }
-            }
-            byte[] seed = Files.readAllBytes(file);
-            try {
-                if (seed.length != XWingKeyPair.SEED_LEN) {
-                    throw new IllegalStateException(file + " is not a Hybridge key file (expected "
-                            + XWingKeyPair.SEED_LEN + " bytes)");
-                }
-                return XWingKeyPair.fromSeed(seed);
-            } finally {
-                Bytes.wipe(seed);
-            }
-        }
     }
 }

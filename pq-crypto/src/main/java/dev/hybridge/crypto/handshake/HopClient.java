@@ -50,9 +50,16 @@ public final class HopClient {
     private static Started start(byte[] gatewayPublicKey, XWingKeyPair ephemeral, byte[] eseed, Trace trace)
             throws ProtocolException {
         if (gatewayPublicKey.length != Wire.PK_LEN) {
+            ephemeral.destroy();
             throw new ProtocolException(ErrorCode.INVALID_PUBLIC_KEY);
         }
-        Primitives.Encapsulation enc = Primitives.xwingEncapsulate(gatewayPublicKey, eseed);
+        Primitives.Encapsulation enc;
+        try {
+            enc = Primitives.xwingEncapsulate(gatewayPublicKey, eseed);
+        } catch (ProtocolException e) {
+            ephemeral.destroy();
+            throw e;
+        }
         byte[] hello = Bytes.concat(Wire.prefix(Wire.CLIENT_HELLO), Fingerprint.of(gatewayPublicKey),
                 ephemeral.publicKey(), enc.ciphertext());
         HopSchedule schedule = new HopSchedule(trace);

@@ -18,7 +18,14 @@ public record PeerContext(byte[] roomId, byte[] psk, byte[] initiatorId, byte[] 
         responderId = responderId.clone();
     }
 
-    void wipePsk() {
+    /** A copy of the PSK: each handshake wipes its own copy, so a context can be reused. */
+    @Override
+    public byte[] psk() {
+        return psk.clone();
+    }
+
+    /** Wipes this context's PSK; call when the room is left. */
+    public void destroy() {
         Bytes.wipe(psk);
     }
 

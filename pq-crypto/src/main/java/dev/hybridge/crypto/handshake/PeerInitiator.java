@@ -60,12 +60,12 @@ public final class PeerInitiator {
         Trace.put(trace, "ss_r", enc.sharedSecret());
         Trace.put(trace, "commit", commit);
         PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(), responderPk, init, trace);
-        return new Started(init, new AwaitingAccept(ctx, ownKey, responderPk.clone(), enc.sharedSecret(), nonce, schedule, trace));
+        return new Started(init, new AwaitingAccept(ctx.psk(), ownKey, responderPk.clone(), enc.sharedSecret(), nonce, schedule, trace));
     }
 
     /** Waits for PR2 PeerAccept. */
     public static final class AwaitingAccept {
-        private final PeerContext ctx;
+        private final byte[] psk;
         private final XWingKeyPair ownKey;
         private final byte[] responderPk;
         private final byte[] ssR;
@@ -74,9 +74,9 @@ public final class PeerInitiator {
         private final Trace trace;
         private boolean used;
 
-        private AwaitingAccept(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] ssR, byte[] nonce,
+        private AwaitingAccept(byte[] psk, XWingKeyPair ownKey, byte[] responderPk, byte[] ssR, byte[] nonce,
                                PeerSchedule schedule, Trace trace) {
-            this.ctx = ctx;
+            this.psk = psk;
             this.ownKey = ownKey;
             this.responderPk = responderPk;
             this.ssR = ssR;
@@ -97,7 +97,7 @@ public final class PeerInitiator {
                 ssI = ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, Wire.CT_LEN));
                 Trace.put(trace, "ss_i", ssI);
                 byte[] expected = schedule.accept(Wire.slice(accept, 0, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN),
-                        ssR, ssI, ctx.psk());
+                        ssR, ssI, psk);
                 byte[] got = Wire.slice(accept, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN, Wire.CONFIRM_LEN);
                 if (!Bytes.constantTimeEquals(expected, got)) {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
@@ -109,9 +109,8 @@ public final class PeerInitiator {
                 Bytes.wipe(s.i2r(), s.r2i());
                 return new Established(finish, new PeerSession(channel, new Sas(s.sas()), responderPk));
             } finally {
-                Bytes.wipe(ssR, ssI, nonce);
+                Bytes.wipe(ssR, ssI, nonce, psk);
                 schedule.destroy();
-                ctx.wipePsk();
             }
         }
     }

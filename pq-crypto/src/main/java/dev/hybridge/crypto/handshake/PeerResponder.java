@@ -39,6 +39,7 @@ public final class PeerResponder {
     private static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] init, byte[] eseed, Trace trace)
             throws ProtocolException {
         byte[] ssR = null;
+        byte[] psk = ctx.psk();
         Primitives.Encapsulation toInitiator = null;
         try {
             Wire.checkFrame(init, Wire.PEER_INIT, Wire.PEER_INIT_LEN);
@@ -54,15 +55,14 @@ public final class PeerResponder {
             PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(),
                     ownKey.publicKey(), init, trace);
             byte[] body = Bytes.concat(Wire.prefix(Wire.PEER_ACCEPT), toInitiator.ciphertext());
-            byte[] confirmR = schedule.accept(body, ssR, toInitiator.sharedSecret(), ctx.psk());
+            byte[] confirmR = schedule.accept(body, ssR, toInitiator.sharedSecret(), psk);
             byte[] confirmI = schedule.responderConfirmed(confirmR);
             return new Accepted(Bytes.concat(body, confirmR), new AwaitingFinish(schedule, confirmI, commit, pkI));
         } finally {
-            Bytes.wipe(ssR);
+            Bytes.wipe(ssR, psk);
             if (toInitiator != null) {
                 Bytes.wipe(toInitiator.sharedSecret());
             }
-            ctx.wipePsk();
         }
     }
 

@@ -61,6 +61,47 @@ public final class Primitives {
         return new XWingPrivateKeyParameters(seed).getPublicKeyParameters().getEncoded();
     }
 
+    /**
+     * An X-Wing private key expanded once from its seed (ML-KEM and X25519 key generation), for
+     * keys that decapsulate many times, such as the gateway's static key. Opaque outside this
+     * package. Bouncy Castle keeps its own copies of the expanded key, which cannot be wiped; {@link
+     * #forget()} drops the reference so they become garbage.
+     */
+    public static final class XWingPrivateKey {
+        private volatile XWingPrivateKeyParameters params;
+        private final byte[] publicKey;
+
+        public XWingPrivateKey(byte[] seed) {
+            requireLength(seed, XWING_SEED_LEN, "X-Wing seed");
+            this.params = new XWingPrivateKeyParameters(seed);
+            this.publicKey = params.getPublicKeyParameters().getEncoded();
+        }
+
+        public byte[] publicKey() {
+            return publicKey.clone();
+        }
+
+        /** X-Wing Decapsulate(ct, sk); see {@link Primitives#xwingDecapsulate}. */
+        public byte[] decapsulate(byte[] ct) throws ProtocolException {
+            XWingPrivateKeyParameters p = params;
+            if (p == null) {
+                throw new IllegalStateException("key destroyed");
+            }
+            if (ct.length != XWING_CT_LEN) {
+                throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+            }
+            try {
+                return new XWingKEMExtractor(p).extractSecret(ct);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                throw new ProtocolException(ErrorCode.INVALID_CIPHERTEXT);
+            }
+        }
+
+        public void forget() {
+            params = null;
+        }
+    }
+
     /** The result of an encapsulation: the wire ciphertext and the secret kept apart. */
     public record Encapsulation(byte[] ciphertext, byte[] sharedSecret) {}
 

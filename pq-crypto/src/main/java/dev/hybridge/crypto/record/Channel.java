@@ -21,8 +21,14 @@ public final class Channel {
         return sealer.seal(plaintext);
     }
 
+    /** Opens the next record; a failure ends both directions (spec/record-layer.md §4). */
     public byte[] open(byte[] record) throws ProtocolException {
-        return opener.open(record);
+        try {
+            return opener.open(record);
+        } catch (ProtocolException e) {
+            sealer.destroy();
+            throw e;
+        }
     }
 
     public RecordSealer sealer() {

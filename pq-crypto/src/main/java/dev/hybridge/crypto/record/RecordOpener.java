@@ -7,7 +7,7 @@ import dev.hybridge.crypto.internal.Bytes;
 /**
  * The receiving half of a record channel: accepts exactly the next seq, in order, once. Any
  * failure is terminal (spec/record-layer.md): the keys are wiped and every later call fails
- * with the same code. Not thread-safe.
+ * with the same code. Methods are synchronized so a destroy from another thread cannot race an open.
  */
 public final class RecordOpener {
     private final EpochKeys keys;
@@ -22,7 +22,7 @@ public final class RecordOpener {
     }
 
     /** Opens the next record; checks in the order spec/record-layer.md gives. */
-    public byte[] open(byte[] record) throws ProtocolException {
+    public synchronized byte[] open(byte[] record) throws ProtocolException {
         if (failed != null) {
             throw new ProtocolException(failed);
         }
@@ -77,15 +77,15 @@ public final class RecordOpener {
     }
 
     /** The seq this opener accepts next. */
-    public long expectedSeq() {
+    public synchronized long expectedSeq() {
         return expected;
     }
 
-    public boolean isFailed() {
+    public synchronized boolean isFailed() {
         return failed != null;
     }
 
-    public void destroy() {
+    public synchronized void destroy() {
         if (failed == null) {
             failed = ErrorCode.UNEXPECTED_MESSAGE;
         }

@@ -4,7 +4,11 @@ import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.internal.Bytes;
 
-/** The sending half of a record channel: one traffic secret, strictly increasing seq. Not thread-safe. */
+/**
+ * The sending half of a record channel: one traffic secret, strictly increasing seq. Its methods
+ * are synchronized so that {@link #destroy()} from another thread (a failed receive ends both
+ * directions) cannot race a seal: the seal finishes first or fails with a ProtocolException.
+ */
 public final class RecordSealer {
     private final EpochKeys keys;
     private final int maxPlaintext;
@@ -27,7 +31,7 @@ public final class RecordSealer {
      * @throws ProtocolException RECORD_TOO_LARGE over the channel's maximum (no seq is used up);
      *     RECORD_LIMIT_REACHED once 2^32 records were sent (re-handshake)
      */
-    public byte[] seal(byte[] plaintext, int off, int len) throws ProtocolException {
+    public synchronized byte[] seal(byte[] plaintext, int off, int len) throws ProtocolException {
         if (destroyed) {
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE);
         }
@@ -50,11 +54,11 @@ public final class RecordSealer {
     }
 
     /** The seq of the next record. */
-    public long nextSeq() {
+    public synchronized long nextSeq() {
         return seq;
     }
 
-    public void destroy() {
+    public synchronized void destroy() {
         destroyed = true;
         keys.destroy();
     }

@@ -30,28 +30,28 @@ class CliTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         assertEquals(32, Files.size(file));
 
-        XWingKeyPair key = Cli.KeyFile.load(file);
+        XWingKeyPair key = dev.hybridge.crypto.KeyFile.load(file);
         assertTrue(out.toString(StandardCharsets.UTF_8).contains(Fingerprint.toDisplay(key.fingerprint())));
         ByteArrayOutputStream fp = new ByteArrayOutputStream();
         assertEquals(0, Cli.run(new String[] {"fingerprint", file.toString()}, new PrintStream(fp), System.err));
         assertTrue(fp.toString(StandardCharsets.UTF_8).contains(Fingerprint.toBase64Url(key.fingerprint())));
         // The seed on disk is the key: loading twice gives the same public key.
-        assertArrayEquals(key.publicKey(), Cli.KeyFile.load(file).publicKey());
+        assertArrayEquals(key.publicKey(), dev.hybridge.crypto.KeyFile.load(file).publicKey());
     }
 
     @Test
     void refusesToOverwriteAKey() throws Exception {
         Path file = tmp.resolve("gateway.key");
-        Cli.KeyFile.create(file, new SecureRandom());
-        assertThrows(FileAlreadyExistsException.class, () -> Cli.KeyFile.create(file, new SecureRandom()));
+        dev.hybridge.crypto.KeyFile.create(file, new SecureRandom());
+        assertThrows(FileAlreadyExistsException.class, () -> dev.hybridge.crypto.KeyFile.create(file, new SecureRandom()));
     }
 
     @Test
     void refusesAKeyOthersCanRead() throws Exception {
         Path file = tmp.resolve("gateway.key");
-        Cli.KeyFile.create(file, new SecureRandom());
+        dev.hybridge.crypto.KeyFile.create(file, new SecureRandom());
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Cli.KeyFile.load(file));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> dev.hybridge.crypto.KeyFile.load(file));
         assertTrue(e.getMessage().contains("chmod 600"));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(1, Cli.run(new String[] {"fingerprint", file.toString()}, System.out, new PrintStream(err)));
@@ -62,7 +62,7 @@ class CliTest {
         Path file = tmp.resolve("gateway.key");
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(file, new byte[31]);
-        assertThrows(IllegalStateException.class, () -> Cli.KeyFile.load(file));
+        assertThrows(IllegalStateException.class, () -> dev.hybridge.crypto.KeyFile.load(file));
     }
 
     @Test

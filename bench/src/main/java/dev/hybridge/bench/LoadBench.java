@@ -1,0 +1,634 @@
+package dev.hybridge.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.handshake.HopClient;
+import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.protocol.RoomCodec;
+import dev.hybridge.protocol.RoomMessage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The gateway load benchmark (issue 3, "Load benchmark"): one run, figures printed.
+ * <ol>
+ *   <li>handshakes per second and gateway CPU per handshake (against the JMH primitive sum);</li>
+ *   <li>N concurrent idle hop sessions: time to establish, gateway heap and RSS per session;</li>
+ *   <li>relay throughput with 1 KiB envelopes in rooms of 2 and 6, then p50/p99/p99.9 latency at
+ *       half of that peak;</li>
+ *   <li>the same relay workload and idle footprint against a plain Node `ws` relay with the seed's
+ *       JSON room protocol and no encryption (bench/node-relay).</li>
+ * </ol>
+ * The gateway and the Node relay run as child processes so their CPU and memory are their own;
+ * this process is the load generator. Loopback only. Every loop is bounded in count and time.
+ */
+public final class LoadBench {
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final SecureRandom RNG = new SecureRandom();
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final int ENVELOPE = 1024;
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = parse(args);
+        int sessions = Integer.parseInt(opt.getOrDefault("sessions", "10000"));
+        int seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
+        HISTOGRAM = opt.containsKey("histogram");
+        HANDSHAKE_WARMUP = Integer.parseInt(opt.getOrDefault("handshake-warmup", "10"));
+        Path jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
+        Path nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
+        System.out.printf("LoadBench: sessions=%d, %d s per measurement, %d cores%n", sessions, seconds,
+                Runtime.getRuntime().availableProcessors());
+
+        Child gw = Child.gateway();
+        try {
+            handshakes(gw, seconds);
+            idleSessions(gw, sessions, true);
+            for (int size : new int[] {2, 6}) {
+                relay(gw, size, seconds, true);
+            }
+        } finally {
+            gw.stop();
+        }
+        if (Files.exists(nodeRelay)) {
+            Child node = Child.node(nodeRelay);
+            try {
+                idleSessions(node, sessions, false);
+                for (int size : new int[] {2, 6}) {
+                    relay(node, size, seconds, false);
+                }
+            } finally {
+                node.stop();
+            }
+        } else {
+            System.out.println("node relay not found at " + nodeRelay + "; skipped");
+        }
+        if (Files.exists(jmh)) {
+            primitiveSum(jmh);
+        }
+        System.out.println("\nSUMMARY");
+        RESULTS.forEach(r -> System.out.println("  " + r));
+    }
+
+    static final List<String> RESULTS = new ArrayList<>();
+    static boolean HISTOGRAM;
+    static int HANDSHAKE_WARMUP;
+
+    static void result(String fmt, Object... a) {
+        String s = String.format(fmt, a);
+        RESULTS.add(s);
+        System.out.println(s);
+    }
+
+    // ------------------------------------------------------------------ 1. handshakes
+
+    static double gatewayCpuMicrosPerHandshake;
+
+    static void handshakes(Child gw, int seconds) throws Exception {
+        int workers = 4;
+        runHandshakes(gw, workers, HANDSHAKE_WARMUP); // warm-up: the JIT's own CPU must not count
+        long cpu0 = gw.cpuNanos();
+        long t0 = System.nanoTime();
+        long n = runHandshakes(gw, workers, seconds);
+        long wall = System.nanoTime() - t0;
+        long cpu = gw.cpuNanos() - cpu0;
+        gatewayCpuMicrosPerHandshake = cpu / 1000.0 / n;
+        result("gateway handshakes: %d in %.1f s = %.0f/s (%d client workers); gateway CPU %.0f us per handshake "
+                        + "(connect + upgrade + handshake + close)",
+                n, wall / 1e9, n / (wall / 1e9), workers, gatewayCpuMicrosPerHandshake);
+    }
+
+    static long runHandshakes(Child gw, int workers, int seconds) throws Exception {
+        AtomicLong count = new AtomicLong();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int w = 0; w < workers; w++) {
+                ex.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        Hop h = Hop.connect(gw);
+                        h.conn.abort();
+                        count.incrementAndGet();
+                    }
+                    return null;
+                });
+            }
+        }
+        return count.get();
+    }
+
+    // ------------------------------------------------------------------ 2. idle sessions
+
+    static void idleSessions(Child server, int n, boolean hop) throws Exception {
+        long heap0 = server.heapUsedAfterGc();
+        long rss0 = server.rssBytes();
+        List<Object> open = new ArrayList<>(n);
+        long t0 = System.nanoTime();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<Object>> fs = new ArrayList<>();
+            java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+            for (int i = 0; i < n; i++) {
+                int idx = i;
+                inFlight.acquire();
+                fs.add(ex.submit(() -> {
+                    try {
+                        if (hop) {
+                            return Hop.connect(server);
+                        }
+                        // Node: a joined connection (2 per room), its idle state in the seed design
+                        JsonPeer p = JsonPeer.connect(server);
+                        p.join("idle-" + (idx / 2));
+                        return p;
+                    } finally {
+                        inFlight.release();
+                    }
+                }));
+            }
+            for (var f : fs) {
+                open.add(f.get());
+            }
+        }
+        long wall = System.nanoTime() - t0;
+        Thread.sleep(1000);
+        long heap1 = server.heapUsedAfterGc();
+        long rss1 = server.rssBytes();
+        if (HISTOGRAM && hop) {
+            Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(server.process.pid()), "GC.class_histogram").redirectErrorStream(true).start();
+            String out = new String(j.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            out.lines().limit(30).forEach(System.out::println);
+        }
+        String what = hop ? "gateway idle hop sessions" : "node ws relay idle joined connections";
+        if (hop) {
+            result("%s: %d established in %.1f s (%.0f/s); heap %.1f KiB per session (%.1f MiB total), RSS %.1f KiB per session",
+                    what, n, wall / 1e9, n / (wall / 1e9), (heap1 - heap0) / 1024.0 / n, (heap1 - heap0) / 1048576.0,
+                    (rss1 - rss0) / 1024.0 / n);
+        } else {
+            result("%s: %d in %.1f s; RSS %.1f KiB per connection (%.1f MiB total)", what, n, wall / 1e9,
+                    (rss1 - rss0) / 1024.0 / n, (rss1 - rss0) / 1048576.0);
+        }
+        for (Object o : open) {
+            if (o instanceof Hop h) {
+                h.conn.abort();
+            } else if (o instanceof JsonPeer p) {
+                p.conn.abort();
+            }
+        }
+        Thread.sleep(3000);
+    }
+
+    // ------------------------------------------------------------------ 3. relay
+
+    /** One peer of the relay workload: sends envelopes carrying (seq, send time), counts and times what it receives. */
+    interface Peer {
+        void relay(int to, byte[] envelope) throws Exception;
+
+        void close();
+    }
+
+    static final class Counters {
+        final AtomicLong received = new AtomicLong();
+        volatile Histogram histogram;
+
+        void got(byte[] envelope) {
+            received.incrementAndGet();
+            Histogram h = histogram;
+            if (h != null) {
+                long sent = ByteBuffer.wrap(envelope).getLong(8);
+                long us = Math.max(1, (System.nanoTime() - sent) / 1000);
+                synchronized (h) {
+                    h.recordValue(Math.min(us, 60_000_000L));
+                }
+            }
+        }
+    }
+
+    static void relay(Child server, int size, int seconds, boolean hop) throws Exception {
+        int rooms = Math.max(1, 60 / size);
+        Counters counters = new Counters();
+        List<List<Peer>> all = new ArrayList<>();
+        for (int r = 0; r < rooms; r++) {
+            all.add(hop ? Hop.room(server, size, counters) : JsonPeer.room(server, size, counters, "bench-" + size + "-" + r));
+        }
+        String name = (hop ? "gateway" : "node ws relay") + " relay, rooms of " + size + " (" + rooms * size + " peers)";
+        // peak: every peer sends as fast as its sends complete
+        blast(all, 2, counters, Long.MAX_VALUE); // warm-up
+        drain(counters);
+        long r0 = counters.received.get();
+        long cpu0 = server.cpuNanos();
+        long t0 = System.nanoTime();
+        blast(all, seconds, counters, Long.MAX_VALUE);
+        long sendEnd = System.nanoTime();
+        long cpuWindow = server.cpuNanos() - cpu0;
+        // what was sent in the window but still queued counts only if it arrives within 1 s
+        long inWindow = counters.received.get();
+        Thread.sleep(1000);
+        double peak = (inWindow - r0) / ((sendEnd - t0) / 1e9);
+        double cpuPerEnvelope = cpuWindow / 1000.0 / Math.max(1, inWindow - r0);
+        drain(counters);
+        // latency at half of the peak rate
+        Histogram h = new Histogram(3);
+        counters.histogram = h;
+        long perPeerIntervalNanos = (long) (1e9 / (peak / 2 / (rooms * size)));
+        blast(all, seconds, counters, perPeerIntervalNanos);
+        Thread.sleep(1000);
+        counters.histogram = null;
+        synchronized (h) {
+            result("%s: peak %.0f envelopes/s (%.1f MiB/s of 1 KiB envelopes), relay process CPU %.1f us per envelope; "
+                            + "at %.0f/s: p50 %d us, p99 %d us, p99.9 %d us, max %d us (%d samples)",
+                    name, peak, peak * ENVELOPE / 1048576.0, cpuPerEnvelope, peak / 2, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+                    h.getValueAtPercentile(99.9), h.getMaxValue(), h.getTotalCount());
+        }
+        if (hop) {
+            PEAKS_GATEWAY.put(size, peak);
+        } else {
+            Double g = PEAKS_GATEWAY.get(size);
+            if (g != null) {
+                result("throughput ratio gateway (hop-encrypted) / node ws (plain JSON), rooms of %d: %.2f", size, g / peak);
+            }
+        }
+        all.forEach(room -> room.forEach(Peer::close));
+        Thread.sleep(2000);
+    }
+
+    /** Waits until nothing more arrives for 500 ms (bounded: 60 s), so queued envelopes do not spill into the next phase. */
+    static void drain(Counters counters) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        long last = -1;
+        while (System.nanoTime() < deadline) {
+            long now = counters.received.get();
+            if (now == last) {
+                return;
+            }
+            last = now;
+            Thread.sleep(500);
+        }
+    }
+
+    static final Map<Integer, Double> PEAKS_GATEWAY = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Each peer sends round-robin to the others of its room for {@code seconds}; paced if interval < MAX. */
+    static void blast(List<List<Peer>> rooms, int seconds, Counters counters, long intervalNanos) throws Exception {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (List<Peer> room : rooms) {
+                for (int i = 0; i < room.size(); i++) {
+                    Peer p = room.get(i);
+                    int self = i;
+                    int size = room.size();
+                    ex.submit(() -> {
+                        long seq = 0;
+                        long next = System.nanoTime() + (long) (RNG.nextDouble() * Math.min(intervalNanos, 10_000_000L));
+                        byte[] env = new byte[ENVELOPE];
+                        while (System.nanoTime() < end) {
+                            if (intervalNanos != Long.MAX_VALUE) {
+                                long wait = next - System.nanoTime();
+                                if (wait > 0) {
+                                    LockSupport.parkNanos(wait);
+                                }
+                                next += intervalNanos;
+                            }
+                            int to = (self + 1 + (int) (seq % (size - 1))) % size;
+                            ByteBuffer.wrap(env).putLong(0, seq++).putLong(8, System.nanoTime());
+                            p.relay(to, env.clone());
+                        }
+                        return null;
+                    });
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ hop client
+
+    static final class Hop implements Peer {
+        final Conn conn;
+        final Channel channel;
+        final BlockingQueue<RoomMessage> control = new LinkedBlockingQueue<>();
+        byte[][] ids;
+        Counters counters;
+
+        private Hop(Conn conn, Channel channel) {
+            this.conn = conn;
+            this.channel = channel;
+        }
+
+        static Hop connect(Child gw) throws Exception {
+            Conn c = Conn.open(HTTP, gw.ws());
+            CompletableFuture<byte[]> hello = new CompletableFuture<>();
+            c.onBinary = hello::complete;
+            HopClient.Started started = HopClient.start(gw.publicKey, RNG);
+            c.send(started.clientHello());
+            HopClient.Established est = started.next().receive(hello.get(30, TimeUnit.SECONDS));
+            Hop h = new Hop(c, est.channel());
+            c.onBinary = h::onRecord;
+            c.send(est.clientFinished());
+            return h;
+        }
+
+        private void onRecord(byte[] rec) {
+            try {
+                RoomMessage m = RoomCodec.decodeFromGateway(channel.open(rec));
+                if (m instanceof RoomMessage.Relayed r && counters != null) {
+                    counters.got(r.envelope());
+                } else {
+                    control.add(m);
+                }
+            } catch (Exception e) {
+                System.err.println("hop client: " + e);
+            }
+        }
+
+        /** {@code size} joined peers of one fresh room, each knowing the others' ids. */
+        static List<Peer> room(Child gw, int size, Counters counters) throws Exception {
+            byte[] roomId = new byte[32];
+            RNG.nextBytes(roomId);
+            byte[] pk = XWingKeyPair.generate(RNG).publicKey();
+            List<Hop> hs = new ArrayList<>();
+            byte[][] ids = new byte[size][];
+            for (int i = 0; i < size; i++) {
+                Hop h = connect(gw);
+                h.counters = counters;
+                synchronized (h.channel) {
+                    h.conn.send(h.channel.seal(RoomCodec.encode(new RoomMessage.Join(roomId, pk))));
+                }
+                RoomMessage.Joined j = (RoomMessage.Joined) h.control.poll(30, TimeUnit.SECONDS);
+                ids[i] = j.peerId();
+                hs.add(h);
+            }
+            for (Hop h : hs) {
+                h.ids = ids;
+            }
+            return new ArrayList<>(hs);
+        }
+
+        @Override
+        public void relay(int to, byte[] envelope) throws Exception {
+            byte[] rec;
+            synchronized (channel) { // seal and send in seq order
+                rec = channel.seal(RoomCodec.encode(new RoomMessage.Relay(ids[to], envelope)));
+                conn.send(rec);
+            }
+        }
+
+        @Override
+        public void close() {
+            conn.abort();
+        }
+    }
+
+    // ------------------------------------------------------------------ JSON client for the Node relay (the seed's protocol)
+
+    static final class JsonPeer implements Peer {
+        final Conn conn;
+        final BlockingQueue<JsonNode> control = new LinkedBlockingQueue<>();
+        String[] ids;
+        Counters counters;
+
+        private JsonPeer(Conn conn) {
+            this.conn = conn;
+        }
+
+        static JsonPeer connect(Child node) {
+            JsonPeer p = new JsonPeer(Conn.open(HTTP, node.ws()));
+            p.conn.onText = p::onText;
+            return p;
+        }
+
+        private void onText(String s) {
+            try {
+                JsonNode n = JSON.readTree(s);
+                if (n.path("type").asText().equals("offer") && counters != null) {
+                    counters.got(Base64.getDecoder().decode(n.path("data").asText()));
+                } else {
+                    control.add(n);
+                }
+            } catch (Exception e) {
+                System.err.println("json client: " + e);
+            }
+        }
+
+        String join(String room) throws Exception {
+            conn.sendText("{\"type\":\"join\",\"room\":\"" + room + "\"}");
+            JsonNode n;
+            do {
+                n = control.poll(30, TimeUnit.SECONDS);
+            } while (n != null && !n.path("type").asText().equals("joined"));
+            return n == null ? null : n.path("id").asText();
+        }
+
+        static List<Peer> room(Child node, int size, Counters counters, String room) throws Exception {
+            List<JsonPeer> ps = new ArrayList<>();
+            String[] ids = new String[size];
+            for (int i = 0; i < size; i++) {
+                JsonPeer p = connect(node);
+                p.counters = counters;
+                ids[i] = p.join(room);
+                ps.add(p);
+            }
+            for (JsonPeer p : ps) {
+                p.ids = ids;
+            }
+            return new ArrayList<>(ps);
+        }
+
+        @Override
+        public void relay(int to, byte[] envelope) {
+            // the seed relays SDP/ICE as JSON; a binary envelope travels as base64 text (1 KiB -> 1368 chars)
+            conn.sendText("{\"type\":\"offer\",\"to\":\"" + ids[to] + "\",\"data\":\"" + Base64.getEncoder().encodeToString(envelope) + "\"}");
+        }
+
+        @Override
+        public void close() {
+            conn.abort();
+        }
+    }
+
+    // ------------------------------------------------------------------ child processes
+
+    static final class Child {
+        final Process process;
+        final int port;
+        final byte[] publicKey;
+        final boolean gateway;
+
+        private Child(Process process, int port, byte[] publicKey, boolean gateway) {
+            this.process = process;
+            this.port = port;
+            this.publicKey = publicKey;
+            this.gateway = gateway;
+        }
+
+        URI ws() {
+            return URI.create("ws://127.0.0.1:" + port + "/ws");
+        }
+
+        static Child gateway() throws Exception {
+            int port = freePort();
+            Path dir = Files.createTempDirectory("hybridge-bench");
+            List<String> cmd = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dhybridge.server.port=" + port,
+                    "-Dhybridge.key-file=" + dir.resolve("gateway.key"),
+                    "-Dhybridge.limits.connections-per-address=19000",
+                    "-Dhybridge.limits.max-connections=19000",
+                    "-Dhybridge.limits.messages-per-second=1000000",
+                    "-Dhybridge.limits.message-burst=1000000",
+                    "-Dhybridge.limits.idle-timeout=PT10M",
+                    "-Dhybridge.limits.ping-interval=PT5M",
+                    "-Dhybridge.limits.handshake-timeout=PT60S",
+                    "-Dhybridge.limits.send-queue-max-bytes=67108864",
+                    "-Dhybridge.limits.max-rooms=100000",
+                    "-Dhybridge.log-level=WARNING",
+                    "-cp", System.getProperty("java.class.path"),
+                    "dev.hybridge.gateway.Main"));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            waitForLine(p, "Hybridge gateway at");
+            JsonNode wk = JSON.readTree(get(port, "/.well-known/hybridge.json"));
+            byte[] pk = Base64.getUrlDecoder().decode(wk.path("public_key").asText());
+            System.out.println("gateway pid " + p.pid() + " on port " + port + ", fingerprint " + wk.path("fingerprint").asText());
+            return new Child(p, port, pk, true);
+        }
+
+        static Child node(Path script) throws Exception {
+            int port = freePort();
+            Process p = new ProcessBuilder("node", script.toString(), String.valueOf(port)).redirectErrorStream(true).start();
+            waitForLine(p, "listening");
+            System.out.println("node ws relay pid " + p.pid() + " on port " + port);
+            return new Child(p, port, null, false);
+        }
+
+        /** utime + stime of the child, from /proc (clock ticks of 10 ms). */
+        long cpuNanos() throws IOException {
+            String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * 10_000_000L;
+        }
+
+        long rssBytes() throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+                }
+            }
+            return -1;
+        }
+
+        /** Gateway: heap after a full GC (jcmd GC.run, then the heap gauge). Node: -1. */
+        long heapUsedAfterGc() throws Exception {
+            if (!gateway) {
+                return -1;
+            }
+            Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(process.pid()), "GC.run").redirectErrorStream(true).start();
+            j.getInputStream().readAllBytes();
+            j.waitFor(60, TimeUnit.SECONDS);
+            Thread.sleep(500);
+            Matcher m = Pattern.compile("^hybridge_jvm_heap_used_bytes (\\d+)$", Pattern.MULTILINE).matcher(get(port, "/metrics"));
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+
+        void stop() throws Exception {
+            process.destroy(); // SIGTERM: the gateway's graceful shutdown
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    static void waitForLine(Process p, String marker) throws Exception {
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        String line;
+        while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
+            if (line.contains(marker)) {
+                // keep draining the child's output so it never blocks on a full pipe
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        while (r.readLine() != null) {
+                            // discard
+                        }
+                    } catch (IOException ignored) {
+                        // child ended
+                    }
+                });
+                return;
+            }
+        }
+        throw new IllegalStateException("child did not start: " + marker);
+    }
+
+    static String get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    // ------------------------------------------------------------------ JMH primitive sum
+
+    static void primitiveSum(Path jmhJson) throws IOException {
+        JsonNode results = JSON.readTree(jmhJson.toFile());
+        Map<String, Double> us = new java.util.HashMap<>();
+        for (JsonNode r : results) {
+            String name = r.path("benchmark").asText();
+            us.put(name.substring(name.lastIndexOf('.') + 1), r.path("primaryMetric").path("score").asDouble());
+        }
+        // per spec/hop-handshake.md and RK2, what the gateway computes for one handshake
+        double sum = us.get("xwingEncaps") + us.get("xwingDecaps") + us.get("random64")
+                + us.get("sha256ClientHello") + us.get("sha256ServerHello") + 2 * us.get("sha256Short")
+                + 2 * us.get("hkdfExtract") + 8 * us.get("hkdfExpand") + 2 * us.get("hmac") + 2 * us.get("gcmKeySetup");
+        result("JMH primitive sum for the gateway's side of one handshake: %.0f us (encaps %.0f, decaps %.0f); "
+                        + "both sides in memory: %.0f us", sum, us.get("xwingEncaps"), us.get("xwingDecaps"),
+                us.get("serverHandshakeInMemory"));
+        if (gatewayCpuMicrosPerHandshake > 0) {
+            result("gateway CPU per network handshake / primitive sum = %.2f (target <= 1.2)", gatewayCpuMicrosPerHandshake / sum);
+        }
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (String a : args) {
+            if (a.startsWith("--") && a.contains("=")) {
+                m.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            }
+        }
+        return m;
+    }
+
+    @SuppressWarnings("unused")
+    private static String hex(byte[] b) {
+        return HexFormat.of().formatHex(b);
+    }
+}

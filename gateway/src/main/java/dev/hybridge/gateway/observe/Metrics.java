@@ -1,0 +1,120 @@
+package dev.hybridge.gateway.observe;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
+
+/**
+ * The gateway's counters and gauges, rendered as Prometheus text (exposition format 0.0.4).
+ * Labels carry only fixed vocabulary (error-code names, limit names): never a room id, peer id,
+ * address or anything a client sent.
+ */
+public final class Metrics {
+    /** Names of the limits whose hits are counted ({@code hybridge_limit_hits_total{limit=...}}). */
+    public static final String LIMIT_HANDSHAKE_TIMEOUT = "handshake_timeout";
+    public static final String LIMIT_IDLE_TIMEOUT = "idle_timeout";
+    public static final String LIMIT_FRAME_SIZE = "max_frame";
+    public static final String LIMIT_RATE = "messages_per_second";
+    public static final String LIMIT_CONNECTIONS = "connections";
+    public static final String LIMIT_ROOMS = "max_rooms";
+    public static final String LIMIT_ROOM_CAPACITY = "room_capacity";
+    public static final String LIMIT_ENVELOPE = "envelope_max";
+    public static final String LIMIT_SEND_QUEUE = "send_queue";
+
+    private final LongAdder connectionsTotal = new LongAdder();
+    private final LongAdder handshakesCompleted = new LongAdder();
+    private final LongAdder envelopesRelayed = new LongAdder();
+    private final LongAdder envelopeBytesRelayed = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> handshakesFailed = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> inputsRejected = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> limitHits = new ConcurrentHashMap<>();
+    private final IntSupplier openConnections;
+    private final IntSupplier rooms;
+    private final IntSupplier peers;
+
+    public Metrics(IntSupplier openConnections, IntSupplier rooms, IntSupplier peers) {
+        this.openConnections = openConnections;
+        this.rooms = rooms;
+        this.peers = peers;
+    }
+
+    public void connectionOpened() {
+        connectionsTotal.increment();
+    }
+
+    public void handshakeCompleted() {
+        handshakesCompleted.increment();
+    }
+
+    /** A handshake failed with the error code named {@code code}. */
+    public void handshakeFailed(String code) {
+        handshakesFailed.computeIfAbsent(code, k -> new LongAdder()).increment();
+    }
+
+    /** An input was refused; {@code reason} is an error-code name or a fixed reason word. */
+    public void inputRejected(String reason) {
+        inputsRejected.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    public void limitHit(String limit) {
+        limitHits.computeIfAbsent(limit, k -> new LongAdder()).increment();
+    }
+
+    public void envelopeRelayed(int bytes) {
+        envelopesRelayed.increment();
+        envelopeBytesRelayed.add(bytes);
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    public String prometheus() {
+        StringBuilder sb = new StringBuilder(2048);
+        gauge(sb, "hybridge_connections", "Open WebSocket connections", openConnections.getAsInt());
+        counter(sb, "hybridge_connections_total", "WebSocket connections accepted since start", connectionsTotal.sum());
+        counter(sb, "hybridge_handshakes_completed_total", "Hop handshakes completed", handshakesCompleted.sum());
+        labelled(sb, "hybridge_handshakes_failed_total", "Hop handshakes failed, by error code", "code", handshakesFailed);
+        gauge(sb, "hybridge_rooms", "Rooms in memory", rooms.getAsInt());
+        gauge(sb, "hybridge_peers", "Peers seated in rooms", peers.getAsInt());
+        counter(sb, "hybridge_envelopes_relayed_total", "Envelopes relayed to a peer", envelopesRelayed.sum());
+        counter(sb, "hybridge_envelope_bytes_relayed_total", "Envelope bytes relayed (opaque payload only)", envelopeBytesRelayed.sum());
+        labelled(sb, "hybridge_inputs_rejected_total", "Inputs rejected, by reason", "reason", inputsRejected);
+        labelled(sb, "hybridge_limit_hits_total", "Limit hits, by limit", "limit", limitHits);
+        gauge(sb, "hybridge_jvm_heap_used_bytes", "JVM heap in use",
+                java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        return sb.toString();
+    }
+
+    /** A counter's current value for tests and the health view; 0 if never touched. */
+    public long value(String family, String label) {
+        ConcurrentHashMap<String, LongAdder> m = switch (family) {
+            case "handshakes_failed" -> handshakesFailed;
+            case "inputs_rejected" -> inputsRejected;
+            case "limit_hits" -> limitHits;
+            default -> throw new IllegalArgumentException(family);
+        };
+        LongAdder a = m.get(label);
+        return a == null ? 0 : a.sum();
+    }
+
+    private static void gauge(StringBuilder sb, String name, String help, long v) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(" gauge\n");
+        sb.append(name).append(' ').append(v).append('\n');
+    }
+
+    private static void counter(StringBuilder sb, String name, String help, long v) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(" counter\n");
+        sb.append(name).append(' ').append(v).append('\n');
+    }
+
+    private static void labelled(StringBuilder sb, String name, String help, String label, Map<String, LongAdder> values) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(" counter\n");
+        for (Map.Entry<String, LongAdder> e : new TreeMap<>(values).entrySet()) {
+            sb.append(name).append('{').append(label).append("=\"").append(e.getKey()).append("\"} ")
+                    .append(e.getValue().sum()).append('\n');
+        }
+    }
+}

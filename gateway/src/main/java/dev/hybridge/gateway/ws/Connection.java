@@ -1,0 +1,459 @@
+package dev.hybridge.gateway.ws;
+
+import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.handshake.HopServer;
+import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.record.RecordOpener;
+import dev.hybridge.gateway.Gateway;
+import dev.hybridge.gateway.config.GatewayConfig;
+import dev.hybridge.gateway.observe.Metrics;
+import dev.hybridge.gateway.relay.TokenBucket;
+import dev.hybridge.gateway.room.Member;
+import dev.hybridge.gateway.room.PeerIds;
+import dev.hybridge.gateway.room.RoomId;
+import dev.hybridge.gateway.room.RoomRegistry;
+import dev.hybridge.gateway.room.Seat;
+import dev.hybridge.protocol.RoomCodec;
+import dev.hybridge.protocol.RoomMessage;
+import io.helidon.common.buffers.BufferData;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
+import io.helidon.webserver.spi.ServerConnection;
+import io.helidon.websocket.WsCloseCodes;
+import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsSession;
+import io.helidon.websocket.WsUpgradeException;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One WebSocket connection at {@code /ws}: the thin adapter between Helidon and the domain.
+ * Phases (spec/room-protocol.md): ClientHello -> ClientFinished -> records, each record one room
+ * message. Everything is validated before it is acted on; every failure has its code, its
+ * close code (4000 + code) and its metric. Nothing a client sends (keys, room ids, envelopes)
+ * is logged.
+ *
+ * <p>Threads: Helidon calls the listener methods on the connection's own (virtual) reader
+ * thread; the gateway timer calls {@link #tick}; other connections' threads call {@link #deliver}.
+ */
+public final class Connection implements WsListener, Member {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    /** How long a closing connection may take to answer our close frame before it is cut. */
+    private static final long CLOSE_GRACE_NANOS = 2_000_000_000L;
+
+    private enum Phase { AWAIT_HELLO, AWAIT_FINISHED, OPEN, CLOSED }
+
+    private final Gateway gw;
+    private final GatewayConfig.Limits limits;
+    private final Metrics metrics;
+    private final OriginPolicy origins;
+
+    private volatile Phase phase = Phase.AWAIT_HELLO;
+    private WsSession session;
+    private Outbox out;
+    private volatile Thread reader;
+    private String address;
+    private boolean counted;
+    private final AtomicBoolean cleaned = new AtomicBoolean();
+
+    private HopServer.AwaitingClientFinished awaitingFinished;
+    private RecordOpener opener;
+    private volatile Seat seat;
+
+    private TokenBucket bucket;
+    private ByteArrayOutputStream fragments;
+    private final long openedAt = System.nanoTime();
+    private volatile long lastInbound = openedAt;
+    private volatile long lastPing = openedAt;
+    private volatile long closingSince;
+
+    public Connection(Gateway gw, OriginPolicy origins) {
+        this.gw = gw;
+        this.limits = gw.limits();
+        this.metrics = gw.metrics();
+        this.origins = origins;
+    }
+
+    // ---------------------------------------------------------------- Helidon callbacks
+
+    @Override
+    public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+        if (!origins.accepts(headers.first(HeaderNames.ORIGIN), headers.first(HeaderNames.HOST))) {
+            metrics.inputRejected("FOREIGN_ORIGIN");
+            throw new WsUpgradeException("origin not allowed");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public void onOpen(WsSession session) {
+        this.session = session;
+        this.reader = Thread.currentThread();
+        this.address = addressOf(session.socketContext().remotePeer().address());
+        this.bucket = new TokenBucket(limits.messagesPerSecond(), limits.messageBurst(), System.nanoTime());
+        this.out = new Outbox(session, limits.sendQueueMaxBytes(), new Outbox.Events() {
+            @Override
+            public void overflow() {
+                onOverflow();
+            }
+
+            @Override
+            public void finished() {
+                closingSince = closingSince == 0 ? System.nanoTime() : closingSince;
+                cleanupAsync();
+            }
+        });
+        gw.register(this);
+        if (gw.shuttingDown()) {
+            terminal(WsCloseCodes.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+            return;
+        }
+        if (!gw.connectionLimiter().tryAcquire(address)) {
+            metrics.limitHit(Metrics.LIMIT_CONNECTIONS);
+            metrics.inputRejected(ErrorCode.TOO_MANY_CONNECTIONS.name());
+            terminal(ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), ErrorCode.TOO_MANY_CONNECTIONS.name());
+            return;
+        }
+        counted = true;
+        metrics.connectionOpened();
+    }
+
+    @Override
+    public void onMessage(WsSession session, String text, boolean last) {
+        lastInbound = System.nanoTime();
+        if (phase != Phase.CLOSED) {
+            fail(ErrorCode.MALFORMED_MESSAGE); // the protocol is binary only (spec/errors.md, code 1)
+        }
+    }
+
+    @Override
+    public void onMessage(WsSession session, BufferData buffer, boolean last) {
+        lastInbound = System.nanoTime();
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        try {
+            byte[] msg = assemble(buffer, last);
+            if (msg == null) {
+                return;
+            }
+            if (!bucket.tryTake(lastInbound)) {
+                metrics.limitHit(Metrics.LIMIT_RATE);
+                fail(ErrorCode.RATE_LIMITED);
+                return;
+            }
+            switch (phase) {
+                case AWAIT_HELLO -> onClientHello(msg);
+                case AWAIT_FINISHED -> onClientFinished(msg);
+                case OPEN -> onRecord(msg);
+                case CLOSED -> { }
+            }
+        } catch (RuntimeException e) {
+            // A bug, not client input: every parser below reports failures as ProtocolException.
+            LOG.log(System.Logger.Level.ERROR, "unexpected failure handling a message", e);
+            terminal(WsCloseCodes.UNEXPECTED_CONDITION, "INTERNAL_ERROR");
+        }
+    }
+
+    @Override
+    public void onPing(WsSession session, BufferData buffer) {
+        lastInbound = System.nanoTime();
+        byte[] payload = new byte[Math.min(buffer.available(), 125)];
+        buffer.read(payload);
+        if (out != null) {
+            out.pong(payload); // through the outbox: the session is not safe for concurrent sends
+        }
+    }
+
+    @Override
+    public void onPong(WsSession session, BufferData buffer) {
+        lastInbound = System.nanoTime();
+    }
+
+    @Override
+    public void onClose(WsSession session, int status, String reason) {
+        phase = Phase.CLOSED;
+        wipeReaderState();
+        cleanup();
+    }
+
+    @Override
+    public void onError(WsSession session, Throwable t) {
+        phase = Phase.CLOSED;
+        wipeReaderState();
+        cleanup();
+    }
+
+    // ---------------------------------------------------------------- hop handshake
+
+    private void onClientHello(byte[] msg) {
+        try {
+            HopServer.Accepted accepted = gw.hopServer().receiveClientHello(msg, gw.rng());
+            awaitingFinished = accepted.next();
+            phase = Phase.AWAIT_FINISHED;
+            out.raw(accepted.serverHello());
+        } catch (ProtocolException e) {
+            handshakeFailed(e.code());
+        }
+    }
+
+    private void onClientFinished(byte[] msg) {
+        HopServer.AwaitingClientFinished waiting = awaitingFinished;
+        awaitingFinished = null;
+        try {
+            Channel channel = waiting.receive(msg);
+            opener = channel.opener();
+            out.sealer(channel.sealer());
+            phase = Phase.OPEN;
+            metrics.handshakeCompleted();
+        } catch (ProtocolException e) {
+            handshakeFailed(e.code());
+        }
+    }
+
+    private void handshakeFailed(ErrorCode code) {
+        metrics.handshakeFailed(code.name());
+        fail(code);
+    }
+
+    // ---------------------------------------------------------------- room protocol
+
+    private void onRecord(byte[] record) {
+        byte[] plaintext;
+        RoomMessage m;
+        try {
+            plaintext = opener.open(record);
+            m = RoomCodec.decodeFromClient(plaintext);
+        } catch (ProtocolException e) {
+            fail(e.code());
+            return;
+        }
+        switch (m) {
+            case RoomMessage.Join j -> onJoin(j);
+            case RoomMessage.Relay r -> onRelay(r);
+            case RoomMessage.Leave l -> onLeave();
+            default -> fail(ErrorCode.UNEXPECTED_MESSAGE); // unreachable: decodeFromClient checks direction
+        }
+    }
+
+    private void onJoin(RoomMessage.Join j) {
+        if (seat != null) {
+            reply(ErrorCode.ALREADY_JOINED, null);
+            return;
+        }
+        RoomRegistry.JoinResult r = gw.rooms().join(new RoomId(j.roomId()), j.publicKey(), this, gw.ice().mint());
+        switch (r) {
+            case RoomRegistry.JoinResult.Joined joined -> {
+                seat = joined.seat();
+                if (cleaned.get()) {
+                    gw.rooms().leave(joined.seat()); // closed while joining: do not leave a ghost
+                }
+            }
+            case RoomRegistry.JoinResult.Refused refused -> {
+                if (refused.code() == ErrorCode.ROOM_FULL) {
+                    metrics.limitHit(Metrics.LIMIT_ROOM_CAPACITY);
+                } else if (refused.code() == ErrorCode.TOO_MANY_ROOMS) {
+                    metrics.limitHit(Metrics.LIMIT_ROOMS);
+                }
+                reply(refused.code(), null);
+            }
+        }
+    }
+
+    private void onRelay(RoomMessage.Relay r) {
+        Seat s = seat;
+        if (s == null) {
+            reply(ErrorCode.NOT_IN_ROOM, null);
+            return;
+        }
+        if (r.envelope().length > limits.envelopeMaxBytes()) {
+            metrics.limitHit(Metrics.LIMIT_ENVELOPE);
+            reply(ErrorCode.ENVELOPE_TOO_LARGE, r.to());
+            return;
+        }
+        switch (gw.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
+            case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
+            case UNKNOWN_PEER -> reply(ErrorCode.UNKNOWN_PEER, r.to());
+            case TARGET_OVERLOADED -> metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
+        }
+    }
+
+    private void onLeave() {
+        Seat s = seat;
+        if (s == null) {
+            reply(ErrorCode.NOT_IN_ROOM, null);
+            return;
+        }
+        seat = null;
+        gw.rooms().leave(s);
+    }
+
+    /** A non-fatal error: ERROR in a record, the connection stays open. */
+    private void reply(ErrorCode code, byte[] ref) {
+        metrics.inputRejected(code.name());
+        out.record(RoomCodec.encode(new RoomMessage.Error(code.code(), ref)));
+    }
+
+    @Override
+    public boolean deliver(byte[] roomMessage) {
+        Outbox o = out;
+        return phase == Phase.OPEN && o != null && o.record(roomMessage);
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    /** A fatal protocol failure: close 4000+code with the code's name as reason. */
+    private void fail(ErrorCode code) {
+        metrics.inputRejected(code.name());
+        terminal(code.closeCode(), code.name());
+    }
+
+    private void terminal(int closeCode, String reason) {
+        phase = Phase.CLOSED;
+        if (Thread.currentThread() == reader) {
+            wipeReaderState();
+        }
+        out.close(closeCode, reason, true);
+        cleanupAsync();
+    }
+
+    private void onOverflow() {
+        metrics.limitHit(Metrics.LIMIT_SEND_QUEUE);
+        metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
+        phase = Phase.CLOSED;
+        out.close(ErrorCode.SLOW_CONSUMER.closeCode(), ErrorCode.SLOW_CONSUMER.name(), true);
+        cleanupAsync(); // overflow happens inside a room's lock: leave the room from another thread
+    }
+
+    /** Graceful shutdown of the gateway: tell established peers, then close 1001. */
+    public void goingAway() {
+        Outbox o = out;
+        if (o == null) {
+            return;
+        }
+        if (phase == Phase.OPEN) {
+            o.record(RoomCodec.encode(new RoomMessage.Error(ErrorCode.SHUTTING_DOWN.code(), null)));
+        }
+        phase = Phase.CLOSED;
+        o.close(WsCloseCodes.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+    }
+
+    /** Timer: handshake and idle timeouts, pings, cutting closed connections that linger. */
+    public void tick(long now) {
+        Thread r = reader;
+        if (r != null && !r.isAlive()) {
+            cleanup(); // the socket is gone; Helidon 4.2 does not always call onClose
+            return;
+        }
+        Outbox o = out;
+        if (o == null) {
+            return;
+        }
+        Phase p = phase;
+        if (p == Phase.CLOSED || o.closeQueued()) {
+            if (closingSince == 0) {
+                closingSince = now;
+            } else if (now - closingSince > CLOSE_GRACE_NANOS) {
+                cut();
+            }
+            return;
+        }
+        if (p != Phase.OPEN && now - openedAt > limits.handshakeTimeout().toNanos()) {
+            metrics.limitHit(Metrics.LIMIT_HANDSHAKE_TIMEOUT);
+            metrics.handshakeFailed(ErrorCode.HANDSHAKE_TIMEOUT.name());
+            fail(ErrorCode.HANDSHAKE_TIMEOUT);
+        } else if (p == Phase.OPEN && now - lastInbound > limits.idleTimeout().toNanos()) {
+            metrics.limitHit(Metrics.LIMIT_IDLE_TIMEOUT);
+            fail(ErrorCode.IDLE_TIMEOUT);
+        } else if (p == Phase.OPEN && now - lastPing >= limits.pingInterval().toNanos()
+                && now - lastInbound >= limits.pingInterval().toNanos()) {
+            lastPing = now;
+            o.ping();
+        }
+    }
+
+    /** Drops the TCP connection of a peer that did not answer our close frame. */
+    private void cut() {
+        cleanup();
+        if (session instanceof ServerConnection sc) {
+            sc.close(true);
+        }
+    }
+
+    private void cleanupAsync() {
+        if (!cleaned.get()) {
+            Thread.ofVirtual().name("hybridge-cleanup").start(this::cleanup);
+        }
+    }
+
+    /** Releases everything the connection holds in the gateway; idempotent, any thread. */
+    private void cleanup() {
+        if (!cleaned.compareAndSet(false, true)) {
+            return;
+        }
+        Seat s = seat;
+        seat = null;
+        if (s != null) {
+            gw.rooms().leave(s);
+        }
+        if (counted) {
+            gw.connectionLimiter().release(address);
+        }
+        gw.unregister(this);
+    }
+
+    /** Reader-thread state: abandon a half-done handshake, wipe the receive keys. */
+    private void wipeReaderState() {
+        HopServer.AwaitingClientFinished w = awaitingFinished;
+        awaitingFinished = null;
+        if (w != null) {
+            w.abandon();
+        }
+        RecordOpener o = opener;
+        if (o != null) {
+            o.destroy();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Joins fragmented messages; null while more fragments are due. Oversized: close 1009. */
+    private byte[] assemble(BufferData buffer, boolean last) {
+        int n = buffer.available();
+        int have = fragments == null ? 0 : fragments.size();
+        if ((long) have + n > limits.maxFrameBytes()) {
+            fragments = null;
+            metrics.limitHit(Metrics.LIMIT_FRAME_SIZE);
+            metrics.inputRejected(ErrorCode.MESSAGE_TOO_LARGE.name());
+            terminal(WsCloseCodes.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
+            return null;
+        }
+        byte[] chunk = new byte[n];
+        buffer.read(chunk);
+        if (last && fragments == null) {
+            return chunk;
+        }
+        if (fragments == null) {
+            fragments = new ByteArrayOutputStream(Math.min(limits.maxFrameBytes(), 2 * n + 64));
+        }
+        fragments.writeBytes(chunk);
+        if (!last) {
+            return null;
+        }
+        byte[] whole = fragments.toByteArray();
+        fragments = null;
+        return whole;
+    }
+
+    private static String addressOf(SocketAddress a) {
+        if (a instanceof InetSocketAddress i && i.getAddress() != null) {
+            return i.getAddress().getHostAddress();
+        }
+        return String.valueOf(a);
+    }
+}

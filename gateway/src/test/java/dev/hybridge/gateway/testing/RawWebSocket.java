@@ -1,0 +1,135 @@
+package dev.hybridge.gateway.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * A WebSocket client written on a bare socket, for what java.net.http cannot do: never answer
+ * pings, send arbitrary frames. Frames from the server are read raw.
+ */
+public final class RawWebSocket implements AutoCloseable {
+    private static final SecureRandom RNG = new SecureRandom();
+
+    /** One server frame. */
+    public record Frame(int opcode, byte[] payload) {
+        public int closeCode() {
+            return payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : -1;
+        }
+
+        public String closeReason() {
+            return payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+        }
+    }
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    private RawWebSocket(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new DataInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    /** Opens the socket and performs the upgrade; fails unless the server answers 101. */
+    public static RawWebSocket connect(int port) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(10_000);
+        RawWebSocket ws = new RawWebSocket(s);
+        byte[] key = new byte[16];
+        RNG.nextBytes(key);
+        String req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        ws.out.write(req.getBytes(StandardCharsets.US_ASCII));
+        ws.out.flush();
+        String head = readHead(ws.in);
+        if (!head.startsWith("HTTP/1.1 101")) {
+            s.close();
+            throw new IOException("upgrade refused: " + head.lines().findFirst().orElse(""));
+        }
+        return ws;
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int state = 0;
+        while (state < 4) {
+            int c = in.read();
+            if (c < 0) {
+                break;
+            }
+            b.write(c);
+            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+        }
+        return b.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** Sends one masked frame. */
+    public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
+        ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
+        f.write((fin ? 0x80 : 0) | opcode);
+        if (payload.length < 126) {
+            f.write(0x80 | payload.length);
+        } else if (payload.length < 65536) {
+            f.write(0x80 | 126);
+            f.write(payload.length >> 8);
+            f.write(payload.length);
+        } else {
+            f.write(0x80 | 127);
+            for (int i = 56; i >= 0; i -= 8) {
+                f.write((int) ((long) payload.length >>> i));
+            }
+        }
+        byte[] mask = new byte[4];
+        RNG.nextBytes(mask);
+        f.writeBytes(mask);
+        byte[] masked = payload.clone();
+        for (int i = 0; i < masked.length; i++) {
+            masked[i] ^= mask[i & 3];
+        }
+        f.writeBytes(masked);
+        out.write(f.toByteArray());
+        out.flush();
+    }
+
+    public void sendBinary(byte[] payload) throws IOException {
+        sendFrame(0x2, payload, true);
+    }
+
+    /** Reads the next server frame (server frames are not masked). */
+    public Frame readFrame() throws IOException {
+        int b0 = in.readUnsignedByte();
+        int b1 = in.readUnsignedByte();
+        long len = b1 & 0x7F;
+        if (len == 126) {
+            len = in.readUnsignedShort();
+        } else if (len == 127) {
+            len = in.readLong();
+        }
+        byte[] payload = new byte[(int) len];
+        in.readFully(payload);
+        return new Frame(b0 & 0x0F, payload);
+    }
+
+    /** Reads frames until a close frame; pings are read and deliberately not answered. */
+    public Frame readUntilClose() throws IOException {
+        while (true) {
+            Frame f = readFrame();
+            if (f.opcode() == 0x8) {
+                return f;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

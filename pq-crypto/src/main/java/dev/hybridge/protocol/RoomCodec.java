@@ -1,0 +1,347 @@
+package dev.hybridge.protocol;
+
+import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.record.RecordFormat;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Encoding and strict decoding of room messages (spec/room-protocol.md). Decoding never throws
+ * an unchecked exception: every input either yields a message or a {@link ProtocolException}
+ * whose code names the first failed check (order: empty, size cap, type, direction, layout).
+ */
+public final class RoomCodec {
+    private RoomCodec() {}
+
+    public static final byte JOIN = 0x20;
+    public static final byte RELAY = 0x21;
+    public static final byte LEAVE = 0x22;
+
+    public static final byte JOINED = 0x30;
+    public static final byte PEER_JOINED = 0x31;
+    public static final byte PEER_LEFT = 0x32;
+    public static final byte RELAYED = 0x33;
+    public static final byte ERROR = 0x3F;
+
+    public static final int ROOM_ID_LEN = 32;
+    public static final int PEER_ID_LEN = 8;
+    public static final int PUBLIC_KEY_LEN = 1216;
+    /** A room message is one hop-record plaintext: at most this long (spec/record-layer.md). */
+    public static final int MAX_MESSAGE = RecordFormat.HOP_MAX_PLAINTEXT;
+    /** RELAY and RELAYED carry type (1) and a peer id (8) before the envelope. */
+    public static final int RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
+    /** The largest envelope the protocol can carry; a gateway may configure a smaller cap. */
+    public static final int MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
+    public static final int JOIN_LEN = 1 + ROOM_ID_LEN + PUBLIC_KEY_LEN; // 1249
+    public static final int PEER_JOINED_LEN = 1 + PEER_ID_LEN + PUBLIC_KEY_LEN; // 1225
+    public static final int PEER_LEFT_LEN = 1 + PEER_ID_LEN; // 9
+    public static final int LEAVE_LEN = 1;
+    public static final int ERROR_LEN = 3;
+    public static final int ERROR_WITH_REF_LEN = 3 + PEER_ID_LEN;
+
+    /** Who sent a message: each type is valid in one direction only. */
+    public enum Direction {
+        CLIENT_TO_GATEWAY,
+        GATEWAY_TO_CLIENT
+    }
+
+    /** The direction a type byte belongs to; null if the type is unknown. */
+    public static Direction directionOf(byte type) {
+        return switch (type) {
+            case JOIN, RELAY, LEAVE -> Direction.CLIENT_TO_GATEWAY;
+            case JOINED, PEER_JOINED, PEER_LEFT, RELAYED, ERROR -> Direction.GATEWAY_TO_CLIENT;
+            default -> null;
+        };
+    }
+
+    /** The spec name of a type byte (as in the vectors); null if unknown. */
+    public static String nameOf(byte type) {
+        return switch (type) {
+            case JOIN -> "JOIN";
+            case RELAY -> "RELAY";
+            case LEAVE -> "LEAVE";
+            case JOINED -> "JOINED";
+            case PEER_JOINED -> "PEER_JOINED";
+            case PEER_LEFT -> "PEER_LEFT";
+            case RELAYED -> "RELAYED";
+            case ERROR -> "ERROR";
+            default -> null;
+        };
+    }
+
+    /** Decodes a message the gateway received from a client. */
+    public static RoomMessage decodeFromClient(byte[] msg) throws ProtocolException {
+        return decode(msg, Direction.CLIENT_TO_GATEWAY);
+    }
+
+    /** Decodes a message a client received from the gateway. */
+    public static RoomMessage decodeFromGateway(byte[] msg) throws ProtocolException {
+        return decode(msg, Direction.GATEWAY_TO_CLIENT);
+    }
+
+    /** Decodes {@code msg} sent in {@code direction}; see the class comment for the check order. */
+    public static RoomMessage decode(byte[] msg, Direction direction) throws ProtocolException {
+        if (msg == null || msg.length == 0) {
+            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+        }
+        if (msg.length > MAX_MESSAGE) {
+            throw new ProtocolException(ErrorCode.MESSAGE_TOO_LARGE);
+        }
+        Direction d = directionOf(msg[0]);
+        if (d == null) {
+            throw new ProtocolException(ErrorCode.UNKNOWN_MESSAGE);
+        }
+        if (d != direction) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE);
+        }
+        try {
+            return switch (msg[0]) {
+                case JOIN -> {
+                    exactLength(msg, JOIN_LEN);
+                    yield new RoomMessage.Join(slice(msg, 1, ROOM_ID_LEN), slice(msg, 1 + ROOM_ID_LEN, PUBLIC_KEY_LEN));
+                }
+                case RELAY -> {
+                    minLength(msg, RELAY_HEADER_LEN + 1);
+                    yield new RoomMessage.Relay(slice(msg, 1, PEER_ID_LEN),
+                            slice(msg, RELAY_HEADER_LEN, msg.length - RELAY_HEADER_LEN));
+                }
+                case LEAVE -> {
+                    exactLength(msg, LEAVE_LEN);
+                    yield new RoomMessage.Leave();
+                }
+                case JOINED -> decodeJoined(msg);
+                case PEER_JOINED -> {
+                    exactLength(msg, PEER_JOINED_LEN);
+                    yield new RoomMessage.PeerJoined(slice(msg, 1, PEER_ID_LEN), slice(msg, 1 + PEER_ID_LEN, PUBLIC_KEY_LEN));
+                }
+                case PEER_LEFT -> {
+                    exactLength(msg, PEER_LEFT_LEN);
+                    yield new RoomMessage.PeerLeft(slice(msg, 1, PEER_ID_LEN));
+                }
+                case RELAYED -> {
+                    minLength(msg, RELAY_HEADER_LEN + 1);
+                    yield new RoomMessage.Relayed(slice(msg, 1, PEER_ID_LEN),
+                            slice(msg, RELAY_HEADER_LEN, msg.length - RELAY_HEADER_LEN));
+                }
+                case ERROR -> {
+                    if (msg.length != ERROR_LEN && msg.length != ERROR_WITH_REF_LEN) {
+                        throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+                    }
+                    int code = ((msg[1] & 0xFF) << 8) | (msg[2] & 0xFF);
+                    yield new RoomMessage.Error(code, msg.length == ERROR_LEN ? null : slice(msg, 3, PEER_ID_LEN));
+                }
+                default -> throw new ProtocolException(ErrorCode.UNKNOWN_MESSAGE);
+            };
+        } catch (RuntimeException e) {
+            // Defence in depth: the checks above make this unreachable; a parser bug must still
+            // surface as a protocol failure, never as an unchecked exception out of the codec.
+            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+        }
+    }
+
+    private static RoomMessage.Joined decodeJoined(byte[] msg) throws ProtocolException {
+        Reader r = new Reader(msg, 1);
+        byte[] self = r.bytes(PEER_ID_LEN);
+        int peerCount = r.u8();
+        List<RoomMessage.Peer> peers = new ArrayList<>(Math.min(peerCount, 64));
+        for (int i = 0; i < peerCount; i++) {
+            peers.add(new RoomMessage.Peer(r.bytes(PEER_ID_LEN), r.bytes(PUBLIC_KEY_LEN)));
+        }
+        int iceCount = r.u8();
+        List<RoomMessage.IceServer> ice = new ArrayList<>(Math.min(iceCount, 16));
+        for (int i = 0; i < iceCount; i++) {
+            int urlCount = r.u8();
+            if (urlCount == 0) {
+                throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+            }
+            List<String> urls = new ArrayList<>(urlCount);
+            for (int j = 0; j < urlCount; j++) {
+                String url = r.string();
+                if (url.isEmpty()) {
+                    throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+                }
+                urls.add(url);
+            }
+            ice.add(new RoomMessage.IceServer(urls, r.string(), r.string()));
+        }
+        r.end();
+        return new RoomMessage.Joined(self, peers, ice);
+    }
+
+    /** Encodes a message; throws IllegalArgumentException if a field has the wrong size (a bug of the caller). */
+    public static byte[] encode(RoomMessage m) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(m.type());
+        switch (m) {
+            case RoomMessage.Join j -> {
+                put(out, j.roomId(), ROOM_ID_LEN);
+                put(out, j.publicKey(), PUBLIC_KEY_LEN);
+            }
+            case RoomMessage.Relay r -> {
+                put(out, r.to(), PEER_ID_LEN);
+                putEnvelope(out, r.envelope());
+            }
+            case RoomMessage.Leave l -> {
+                // type byte only
+            }
+            case RoomMessage.Joined j -> {
+                put(out, j.peerId(), PEER_ID_LEN);
+                u8(out, j.peers().size());
+                for (RoomMessage.Peer p : j.peers()) {
+                    put(out, p.peerId(), PEER_ID_LEN);
+                    put(out, p.publicKey(), PUBLIC_KEY_LEN);
+                }
+                u8(out, j.iceServers().size());
+                for (RoomMessage.IceServer s : j.iceServers()) {
+                    if (s.urls().isEmpty()) {
+                        throw new IllegalArgumentException("an ICE server needs at least one URL");
+                    }
+                    u8(out, s.urls().size());
+                    for (String url : s.urls()) {
+                        if (url.isEmpty()) {
+                            throw new IllegalArgumentException("empty ICE URL");
+                        }
+                        string(out, url);
+                    }
+                    string(out, s.username());
+                    string(out, s.credential());
+                }
+            }
+            case RoomMessage.PeerJoined p -> {
+                put(out, p.peerId(), PEER_ID_LEN);
+                put(out, p.publicKey(), PUBLIC_KEY_LEN);
+            }
+            case RoomMessage.PeerLeft p -> put(out, p.peerId(), PEER_ID_LEN);
+            case RoomMessage.Relayed r -> {
+                put(out, r.from(), PEER_ID_LEN);
+                putEnvelope(out, r.envelope());
+            }
+            case RoomMessage.Error e -> {
+                if (e.code() < 0 || e.code() > 0xFFFF) {
+                    throw new IllegalArgumentException("error code out of range");
+                }
+                out.write(e.code() >> 8);
+                out.write(e.code());
+                if (e.ref() != null) {
+                    put(out, e.ref(), PEER_ID_LEN);
+                }
+            }
+        }
+        if (out.size() > MAX_MESSAGE) {
+            throw new IllegalArgumentException("room message over " + MAX_MESSAGE + " bytes");
+        }
+        return out.toByteArray();
+    }
+
+    /** RELAYED for {@code envelope} from {@code from}, built without an intermediate record (the relay hot path). */
+    public static byte[] relayed(byte[] from, byte[] envelope) {
+        return encode(new RoomMessage.Relayed(from, envelope));
+    }
+
+    private static void putEnvelope(ByteArrayOutputStream out, byte[] envelope) {
+        if (envelope.length == 0 || envelope.length > MAX_ENVELOPE) {
+            throw new IllegalArgumentException("envelope must be 1.." + MAX_ENVELOPE + " bytes");
+        }
+        out.writeBytes(envelope);
+    }
+
+    private static void put(ByteArrayOutputStream out, byte[] b, int len) {
+        if (b == null || b.length != len) {
+            throw new IllegalArgumentException("field must be " + len + " bytes");
+        }
+        out.writeBytes(b);
+    }
+
+    private static void u8(ByteArrayOutputStream out, int v) {
+        if (v < 0 || v > 0xFF) {
+            throw new IllegalArgumentException("count over 255");
+        }
+        out.write(v);
+    }
+
+    private static void string(ByteArrayOutputStream out, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length > 0xFFFF) {
+            throw new IllegalArgumentException("string over 65535 bytes");
+        }
+        out.write(b.length >> 8);
+        out.write(b.length);
+        out.writeBytes(b);
+    }
+
+    private static void exactLength(byte[] msg, int len) throws ProtocolException {
+        if (msg.length != len) {
+            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+        }
+    }
+
+    private static void minLength(byte[] msg, int len) throws ProtocolException {
+        if (msg.length < len) {
+            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+        }
+    }
+
+    private static byte[] slice(byte[] msg, int off, int len) {
+        return Arrays.copyOfRange(msg, off, off + len);
+    }
+
+    /** Bounds-checked cursor: running past the end is MALFORMED_MESSAGE, never an index exception. */
+    private static final class Reader {
+        private final byte[] b;
+        private int pos;
+
+        Reader(byte[] b, int pos) {
+            this.b = b;
+            this.pos = pos;
+        }
+
+        byte[] bytes(int n) throws ProtocolException {
+            need(n);
+            byte[] out = Arrays.copyOfRange(b, pos, pos + n);
+            pos += n;
+            return out;
+        }
+
+        int u8() throws ProtocolException {
+            need(1);
+            return b[pos++] & 0xFF;
+        }
+
+        String string() throws ProtocolException {
+            need(2);
+            int n = ((b[pos] & 0xFF) << 8) | (b[pos + 1] & 0xFF);
+            pos += 2;
+            need(n);
+            try {
+                String s = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(b, pos, n))
+                        .toString();
+                pos += n;
+                return s;
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+            }
+        }
+
+        void end() throws ProtocolException {
+            if (pos != b.length) {
+                throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+            }
+        }
+
+        private void need(int n) throws ProtocolException {
+            if (n > b.length - pos) {
+                throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.hybridge.protocol;
+
+import java.util.List;
+
+/**
+ * The messages of the room protocol (spec/room-protocol.md, "Messages"). Each hop-record plaintext
+ * is exactly one room message. Byte arrays are held as given (no defensive copies: these are
+ * short-lived wire values); {@link RoomCodec} checks every length.
+ */
+public sealed interface RoomMessage {
+
+    /** The type byte on the wire. */
+    byte type();
+
+    // ---- client -> gateway ----
+
+    /** JOIN: enter the room {@code roomId}, announcing the per-session peer-handshake key. */
+    record Join(byte[] roomId, byte[] publicKey) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.JOIN;
+        }
+    }
+
+    /** RELAY: hand an opaque envelope to one peer of the same room. */
+    record Relay(byte[] to, byte[] envelope) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.RELAY;
+        }
+    }
+
+    /** LEAVE: leave the current room; the connection stays open. */
+    record Leave() implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.LEAVE;
+        }
+    }
+
+    // ---- gateway -> client ----
+
+    /** JOINED: the joiner's peer id, the peers already in the room, and the ICE servers. */
+    record Joined(byte[] peerId, List<Peer> peers, List<IceServer> iceServers) implements RoomMessage {
+        public Joined {
+            peers = List.copyOf(peers);
+            iceServers = List.copyOf(iceServers);
+        }
+
+        @Override
+        public byte type() {
+            return RoomCodec.JOINED;
+        }
+    }
+
+    /** PEER_JOINED: another peer entered the room. */
+    record PeerJoined(byte[] peerId, byte[] publicKey) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.PEER_JOINED;
+        }
+    }
+
+    /** PEER_LEFT: a peer left the room (LEAVE, disconnect or timeout). */
+    record PeerLeft(byte[] peerId) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.PEER_LEFT;
+        }
+    }
+
+    /** RELAYED: an envelope from another peer of the room, byte for byte as it sent it. */
+    record Relayed(byte[] from, byte[] envelope) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.RELAYED;
+        }
+    }
+
+    /**
+     * ERROR: a numbered error (dev.hybridge.crypto.ErrorCode); {@code ref} is null or the 8-byte
+     * peer id the error refers to. The code is kept as a number: a newer gateway may send one
+     * this client does not know.
+     */
+    record Error(int code, byte[] ref) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.ERROR;
+        }
+    }
+
+    /** One entry of the JOINED peer list. */
+    record Peer(byte[] peerId, byte[] publicKey) {}
+
+    /**
+     * One ICE server (RTCIceServer): STUN servers carry empty username and credential; TURN
+     * servers carry the time-limited credentials the gateway minted for this session.
+     */
+    record IceServer(List<String> urls, String username, String credential) {
+        public IceServer {
+            urls = List.copyOf(urls);
+        }
+    }
+}

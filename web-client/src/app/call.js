@@ -1,0 +1,459 @@
+// A call: one CallSession (signaling, owned by src/signal/) plus the media the app builds on it:
+// one PeerLink (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
+// the send-key epochs, screen share and chat. The UI listens to this object's events.
+//
+// Events (CustomEvent.detail):
+//   'status'   {state, error?}           the CallSession state ('joined', 'reconnecting', ...)
+//   'peers'    {}                         a peer was added, changed or removed: re-render
+//   'media'    {keyFp}                    a remote stream arrived or went
+//   'chat'     {entry}                    a chat message (own or received)
+//   'problem'  {code, keyFp?}             something to tell the user (messages.js)
+//   'rekey'    {kid}                      a new send key is installed
+
+import { CallSession } from '../signal/session.js';
+import { PeerLink } from './peerLink.js';
+import { NoSFrameForTestingOnly, SFrameMedia } from './sframeMedia.js';
+import { SCREEN_PRESETS, captureScreen } from './screen.js';
+
+/** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
+export const LEFT_GRACE_MS = 20_000;
+export const CHAT_MAX_CHARS = 8000;
+const CHAT_LOG_MAX = 500;
+
+function randomHex(bytes) {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+export class Call extends EventTarget {
+  /**
+   * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
+   *          localStream: MediaStream, workerUrl: string}} o
+   */
+  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
+    super();
+    this.name = name;
+    this.localStream = localStream;
+    this.sframe = noSFrameForTestingOnly ? new NoSFrameForTestingOnly() : new SFrameMedia(workerUrl);
+    this.sframe.onRekeyNeeded = () => this.#rekey('counter');
+    this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name, pskOverrideForTestingOnly });
+    this.peers = new Map(); // keyFp -> PeerState
+    this.chatLog = [];
+    this.chatIds = new Set();
+    this.screen = null; // { stream, quality }
+    this.state = 'connecting';
+    this.kids = []; // every send KID installed, in order (for the test hook)
+    this.problems = [];
+    // performance.now() marks (ms since navigation start) for the benchmark: the states of the
+    // session, the first peer channel and the first decoded remote video frame.
+    this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null, states: {}, peerHandshakes: [] };
+    this.handshakeStarts = new Map(); // keyFp -> performance.now() when its handshake was first seen
+    this.#wire();
+  }
+
+  #emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #problem(code, keyFp) {
+    this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
+    this.#emit('problem', { code, keyFp });
+  }
+
+  #wire() {
+    const s = this.session;
+    s.addEventListener('state', (e) => {
+      this.state = e.detail.state;
+      this.timings.states[e.detail.state] ??= performance.now();
+      if (e.detail.state === 'joined') {
+        // new TURN credentials may come with every join (room-protocol.md)
+        for (const p of this.peers.values()) p.link?.pc.setConfiguration({ ...p.link.pc.getConfiguration(), iceServers: s.iceServers });
+      }
+      this.#emit('status', { state: e.detail.state, error: e.detail.error });
+      if (e.detail.error) this.#problem(e.detail.error.code);
+    });
+    s.addEventListener('error', (e) => this.#problem(e.detail.code));
+    s.addEventListener('warning', (e) => this.#problem(e.detail.code));
+    s.addEventListener('peer-state', (e) => {
+      const p = e.detail.peer;
+      if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp)) this.handshakeStarts.set(p.keyFp, performance.now());
+      this.#emit('peers');
+    });
+    s.addEventListener('peer-up', (e) => this.#onPeerUp(e.detail.peer).catch((err) => this.#internal(err)));
+    s.addEventListener('peer-message', (e) => this.#onPeerMessage(e.detail.peer, e.detail.msg));
+    s.addEventListener('peer-down', (e) => this.#onPeerDown(e.detail.peer, e.detail.reason));
+    s.addEventListener('peer-failed', (e) => {
+      const st = this.#state(e.detail.peer);
+      st.failure = e.detail.code;
+      this.#problem(e.detail.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
+      this.#emit('peers');
+    });
+    s.addEventListener('view-mismatch', (e) => {
+      const st = this.#state(e.detail.peer);
+      st.viewMismatch = true;
+      this.#problem('VIEW_MISMATCH', st.keyFp);
+      this.#emit('peers');
+    });
+  }
+
+  #internal(err) {
+    console.error('hybridge:', err?.name ?? 'error'); // never log content: names only
+    this.#problem('INTERNAL');
+  }
+
+  /** Joins the room. Throws the CallSession's error (with .code) if joining fails. */
+  async start() {
+    this.timings.joinStarted = performance.now();
+    await this.session.start();
+    this.timings.joined = performance.now();
+    // §4.2 (1): a first epoch before any media is sent; nobody to give it to yet.
+    await this.#rekey('join');
+    this.#emit('peers');
+  }
+
+  #state(peer) {
+    let st = this.peers.get(peer.keyFp);
+    if (st === undefined) {
+      st = {
+        keyFp: peer.keyFp,
+        peer,
+        link: null,
+        screenStreamId: null,
+        failure: null,
+        viewMismatch: false,
+        verified: false,
+        gone: false,
+        leftTimer: null,
+        lastSas: null,
+        everUp: false,
+      };
+      this.peers.set(peer.keyFp, st);
+    }
+    st.peer = peer;
+    return st;
+  }
+
+  /** Connected peers: the members a new key goes to. */
+  #connected() {
+    return [...this.peers.values()].filter((p) => p.peer.state === 'connected' && !p.gone);
+  }
+
+  #sendTo(keyFp, msg) {
+    try {
+      this.session.send(keyFp, msg);
+      return true;
+    } catch {
+      return false; // the channel is down (reconnecting); the next peer-up renegotiates
+    }
+  }
+
+  /**
+   * A new send epoch (spec/media-sframe.md §4.2): the key goes into the channel of every member
+   * connected now, at once, and then becomes the send key. Returns a promise of the install.
+   */
+  #rekey(reason) {
+    const installed = this.sframe.rekey((msg) => {
+      for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
+    });
+    const entry = { kid: null, reason, at: performance.now() };
+    this.kids.push(entry);
+    return installed.then((kid) => {
+      entry.kid = `0x${kid.toString(16).padStart(16, '0')}`;
+      this.#emit('rekey', { kid });
+    }, (e) => this.#internal(e));
+  }
+
+  async #onPeerUp(peer) {
+    const st = this.#state(peer);
+    const existing = st.link !== null && !st.link.closed ? st.link : null; // a peer coming back
+    clearTimeout(st.leftTimer);
+    st.leftTimer = null;
+    st.gone = false;
+    st.failure = null;
+    st.everUp = true;
+    const now = performance.now();
+    if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = now;
+    const started = this.handshakeStarts.get(peer.keyFp);
+    if (started !== undefined) {
+      this.timings.peerHandshakes.push(now - started);
+      this.handshakeStarts.delete(peer.keyFp);
+    }
+    if (st.lastSas !== null && peer.sas !== st.lastSas) st.verified = false; // a new channel has a new SAS
+    st.lastSas = peer.sas ?? null;
+    // A member joined (or came back): a new epoch, whose key message goes out now, before this
+    // peer gets any SDP from us (the distribution inside rekey() is synchronous; the wait is
+    // only for the worker's ack).
+    const rekeyed = this.#rekey('peer-up');
+    if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
+    if (existing === null) {
+      // (the peer's first SDP may already have made the link, see #onPeerMessage)
+      if (st.link === null || st.link.closed) this.#createLink(st);
+    } else {
+      existing.polite = peer.polite;
+      // After a gateway outage the connection may have failed meanwhile, or a negotiation lost a
+      // message: the impolite side restarts ICE, which re-offers through the new channel.
+      if (!peer.polite && existing.connectionState !== 'connected') existing.restartIce();
+    }
+    this.#emit('peers');
+    await rekeyed;
+  }
+
+  #createLink(st) {
+    const screen = this.screen?.stream;
+    const link = new PeerLink({
+      keyFp: st.keyFp,
+      polite: st.peer.polite,
+      iceServers: this.session.iceServers ?? [],
+      send: (msg) => this.#sendTo(st.keyFp, msg),
+      sframe: this.sframe,
+      tracks: {
+        mic: this.localStream.getAudioTracks()[0] ?? null,
+        camera: this.localStream.getVideoTracks()[0] ?? null,
+        screen: screen?.getVideoTracks()[0] ?? null,
+        screenAudio: screen?.getAudioTracks()[0] ?? null,
+      },
+      placeholder: (kind) => this.#placeholder(kind),
+    });
+    st.link = link;
+    if (this.screen) this.#applyScreenEncoding(link);
+    link.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
+    link.addEventListener('state', () => {
+      if (link.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
+      this.#emit('peers');
+    });
+  }
+
+  /** A track of `kind` that only exists to create a slot (see PeerLink); stopped right after. */
+  #placeholder(kind) {
+    if (kind === 'audio') {
+      this.audioContext ??= new AudioContext();
+      return this.audioContext.createMediaStreamDestination().stream.getAudioTracks()[0];
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = 16;
+    canvas.height = 16;
+    canvas.getContext('2d');
+    return canvas.captureStream(0).getVideoTracks()[0];
+  }
+
+  /** Polls getStats until the first remote video frame is decoded (for the benchmark). */
+  #watchFirstFrame(link) {
+    const poll = async () => {
+      if (this.timings.firstRemoteVideo !== null || link.closed) return;
+      const report = await link.pc.getStats().catch(() => null);
+      let decoded = 0;
+      report?.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
+      });
+      if (decoded > 0) this.timings.firstRemoteVideo = performance.now();
+      else setTimeout(poll, 20);
+    };
+    poll();
+  }
+
+  #onPeerMessage(peer, msg) {
+    const st = this.#state(peer);
+    switch (msg?.t) {
+      case 'key':
+        this.sframe.addReceiveKey(st.keyFp, msg);
+        break;
+      case 'sdp':
+        if (st.link === null) this.#createLink(st);
+        st.link.onSdp(msg.description);
+        break;
+      case 'ice':
+        st.link?.onIce(msg.candidate);
+        break;
+      case 'tracks':
+        // Which incoming media is the screen is fixed by the slot (PeerLink); this says whether
+        // the peer shares its screen now.
+        st.screenStreamId = typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
+        this.#emit('media', { keyFp: st.keyFp });
+        break;
+      case 'chat':
+        this.#onChat(st, msg);
+        break;
+      case 'hello':
+        this.#emit('peers');
+        break;
+      default:
+        break; // unknown types are ignored (spec/peer-messages.md §1)
+    }
+  }
+
+  #onPeerDown(peer, reason) {
+    const st = this.#state(peer);
+    if (reason === 'reconnecting') {
+      this.#emit('peers'); // media goes on peer to peer; signaling comes back by itself
+      return;
+    }
+    // Left, said bye, or failed: a new epoch whose key the departed peer never gets (§4.2 (3)).
+    // A peer whose channel never came up never had a key: no new epoch for it.
+    st.gone = true;
+    if (st.everUp) this.#rekey(`peer-${reason}`);
+    const drop = () => this.#dropPeer(st);
+    if (reason === 'left') {
+      clearTimeout(st.leftTimer);
+      st.leftTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
+    } else {
+      drop();
+    }
+    this.#emit('peers');
+  }
+
+  #dropPeer(st) {
+    clearTimeout(st.leftTimer);
+    st.link?.close();
+    st.link = null;
+    this.sframe.removePeer(st.keyFp);
+    this.peers.delete(st.keyFp);
+    this.#emit('peers');
+    this.#emit('media', { keyFp: st.keyFp });
+  }
+
+  // --- chat ------------------------------------------------------------------------------------
+
+  /** Sends a chat message or snippet to every connected peer; returns the log entry. */
+  sendChat(text, kind = 'text') {
+    const body = String(text).slice(0, CHAT_MAX_CHARS);
+    if (body.trim() === '') return null;
+    const msg = { t: 'chat', id: randomHex(8), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
+    const to = [];
+    for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to.push(p.keyFp);
+    return this.#logChat({ id: msg.id, from: null, name: this.name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered: to.length });
+  }
+
+  #onChat(st, msg) {
+    if (typeof msg.id !== 'string' || !/^[0-9a-f]{16}$/.test(msg.id) || this.chatIds.has(`${st.keyFp}:${msg.id}`)) return;
+    if (typeof msg.text !== 'string' || msg.text.length > CHAT_MAX_CHARS) return;
+    this.chatIds.add(`${st.keyFp}:${msg.id}`);
+    this.#logChat({
+      id: msg.id,
+      from: st.keyFp,
+      name: st.peer.name ?? null,
+      text: msg.text,
+      kind: msg.kind === 'code' ? 'code' : 'text',
+      ts: Number.isSafeInteger(msg.ts) ? msg.ts : Date.now(),
+      received: Date.now(),
+    });
+  }
+
+  #logChat(entry) {
+    this.chatLog.push(entry);
+    if (this.chatLog.length > CHAT_LOG_MAX) this.chatLog.shift();
+    this.#emit('chat', { entry });
+    return entry;
+  }
+
+  // --- local media -----------------------------------------------------------------------------
+
+  setMuted(muted) {
+    for (const t of this.localStream.getAudioTracks()) t.enabled = !muted;
+  }
+
+  get muted() {
+    return this.localStream.getAudioTracks().every((t) => !t.enabled);
+  }
+
+  setCameraOff(off) {
+    for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
+  }
+
+  /** Starts a screen share with a quality preset ('sharp' | 'smooth'). Throws if denied. */
+  async startScreenShare(quality = 'sharp') {
+    if (this.screen) await this.stopScreenShare();
+    const { stream } = await captureScreen(quality);
+    this.screen = { stream, quality };
+    for (const t of stream.getTracks()) t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
+    // The `tracks` message goes first, so peers show the screen tile as its frames arrive.
+    for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
+    const [video] = stream.getVideoTracks();
+    const [audio] = stream.getAudioTracks();
+    await Promise.all([...this.peers.values()].filter((p) => p.link && !p.link.closed).map(async (p) => {
+      await p.link.setSlot('screen', video ?? null);
+      await p.link.setSlot('screenAudio', audio ?? null);
+      await this.#applyScreenEncoding(p.link);
+    }));
+    this.#emit('media', { keyFp: null });
+    return stream;
+  }
+
+  #applyScreenEncoding(link) {
+    const preset = SCREEN_PRESETS[this.screen.quality];
+    const [video] = this.screen.stream.getVideoTracks();
+    if (!video) return Promise.resolve();
+    return link.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
+  }
+
+  async stopScreenShare() {
+    if (!this.screen) return;
+    const { stream } = this.screen;
+    this.screen = null;
+    for (const t of stream.getTracks()) t.stop();
+    for (const p of this.peers.values()) {
+      if (p.link && !p.link.closed) {
+        p.link.setSlot('screen', null);
+        p.link.setSlot('screenAudio', null);
+      }
+    }
+    for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
+    this.#emit('media', { keyFp: null });
+  }
+
+  markVerified(keyFp, verified = true) {
+    const st = this.peers.get(keyFp);
+    if (st) st.verified = verified;
+    this.#emit('peers');
+  }
+
+  async leave() {
+    await this.session.leave().catch(() => {});
+    this.close();
+  }
+
+  close() {
+    for (const p of this.peers.values()) {
+      clearTimeout(p.leftTimer);
+      p.link?.close();
+    }
+    this.peers.clear();
+    if (this.screen) for (const t of this.screen.stream.getTracks()) t.stop();
+    this.screen = null;
+    for (const t of this.localStream.getTracks()) t.stop();
+    this.sframe.terminate();
+    this.audioContext?.close().catch(() => {});
+    this.#emit('peers');
+  }
+
+  /** Everything the browser tests and the benchmark look at (no key material). */
+  async snapshot() {
+    const peers = {};
+    for (const [fp, p] of this.peers) {
+      peers[fp] = {
+        name: p.peer.name ?? null,
+        id: p.peer.id ?? null,
+        state: p.peer.state,
+        role: p.peer.role,
+        sas: p.peer.sas ?? null,
+        failure: p.failure,
+        viewMismatch: p.viewMismatch,
+        screenStreamId: p.screenStreamId,
+        media: p.link ? await p.link.statsSummary().catch(() => null) : null,
+        restarts: p.link?.restarts ?? 0,
+      };
+    }
+    return {
+      state: this.state,
+      selfId: this.session.selfId ?? null,
+      name: this.name,
+      transformApi: this.sframe.api,
+      peers,
+      sframe: await this.sframe.stats().catch(() => null),
+      kids: this.kids.slice(),
+      chat: this.chatLog.map((c) => ({ ...c })),
+      screen: this.screen ? { id: this.screen.stream.id, quality: this.screen.quality } : null,
+      problems: this.problems.slice(),
+      timings: { ...this.timings },
+    };
+  }
+}

@@ -1,0 +1,85 @@
+// What people read when something goes wrong. Each entry: a title and what to do about it. Keys
+// are the app's own codes and the protocol's error names (spec/errors.md) that can reach the UI.
+
+export const Messages = Object.freeze({
+  INSECURE_CONTEXT: {
+    title: 'This page needs a secure connection',
+    text: 'The browser only offers the cryptography Hybridge needs on HTTPS pages (or http://localhost while testing). Open the gateway over HTTPS.',
+  },
+  BAD_LINK: {
+    title: 'This is not a Hybridge room link',
+    text: 'A room link ends in # followed by two 43-character codes joined by a dot. Ask for the link again, or paste it whole.',
+  },
+  GATEWAY_UNREACHABLE: {
+    title: 'Cannot reach the gateway',
+    text: 'The gateway does not answer. Check your network; if you are in a call, it keeps running and the app reconnects by itself.',
+  },
+  GATEWAY_INCOMPATIBLE: {
+    title: 'This gateway does not speak this client’s protocol',
+    text: 'Its key document is invalid or names another protocol version.',
+  },
+  GATEWAY_BAD_DOCUMENT: {
+    title: 'This server does not look like a Hybridge gateway',
+    text: 'Its key document is missing or inconsistent, so no room can be pinned to it.',
+  },
+  UNKNOWN_GATEWAY_KEY: {
+    title: 'Stopped: the gateway is not the one in your link',
+    text: 'The gateway presented a key whose fingerprint differs from the one pinned in the link. Someone may be impersonating it, or the link was changed. Nothing was sent. Ask the person who invited you for the link again, over another channel.',
+  },
+  MIC_DENIED: {
+    title: 'Microphone blocked',
+    text: 'The browser refused access to the microphone. Allow it for this site (the icon in the address bar), then join again.',
+  },
+  MIC_MISSING: {
+    title: 'No microphone found',
+    text: 'Connect a microphone, or join muted: untick “Microphone”.',
+  },
+  CAMERA_DENIED: {
+    title: 'Camera blocked',
+    text: 'The browser refused access to the camera. Joining with the microphone only.',
+  },
+  SCREEN_DENIED: {
+    title: 'Screen sharing not started',
+    text: 'The screen share was cancelled or refused by the browser or the system.',
+  },
+  ROOM_FULL: {
+    title: 'This room is full',
+    text: 'The gateway allows no more people in this room right now. Try again when someone leaves.',
+  },
+  TOO_MANY_ROOMS: { title: 'The gateway is busy', text: 'It holds as many rooms as it allows. Try again later.' },
+  TOO_MANY_CONNECTIONS: { title: 'The gateway is busy', text: 'Too many connections from here or in total. Try again later.' },
+  SHUTTING_DOWN: { title: 'The gateway is restarting', text: 'Reconnecting by itself; the call goes on meanwhile.' },
+  PEER_HANDSHAKE_FAILED: {
+    title: 'Could not connect securely to someone',
+    text: 'Their secure handshake with you failed: they most likely opened a different room link (the room secret does not match), or someone tampered with the connection. You cannot hear or see each other. Compare links.',
+  },
+  WRONG_LINK_ALONE: {
+    title: 'Nobody else is here',
+    text: 'If you expected people, check the link: a link with a different room secret leads to a different, empty room.',
+  },
+  VIEW_MISMATCH: {
+    title: 'Warning: the gateway shows different people to different participants',
+    text: 'Your list of participants differs from someone else’s. The gateway may be hiding or adding a member. Compare the participant list and the codes in the security panel by voice.',
+  },
+  KEY_MISMATCH: {
+    title: 'A participant’s key does not match what the gateway announced',
+    text: 'That connection was closed. The gateway may be trying to impersonate someone.',
+  },
+  PEER_KEY_MISMATCH: {
+    title: 'A participant’s key does not match what the gateway announced',
+    text: 'That connection was closed. The gateway may be trying to impersonate someone.',
+  },
+  CONNECTION_LOST: {
+    title: 'Connection to the gateway lost',
+    text: 'Reconnecting… Calls already running continue peer to peer.',
+  },
+  HANDSHAKE_TIMEOUT: { title: 'The secure handshake timed out', text: 'Reconnecting by itself.' },
+  UNKNOWN_FAILURE: { title: 'The gateway ended the connection', text: 'For a reason this client does not know. Reconnecting by itself.' },
+  RATE_LIMITED: { title: 'The gateway closed the connection', text: 'Too many messages. Reconnecting by itself.' },
+  INTERNAL: { title: 'Something went wrong', text: 'An unexpected error occurred. Reload the page to try again.' },
+});
+
+/** The message for an error code (name or number) with a generic fallback. */
+export function messageFor(code) {
+  return Messages[code] ?? { title: 'Error', text: `The call stopped with ${String(code)}.` };
+}

@@ -1,0 +1,45 @@
+// Screen-share quality presets: the choice the issue calls "sharp text" vs "smooth motion".
+// Each sets the capture constraints, the track's contentHint (which steers Chromium's encoder:
+// 'detail'/'text' keep resolution and drop frames, 'motion' keeps frames and drops resolution),
+// a bitrate and frame-rate cap on the sender, and the degradation preference.
+
+export const SCREEN_PRESETS = Object.freeze({
+  sharp: Object.freeze({
+    label: 'Sharp text',
+    description: 'Full resolution, up to 15 frames per second: documents, code, slides.',
+    contentHint: 'text',
+    video: { width: { max: 2560 }, height: { max: 1440 }, frameRate: { ideal: 10, max: 15 } },
+    encoding: { maxBitrate: 2_500_000, maxFramerate: 15 },
+    degradationPreference: 'maintain-resolution',
+  }),
+  smooth: Object.freeze({
+    label: 'Smooth motion',
+    description: '30 frames per second at up to 1280×720: video, animations, scrolling.',
+    contentHint: 'motion',
+    video: { width: { max: 1280 }, height: { max: 720 }, frameRate: { ideal: 30, max: 30 } },
+    encoding: { maxBitrate: 2_000_000, maxFramerate: 30 },
+    degradationPreference: 'maintain-framerate',
+  }),
+});
+
+/**
+ * Asks for a screen (with its sound where the browser and system offer it). Throws the
+ * browser's DOMException (NotAllowedError when denied or cancelled).
+ */
+export async function captureScreen(quality) {
+  const preset = SCREEN_PRESETS[quality] ?? SCREEN_PRESETS.sharp;
+  const stream = await navigator.mediaDevices.getDisplayMedia({
+    video: { ...preset.video },
+    audio: true, // system or tab audio: Chromium offers it for tabs and (on some systems) screens
+    systemAudio: 'include',
+    selfBrowserSurface: 'exclude',
+    surfaceSwitching: 'include',
+  });
+  const [video] = stream.getVideoTracks();
+  if (video && 'contentHint' in video) {
+    video.contentHint = preset.contentHint;
+    // 'text' is a valid hint in Chromium; fall back to the standard 'detail' where it is not
+    if (video.contentHint !== preset.contentHint && preset.contentHint === 'text') video.contentHint = 'detail';
+  }
+  return { stream, preset };
+}

@@ -1,0 +1,145 @@
+// The page side of SFrame (spec/media-sframe.md): ONE module worker per client that holds the one
+// send context (§5: a second context with the same send key would repeat nonces), every sender
+// and receiver transform attached to it, and the client's sequence of key epochs (§4).
+
+import { SenderKeyEpochs } from '../media/sframe-keys.js';
+import { base64UrlDecode, base64UrlEncode } from '../protocol/bytes.js';
+
+/** Which encoded-transform API this browser has (§7.3): the standard one, the legacy one, or none. */
+export function transformApi() {
+  if (typeof globalThis.RTCRtpScriptTransform === 'function') return 'script';
+  if (typeof globalThis.RTCRtpSender?.prototype?.createEncodedStreams === 'function') return 'encoded-streams';
+  return null;
+}
+
+export class SFrameMedia {
+  /** @param {string} workerUrl the bundled sframe-worker (same origin: CSP worker-src 'self') */
+  constructor(workerUrl) {
+    this.api = transformApi();
+    if (this.api === null) throw new Error('no encoded transform API');
+    this.worker = new Worker(workerUrl, { type: 'module', name: 'sframe' });
+    this.epochs = new SenderKeyEpochs();
+    this.pending = new Map();
+    this.nextRequestId = 1;
+    this.currentKid = null;
+    this.onRekeyNeeded = null;
+    this.worker.onmessage = (e) => this.#onMessage(e.data);
+    this.worker.onerror = () => {
+      for (const p of this.pending.values()) p.reject(new Error('sframe worker failed'));
+      this.pending.clear();
+    };
+  }
+
+  #onMessage(msg) {
+    if (msg?.type === 'rekeyNeeded') {
+      this.onRekeyNeeded?.(msg.reason);
+      return;
+    }
+    const p = this.pending.get(msg?.requestId);
+    if (p === undefined) return;
+    this.pending.delete(msg.requestId);
+    if (msg.type === 'error') p.reject(Object.assign(new Error(msg.name), { code: msg.code, name: msg.name }));
+    else p.resolve(msg);
+  }
+
+  #request(msg, transfer = []) {
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      this.worker.postMessage({ ...msg, requestId }, transfer);
+    });
+  }
+
+  /** Encrypt everything this sender sends (one send context for all peer connections). */
+  attachSender(sender) {
+    if (this.api === 'script') {
+      sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'send' });
+    } else {
+      const { readable, writable } = sender.createEncodedStreams();
+      this.worker.postMessage({ type: 'transform', role: 'send', readable, writable }, [readable, writable]);
+    }
+  }
+
+  /** Decrypt what arrives on this receiver with the keys of `peerId` only (§4.3). */
+  attachReceiver(receiver, peerId) {
+    if (this.api === 'script') {
+      receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', peerId });
+    } else {
+      const { readable, writable } = receiver.createEncodedStreams();
+      this.worker.postMessage({ type: 'transform', role: 'receive', peerId, readable, writable }, [readable, writable]);
+    }
+  }
+
+  /**
+   * A new send epoch (§4.2): draws key and KID, hands the key message to `distribute` (which sends
+   * it into every current member's peer channel) synchronously, and only then installs the key in
+   * the worker. The worker handles control messages strictly in order, so the last epoch drawn is
+   * the one that stays installed. Resolves to the new KID (a bigint) once installed. Our copy of
+   * the key is wiped; the worker wipes its own after import.
+   */
+  rekey(distribute) {
+    const { kid, baseKey } = this.epochs.next();
+    let copy;
+    try {
+      distribute({ t: 'key', kid: Number(kid), key: base64UrlEncode(baseKey) });
+      copy = baseKey.slice();
+    } finally {
+      baseKey.fill(0);
+    }
+    return this.#request({ type: 'setSendKey', kid, key: copy }, [copy.buffer]).then(() => {
+      this.currentKid = kid;
+      return kid;
+    });
+  }
+
+  /** A key message from a peer's channel; installed for that peer only. Returns false if refused. */
+  async addReceiveKey(peerId, msg) {
+    const key = typeof msg?.key === 'string' ? base64UrlDecode(msg.key) : null;
+    if (key === null || key.length !== 32 || !Number.isSafeInteger(msg.kid) || msg.kid < 0) return false;
+    try {
+      await this.#request({ type: 'addReceiveKey', peerId, kid: msg.kid, key }, [key.buffer]);
+      return true;
+    } catch {
+      return false; // a KID that peer used before, or a malformed key: ignored (§4.3)
+    }
+  }
+
+  removePeer(peerId) {
+    return this.#request({ type: 'removePeer', peerId }).catch(() => {});
+  }
+
+  async stats() {
+    const { type, requestId, ...s } = await this.#request({ type: 'stats' });
+    return s;
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+}
+
+/**
+ * The benchmark's baseline only (bench/browser, __hybridgeTestConfig.sframe = false on both
+ * sides): the same call with no encoded transforms, to measure what SFrame costs the sender.
+ * Never used otherwise: media would go with DTLS-SRTP alone.
+ */
+export class NoSFrameForTestingOnly {
+  api = 'none';
+  currentKid = null;
+  onRekeyNeeded = null;
+  attachSender() {}
+  attachReceiver() {}
+  rekey() {
+    return Promise.resolve(0n);
+  }
+  addReceiveKey() {
+    return Promise.resolve(false);
+  }
+  removePeer() {
+    return Promise.resolve();
+  }
+  stats() {
+    return Promise.resolve(null);
+  }
+  terminate() {}
+}

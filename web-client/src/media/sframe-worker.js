@@ -1,0 +1,424 @@
+// SFrame worker for encoded transforms (spec/media-sframe.md §7). Load it as a module worker:
+//   const worker = new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' });
+//
+// Two ways to attach it to a sender or receiver:
+// - RTCRtpScriptTransform (standard): `sender.transform = new RTCRtpScriptTransform(worker,
+//   { role: 'send' })`, `receiver.transform = new RTCRtpScriptTransform(worker, { role: 'receive',
+//   peerId })`. The worker gets an `rtctransform` event whose transformer carries the options.
+// - createEncodedStreams (legacy Chromium): the page calls `createEncodedStreams()` and posts
+//   `{ type: 'transform', role, peerId, readable, writable }` with both streams transferred.
+//
+// Control messages (page -> worker); every one may carry `requestId`, answered with
+// `{ type: 'ack', requestId, op }` or `{ type: 'error', requestId, op, code, name }`:
+//   { type: 'setSendKey', kid, key }                the send key; replaces the previous one
+//   { type: 'addReceiveKey', peerId, kid, key }     a receive key of that peer
+//   { type: 'removeReceiveKey', peerId, kid }       (the worker also retires a peer's previous
+//                                                    keys RECEIVE_GRACE_MS after its next key)
+//   { type: 'removePeer', peerId }                  forget every key and counter of a peer
+//   { type: 'stats' }                               -> { type: 'stats', requestId, ... }
+// `kid` is a bigint, a safe-integer number, or a decimal / 0x-hex string; `key` is a Uint8Array
+// (or ArrayBuffer) of 32 bytes, overwritten with zeros once imported.
+//
+// Worker -> page, unasked: `{ type: 'rekeyNeeded', reason: 'counter' }` once per send key when its
+// CTR reaches SEND_REKEY_FRAMES, and with reason 'exhausted' if it ever hits the hard limit.
+//
+// The whole encoded frame is encrypted (§7.1). Frames that fail to decrypt are dropped, never
+// passed on; send frames without a send key are dropped, never sent in the clear.
+
+import { SFrameContext, SFrameError, ErrorCode, decodeHeader, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
+import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sframe-keys.js';
+
+const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+const MAX_KID_STATS_PER_PEER = 64;
+const MAX_RECEIVE_KEYS_PER_PEER = 2; // the current key and the one in its grace time (§4.3)
+
+function toBuffer(u8) {
+  return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
+}
+
+function keyBytes(key) {
+  if (key instanceof Uint8Array) return key;
+  if (key instanceof ArrayBuffer) return new Uint8Array(key);
+  throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+}
+
+function kidOf(kid) {
+  try {
+    return toU64(kid);
+  } catch {
+    throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+  }
+}
+
+function peerKeyOf(peerId) {
+  return peerId === undefined || peerId === null ? '' : String(peerId);
+}
+
+/**
+ * Installs the SFrame message and transform handlers on `scope` (a DedicatedWorkerGlobalScope, or
+ * a stand-in with postMessage in tests). Returns the internal state for inspection by tests.
+ */
+export function installSFrameWorker(scope, options = {}) {
+  const cipherSuite = options.cipherSuite ?? HYBRIDGE_SUITE;
+  const holdMs = options.unknownKidHoldMs ?? UNKNOWN_KID_HOLD_MS;
+  const graceMs = options.receiveGraceMs ?? RECEIVE_GRACE_MS;
+  const rekeyAt = options.sendRekeyFrames ?? SEND_REKEY_FRAMES;
+  const contextOptions = { cipherSuite, counterLimit: options.counterLimit };
+
+  const send = {
+    ctx: new SFrameContext(contextOptions),
+    frames: 0,
+    droppedNoKey: 0,
+    failures: 0,
+    byKid: new Map(), // kid -> frames
+    rekeyNotified: null, // kid for which 'rekeyNeeded' went out
+    transformers: new Set(), // {transformer, video}
+  };
+  const peers = new Map(); // peerKey -> peer state
+  const active = { send: 0, receive: 0 };
+
+  function peerState(peerId) {
+    const key = peerKeyOf(peerId);
+    let p = peers.get(key);
+    if (p === undefined) {
+      p = {
+        ctx: new SFrameContext({ ...contextOptions, counterLimit: undefined }),
+        lastKid: null,
+        frames: 0,
+        empty: 0,
+        dropped: { malformed: 0, unknownKid: 0, authFailed: 0, replayed: 0 },
+        byKid: new Map(), // kid -> {frames, authFailed, replayed}
+        waiters: new Map(), // kid -> [resolve]
+        retiring: new Map(), // kid -> timer that removes the key when its grace time ends
+        holdExpired: false, // a hold timed out: drop unknown KIDs at once until a frame decrypts
+        needKeyFrame: false,
+        lastKeyFrameRequest: -Infinity,
+      };
+      peers.set(key, p);
+    }
+    return p;
+  }
+
+  function kidStats(p, kid) {
+    let s = p.byKid.get(kid);
+    if (s === undefined) {
+      s = { frames: 0, authFailed: 0, replayed: 0 };
+      p.byKid.set(kid, s);
+      if (p.byKid.size > MAX_KID_STATS_PER_PEER) {
+        for (const k of p.byKid.keys()) {
+          if (!p.ctx.receive.has(k)) {
+            p.byKid.delete(k);
+            break;
+          }
+        }
+      }
+    }
+    return s;
+  }
+
+  // --- control messages, handled strictly in order --------------------------------------------
+
+  async function handle(msg) {
+    switch (msg.type) {
+      case 'setSendKey': {
+        const kid = kidOf(msg.kid);
+        const bytes = keyBytes(msg.key);
+        try {
+          for (const p of peers.values()) if (p.ctx.usedReceiveKids.has(kid)) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+          await send.ctx.addSendKey(kid, bytes);
+        } finally {
+          bytes.fill(0);
+        }
+        // RFC 9605 §6.2: a key frame under the new key lets receivers decode at once.
+        for (const t of send.transformers) {
+          if (t.video && typeof t.transformer?.generateKeyFrame === 'function') {
+            t.transformer.generateKeyFrame().catch(() => {});
+          }
+        }
+        return undefined;
+      }
+      case 'addReceiveKey': {
+        const kid = kidOf(msg.kid);
+        const bytes = keyBytes(msg.key);
+        const p = peerState(msg.peerId);
+        try {
+          // A key is for sending or receiving, never both (RFC 9605 §4.4.1).
+          if (send.ctx.usedSendKids.has(kid)) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+          await p.ctx.addReceiveKey(kid, bytes);
+        } finally {
+          bytes.fill(0);
+        }
+        kidStats(p, kid);
+        retireOlderKeys(p, kid);
+        const waiting = p.waiters.get(kid);
+        if (waiting !== undefined) {
+          p.waiters.delete(kid);
+          for (const resolve of waiting) resolve(true);
+        }
+        return undefined;
+      }
+      case 'removeReceiveKey': {
+        const p = peers.get(peerKeyOf(msg.peerId));
+        if (p !== undefined) removeKey(p, toU64(msg.kid));
+        return undefined;
+      }
+      case 'removePeer': {
+        const key = peerKeyOf(msg.peerId);
+        const p = peers.get(key);
+        if (p !== undefined) {
+          for (const waiting of p.waiters.values()) for (const resolve of waiting) resolve(false);
+          p.waiters.clear();
+          for (const kid of p.ctx.receiveKids()) removeKey(p, kid); // a running transform holds p
+          peers.delete(key);
+        }
+        return undefined;
+      }
+      case 'stats':
+        return stats();
+      default:
+        throw new TypeError('unknown message type');
+    }
+  }
+
+  function removeKey(p, kid) {
+    clearTimeout(p.retiring.get(kid));
+    p.retiring.delete(kid);
+    p.ctx.removeReceiveKey(kid);
+  }
+
+  // §4.3: a peer's previous keys stay for RECEIVE_GRACE after its newest key arrives, for frames
+  // in flight; at most MAX_RECEIVE_KEYS_PER_PEER are held, the oldest going first.
+  function retireOlderKeys(p, newest) {
+    const older = p.ctx.receiveKids().filter((k) => k !== newest); // insertion order: oldest first
+    const excess = older.length - (MAX_RECEIVE_KEYS_PER_PEER - 1);
+    older.forEach((kid, i) => {
+      if (i < excess) removeKey(p, kid);
+      else if (!p.retiring.has(kid)) p.retiring.set(kid, setTimeout(() => removeKey(p, kid), graceMs));
+    });
+  }
+
+  function stats() {
+    const receive = {};
+    for (const [key, p] of peers) {
+      const byKid = {};
+      for (const [kid, s] of p.byKid) byKid[kidToHex(kid)] = { ...s };
+      receive[key] = {
+        kid: p.lastKid === null ? null : kidToHex(p.lastKid),
+        keys: p.ctx.receiveKids().map(kidToHex),
+        frames: p.frames,
+        empty: p.empty,
+        dropped: { ...p.dropped },
+        byKid,
+      };
+    }
+    const sendByKid = {};
+    for (const [kid, n] of send.byKid) sendByKid[kidToHex(kid)] = n;
+    return {
+      cipherSuite,
+      send: {
+        kid: send.ctx.sendKid === null ? null : kidToHex(send.ctx.sendKid),
+        counter: send.ctx.sendCounter === null ? null : Number(send.ctx.sendCounter),
+        frames: send.frames,
+        droppedNoKey: send.droppedNoKey,
+        failures: send.failures,
+        byKid: sendByKid,
+      },
+      receive,
+      transforms: { ...active },
+    };
+  }
+
+  let queue = Promise.resolve();
+  function onMessage(event) {
+    const msg = event.data ?? {};
+    if (msg.readable !== undefined && msg.writable !== undefined) {
+      // Legacy createEncodedStreams path.
+      startTransform({ role: msg.role ?? msg.options?.role, peerId: msg.peerId ?? msg.options?.peerId, readable: msg.readable, writable: msg.writable, transformer: null });
+      return;
+    }
+    queue = queue.then(async () => {
+      try {
+        const result = await handle(msg);
+        if (msg.type === 'stats') scope.postMessage({ type: 'stats', requestId: msg.requestId, ...result });
+        else if (msg.requestId !== undefined) scope.postMessage({ type: 'ack', requestId: msg.requestId, op: msg.type });
+      } catch (e) {
+        if (msg.requestId !== undefined) {
+          const code = e instanceof SFrameError ? e.code : 0;
+          const name = e instanceof SFrameError ? e.codeName : e instanceof RangeError || e instanceof TypeError ? 'BAD_REQUEST' : 'INTERNAL';
+          scope.postMessage({ type: 'error', requestId: msg.requestId, op: msg.type, code, name });
+        }
+      }
+    });
+  }
+
+  // --- frames -----------------------------------------------------------------------------------
+
+  async function encryptFrame(t, frame, controller) {
+    if (frame.type !== undefined) t.video = true; // RTCEncodedVideoFrame has .type; audio has none
+    if (send.ctx.sendKid === null) {
+      send.droppedNoKey++;
+      return; // never send media in the clear
+    }
+    let out;
+    try {
+      out = await send.ctx.encrypt(new Uint8Array(frame.data));
+    } catch (e) {
+      send.failures++;
+      if (e instanceof SFrameError && e.code === ErrorCode.SFRAME_COUNTER_EXHAUSTED && send.rekeyNotified !== 'exhausted') {
+        send.rekeyNotified = 'exhausted';
+        scope.postMessage({ type: 'rekeyNeeded', reason: 'exhausted' });
+      }
+      return;
+    }
+    const kid = send.ctx.sendKid;
+    frame.data = toBuffer(out);
+    controller.enqueue(frame);
+    send.frames++;
+    send.byKid.set(kid, (send.byKid.get(kid) ?? 0) + 1);
+    if (send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
+      send.rekeyNotified = kid;
+      scope.postMessage({ type: 'rekeyNeeded', reason: 'counter' });
+    }
+  }
+
+  function waitForKey(p, kid) {
+    return new Promise((resolve) => {
+      let timer = null;
+      const done = (arrived) => {
+        clearTimeout(timer);
+        resolve(arrived);
+      };
+      const list = p.waiters.get(kid) ?? [];
+      list.push(done);
+      p.waiters.set(kid, list);
+      timer = setTimeout(() => {
+        const l = p.waiters.get(kid);
+        if (l !== undefined) {
+          const i = l.indexOf(done);
+          if (i >= 0) l.splice(i, 1);
+          if (l.length === 0) p.waiters.delete(kid);
+        }
+        resolve(false);
+      }, holdMs);
+    });
+  }
+
+  function recordFailure(p, data, e) {
+    const code = e instanceof SFrameError ? e.code : ErrorCode.SFRAME_AUTH_FAILED;
+    let kid = null;
+    try {
+      kid = decodeHeader(data).kid;
+    } catch {
+      // malformed header: counted below
+    }
+    const known = kid !== null && p.byKid.has(kid);
+    switch (code) {
+      case ErrorCode.SFRAME_MALFORMED:
+        p.dropped.malformed++;
+        break;
+      case ErrorCode.SFRAME_UNKNOWN_KID:
+        p.dropped.unknownKid++;
+        break;
+      case ErrorCode.SFRAME_REPLAYED:
+        p.dropped.replayed++;
+        if (known) p.byKid.get(kid).replayed++;
+        break;
+      default:
+        p.dropped.authFailed++;
+        if (known) p.byKid.get(kid).authFailed++;
+    }
+  }
+
+  async function decryptFrame(t, p, frame, controller) {
+    const video = frame.type !== undefined;
+    const data = new Uint8Array(frame.data);
+    if (data.length === 0) {
+      // Chromium's receive pipeline now and then emits a zero-byte (audio) frame that no sender
+      // produced; it carries nothing to decrypt or protect, so it goes on untouched (§7.2).
+      p.empty++;
+      controller.enqueue(frame);
+      return;
+    }
+    let result;
+    try {
+      result = await p.ctx.decryptFrame(data);
+    } catch (e) {
+      let failure = e;
+      if (e instanceof SFrameError && e.code === ErrorCode.SFRAME_UNKNOWN_KID && !p.holdExpired && holdMs > 0) {
+        // RFC 9605 §4.4.4 allows holding a frame until its key arrives; the stream queues later
+        // frames behind it meanwhile. One timed-out hold stops further holds (see holdExpired).
+        const kid = decodeHeader(data).kid;
+        if (await waitForKey(p, kid)) {
+          try {
+            result = await p.ctx.decryptFrame(data);
+            failure = null;
+          } catch (e2) {
+            failure = e2;
+          }
+        } else {
+          p.holdExpired = true;
+        }
+      }
+      if (failure !== null) {
+        recordFailure(p, data, failure);
+        if (video) p.needKeyFrame = true;
+        return; // dropped, never passed through
+      }
+    }
+    p.holdExpired = false;
+    frame.data = toBuffer(result.plaintext);
+    controller.enqueue(frame);
+    p.frames++;
+    p.lastKid = result.kid;
+    kidStats(p, result.kid).frames++;
+    if (p.needKeyFrame && typeof t.transformer?.sendKeyFrameRequest === 'function') {
+      const now = Date.now();
+      if (now - p.lastKeyFrameRequest >= KEYFRAME_REQUEST_INTERVAL_MS) {
+        p.lastKeyFrameRequest = now;
+        p.needKeyFrame = false;
+        Promise.resolve().then(() => t.transformer.sendKeyFrameRequest()).catch(() => {});
+      }
+    }
+  }
+
+  function startTransform({ role, peerId, readable, writable, transformer }) {
+    const t = { transformer, video: false };
+    let transform;
+    if (role === 'send') {
+      transform = (frame, controller) => encryptFrame(t, frame, controller);
+      send.transformers.add(t);
+    } else if (role === 'receive') {
+      const p = peerState(peerId);
+      transform = (frame, controller) => decryptFrame(t, peers.get(peerKeyOf(peerId)) ?? p, frame, controller);
+    } else {
+      // Unknown role: refuse to carry media rather than guess a direction.
+      readable.cancel().catch(() => {});
+      writable.abort().catch(() => {});
+      return;
+    }
+    active[role]++;
+    readable
+      .pipeThrough(new TransformStream({ transform }))
+      .pipeTo(writable)
+      .catch(() => {})
+      .finally(() => {
+        active[role]--;
+        send.transformers.delete(t);
+      });
+  }
+
+  function onRtcTransform(event) {
+    const transformer = event.transformer;
+    const o = transformer.options ?? {};
+    startTransform({ role: o.role, peerId: o.peerId, readable: transformer.readable, writable: transformer.writable, transformer });
+  }
+
+  scope.onmessage = onMessage;
+  scope.onrtctransform = onRtcTransform;
+  return { send, peers, active, stats };
+}
+
+// Running as a real worker: install on the worker's global scope.
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
+  installSFrameWorker(globalThis);
+}

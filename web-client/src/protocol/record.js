@@ -1,0 +1,372 @@
+// The record layer (spec/record-layer.md): record format, epochs and rekey RK1-RK3, the receive
+// checks in their normative order, and terminal failure. One record layer serves hop channels
+// (plaintexts up to 65536 bytes) and peer channels (up to 16384, so that a peer record fits in a
+// relay envelope inside one hop record), as pq-crypto's record/ package does.
+//
+// SECURITY caveats:
+// - AES-GCM runs in WebCrypto (see primitives.js for why), so seal() and open() return promises.
+//   Each RecordSealer and RecordOpener runs its calls strictly one after another, in call order,
+//   whatever the caller awaits: a seq is never used twice, records come out in seq order, and a
+//   record is never opened before the one before it has been checked. Callers should still
+//   await each result before acting on it.
+// - Any receive failure is terminal: the opener wipes its keys, and every later open() fails
+//   with the same code. A sender refusal (RECORD_TOO_LARGE) is local and not terminal.
+// - Never copy, persist or restore a sealer: two copies would seal different plaintexts under
+//   the same nonce.
+
+import { ProtocolError } from './errors.js';
+import { getU64, putU64, wipe } from './bytes.js';
+import { Kdf } from './kdf.js';
+import { Labels } from './labels.js';
+import { AES_KEY_LEN, GCM_NONCE_LEN, HASH_LEN, gcmImportKey, gcmOpen, gcmSeal } from './primitives.js';
+
+/** Record layout and limits (spec/record-layer.md §1, §5). */
+export const RecordFormat = Object.freeze({
+  /** The record type byte. */
+  TYPE: 0x17,
+  /** type (1) || seq (8): the header, also the AEAD associated data. */
+  HEADER_LEN: 9,
+  TAG_LEN: 16,
+  /** Largest plaintext of a hop-channel record: one room message. */
+  HOP_MAX_PLAINTEXT: 65536,
+  /** Largest plaintext of a peer-channel record: a whole peer record must fit in one hop record. */
+  PEER_MAX_PLAINTEXT: 16384,
+  MIN_RECORD: 25,
+  /** Records per key epoch: epoch = seq >> 16. */
+  EPOCH_SHIFT: 16,
+  REKEY_INTERVAL: 65536,
+  /** A direction carries at most this many records (seq 0 .. 2^32 - 1). */
+  MAX_RECORDS: 2 ** 32,
+  /** The largest record a channel with this plaintext maximum accepts. */
+  maxRecord: (maxPlaintext) => 9 + maxPlaintext + 16,
+});
+
+function epochOf(seq) {
+  return Math.floor(seq / RecordFormat.REKEY_INTERVAL); // seq may exceed 2^31: no >>>
+}
+
+function checkMaxPlaintext(maxPlaintext) {
+  if (maxPlaintext !== RecordFormat.HOP_MAX_PLAINTEXT && maxPlaintext !== RecordFormat.PEER_MAX_PLAINTEXT) {
+    throw new RangeError('maxPlaintext must be HOP_MAX_PLAINTEXT or PEER_MAX_PLAINTEXT');
+  }
+}
+
+/**
+ * The keys of one direction in one epoch (RK1-RK3). Holds the epoch's traffic secret so it can
+ * step to the next epoch, wiping what it leaves behind. The AES key is derived and imported
+ * into WebCrypto on first use in an epoch; its raw bytes are wiped once imported.
+ */
+class EpochKeys {
+  #secret;
+  #iv;
+  #cryptoKey = null;
+  #usage;
+  #epoch = 0;
+
+  constructor(trafficSecret, usage) {
+    if (!(trafficSecret instanceof Uint8Array) || trafficSecret.length !== HASH_LEN) {
+      throw new TypeError('traffic secret must be 32 bytes');
+    }
+    this.#secret = trafficSecret.slice();
+    this.#usage = usage;
+    this.#derive();
+  }
+
+  /** RK2: iv_e now; key_e on first use (async import). */
+  #derive() {
+    this.#iv = Kdf.expand(this.#secret, Labels.RECORD_IV, GCM_NONCE_LEN);
+    this.#cryptoKey = null;
+  }
+
+  /** RK1: s_{e+1} = Expand(s_e, RECORD_UPDATE, 32), until the epoch of seq. */
+  advanceTo(seq) {
+    const target = epochOf(seq);
+    while (this.#epoch < target) {
+      const next = Kdf.expand(this.#secret, Labels.RECORD_UPDATE, HASH_LEN);
+      wipe(this.#secret, this.#iv);
+      this.#secret = next;
+      this.#epoch++;
+      this.#derive();
+    }
+  }
+
+  /** RK3: nonce = iv_e XOR (0^32 || seq). */
+  nonce(seq) {
+    const n = this.#iv.slice();
+    const s = new Uint8Array(8);
+    putU64(s, 0, seq);
+    for (let i = 0; i < 8; i++) n[4 + i] ^= s[i];
+    return n;
+  }
+
+  /** RK2: key_e = Expand(s_e, RECORD_KEY, 32), as a non-extractable CryptoKey. */
+  async cryptoKey() {
+    if (this.#cryptoKey === null) {
+      const raw = Kdf.expand(this.#secret, Labels.RECORD_KEY, AES_KEY_LEN);
+      try {
+        this.#cryptoKey = await gcmImportKey(raw, this.#usage);
+      } finally {
+        wipe(raw);
+      }
+    }
+    return this.#cryptoKey;
+  }
+
+  get epoch() {
+    return this.#epoch;
+  }
+
+  destroy() {
+    wipe(this.#secret, this.#iv);
+    this.#cryptoKey = null;
+  }
+
+  secretsForTestingOnly() {
+    return [this.#secret, this.#iv];
+  }
+}
+
+/** Exposes the RK1/RK2 derivations for vectors and cross-implementation debugging. */
+export const EpochSecrets = Object.freeze({
+  /** { epoch, secret, key, iv } of epoch `epoch` from the traffic secret s_0. */
+  deriveForTestingOnly(trafficSecret, epoch) {
+    let s = trafficSecret.slice();
+    for (let e = 0; e < epoch; e++) s = Kdf.expand(s, Labels.RECORD_UPDATE, HASH_LEN);
+    return {
+      epoch,
+      secret: s,
+      key: Kdf.expand(s, Labels.RECORD_KEY, AES_KEY_LEN),
+      iv: Kdf.expand(s, Labels.RECORD_IV, GCM_NONCE_LEN),
+    };
+  },
+});
+
+/** Runs async jobs strictly one after another, in call order; a rejected job does not stop the queue. */
+class SerialQueue {
+  #tail = Promise.resolve();
+
+  run(job) {
+    const result = this.#tail.then(job);
+    this.#tail = result.then(() => {}, () => {});
+    return result;
+  }
+}
+
+/** The sending half of a record channel: one traffic secret, strictly increasing seq. */
+export class RecordSealer {
+  #keys;
+  #maxPlaintext;
+  #seq = 0;
+  #destroyed = false;
+  #queue = new SerialQueue();
+
+  /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT */
+  constructor(trafficSecret, maxPlaintext) {
+    checkMaxPlaintext(maxPlaintext);
+    this.#keys = new EpochKeys(trafficSecret, 'encrypt');
+    this.#maxPlaintext = maxPlaintext;
+  }
+
+  /**
+   * Seals plaintext as the next record. Rejects with ProtocolError RECORD_TOO_LARGE over the
+   * channel's maximum (no seq is used up, the sealer stays usable) and RECORD_LIMIT_REACHED once
+   * 2^32 records were sent (re-handshake). The plaintext is copied at call time.
+   */
+  seal(plaintext) {
+    if (!(plaintext instanceof Uint8Array)) return Promise.reject(new TypeError('plaintext must be a Uint8Array'));
+    const pt = plaintext.slice();
+    return this.#queue.run(() => this.#sealNow(pt));
+  }
+
+  async #sealNow(plaintext) {
+    try {
+      if (this.#destroyed) throw new ProtocolError('UNEXPECTED_MESSAGE');
+      if (plaintext.length > this.#maxPlaintext) throw new ProtocolError('RECORD_TOO_LARGE');
+      if (this.#seq >= RecordFormat.MAX_RECORDS) throw new ProtocolError('RECORD_LIMIT_REACHED');
+      const seq = this.#seq;
+      this.#keys.advanceTo(seq);
+      const header = new Uint8Array(RecordFormat.HEADER_LEN);
+      header[0] = RecordFormat.TYPE;
+      putU64(header, 1, seq);
+      const nonce = this.#keys.nonce(seq);
+      this.#seq++; // consumed before the await: a seq is never sealed twice, even if sealing throws
+      const body = await gcmSeal(await this.#keys.cryptoKey(), nonce, header, plaintext);
+      const record = new Uint8Array(RecordFormat.HEADER_LEN + body.length);
+      record.set(header, 0);
+      record.set(body, RecordFormat.HEADER_LEN);
+      return record;
+    } finally {
+      wipe(plaintext);
+    }
+  }
+
+  /** The seq of the next record. */
+  nextSeq() {
+    return this.#seq;
+  }
+
+  destroy() {
+    this.#destroyed = true;
+    this.#keys.destroy();
+  }
+
+  secretsForTestingOnly() {
+    return this.#keys.secretsForTestingOnly();
+  }
+
+  /**
+   * Starts at an arbitrary seq, for vectors that exercise epoch boundaries without sealing 65,536
+   * records first. Never used by a real channel.
+   */
+  static startingAtForTestingOnly(trafficSecret, maxPlaintext, seq) {
+    const s = new RecordSealer(trafficSecret, maxPlaintext);
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq');
+    s.#seq = seq;
+    return s;
+  }
+}
+
+/**
+ * The receiving half of a record channel: accepts exactly the next seq, in order, once. Any
+ * failure is terminal: the keys are wiped and every later call fails with the same code.
+ */
+export class RecordOpener {
+  #keys;
+  #maxRecord;
+  #expected = 0;
+  #failed = null;
+  #queue = new SerialQueue();
+
+  /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT */
+  constructor(trafficSecret, maxPlaintext) {
+    checkMaxPlaintext(maxPlaintext);
+    this.#keys = new EpochKeys(trafficSecret, 'decrypt');
+    this.#maxRecord = RecordFormat.maxRecord(maxPlaintext);
+  }
+
+  /**
+   * Opens the next record, with the checks in the order of spec/record-layer.md §4 (and the
+   * 2^32 limit after the replay and order checks, as pq-crypto does). Resolves to the plaintext
+   * or rejects with a ProtocolError. The record is copied at call time.
+   */
+  open(record) {
+    if (!(record instanceof Uint8Array)) return Promise.reject(new TypeError('record must be a Uint8Array'));
+    const rec = record.slice();
+    return this.#queue.run(() => this.#openNow(rec));
+  }
+
+  async #openNow(record) {
+    if (this.#failed !== null) throw new ProtocolError(this.#failed);
+    const check = this.#precheck(record);
+    if (check !== null) throw this.#fail(check);
+    this.#keys.advanceTo(this.#expected);
+    const header = record.subarray(0, RecordFormat.HEADER_LEN);
+    try {
+      const plaintext = await gcmOpen(await this.#keys.cryptoKey(), this.#keys.nonce(this.#expected), header,
+        record.subarray(RecordFormat.HEADER_LEN));
+      this.#expected++;
+      return plaintext;
+    } catch (e) {
+      if (e instanceof ProtocolError) throw this.#fail(e.code);
+      this.destroy(); // not a protocol failure (no WebCrypto?): still terminal, but surface the bug
+      throw e;
+    }
+  }
+
+  #precheck(record) {
+    if (record.length === 0) return 'MALFORMED_MESSAGE';
+    if (record[0] !== RecordFormat.TYPE) return 'UNEXPECTED_MESSAGE';
+    if (record.length < RecordFormat.MIN_RECORD) return 'MALFORMED_MESSAGE';
+    if (record.length > this.#maxRecord) return 'RECORD_TOO_LARGE';
+    // seq is an unsigned 64-bit value: a seq with the top bit set is far ahead, not negative.
+    const seq = getU64(record, 1);
+    const expected = BigInt(this.#expected);
+    if (seq < expected) return 'RECORD_REPLAYED';
+    if (seq > expected) return 'RECORD_OUT_OF_ORDER';
+    // The sender may not go this far; never derive epoch 2^16.
+    if (this.#expected >= RecordFormat.MAX_RECORDS) return 'RECORD_LIMIT_REACHED';
+    return null;
+  }
+
+  #fail(code) {
+    this.#failed = code;
+    this.#keys.destroy();
+    return new ProtocolError(code);
+  }
+
+  /** The seq this opener accepts next. */
+  expectedSeq() {
+    return this.#expected;
+  }
+
+  isFailed() {
+    return this.#failed !== null;
+  }
+
+  destroy() {
+    if (this.#failed === null) this.#failed = 'UNEXPECTED_MESSAGE';
+    this.#keys.destroy();
+  }
+
+  secretsForTestingOnly() {
+    return this.#keys.secretsForTestingOnly();
+  }
+
+  /** Counterpart of RecordSealer.startingAtForTestingOnly. */
+  static startingAtForTestingOnly(trafficSecret, maxPlaintext, seq) {
+    const o = new RecordOpener(trafficSecret, maxPlaintext);
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq');
+    o.#expected = seq;
+    return o;
+  }
+}
+
+/**
+ * An established, bidirectional record channel: the result of a finished handshake. Holds one
+ * sealer, one opener and the handshake hash (public: it names the session, it is not a key).
+ * A receive failure ends both directions (spec/record-layer.md §4: "both directions of the
+ * channel end, all its keys are wiped"): after open() rejects with a ProtocolError, the sealer
+ * is destroyed too and seal() rejects with UNEXPECTED_MESSAGE. (pq-crypto's Channel leaves that
+ * to its caller.)
+ */
+export class Channel {
+  #sealer;
+  #opener;
+  #handshakeHash;
+
+  constructor(sendSecret, receiveSecret, handshakeHash, maxPlaintext) {
+    this.#sealer = new RecordSealer(sendSecret, maxPlaintext);
+    this.#opener = new RecordOpener(receiveSecret, maxPlaintext);
+    this.#handshakeHash = handshakeHash.slice();
+  }
+
+  seal(plaintext) {
+    return this.#sealer.seal(plaintext);
+  }
+
+  open(record) {
+    return this.#opener.open(record).catch((e) => {
+      if (e instanceof ProtocolError) this.#sealer.destroy();
+      throw e;
+    });
+  }
+
+  get sealer() {
+    return this.#sealer;
+  }
+
+  get opener() {
+    return this.#opener;
+  }
+
+  /** A copy of the handshake hash (th4). */
+  handshakeHash() {
+    return this.#handshakeHash.slice();
+  }
+
+  /** Wipes both directions' keys; the channel is unusable after. */
+  destroy() {
+    this.#sealer.destroy();
+    this.#opener.destroy();
+  }
+}

@@ -1,0 +1,213 @@
+// Room protocol messages (spec/room-protocol.md, "Messages"): the counterpart of pq-crypto's
+// dev.hybridge.protocol.RoomCodec. Each hop-record plaintext is exactly one room message.
+//
+// SECURITY: every length is checked before it is used; no input makes the decoder throw anything
+// but a ProtocolError. Envelopes are opaque here as they are to the gateway.
+
+import { ProtocolError } from './errors.js';
+
+export const RoomType = Object.freeze({
+  JOIN: 0x20,
+  RELAY: 0x21,
+  LEAVE: 0x22,
+  JOINED: 0x30,
+  PEER_JOINED: 0x31,
+  PEER_LEFT: 0x32,
+  RELAYED: 0x33,
+  ERROR: 0x3f,
+});
+
+export const ROOM_ID_LEN = 32;
+export const PEER_ID_LEN = 8;
+export const PUBLIC_KEY_LEN = 1216;
+export const MAX_MESSAGE = 65536;
+export const RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
+export const MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
+
+const NAMES = Object.freeze(Object.fromEntries(Object.entries(RoomType).map(([k, v]) => [v, k])));
+const CLIENT_TO_GATEWAY = new Set([RoomType.JOIN, RoomType.RELAY, RoomType.LEAVE]);
+
+export const Direction = Object.freeze({ CLIENT_TO_GATEWAY: 'client_to_gateway', GATEWAY_TO_CLIENT: 'gateway_to_client' });
+
+const malformed = () => new ProtocolError('MALFORMED_MESSAGE');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** A bounds-checked cursor: running past the end is MALFORMED_MESSAGE. */
+class Reader {
+  constructor(bytes, pos) {
+    this.b = bytes;
+    this.pos = pos;
+  }
+
+  bytes(n) {
+    if (this.b.length - this.pos < n) throw malformed();
+    const out = this.b.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  u8() {
+    return this.bytes(1)[0];
+  }
+
+  string() {
+    const len = this.bytes(2);
+    const raw = this.bytes((len[0] << 8) | len[1]);
+    try {
+      return utf8.decode(raw);
+    } catch {
+      throw malformed();
+    }
+  }
+
+  end() {
+    if (this.pos !== this.b.length) throw malformed();
+  }
+}
+
+/**
+ * Decodes `msg` sent in `direction` (spec/room-protocol.md decoding order): empty → MALFORMED;
+ * over 64 KiB → MESSAGE_TOO_LARGE; unknown type → UNKNOWN_MESSAGE; wrong direction →
+ * UNEXPECTED_MESSAGE; then the type's own layout → MALFORMED_MESSAGE.
+ */
+export function decodeRoomMessage(msg, direction) {
+  if (!(msg instanceof Uint8Array) || msg.length === 0) throw malformed();
+  if (msg.length > MAX_MESSAGE) throw new ProtocolError('MESSAGE_TOO_LARGE');
+  const type = msg[0];
+  if (!(type in NAMES)) throw new ProtocolError('UNKNOWN_MESSAGE');
+  const dir = CLIENT_TO_GATEWAY.has(type) ? Direction.CLIENT_TO_GATEWAY : Direction.GATEWAY_TO_CLIENT;
+  if (dir !== direction) throw new ProtocolError('UNEXPECTED_MESSAGE');
+  const r = new Reader(msg, 1);
+  const exact = (len) => {
+    if (msg.length !== len) throw malformed();
+  };
+  switch (type) {
+    case RoomType.JOIN:
+      exact(1 + ROOM_ID_LEN + PUBLIC_KEY_LEN);
+      return { type: 'JOIN', roomId: r.bytes(ROOM_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) };
+    case RoomType.RELAY:
+    case RoomType.RELAYED: {
+      if (msg.length < RELAY_HEADER_LEN + 1) throw malformed();
+      const peer = r.bytes(PEER_ID_LEN);
+      const envelope = msg.slice(RELAY_HEADER_LEN);
+      return type === RoomType.RELAY ? { type: 'RELAY', to: peer, envelope } : { type: 'RELAYED', from: peer, envelope };
+    }
+    case RoomType.LEAVE:
+      exact(1);
+      return { type: 'LEAVE' };
+    case RoomType.JOINED: {
+      const peerId = r.bytes(PEER_ID_LEN);
+      const peers = [];
+      for (let n = r.u8(), i = 0; i < n; i++) {
+        peers.push({ peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) });
+      }
+      const iceServers = [];
+      for (let n = r.u8(), i = 0; i < n; i++) {
+        const urlCount = r.u8();
+        if (urlCount === 0) throw malformed();
+        const urls = [];
+        for (let j = 0; j < urlCount; j++) {
+          const url = r.string();
+          if (url.length === 0) throw malformed();
+          urls.push(url);
+        }
+        iceServers.push({ urls, username: r.string(), credential: r.string() });
+      }
+      r.end();
+      return { type: 'JOINED', peerId, peers, iceServers };
+    }
+    case RoomType.PEER_JOINED:
+      exact(1 + PEER_ID_LEN + PUBLIC_KEY_LEN);
+      return { type: 'PEER_JOINED', peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) };
+    case RoomType.PEER_LEFT:
+      exact(1 + PEER_ID_LEN);
+      return { type: 'PEER_LEFT', peerId: r.bytes(PEER_ID_LEN) };
+    case RoomType.ERROR: {
+      if (msg.length !== 3 && msg.length !== 3 + PEER_ID_LEN) throw malformed();
+      const code = (msg[1] << 8) | msg[2];
+      return { type: 'ERROR', code, ref: msg.length === 3 ? null : msg.slice(3) };
+    }
+    default:
+      throw new ProtocolError('UNKNOWN_MESSAGE');
+  }
+}
+
+function fixed(bytes, len, what) {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== len) throw new TypeError(`${what} must be ${len} bytes`);
+  return bytes;
+}
+
+function envelope(bytes) {
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > MAX_ENVELOPE) {
+    throw new TypeError(`envelope must be 1..${MAX_ENVELOPE} bytes`);
+  }
+  return bytes;
+}
+
+function str(s) {
+  const b = utf8Encoder.encode(s);
+  if (b.length > 0xffff) throw new TypeError('string over 65535 bytes');
+  return [b.length >> 8, b.length & 0xff, ...b];
+}
+
+/** Encodes a message object as decodeRoomMessage returns them; a wrong field size is a TypeError (a caller bug). */
+export function encodeRoomMessage(m) {
+  const out = [RoomType[m.type]];
+  if (out[0] === undefined) throw new TypeError(`unknown room message type ${m.type}`);
+  const push = (b) => {
+    for (const x of b) out.push(x);
+  };
+  switch (m.type) {
+    case 'JOIN':
+      push(fixed(m.roomId, ROOM_ID_LEN, 'room id'));
+      push(fixed(m.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      break;
+    case 'RELAY':
+      push(fixed(m.to, PEER_ID_LEN, 'peer id'));
+      push(envelope(m.envelope));
+      break;
+    case 'RELAYED':
+      push(fixed(m.from, PEER_ID_LEN, 'peer id'));
+      push(envelope(m.envelope));
+      break;
+    case 'LEAVE':
+      break;
+    case 'JOINED':
+      push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
+      if (m.peers.length > 255 || m.iceServers.length > 255) throw new TypeError('count over 255');
+      out.push(m.peers.length);
+      for (const p of m.peers) {
+        push(fixed(p.peerId, PEER_ID_LEN, 'peer id'));
+        push(fixed(p.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      }
+      out.push(m.iceServers.length);
+      for (const s of m.iceServers) {
+        if (s.urls.length === 0 || s.urls.length > 255) throw new TypeError('an ICE server needs 1..255 URLs');
+        out.push(s.urls.length);
+        for (const url of s.urls) {
+          if (url.length === 0) throw new TypeError('empty ICE URL');
+          push(str(url));
+        }
+        push(str(s.username));
+        push(str(s.credential));
+      }
+      break;
+    case 'PEER_JOINED':
+      push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
+      push(fixed(m.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      break;
+    case 'PEER_LEFT':
+      push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
+      break;
+    case 'ERROR':
+      if (!Number.isInteger(m.code) || m.code < 0 || m.code > 0xffff) throw new TypeError('error code out of range');
+      out.push(m.code >> 8, m.code & 0xff);
+      if (m.ref != null) push(fixed(m.ref, PEER_ID_LEN, 'peer id'));
+      break;
+    default:
+      throw new TypeError(`unknown room message type ${m.type}`);
+  }
+  if (out.length > MAX_MESSAGE) throw new TypeError(`room message over ${MAX_MESSAGE} bytes`);
+  return Uint8Array.from(out);
+}

@@ -1,0 +1,99 @@
+// Errors of the signaling layer as the app sees them: a code and a message a person can read.
+//
+// Codes are the names of spec/errors.md (UNKNOWN_GATEWAY_KEY, ROOM_FULL, CONFIRMATION_FAILED,
+// HANDSHAKE_TIMEOUT, ...) wherever one fits, plus a few local conditions that never go on the
+// wire and have no number in the one list (LOCAL_CODES below). Messages carry no key, secret,
+// peer input or plaintext (spec/errors.md "Rules"): only what the code means and what to do.
+
+import { ErrorCode, ProtocolError } from '../protocol/errors.js';
+
+/** Local conditions of the client that are not protocol failures (no number, never sent). */
+export const LOCAL_CODES = Object.freeze({
+  /** No WebCrypto (crypto.subtle): the page is not a secure context (https or localhost). */
+  INSECURE_CONTEXT: 'INSECURE_CONTEXT',
+  /** The gateway's origin could not be reached (fetch or WebSocket failed). */
+  GATEWAY_UNREACHABLE: 'GATEWAY_UNREACHABLE',
+  /** The well-known document is not what spec/hop-handshake.md §3 requires (not the pin: that is UNKNOWN_GATEWAY_KEY). */
+  GATEWAY_INCOMPATIBLE: 'GATEWAY_INCOMPATIBLE',
+  /** The WebSocket ended without a protocol code (network loss, close 1000/1006, gateway shut down). */
+  CONNECTION_LOST: 'CONNECTION_LOST',
+  /** The gateway closed the connection with a code this client does not know (4000-4999). */
+  UNKNOWN_FAILURE: 'UNKNOWN_FAILURE',
+  /** A peer used, in its peer handshake, another key than the one the gateway announced for it. */
+  KEY_MISMATCH: 'KEY_MISMATCH',
+  /** send() to a peer whose channel is not established (not yet, or no longer). */
+  PEER_NOT_CONNECTED: 'PEER_NOT_CONNECTED',
+  /** A peer message was refused by the sender (size, name, chat length, shape) before sealing. */
+  INVALID_PEER_MESSAGE: 'INVALID_PEER_MESSAGE',
+});
+
+const MESSAGES = {
+  INSECURE_CONTEXT: 'This page is not a secure context (https or localhost), so the browser offers no WebCrypto. Open the link over https.',
+  GATEWAY_UNREACHABLE: 'The gateway cannot be reached. Check the network connection or try again later.',
+  GATEWAY_INCOMPATIBLE: 'The gateway does not speak protocol version 1 (its key document is invalid or incompatible).',
+  CONNECTION_LOST: 'The connection to the gateway was lost.',
+  UNKNOWN_FAILURE: 'The gateway ended the connection for a reason this client does not know.',
+  KEY_MISMATCH: 'This peer used a different key from the one the gateway announced for it: the gateway may be tampering. The peer was disconnected.',
+  PEER_NOT_CONNECTED: 'This peer is not connected (its channel is not set up, or has ended).',
+  INVALID_PEER_MESSAGE: 'The message was not sent because it does not follow the peer-message rules.',
+  UNKNOWN_GATEWAY_KEY: 'The gateway key does not match the link. Someone may be impersonating the gateway: do not continue, and check the link with whoever sent it.',
+  ROOM_FULL: 'The room is full.',
+  TOO_MANY_ROOMS: 'The gateway holds too many rooms right now. Try again later.',
+  TOO_MANY_CONNECTIONS: 'The gateway refused the connection: too many connections from this address or in total.',
+  RATE_LIMITED: 'The gateway closed the connection: too many messages.',
+  IDLE_TIMEOUT: 'The gateway closed an idle connection.',
+  SHUTTING_DOWN: 'The gateway is restarting.',
+  SLOW_CONSUMER: 'The gateway closed the connection because this client did not keep up.',
+  CONFIRMATION_FAILED: 'Key confirmation failed: the other side does not have the same room link (or someone is in the middle). No channel was set up.',
+  HANDSHAKE_TIMEOUT: 'The handshake did not finish in time.',
+  NOT_IN_ROOM: 'The gateway says this client is not in the room.',
+  ALREADY_JOINED: 'The gateway says this client has already joined.',
+  UNKNOWN_PEER: 'The addressed peer is not in the room.',
+  ENVELOPE_TOO_LARGE: 'A message was too large for the gateway.',
+  MESSAGE_TOO_LARGE: 'A message was too large.',
+  RECORD_TOO_LARGE: 'A message is larger than a peer record may be (16384 bytes).',
+};
+
+/** A readable message for a code of spec/errors.md or LOCAL_CODES. */
+export function describeError(code) {
+  if (Object.hasOwn(MESSAGES, code)) return MESSAGES[code];
+  if (Object.hasOwn(ErrorCode, code)) return `Protocol failure ${code}.`;
+  return 'Unknown failure.';
+}
+
+/** An error of the signaling layer: `.code` as above, `.message` readable; `.detail` optional, never secret. */
+export class SignalError extends Error {
+  constructor(code, message = describeError(code), detail = undefined) {
+    super(message);
+    this.name = 'SignalError';
+    this.code = code;
+    if (detail !== undefined) this.detail = detail;
+  }
+
+  /** Plain data for event details: {code, message}. */
+  toJSON() {
+    return { code: this.code, message: this.message };
+  }
+
+  /** A SignalError for anything thrown: ProtocolError keeps its code; other errors become `fallback`. */
+  static from(e, fallback = LOCAL_CODES.UNKNOWN_FAILURE) {
+    if (e instanceof SignalError) return e;
+    if (e instanceof ProtocolError) return new SignalError(e.code);
+    return new SignalError(fallback);
+  }
+
+  /**
+   * What a WebSocket close means (spec/errors.md "WebSocket close codes", spec/room-protocol.md):
+   * 4001-4999 map back to their code (unknown ones to UNKNOWN_FAILURE); 1001 SHUTTING_DOWN and
+   * 1009 MESSAGE_TOO_LARGE carry their name as the reason; anything else is CONNECTION_LOST.
+   */
+  static fromClose(code, reason) {
+    if (Number.isInteger(code) && code > 4000 && code <= 4999) {
+      const pe = ProtocolError.fromCloseCode(code);
+      return pe === null ? new SignalError(LOCAL_CODES.UNKNOWN_FAILURE) : new SignalError(pe.code);
+    }
+    if (code === 1001 && reason === 'SHUTTING_DOWN') return new SignalError('SHUTTING_DOWN');
+    if (code === 1009) return new SignalError('MESSAGE_TOO_LARGE');
+    return new SignalError(LOCAL_CODES.CONNECTION_LOST);
+  }
+}

@@ -1,0 +1,199 @@
+// One peer handshake and the peer channel it yields, for one remote peer id
+// (spec/peer-handshake.md §2, §6, §8). The session creates a new PeerLink for every new peer id
+// (a reconnection gives new ids, hence a new handshake); a PeerLink never outlives its ids.
+//
+// SECURITY:
+// - The PeerContext is filled from our own knowledge (spec §5): room_id from our own link, our
+//   id from JOINED, the remote id under which the gateway listed the peer (initiator) or the
+//   sender id of the envelope (responder, which the session guarantees is the same id).
+// - The responder checks that the key in PeerInit is the key the gateway announced for that id
+//   (spec/peer-messages.md §4) before it answers: a mismatch fails the pair with KEY_MISMATCH.
+//   The initiator encapsulates to the announced key, so its channel is bound to it by
+//   construction.
+// - Any failure is terminal for this pair only and wipes its handshake state or channel.
+
+import { constantTimeEquals, toHex } from '../protocol/bytes.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { PeerContext, PeerInitiator, PeerResponder } from '../protocol/peer.js';
+import { LOCAL_CODES, SignalError } from './errors.js';
+
+export const LinkState = Object.freeze({
+  WAIT_PEER_ACCEPT: 'WAIT_PEER_ACCEPT',
+  WAIT_PEER_INIT: 'WAIT_PEER_INIT',
+  WAIT_PEER_FINISH: 'WAIT_PEER_FINISH',
+  ESTABLISHED: 'ESTABLISHED',
+  FAILED: 'FAILED',
+  CLOSED: 'CLOSED',
+});
+
+const TOKEN = Symbol('PeerLink');
+
+export class PeerLink {
+  #state;
+  #hs = null;
+  #channel = null;
+  #sas = null;
+  #announcedKey;
+  #failure = null;
+  #pending = null; // responder in WAIT_PEER_INIT: { ctx, ownKey } for PI1
+
+  constructor(role, remoteId, announcedKey, state, hs, token) {
+    if (token !== TOKEN) throw new TypeError('use PeerLink.initiate() or PeerLink.respond()');
+    /** 'initiator' | 'responder' */
+    this.role = role;
+    /** The remote peer id (8 bytes) and its hex. */
+    this.remoteId = remoteId.slice();
+    this.remoteIdHex = toHex(remoteId);
+    this.#announcedKey = announcedKey.slice();
+    /** The owner's handshake timer (spec §8 timeout), cleared when the link ends or is established. */
+    this.timer = null;
+    this.#state = state;
+    this.#hs = hs;
+  }
+
+  /**
+   * Initiator (we joined later): builds PI1 to the peer listed with `remoteKey`. Returns
+   * { link, peerInit }. Throws ProtocolError INVALID_PUBLIC_KEY for an unusable announced key.
+   */
+  static initiate({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
+    const ctx = new PeerContext(roomId, psk, ownId, remoteId);
+    try {
+      const { peerInit, next } = PeerInitiator.start(ctx, ownKey, remoteKey);
+      return { link: new PeerLink('initiator', remoteId, remoteKey, LinkState.WAIT_PEER_ACCEPT, next, TOKEN), peerInit };
+    } finally {
+      ctx.wipePsk();
+    }
+  }
+
+  /** Responder (the peer joined after us): waits for PI1 from `remoteId`. */
+  static respond({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
+    const link = new PeerLink('responder', remoteId, remoteKey, LinkState.WAIT_PEER_INIT, null, TOKEN);
+    // PI1 is answered in receiveHandshake(); keep what it needs. The PeerContext copies psk and
+    // wipes its copy when the handshake ends; this one is wiped by close()/fail.
+    link.#pending = { ctx: new PeerContext(roomId, psk, remoteId, ownId), ownKey };
+    return link;
+  }
+
+  get state() {
+    return this.#state;
+  }
+
+  get established() {
+    return this.#state === LinkState.ESTABLISHED;
+  }
+
+  get ended() {
+    return this.#state === LinkState.FAILED || this.#state === LinkState.CLOSED;
+  }
+
+  /** The SAS ("n1-n2-n3") once established. */
+  get sas() {
+    return this.#sas;
+  }
+
+  /** The failure code (ProtocolError name or KEY_MISMATCH) once FAILED. */
+  get failure() {
+    return this.#failure;
+  }
+
+  /** The channel's handshake hash (public) once established. */
+  handshakeHash() {
+    return this.#channel?.handshakeHash() ?? null;
+  }
+
+  /**
+   * A handshake message from the remote peer, in the current state (spec §6.2-§6.4). Returns
+   * { reply: Uint8Array | null, established: boolean }. Throws ProtocolError or SignalError
+   * KEY_MISMATCH; the link is then FAILED (call fail() is not needed).
+   */
+  receiveHandshake(bytes) {
+    try {
+      switch (this.#state) {
+        case LinkState.WAIT_PEER_ACCEPT: {
+          const { peerFinish, session } = this.#takeHs().receive(bytes); // §6.3
+          this.#establish(session);
+          return { reply: peerFinish, established: true };
+        }
+        case LinkState.WAIT_PEER_INIT: {
+          const { ctx, ownKey } = this.#pending;
+          this.#pending = null;
+          let res;
+          try {
+            res = PeerResponder.receive(ctx, ownKey, bytes); // §6.2
+          } finally {
+            ctx.wipePsk();
+          }
+          // spec/peer-messages.md §4: the key used in the handshake must be the announced one.
+          if (!constantTimeEquals(res.next.initiatorPublicKey(), this.#announcedKey)) {
+            res.next.abandon();
+            throw new SignalError(LOCAL_CODES.KEY_MISMATCH);
+          }
+          this.#hs = res.next;
+          this.#state = LinkState.WAIT_PEER_FINISH;
+          return { reply: res.peerAccept, established: false };
+        }
+        case LinkState.WAIT_PEER_FINISH: {
+          const session = this.#takeHs().receive(bytes); // §6.4
+          this.#establish(session);
+          return { reply: null, established: true };
+        }
+        default:
+          throw new ProtocolError('UNEXPECTED_MESSAGE');
+      }
+    } catch (e) {
+      this.fail(e instanceof ProtocolError || e instanceof SignalError ? e.code : 'UNEXPECTED_MESSAGE');
+      throw e;
+    }
+  }
+
+  #takeHs() {
+    const hs = this.#hs;
+    this.#hs = null;
+    return hs;
+  }
+
+  #establish(session) {
+    this.#channel = session.channel;
+    this.#sas = session.sas.decimal();
+    this.#state = LinkState.ESTABLISHED;
+  }
+
+  /** Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the link is then FAILED. */
+  async openRecord(bytes) {
+    if (this.#state !== LinkState.ESTABLISHED) throw new ProtocolError('UNEXPECTED_MESSAGE');
+    try {
+      return await this.#channel.open(bytes);
+    } catch (e) {
+      this.fail(e instanceof ProtocolError ? e.code : 'UNEXPECTED_MESSAGE');
+      throw e;
+    }
+  }
+
+  /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. */
+  seal(plaintext) {
+    if (this.#state !== LinkState.ESTABLISHED) return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
+    return this.#channel.seal(plaintext);
+  }
+
+  /** Terminal failure with `code`: wipes everything of this pair. */
+  fail(code) {
+    if (this.ended) return;
+    this.#failure = code;
+    this.#wipe(LinkState.FAILED);
+  }
+
+  /** The remote left, we left, or the ids are stale (reconnection): wipes everything of this pair. */
+  close() {
+    if (this.ended) return;
+    this.#wipe(LinkState.CLOSED);
+  }
+
+  #wipe(state) {
+    this.#state = state;
+    this.#hs?.abandon();
+    this.#hs = null;
+    this.#pending?.ctx.wipePsk();
+    this.#pending = null;
+    this.#channel?.destroy();
+  }
+}

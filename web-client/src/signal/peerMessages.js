@@ -1,0 +1,135 @@
+// Peer messages (spec/peer-messages.md §1, §2): one UTF-8 JSON object per peer record, with a
+// string member `t`. The same checks run on what we send (a refusal is a SignalError
+// INVALID_PEER_MESSAGE that says which rule) and on what we receive (a message that breaks a
+// rule is dropped and counted; the channel carries on: the record layer already authenticated
+// the bytes, so a bad message is a bug or a newer peer, not an attack on the channel).
+
+import { base64UrlDecode } from '../protocol/bytes.js';
+import { RecordFormat } from '../protocol/record.js';
+import { LOCAL_CODES, SignalError } from './errors.js';
+
+export const PeerLimits = Object.freeze({
+  /** Largest plaintext of a peer record (spec/record-layer.md §5): one message. */
+  MAX_MESSAGE_BYTES: RecordFormat.PEER_MAX_PLAINTEXT,
+  /** hello.name: 1 to 64 characters (Unicode code points). */
+  MAX_NAME_CHARS: 64,
+  /** chat.text: at most 8000 characters (Unicode code points). */
+  MAX_CHAT_CHARS: 8000,
+  /** view.members: at most this many entries (room capacity is at most 32; stale seats may add some). */
+  MAX_VIEW_MEMBERS: 64,
+});
+
+/** Message types the session sends itself; the app sends the others. */
+export const SESSION_TYPES = Object.freeze(new Set(['hello', 'view', 'bye']));
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function chars(s) {
+  let n = 0;
+  for (const _ of s) n++; // code points, so an emoji is one character as people count it
+  return n;
+}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The rule a message breaks, as a short English phrase, or null if it follows spec/peer-messages.md
+ * §2. Unknown types pass (receivers ignore them; spec §1).
+ */
+export function peerMessageProblem(m) {
+  if (!isObject(m)) return 'a peer message must be a JSON object';
+  if (typeof m.t !== 'string') return 'a peer message needs a string member t';
+  switch (m.t) {
+    case 'hello':
+      if (typeof m.name !== 'string') return 'hello.name must be a string';
+      if (chars(m.name) < 1 || chars(m.name) > PeerLimits.MAX_NAME_CHARS) {
+        return `hello.name must have 1 to ${PeerLimits.MAX_NAME_CHARS} characters`;
+      }
+      if (m.agent !== undefined && typeof m.agent !== 'string') return 'hello.agent must be a string';
+      return null;
+    case 'view':
+      if (!Array.isArray(m.members)) return 'view.members must be an array';
+      if (m.members.length > PeerLimits.MAX_VIEW_MEMBERS) return 'view.members has too many entries';
+      for (const e of m.members) {
+        if (!isObject(e) || typeof e.id !== 'string' || !HEX16.test(e.id) || typeof e.fp !== 'string' || !HEX64.test(e.fp)) {
+          return 'view.members entries must be {id: 16 hex, fp: 64 hex}';
+        }
+      }
+      return null;
+    case 'sdp': {
+      const d = m.description;
+      if (!isObject(d) || !['offer', 'answer', 'rollback'].includes(d.type)) return 'sdp.description.type must be offer, answer or rollback';
+      if (d.type !== 'rollback' && typeof d.sdp !== 'string') return 'sdp.description.sdp must be a string';
+      if (d.sdp !== undefined && typeof d.sdp !== 'string') return 'sdp.description.sdp must be a string';
+      return null;
+    }
+    case 'ice':
+      if (m.candidate !== null && !isObject(m.candidate)) return 'ice.candidate must be an object or null';
+      return null;
+    case 'key': {
+      if (!Number.isSafeInteger(m.kid) || m.kid < 0) return 'key.kid must be an integer from 0 to 2^53-1';
+      const k = typeof m.key === 'string' ? base64UrlDecode(m.key) : null;
+      if (k === null || k.length !== 32) return 'key.key must be 32 bytes in base64url without padding';
+      return null;
+    }
+    case 'tracks':
+      if (m.screen !== null && typeof m.screen !== 'string') return 'tracks.screen must be a string or null';
+      return null;
+    case 'chat':
+      if (typeof m.id !== 'string' || !HEX16.test(m.id)) return 'chat.id must be 16 lowercase hex characters';
+      if (typeof m.text !== 'string') return 'chat.text must be a string';
+      if (chars(m.text) > PeerLimits.MAX_CHAT_CHARS) return `chat.text must have at most ${PeerLimits.MAX_CHAT_CHARS} characters`;
+      if (m.kind !== 'text' && m.kind !== 'code') return 'chat.kind must be "text" or "code"';
+      if (!Number.isSafeInteger(m.ts)) return 'chat.ts must be an integer (ms since 1970)';
+      return null;
+    case 'bye':
+      return null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The record plaintext of a message we send. Throws SignalError INVALID_PEER_MESSAGE with the
+ * broken rule as its message (including a size over 16384 bytes).
+ */
+export function encodePeerMessage(m) {
+  const problem = peerMessageProblem(m);
+  if (problem !== null) throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE, `peer message refused: ${problem}`);
+  let json;
+  try {
+    json = JSON.stringify(m);
+  } catch {
+    throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE, 'peer message refused: not serialisable as JSON');
+  }
+  const bytes = encoder.encode(json);
+  if (bytes.length > PeerLimits.MAX_MESSAGE_BYTES) {
+    throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE,
+      `peer message refused: ${bytes.length} bytes of JSON, more than the ${PeerLimits.MAX_MESSAGE_BYTES} bytes a peer record holds`);
+  }
+  return bytes;
+}
+
+/**
+ * A received record plaintext as { msg } or { drop: reason }. Unknown types are returned (the
+ * caller ignores them); everything else that breaks a rule is a drop.
+ */
+export function decodePeerMessage(bytes) {
+  let m;
+  try {
+    m = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return { drop: 'not UTF-8 JSON' };
+  }
+  const problem = peerMessageProblem(m);
+  return problem === null ? { msg: m } : { drop: problem };
+}
+
+/** A random chat id: 16 lowercase hex characters. */
+export function newChatId() {
+  const b = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}

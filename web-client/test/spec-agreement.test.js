@@ -1,0 +1,88 @@
+// Labels and error codes are defined once (STYLE: spec table, Java constants, JS constants) and
+// this test keeps the JS side equal to both others, like pq-crypto's SpecAgreementTest: the
+// label table of spec/labels.md, the error tables of spec/errors.md (and room-protocol.md rows if
+// present), and the Java enums kdf/Labels.java and ErrorCode.java, parsed from source.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ascii, toHex } from '../src/protocol/bytes.js';
+import { ErrorCode, ProtocolError, errorName } from '../src/protocol/errors.js';
+import { Labels } from '../src/protocol/labels.js';
+import { sha256 } from '../src/protocol/primitives.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SPEC = process.env.HYBRIDGE_SPEC_DIR ?? join(ROOT, 'spec');
+const JAVA = join(ROOT, 'pq-crypto', 'src', 'main', 'java', 'dev', 'hybridge', 'crypto');
+
+const LABEL_ROW = /^\| ([A-Z0-9_]+) \| `([^`]+)` \|/gm;
+const ERROR_ROW = /^\| (\d+) \| ([A-Z0-9_]+) \|/gm;
+
+function rows(text, re) {
+  return [...text.matchAll(re)].map((m) => [m[1], m[2]]);
+}
+
+test('labels: JS equals pq-crypto kdf/Labels.java exactly', () => {
+  const java = readFileSync(join(JAVA, 'kdf', 'Labels.java'), 'utf8');
+  const inJava = [...java.matchAll(/^\s+([A-Z0-9_]+)\("([^"]+)"\)[,;]/gm)].map((m) => [m[1], m[2]]);
+  assert.ok(inJava.length > 0, 'no labels parsed from Labels.java');
+  assert.deepEqual(Object.entries(Labels), inJava);
+});
+
+test('labels: JS equals the table of spec/labels.md', () => {
+  const inSpec = rows(readFileSync(join(SPEC, 'labels.md'), 'utf8'), LABEL_ROW);
+  assert.ok(inSpec.length > 0, 'no label rows parsed from spec/labels.md');
+  const specMap = new Map(inSpec);
+  assert.equal(specMap.size, inSpec.length, 'a constant is listed twice in spec/labels.md');
+  assert.deepEqual(Object.entries(Labels), inSpec, 'spec/labels.md and labels.js (same rows, same order)');
+  // One tree, one use: every label is under hybridge/v1/ and no two are equal.
+  const values = Object.values(Labels);
+  assert.equal(new Set(values).size, values.length, 'two labels are equal');
+  for (const v of values) assert.match(v, /^hybridge\/v1\/[a-z0-9/ ]+$/);
+});
+
+test('labels: check values of spec/labels.md', () => {
+  const text = readFileSync(join(SPEC, 'labels.md'), 'utf8');
+  const checks = [...text.matchAll(/`H\("([^"]+)"\)` = `([0-9a-f]{64})`/g)];
+  assert.ok(checks.length >= 2, 'no check values parsed from spec/labels.md');
+  for (const [, label, hex] of checks) assert.equal(toHex(sha256(ascii(label))), hex, label);
+});
+
+test('errors: JS equals pq-crypto ErrorCode.java exactly', () => {
+  const java = readFileSync(join(JAVA, 'ErrorCode.java'), 'utf8');
+  const inJava = [...java.matchAll(/^\s+([A-Z0-9_]+)\((\d+)\)[,;]/gm)].map((m) => [m[1], Number(m[2])]);
+  assert.ok(inJava.length > 0, 'no codes parsed from ErrorCode.java');
+  assert.deepEqual(Object.entries(ErrorCode), inJava);
+});
+
+test('errors: JS equals the tables of spec/errors.md, room-protocol.md and media-sframe.md', () => {
+  const inSpec = rows(readFileSync(join(SPEC, 'errors.md'), 'utf8'), ERROR_ROW);
+  for (const doc of ['room-protocol.md', 'media-sframe.md']) {
+    inSpec.push(...rows(readFileSync(join(SPEC, doc), 'utf8'), ERROR_ROW));
+  }
+  assert.ok(inSpec.length > 0, 'no error rows parsed from spec/errors.md');
+  const bySpec = new Map(inSpec.map(([n, name]) => [Number(n), name]));
+  assert.equal(bySpec.size, inSpec.length, 'a code is listed twice in the spec');
+  const byCode = new Map(Object.entries(ErrorCode).map(([name, n]) => [n, name]));
+  const sorted = (m) => [...m.entries()].sort((a, b) => a[0] - b[0]);
+  assert.deepEqual(sorted(byCode), sorted(bySpec));
+});
+
+test('errors: ProtocolError carries the name, the number and nothing else', () => {
+  for (const [name, number] of Object.entries(ErrorCode)) {
+    const e = new ProtocolError(name);
+    assert.equal(e.code, name);
+    assert.equal(e.number, number);
+    assert.equal(e.message, name);
+    assert.equal(e.closeCode, 4000 + number);
+    assert.equal(errorName(number), name);
+    assert.equal(ProtocolError.fromCloseCode(4000 + number).code, name);
+  }
+  assert.throws(() => new ProtocolError('NO_SUCH_CODE'), TypeError);
+  assert.equal(ProtocolError.fromCloseCode(1000), null);
+  assert.equal(ProtocolError.fromCloseCode(4000), null);
+  assert.equal(ProtocolError.fromCloseCode(4099), null); // unknown code: failure of unknown cause
+  assert.equal(errorName(0), null);
+});
