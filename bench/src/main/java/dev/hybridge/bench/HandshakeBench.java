@@ -63,7 +63,7 @@ public class HandshakeBench {
     byte[] handshakeHash;
 
     // inputs of gatewayPrimitives: the same sizes the gateway handles
-    byte[] gatewaySeed;
+    Primitives.XWingPrivateKey gatewayExpandedKey;
     byte[] clientEphemeralPublicKey;
     byte[] ctS;
     byte[] serverHelloBody;
@@ -99,7 +99,7 @@ public class HandshakeBench {
             throw new IllegalStateException("setup handshake did not agree");
         }
 
-        gatewaySeed = gatewayKey.exportSecretSeed();
+        gatewayExpandedKey = new Primitives.XWingPrivateKey(gatewayKey.exportSecretSeed());
         clientEphemeralPublicKey = XWingKeyPair.fromSeed(clientEphemeralSeed).publicKey();
         ctS = Arrays.copyOfRange(clientHello, clientHello.length - Wire.CT_LEN, clientHello.length);
         serverHelloBody = Arrays.copyOf(serverHello, Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN);
@@ -126,7 +126,7 @@ public class HandshakeBench {
     public void gatewayPrimitives(Blackhole bh) throws ProtocolException {
         rng.nextBytes(draw64);
         bh.consume(Primitives.xwingEncapsulate(clientEphemeralPublicKey, serverEseed));
-        bh.consume(Primitives.xwingDecapsulate(gatewaySeed, ctS));
+        bh.consume(gatewayExpandedKey.decapsulate(ctS));
         bh.consume(Kdf.hash(Labels.HOP_PROTOCOL.bytes()));
         bh.consume(Kdf.hash(th, clientHello));
         bh.consume(Kdf.extract(ck, ikm));

@@ -1,7 +1,6 @@
 package dev.hybridge.bench;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * The primitive operations one hop handshake performs, counted by reading pq-crypto (HopServer,
@@ -24,7 +23,7 @@ public final class HandshakeOps {
     public static final List<Op> GATEWAY = List.of(
             new Op("random64", 1, "eseed = 64 bytes from SecureRandom (receiveClientHello)"),
             new Op("xwingEncaps", 1, "X-Wing encapsulation to the client's ephemeral key, with the modulus check"),
-            new Op("xwingDecaps", 1, "X-Wing decapsulation of ct_s with the static key (XWingKeyPair.decapsulate)"),
+            new Op("xwingDecaps", 1, "X-Wing decapsulation of ct_s with the static key, expanded at load (XWingKeyPair.decapsulate)"),
             new Op("sha256Small", 3, "th0 = H(\"hybridge/v1/hop\") (15 B); th3, th4 = H(th || confirm) (64 B)"),
             new Op("sha256ClientHello", 1, "th1 = H(th0 || ClientHello), 2404 B"),
             new Op("sha256ServerHello", 1, "th2 = H(th1 || ServerHello body), 1156 B"),
@@ -36,9 +35,9 @@ public final class HandshakeOps {
     /** Client side: HopClient.start + AwaitingServerHello.receive, which builds the Channel. */
     public static final List<Op> CLIENT = List.of(
             new Op("random64", 2, "eseed (64 B) and the ephemeral key seed (32 B, counted as one 64-byte draw)"),
-            new Op("xwingKeygen", 1, "ephemeral key pair (XWingKeyPair.generate -> public key of the seed)"),
+            new Op("xwingKeygen", 1, "ephemeral key pair (XWingKeyPair.generate: seed expanded once)"),
             new Op("xwingEncaps", 1, "X-Wing encapsulation to the gateway's static key, with the modulus check"),
-            new Op("xwingDecaps", 1, "X-Wing decapsulation of ct_e with the ephemeral key (re-expands its seed)"),
+            new Op("xwingDecaps", 1, "X-Wing decapsulation of ct_e with the expanded ephemeral key"),
             new Op("sha256Small", 3, "th0 (15 B); th3, th4 (64 B)"),
             new Op("sha256ClientHello", 1, "th1 = H(th0 || ClientHello), 2404 B"),
             new Op("sha256ServerHello", 2, "th2 (1156 B); key id = H(gateway public key) (1216 B, same block count + 1)"),
@@ -46,10 +45,4 @@ public final class HandshakeOps {
             new Op("hkdfExpand", 8, "fk_s, fk_c, c2s, s2c; key_0 and iv_0 for the sealer and for the opener"),
             new Op("hmacSha256", 2, "expected server_confirm, client_confirm"),
             new Op("gcmKeySetup", 2, "Primitives.Gcm for sealer and opener"));
-
-    /**
-     * The strict variant: decapsulation measured with a key expanded once (what it costs if the
-     * static or ephemeral key were kept expanded instead of as a seed).
-     */
-    public static final Map<String, String> STRICT = Map.of("xwingDecaps", "xwingDecapsExpandedKey");
 }

@@ -138,7 +138,6 @@ class BenchmarkSmokeTest {
             assertTrue(names.contains(op.benchmark()), op.benchmark());
             assertTrue(op.count() > 0);
         }
-        HandshakeOps.STRICT.forEach((k, v) -> assertTrue(names.contains(k) && names.contains(v), k + " -> " + v));
         // the Summary keys results by method name: they must be unique across the classes
         assertEquals(benchmarkMethods().size(), names.size());
     }
@@ -174,11 +173,10 @@ class BenchmarkSmokeTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Summary s = new Summary(root, false, new PrintStream(buf, true, StandardCharsets.UTF_8));
         int gatewayOps = HandshakeOps.GATEWAY.stream().mapToInt(HandshakeOps.Op::count).sum();
-        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, false), 1e-9);
-        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, true), 1e-9);
+        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, Summary.Metric.WALL, Summary.Statistic.MEAN), 1e-9);
         assertEquals(2.0 * gatewayOps,
-                s.sum(HandshakeOps.GATEWAY, false, Summary.Metric.CPU, Summary.Statistic.BEST), 1e-9);
-        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, false, Summary.Metric.WALL, Summary.Statistic.BEST), 1e-9);
+                s.sum(HandshakeOps.GATEWAY, Summary.Metric.CPU, Summary.Statistic.BEST), 1e-9);
+        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, Summary.Metric.WALL, Summary.Statistic.BEST), 1e-9);
         s.print();
         String text = buf.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains(String.format(Locale.ROOT, "CPU per handshake 2.00 us (500,000 handshakes/s per core); sum of its primitives %.1f us; ratio %.2fx (target <= 1.2x: met)", 2.0 * gatewayOps, 1.0 / gatewayOps)), text);
