@@ -52,6 +52,26 @@ test('checkWellKnown: spec/hop-handshake.md §3 in order, pin compared as bytes'
   assert.throws(() => checkWellKnown({ ...doc, suites: '1' }, pin), signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
 });
 
+test('checkWellKnown: a pin listed as retired is GATEWAY_KEY_RETIRED with the date, never a fallback (§3.1)', () => {
+  const pk = XWingKeyPair.generate().publicKey();
+  const old = Fingerprint.of(XWingKeyPair.generate().publicKey());
+  const oldHex = Fingerprint.toHex(old);
+  const doc = { versions: [1], suites: [1], public_key: base64UrlEncode(pk),
+    retired: [{ fingerprint: 'ab'.repeat(32), retired_at: '2026-01-01T00:00:00Z' }, 7, null,
+      { fingerprint: oldHex, retired_at: '2026-11-26T09:00:00Z' }] };
+  let err;
+  assert.throws(() => checkWellKnown(doc, old), (e) => { err = e; return e.code === LOCAL_CODES.GATEWAY_KEY_RETIRED; });
+  assert.equal(err.detail.retiredAt, '2026-11-26T09:00:00.000Z');
+  assert.match(err.message, /retired on .*new link/);
+  // No parseable date: the message says so without one.
+  assert.throws(() => checkWellKnown({ ...doc, retired: [{ fingerprint: oldHex, retired_at: 'soon' }] }, old),
+    (e) => e.code === LOCAL_CODES.GATEWAY_KEY_RETIRED && e.detail.retiredAt === null && !/retired on/.test(e.message));
+  // Not listed, or a malformed list: the plain mismatch.
+  const other = Fingerprint.of(XWingKeyPair.generate().publicKey());
+  assert.throws(() => checkWellKnown(doc, other), signalCode('UNKNOWN_GATEWAY_KEY'));
+  assert.throws(() => checkWellKnown({ ...doc, retired: 'x' }, old), signalCode('UNKNOWN_GATEWAY_KEY'));
+});
+
 test('fetchGatewayKey: network failure is GATEWAY_UNREACHABLE, bad JSON GATEWAY_INCOMPATIBLE', async () => {
   const pin = new Uint8Array(32);
   await assert.rejects(fetchGatewayKey('http://127.0.0.1:9', pin, () => Promise.reject(new TypeError('fetch failed'))),

@@ -55,9 +55,9 @@ export class Call extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  #problem(code, keyFp) {
+  #problem(code, keyFp, message) {
     this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
-    this.#emit('problem', { code, keyFp });
+    this.#emit('problem', { code, keyFp, message });
   }
 
   #wire() {
@@ -72,7 +72,7 @@ export class Call extends EventTarget {
       this.#emit('status', { state: e.detail.state, error: e.detail.error });
       if (e.detail.error) this.#problem(e.detail.error.code);
     });
-    s.addEventListener('error', (e) => this.#problem(e.detail.code));
+    s.addEventListener('error', (e) => this.#problem(e.detail.code, undefined, e.detail.message));
     s.addEventListener('warning', (e) => this.#problem(e.detail.code));
     s.addEventListener('peer-state', (e) => {
       const p = e.detail.peer;

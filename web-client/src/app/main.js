@@ -199,8 +199,11 @@ function wireCall(call, fingerprint) {
   call.addEventListener('status', (e) => renderStatus(e.detail.state));
   call.addEventListener('problem', (e) => {
     const code = e.detail.code;
-    const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'VIEW_MISMATCH' || code === 'PEER_HANDSHAKE_FAILED';
-    alertBox(typeof code === 'number' ? 'INTERNAL' : code, { sticky });
+    const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'GATEWAY_KEY_RETIRED' || code === 'VIEW_MISMATCH'
+      || code === 'PEER_HANDSHAKE_FAILED';
+    // The retirement date comes from the gateway's (unauthenticated) document; shown as text only.
+    const detail = code === 'GATEWAY_KEY_RETIRED' ? e.detail.message : undefined;
+    alertBox(typeof code === 'number' ? 'INTERNAL' : code, { sticky, detail });
   });
   call.addEventListener('peers', () => {
     renderTiles();

@@ -22,6 +22,10 @@ export const Messages = Object.freeze({
     title: 'This server does not look like a Hybridge gateway',
     text: 'Its key document is missing or inconsistent, so no room can be pinned to it.',
   },
+  GATEWAY_KEY_RETIRED: {
+    title: 'This link is out of date',
+    text: "It uses the gateway's previous key, which its operator retired (date below, if the gateway gave one). Nothing was sent. Ask the person who invited you for a new link.",
+  },
   UNKNOWN_GATEWAY_KEY: {
     title: 'Stopped: the gateway is not the one in your link',
     text: 'The gateway presented a key whose fingerprint differs from the one pinned in the link. Someone may be impersonating it, or the link was changed. Nothing was sent. Ask the person who invited you for the link again, over another channel.',

@@ -19,6 +19,8 @@ export const LOCAL_CODES = Object.freeze({
   CONNECTION_LOST: 'CONNECTION_LOST',
   /** The gateway closed the connection with a code this client does not know (4000-4999). */
   UNKNOWN_FAILURE: 'UNKNOWN_FAILURE',
+  /** The pin is a key the gateway lists as retired (spec/hop-handshake.md §3.1): ask for a new link. */
+  GATEWAY_KEY_RETIRED: 'GATEWAY_KEY_RETIRED',
   /** A peer used, in its peer handshake, another key than the one the gateway announced for it. */
   KEY_MISMATCH: 'KEY_MISMATCH',
   /** send() to a peer whose channel is not established (not yet, or no longer). */
@@ -32,6 +34,7 @@ const MESSAGES = {
   GATEWAY_UNREACHABLE: 'The gateway cannot be reached. Check the network connection or try again later.',
   GATEWAY_INCOMPATIBLE: 'The gateway does not speak protocol version 1 (its key document is invalid or incompatible).',
   CONNECTION_LOST: 'The connection to the gateway was lost.',
+  GATEWAY_KEY_RETIRED: "This link uses the gateway's previous key, which its operator retired. Ask for a new link.",
   UNKNOWN_FAILURE: 'The gateway ended the connection for a reason this client does not know.',
   KEY_MISMATCH: 'This peer used a different key from the one the gateway announced for it: the gateway may be tampering. The peer was disconnected.',
   PEER_NOT_CONNECTED: 'This peer is not connected (its channel is not set up, or has ended).',

@@ -62,7 +62,9 @@ export function webSocketUrl(origin) {
  * Checks a parsed well-known document against the pin, in the order of spec/hop-handshake.md
  * §3: strict base64url, 1216 bytes; SHA-256(public_key) equal as bytes to the pin (the
  * document's `fingerprint` member is never used); versions and suites containing 1. Returns the
- * public key or throws SignalError UNKNOWN_GATEWAY_KEY (pin mismatch) or GATEWAY_INCOMPATIBLE.
+ * public key or throws SignalError UNKNOWN_GATEWAY_KEY (pin mismatch), GATEWAY_KEY_RETIRED (the
+ * pin is listed in `retired`, §3.1: still an abort, never a fallback to the current key, since the
+ * document is not authenticated) or GATEWAY_INCOMPATIBLE.
  */
 export function checkWellKnown(doc, pinnedFingerprint) {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -71,11 +73,27 @@ export function checkWellKnown(doc, pinnedFingerprint) {
   const pk = base64UrlDecode(doc.public_key);
   if (pk === null || pk.length !== PUBLIC_KEY_LEN) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
-    throw new SignalError('UNKNOWN_GATEWAY_KEY');
+    throw retiredOrMismatch(doc, pinnedFingerprint);
   }
   const has1 = (list) => Array.isArray(list) && list.includes(1);
   if (!has1(doc.versions) || !has1(doc.suites)) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   return pk;
+}
+
+/** §3.1: the error for a pin that does not match the current key. */
+function retiredOrMismatch(doc, pin) {
+  if (!(pin instanceof Uint8Array) || !Array.isArray(doc.retired)) return new SignalError('UNKNOWN_GATEWAY_KEY');
+  const pinHex = Array.from(pin, (b) => b.toString(16).padStart(2, '0')).join('');
+  for (const r of doc.retired) {
+    if (r === null || typeof r !== 'object' || r.fingerprint !== pinHex) continue;
+    const at = typeof r.retired_at === 'string' ? new Date(r.retired_at) : null;
+    const when = at !== null && !Number.isNaN(at.getTime()) ? at : null;
+    const message = when === null
+      ? "This link uses the gateway's previous key, which its operator retired. Ask for a new link."
+      : `This link uses the gateway's previous key, retired on ${when.toLocaleDateString()}. Ask for a new link.`;
+    return new SignalError(LOCAL_CODES.GATEWAY_KEY_RETIRED, message, { retiredAt: when?.toISOString() ?? null });
+  }
+  return new SignalError('UNKNOWN_GATEWAY_KEY');
 }
 
 /** Fetches and checks the gateway key (§3). Network failure: GATEWAY_UNREACHABLE. */

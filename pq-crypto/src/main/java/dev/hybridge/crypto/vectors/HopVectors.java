@@ -12,7 +12,6 @@ import dev.hybridge.crypto.handshake.Wire;
 import dev.hybridge.crypto.kdf.Trace;
 import dev.hybridge.crypto.record.Channel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -127,17 +126,7 @@ public final class HopVectors {
             {"gateway_receives_client_finished", Mutate.flipBit(cf, 1, 0), "CONFIRMATION_FAILED", "bit flip in client_confirm"},
             {"gateway_receives_client_finished", other.clientFinished(), "CONFIRMATION_FAILED", "ClientFinished replayed from another session"},
         };
-        for (Object[] n : negatives) {
-            ObjectNode t = Json.object();
-            t.put("tc_id", tc++);
-            t.put("comment", (String) n[3]);
-            t.put("result", "invalid");
-            t.set("inputs", base.toJson());
-            t.put("step", (String) n[0]);
-            t.put("message", Json.hex((byte[]) n[1]));
-            t.put("expect", (String) n[2]);
-            tests.add(t);
-        }
+        VectorChecks.addStepVectors(tests, tc, base.toJson(), negatives);
         return Json.document("hop-handshake",
                 "Hop handshake (spec/hop-handshake.md): valid runs with every intermediate of HK1-HK10 and the first "
                         + "records each way; invalid: one message delivered at one step, with the expected error.",
@@ -179,19 +168,7 @@ public final class HopVectors {
 
     /** Checks every vector; returns the list of failures (empty when all pass). */
     public static List<String> verify(JsonNode doc) {
-        List<String> failures = new ArrayList<>();
-        for (JsonNode t : doc.get("tests")) {
-            String id = "tc " + t.get("tc_id").asInt() + " (" + t.get("comment").asText() + "): ";
-            try {
-                String f = "valid".equals(t.get("result").asText()) ? verifyValid(t) : verifyInvalid(t);
-                if (f != null) {
-                    failures.add(id + f);
-                }
-            } catch (ProtocolException | RuntimeException | AssertionError e) {
-                failures.add(id + e);
-            }
-        }
-        return failures;
+        return VectorChecks.each(doc, HopVectors::verifyValid, HopVectors::verifyInvalid);
     }
 
     private static String verifyValid(JsonNode t) throws ProtocolException {

@@ -13,7 +13,6 @@ import dev.hybridge.crypto.kdf.Trace;
 import dev.hybridge.crypto.record.Channel;
 import dev.hybridge.crypto.room.RoomSecret;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -144,17 +143,7 @@ public final class PeerVectors {
             {"responder_receives_peer_finish", Mutate.flipBit(finish, 40, 0), "CONFIRMATION_FAILED", "SAS nonce does not open the commitment"},
             {"responder_receives_peer_finish", other.finish(), "CONFIRMATION_FAILED", "PeerFinish replayed from another session"},
         };
-        for (Object[] n : negatives) {
-            ObjectNode t = Json.object();
-            t.put("tc_id", tc++);
-            t.put("comment", (String) n[3]);
-            t.put("result", "invalid");
-            t.set("inputs", base.toJson());
-            t.put("step", (String) n[0]);
-            t.put("message", Json.hex((byte[]) n[1]));
-            t.put("expect", (String) n[2]);
-            tests.add(t);
-        }
+        VectorChecks.addStepVectors(tests, tc, base.toJson(), negatives);
         return Json.document("peer-handshake",
                 "Peer handshake (spec/peer-handshake.md): valid runs with every intermediate of PK1-PK10, the SAS and "
                         + "the first records each way; invalid: one message delivered at one step, with the expected error.",
@@ -189,19 +178,7 @@ public final class PeerVectors {
     }
 
     public static List<String> verify(JsonNode doc) {
-        List<String> failures = new ArrayList<>();
-        for (JsonNode t : doc.get("tests")) {
-            String id = "tc " + t.get("tc_id").asInt() + " (" + t.get("comment").asText() + "): ";
-            try {
-                String f = "valid".equals(t.get("result").asText()) ? verifyValid(t) : verifyInvalid(t);
-                if (f != null) {
-                    failures.add(id + f);
-                }
-            } catch (ProtocolException | RuntimeException | AssertionError e) {
-                failures.add(id + e);
-            }
-        }
-        return failures;
+        return VectorChecks.each(doc, PeerVectors::verifyValid, PeerVectors::verifyInvalid);
     }
 
     private static String verifyValid(JsonNode t) throws ProtocolException {

@@ -8,7 +8,6 @@ import dev.hybridge.crypto.record.EpochSecrets;
 import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.record.RecordOpener;
 import dev.hybridge.crypto.record.RecordSealer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -117,19 +116,7 @@ public final class RecordVectors {
     }
 
     public static List<String> verify(JsonNode doc) {
-        List<String> failures = new ArrayList<>();
-        for (JsonNode t : doc.get("tests")) {
-            String id = "tc " + t.get("tc_id").asInt() + " (" + t.get("comment").asText() + "): ";
-            try {
-                String f = "valid".equals(t.get("result").asText()) ? verifyValid(t) : verifyInvalid(t);
-                if (f != null) {
-                    failures.add(id + f);
-                }
-            } catch (ProtocolException | RuntimeException | AssertionError e) {
-                failures.add(id + e);
-            }
-        }
-        return failures;
+        return VectorChecks.each(doc, RecordVectors::verifyValid, RecordVectors::verifyInvalid);
     }
 
     private static String verifyValid(JsonNode t) throws ProtocolException {
