@@ -291,6 +291,21 @@ public final class Primitives {
         }
 
         /**
+         * Seals into {@code out} at {@code outOff} (ciphertext || tag, len + 16 bytes), with
+         * out[aadOff, aadOff+aadLen) as associated data: a record is built in one array.
+         */
+        public void sealInto(byte[] nonce, byte[] out, int aadOff, int aadLen, byte[] plaintext, int off, int len,
+                             int outOff) {
+            try {
+                cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
+                cipher.updateAAD(out, aadOff, aadLen);
+                cipher.doFinal(plaintext, off, len, out, outOff);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("AES-GCM seal failed", e);
+            }
+        }
+
+        /**
          * Opens ciphertext||tag; RECORD_AUTH_FAILED if the tag does not verify. Tags of other
          * lengths than 16 bytes are not used by this protocol.
          */

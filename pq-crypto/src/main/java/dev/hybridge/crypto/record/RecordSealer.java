@@ -42,14 +42,13 @@ public final class RecordSealer {
             throw new ProtocolException(ErrorCode.RECORD_LIMIT_REACHED);
         }
         keys.advanceTo(seq);
-        byte[] header = new byte[RecordFormat.HEADER_LEN];
-        header[0] = RecordFormat.TYPE;
-        Bytes.putU64(header, 1, seq);
-        byte[] body = keys.gcm().seal(keys.nonce(seq), header, plaintext, off, len);
+        // Header and body in one array: the header is written first and is the AAD.
+        byte[] record = new byte[RecordFormat.HEADER_LEN + len + RecordFormat.TAG_LEN];
+        record[0] = RecordFormat.TYPE;
+        Bytes.putU64(record, 1, seq);
+        keys.gcm().sealInto(keys.nonce(seq), record, 0, RecordFormat.HEADER_LEN, plaintext, off, len,
+                RecordFormat.HEADER_LEN);
         seq++;
-        byte[] record = new byte[RecordFormat.HEADER_LEN + body.length];
-        System.arraycopy(header, 0, record, 0, RecordFormat.HEADER_LEN);
-        System.arraycopy(body, 0, record, RecordFormat.HEADER_LEN, body.length);
         return record;
     }
 
