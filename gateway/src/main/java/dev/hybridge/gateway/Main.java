@@ -10,13 +10,14 @@ import dev.hybridge.crypto.cli.Cli;
 import dev.hybridge.gateway.web.WebRoutes;
 import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.OriginPolicy;
+import dev.hybridge.gateway.ws.WsUpgrade;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;
 import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
-import io.helidon.webserver.websocket.WsConfig;
-import io.helidon.webserver.websocket.WsRouting;
+import io.helidon.webserver.http1.Http1Config;
+import io.helidon.webserver.http1.Http1ConnectionSelector;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -129,16 +130,15 @@ public final class Main {
         List<KeyRotation.Retired> retired = config.announceRetiredKeys() ? KeyRotation.readRetired(config.keyFile()) : List.of();
         Gateway gateway = new Gateway(config, key, retired, rng);
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        // Helidon refuses frames over twice our limit before reading them (close 1009); frames
-        // between the two are refused by Connection, which also counts them in the metrics.
-        server.addProtocol(WsConfig.builder()
-                .name("websocket")
-                .maxFrameLength(2 * config.limits().maxFrameBytes())
-                .build());
         // Signaling is many small messages: Nagle's algorithm against the peer's delayed ACKs
         // would add tens of milliseconds to a relayed envelope.
         server.connectionOptions(o -> o.tcpNoDelay(true));
-        server.addRouting(WsRouting.builder().endpoint("/ws", () -> new Connection(gateway, origins)));
+        // HTTP/1 with our own WebSocket layer at /ws (WsSocket says why not Helidon's). Custom
+        // selectors come before the ones Helidon adds, so this one serves every HTTP/1 connection.
+        server.addConnectionSelector(Http1ConnectionSelector.builder()
+                .config(Http1Config.create())
+                .addUpgrader(new WsUpgrade("/ws", () -> new Connection(gateway, origins), config.limits().maxFrameBytes()))
+                .build());
         server.routing(r -> WebRoutes.register(r, gateway));
         LOG.info(() -> "gateway key fingerprint " + gateway.fingerprintHex() + " (key file " + config.keyFile() + ")");
         if (!gateway.retiredKeys().isEmpty()) {

@@ -59,13 +59,14 @@ public final class WebRoutes {
             res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             res.send(gw.metrics().prometheus().getBytes(StandardCharsets.UTF_8));
         });
-        // A refused upgrade (foreign Origin, see Connection.onHttpUpgrade) falls through to
-        // plain HTTP routing in Helidon 4.2, so this route gives it its status: 403.
+        // An upgrade WsUpgrade declines (foreign Origin, a version other than 13, no key) falls
+        // through to plain HTTP routing, so this route gives it its status: 403 or 426.
         OriginPolicy origins = new OriginPolicy(gw.config().allowedOrigins());
         routing.get("/ws", (req, res) -> {
             if (!origins.accepts(req.headers().first(HeaderNames.ORIGIN), req.headers().first(HeaderNames.HOST))) {
                 res.status(Status.FORBIDDEN_403).send("origin not allowed");
             } else {
+                res.header(HeaderNames.create("Sec-WebSocket-Version"), "13"); // RFC 6455 §4.4
                 res.status(Status.UPGRADE_REQUIRED_426).send("WebSocket only");
             }
         });

@@ -16,18 +16,8 @@ import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.room.Seat;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomMessage;
-import io.helidon.common.buffers.BufferData;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
-import io.helidon.http.HttpPrologue;
-import io.helidon.webserver.spi.ServerConnection;
-import io.helidon.websocket.WsCloseCodes;
-import io.helidon.websocket.WsListener;
-import io.helidon.websocket.WsSession;
-import io.helidon.websocket.WsUpgradeException;
-import java.io.ByteArrayOutputStream;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -38,13 +28,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * close code (4000 + code) and its metric. Nothing a client sends (keys, room ids, envelopes)
  * is logged.
  *
- * <p>Threads: Helidon calls the listener methods on the connection's own (virtual) reader
- * thread; the gateway timer calls {@link #tick}; other connections' threads call {@link #deliver}.
+ * <p>Threads: {@link WsSocket} calls the listener methods on the connection's own (virtual)
+ * reader thread; the gateway timer calls {@link #tick}; other connections' threads call
+ * {@link #deliver}.
  */
-public final class Connection implements WsListener, Member {
+public final class Connection implements WsSocket.Listener, Member {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     /** How long a closing connection may take to answer our close frame before it is cut. */
     private static final long CLOSE_GRACE_NANOS = 2_000_000_000L;
+    /** Metrics reason for frames that break RFC 6455 (unmasked, reserved bits, bad close frame...). */
+    static final String WEBSOCKET_PROTOCOL = "WEBSOCKET_PROTOCOL";
 
     private enum Phase { AWAIT_HELLO, AWAIT_FINISHED, OPEN, CLOSED }
 
@@ -54,7 +47,7 @@ public final class Connection implements WsListener, Member {
     private final OriginPolicy origins;
 
     private volatile Phase phase = Phase.AWAIT_HELLO;
-    private WsSession session;
+    private WsSocket socket;
     private Outbox out;
     private volatile Thread reader;
     private String address;
@@ -67,7 +60,6 @@ public final class Connection implements WsListener, Member {
     private volatile Seat seat;
 
     private TokenBucket bucket;
-    private ByteArrayOutputStream fragments;
     private final long openedAt = System.nanoTime();
     private volatile long lastInbound = openedAt;
     private volatile long lastPing = openedAt;
@@ -80,26 +72,26 @@ public final class Connection implements WsListener, Member {
         this.origins = origins;
     }
 
-    // ---------------------------------------------------------------- Helidon callbacks
+    // ---------------------------------------------------------------- WebSocket callbacks
 
-    @Override
-    public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+    /** The upgrade request: false refuses it (foreign Origin), and the request gets a 403. */
+    boolean acceptUpgrade(Headers headers) {
         if (!origins.accepts(headers.first(HeaderNames.ORIGIN), headers.first(HeaderNames.HOST))) {
             metrics.inputRejected("FOREIGN_ORIGIN");
-            throw new WsUpgradeException("origin not allowed");
+            return false;
         }
         // believed only if the socket's peer turns out to be a trusted proxy (onOpen)
         forwardedFor = headers.first(HeaderNames.X_FORWARDED_FOR);
-        return Optional.empty();
+        return true;
     }
 
     @Override
-    public void onOpen(WsSession session) {
-        this.session = session;
+    public void onOpen(WsSocket socket) {
+        this.socket = socket;
         this.reader = Thread.currentThread();
-        this.address = gw.clientAddress().of(addressOf(session.socketContext().remotePeer().address()), forwardedFor);
+        this.address = gw.clientAddress().of(socket.remoteHost(), forwardedFor);
         this.bucket = new TokenBucket(limits.messagesPerSecond(), limits.messageBurst(), System.nanoTime());
-        this.out = new Outbox(session, limits.sendQueueMaxBytes(), new Outbox.Events() {
+        this.out = new Outbox(socket, limits.sendQueueMaxBytes(), new Outbox.Events() {
             @Override
             public void overflow() {
                 onOverflow();
@@ -113,7 +105,7 @@ public final class Connection implements WsListener, Member {
         });
         gw.register(this);
         if (gw.shuttingDown()) {
-            terminal(WsCloseCodes.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+            terminal(WsSocket.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
             return;
         }
         if (!gw.connectionLimiter().tryAcquire(address)) {
@@ -127,7 +119,7 @@ public final class Connection implements WsListener, Member {
     }
 
     @Override
-    public void onMessage(WsSession session, String text, boolean last) {
+    public void onText() {
         lastInbound = System.nanoTime();
         if (phase != Phase.CLOSED) {
             fail(ErrorCode.MALFORMED_MESSAGE); // the protocol is binary only (spec/errors.md, code 1)
@@ -135,16 +127,12 @@ public final class Connection implements WsListener, Member {
     }
 
     @Override
-    public void onMessage(WsSession session, BufferData buffer, boolean last) {
+    public void onBinary(byte[] msg) {
         lastInbound = System.nanoTime();
         if (phase == Phase.CLOSED) {
             return;
         }
         try {
-            byte[] msg = assemble(buffer, last);
-            if (msg == null) {
-                return;
-            }
             if (!bucket.tryTake(lastInbound)) {
                 metrics.limitHit(Metrics.LIMIT_RATE);
                 fail(ErrorCode.RATE_LIMITED);
@@ -159,34 +147,40 @@ public final class Connection implements WsListener, Member {
         } catch (RuntimeException e) {
             // A bug, not client input: every parser below reports failures as ProtocolException.
             LOG.log(System.Logger.Level.ERROR, "unexpected failure handling a message", e);
-            terminal(WsCloseCodes.UNEXPECTED_CONDITION, "INTERNAL_ERROR");
+            terminal(WsSocket.INTERNAL_ERROR, "INTERNAL_ERROR");
         }
     }
 
     @Override
-    public void onPing(WsSession session, BufferData buffer) {
+    public void onPing(byte[] payload) {
         lastInbound = System.nanoTime();
-        byte[] payload = new byte[Math.min(buffer.available(), 125)];
-        buffer.read(payload);
-        if (out != null) {
-            out.pong(payload); // through the outbox: the session is not safe for concurrent sends
+        if (phase != Phase.CLOSED) {
+            out.pong(payload); // through the outbox, which keeps frames in order
         }
     }
 
     @Override
-    public void onPong(WsSession session, BufferData buffer) {
+    public void onPong() {
         lastInbound = System.nanoTime();
     }
 
     @Override
-    public void onClose(WsSession session, int status, String reason) {
-        phase = Phase.CLOSED;
-        wipeReaderState();
-        cleanup();
+    public void onTooBig() {
+        lastInbound = System.nanoTime();
+        metrics.limitHit(Metrics.LIMIT_FRAME_SIZE);
+        metrics.inputRejected(ErrorCode.MESSAGE_TOO_LARGE.name());
+        terminal(WsSocket.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
     }
 
     @Override
-    public void onError(WsSession session, Throwable t) {
+    public void onProtocolError(int closeCode, String reason) {
+        lastInbound = System.nanoTime();
+        metrics.inputRejected(WEBSOCKET_PROTOCOL);
+        terminal(closeCode, reason);
+    }
+
+    @Override
+    public void onClosed(int code, String reason) {
         phase = Phase.CLOSED;
         wipeReaderState();
         cleanup();
@@ -280,7 +274,13 @@ public final class Connection implements WsListener, Member {
             return;
         }
         switch (gw.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
-            case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
+            case DELIVERED -> {
+                metrics.envelopeRelayed(r.envelope().length);
+                // A reader whose socket always has data never parks, and virtual threads are not
+                // preempted: without this, busy senders starve the outboxes that deliver to their
+                // peers, and queues grow until receivers are cut off as slow consumers.
+                Thread.yield();
+            }
             case UNKNOWN_PEER -> reply(ErrorCode.UNKNOWN_PEER, r.to());
             case TARGET_OVERLOADED -> metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
         }
@@ -343,7 +343,7 @@ public final class Connection implements WsListener, Member {
             o.record(RoomCodec.encode(new RoomMessage.Error(ErrorCode.SHUTTING_DOWN.code(), null)));
         }
         phase = Phase.CLOSED;
-        o.close(WsCloseCodes.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+        o.close(WsSocket.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
     }
 
     /** Timer: handshake and idle timeouts, pings, cutting closed connections that linger. */
@@ -383,8 +383,9 @@ public final class Connection implements WsListener, Member {
     /** Drops the TCP connection of a peer that did not answer our close frame. */
     private void cut() {
         cleanup();
-        if (session instanceof ServerConnection sc) {
-            sc.close(true);
+        WsSocket s = socket;
+        if (s != null) {
+            s.close(true);
         }
     }
 
@@ -421,42 +422,5 @@ public final class Connection implements WsListener, Member {
         if (o != null) {
             o.destroy();
         }
-    }
-
-    // ---------------------------------------------------------------- helpers
-
-    /** Joins fragmented messages; null while more fragments are due. Oversized: close 1009. */
-    private byte[] assemble(BufferData buffer, boolean last) {
-        int n = buffer.available();
-        int have = fragments == null ? 0 : fragments.size();
-        if ((long) have + n > limits.maxFrameBytes()) {
-            fragments = null;
-            metrics.limitHit(Metrics.LIMIT_FRAME_SIZE);
-            metrics.inputRejected(ErrorCode.MESSAGE_TOO_LARGE.name());
-            terminal(WsCloseCodes.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
-            return null;
-        }
-        byte[] chunk = new byte[n];
-        buffer.read(chunk);
-        if (last && fragments == null) {
-            return chunk;
-        }
-        if (fragments == null) {
-            fragments = new ByteArrayOutputStream(Math.min(limits.maxFrameBytes(), 2 * n + 64));
-        }
-        fragments.writeBytes(chunk);
-        if (!last) {
-            return null;
-        }
-        byte[] whole = fragments.toByteArray();
-        fragments = null;
-        return whole;
-    }
-
-    private static String addressOf(SocketAddress a) {
-        if (a instanceof InetSocketAddress i && i.getAddress() != null) {
-            return i.getAddress().getHostAddress();
-        }
-        return String.valueOf(a);
     }
 }

@@ -2,17 +2,16 @@ package dev.hybridge.gateway.ws;
 
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.record.RecordSealer;
-import io.helidon.common.buffers.BufferData;
-import io.helidon.websocket.WsSession;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Everything one connection sends goes through its outbox, in order: Helidon 4.2's WsSession is
- * not safe for concurrent senders, records must leave in seq order, and a slow reader must never
- * block the peer that relays to it. A virtual thread drains the queue while it is non-empty;
- * queued bytes are capped, and a connection over the cap is closed (SLOW_CONSUMER).
+ * Everything one connection sends goes through its outbox, in order: records must leave in seq
+ * order, and a slow reader must never block the peer that relays to it. A virtual thread drains
+ * the queue while it is non-empty, and writes what it finds queued as frames in one system call
+ * (up to {@link #BATCH_BYTES}); queued bytes are capped, and a connection over the cap is closed
+ * (SLOW_CONSUMER).
  */
 final class Outbox {
     private sealed interface Item {
@@ -49,7 +48,11 @@ final class Outbox {
         void finished();
     }
 
-    private final WsSession session;
+    /** Most bytes of frames written in one system call. */
+    static final int BATCH_BYTES = 64 * 1024;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final WsSocket socket;
     private final long capBytes;
     private final Events events;
     private final ConcurrentLinkedQueue<Item> queue = new ConcurrentLinkedQueue<>();
@@ -60,8 +63,8 @@ final class Outbox {
     private volatile boolean closed;
     private volatile RecordSealer sealer;
 
-    Outbox(WsSession session, long capBytes, Events events) {
-        this.session = session;
+    Outbox(WsSocket socket, long capBytes, Events events) {
+        this.socket = socket;
         this.capBytes = capBytes;
         this.events = events;
     }
@@ -144,13 +147,7 @@ final class Outbox {
 
     private void drain() {
         while (true) {
-            Item item;
-            while ((item = queue.poll()) != null) {
-                queuedBytes.addAndGet(-item.size());
-                if (!closed) {
-                    write(item);
-                }
-            }
+            writeQueued();
             draining.set(false);
             if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
                 return;
@@ -158,32 +155,97 @@ final class Outbox {
         }
     }
 
-    private void write(Item item) {
-        try {
-            switch (item) {
-                case Raw r -> session.send(BufferData.create(r.bytes()), true);
-                case Plain p -> session.send(BufferData.create(sealer.seal(p.plaintext())), true);
-                case Ping p -> session.ping(BufferData.empty());
-                case Pong p -> session.pong(BufferData.create(p.payload()));
-                case Close c -> {
-                    closed = true;
-                    try {
-                        session.close(c.code(), c.reason());
-                    } finally {
-                        RecordSealer s = sealer;
-                        if (s != null) {
-                            s.destroy();
-                        }
-                        queue.clear();
-                        events.finished();
+    /** Takes everything queued, encodes it as frames and writes them in batches. */
+    private void writeQueued() {
+        byte[] batch = null;
+        int length = 0;
+        Item item;
+        while ((item = queue.poll()) != null) {
+            queuedBytes.addAndGet(-item.size());
+            if (closed) {
+                continue;
+            }
+            int opcode;
+            byte[] payload;
+            try {
+                switch (item) {
+                    case Raw r -> {
+                        opcode = WsSocket.OP_BINARY;
+                        payload = r.bytes();
+                    }
+                    case Plain p -> {
+                        opcode = WsSocket.OP_BINARY;
+                        payload = sealer.seal(p.plaintext());
+                    }
+                    case Ping p -> {
+                        opcode = WsSocket.OP_PING;
+                        payload = EMPTY;
+                    }
+                    case Pong p -> {
+                        opcode = WsSocket.OP_PONG;
+                        payload = p.payload();
+                    }
+                    case Close c -> {
+                        opcode = WsSocket.OP_CLOSE;
+                        payload = WsSocket.closePayload(c.code(), c.reason());
                     }
                 }
+            } catch (ProtocolException e) {
+                finish(); // the record limit was reached: nothing more can be sent
+                return;
             }
-        } catch (ProtocolException | RuntimeException e) {
-            // The socket is gone (or the record limit was reached): nothing more can be sent.
-            closed = true;
-            queue.clear();
-            events.finished();
+            int need = WsSocket.frameSize(payload.length);
+            if (batch != null && length + need > batch.length) {
+                if (length + need <= BATCH_BYTES) {
+                    batch = java.util.Arrays.copyOf(batch, Math.min(BATCH_BYTES, Math.max(2 * batch.length, length + need)));
+                } else {
+                    if (!flush(batch, length, false)) {
+                        return;
+                    }
+                    batch = null;
+                    length = 0;
+                }
+            }
+            if (batch == null) {
+                long hint = need + queuedBytes.get() + 256;
+                batch = new byte[(int) Math.max(need, Math.min(BATCH_BYTES, hint))];
+            }
+            length = WsSocket.frame(batch, length, opcode, payload, 0, payload.length);
+            if (item instanceof Close) {
+                closed = true;
+                flush(batch, length, true);
+                RecordSealer s = sealer;
+                if (s != null) {
+                    s.destroy();
+                }
+                queue.clear();
+                events.finished();
+                return;
+            }
         }
+        if (length > 0) {
+            flush(batch, length, false);
+        }
+    }
+
+    /** Writes one batch; false (and the outbox finished) when the socket is gone or closed. */
+    private boolean flush(byte[] batch, int length, boolean endsWithClose) {
+        try {
+            if (socket.write(batch, length, endsWithClose)) {
+                return true;
+            }
+        } catch (RuntimeException e) {
+            // the socket is gone
+        }
+        if (!endsWithClose) {
+            finish();
+        }
+        return false;
+    }
+
+    private void finish() {
+        closed = true;
+        queue.clear();
+        events.finished();
     }
 }

@@ -99,6 +99,21 @@ public final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends bytes as they are: hand-made frame headers, partial frames. */
+    public void sendBytes(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** True once the server has closed the TCP connection (the next read sees end of stream). */
+    public boolean serverClosedSocket() throws IOException {
+        try {
+            return in.read() < 0;
+        } catch (java.net.SocketException e) {
+            return true; // reset
+        }
+    }
+
     public void sendBinary(byte[] payload) throws IOException {
         sendFrame(0x2, payload, true);
     }
