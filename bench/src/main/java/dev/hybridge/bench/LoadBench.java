@@ -67,21 +67,32 @@ public final class LoadBench {
         System.out.printf("LoadBench: sessions=%d, %d s per measurement, %d cores%n", sessions, seconds,
                 Runtime.getRuntime().availableProcessors());
 
+        java.util.Set<String> phases = java.util.Set.of(opt.getOrDefault("phases", "handshakes,idle,relay,node").split(","));
+        int[] sizes = java.util.Arrays.stream(opt.getOrDefault("rooms", "2,6").split(",")).mapToInt(Integer::parseInt).toArray();
+        GATEWAY_JVM_OPTS = opt.getOrDefault("gateway-jvm", "");
         Child gw = Child.gateway();
         try {
-            handshakes(gw, seconds);
-            idleSessions(gw, sessions, true);
-            for (int size : new int[] {2, 6}) {
-                relay(gw, size, seconds, true);
+            if (phases.contains("handshakes")) {
+                handshakes(gw, seconds);
+            }
+            if (phases.contains("idle")) {
+                idleSessions(gw, sessions, true);
+            }
+            if (phases.contains("relay")) {
+                for (int size : sizes) {
+                    relay(gw, size, seconds, true);
+                }
             }
         } finally {
             gw.stop();
         }
-        if (Files.exists(nodeRelay)) {
+        if (phases.contains("node") && Files.exists(nodeRelay)) {
             Child node = Child.node(nodeRelay);
             try {
-                idleSessions(node, sessions, false);
-                for (int size : new int[] {2, 6}) {
+                if (phases.contains("idle")) {
+                    idleSessions(node, sessions, false);
+                }
+                for (int size : sizes) {
                     relay(node, size, seconds, false);
                 }
             } finally {
@@ -99,6 +110,33 @@ public final class LoadBench {
 
     static final List<String> RESULTS = new ArrayList<>();
     static boolean HISTOGRAM;
+    static String GATEWAY_JVM_OPTS = "";
+    static boolean DEBUG = Boolean.getBoolean("loadbench.debug");
+
+    /** Machine busy and total jiffies from /proc/stat. */
+    static long[] machine() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < f.length; i++) {
+            total += Long.parseLong(f[i]);
+        }
+        long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        return new long[] {total - idle, total};
+    }
+
+    static long selfCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    static String grep(String text, String regex) {
+        Pattern p = Pattern.compile("^(" + regex + ").*$", Pattern.MULTILINE);
+        Matcher m = p.matcher(text);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            sb.append(m.group()).append("; ");
+        }
+        return sb.toString();
+    }
     static int HANDSHAKE_WARMUP;
 
     static void result(String fmt, Object... a) {
@@ -215,9 +253,19 @@ public final class LoadBench {
     static final class Counters {
         final AtomicLong received = new AtomicLong();
         volatile Histogram histogram;
+        /** Per sender: envelopes it may still have in flight (sent, not yet received). */
+        final java.util.concurrent.Semaphore[] window;
+
+        Counters(int senders) {
+            window = new java.util.concurrent.Semaphore[senders];
+            for (int i = 0; i < senders; i++) {
+                window[i] = new java.util.concurrent.Semaphore(WINDOW);
+            }
+        }
 
         void got(byte[] envelope) {
             received.incrementAndGet();
+            window[ByteBuffer.wrap(envelope).getInt(16)].release();
             Histogram h = histogram;
             if (h != null) {
                 long sent = ByteBuffer.wrap(envelope).getLong(8);
@@ -231,13 +279,14 @@ public final class LoadBench {
 
     static void relay(Child server, int size, int seconds, boolean hop) throws Exception {
         int rooms = Math.max(1, 60 / size);
-        Counters counters = new Counters();
+        Counters counters = new Counters(rooms * size);
         List<List<Peer>> all = new ArrayList<>();
         for (int r = 0; r < rooms; r++) {
             all.add(hop ? Hop.room(server, size, counters) : JsonPeer.room(server, size, counters, "bench-" + size + "-" + r));
         }
         String name = (hop ? "gateway" : "node ws relay") + " relay, rooms of " + size + " (" + rooms * size + " peers)";
-        // peak: every peer sends as fast as its sends complete
+        // peak: every peer sends as fast as it can with at most WINDOW envelopes in flight, so the
+        // figure is what the relay sustains, not how fast queues can grow in front of receivers
         blast(all, 2, counters, Long.MAX_VALUE); // warm-up
         drain(counters);
         long r0 = counters.received.get();
@@ -248,6 +297,9 @@ public final class LoadBench {
         long cpuWindow = server.cpuNanos() - cpu0;
         // what was sent in the window but still queued counts only if it arrives within 1 s
         long inWindow = counters.received.get();
+        if (DEBUG && hop) {
+            System.out.println("debug: received " + (inWindow - r0) + "; gateway " + grep(get(server.port, "/metrics"), "hybridge_envelopes_relayed_total|hybridge_inputs_rejected|hybridge_limit_hits"));
+        }
         Thread.sleep(1000);
         double peak = (inWindow - r0) / ((sendEnd - t0) / 1e9);
         double cpuPerEnvelope = cpuWindow / 1000.0 / Math.max(1, inWindow - r0);
@@ -256,7 +308,19 @@ public final class LoadBench {
         Histogram h = new Histogram(3);
         counters.histogram = h;
         long perPeerIntervalNanos = (long) (1e9 / (peak / 2 / (rooms * size)));
+        long[] m0 = machine();
+        long s0 = server.cpuNanos();
+        long g0 = selfCpu();
+        long hr0 = counters.received.get();
         blast(all, seconds, counters, perPeerIntervalNanos);
+        if (DEBUG) {
+            long[] m1 = machine();
+            System.out.printf("debug half load: received %.0f/s; cores busy: server %.2f, load generator %.2f, machine %.2f of %d%n",
+                    (counters.received.get() - hr0) / (double) seconds,
+                    (server.cpuNanos() - s0) / 1e9 / seconds, (selfCpu() - g0) / 1e9 / seconds,
+                    (double) (m1[0] - m0[0]) / (m1[1] - m0[1]) * Runtime.getRuntime().availableProcessors(),
+                    Runtime.getRuntime().availableProcessors());
+        }
         Thread.sleep(1000);
         counters.histogram = null;
         synchronized (h) {
@@ -293,15 +357,28 @@ public final class LoadBench {
 
     static final Map<Integer, Double> PEAKS_GATEWAY = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** Each peer sends round-robin to the others of its room for {@code seconds}; paced if interval < MAX. */
+    /** Envelopes one sender may have in flight during the peak measurement. */
+    static final int WINDOW = 16;
+
+    /**
+     * Each peer sends round-robin to the others of its room for {@code seconds}: paced if
+     * interval < MAX (open loop; latency), else as fast as its window allows (closed loop; peak).
+     */
     static void blast(List<List<Peer>> rooms, int seconds, Counters counters, long intervalNanos) throws Exception {
+        for (java.util.concurrent.Semaphore w : counters.window) { // envelopes of an earlier phase may be lost
+            w.drainPermits();
+            w.release(WINDOW);
+        }
         long end = System.nanoTime() + seconds * 1_000_000_000L;
+        int sender = 0;
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             for (List<Peer> room : rooms) {
                 for (int i = 0; i < room.size(); i++) {
                     Peer p = room.get(i);
                     int self = i;
                     int size = room.size();
+                    int id = sender++;
+                    java.util.concurrent.Semaphore window = counters.window[id];
                     ex.submit(() -> {
                         long seq = 0;
                         long next = System.nanoTime() + (long) (RNG.nextDouble() * Math.min(intervalNanos, 10_000_000L));
@@ -313,9 +390,11 @@ public final class LoadBench {
                                     LockSupport.parkNanos(wait);
                                 }
                                 next += intervalNanos;
+                            } else if (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                                continue; // nothing came back for a while: look at the clock again
                             }
                             int to = (self + 1 + (int) (seq % (size - 1))) % size;
-                            ByteBuffer.wrap(env).putLong(0, seq++).putLong(8, System.nanoTime());
+                            ByteBuffer.wrap(env).putLong(0, seq++).putLong(8, System.nanoTime()).putInt(16, id);
                             p.relay(to, env.clone());
                         }
                         return null;
@@ -340,7 +419,7 @@ public final class LoadBench {
         }
 
         static Hop connect(Child gw) throws Exception {
-            Conn c = Conn.open(HTTP, gw.ws());
+            Conn c = Conn.open(gw.ws());
             CompletableFuture<byte[]> hello = new CompletableFuture<>();
             c.onBinary = hello::complete;
             HopClient.Started started = HopClient.start(gw.publicKey, RNG);
@@ -416,7 +495,7 @@ public final class LoadBench {
         }
 
         static JsonPeer connect(Child node) {
-            JsonPeer p = new JsonPeer(Conn.open(HTTP, node.ws()));
+            JsonPeer p = new JsonPeer(Conn.open(node.ws()));
             p.conn.onText = p::onText;
             return p;
         }
@@ -493,7 +572,13 @@ public final class LoadBench {
             int port = freePort();
             Path dir = Files.createTempDirectory("hybridge-bench");
             List<String> cmd = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            for (String o : GATEWAY_JVM_OPTS.split(" ")) {
+                if (!o.isBlank()) {
+                    cmd.add(o);
+                }
+            }
+            cmd.addAll(List.of(
                     "-Dhybridge.server.port=" + port,
                     "-Dhybridge.key-file=" + dir.resolve("gateway.key"),
                     "-Dhybridge.limits.connections-per-address=19000",
