@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.XWingKeyPair;
-import dev.hybridge.gateway.testing.HealthyRoom;
+import dev.hybridge.gateway.testing.NextToAHealthyRoom;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.RawWebSocket;
 import dev.hybridge.gateway.testing.TestClient;
@@ -28,9 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,13 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
  * healthy room on the same gateway keeps relaying: after each case the healthy room must have
  * received every envelope exactly once and in order.
  */
-class AbuseTest {
+class AbuseTest extends NextToAHealthyRoom {
     static final SecureRandom RNG = new SecureRandom();
 
     @TempDir
     static Path dir;
     static TestGateway gw;
-    HealthyRoom healthy;
 
     @BeforeAll
     static void start() throws Exception {
@@ -66,22 +63,11 @@ class AbuseTest {
         gw.close();
     }
 
-    @BeforeEach
-    void healthyRoom() throws Exception {
-        // connections and rooms of the previous case are released asynchronously
-        GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 0 && gw.gateway().rooms().rooms() == 0);
-        healthy = HealthyRoom.start(gw.ws(), gw.publicKey(), 20);
+    @Override
+    protected TestGateway gateway() {
+        return gw;
     }
 
-    @AfterEach
-    void healthyRoomLostNothing() throws Exception {
-        try {
-            Thread.sleep(100); // let the pump run a little after the abuse, too
-            healthy.stopAndVerify();
-        } finally {
-            healthy.close();
-        }
-    }
 
     private long rejected(ErrorCode code) throws Exception {
         return gw.metric("hybridge_inputs_rejected_total{reason=\"" + code.name() + "\"}");

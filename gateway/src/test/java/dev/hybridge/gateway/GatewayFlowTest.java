@@ -295,12 +295,6 @@ class GatewayFlowTest {
     }
 
     static void waitFor(java.util.function.BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + TestClient.WAIT.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not reached in time");
-            }
-            Thread.sleep(10);
-        }
+        dev.hybridge.gateway.testing.NextToAHealthyRoom.waitFor(cond);
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hybridge.crypto.handshake.HopClient;
-import dev.hybridge.gateway.testing.HealthyRoom;
+import dev.hybridge.gateway.testing.NextToAHealthyRoom;
 import dev.hybridge.gateway.testing.RawWebSocket;
 import dev.hybridge.gateway.testing.TestGateway;
 import java.io.ByteArrayOutputStream;
@@ -18,9 +18,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,14 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
  * input (fragments, pings between fragments, closing handshake) works, and a healthy room on
  * the same gateway loses nothing meanwhile.
  */
-class WebSocketFramingTest {
+class WebSocketFramingTest extends NextToAHealthyRoom {
     static final SecureRandom RNG = new SecureRandom();
     static final String PROTOCOL_METRIC = "hybridge_inputs_rejected_total{reason=\"WEBSOCKET_PROTOCOL\"}";
 
     @TempDir
     static Path dir;
     static TestGateway gw;
-    HealthyRoom healthy;
 
     @BeforeAll
     static void start() throws Exception {
@@ -49,21 +46,11 @@ class WebSocketFramingTest {
         gw.close();
     }
 
-    @BeforeEach
-    void healthyRoom() throws Exception {
-        GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 0 && gw.gateway().rooms().rooms() == 0);
-        healthy = HealthyRoom.start(gw.ws(), gw.publicKey(), 20);
+    @Override
+    protected TestGateway gateway() {
+        return gw;
     }
 
-    @AfterEach
-    void healthyRoomLostNothing() throws Exception {
-        try {
-            Thread.sleep(100);
-            healthy.stopAndVerify();
-        } finally {
-            healthy.close();
-        }
-    }
 
     /** Sends {@code bytes} on a fresh connection; asserts close {@code code}, a closed socket and the metric. */
     private void assertProtocolError(byte[] bytes, int code) throws Exception {
