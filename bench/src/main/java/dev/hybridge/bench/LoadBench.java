@@ -62,6 +62,11 @@ public final class LoadBench {
         int seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
         HISTOGRAM = opt.containsKey("histogram");
         HANDSHAKE_WARMUP = Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
+        if (opt.containsKey("smoke")) { // a test of the tool itself: shortest warm-ups, figures meaningless
+            WARMUP_ROUND = 1;
+            WARMUP_ROUNDS = 0;
+            HANDSHAKE_WARMUP = 0;
+        }
         Path jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
         Path nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
         System.out.printf("LoadBench: sessions=%d, %d s per measurement, %d cores%n", sessions, seconds,
@@ -138,6 +143,9 @@ public final class LoadBench {
         return sb.toString();
     }
     static int HANDSHAKE_WARMUP;
+    /** Seconds of one warm-up round, and how many extra relay rounds may wait for the JIT. */
+    static int WARMUP_ROUND = 3;
+    static int WARMUP_ROUNDS = 10;
 
     static void result(String fmt, Object... a) {
         String s = String.format(fmt, a);
@@ -158,7 +166,7 @@ public final class LoadBench {
         double jitShare;
         do {
             long[] c0 = gw.cpuSplit();
-            runHandshakes(gw, workers, 5);
+            runHandshakes(gw, workers, WARMUP_ROUND);
             long[] c1 = gw.cpuSplit();
             jitShare = (double) (c1[1] - c0[1]) / Math.max(1, c1[0] - c0[0]);
         } while (jitShare > 0.02 && System.nanoTime() < warmEnd);
@@ -323,10 +331,10 @@ public final class LoadBench {
         // figure is what the relay sustains, not how fast queues can grow in front of receivers
         // warm-up: 3 s, then for the gateway more rounds until its JIT compiler threads are quiet
         // (under 2% of its CPU in a round; at most 30 s): compilation is a start-up cost
-        blast(all, 3, counters, Long.MAX_VALUE);
-        for (int round = 0; hop && round < 10; round++) {
+        blast(all, WARMUP_ROUND, counters, Long.MAX_VALUE);
+        for (int round = 0; hop && round < WARMUP_ROUNDS; round++) {
             long[] c0 = server.cpuSplit();
-            blast(all, 3, counters, Long.MAX_VALUE);
+            blast(all, WARMUP_ROUND, counters, Long.MAX_VALUE);
             long[] c1 = server.cpuSplit();
             if (c1[1] - c0[1] < 0.02 * (c1[0] - c0[0])) {
                 break;
@@ -623,6 +631,8 @@ public final class LoadBench {
                 }
             }
             cmd.addAll(List.of(
+                    // compiler threads live for the whole run, so cpuSplit() sees all of the JIT's CPU
+                    "-XX:-UseDynamicNumberOfCompilerThreads",
                     "-Dhybridge.server.port=" + port,
                     "-Dhybridge.key-file=" + dir.resolve("gateway.key"),
                     "-Dhybridge.limits.connections-per-address=19000",
