@@ -248,12 +248,12 @@ describe('a gateway that shows different members to different peers is caught', 
     }
     // Alice and Bob compare views inside their channel once both are stable for 3 s.
     for (const [n, other] of [['Alice', 'Bob'], ['Bob', 'Alice']]) {
-      const s = await waitFor(pages[n], (x) => x.problems.some((p) => p.code === 'VIEW_MISMATCH'), { timeout: 30_000, what: `${n} warns` });
+      const s = await waitFor(pages[n], (x) => x.peers[peerNamed(x, other)]?.viewMismatch === true, { timeout: 30_000, what: `${n} warns about ${other}` });
+      if (process.env.HYBRIDGE_TEST_LOG) console.error(n, JSON.stringify(s.problems), JSON.stringify(Object.fromEntries(Object.entries(s.peers).map(([k, p]) => [k, [p.name, p.state, p.viewMismatch]]))));
       await assertAlert(pages[n], 'VIEW_MISMATCH');
       assert.ok(await pages[n].locator('.alert[data-code="VIEW_MISMATCH"]').evaluate((e) => e.classList.contains('sticky')), 'the warning stays');
       const fp = peerNamed(s, other);
-      assert.equal(s.peers[fp].viewMismatch, true, `${n}: the mismatch is with ${other}`);
-      assert.equal(s.problems.find((p) => p.code === 'VIEW_MISMATCH').keyFp, fp);
+      assert.ok(s.problems.some((p) => p.code === 'VIEW_MISMATCH' && p.keyFp === fp), `${n}: a VIEW_MISMATCH about ${other}`);
       await pages[n].click('#tab-security');
       assert.equal(await pages[n].locator(`#sec-peers li[data-fp="${fp}"] .warn`).textContent(), 'sees different members');
     }
