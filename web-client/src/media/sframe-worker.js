@@ -397,14 +397,46 @@ export function installSFrameWorker(scope, options = {}) {
       return;
     }
     active[role]++;
-    readable
-      .pipeThrough(new TransformStream({ transform }))
-      .pipeTo(writable)
-      .catch(() => {})
-      .finally(() => {
-        active[role]--;
-        send.transformers.delete(t);
-      });
+    pump(readable, writable, transform).finally(() => {
+      active[role]--;
+      send.transformers.delete(t);
+    });
+  }
+
+  /**
+   * Reads each frame, transforms it, writes what the transform enqueues, in order: what
+   * `readable.pipeThrough(new TransformStream({ transform })).pipeTo(writable)` does, with one
+   * reader and one writer instead of two pipes and a TransformStream in between. Every frame
+   * (some 70 per second and peer connection) crosses this loop; the two pipes cost about as much
+   * worker-thread CPU as the encryption itself (bench/browser, per-thread CPU of the worker).
+   */
+  async function pump(readable, writable, transform) {
+    const reader = readable.getReader();
+    const writer = writable.getWriter();
+    let failed = false;
+    const controller = {
+      enqueue(frame) {
+        writer.write(frame).catch(() => {
+          failed = true;
+        });
+      },
+    };
+    // The sink going away (the sender or receiver stopped) ends the loop: cancel the source.
+    writer.closed.catch(() => {
+      failed = true;
+      reader.cancel().catch(() => {});
+    });
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || failed) break;
+        await transform(value, controller);
+      }
+      if (!failed) await writer.close();
+    } catch {
+      writer.abort().catch(() => {});
+      reader.cancel().catch(() => {});
+    }
   }
 
   function onRtcTransform(event) {
