@@ -33,6 +33,7 @@
 //    the machinery plus one copy out and one in). `pipe` and `touch` send media without SFrame
 //    and exist only here.
 
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from '../../web-client/node_modules/esbuild/lib/main.js';
@@ -182,6 +183,45 @@ async function sframeCost(gw) {
   }
 }
 
+/**
+ * CPU seconds per thread name (Linux /proc/<pid>/task/<tid>/stat, utime + stime) over the
+ * processes of one browser, keyed "processType/threadName" with trailing digits folded ("#").
+ * The whole-browser figure says how much SFrame costs; this says where: the SFrame worker runs
+ * on the renderer's "DedicatedWorker thread", WebCrypto on its "ThreadPoolForegroundWorker"s
+ * (Linux cuts thread names to 15 characters: "DedicatedWorker", "ThreadPoolForeg").
+ */
+function threadCpu(processInfo) {
+  const out = new Map();
+  const hz = 100; // USER_HZ on Linux
+  for (const { id, type } of processInfo) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${id}/task`);
+    } catch {
+      continue; // not Linux, or the process is gone
+    }
+    for (const tid of tids) {
+      try {
+        const st = readFileSync(`/proc/${id}/task/${tid}/stat`, 'utf8');
+        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/\d+$/, '#');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        const k = `${type}/${name}`;
+        out.set(k, (out.get(k) ?? 0) + (Number(f[11]) + Number(f[12])) / hz);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+async function processInfo(browser) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { processInfo: info } = await cdp.send('SystemInfo.getProcessInfo');
+  await cdp.detach();
+  return info;
+}
+
 async function browserCpu(browser) {
   const cdp = await browser.newBrowserCDPSession();
   const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
@@ -206,15 +246,24 @@ async function senderCounters(pair) {
   let n = 0;
   let bytes = 0;
   let width = 0;
+  let keyFrames = 0;
+  let plis = 0;
+  let encodeS = 0;
+  let rtx = 0;
   for (const p of Object.values(s.peers)) {
     for (const o of p.media?.outbound ?? []) {
       if (o.kind !== 'video') continue;
       n += o.framesEncoded;
       bytes += o.bytesSent;
       width = Math.max(width, o.frameWidth);
+      keyFrames += o.keyFramesEncoded;
+      plis += o.pliCount + o.firCount;
+      encodeS += o.totalEncodeTime;
+      rtx += o.retransmittedPacketsSent;
     }
   }
-  return { n, bytes, width, sframeFrames: s.sframe?.send?.frames ?? 0, cpu: await browserCpu(pair.sender), t: performance.now() };
+  pair.processes ??= await processInfo(pair.sender);
+  return { n, bytes, width, keyFrames, plis, encodeS, rtx, sframeFrames: s.sframe?.send?.frames ?? 0, cpu: await browserCpu(pair.sender), threads: threadCpu(pair.processes), t: performance.now() };
 }
 
 /**
@@ -248,6 +297,13 @@ async function cpuRound(gw, modes) {
         msPerFrame: ((f1.cpu - f0.cpu) * 1000) / frames,
         kbps: ((f1.bytes - f0.bytes) * 8) / wall / 1000,
         width: f1.width,
+        keyFrames: f1.keyFrames - f0.keyFrames,
+        plis: f1.plis - f0.plis,
+        rtx: f1.rtx - f0.rtx,
+        encodeMsPerFrame: ((f1.encodeS - f0.encodeS) * 1000) / frames,
+        // ms of CPU per wall second of the SFrame worker thread and of the renderer's thread pool
+        worker: (((f1.threads.get('renderer/DedicatedWorker') ?? 0) - (f0.threads.get('renderer/DedicatedWorker') ?? 0)) * 1000) / wall,
+        pool: (((f1.threads.get('renderer/ThreadPoolForeg') ?? 0) - (f0.threads.get('renderer/ThreadPoolForeg') ?? 0)) * 1000) / wall,
         sframeFrames: f1.sframeFrames - f0.sframeFrames,
       };
     });
@@ -298,11 +354,16 @@ try {
       const round = await cpuRound(gw, order);
       for (const mode of order) {
         const r = round[mode];
-        console.log(`   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s)  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames})`);
+        console.log(`   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame)  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, renderer thread pool ${fmt(r.pool, 1)} ms/s)`);
       }
       rounds.push(round);
     }
     const base = MODES.includes('off') ? 'off' : MODES[0];
+    console.log(`   worker thread (where the transforms run), CPU ms per s: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].worker)), 1)}`).join(', ')}; renderer thread pool (WebCrypto): ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].pool)), 1)}`).join(', ')} (medians)`);
+    // The two threads' CPU beyond the baseline's (its thread pool has other work too), as a share of
+    // the baseline sender's whole CPU: the low-noise estimate of what the transforms cost.
+    const threadsOver = (r, m) => r[m].worker + r[m].pool - (r[base].worker + r[base].pool);
+    console.log(`     worker + pool beyond ${LABEL[base]}, as a share of its sender CPU: ${MODES.filter((m) => m !== base).map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => (threadsOver(r, m) / (r[base].cpuPerSecond * 1000)) * 100)), 1)}% (per round ${rounds.map((r) => fmt((threadsOver(r, m) / (r[base].cpuPerSecond * 1000)) * 100, 1)).join(' ')})`).join('; ')}`);
     for (const k of ['msPerFrame', 'cpuPerSecond']) {
       const unit = k === 'msPerFrame' ? 'CPU ms per video frame' : 'CPU s per s';
       const d = k === 'msPerFrame' ? 2 : 3;

@@ -259,6 +259,7 @@ export function installSFrameWorker(scope, options = {}) {
       send.droppedNoKey++;
       return; // never send media in the clear
     }
+    const kid = send.ctx.sendKid; // the key this frame is sealed under, even if a new one comes meanwhile
     let out;
     try {
       out = await send.ctx.encrypt(new Uint8Array(frame.data));
@@ -270,7 +271,6 @@ export function installSFrameWorker(scope, options = {}) {
       }
       return;
     }
-    const kid = send.ctx.sendKid;
     frame.data = toBuffer(out);
     controller.enqueue(frame);
     send.frames++;
@@ -414,11 +414,12 @@ export function installSFrameWorker(scope, options = {}) {
     const reader = readable.getReader();
     const writer = writable.getWriter();
     let failed = false;
+    const onWriteError = () => {
+      failed = true;
+    };
     const controller = {
       enqueue(frame) {
-        writer.write(frame).catch(() => {
-          failed = true;
-        });
+        writer.write(frame).catch(onWriteError);
       },
     };
     // The sink going away (the sender or receiver stopped) ends the loop: cancel the source.

@@ -552,14 +552,20 @@ export class SFrameContext {
   }
 
   /** Encrypts one frame under the send key: header || ciphertext || tag (RFC 9605 §4.4.3). */
-  async encrypt(frame, metadata = EMPTY) {
+  encrypt(frame, metadata = EMPTY) {
+    // Not an async function: it returns sealFrame's promise itself (no extra promise and ticks
+    // per frame) and reports errors as rejections, as an async function would.
     const send = this.send;
-    if (send === null) throw new SFrameError(ErrorCode.SFRAME_NO_SEND_KEY);
-    if (send.ctr >= this.counterLimit) throw new SFrameError(ErrorCode.SFRAME_COUNTER_EXHAUSTED);
+    if (send === null) return Promise.reject(new SFrameError(ErrorCode.SFRAME_NO_SEND_KEY));
+    if (send.ctr >= this.counterLimit) return Promise.reject(new SFrameError(ErrorCode.SFRAME_COUNTER_EXHAUSTED));
     // Take the CTR synchronously, before any await: concurrent encrypt calls get distinct CTRs.
     const ctr = send.ctr;
     send.ctr = ctr + 1n;
-    return sealFrame(send.key, ctr, metadata, frame);
+    try {
+      return sealFrame(send.key, ctr, metadata, frame);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
