@@ -26,12 +26,12 @@
 //    (__hybridgeTestConfig.sframe = false, both sides): no transforms, otherwise the same call.
 //    Reported as CPU seconds per wall second, and per encoded video frame.
 //    --modes picks what is compared, in rotated order each round: `off` (no transforms),
-//    `sframe` (the app as shipped), and two diagnostic ones that split the cost: `pipe` (the
-//    app's transforms attached, but the worker is replaced, by the automation, with one that
-//    pipes every frame through untouched: the cost of the encoded-transform machinery alone)
-//    and `touch` (the same through a TransformStream that reads frame.data and writes it back:
-//    the machinery plus one copy out and one in). `pipe` and `touch` send media without SFrame
-//    and exist only here.
+//    `sframe` (the app as shipped), and diagnostic ones that split the cost, where the automation
+//    replaces the app's worker: `pipe` pipes every frame through untouched (the encoded-transform
+//    machinery alone), `touch` runs the app worker's read-write loop and reads frame.data and
+//    writes a copy back, `hop` adds one awaited 1-byte WebCrypto call per frame (the thread hop
+//    of the asynchronous AES without the AES work). They send media without SFrame and exist
+//    only here.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,7 +54,7 @@ const listArg = (name, dflt) => {
 };
 const PARTS = new Set(listArg('parts', ['first', 'handshake', 'sframe', 'cpu']));
 const MODES = listArg('modes', ['off', 'sframe']);
-for (const m of MODES) if (!['off', 'sframe', 'pipe', 'touch'].includes(m)) throw new Error(`unknown mode ${m} (off, sframe, pipe, touch)`);
+for (const m of MODES) if (!['off', 'sframe', 'pipe', 'touch', 'hop'].includes(m)) throw new Error(`unknown mode ${m} (off, sframe, pipe, touch, hop)`);
 const BENCH_VIDEO = { width: 640, height: 480, frameRate: 30 };
 
 const median = (a) => {
@@ -118,10 +118,18 @@ async function handshakes(gw) {
 }
 
 // The diagnostic workers of --modes=pipe|touch (served in place of the app's SFrame worker).
+const LOOP = (body) => `const through = async (t) => {
+  const r = t.readable.getReader(); const w = t.writable.getWriter();
+  for (;;) { const { value: frame, done } = await r.read(); if (done) break; ${body} w.write(frame).catch(() => {}); } };`;
 const DIAGNOSTIC_WORKER = {
+  // the frames cross into the worker and back, no JS per frame
   pipe: 'const through = (t) => t.readable.pipeTo(t.writable).catch(() => {});',
-  touch: `const through = (t) => t.readable.pipeThrough(new TransformStream({ transform(frame, c) {
-    const d = new Uint8Array(frame.data); frames++; frame.data = d.slice().buffer; c.enqueue(frame); } })).pipeTo(t.writable).catch(() => {});`,
+  // + the app worker's loop, reading frame.data and writing a copy back (no crypto)
+  touch: LOOP('const d = new Uint8Array(frame.data); frames++; frame.data = d.slice().buffer;'),
+  // + one awaited WebCrypto AES-GCM call per frame, of one byte: the thread hop without the AES work
+  hop: `const kp = crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']); let ctr = 0;\n`
+    + LOOP(`const d = new Uint8Array(frame.data); frames++; const iv = new Uint8Array(12); new DataView(iv.buffer).setUint32(8, ++ctr);
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await kp, d.subarray(0, 1)); frame.data = d.slice().buffer;`),
 };
 function diagnosticWorker(mode) {
   return `let frames = 0;
@@ -138,7 +146,7 @@ onmessage = (e) => {
 
 async function benchPage(browser, mode) {
   const page = await openPage(browser, { video: BENCH_VIDEO, config: mode === 'off' ? { sframe: false } : {} });
-  if (mode === 'pipe' || mode === 'touch') {
+  if (mode in DIAGNOSTIC_WORKER) {
     await page.route('**/sframe-worker-*.js', (r) => r.fulfill({ contentType: 'text/javascript', body: diagnosticWorker(mode) }));
   }
   return page;
@@ -316,7 +324,7 @@ async function cpuRound(gw, modes) {
   }
 }
 
-const LABEL = { off: 'no SFrame', sframe: 'SFrame', pipe: 'pipe (diag.)', touch: 'touch (diag.)' };
+const LABEL = { off: 'no SFrame', sframe: 'SFrame', pipe: 'pipe (diag.)', touch: 'touch (diag.)', hop: 'hop (diag.)' };
 const pct = (x, base) => ((x - base) / base) * 100;
 
 const gw = await startGateway();
