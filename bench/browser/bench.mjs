@@ -18,14 +18,22 @@
 // 2. Browser compute time of the handshakes: the client's part of the hop handshake, and the
 //    initiator's and responder's parts of the peer handshake, run in the page with the same
 //    protocol code (bench/browser/crypto-page.js), median of 30 after 5 warm-ups.
+// 4. (printed before 3) SFrame's own encrypt cost per frame, without WebRTC: the app's
+//    SFrameContext in a worker (bench/browser/sframe-cost-page.js), batches of 100, 1200 and
+//    6000-byte frames, CPU of the otherwise idle browser around each batch; bare WebCrypto
+//    AES-GCM beside it.
 // 3. Sender CPU with and without SFrame: two browsers (sender, receiver), one call, 640x480
 //    camera at 30 fps and audio, VP9. CPU = the sum of cpuTime over every process of the
 //    SENDER's browser (CDP SystemInfo.getProcessInfo: browser, renderer, GPU and utility
 //    processes, all threads; encoding, the SFrame worker, packetization), over a fixed window
-//    after a warm-up, alternating modes. Without SFrame is a test-only switch of the app
-//    (__hybridgeTestConfig.sframe = false, both sides): no transforms, otherwise the same call.
-//    Reported as CPU seconds per wall second, and per encoded video frame.
-//    --modes picks what is compared, in rotated order each round: `off` (no transforms),
+//    after a warm-up. Each round runs one call per mode AT THE SAME TIME (launch order rotated),
+//    so all modes see the same load from the rest of the machine, and ratios are taken within
+//    each round. Without SFrame is a test-only switch of the app (__hybridgeTestConfig.sframe =
+//    false, both sides): no transforms, otherwise the same call. Reported as CPU seconds per
+//    wall second and per encoded video frame, with the video's width, bitrate, key frames and
+//    PLIs (equal work for the encoder), and the CPU of the sender's SFrame worker thread and
+//    renderer thread pool from /proc (Linux): where the difference is.
+//    --modes picks what is compared: `off` (no transforms),
 //    `sframe` (the app as shipped), and diagnostic ones that split the cost, where the automation
 //    replaces the app's worker: `pipe` pipes every frame through untouched (the encoded-transform
 //    machinery alone), `touch` runs the app worker's read-write loop and reads frame.data and

@@ -76,6 +76,7 @@ export function installSFrameWorker(scope, options = {}) {
   };
   const peers = new Map(); // peerKey -> peer state
   const active = { send: 0, receive: 0 };
+  let writeFailures = 0; // frames the browser's sink refused (each lost alone)
 
   function peerState(peerId) {
     const key = peerKeyOf(peerId);
@@ -225,6 +226,7 @@ export function installSFrameWorker(scope, options = {}) {
       },
       receive,
       transforms: { ...active },
+      writeFailures,
     };
   }
 
@@ -415,8 +417,9 @@ export function installSFrameWorker(scope, options = {}) {
     const reader = readable.getReader();
     const writer = writable.getWriter();
     let failed = false;
+    // One refused frame loses that frame only; a sink that errors as a whole ends the loop below.
     const onWriteError = () => {
-      failed = true;
+      writeFailures++;
     };
     const controller = {
       enqueue(frame) {
