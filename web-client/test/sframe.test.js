@@ -577,3 +577,23 @@ test('worker: a peer keeps its previous key for the grace time only, and at most
   const again = await w.request({ type: 'addReceiveKey', peerId: 'bob', kid: k1.kid, key: randomBytes(32) });
   assert.equal(again.name, 'SFRAME_KEY_REJECTED'); // a KID the peer used before
 });
+
+test('sealFrame: the per-frame header and nonce equal encodeHeader/formNonce at every CTR width, and the key is untouched', async () => {
+  for (const kid of [0n, 7n, 8n, 0x1234_5678_0001n, sf.U64_MAX]) {
+    const key = await sf.importSFrameKey(sf.HYBRIDGE_SUITE, kid, crypto.getRandomValues(new Uint8Array(32)));
+    const salt = key.salt.slice();
+    const kidHeader = key.kidHeader.slice();
+    for (const ctr of [0n, 7n, 8n, 255n, 256n, 65535n, 65536n, (1n << 24n) - 1n, 1n << 24n, (1n << 32n) - 1n, 1n << 32n, sf.U64_MAX]) {
+      const pt = crypto.getRandomValues(new Uint8Array(37));
+      const out = await sf.sealFrame(key, ctr, new Uint8Array(0), pt);
+      const header = sf.encodeHeader(kid, ctr);
+      assert.equal(toHex(out.subarray(0, header.length)), toHex(header), `header kid=${kid} ctr=${ctr}`);
+      const nonce = sf.formNonce(key.salt, ctr);
+      const expected = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: header, tagLength: 128 }, key.aead.enc, pt));
+      assert.equal(toHex(out.subarray(header.length)), toHex(expected), `body kid=${kid} ctr=${ctr}`);
+      assert.equal(toHex(sf.decodeHeader(out).ctr === ctr ? pt : new Uint8Array(0)), toHex(pt));
+    }
+    assert.equal(toHex(key.salt), toHex(salt), 'salt unchanged');
+    assert.equal(toHex(key.kidHeader), toHex(kidHeader), 'KID header unchanged');
+  }
+});

@@ -322,19 +322,71 @@ export async function importSFrameKey(cipherSuite, kid, baseKey) {
   const d = await deriveKeySalt(cipherSuite, k, baseKey);
   try {
     const aead = await importAeadKey(cipherSuite, d.sframeKey);
-    return { suite: cipherSuite, kid: k, aead, salt: d.sframeSalt };
+    // The header's KID part (config byte with the CTR bits zero, then the KID bytes) is the same
+    // for every frame under this key: encoded once here, not per frame.
+    return { suite: cipherSuite, kid: k, aead, salt: d.sframeSalt, kidHeader: encodeHeader(k, 0n) };
   } finally {
     d.sframeSecret.fill(0);
     d.sframeKey.fill(0);
   }
 }
 
-/** SF3: encrypt(CTR, KID, metadata, plaintext) of RFC 9605 §4.4.3 → header || ct || tag. */
-export async function sealFrame(sframeKey, ctr, metadata, plaintext) {
-  const header = encodeHeader(sframeKey.kid, ctr);
-  const nonce = formNonce(sframeKey.salt, ctr);
-  const ct = await aeadEncrypt(sframeKey.aead, nonce, concat(header, metadata), plaintext);
-  return concat(header, ct);
+const U32_LIMIT = 1n << 32n;
+
+/**
+ * encode_sframe_header(CTR, KID) for a key's own KID (RFC 9605 §4.3), the sender's per-frame
+ * path: the KID part comes from the key, CTR below 2^32 (Hybridge's per-key limit, §5) is written
+ * with Number arithmetic. Byte for byte what encodeHeader gives (the RFC vectors check both).
+ */
+function frameHeader(sframeKey, ctr) {
+  const kidHeader = sframeKey.kidHeader;
+  if (ctr >= U32_LIMIT) return encodeHeader(sframeKey.kid, ctr);
+  let c = Number(ctr);
+  const n = c < 8 ? 0 : c < 0x100 ? 1 : c < 0x10000 ? 2 : c < 0x1000000 ? 3 : 4;
+  const out = new Uint8Array(kidHeader.length + n);
+  out.set(kidHeader);
+  out[0] |= n === 0 ? c : 0x08 | (n - 1);
+  for (let i = out.length - 1; i >= kidHeader.length; i--) {
+    out[i] = c & 0xff;
+    c >>>= 8;
+  }
+  return out;
+}
+
+/** SF2 for CTR below 2^32: salt XOR CTR touches only the last four bytes (Nn = 12). */
+function frameNonce(salt, ctr) {
+  if (ctr >= U32_LIMIT) return formNonce(salt, ctr);
+  const c = Number(ctr);
+  const nonce = salt.slice();
+  const n = nonce.length;
+  nonce[n - 1] ^= c & 0xff;
+  nonce[n - 2] ^= (c >>> 8) & 0xff;
+  nonce[n - 3] ^= (c >>> 16) & 0xff;
+  nonce[n - 4] ^= c >>> 24;
+  return nonce;
+}
+
+/**
+ * SF3: encrypt(CTR, KID, metadata, plaintext) of RFC 9605 §4.4.3 → header || ct || tag.
+ * Per frame (the sender runs this some 70 times a second per call): no BigInt arithmetic below
+ * CTR 2^32, the header itself is the AAD when there is no metadata, and the output is one array
+ * that the ciphertext is copied into once.
+ */
+export function sealFrame(sframeKey, ctr, metadata, plaintext) {
+  const header = frameHeader(sframeKey, ctr);
+  const nonce = frameNonce(sframeKey.salt, ctr);
+  const aad = metadata.length === 0 ? header : concat(header, metadata);
+  const key = sframeKey.aead;
+  const sealed = key.params.ctrHmac
+    ? aeadEncrypt(key, nonce, aad, plaintext)
+    : subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, plaintext);
+  return sealed.then((ct) => {
+    const body = ct instanceof Uint8Array ? ct : new Uint8Array(ct);
+    const out = new Uint8Array(header.length + body.length);
+    out.set(header, 0);
+    out.set(body, header.length);
+    return out;
+  });
 }
 
 /**
@@ -500,14 +552,20 @@ export class SFrameContext {
   }
 
   /** Encrypts one frame under the send key: header || ciphertext || tag (RFC 9605 §4.4.3). */
-  async encrypt(frame, metadata = EMPTY) {
+  encrypt(frame, metadata = EMPTY) {
+    // Not an async function: it returns sealFrame's promise itself (no extra promise and ticks
+    // per frame) and reports errors as rejections, as an async function would.
     const send = this.send;
-    if (send === null) throw new SFrameError(ErrorCode.SFRAME_NO_SEND_KEY);
-    if (send.ctr >= this.counterLimit) throw new SFrameError(ErrorCode.SFRAME_COUNTER_EXHAUSTED);
+    if (send === null) return Promise.reject(new SFrameError(ErrorCode.SFRAME_NO_SEND_KEY));
+    if (send.ctr >= this.counterLimit) return Promise.reject(new SFrameError(ErrorCode.SFRAME_COUNTER_EXHAUSTED));
     // Take the CTR synchronously, before any await: concurrent encrypt calls get distinct CTRs.
     const ctr = send.ctr;
     send.ctr = ctr + 1n;
-    return sealFrame(send.key, ctr, metadata, frame);
+    try {
+      return sealFrame(send.key, ctr, metadata, frame);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**

@@ -32,8 +32,9 @@ export function chromiumAvailable() {
   return existsSync(CHROMIUM);
 }
 
-export async function launchBrowser(extraArgs = []) {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
+/** `without`: flags of CHROMIUM_ARGS to leave out (e.g. the fake media UI, to test a denial). */
+export async function launchBrowser(extraArgs = [], { without = [] } = {}) {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS.filter((a) => !without.includes(a)), ...extraArgs] });
 }
 
 /** A page in its own browser context (its own storage and renderer), with the test hook. */

@@ -29,10 +29,13 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '..', '..', '..');
 const GATEWAY_CLASSES = join(REPO_ROOT, 'gateway', 'target', 'classes');
+const GATEWAY_TEST_CLASSES = join(REPO_ROOT, 'gateway', 'target', 'test-classes');
 const CLASSPATH_FILE = join(REPO_ROOT, 'gateway', 'target', 'classpath.txt');
 const WEB_DIST = join(REPO_ROOT, 'web-client', 'dist');
 
 export const BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am process-classes -DskipTests';
+/** What a test-only launcher (option `testMain`) needs besides: the gateway's test classes. */
+export const TEST_BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am test-compile -DskipTests';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -112,14 +115,20 @@ function deepMerge(base, over) {
  *   config   overrides under `hybridge:` of the gateway's YAML, nested, e.g.
  *            { limits: { 'room-capacity': 3, 'handshake-timeout': 'PT2S' } }
  *   log      true: copy the gateway's output to this process's stderr (default: env HYBRIDGE_TEST_LOG)
+ *   testMain a test-only launcher class from gateway/src/test (e.g.
+ *            'dev.hybridge.gateway.room.LyingGatewayMain') run instead of Main, with the gateway's
+ *            test classes on the classpath; it takes the same config file and prints the same line
  */
-export async function startGateway({ port = 0, keyFile, config = {}, log = !!process.env.HYBRIDGE_TEST_LOG } = {}) {
+export async function startGateway({ port = 0, keyFile, config = {}, log = !!process.env.HYBRIDGE_TEST_LOG, testMain = null } = {}) {
   checkGatewayBuilt();
+  if (testMain !== null && !existsSync(join(GATEWAY_TEST_CLASSES, ...testMain.split('.')) + '.class')) {
+    throw new Error(`the gateway's test classes are not built (${testMain} is missing). Build them from the repository root with:\n  ${TEST_BUILD_COMMAND}`);
+  }
   hookExit();
   const dir = mkdtempSync(join(tmpdir(), 'hybridge-gw-'));
   const key = keyFile ?? join(dir, 'gateway.key'); // the gateway creates it with mode 600
   const java = findJava();
-  const classpath = `${GATEWAY_CLASSES}:${readFileSync(CLASSPATH_FILE, 'utf8').trim()}`;
+  const classpath = `${GATEWAY_CLASSES}:${testMain !== null ? `${GATEWAY_TEST_CLASSES}:` : ''}${readFileSync(CLASSPATH_FILE, 'utf8').trim()}`;
   const base = {
     server: { host: '127.0.0.1', port },
     'key-file': key,
@@ -140,7 +149,7 @@ export async function startGateway({ port = 0, keyFile, config = {}, log = !!pro
     // JSON is YAML: no YAML writer needed.
     writeFileSync(configFile, JSON.stringify({ hybridge: settings }, null, 2));
     child = spawn(java, ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto',
-      '-cp', classpath, 'dev.hybridge.gateway.Main', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      '-cp', classpath, testMain ?? 'dev.hybridge.gateway.Main', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     const me = child;
     let output = '';
