@@ -356,30 +356,12 @@ public final class LoadBench {
         double peak = (inWindow - r0) / ((sendEnd - t0) / 1e9);
         double cpuPerEnvelope = cpuWindow / 1000.0 / Math.max(1, inWindow - r0);
         drain(counters);
-        // latency at half of the peak rate
-        Histogram h = new Histogram(3);
-        counters.histogram = h;
-        long perPeerIntervalNanos = (long) (1e9 / (peak / 2 / (rooms * size)));
-        long[] m0 = machine();
-        long s0 = server.cpuNanos();
-        long g0 = selfCpu();
-        long hr0 = counters.received.get();
-        blast(all, seconds, counters, perPeerIntervalNanos);
-        if (DEBUG) {
-            long[] m1 = machine();
-            System.out.printf("debug half load: received %.0f/s; cores busy: server %.2f, load generator %.2f, machine %.2f of %d%n",
-                    (counters.received.get() - hr0) / (double) seconds,
-                    (server.cpuNanos() - s0) / 1e9 / seconds, (selfCpu() - g0) / 1e9 / seconds,
-                    (double) (m1[0] - m0[0]) / (m1[1] - m0[1]) * Runtime.getRuntime().availableProcessors(),
-                    Runtime.getRuntime().availableProcessors());
-        }
-        Thread.sleep(1000);
-        counters.histogram = null;
-        synchronized (h) {
-            result("%s: peak %.0f envelopes/s (%.1f MiB/s of 1 KiB envelopes), relay process CPU %.1f us per envelope; "
-                            + "at %.0f/s: p50 %d us, p99 %d us, p99.9 %d us, max %d us (%d samples)",
-                    name, peak, peak * ENVELOPE / 1048576.0, cpuPerEnvelope, peak / 2, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
-                    h.getValueAtPercentile(99.9), h.getMaxValue(), h.getTotalCount());
+        result("%s: peak %.0f envelopes/s (%.1f MiB/s of 1 KiB envelopes), relay process CPU %.1f us per envelope",
+                name, peak, peak * ENVELOPE / 1048576.0, cpuPerEnvelope);
+        // latency at half of the peak rate (the target), then at a quarter and a tenth: on 2 cores
+        // shared with the load generator, half of the peak keeps the machine nearly busy
+        for (double fraction : LATENCY_FRACTIONS) {
+            latency(server, all, counters, peak * fraction, fraction, seconds, name, size);
         }
         if (hop) {
             PEAKS_GATEWAY.put(size, peak);
@@ -391,6 +373,35 @@ public final class LoadBench {
         }
         all.forEach(room -> room.forEach(Peer::close));
         Thread.sleep(2000);
+    }
+
+    static final double[] LATENCY_FRACTIONS = {0.5, 0.25, 0.1};
+
+    /** Open-loop load at {@code rate} envelopes/s in all: latency percentiles and who used the cores. */
+    static void latency(Child server, List<List<Peer>> all, Counters counters, double rate, double fraction, int seconds,
+            String name, int size) throws Exception {
+        drain(counters);
+        Histogram h = new Histogram(3);
+        counters.histogram = h;
+        long perPeerIntervalNanos = (long) (1e9 / (rate / (all.size() * size)));
+        long[] m0 = machine();
+        long s0 = server.cpuNanos();
+        long g0 = selfCpu();
+        long r0 = counters.received.get();
+        blast(all, seconds, counters, perPeerIntervalNanos);
+        long[] m1 = machine();
+        long received = counters.received.get() - r0;
+        Thread.sleep(1000);
+        counters.histogram = null;
+        synchronized (h) {
+            result("%s at %.0f%% of peak (%.0f/s sent, %.0f/s received in the window): p50 %d us, p99 %d us, p99.9 %d us, "
+                            + "max %d us (%d samples); cores busy: relay %.2f, load generator %.2f, machine %.2f of %d",
+                    name, 100 * fraction, rate, received / (double) seconds, h.getValueAtPercentile(50),
+                    h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), h.getTotalCount(),
+                    (server.cpuNanos() - s0) / 1e9 / seconds, (selfCpu() - g0) / 1e9 / seconds,
+                    (double) (m1[0] - m0[0]) / (m1[1] - m0[1]) * Runtime.getRuntime().availableProcessors(),
+                    Runtime.getRuntime().availableProcessors());
+        }
     }
 
     /** Waits until nothing more arrives for 500 ms (bounded: 60 s), so queued envelopes do not spill into the next phase. */
