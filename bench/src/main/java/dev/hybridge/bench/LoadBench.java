@@ -62,6 +62,7 @@ public final class LoadBench {
         int seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
         HISTOGRAM = opt.containsKey("histogram");
         HANDSHAKE_WARMUP = Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
+        HANDSHAKE_WORKERS = Integer.parseInt(opt.getOrDefault("handshake-workers", "4"));
         if (opt.containsKey("smoke")) { // a test of the tool itself: shortest warm-ups, figures meaningless
             WARMUP_ROUND = 1;
             WARMUP_ROUNDS = 0;
@@ -143,6 +144,7 @@ public final class LoadBench {
         return sb.toString();
     }
     static int HANDSHAKE_WARMUP;
+    static int HANDSHAKE_WORKERS;
     /** Seconds of one warm-up round, and how many extra relay rounds may wait for the JIT. */
     static int WARMUP_ROUND = 3;
     static int WARMUP_ROUNDS = 10;
@@ -158,7 +160,7 @@ public final class LoadBench {
     static double gatewayCpuMicrosPerHandshake;
 
     static void handshakes(Child gw, int seconds) throws Exception {
-        int workers = 4;
+        int workers = HANDSHAKE_WORKERS;
         // Warm-up until the JIT is done: its compiler threads are a start-up cost, and on 2 busy
         // cores they take seconds of CPU. At most HANDSHAKE_WARMUP seconds, in 5 s rounds, until
         // the compiler threads used under 2% of the gateway's CPU in a round.
