@@ -168,6 +168,21 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
         }
     }
 
+    @Test
+    void pingFloodIsRateLimitedLikeMessages() throws Exception {
+        long before = gw.metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}");
+        int burst = gw.gateway().limits().messageBurst();
+        try (RawWebSocket raw = RawWebSocket.connect(gw.port())) {
+            for (int i = 0; i < burst + 50; i++) {
+                raw.sendFrame(0x9, new byte[] {1}, true);
+            }
+            RawWebSocket.Frame close = raw.readUntilClose(); // the pongs of the burst come first
+            assertEquals(4104, close.closeCode());
+            assertEquals("RATE_LIMITED", close.closeReason());
+        }
+        assertEquals(before + 1, gw.metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}"));
+    }
+
     /** A ClientHello in three fragments with a ping between them is one message: the handshake proceeds. */
     @Test
     void fragmentsWithAPingBetweenThemAreJoined() throws Exception {

@@ -154,9 +154,15 @@ public final class Connection implements WsSocket.Listener, Member {
     @Override
     public void onPing(byte[] payload) {
         lastInbound = System.nanoTime();
-        if (phase != Phase.CLOSED) {
-            out.pong(payload); // through the outbox, which keeps frames in order
+        if (phase == Phase.CLOSED) {
+            return;
         }
+        if (!bucket.tryTake(lastInbound)) { // each ping costs a pong: pings share the message budget
+            metrics.limitHit(Metrics.LIMIT_RATE);
+            fail(ErrorCode.RATE_LIMITED);
+            return;
+        }
+        out.pong(payload); // through the outbox, which keeps frames in order
     }
 
     @Override
