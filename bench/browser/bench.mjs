@@ -107,17 +107,25 @@ async function firstFrame(gw) {
   return results;
 }
 
-async function handshakes(gw) {
-  const bundle = await esbuild.build({ entryPoints: [join(HERE, 'crypto-page.js')], bundle: true, format: 'esm', write: false, logLevel: 'warning' });
+/**
+ * A page at ${gw.url}/__bench/ whose scripts (any .js under it) are `entry` bundled by esbuild.
+ * Served on the gateway's origin (a secure context: 127.0.0.1) by the automation, not the gateway.
+ */
+async function benchScriptPage(browser, gw, entry, html) {
+  const bundle = await esbuild.build({ entryPoints: [join(HERE, entry)], bundle: true, format: 'esm', write: false, logLevel: 'warning' });
   const js = bundle.outputFiles[0].text;
+  const page = await browser.newPage();
+  await page.route(`${gw.url}/__bench/**`, (r) => r.request().url().endsWith('.js')
+    ? r.fulfill({ contentType: 'text/javascript', body: js })
+    : r.fulfill({ contentType: 'text/html', body: html }));
+  await page.goto(`${gw.url}/__bench/`);
+  return page;
+}
+
+async function handshakes(gw) {
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage();
-    // Served on the gateway's origin (a secure context: 127.0.0.1) by the automation, not the gateway.
-    await page.route(`${gw.url}/__bench/**`, (r) => r.request().url().endsWith('.js')
-      ? r.fulfill({ contentType: 'text/javascript', body: js })
-      : r.fulfill({ contentType: 'text/html', body: '<!doctype html><script type="module" src="/__bench/crypto.js"></script>' }));
-    await page.goto(`${gw.url}/__bench/`);
+    const page = await benchScriptPage(browser, gw, 'crypto-page.js', '<!doctype html><script type="module" src="/__bench/crypto.js"></script>');
     await page.waitForFunction(() => typeof globalThis.runHandshakeBench === 'function');
     return await page.evaluate(() => globalThis.runHandshakeBench(30, 5));
   } finally {
@@ -163,15 +171,9 @@ async function benchPage(browser, mode) {
 // 4. SFrame's own per-frame cost, without WebRTC: batches of frames encrypted by the app's
 // SFrameContext in a worker, CPU of the whole (otherwise idle) browser around each batch.
 async function sframeCost(gw) {
-  const bundle = await esbuild.build({ entryPoints: [join(HERE, 'sframe-cost-page.js')], bundle: true, format: 'esm', write: false, logLevel: 'warning' });
-  const js = bundle.outputFiles[0].text;
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage();
-    await page.route(`${gw.url}/__bench/**`, (r) => r.request().url().endsWith('.js')
-      ? r.fulfill({ contentType: 'text/javascript', body: js })
-      : r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>sframe cost</title>' }));
-    await page.goto(`${gw.url}/__bench/`);
+    const page = await benchScriptPage(browser, gw, 'sframe-cost-page.js', '<!doctype html><title>sframe cost</title>');
     await page.evaluate(() => {
       const w = new Worker('/__bench/sframe-cost.js', { type: 'module' });
       globalThis.runBatch = (size, frames, what) => new Promise((res) => {
