@@ -4,6 +4,8 @@
 #   bench/run.sh [--sessions=10000] [--seconds=10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the launcher finds a JDK 21+ (the default java may be older) and comes back here
+[[ -n "${HYBRIDGE_LAUNCHED:-}" ]] || exec ./hybridge bench-load "$@"
 MVN=(mvn -B -ntp -q -Dstyle.color=never)
 cp_file="$PWD/bench/target/classpath.txt"
 "${MVN[@]}" -pl bench -am compile dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2
