@@ -311,7 +311,10 @@ test('limits: refused sends say why; bad received messages are dropped; nobody e
   assert.equal(b.stats.droppedMessages, 3);
   assert.equal(b.stats.ignoredMessages, 1);
   assert.equal(b.peers.get(a.selfKeyFp).name, 'Ada'); // the long name did not replace it
-  assert.ok(b.log.slice(from).every((x) => x.type !== 'peer-message' || x.detail.msg.t === 'chat'));
+  // None of the bad ones surfaced. A 'view' may: peers resend theirs whenever their membership
+  // view settles, which can be after allConnected (seen once in CI, with a faster gateway).
+  assert.ok(b.log.slice(from).every((x) => x.type !== 'peer-message' || ['chat', 'view'].includes(x.detail.msg.t)),
+    JSON.stringify(b.log.slice(from).filter((x) => x.type === 'peer-message').map((x) => x.detail.msg.t)));
 
   // Largest message that fits: exactly one full peer record.
   const base = JSON.stringify({ t: 'sdp', description: { type: 'offer', sdp: '' } }).length;
