@@ -39,6 +39,15 @@ function make(room, name, options = {}) {
   return s;
 }
 
+/** A new room with one session per name, started in that order (join order sets roles), all pairs up. */
+async function connectedRoom(...names) {
+  const room = newRoom();
+  const sessions = names.map((name) => make(room, name));
+  for (const x of sessions) await x.start();
+  await allConnected(sessions);
+  return [room, ...sessions];
+}
+
 test('two sessions: both channels up with equal SAS, roles by join order, messages both ways in order', async () => {
   const room = newRoom();
   const a = make(room, 'Ada');
@@ -98,14 +107,7 @@ test('two sessions: both channels up with equal SAS, roles by join order, messag
 });
 
 test('three sessions: every pair up with equal SAS, broadcast reaches all, views agree (no mismatch), a fourth gets ROOM_FULL', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  const c = make(room, 'Cy');
-  await a.start();
-  await b.start();
-  await c.start();
-  await allConnected([a, b, c]);
+  const [room, a, b, c] = await connectedRoom('Ada', 'Bob', 'Cy');
   for (const [x, y] of [[a, b], [a, c], [b, c]]) {
     const sas = x.peers.get(y.selfKeyFp).sas;
     assert.match(sas, /^\d{4}-\d{4}-\d{4}$/);
@@ -133,12 +135,7 @@ test('three sessions: every pair up with equal SAS, broadcast reaches all, views
 });
 
 test('wrong psk (right room id): CONFIRMATION_FAILED at the impostor, HANDSHAKE_TIMEOUT at the others, who carry on', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  await a.start();
-  await b.start();
-  await allConnected([a, b]);
+  const [room, a, b] = await connectedRoom('Ada', 'Bob');
   const eve = make(room, 'Eve', { pskOverrideForTestingOnly: crypto.getRandomValues(new Uint8Array(32)) });
   await eve.start(); // the gateway lets it in: it has the room id
 
@@ -223,14 +220,7 @@ test('gateway unreachable: GATEWAY_UNREACHABLE', async () => {
 });
 
 test('leave: the others get bye, then peer-down "bye", and forget the peer', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  const c = make(room, 'Cy');
-  await a.start();
-  await b.start();
-  await c.start();
-  await allConnected([a, b, c]);
+  const [, a, b, c] = await connectedRoom('Ada', 'Bob', 'Cy');
   const bKey = b.selfKeyFp;
   const secrets = b.secretsForTestingOnly();
   assert.equal(secrets.length, 2);
@@ -254,12 +244,7 @@ test('leave: the others get bye, then peer-down "bye", and forget the peer', asy
 });
 
 test('membership cross-check: a fake view from one peer raises view-mismatch at the other', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  await a.start();
-  await b.start();
-  await allConnected([a, b]);
+  const [, a, b] = await connectedRoom('Ada', 'Bob');
   await sleep(2 * FAST.viewStableMs);
   assert.deepEqual(events(b, 'view-mismatch'), []);
   // Ada claims a member the gateway never showed Bob (as a lying gateway would make her see).
@@ -278,14 +263,7 @@ test('membership cross-check: a fake view from one peer raises view-mismatch at 
 });
 
 test('limits: refused sends say why; bad received messages are dropped; nobody else is disturbed', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  const c = make(room, 'Cy');
-  await a.start();
-  await b.start();
-  await c.start();
-  await allConnected([a, b, c]);
+  const [, a, b, c] = await connectedRoom('Ada', 'Bob', 'Cy');
   const refused = (why) => (e) => e.code === LOCAL_CODES.INVALID_PEER_MESSAGE && why.test(e.message);
   assert.throws(() => a.send(b.selfKeyFp, chat('x'.repeat(8001))), refused(/at most 8000 characters/));
   assert.throws(() => a.send(b.selfKeyFp, { t: 'sdp', description: { type: 'offer', sdp: 'x'.repeat(17000) } }), refused(/16384 bytes/));
@@ -331,12 +309,7 @@ test('limits: refused sends say why; bad received messages are dropped; nobody e
 });
 
 test('one client loses its connection: it rejoins with the same key, peers recognise it, the same Peer comes up again', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  await a.start();
-  await b.start();
-  await allConnected([a, b]);
+  const [, a, b] = await connectedRoom('Ada', 'Bob');
   const aAtB = b.peers.get(a.selfKeyFp);
   const bAtA = a.peers.get(b.selfKeyFp);
   const oldId = a.selfId;
@@ -372,12 +345,7 @@ test('one client loses its connection: it rejoins with the same key, peers recog
 });
 
 test('rate limit: sends are paced below the gateway bucket, so a burst of 260 arrives whole and in order', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  await a.start();
-  await b.start();
-  await allConnected([a, b]);
+  const [, a, b] = await connectedRoom('Ada', 'Bob');
   const N = 260; // more than the gateway's burst of 200
   const t0 = performance.now();
   const sends = Array.from({ length: N }, (_, i) => a.send(b.selfKeyFp, chat(`burst ${i}`)));
@@ -437,12 +405,7 @@ async function rawJoin(room, publicKey) {
 }
 
 test('a seat announced with the key of a connected peer does not take that peer over (only a finished handshake would)', async () => {
-  const room = newRoom();
-  const a = make(room, 'Ada');
-  const b = make(room, 'Bob');
-  await a.start();
-  await b.start();
-  await allConnected([a, b]);
+  const [room, a, b] = await connectedRoom('Ada', 'Bob');
   const bAtA = a.peers.get(b.selfKeyFp);
   const bId = bAtA.id;
   // A room member (or the gateway) sees Bob's announced key and announces it as its own.

@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -30,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -234,7 +234,7 @@ public final class LoadBench {
         long t0 = System.nanoTime();
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             List<java.util.concurrent.Future<Object>> fs = new ArrayList<>();
-            java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+            Semaphore inFlight = new Semaphore(16);
             for (int i = 0; i < n; i++) {
                 int idx = i;
                 inFlight.acquire();
@@ -298,12 +298,12 @@ public final class LoadBench {
         final AtomicLong received = new AtomicLong();
         volatile Histogram histogram;
         /** Per sender: envelopes it may still have in flight (sent, not yet received). */
-        final java.util.concurrent.Semaphore[] window;
+        final Semaphore[] window;
 
         Counters(int senders) {
-            window = new java.util.concurrent.Semaphore[senders];
+            window = new Semaphore[senders];
             for (int i = 0; i < senders; i++) {
-                window[i] = new java.util.concurrent.Semaphore(WINDOW);
+                window[i] = new Semaphore(WINDOW);
             }
         }
 
@@ -430,7 +430,7 @@ public final class LoadBench {
      * interval < MAX (open loop; latency), else as fast as its window allows (closed loop; peak).
      */
     static void blast(List<List<Peer>> rooms, int seconds, Counters counters, long intervalNanos) throws Exception {
-        for (java.util.concurrent.Semaphore w : counters.window) { // envelopes of an earlier phase may be lost
+        for (Semaphore w : counters.window) { // envelopes of an earlier phase may be lost
             w.drainPermits();
             w.release(WINDOW);
         }
@@ -447,7 +447,7 @@ public final class LoadBench {
                     int self = i;
                     int size = room.size();
                     int id = sender++;
-                    java.util.concurrent.Semaphore window = counters.window[id];
+                    Semaphore window = counters.window[id];
                     ex.submit(() -> {
                         long seq = 0;
                         byte[] env = new byte[ENVELOPE];
@@ -855,8 +855,4 @@ public final class LoadBench {
         return m;
     }
 
-    @SuppressWarnings("unused")
-    private static String hex(byte[] b) {
-        return HexFormat.of().formatHex(b);
-    }
 }

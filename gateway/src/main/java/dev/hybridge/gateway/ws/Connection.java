@@ -280,13 +280,7 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         switch (gw.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
-            case DELIVERED -> {
-                metrics.envelopeRelayed(r.envelope().length);
-                // A reader whose socket always has data never parks, and virtual threads are not
-                // preempted: without this, busy senders starve the outboxes that deliver to their
-                // peers, and queues grow until receivers are cut off as slow consumers.
-                Thread.yield();
-            }
+            case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
             case UNKNOWN_PEER -> reply(ErrorCode.UNKNOWN_PEER, r.to());
             case TARGET_OVERLOADED -> metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
         }
@@ -354,11 +348,6 @@ public final class Connection implements WsSocket.Listener, Member {
 
     /** Timer: handshake and idle timeouts, pings, cutting closed connections that linger. */
     public void tick(long now) {
-        Thread r = reader;
-        if (r != null && !r.isAlive()) {
-            cleanup(); // the socket is gone; Helidon 4.2 does not always call onClose
-            return;
-        }
         Outbox o = out;
         if (o == null) {
             return;

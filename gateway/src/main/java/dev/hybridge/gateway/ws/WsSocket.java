@@ -113,10 +113,10 @@ final class WsSocket implements ServerConnection {
     @Override
     public void handle(Limit limit) {
         reader = Thread.currentThread();
-        listener.onOpen(this);
         int code = 1006; // abnormal closure: the socket ended without a close frame
         String reason = "";
         try {
+            listener.onOpen(this);
             while (canRun) {
                 Frame f = readFrame();
                 if (f == null) {
@@ -133,6 +133,10 @@ final class WsSocket implements ServerConnection {
                     }
                     return;
                 }
+                // Virtual threads are not preempted: a reader whose socket always has data would
+                // never park, and the outboxes delivering what it relays would starve until the
+                // receivers are cut off as slow consumers.
+                Thread.yield();
             }
         } catch (RuntimeException e) {
             // the socket was closed under the reader (client gone, reset, or cut by us)
@@ -157,20 +161,12 @@ final class WsSocket implements ServerConnection {
         }
     }
 
-    SocketAddress remoteAddress() {
-        return ctx.remotePeer().address();
-    }
-
     String remoteHost() {
-        SocketAddress a = remoteAddress();
+        SocketAddress a = ctx.remotePeer().address();
         if (a instanceof InetSocketAddress i && i.getAddress() != null) {
             return i.getAddress().getHostAddress();
         }
         return String.valueOf(a);
-    }
-
-    Thread reader() {
-        return reader;
     }
 
     // ---------------------------------------------------------------- writing
