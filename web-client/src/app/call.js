@@ -14,6 +14,7 @@ import { CallSession } from '../signal/session.js';
 import { PeerLink } from './peerLink.js';
 import { NoSFrameForTestingOnly, SFrameMedia } from './sframeMedia.js';
 import { SCREEN_PRESETS, captureScreen } from './screen.js';
+import { AUDIO_FRAME_MS, validAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
@@ -28,10 +29,14 @@ function randomHex(bytes) {
 export class Call extends EventTarget {
   /**
    * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
-   *          localStream: MediaStream, workerUrl: string}} o
+   *          localStream: MediaStream, workerUrl: string, audioFrameMs?: number}} o
+   * `audioFrameMs`: the Opus frame duration asked of every peer, AUDIO_FRAME_MS unless a test or
+   * the benchmark compares another (10-120).
    */
-  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
+  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
     super();
+    if (!validAudioFrameMs(audioFrameMs)) throw new RangeError(`audio frame duration must be 10-120 ms, not ${audioFrameMs}`);
+    this.audioFrameMs = audioFrameMs; // Opus frame duration asked of every peer (sdp.js)
     this.name = name;
     this.localStream = localStream;
     this.sframe = noSFrameForTestingOnly ? new NoSFrameForTestingOnly() : new SFrameMedia(workerUrl);
@@ -213,6 +218,7 @@ export class Call extends EventTarget {
         screenAudio: screen?.getAudioTracks()[0] ?? null,
       },
       placeholder: (kind) => this.#placeholder(kind),
+      audioFrameMs: this.audioFrameMs,
     });
     st.link = link;
     if (this.screen) this.#applyScreenEncoding(link);

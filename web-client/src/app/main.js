@@ -165,6 +165,9 @@ async function join(name, mic, cam) {
     name: name || 'Guest',
     localStream: stream,
     workerUrl: WORKER_URL,
+    // The browser benchmark compares Opus frame durations (bench/browser --audio-frame-ms); the
+    // app itself always asks for AUDIO_FRAME_MS (sdp.js).
+    ...(TEST?.audioFrameMs !== undefined ? { audioFrameMs: TEST.audioFrameMs } : {}),
     // Browser test (b) only: the right room id with a wrong psk, i.e. an impostor the gateway
     // let in. Unreachable without the test's init script.
     pskOverrideForTestingOnly: TEST?.wrongPsk ? crypto.getRandomValues(new Uint8Array(32)) : undefined,

@@ -16,6 +16,7 @@
 // nothing to send holds a null track (sends nothing).
 
 import { classifyIceCandidateError } from './turn.js';
+import { AUDIO_FRAME_MS, descriptionToSend, validAudioFrameMs } from './sdp.js';
 
 /**
  * Video codecs that survive whole-frame SFrame (spec/media-sframe.md §7.1): VP9 first, then VP8.
@@ -52,9 +53,11 @@ export class PeerLink extends EventTarget {
    * with addTrack (which, unlike addTransceiver, lets a remote offer reuse the transceiver); it is
    * replaced by the real track or null at once.
    */
-  constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder }) {
+  constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder, audioFrameMs = AUDIO_FRAME_MS }) {
     super();
+    if (!validAudioFrameMs(audioFrameMs)) throw new RangeError(`audio frame duration must be 10-120 ms, not ${audioFrameMs}`);
     this.keyFp = keyFp;
+    this.audioFrameMs = audioFrameMs; // asked of the peer in every SDP we send (sdp.js)
     this.polite = polite;
     this.send = send;
     this.sframe = sframe;
@@ -150,7 +153,7 @@ export class PeerLink extends EventTarget {
       this.makingOffer = true;
       this.#preferCodecs();
       await this.pc.setLocalDescription();
-      this.#send({ t: 'sdp', description: this.pc.localDescription.toJSON() });
+      this.#send({ t: 'sdp', description: descriptionToSend(this.pc.localDescription, this.audioFrameMs) });
     } catch (e) {
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     } finally {
@@ -178,7 +181,7 @@ export class PeerLink extends EventTarget {
       if (description.type === 'offer') {
         this.#preferCodecs();
         await pc.setLocalDescription();
-        this.#send({ t: 'sdp', description: pc.localDescription.toJSON() });
+        this.#send({ t: 'sdp', description: descriptionToSend(pc.localDescription, this.audioFrameMs) });
       }
     } catch (e) {
       this.isSettingRemoteAnswerPending = false;

@@ -120,9 +120,24 @@ describe('three-person call in Chromium', { skip: !chromiumAvailable() && 'no /u
     // Audio and video both ways: decoded frames and received samples rise.
     await waitFor(pages.Carol, (s) => inboundFrom(s, fps.Alice).video > 0 && inboundFrom(s, fps.Bob).video > 0, { what: 'Carol decodes video' });
     const m1 = await mediaMatrix(NAMES);
+    const sent1 = { at: Date.now(), s: await stats(alice) };
     await sleep(2500);
     const m2 = await mediaMatrix(NAMES);
+    const sent2 = { at: Date.now(), s: await stats(alice) };
     assertRising(m1, m2, NAMES, 'call');
+
+    // 40 ms Opus frames (spec/media-sframe.md §7.5): every SDP a page sends asks for them, its
+    // own local description stays as Chromium made it, and Chromium then sends 25 audio packets
+    // per second (50 at its default 20 ms).
+    const sdps = await alice.evaluate(() => globalThis.__hybridge.sdp());
+    for (const n of ['Bob', 'Carol']) {
+      const audioSections = (sdp) => sdp.split(/\r\n(?=m=)/).filter((x) => x.startsWith('m=audio '));
+      assert.ok(audioSections(sdps[n].remote).length >= 1 && audioSections(sdps[n].remote).every((x) => x.includes('\r\na=ptime:40\r\n')), `${n}'s SDP asks Alice for 40 ms frames`);
+      assert.ok(!sdps[n].local.includes('a=ptime:'), 'the local description is the browser\'s own');
+      const packets = (st) => st.peers[fps[n]].media.outbound.filter((o) => o.kind === 'audio').reduce((x, o) => x + o.packetsSent, 0);
+      const rate = ((packets(sent2.s) - packets(sent1.s)) * 1000) / (sent2.at - sent1.at);
+      assert.ok(rate >= 18 && rate <= 32, `Alice sends ${n} about 25 audio packets per second, not ${rate.toFixed(1)}`);
+    }
 
     // SFrame on every sender and receiver, VP8/VP9 only, nothing failing to decrypt persistently.
     for (const n of NAMES) {
