@@ -4,6 +4,7 @@
 //
 //   node bench/browser/bench.mjs [--runs=5] [--cpu-seconds=20] [--cpu-rounds=3]
 //                                [--parts=first,handshake,sframe,cpu] [--modes=off,sframe]
+//                                [--audio-frame-ms=40]
 //
 // Prerequisites: the web client built and the gateway compiled with its classpath file, e.g.
 //   mvn -B -ntp -q -pl gateway -am process-classes -DskipTests     (from the repository root)
@@ -64,6 +65,9 @@ const PARTS = new Set(listArg('parts', ['first', 'handshake', 'sframe', 'cpu']))
 const MODES = listArg('modes', ['off', 'sframe']);
 for (const m of MODES) if (!['off', 'sframe', 'pipe', 'touch', 'hop'].includes(m)) throw new Error(`unknown mode ${m} (off, sframe, pipe, touch, hop)`);
 const BENCH_VIDEO = { width: 640, height: 480, frameRate: 30 };
+// The Opus frame duration the pages ask of each other: the app's own (40 ms, web-client/src/app/sdp.js)
+// unless --audio-frame-ms says otherwise (20 is what browsers use by default).
+const AUDIO_FRAME_MS = arg('audio-frame-ms', undefined);
 
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
@@ -161,7 +165,8 @@ onmessage = (e) => {
 }
 
 async function benchPage(browser, mode) {
-  const page = await openPage(browser, { video: BENCH_VIDEO, config: mode === 'off' ? { sframe: false } : {} });
+  const config = { ...(mode === 'off' ? { sframe: false } : {}), ...(AUDIO_FRAME_MS !== undefined ? { audioFrameMs: AUDIO_FRAME_MS } : {}) };
+  const page = await openPage(browser, { video: BENCH_VIDEO, config });
   if (mode in DIAGNOSTIC_WORKER) {
     await page.route('**/sframe-worker-*.js', (r) => r.fulfill({ contentType: 'text/javascript', body: diagnosticWorker(mode) }));
   }
@@ -268,8 +273,10 @@ async function senderCounters(pair) {
   let plis = 0;
   let encodeS = 0;
   let rtx = 0;
+  let audioPackets = 0;
   for (const p of Object.values(s.peers)) {
     for (const o of p.media?.outbound ?? []) {
+      if (o.kind === 'audio') audioPackets += o.packetsSent;
       if (o.kind !== 'video') continue;
       n += o.framesEncoded;
       bytes += o.bytesSent;
@@ -281,7 +288,7 @@ async function senderCounters(pair) {
     }
   }
   pair.processes ??= await processInfo(pair.sender);
-  return { n, bytes, width, keyFrames, plis, encodeS, rtx, sframeFrames: s.sframe?.send?.frames ?? 0, cpu: await browserCpu(pair.sender), threads: threadCpu(pair.processes), t: performance.now() };
+  return { n, audioPackets, bytes, width, keyFrames, plis, encodeS, rtx, sframeFrames: s.sframe?.send?.frames ?? 0, cpu: await browserCpu(pair.sender), threads: threadCpu(pair.processes), t: performance.now() };
 }
 
 /**
@@ -312,6 +319,7 @@ async function cpuRound(gw, modes) {
         mode: p.mode,
         cpuPerSecond: (f1.cpu - f0.cpu) / wall,
         frames,
+        audioPerSecond: (f1.audioPackets - f0.audioPackets) / wall,
         msPerFrame: ((f1.cpu - f0.cpu) * 1000) / frames,
         kbps: ((f1.bytes - f0.bytes) * 8) / wall / 1000,
         width: f1.width,
@@ -364,7 +372,7 @@ try {
   }
 
   if (PARTS.has('cpu')) {
-    console.log(`\n3. Sender CPU, 640x480@30 camera + audio to one peer, ${CPU_SECONDS} s windows, ${CPU_ROUNDS} rounds; each round runs one call per mode (${MODES.join(', ')}) at the same time`);
+    console.log(`\n3. Sender CPU, 640x480@30 camera + audio (${AUDIO_FRAME_MS === undefined ? 'the app\'s own 40' : AUDIO_FRAME_MS} ms Opus frames) to one peer, ${CPU_SECONDS} s windows, ${CPU_ROUNDS} rounds; each round runs one call per mode (${MODES.join(', ')}) at the same time`);
     const rounds = []; // rounds[i][mode] = result
     for (let i = 0; i < CPU_ROUNDS; i++) {
       // Launch order rotates, so no mode always starts first (or last) on the machine.
@@ -372,7 +380,7 @@ try {
       const round = await cpuRound(gw, order);
       for (const mode of order) {
         const r = round[mode];
-        console.log(`   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame)  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, renderer thread pool ${fmt(r.pool, 1)} ms/s)`);
+        console.log(`   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, renderer thread pool ${fmt(r.pool, 1)} ms/s)`);
       }
       rounds.push(round);
     }
