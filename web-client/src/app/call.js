@@ -14,7 +14,7 @@ import { CallSession } from '../signal/session.js';
 import { PeerLink } from './peerLink.js';
 import { NoSFrameForTestingOnly, SFrameMedia } from './sframeMedia.js';
 import { SCREEN_PRESETS, captureScreen } from './screen.js';
-import { AUDIO_FRAME_MS, validAudioFrameMs } from './sdp.js';
+import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
@@ -35,8 +35,7 @@ export class Call extends EventTarget {
    */
   constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
     super();
-    if (!validAudioFrameMs(audioFrameMs)) throw new RangeError(`audio frame duration must be 10-120 ms, not ${audioFrameMs}`);
-    this.audioFrameMs = audioFrameMs; // Opus frame duration asked of every peer (sdp.js)
+    this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // Opus frame duration asked of every peer (sdp.js)
     this.name = name;
     this.localStream = localStream;
     this.sframe = noSFrameForTestingOnly ? new NoSFrameForTestingOnly() : new SFrameMedia(workerUrl);

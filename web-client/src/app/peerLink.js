@@ -16,7 +16,7 @@
 // nothing to send holds a null track (sends nothing).
 
 import { classifyIceCandidateError } from './turn.js';
-import { AUDIO_FRAME_MS, descriptionToSend, validAudioFrameMs } from './sdp.js';
+import { AUDIO_FRAME_MS, checkAudioFrameMs, descriptionToSend } from './sdp.js';
 
 /**
  * Video codecs that survive whole-frame SFrame (spec/media-sframe.md §7.1): VP9 first, then VP8.
@@ -55,9 +55,8 @@ export class PeerLink extends EventTarget {
    */
   constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder, audioFrameMs = AUDIO_FRAME_MS }) {
     super();
-    if (!validAudioFrameMs(audioFrameMs)) throw new RangeError(`audio frame duration must be 10-120 ms, not ${audioFrameMs}`);
     this.keyFp = keyFp;
-    this.audioFrameMs = audioFrameMs; // asked of the peer in every SDP we send (sdp.js)
+    this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // asked of the peer in every SDP we send (sdp.js)
     this.polite = polite;
     this.send = send;
     this.sframe = sframe;

@@ -16,9 +16,10 @@
 
 export const AUDIO_FRAME_MS = 40;
 
-/** Opus frame durations libwebrtc accepts for `a=ptime` (10 to 120 ms). */
-export function validAudioFrameMs(ms) {
-  return Number.isInteger(ms) && ms >= 10 && ms <= 120;
+/** `ms` if it is an Opus frame duration libwebrtc accepts for `a=ptime` (10 to 120); else RangeError. */
+export function checkAudioFrameMs(ms) {
+  if (!Number.isInteger(ms) || ms < 10 || ms > 120) throw new RangeError(`audio frame duration must be 10-120 ms, not ${ms}`);
+  return ms;
 }
 
 /**
@@ -27,7 +28,7 @@ export function validAudioFrameMs(ms) {
  */
 export function withAudioPtime(sdp, ms = AUDIO_FRAME_MS) {
   if (typeof sdp !== 'string') throw new TypeError('sdp must be a string');
-  if (!validAudioFrameMs(ms)) throw new RangeError(`audio frame duration must be 10-120 ms, not ${ms}`);
+  checkAudioFrameMs(ms);
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const trailing = sdp.endsWith(eol);
   const lines = (trailing ? sdp.slice(0, -eol.length) : sdp).split(eol);
