@@ -282,12 +282,18 @@ function ctrParams(nonce) {
   return { name: 'AES-CTR', counter, length: 32 };
 }
 
-/** AEAD.Encrypt(key, nonce, aad, pt) → ct || tag. */
-export async function aeadEncrypt(key, nonce, aad, pt) {
-  const p = key.params;
-  if (!p.ctrHmac) {
-    return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, pt));
+/**
+ * AEAD.Encrypt(key, nonce, aad, pt) → ct || tag. Not an async function: the GCM suites, on every
+ * sender's per-frame path, get WebCrypto's promise with one `then` and no extra async frame.
+ */
+export function aeadEncrypt(key, nonce, aad, pt) {
+  if (!key.params.ctrHmac) {
+    return subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, pt).then((ct) => new Uint8Array(ct));
   }
+  return ctrHmacEncrypt(key, nonce, aad, pt);
+}
+
+async function ctrHmacEncrypt(key, nonce, aad, pt) {
   const ct = new Uint8Array(await subtle.encrypt(ctrParams(nonce), key.enc, pt));
   return concat(ct, await computeTag(key, nonce, aad, ct));
 }
@@ -376,12 +382,7 @@ export function sealFrame(sframeKey, ctr, metadata, plaintext) {
   const header = frameHeader(sframeKey, ctr);
   const nonce = frameNonce(sframeKey.salt, ctr);
   const aad = metadata.length === 0 ? header : concat(header, metadata);
-  const key = sframeKey.aead;
-  const sealed = key.params.ctrHmac
-    ? aeadEncrypt(key, nonce, aad, plaintext)
-    : subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, plaintext);
-  return sealed.then((ct) => {
-    const body = ct instanceof Uint8Array ? ct : new Uint8Array(ct);
+  return aeadEncrypt(sframeKey.aead, nonce, aad, plaintext).then((body) => {
     const out = new Uint8Array(header.length + body.length);
     out.set(header, 0);
     out.set(body, header.length);

@@ -8,6 +8,7 @@ import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomMessage;
 import dev.hybridge.crypto.handshake.HopClient;
+import dev.hybridge.gateway.testing.TrustOnly;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,8 +26,6 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,14 +63,7 @@ class TlsTest {
                 "hybridge.key-file", dir.resolve("gateway.key").toString())));
         Main.Running running = Main.start(config);
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("gw", cert);
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext ssl = SSLContext.getInstance("TLS");
-            ssl.init(null, tmf.getTrustManagers(), new SecureRandom());
-            HttpClient http = HttpClient.newBuilder().sslContext(ssl).build();
+            HttpClient http = HttpClient.newBuilder().sslContext(TrustOnly.certificate(cert)).build();
             int port = running.server().port();
 
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/health")).build(),

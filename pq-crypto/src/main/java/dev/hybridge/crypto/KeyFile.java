@@ -52,19 +52,27 @@ public final class KeyFile {
         XWingKeyPair key = XWingKeyPair.generate(rng);
         byte[] seed = key.exportSecretSeed();
         try {
-            if (posix) {
-                Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } else {
-                Files.createFile(path);
-            }
-            try (OutputStream out = Files.newOutputStream(path, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.SYNC)) {
-                out.write(seed);
-            }
+            createOwnerOnly(path, seed, posix);
         } finally {
             Arrays.fill(seed, (byte) 0);
         }
         return key;
+    }
+
+    /**
+     * Creates {@code file} (mode 600 where the file system has POSIX permissions) and writes
+     * {@code content}, synced to disk. Refuses an existing file (FileAlreadyExistsException).
+     */
+    static void createOwnerOnly(Path file, byte[] content, boolean posix) throws IOException {
+        if (posix) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } else {
+            Files.createFile(file);
+        }
+        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.SYNC)) {
+            out.write(content);
+        }
     }
 
     /** Loads {@code path}; refuses a file that is not regular, not owner-only or not 32 bytes. */

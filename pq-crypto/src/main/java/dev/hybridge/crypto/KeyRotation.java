@@ -5,16 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -120,12 +117,19 @@ public final class KeyRotation {
         return List.copyOf(out);
     }
 
-    private static void writeRetired(Path keyFile, List<Retired> list) throws IOException {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode arr = root.putArray("retired");
+    /**
+     * Appends {@code list} to {@code arr} as {@code {"fingerprint": hex, "retired_at": ISO-8601}}
+     * objects: the shape of the list file and of "retired" in /.well-known/hybridge.json.
+     */
+    public static void addTo(ArrayNode arr, List<Retired> list) {
         for (Retired r : list) {
             arr.addObject().put("fingerprint", r.fingerprintHex()).put("retired_at", r.retiredAt().toString());
         }
+    }
+
+    private static void writeRetired(Path keyFile, List<Retired> list) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        addTo(root.putArray("retired"), list);
         Path file = retiredList(keyFile);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
@@ -135,16 +139,9 @@ public final class KeyRotation {
     private static void writeOwnerOnly(Path file, byte[] content) throws IOException {
         boolean posix = Files.getFileStore(file.getParent()).supportsFileAttributeView(PosixFileAttributeView.class);
         try {
-            if (posix) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } else {
-                Files.createFile(file);
-            }
+            KeyFile.createOwnerOnly(file, content, posix);
         } catch (FileAlreadyExistsException e) {
             throw new IllegalStateException(file + " already exists");
-        }
-        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.SYNC)) {
-            out.write(content);
         }
     }
 

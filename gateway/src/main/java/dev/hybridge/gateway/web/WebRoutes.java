@@ -2,10 +2,12 @@ package dev.hybridge.gateway.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.handshake.Wire;
 import dev.hybridge.gateway.Gateway;
 import dev.hybridge.gateway.observe.Health;
 import dev.hybridge.gateway.ws.OriginPolicy;
+import dev.hybridge.gateway.ws.WsUpgrade;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
@@ -66,7 +68,7 @@ public final class WebRoutes {
             if (!origins.accepts(req.headers().first(HeaderNames.ORIGIN), req.headers().first(HeaderNames.HOST))) {
                 res.status(Status.FORBIDDEN_403).send("origin not allowed");
             } else {
-                res.header(HeaderNames.create("Sec-WebSocket-Version"), "13"); // RFC 6455 §4.4
+                res.header(WsUpgrade.VERSION, WsUpgrade.VERSION_13); // RFC 6455 §4.4
                 res.status(Status.UPGRADE_REQUIRED_426).send("WebSocket only");
             }
         });
@@ -98,10 +100,7 @@ public final class WebRoutes {
         if (!gw.retiredKeys().isEmpty()) {
             // spec/hop-handshake.md §3: a client whose pin is listed here tells its user that the
             // link uses the gateway's previous key, instead of reporting a key mismatch
-            var retired = doc.putArray("retired");
-            for (var r : gw.retiredKeys()) {
-                retired.addObject().put("fingerprint", r.fingerprintHex()).put("retired_at", r.retiredAt().toString());
-            }
+            KeyRotation.addTo(doc.putArray("retired"), gw.retiredKeys());
         }
         try {
             return json.writeValueAsBytes(doc);

@@ -133,9 +133,7 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         try {
-            if (!bucket.tryTake(lastInbound)) {
-                metrics.limitHit(Metrics.LIMIT_RATE);
-                fail(ErrorCode.RATE_LIMITED);
+            if (!withinBudget()) {
                 return;
             }
             switch (phase) {
@@ -157,12 +155,20 @@ public final class Connection implements WsSocket.Listener, Member {
         if (phase == Phase.CLOSED) {
             return;
         }
-        if (!bucket.tryTake(lastInbound)) { // each ping costs a pong: pings share the message budget
-            metrics.limitHit(Metrics.LIMIT_RATE);
-            fail(ErrorCode.RATE_LIMITED);
+        if (!withinBudget()) { // each ping costs a pong: pings share the message budget
             return;
         }
         out.pong(payload); // through the outbox, which keeps frames in order
+    }
+
+    /** Takes one message from the token bucket; when it is empty, closes with RATE_LIMITED and returns false. */
+    private boolean withinBudget() {
+        if (bucket.tryTake(lastInbound)) {
+            return true;
+        }
+        metrics.limitHit(Metrics.LIMIT_RATE);
+        fail(ErrorCode.RATE_LIMITED);
+        return false;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.hybridge.gateway.ws;
 
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.record.RecordSealer;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -197,7 +198,7 @@ final class Outbox {
             int need = WsSocket.frameSize(payload.length);
             if (batch != null && length + need > batch.length) {
                 if (length + need <= BATCH_BYTES) {
-                    batch = java.util.Arrays.copyOf(batch, Math.min(BATCH_BYTES, Math.max(2 * batch.length, length + need)));
+                    batch = Arrays.copyOf(batch, Math.min(BATCH_BYTES, Math.max(2 * batch.length, length + need)));
                 } else {
                     if (!flush(batch, length, false)) {
                         return;

@@ -9,11 +9,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -308,7 +310,7 @@ final class WsSocket implements ServerConnection {
             fragmentLength = 0;
         }
         if (fragmentLength + payload.length > fragments.length) {
-            fragments = java.util.Arrays.copyOf(fragments,
+            fragments = Arrays.copyOf(fragments,
                     (int) Math.min(maxMessageBytes, Math.max(2L * fragments.length, fragmentLength + payload.length)));
         }
         System.arraycopy(payload, 0, fragments, fragmentLength, payload.length);
@@ -317,7 +319,7 @@ final class WsSocket implements ServerConnection {
             fragmentType = type;
             return DATA;
         }
-        byte[] whole = java.util.Arrays.copyOf(fragments, fragmentLength);
+        byte[] whole = Arrays.copyOf(fragments, fragmentLength);
         fragments = null;
         fragmentLength = 0;
         fragmentType = -1;
@@ -353,7 +355,7 @@ final class WsSocket implements ServerConnection {
                     String reason = StandardCharsets.UTF_8.newDecoder()
                             .onMalformedInput(CodingErrorAction.REPORT)
                             .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(java.nio.ByteBuffer.wrap(payload, 2, payload.length - 2)).toString();
+                            .decode(ByteBuffer.wrap(payload, 2, payload.length - 2)).toString();
                     return new Frame(OP_CLOSE, code, reason);
                 } catch (CharacterCodingException e) {
                     fatal(INVALID_DATA, "close reason is not UTF-8");

@@ -25,7 +25,9 @@ import java.util.function.Supplier;
  */
 public final class WsUpgrade implements Http1Upgrader {
     static final HeaderName KEY = HeaderNames.create("Sec-WebSocket-Key");
-    static final HeaderName VERSION = HeaderNames.create("Sec-WebSocket-Version");
+    /** The version header, and the one version spoken here (RFC 6455 §4.1); a 426 names it too. */
+    public static final HeaderName VERSION = HeaderNames.create("Sec-WebSocket-Version");
+    public static final String VERSION_13 = "13";
     private static final byte[] GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".getBytes(StandardCharsets.US_ASCII);
 
     private final String path;
@@ -49,7 +51,7 @@ public final class WsUpgrade implements Http1Upgrader {
             return null;
         }
         Optional<String> key = headers.first(KEY);
-        if (key.isEmpty() || !headers.first(VERSION).map("13"::equals).orElse(false)) {
+        if (key.isEmpty() || !headers.first(VERSION).map(VERSION_13::equals).orElse(false)) {
             return null; // WebRoutes answers 426 with the version we speak
         }
         String accept = accept(key.get());

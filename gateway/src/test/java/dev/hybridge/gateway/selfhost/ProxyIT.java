@@ -11,9 +11,9 @@ import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.testing.JarGateway;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.TestClient;
+import dev.hybridge.gateway.testing.TrustOnly;
 import dev.hybridge.protocol.RoomMessage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -23,10 +23,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -34,7 +30,6 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,7 +66,7 @@ class ProxyIT {
         run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1"));
-        trust = trusting(cert);
+        trust = TrustOnly.pem(cert);
 
         gw = JarGateway.start(dir, """
                 hybridge:
@@ -237,21 +232,6 @@ class ProxyIT {
     /** A client whose connections come from {@code local} (any 127.x address is this host). */
     private static HttpClient https(InetAddress local) {
         return HttpClient.newBuilder().sslContext(trust).localAddress(local).connectTimeout(Duration.ofSeconds(5)).build();
-    }
-
-    private static SSLContext trusting(Path pem) throws Exception {
-        X509Certificate cert;
-        try (InputStream in = Files.newInputStream(pem)) {
-            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-        }
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("test", cert);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
-        return ctx;
     }
 
     private static String replace(String text, String what, String with) {
