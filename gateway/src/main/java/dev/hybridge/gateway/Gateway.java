@@ -9,21 +9,17 @@ import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.AddressLimiter;
 import dev.hybridge.gateway.relay.IceServers;
+import dev.hybridge.gateway.edge.Edge;
 import dev.hybridge.gateway.room.RoomRegistry;
-import dev.hybridge.gateway.ws.Connection;
+import dev.hybridge.gateway.ws.Services;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The running gateway's state, independent of Helidon: static key, rooms, limits, metrics, and
- * the open connections with one timer that enforces handshake and idle timeouts and sends pings.
+ * The running gateway's state, independent of Helidon and of sockets: static key, rooms, limits,
+ * metrics. Connections (and their timer) belong to the edge; a connection sees only
+ * {@link #services()}.
  */
 public final class Gateway {
     private final GatewayConfig config;
@@ -36,8 +32,7 @@ public final class Gateway {
     private final Metrics metrics;
     private final ClientAddress clientAddress;
     private final List<KeyRotation.Retired> retiredKeys;
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService timer;
+    private final Services services;
     private volatile boolean shuttingDown;
 
     public Gateway(GatewayConfig config, XWingKeyPair staticKey, SecureRandom rng) {
@@ -62,51 +57,19 @@ public final class Gateway {
         this.rooms = new RoomRegistry(l.roomCapacity(), l.maxRooms(), rng);
         this.ice = new IceServers(config.ice().stunUrls(), config.ice().turnUrls(), config.ice().turnSecret(),
                 config.ice().turnCredentialTtl(), Clock.systemUTC(), rng);
-        this.connectionLimiter = new AddressLimiter(l.connectionsPerAddress(), l.maxConnections());
+        this.connectionLimiter = new AddressLimiter(l.connectionsPerAddress(), Edge.connectionCap(l.maxConnections()));
         this.metrics = new Metrics(connectionLimiter::open, rooms::rooms, rooms::peers);
-        this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("hybridge-timer").daemon().factory());
-        long tick = Math.max(50, Math.min(1000, Math.min(l.handshakeTimeout().toMillis(), l.pingInterval().toMillis()) / 4));
-        timer.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        this.services = new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown);
     }
 
-    private void tick() {
-        long now = System.nanoTime();
-        for (Connection c : connections) {
-            try {
-                c.tick(now);
-            } catch (RuntimeException e) {
-                System.getLogger(Gateway.class.getName()).log(System.Logger.Level.ERROR, "timer tick failed", e);
-            }
-        }
-    }
-
-    /**
-     * Graceful shutdown: every connection gets ERROR(SHUTTING_DOWN) if established, then close
-     * 1001; waits up to {@code grace} for them to go. The caller stops the web server after.
-     */
-    public void shutdown(Duration grace) {
+    /** From now on new sessions are refused with 1001 and readiness is DOWN. */
+    public void beginShutdown() {
         shuttingDown = true;
-        for (Connection c : connections) {
-            c.goingAway();
-        }
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        timer.shutdownNow();
     }
 
-    public void register(Connection c) {
-        connections.add(c);
-    }
-
-    public void unregister(Connection c) {
-        connections.remove(c);
+    /** What a WebSocket connection uses of the gateway. */
+    public Services services() {
+        return services;
     }
 
     public boolean shuttingDown() {
@@ -160,9 +123,5 @@ public final class Gateway {
 
     public Metrics metrics() {
         return metrics;
-    }
-
-    public int openConnections() {
-        return connections.size();
     }
 }

@@ -7,31 +7,30 @@ import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.crypto.KeyFile;
 import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.cli.Cli;
+import dev.hybridge.gateway.edge.Edge;
 import dev.hybridge.gateway.web.WebRoutes;
-import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.OriginPolicy;
-import dev.hybridge.gateway.ws.WsUpgrade;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;
+import io.helidon.common.tls.Tls;
 import io.helidon.logging.common.LogConfig;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.WebServerConfig;
-import io.helidon.webserver.http1.Http1Config;
-import io.helidon.webserver.http1.Http1ConnectionSelector;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Starts the Hybridge gateway: {@code java -jar hybridge-gateway.jar [config.yaml]} (or
- * {@code java dev.hybridge.gateway.Main [config.yaml]}). Tests use {@link #setup} on their own
- * builder, so they run exactly this wiring. The key commands of the pq-crypto CLI are here too, so
+ * {@code java dev.hybridge.gateway.Main [config.yaml]}). Tests call {@link #start}, so they run
+ * exactly this wiring. The key commands of the pq-crypto CLI are here too, so
  * the one jar is all an operator needs: {@code keygen FILE}, {@code fingerprint FILE},
  * {@code rotate-key FILE}.
  */
@@ -89,62 +88,87 @@ public final class Main {
             LOG.info("stopped");
         }, "hybridge-shutdown"));
         String scheme = config.server().tls().isPresent() ? "https" : "http";
-        String url = scheme + "://" + hostForUrl(config.server().host()) + ":" + running.server().port() + "/";
+        String url = scheme + "://" + hostForUrl(config.server().host()) + ":" + running.port() + "/";
         System.out.println("Hybridge gateway at " + url);
         System.out.println("Gateway key fingerprint: " + Fingerprint.toDisplay(hex(running.gateway().fingerprintHex())));
     }
 
-    /** A started server and its gateway; {@link #stop} shuts down gracefully (close 1001). */
-    public record Running(WebServer server, Gateway gateway) {
+    /** Exit status when the gateway can no longer accept connections (a supervisor restarts it). */
+    public static final int EXIT_LISTENER_LOST = 70;
+    /** The WebSocket endpoint (spec/hop-handshake.md §2). */
+    public static final String WS_PATH = "/ws";
+
+    /**
+     * A started gateway: the edge on the public address, Helidon's routes behind it on loopback.
+     * {@link #stop} shuts down gracefully (close 1001).
+     */
+    public record Running(Edge edge, WebServer http, Gateway gateway) {
+        /** The public port (the edge's). */
+        public int port() {
+            return edge.port();
+        }
+
+        public boolean isRunning() {
+            return edge.isRunning();
+        }
+
         public void stop() {
-            gateway.shutdown(SHUTDOWN_GRACE);
-            server.stop();
+            gateway.beginShutdown();
+            edge.shutdown(SHUTDOWN_GRACE);
+            http.stop();
         }
     }
 
-    /** Builds and starts the server for {@code config} (host, port and TLS from it). */
+    /** Builds and starts the gateway for {@code config} (host, port and TLS from it). */
     public static Running start(GatewayConfig config) throws IOException {
-        WebServerConfig.Builder builder = WebServer.builder()
-                .host(config.server().host())
-                .port(config.server().port())
-                .shutdownHook(false); // our hook closes connections with 1001 first
-        config.server().tls().ifPresent(tls -> {
-            Keys keys = Keys.builder()
-                    .pem(pem -> pem.key(Resource.create(tls.privateKey())).certChain(Resource.create(tls.certificate())))
-                    .build();
-            builder.tls(t -> t.privateKey(keys).privateKeyCertChain(keys));
+        return start(config, () -> {
+            System.err.println("hybridge: the listener cannot accept connections any more; exiting with " + EXIT_LISTENER_LOST);
+            System.exit(EXIT_LISTENER_LOST);
         });
-        Gateway gateway = setup(builder, config);
-        WebServer server = builder.build().start();
-        return new Running(server, gateway);
     }
 
     /**
-     * Wires the gateway into {@code server}: loads or creates the static key, registers the
-     * WebSocket endpoint {@code /ws} and the HTTP routes. Host, port and TLS are the caller's.
+     * As {@link #start(GatewayConfig)}; {@code onListenerLost} runs when accepting has failed for
+     * longer than limits.accept-failure-timeout (Main exits non-zero then).
      */
-    public static Gateway setup(WebServerConfig.Builder server, GatewayConfig config) throws IOException {
+    public static Running start(GatewayConfig config, Runnable onListenerLost) throws IOException {
         Logger.getLogger("dev.hybridge").setLevel(Level.parse(config.logLevel()));
         SecureRandom rng = new SecureRandom();
         XWingKeyPair key = KeyFile.loadOrCreate(config.keyFile(), rng);
         List<KeyRotation.Retired> retired = config.announceRetiredKeys() ? KeyRotation.readRetired(config.keyFile()) : List.of();
         Gateway gateway = new Gateway(config, key, retired, rng);
-        OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        // Signaling is many small messages: Nagle's algorithm against the peer's delayed ACKs
-        // would add tens of milliseconds to a relayed envelope.
-        server.connectionOptions(o -> o.tcpNoDelay(true));
-        // HTTP/1 with our own WebSocket layer at /ws (WsSocket says why not Helidon's). Custom
-        // selectors come before the ones Helidon adds, so this one serves every HTTP/1 connection.
-        server.addConnectionSelector(Http1ConnectionSelector.builder()
-                .config(Http1Config.create())
-                .addUpgrader(new WsUpgrade("/ws", () -> new Connection(gateway, origins), config.limits().maxFrameBytes()))
-                .build());
-        server.routing(r -> WebRoutes.register(r, gateway));
+        // Helidon serves the plain HTTP routes on loopback only; the edge forwards to it. It gets
+        // one request per connection from the edge, each already checked and bounded.
+        WebServer http = WebServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .shutdownHook(false) // our hook closes connections with 1001 first
+                .connectionOptions(o -> o.tcpNoDelay(true))
+                .routing(r -> WebRoutes.register(r, gateway))
+                .build()
+                .start();
+        Edge edge = new Edge(config.limits(), gateway.services(), gateway.clientAddress(), gateway.connectionLimiter(),
+                new OriginPolicy(config.allowedOrigins()), new InetSocketAddress("127.0.0.1", http.port()),
+                config.server().tls().map(Main::sslContext), WS_PATH, onListenerLost);
+        try {
+            edge.start(config.server().host(), config.server().port());
+        } catch (IOException | RuntimeException e) {
+            http.stop();
+            throw e;
+        }
         LOG.info(() -> "gateway key fingerprint " + gateway.fingerprintHex() + " (key file " + config.keyFile() + ")");
         if (!gateway.retiredKeys().isEmpty()) {
             LOG.info(() -> "announcing " + gateway.retiredKeys().size() + " retired key(s) from " + KeyRotation.retiredList(config.keyFile()));
         }
-        return gateway;
+        return new Running(edge, http, gateway);
+    }
+
+    /** The server's TLS context from the PEM files of the config (TLS 1.2 and 1.3, the JDK's defaults). */
+    private static SSLContext sslContext(GatewayConfig.Tls tls) {
+        Keys keys = Keys.builder()
+                .pem(pem -> pem.key(Resource.create(tls.privateKey())).certChain(Resource.create(tls.certificate())))
+                .build();
+        return Tls.builder().privateKey(keys).privateKeyCertChain(keys).build().sslContext();
     }
 
     private static String hostForUrl(String host) {

@@ -256,7 +256,7 @@ class GatewayFlowTest {
         assertTrue(r.body().contains("<title>Hybridge</title>"));
         assertFalse(r.body().matches("(?s).*<script(?![^>]*\\bsrc=)[^>]*>.*"), "no inline script");
         assertFalse(r.body().contains(" style="), "no inline style");
-        assertEquals(WebRoutes.CONTENT_SECURITY_POLICY, r.headers().firstValue("Content-Security-Policy").orElseThrow());
+        assertEquals(dev.hybridge.gateway.web.SecurityHeaders.CONTENT_SECURITY_POLICY, r.headers().firstValue("Content-Security-Policy").orElseThrow());
         String csp = r.headers().firstValue("Content-Security-Policy").orElseThrow();
         assertFalse(csp.contains("unsafe-inline"));
         assertTrue(csp.contains("script-src 'self'"));

@@ -122,7 +122,7 @@ class HostileInputPropertyTest {
         assertEquals(200, gw.get("/health").statusCode());
         // only the healthy room's two connections, one room and two peers remain
         GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2
-                && gw.gateway().openConnections() == 2
+                && gw.running().edge().openConnections() == 2
                 && gw.gateway().rooms().rooms() == 1
                 && gw.gateway().rooms().peers() == 2);
     }

@@ -64,11 +64,18 @@ class TlsTest {
         Main.Running running = Main.start(config);
         try {
             HttpClient http = HttpClient.newBuilder().sslContext(TrustOnly.certificate(cert)).build();
-            int port = running.server().port();
+            int port = running.port();
 
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/health")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
+            // the gateway terminates TLS itself: HSTS on its routes and on the edge's own answers
+            assertEquals(dev.hybridge.gateway.web.SecurityHeaders.HSTS, r.headers().firstValue("Strict-Transport-Security").orElseThrow());
+            HttpResponse<String> plainWs = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/ws")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(426, plainWs.statusCode());
+            assertEquals(dev.hybridge.gateway.web.SecurityHeaders.HSTS,
+                    plainWs.headers().firstValue("Strict-Transport-Security").orElseThrow());
 
             java.util.concurrent.BlockingQueue<byte[]> inbound = new java.util.concurrent.LinkedBlockingQueue<>();
             WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("wss://127.0.0.1:" + port + "/ws"),

@@ -31,6 +31,11 @@ public final class ClientAddress {
         return isIpLiteral(last) ? normalize(last) : peer;
     }
 
+    /** True when {@code peer} (a socket's remote IP) is a configured trusted proxy. */
+    public boolean isTrustedProxy(String peer) {
+        return !trustedProxies.isEmpty() && trustedProxies.contains(normalize(peer));
+    }
+
     /** True for a dotted IPv4 or a colon IPv6 literal (no host names, no zone ids, no brackets). */
     public static boolean isIpLiteral(String s) {
         if (s == null || s.isEmpty() || s.length() > 45) {

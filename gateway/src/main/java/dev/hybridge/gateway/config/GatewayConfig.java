@@ -32,6 +32,10 @@ public record GatewayConfig(
 
     /** Every limit the gateway enforces (spec/room-protocol.md, "Limits"). */
     public record Limits(
+            Duration headerTimeout,
+            Duration writeTimeout,
+            Duration httpRequestTimeout,
+            Duration acceptFailureTimeout,
             Duration handshakeTimeout,
             Duration idleTimeout,
             Duration pingInterval,
@@ -112,6 +116,10 @@ public record GatewayConfig(
 
     private static Limits limits(Config l) {
         Limits limits = new Limits(
+                duration(l.get("header-timeout")),
+                duration(l.get("write-timeout")),
+                duration(l.get("http-request-timeout")),
+                duration(l.get("accept-failure-timeout")),
                 duration(l.get("handshake-timeout")),
                 duration(l.get("idle-timeout")),
                 duration(l.get("ping-interval")),

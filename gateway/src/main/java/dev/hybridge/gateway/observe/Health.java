@@ -17,7 +17,7 @@ public final class Health {
     }
 
     private boolean ready() {
-        return !gw.shuttingDown() && gw.connectionLimiter().open() < gw.limits().maxConnections();
+        return !gw.shuttingDown() && gw.connectionLimiter().open() < gw.connectionLimiter().total();
     }
 
     public void live(ServerResponse res) {

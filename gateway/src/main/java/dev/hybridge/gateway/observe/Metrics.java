@@ -22,11 +22,24 @@ public final class Metrics {
     public static final String LIMIT_ROOM_CAPACITY = "room_capacity";
     public static final String LIMIT_ENVELOPE = "envelope_max";
     public static final String LIMIT_SEND_QUEUE = "send_queue";
+    /** The request head (and TLS handshake) did not complete within limits.header-timeout of accept. */
+    public static final String LIMIT_HEADER_TIMEOUT = "header_timeout";
+    /** A write made no progress for limits.write-timeout (a client that stopped reading). */
+    public static final String LIMIT_WRITE_TIMEOUT = "write_timeout";
+    /** A forwarded plain HTTP request took longer than limits.http-request-timeout. */
+    public static final String LIMIT_HTTP_REQUEST_TIMEOUT = "http_request_timeout";
+    /** A client did not answer our close frame within the 2 s grace: its TCP connection was closed. */
+    public static final String LIMIT_CLOSE_GRACE = "close_grace";
+    /** More plain HTTP requests in flight than the edge forwards at once. */
+    public static final String LIMIT_HTTP_REQUESTS = "http_requests";
 
     private final LongAdder connectionsTotal = new LongAdder();
     private final LongAdder handshakesCompleted = new LongAdder();
     private final LongAdder envelopesRelayed = new LongAdder();
     private final LongAdder envelopeBytesRelayed = new LongAdder();
+    private final LongAdder acceptFailures = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> httpRefused = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> requestsAborted = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> handshakesFailed = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> inputsRejected = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LongAdder> limitHits = new ConcurrentHashMap<>();
@@ -62,6 +75,21 @@ public final class Metrics {
         limitHits.computeIfAbsent(limit, k -> new LongAdder()).increment();
     }
 
+    /** accept() failed (out of file descriptors, most often); the listener goes on. */
+    public void acceptFailed() {
+        acceptFailures.increment();
+    }
+
+    /** The edge answered a request itself with an error status. */
+    public void httpRefused(int status) {
+        httpRefused.computeIfAbsent(Integer.toString(status), k -> new LongAdder()).increment();
+    }
+
+    /** A connection ended before its request was whole or its response sent ({@code stage}: head, forward). */
+    public void requestAborted(String stage) {
+        requestsAborted.computeIfAbsent(stage, k -> new LongAdder()).increment();
+    }
+
     public void envelopeRelayed(int bytes) {
         envelopesRelayed.increment();
         envelopeBytesRelayed.add(bytes);
@@ -70,8 +98,12 @@ public final class Metrics {
     /** The Prometheus text exposition of every metric. */
     public String prometheus() {
         StringBuilder sb = new StringBuilder(2048);
-        gauge(sb, "hybridge_connections", "Open WebSocket connections", openConnections.getAsInt());
-        counter(sb, "hybridge_connections_total", "WebSocket connections accepted since start", connectionsTotal.sum());
+        gauge(sb, "hybridge_connections", "Open TCP connections, from accept to close, counted against the limits",
+                openConnections.getAsInt());
+        counter(sb, "hybridge_connections_total", "WebSocket sessions opened since start", connectionsTotal.sum());
+        counter(sb, "hybridge_accept_failures_total", "Failed accept() calls (e.g. out of file descriptors)", acceptFailures.sum());
+        labelled(sb, "hybridge_http_refused_total", "Requests the edge refused, by HTTP status", "status", httpRefused);
+        labelled(sb, "hybridge_requests_aborted_total", "Connections that ended mid-request, by stage", "stage", requestsAborted);
         counter(sb, "hybridge_handshakes_completed_total", "Hop handshakes completed", handshakesCompleted.sum());
         labelled(sb, "hybridge_handshakes_failed_total", "Hop handshakes failed, by error code", "code", handshakesFailed);
         gauge(sb, "hybridge_rooms", "Rooms in memory", rooms.getAsInt());
@@ -91,6 +123,8 @@ public final class Metrics {
             case "handshakes_failed" -> handshakesFailed;
             case "inputs_rejected" -> inputsRejected;
             case "limit_hits" -> limitHits;
+            case "http_refused" -> httpRefused;
+            case "requests_aborted" -> requestsAborted;
             default -> throw new IllegalArgumentException(family);
         };
         LongAdder a = m.get(label);

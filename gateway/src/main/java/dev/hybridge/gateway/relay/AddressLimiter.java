@@ -36,6 +36,25 @@ public final class AddressLimiter {
         return ok[0];
     }
 
+    /** Counts a connection in the total only (a trusted proxy's: its clients are counted once known). */
+    public boolean tryAcquireTotal() {
+        if (open.incrementAndGet() > total) {
+            open.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Releases one connection counted by {@link #tryAcquireTotal}. */
+    public void releaseTotal() {
+        open.decrementAndGet();
+    }
+
+    /** The cap on all connections. */
+    public int total() {
+        return total;
+    }
+
     /** Releases one connection counted by {@link #tryAcquire}. */
     public void release(String address) {
         counts.computeIfPresent(address, (k, n) -> n <= 1 ? null : n - 1);

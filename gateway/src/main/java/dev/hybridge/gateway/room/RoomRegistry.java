@@ -95,14 +95,21 @@ public final class RoomRegistry {
         synchronized (rooms) {
             Room room = seat.room();
             synchronized (room) {
-                if (!room.remove(seat)) {
+                if (room.find(seat.peerId()) != seat) {
                     return;
                 }
-                peerCount.decrementAndGet();
+                // PEER_LEFT is queued to the others before the seat goes: relay() finds seats
+                // without this lock, so a member relaying to the leaver meanwhile still reaches it
+                // (and is refused by its closed outbox), and an UNKNOWN_PEER it gets can only come
+                // after its PEER_LEFT (spec/room-protocol.md, ordering).
                 byte[] left = RoomCodec.encode(new RoomMessage.PeerLeft(seat.peerIdBytes()));
                 for (Seat s : room.seatsInJoinOrder()) {
-                    s.member().deliver(left);
+                    if (s != seat) {
+                        s.member().deliver(left);
+                    }
                 }
+                room.remove(seat);
+                peerCount.decrementAndGet();
                 if (room.size() == 0 && rooms.remove(room.id(), room)) {
                     roomCount.decrementAndGet();
                 }

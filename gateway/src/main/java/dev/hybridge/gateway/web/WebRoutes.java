@@ -6,8 +6,6 @@ import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.handshake.Wire;
 import dev.hybridge.gateway.Gateway;
 import dev.hybridge.gateway.observe.Health;
-import dev.hybridge.gateway.ws.OriginPolicy;
-import dev.hybridge.gateway.ws.WsUpgrade;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
@@ -18,34 +16,21 @@ import java.nio.file.Path;
 import java.util.Base64;
 
 /**
- * The HTTP side of the gateway: strict security headers on every response, the well-known key
- * document, health, metrics and the web client's static files.
+ * The HTTP side of the gateway, served by Helidon behind the edge ({@code edge.Edge}, which
+ * answers {@code /ws} itself and forwards every other request here): strict security headers on
+ * every response, the well-known key document, health, metrics and the web client's static files.
  */
 public final class WebRoutes {
     private WebRoutes() {}
 
-    /**
-     * No inline script or style anywhere; connect-src 'self' covers the same-origin ws:/wss: URL
-     * (CSP Level 3); workers are same-origin files (the SFrame worker, a module worker loaded from
-     * its hashed file, so no blob:). Media from getUserMedia/getDisplayMedia and WebRTC is set as
-     * srcObject, which CSP does not govern; media-src only matters for URLs.
-     */
-    public static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
-            + "img-src 'self' data:; font-src 'self'; connect-src 'self'; media-src 'self' blob:; worker-src 'self'; "
-            + "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-    /** The call uses the microphone, the camera (optional video) and screen capture, on this origin only. */
-    public static final String PERMISSIONS_POLICY = "microphone=(self), camera=(self), display-capture=(self), geolocation=()";
-
     public static void register(HttpRouting.Builder routing, Gateway gw) {
         byte[] wellKnown = wellKnown(gw);
         Health health = new Health(gw);
+        var headers = SecurityHeaders.all(gw.config().server().tls().isPresent()).stream()
+                .map(h -> io.helidon.http.HeaderValues.create(HeaderNames.create(h.getKey()), h.getValue()))
+                .toList();
         routing.addFilter((chain, req, res) -> {
-            res.header(HeaderNames.create("Content-Security-Policy"), CONTENT_SECURITY_POLICY);
-            res.header(HeaderNames.X_CONTENT_TYPE_OPTIONS, "nosniff");
-            res.header(HeaderNames.create("Referrer-Policy"), "no-referrer");
-            res.header(HeaderNames.create("Permissions-Policy"), PERMISSIONS_POLICY);
-            res.header(HeaderNames.create("Cross-Origin-Opener-Policy"), "same-origin");
-            res.header(HeaderNames.create("X-Frame-Options"), "DENY");
+            headers.forEach(res::header);
             chain.proceed();
         });
         routing.get("/.well-known/hybridge.json", (req, res) -> {
@@ -61,20 +46,11 @@ public final class WebRoutes {
             res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             res.send(gw.metrics().prometheus().getBytes(StandardCharsets.UTF_8));
         });
-        // An upgrade WsUpgrade declines (foreign Origin, a version other than 13, no key) falls
-        // through to plain HTTP routing, so this route gives it its status: 403 or 426.
-        OriginPolicy origins = new OriginPolicy(gw.config().allowedOrigins());
-        routing.get("/ws", (req, res) -> {
-            if (!origins.accepts(req.headers().first(HeaderNames.ORIGIN), req.headers().first(HeaderNames.HOST))) {
-                res.status(Status.FORBIDDEN_403).send("origin not allowed");
-            } else {
-                res.header(WsUpgrade.VERSION, WsUpgrade.VERSION_13); // RFC 6455 §4.4
-                res.status(Status.UPGRADE_REQUIRED_426).send("WebSocket only");
-            }
-        });
         routing.register("/", staticContent(gw));
+        // Last: what no route served gets its 404 here, through the filter above. Helidon's own
+        // "no route" answer bypasses filters and so would lack the security headers.
+        routing.any((req, res) -> res.status(Status.NOT_FOUND_404).send("Not Found"));
     }
-
     private static StaticContentService staticContent(Gateway gw) {
         if (gw.config().webRoot().isPresent()) {
             Path root = gw.config().webRoot().get().toAbsolutePath();

@@ -5,7 +5,6 @@ import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.crypto.record.Channel;
 import dev.hybridge.crypto.record.RecordOpener;
-import dev.hybridge.gateway.Gateway;
 import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.TokenBucket;
@@ -16,21 +15,19 @@ import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.room.Seat;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomMessage;
-import io.helidon.http.HeaderNames;
-import io.helidon.http.Headers;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One WebSocket connection at {@code /ws}: the thin adapter between Helidon and the domain.
+ * One WebSocket connection at {@code /ws}: the thin adapter between the socket and the domain.
  * Phases (spec/room-protocol.md): ClientHello -> ClientFinished -> records, each record one room
  * message. Everything is validated before it is acted on; every failure has its code, its
  * close code (4000 + code) and its metric. Nothing a client sends (keys, room ids, envelopes)
  * is logged.
  *
  * <p>Threads: {@link WsSocket} calls the listener methods on the connection's own (virtual)
- * reader thread; the gateway timer calls {@link #tick}; other connections' threads call
- * {@link #deliver}.
+ * reader thread; the edge's timer calls {@link #tick}; other connections' threads call
+ * {@link #deliver}. The TCP connection under it, its counting against the connection limits and
+ * its deadlines before the upgrade belong to the edge, which starts it with {@link #run}.
  */
 public final class Connection implements WsSocket.Listener, Member {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -41,18 +38,16 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private enum Phase { AWAIT_HELLO, AWAIT_FINISHED, OPEN, CLOSED }
 
-    private final Gateway gw;
+    private final Services svc;
     private final GatewayConfig.Limits limits;
     private final Metrics metrics;
-    private final OriginPolicy origins;
+    /** Non-null: the edge admitted the TCP connection but refuses the session with this code on open. */
+    private final ErrorCode refusal;
 
     private volatile Phase phase = Phase.AWAIT_HELLO;
-    private WsSocket socket;
-    private Outbox out;
+    private volatile WsSocket socket;
+    private volatile Outbox out;
     private volatile Thread reader;
-    private String address;
-    private Optional<String> forwardedFor = Optional.empty();
-    private boolean counted;
     private final AtomicBoolean cleaned = new AtomicBoolean();
 
     private HopServer.AwaitingClientFinished awaitingFinished;
@@ -65,31 +60,31 @@ public final class Connection implements WsSocket.Listener, Member {
     private volatile long lastPing = openedAt;
     private volatile long closingSince;
 
-    public Connection(Gateway gw, OriginPolicy origins) {
-        this.gw = gw;
-        this.limits = gw.limits();
-        this.metrics = gw.metrics();
-        this.origins = origins;
+    /**
+     * @param refusal null, or the error the session is closed with right after the upgrade (a
+     *     forwarded client over its per-address cap: TOO_MANY_CONNECTIONS)
+     */
+    public Connection(Services svc, ErrorCode refusal) {
+        this.svc = svc;
+        this.limits = svc.limits();
+        this.metrics = svc.metrics();
+        this.refusal = refusal;
+    }
+
+    /**
+     * Runs the WebSocket on {@code transport} (the 101 response already written) on the calling
+     * thread until it ends; the caller then closes the TCP connection.
+     */
+    public void run(Transport transport, int maxMessageBytes) {
+        new WsSocket(transport, this, maxMessageBytes).run();
     }
 
     // ---------------------------------------------------------------- WebSocket callbacks
-
-    /** The upgrade request: false refuses it (foreign Origin), and the request gets a 403. */
-    boolean acceptUpgrade(Headers headers) {
-        if (!origins.accepts(headers.first(HeaderNames.ORIGIN), headers.first(HeaderNames.HOST))) {
-            metrics.inputRejected("FOREIGN_ORIGIN");
-            return false;
-        }
-        // believed only if the socket's peer turns out to be a trusted proxy (onOpen)
-        forwardedFor = headers.first(HeaderNames.X_FORWARDED_FOR);
-        return true;
-    }
 
     @Override
     public void onOpen(WsSocket socket) {
         this.socket = socket;
         this.reader = Thread.currentThread();
-        this.address = gw.clientAddress().of(socket.remoteHost(), forwardedFor);
         this.bucket = new TokenBucket(limits.messagesPerSecond(), limits.messageBurst(), System.nanoTime());
         this.out = new Outbox(socket, limits.sendQueueMaxBytes(), new Outbox.Events() {
             @Override
@@ -103,23 +98,38 @@ public final class Connection implements WsSocket.Listener, Member {
                 cleanupAsync();
             }
         });
-        gw.register(this);
-        if (gw.shuttingDown()) {
-            terminal(WsSocket.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+        if (svc.shuttingDown().getAsBoolean()) {
+            terminal(WsCodec.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
             return;
         }
-        if (!gw.connectionLimiter().tryAcquire(address)) {
+        if (refusal != null) {
             metrics.limitHit(Metrics.LIMIT_CONNECTIONS);
-            metrics.inputRejected(ErrorCode.TOO_MANY_CONNECTIONS.name());
-            terminal(ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), ErrorCode.TOO_MANY_CONNECTIONS.name());
+            fail(refusal);
             return;
         }
-        counted = true;
         metrics.connectionOpened();
     }
 
+    /**
+     * Every frame but close costs one message from the budget: data frames, pings (each owes a
+     * pong), pongs, and empty continuations alike, so no frame kind is free to flood with.
+     */
     @Override
-    public void onText() {
+    public boolean onFrame() {
+        if (phase == Phase.CLOSED) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (bucket.tryTake(now)) {
+            return true;
+        }
+        metrics.limitHit(Metrics.LIMIT_RATE);
+        fail(ErrorCode.RATE_LIMITED);
+        return false;
+    }
+
+    @Override
+    public void onText(byte[] utf8) {
         lastInbound = System.nanoTime();
         if (phase != Phase.CLOSED) {
             fail(ErrorCode.MALFORMED_MESSAGE); // the protocol is binary only (spec/errors.md, code 1)
@@ -133,9 +143,6 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         try {
-            if (!withinBudget()) {
-                return;
-            }
             switch (phase) {
                 case AWAIT_HELLO -> onClientHello(msg);
                 case AWAIT_FINISHED -> onClientFinished(msg);
@@ -145,30 +152,20 @@ public final class Connection implements WsSocket.Listener, Member {
         } catch (RuntimeException e) {
             // A bug, not client input: every parser below reports failures as ProtocolException.
             LOG.log(System.Logger.Level.ERROR, "unexpected failure handling a message", e);
-            terminal(WsSocket.INTERNAL_ERROR, "INTERNAL_ERROR");
+            terminal(WsCodec.INTERNAL_ERROR, "INTERNAL_ERROR");
         }
     }
 
+    /**
+     * A client's ping is answered but does not count as activity for the idle timeout: a client
+     * that pings and never reads must not keep its connection forever (our pings to it go
+     * unanswered, and IDLE_TIMEOUT ends it).
+     */
     @Override
     public void onPing(byte[] payload) {
-        lastInbound = System.nanoTime();
-        if (phase == Phase.CLOSED) {
-            return;
+        if (phase != Phase.CLOSED) {
+            out.pong(payload); // through the outbox: at most one pong is ever owed
         }
-        if (!withinBudget()) { // each ping costs a pong: pings share the message budget
-            return;
-        }
-        out.pong(payload); // through the outbox, which keeps frames in order
-    }
-
-    /** Takes one message from the token bucket; when it is empty, closes with RATE_LIMITED and returns false. */
-    private boolean withinBudget() {
-        if (bucket.tryTake(lastInbound)) {
-            return true;
-        }
-        metrics.limitHit(Metrics.LIMIT_RATE);
-        fail(ErrorCode.RATE_LIMITED);
-        return false;
     }
 
     @Override
@@ -181,7 +178,7 @@ public final class Connection implements WsSocket.Listener, Member {
         lastInbound = System.nanoTime();
         metrics.limitHit(Metrics.LIMIT_FRAME_SIZE);
         metrics.inputRejected(ErrorCode.MESSAGE_TOO_LARGE.name());
-        terminal(WsSocket.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
+        terminal(WsCodec.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
     }
 
     @Override
@@ -202,7 +199,7 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private void onClientHello(byte[] msg) {
         try {
-            HopServer.Accepted accepted = gw.hopServer().receiveClientHello(msg, gw.rng());
+            HopServer.Accepted accepted = svc.hopServer().receiveClientHello(msg, svc.rng());
             awaitingFinished = accepted.next();
             phase = Phase.AWAIT_FINISHED;
             out.raw(accepted.serverHello());
@@ -255,12 +252,12 @@ public final class Connection implements WsSocket.Listener, Member {
             reply(ErrorCode.ALREADY_JOINED, null);
             return;
         }
-        RoomRegistry.JoinResult r = gw.rooms().join(new RoomId(j.roomId()), j.publicKey(), this, gw.ice().mint());
+        RoomRegistry.JoinResult r = svc.rooms().join(new RoomId(j.roomId()), j.publicKey(), this, svc.ice().mint());
         switch (r) {
             case RoomRegistry.JoinResult.Joined joined -> {
                 seat = joined.seat();
                 if (cleaned.get()) {
-                    gw.rooms().leave(joined.seat()); // closed while joining: do not leave a ghost
+                    svc.rooms().leave(joined.seat()); // closed while joining: do not leave a ghost
                 }
             }
             case RoomRegistry.JoinResult.Refused refused -> {
@@ -285,7 +282,7 @@ public final class Connection implements WsSocket.Listener, Member {
             reply(ErrorCode.ENVELOPE_TOO_LARGE, r.to());
             return;
         }
-        switch (gw.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
+        switch (svc.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
             case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
             case UNKNOWN_PEER -> reply(ErrorCode.UNKNOWN_PEER, r.to());
             case TARGET_OVERLOADED -> metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
@@ -299,7 +296,7 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         seat = null;
-        gw.rooms().leave(s);
+        svc.rooms().leave(s);
     }
 
     /** A non-fatal error: ERROR in a record, the connection stays open. */
@@ -327,6 +324,10 @@ public final class Connection implements WsSocket.Listener, Member {
         if (Thread.currentThread() == reader) {
             wipeReaderState();
         }
+        WsSocket s = socket;
+        if (s != null) {
+            s.refuse();
+        }
         out.close(closeCode, reason, true);
         cleanupAsync();
     }
@@ -349,7 +350,7 @@ public final class Connection implements WsSocket.Listener, Member {
             o.record(RoomCodec.encode(new RoomMessage.Error(ErrorCode.SHUTTING_DOWN.code(), null)));
         }
         phase = Phase.CLOSED;
-        o.close(WsSocket.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+        o.close(WsCodec.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
     }
 
     /** Timer: handshake and idle timeouts, pings, cutting closed connections that linger. */
@@ -381,12 +382,16 @@ public final class Connection implements WsSocket.Listener, Member {
         }
     }
 
-    /** Drops the TCP connection of a peer that did not answer our close frame. */
+    /**
+     * Drops the TCP connection of a peer that did not answer our close frame within the grace
+     * (spec/errors.md): only then does it stop counting against the connection limits.
+     */
     private void cut() {
+        metrics.limitHit(Metrics.LIMIT_CLOSE_GRACE);
         cleanup();
         WsSocket s = socket;
         if (s != null) {
-            s.close(true);
+            s.cut();
         }
     }
 
@@ -404,12 +409,8 @@ public final class Connection implements WsSocket.Listener, Member {
         Seat s = seat;
         seat = null;
         if (s != null) {
-            gw.rooms().leave(s);
+            svc.rooms().leave(s);
         }
-        if (counted) {
-            gw.connectionLimiter().release(address);
-        }
-        gw.unregister(this);
     }
 
     /** Reader-thread state: abandon a half-done handshake, wipe the receive keys. */

@@ -37,7 +37,8 @@ final class Outbox {
 
     private record Ping() implements Item {}
 
-    private record Pong(byte[] payload) implements Item {}
+    /** Stands in the queue for the one owed pong ({@link #owedPong}), which is taken when it is written. */
+    private record Pong() implements Item {}
 
     private record Close(int code, String reason) implements Item {}
 
@@ -60,6 +61,12 @@ final class Outbox {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean overflowed = new AtomicBoolean();
+    /**
+     * The payload of the pong owed to the client, or null. RFC 6455 §5.5.3 lets an endpoint that
+     * got several pings before it could answer answer only the most recent: a client that pings
+     * but never reads holds one pong here, never a queue of them.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<byte[]> owedPong = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile boolean closeQueued;
     private volatile boolean closed;
     private volatile RecordSealer sealer;
@@ -89,8 +96,15 @@ final class Outbox {
         offer(new Ping());
     }
 
+    /** Owes the client a pong with {@code payload}; replaces a pong still owed (§5.5.3). */
     void pong(byte[] payload) {
-        offer(new Pong(payload));
+        if (closeQueued) {
+            return;
+        }
+        if (owedPong.getAndSet(payload) == null) {
+            queue.add(new Pong());
+        }
+        kick();
     }
 
     /** Queues the close frame after what is already queued; later items are dropped. */
@@ -171,31 +185,34 @@ final class Outbox {
             try {
                 switch (item) {
                     case Raw r -> {
-                        opcode = WsSocket.OP_BINARY;
+                        opcode = WsCodec.OP_BINARY;
                         payload = r.bytes();
                     }
                     case Plain p -> {
-                        opcode = WsSocket.OP_BINARY;
+                        opcode = WsCodec.OP_BINARY;
                         payload = sealer.seal(p.plaintext());
                     }
                     case Ping p -> {
-                        opcode = WsSocket.OP_PING;
+                        opcode = WsCodec.OP_PING;
                         payload = EMPTY;
                     }
                     case Pong p -> {
-                        opcode = WsSocket.OP_PONG;
-                        payload = p.payload();
+                        opcode = WsCodec.OP_PONG;
+                        payload = owedPong.getAndSet(null);
+                        if (payload == null) {
+                            continue;
+                        }
                     }
                     case Close c -> {
-                        opcode = WsSocket.OP_CLOSE;
-                        payload = WsSocket.closePayload(c.code(), c.reason());
+                        opcode = WsCodec.OP_CLOSE;
+                        payload = WsCodec.closePayload(c.code(), c.reason());
                     }
                 }
             } catch (ProtocolException e) {
                 finish(); // the record limit was reached: nothing more can be sent
                 return;
             }
-            int need = WsSocket.frameSize(payload.length);
+            int need = WsCodec.frameSize(payload.length);
             if (batch != null && length + need > batch.length) {
                 if (length + need <= BATCH_BYTES) {
                     batch = Arrays.copyOf(batch, Math.min(BATCH_BYTES, Math.max(2 * batch.length, length + need)));
@@ -211,7 +228,7 @@ final class Outbox {
                 long hint = need + queuedBytes.get() + 256;
                 batch = new byte[(int) Math.max(need, Math.min(BATCH_BYTES, hint))];
             }
-            length = WsSocket.frame(batch, length, opcode, payload, 0, payload.length);
+            length = WsCodec.encode(batch, length, opcode, payload, 0, payload.length);
             if (item instanceof Close) {
                 closed = true;
                 flush(batch, length, true);

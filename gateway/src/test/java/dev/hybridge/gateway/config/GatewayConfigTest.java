@@ -75,18 +75,32 @@ class GatewayConfigTest {
         assertTrue(e.getMessage().contains(named), e.getMessage());
     }
 
+    /**
+     * The embedded application.yaml is the configuration reference: every limit the config record
+     * has is a key there (kebab-case), and each key line follows a comment that explains it (a
+     * comment may cover a run of key lines, e.g. messages-per-second and message-burst).
+     */
     @Test
-    void readmeSampleConfigIsValidAndEqualsTheDefaults(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        String readme = java.nio.file.Files.readString(Path.of("../README.md"));
-        int start = readme.indexOf("```yaml\nhybridge:");
-        assertTrue(start >= 0, "README has the sample config");
-        String yaml = readme.substring(start + "```yaml\n".length(), readme.indexOf("```", start + 7));
-        Path file = dir.resolve("gateway.yaml");
-        java.nio.file.Files.writeString(file, yaml);
-        Config fromFile = Config.builder().disableEnvironmentVariablesSource().disableSystemPropertiesSource()
-                .addSource(ConfigSources.file(file))
-                .build();
-        assertEquals(GatewayConfig.from(ConfigLoader.withOverrides(Map.of())), GatewayConfig.from(fromFile));
+    void embeddedDefaultsDocumentEveryLimit() throws Exception {
+        java.util.List<String> lines;
+        try (var in = GatewayConfig.class.getResourceAsStream("/application.yaml")) {
+            lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        }
+        for (var component : GatewayConfig.Limits.class.getRecordComponents()) {
+            String key = component.getName().replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT) + ":";
+            int at = -1;
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).trim().startsWith(key)) {
+                    at = i;
+                }
+            }
+            assertTrue(at > 0, "application.yaml lacks limits." + key);
+            int above = at - 1;
+            while (above > 0 && lines.get(above).trim().matches("[a-z-]+:.*") && !lines.get(above).trim().endsWith(":")) {
+                above--; // a run of keys under one comment
+            }
+            assertTrue(lines.get(above).trim().startsWith("#"), "limits." + key + " has no comment above it in application.yaml");
+        }
     }
 
     @Test

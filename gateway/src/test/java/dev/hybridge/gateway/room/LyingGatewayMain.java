@@ -43,7 +43,7 @@ public final class LyingGatewayMain {
         Thread liar = new Thread(() -> lieForever(rooms), "lying-gateway");
         liar.setDaemon(true);
         liar.start();
-        System.out.println("Hybridge gateway at http://" + config.server().host() + ":" + running.server().port() + "/");
+        System.out.println("Hybridge gateway at http://" + config.server().host() + ":" + running.port() + "/");
         System.out.println("LYING GATEWAY (test only): the first member of a room is told that the third left");
     }
 

@@ -72,10 +72,23 @@ public final class JarGateway implements AutoCloseable {
 
     /** As {@link #start(Path, String)}, with {@code env} added to a HYBRIDGE_-free environment. */
     public static JarGateway start(Path dir, String yaml, java.util.Map<String, String> env) throws Exception {
+        return start(dir, yaml, env, List.of());
+    }
+
+    /**
+     * As {@link #start(Path, String)}, the process limited to {@code fdLimit} open file
+     * descriptors (soft and hard, as {@code ulimit -n} in a unit with LimitNOFILE sets them).
+     */
+    public static JarGateway startWithFdLimit(Path dir, String yaml, int fdLimit) throws Exception {
+        return start(dir, yaml, java.util.Map.of(), List.of("bash", "-c", "ulimit -n " + fdLimit + " && exec \"$@\"", "bash"));
+    }
+
+    private static JarGateway start(Path dir, String yaml, java.util.Map<String, String> env, List<String> prefix) throws Exception {
         Path config = dir.resolve("gateway.yaml");
         Files.writeString(config, yaml);
-        ProcessBuilder pb = new ProcessBuilder(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(),
-                config.toString()).redirectErrorStream(true);
+        List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.addAll(List.of(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("HYBRIDGE_")); // the environment would override the file
         pb.environment().putAll(env);
         Process p = pb.start();

@@ -1,5 +1,6 @@
 package dev.hybridge.gateway.testing;
 
+import dev.hybridge.gateway.ws.WsCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -40,7 +41,17 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Opens the socket and performs the upgrade; fails unless the server answers 101. */
     public static RawWebSocket connect(int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
+        return connect(port, "127.0.0.1");
+    }
+
+    /**
+     * As {@link #connect(int)}, from the loopback address {@code localIp} (127.0.0.2 and so on):
+     * an attacker at another address than the healthy clients.
+     */
+    public static RawWebSocket connect(int port, String localIp) throws IOException {
+        Socket s = new Socket();
+        s.bind(new java.net.InetSocketAddress(localIp, 0));
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
         s.setSoTimeout(10_000);
         RawWebSocket ws = new RawWebSocket(s);
         byte[] key = new byte[16];
@@ -71,32 +82,17 @@ public final class RawWebSocket implements AutoCloseable {
         return b.toString(StandardCharsets.US_ASCII);
     }
 
-    /** Sends one masked frame. */
+    /** Sends one masked frame (framed by the gateway's own codec, as a client must frame it). */
     public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
-        ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
-        f.write((fin ? 0x80 : 0) | opcode);
-        if (payload.length < 126) {
-            f.write(0x80 | payload.length);
-        } else if (payload.length < 65536) {
-            f.write(0x80 | 126);
-            f.write(payload.length >> 8);
-            f.write(payload.length);
-        } else {
-            f.write(0x80 | 127);
-            for (int i = 56; i >= 0; i -= 8) {
-                f.write((int) ((long) payload.length >>> i));
-            }
-        }
-        byte[] mask = new byte[4];
-        RNG.nextBytes(mask);
-        f.writeBytes(mask);
-        byte[] masked = payload.clone();
-        for (int i = 0; i < masked.length; i++) {
-            masked[i] ^= mask[i & 3];
-        }
-        f.writeBytes(masked);
-        out.write(f.toByteArray());
+        byte[] f = new byte[WsCodec.headerSize(payload.length, true) + payload.length];
+        WsCodec.encodeMasked(f, 0, fin, opcode, payload, 0, payload.length, RNG.nextInt());
+        out.write(f);
         out.flush();
+    }
+
+    /** The TCP socket, for tests that stop reading or set timeouts. */
+    public Socket socket() {
+        return socket;
     }
 
     /** Sends bytes as they are: hand-made frame headers, partial frames. */

@@ -4,8 +4,6 @@ import dev.hybridge.gateway.Gateway;
 import dev.hybridge.gateway.Main;
 import dev.hybridge.gateway.config.ConfigLoader;
 import dev.hybridge.gateway.config.GatewayConfig;
-import io.helidon.webserver.WebServer;
-import io.helidon.webserver.WebServerConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,36 +14,38 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A real gateway in this JVM on a free loopback port, wired by {@link Main#setup}. */
+/** A real gateway in this JVM on a free loopback port, started by {@link Main#start} as in production. */
 public final class TestGateway implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private final WebServer server;
-    private final Gateway gateway;
     private final Main.Running running;
 
-    private TestGateway(WebServer server, Gateway gateway) {
-        this.server = server;
-        this.gateway = gateway;
-        this.running = new Main.Running(server, gateway);
+    private TestGateway(Main.Running running) {
+        this.running = running;
     }
 
     /** Starts with the embedded defaults, a key file at {@code keyFile}, and {@code overrides}. */
     public static TestGateway start(Path keyFile, Map<String, String> overrides) throws Exception {
         Map<String, String> all = new HashMap<>(overrides);
         all.put("hybridge.key-file", keyFile.toString());
+        all.putIfAbsent("hybridge.server.host", "127.0.0.1");
+        all.putIfAbsent("hybridge.server.port", "0");
         GatewayConfig config = GatewayConfig.from(ConfigLoader.withOverrides(all));
-        WebServerConfig.Builder builder = WebServer.builder().host("127.0.0.1").port(0).shutdownHook(false);
-        Gateway gateway = Main.setup(builder, config);
-        return new TestGateway(builder.build().start(), gateway);
+        return new TestGateway(Main.start(config, () -> {
+            throw new AssertionError("the gateway's listener was lost (Main would exit with 70)");
+        }));
     }
 
     public Gateway gateway() {
-        return gateway;
+        return running.gateway();
+    }
+
+    public Main.Running running() {
+        return running;
     }
 
     public int port() {
-        return server.port();
+        return running.port();
     }
 
     public URI ws() {
@@ -57,11 +57,11 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public byte[] publicKey() {
-        return gateway.publicKey();
+        return gateway().publicKey();
     }
 
     public boolean isRunning() {
-        return server.isRunning();
+        return running.isRunning();
     }
 
     public HttpResponse<String> get(String path) throws Exception {
@@ -82,7 +82,7 @@ public final class TestGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server.isRunning()) {
+        if (running.isRunning()) {
             stop();
         }
     }
