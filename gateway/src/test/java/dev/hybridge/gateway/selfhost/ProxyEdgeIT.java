@@ -51,8 +51,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProxyEdgeIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    /** Worst send-to-receive latency of the healthy call during any attack (2 shared cores, TLS on both legs). */
-    static final Duration LATENCY_BOUND = Duration.ofMillis(500);
+    /**
+     * Worst send-to-receive latency of the healthy call during any attack. The attacker, nginx, the
+     * gateway and the call share 2 cores here, TLS on both legs; observed worst 13-433 ms with the
+     * machine at load 16. Signaling, not media: a second is still a working call.
+     */
+    static final Duration LATENCY_BOUND = Duration.ofMillis(1000);
     /** What a loaded 2-core test machine may add to a deadline before the cut is seen. */
     static final long SLACK_MS = 3000;
     /** spec/errors.md: after its close frame the gateway waits at most 2 s for the client's, then closes TCP. */
@@ -277,6 +281,22 @@ class ProxyEdgeIT {
         try (TlsWebSocket other = new TlsWebSocket(front.tls(addr("127.0.0.10")))) {
             assertEquals(101, other.upgrade(host), "another address");
         }
+    }
+
+    /** A request line or header line over large_client_header_buffers (8k) is refused by nginx, not proxied. */
+    @Test
+    void headerLinesOverTheBufferAreRefused() throws Exception {
+        int buffer = front.number("large_client_header_buffers \\d+ (\\d+)k;") * 1024;
+        HttpClient http = front.https(addr("127.0.0.11"));
+        HttpResponse<Void> big = http.send(HttpRequest.newBuilder(front.https("/health"))
+                .header("X-Padding", "a".repeat(buffer + 1)).build(), HttpResponse.BodyHandlers.discarding());
+        assertEquals(400, big.statusCode(), "a header line over " + buffer + " bytes");
+        HttpResponse<Void> longLine = http.send(HttpRequest.newBuilder(front.https("/health?" + "a".repeat(buffer + 1))).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertEquals(414, longLine.statusCode(), "a request line over " + buffer + " bytes");
+        HttpResponse<Void> fits = http.send(HttpRequest.newBuilder(front.https("/health"))
+                .header("X-Padding", "a".repeat(buffer / 2)).build(), HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, fits.statusCode(), "a header line of half the buffer");
     }
 
     /**

@@ -47,12 +47,18 @@ final class TimedRoom implements AutoCloseable {
     }
 
     static TimedRoom start(NginxFront front, byte[] gatewayKey, long periodMillis) throws Exception {
+        return start(front.wss(), front.https(), front.https(), gatewayKey, periodMillis);
+    }
+
+    /** Through {@code wss}, peer a over {@code httpA} and b over {@code httpB} (each trusts the proxy's certificate). */
+    static TimedRoom start(java.net.URI wss, java.net.http.HttpClient httpA, java.net.http.HttpClient httpB, byte[] gatewayKey,
+            long periodMillis) throws Exception {
         byte[] room = Peers.roomId();
-        TestClient a = TestClient.connect(front.wss(), Map.of(), front.https());
+        TestClient a = TestClient.connect(wss, Map.of(), httpA);
         a.handshake(gatewayKey);
         a.send(new RoomMessage.Join(room, Peers.key()));
         RoomMessage.Joined ja = assertInstanceOf(RoomMessage.Joined.class, a.receive());
-        TestClient b = TestClient.connect(front.wss(), Map.of(), front.https());
+        TestClient b = TestClient.connect(wss, Map.of(), httpB);
         b.handshake(gatewayKey);
         b.send(new RoomMessage.Join(room, Peers.key()));
         RoomMessage.Joined jb = assertInstanceOf(RoomMessage.Joined.class, b.receive());
