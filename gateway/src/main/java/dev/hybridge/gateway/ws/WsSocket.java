@@ -125,8 +125,12 @@ final class WsSocket {
                 }
                 // Virtual threads are not preempted: a reader whose socket always has data would
                 // never park, and the outboxes delivering what it relays would starve until the
-                // receivers are cut off as slow consumers.
-                Thread.yield();
+                // receivers are cut off as slow consumers. A reader with nothing more to read parks
+                // in its next read anyway, so only one with bytes waiting yields: browsers send one
+                // message at a time, and a yield per message is a trip through the scheduler.
+                if (in.available() > 0) {
+                    Thread.yield();
+                }
             }
         } catch (IOException | java.io.UncheckedIOException e) {
             // the socket ended under the reader (client gone, reset, or cut by the timer)
