@@ -3,24 +3,22 @@ package dev.hybridge.crypto.cli;
 import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.XWingKeyPair;
-import dev.hybridge.crypto.vectors.VectorFile;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.List;
 
 /**
- * The pq-crypto command line:
+ * The pq-crypto command line of the deployable jar (the gateway's Main runs these too):
  * <pre>
- *   vectors generate DIR   write every test-vector file into DIR
- *   vectors verify DIR     verify every file in DIR; exit 1 on any failure
  *   keygen FILE            create a static X-Wing key file (owner-only), print its fingerprint
  *   fingerprint FILE       print the fingerprint of a key file
  *   rotate-key FILE        replace the key in FILE with a new one; keep the old one as retired
  * </pre>
+ * The vector commands ({@code vectors generate|verify DIR}) are not here: they belong to the
+ * test kit (pq-crypto's test-jar, {@code dev.hybridge.crypto.vectors.VectorsCli}), which
+ * {@code ./hybridge cli vectors ...} puts on the class path.
  */
 public final class Cli {
     private Cli() {}
@@ -31,12 +29,6 @@ public final class Cli {
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
-            if (args.length == 3 && args[0].equals("vectors") && args[1].equals("generate")) {
-                return generate(Path.of(args[2]), out);
-            }
-            if (args.length == 3 && args[0].equals("vectors") && args[1].equals("verify")) {
-                return verify(Path.of(args[2]), out, err);
-            }
             if (args.length == 2 && args[0].equals("keygen")) {
                 XWingKeyPair key = dev.hybridge.crypto.KeyFile.create(Path.of(args[1]), new SecureRandom());
                 out.println("created " + args[1]);
@@ -61,8 +53,6 @@ public final class Cli {
         }
         err.println("""
                 usage:
-                  vectors generate DIR   write every test-vector file into DIR
-                  vectors verify DIR     verify every vector file in DIR
                   keygen FILE            create an owner-only static X-Wing key file
                   fingerprint FILE       print the fingerprint of a key file
                   rotate-key FILE        new static key in FILE; the old one kept as FILE.retired-<fp>
@@ -80,31 +70,5 @@ public final class Cli {
         out.println("Restart the gateway to use the new key. Links that pin the old fingerprint stop working;");
         out.println("their clients are told the key was retired on " + r.retiredAt() + " and to ask for a new link.");
         return 0;
-    }
-
-    private static int generate(Path dir, PrintStream out) throws Exception {
-        Files.createDirectories(dir);
-        for (VectorFile f : VectorFile.ALL) {
-            Files.write(dir.resolve(f.name()), f.render());
-            out.println("wrote " + dir.resolve(f.name()));
-        }
-        return 0;
-    }
-
-    private static int verify(Path dir, PrintStream out, PrintStream err) throws IOException {
-        int failed = 0;
-        int passed = 0;
-        for (VectorFile f : VectorFile.ALL) {
-            List<String> failures = f.verifyIn(dir);
-            if (failures.isEmpty()) {
-                passed++;
-                out.println("ok   " + f.name());
-            } else {
-                failed++;
-                failures.forEach(x -> err.println("FAIL " + x));
-            }
-        }
-        out.println(passed + " passed, " + failed + " failed");
-        return failed == 0 ? 0 : 1;
     }
 }

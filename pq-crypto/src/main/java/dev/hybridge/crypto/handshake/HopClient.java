@@ -41,13 +41,12 @@ public final class HopClient {
         }
     }
 
-    /** Deterministic start for vectors: the ephemeral key seed and encapsulation randomness are given. */
-    public static Started startForTestingOnly(byte[] gatewayPublicKey, byte[] ephemeralSeed, byte[] eseed, Trace trace)
-            throws ProtocolException {
-        return start(gatewayPublicKey, XWingKeyPair.fromSeed(ephemeralSeed), eseed, trace);
-    }
-
-    private static Started start(byte[] gatewayPublicKey, XWingKeyPair ephemeral, byte[] eseed, Trace trace)
+    /**
+     * The deterministic seam: the ephemeral key and encapsulation randomness are given, and the
+     * key schedule may be traced. Production calls it only from {@link #start(byte[], SecureRandom)}
+     * with no trace; the test kit (pq-crypto's test-jar, same package) calls it for vectors.
+     */
+    static Started start(byte[] gatewayPublicKey, XWingKeyPair ephemeral, byte[] eseed, Trace trace)
             throws ProtocolException {
         if (gatewayPublicKey.length != Wire.PK_LEN) {
             ephemeral.destroy();

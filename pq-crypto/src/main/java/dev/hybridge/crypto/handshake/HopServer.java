@@ -45,13 +45,12 @@ public final class HopServer {
         }
     }
 
-    /** Deterministic variant for vectors: the encapsulation randomness is given. */
-    public Accepted receiveClientHelloForTestingOnly(byte[] clientHello, byte[] eseed, Trace trace)
-            throws ProtocolException {
-        return receive(clientHello, eseed, trace);
-    }
-
-    private Accepted receive(byte[] hello, byte[] eseed, Trace trace) throws ProtocolException {
+    /**
+     * The deterministic seam: the encapsulation randomness is given, and the key schedule may be
+     * traced. Production calls it only with fresh randomness and no trace; the test kit
+     * (pq-crypto's test-jar, same package) calls it for vectors.
+     */
+    Accepted receive(byte[] hello, byte[] eseed, Trace trace) throws ProtocolException {
         Wire.checkFrame(hello, Wire.CLIENT_HELLO, Wire.CLIENT_HELLO_LEN);
         Wire.checkVersionAndSuite(hello);
         XWingKeyPair key = keyFor(Wire.slice(hello, Wire.PREFIX_LEN, Wire.KEY_ID_LEN));

@@ -40,13 +40,12 @@ public final class PeerInitiator {
         }
     }
 
-    /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. */
-    public static Started startForTestingOnly(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey,
-                                              byte[] eseed, byte[] nonce, Trace trace) throws ProtocolException {
-        return start(ctx, ownKey, responderPublicKey, eseed, nonce.clone(), trace);
-    }
-
-    private static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] eseed, byte[] nonce,
+    /**
+     * The deterministic seam: encapsulation randomness and the SAS nonce are given (the nonce is
+     * kept, not copied), and the key schedule may be traced. Production calls it only with fresh
+     * randomness and no trace; the test kit (pq-crypto's test-jar, same package) calls it for vectors.
+     */
+    static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] eseed, byte[] nonce,
                                  Trace trace) throws ProtocolException {
         if (responderPk.length != Wire.PK_LEN) {
             throw new ProtocolException(ErrorCode.INVALID_PUBLIC_KEY);

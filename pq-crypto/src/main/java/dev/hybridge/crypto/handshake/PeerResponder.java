@@ -31,12 +31,12 @@ public final class PeerResponder {
         }
     }
 
-    public static Accepted receiveForTestingOnly(PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit, byte[] eseed,
-                                                 Trace trace) throws ProtocolException {
-        return receive(ctx, ownKey, peerInit, eseed, trace);
-    }
-
-    private static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] init, byte[] eseed, Trace trace)
+    /**
+     * The deterministic seam: the encapsulation randomness is given, and the key schedule may be
+     * traced. Production calls it only with fresh randomness and no trace; the test kit
+     * (pq-crypto's test-jar, same package) calls it for vectors.
+     */
+    static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] init, byte[] eseed, Trace trace)
             throws ProtocolException {
         byte[] ssR = null;
         byte[] psk = ctx.psk();

@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * Records named intermediate values of a key schedule, in order, for test vectors and debugging.
- * Only the {@code ...ForTestingOnly} entry points take one: a production handshake never holds a
- * trace, so secrets are not copied anywhere else.
+ * Only the package-private deterministic seams of the handshakes take one, and only the test kit
+ * (pq-crypto's test-jar) passes one: a production handshake never holds a trace, so secrets are
+ * not copied anywhere else.
  */
 public final class Trace {
     private final Map<String, byte[]> values = new LinkedHashMap<>();

@@ -92,8 +92,8 @@ public final class RecordOpener {
         keys.destroy();
     }
 
-    /** Counterpart of {@link RecordSealer#startingAtForTestingOnly}. */
-    public static RecordOpener startingAtForTestingOnly(byte[] trafficSecret, int maxPlaintext, long seq) {
+    /** Counterpart of {@link RecordSealer#startingAt}: only the test kit calls it. */
+    static RecordOpener startingAt(byte[] trafficSecret, int maxPlaintext, long seq) {
         RecordOpener o = new RecordOpener(trafficSecret, maxPlaintext);
         o.expected = seq;
         return o;

@@ -64,9 +64,10 @@ public final class RecordSealer {
 
     /**
      * Starts at an arbitrary seq, for vectors that exercise epoch boundaries without sealing
-     * 65,536 records first. Never used by a real channel.
+     * 65,536 records first. Never used by a real channel: only the test kit (pq-crypto's
+     * test-jar, same package) calls it.
      */
-    public static RecordSealer startingAtForTestingOnly(byte[] trafficSecret, int maxPlaintext, long seq) {
+    static RecordSealer startingAt(byte[] trafficSecret, int maxPlaintext, long seq) {
         RecordSealer s = new RecordSealer(trafficSecret, maxPlaintext);
         s.seq = seq;
         return s;

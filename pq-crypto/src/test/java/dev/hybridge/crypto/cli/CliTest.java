@@ -2,11 +2,13 @@ package dev.hybridge.crypto.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.vectors.VectorsCli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -69,8 +71,23 @@ class CliTest {
     void verifyCommandPassesOnTheCommittedVectors() {
         Path dir = dev.hybridge.crypto.vectors.VectorFilesTestAccess.dir();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, Cli.run(new String[] {"vectors", "verify", dir.toString()}, new PrintStream(out), System.err));
+        assertEquals(0, VectorsCli.run(new String[] {"vectors", "verify", dir.toString()}, new PrintStream(out), System.err));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("0 failed"));
+    }
+
+    @Test
+    void theDeployableCliHasNoVectorCommands() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, Cli.run(new String[] {"vectors", "verify", "."}, System.out, new PrintStream(err)));
+        assertFalse(err.toString(StandardCharsets.UTF_8).contains("vectors"));
+    }
+
+    @Test
+    void theTestKitCliPassesKeyCommandsToTheDeployableOne() throws Exception {
+        Path file = tmp.resolve("gateway.key");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, VectorsCli.run(new String[] {"keygen", file.toString()}, new PrintStream(out), System.err));
+        assertTrue(Files.exists(file));
     }
 
     @Test

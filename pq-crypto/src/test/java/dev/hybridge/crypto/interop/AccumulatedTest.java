@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.handshake.DeterministicHandshakes;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.crypto.handshake.PeerContext;
@@ -14,6 +15,7 @@ import dev.hybridge.crypto.handshake.PeerInitiator;
 import dev.hybridge.crypto.handshake.PeerResponder;
 import dev.hybridge.crypto.handshake.PeerSession;
 import dev.hybridge.crypto.record.Channel;
+import dev.hybridge.crypto.record.DeterministicRecords;
 import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.record.RecordOpener;
 import dev.hybridge.crypto.record.RecordSealer;
@@ -143,9 +145,9 @@ class AccumulatedTest {
             byte[] gEseed = gen.draw(64);
             XWingKeyPair gw = XWingKeyPair.fromSeed(gwSeed);
             acc.absorb(gw.publicKey());
-            HopClient.Started s = HopClient.startForTestingOnly(gw.publicKey(), ephSeed, cEseed, null);
+            HopClient.Started s = DeterministicHandshakes.hopClientStart(gw.publicKey(), ephSeed, cEseed, null);
             acc.absorb(s.clientHello());
-            HopServer.Accepted a = new HopServer(List.of(gw)).receiveClientHelloForTestingOnly(s.clientHello(), gEseed, null);
+            HopServer.Accepted a = DeterministicHandshakes.hopServerReceive(new HopServer(List.of(gw)), s.clientHello(), gEseed, null);
             acc.absorb(a.serverHello());
             HopClient.Established e = s.next().receive(a.serverHello());
             acc.absorb(e.clientFinished());
@@ -155,7 +157,7 @@ class AccumulatedTest {
             exchange(gen, acc, List.of(e.channel()::seal, g::seal), List.of(g::open, e.channel()::open), 4);
             long hopBit = gen.u32() % (a.serverHello().length * 8L);
             acc.absorbFailure("iteration " + i + " ServerHello bit " + hopBit, () ->
-                    HopClient.startForTestingOnly(gw.publicKey(), ephSeed, cEseed, null).next()
+                    DeterministicHandshakes.hopClientStart(gw.publicKey(), ephSeed, cEseed, null).next()
                             .receive(flipBit(a.serverHello(), hopBit)));
 
             // Peer handshake, four records alternating i2r/r2i, one PeerAccept bit flip.
@@ -172,10 +174,10 @@ class AccumulatedTest {
             acc.absorb(room.psk());
             XWingKeyPair kI = XWingKeyPair.fromSeed(seedI);
             XWingKeyPair kR = XWingKeyPair.fromSeed(seedR);
-            PeerInitiator.Started ps = PeerInitiator.startForTestingOnly(
+            PeerInitiator.Started ps = DeterministicHandshakes.peerInitiatorStart(
                     new PeerContext(room.roomId(), room.psk(), idI, idR), kI, kR.publicKey(), eseedI, nonce, null);
             acc.absorb(ps.peerInit());
-            PeerResponder.Accepted pa = PeerResponder.receiveForTestingOnly(
+            PeerResponder.Accepted pa = DeterministicHandshakes.peerResponderReceive(
                     new PeerContext(room.roomId(), room.psk(), idI, idR), kR, ps.peerInit(), eseedR, null);
             acc.absorb(pa.peerAccept());
             PeerInitiator.Established pe = ps.next().receive(pa.peerAccept());
@@ -190,15 +192,15 @@ class AccumulatedTest {
             exchange(gen, acc, List.of(ic::seal, pr.channel()::seal), List.of(pr.channel()::open, ic::open), 4);
             long peerBit = gen.u32() % (pa.peerAccept().length * 8L);
             acc.absorbFailure("iteration " + i + " PeerAccept bit " + peerBit, () ->
-                    PeerInitiator.startForTestingOnly(new PeerContext(room.roomId(), room.psk(), idI, idR), kI,
+                    DeterministicHandshakes.peerInitiatorStart(new PeerContext(room.roomId(), room.psk(), idI, idR), kI,
                             kR.publicKey(), eseedI, nonce, null).next().receive(flipBit(pa.peerAccept(), peerBit)));
 
             // Record layer from 0 or just before an epoch boundary, two records, one record bit flip.
             byte[] secret = gen.draw(32);
             int k = (gen.draw(1)[0] & 0xFF) % 4;
             long start = k == 0 ? 0 : k * RecordFormat.REKEY_INTERVAL - 1;
-            RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
-            RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
+            RecordSealer sealer = DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
+            RecordOpener opener = DeterministicRecords.openerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
             exchange(gen, acc, List.of(sealer::seal, sealer::seal), List.of(opener::open, opener::open), 2);
             byte[] last = sealer.seal(gen.draw(16));
             long recBit = gen.u32() % (last.length * 8L);

@@ -11,9 +11,9 @@ import dev.hybridge.crypto.handshake.PeerContext;
 import dev.hybridge.crypto.handshake.PeerInitiator;
 import dev.hybridge.crypto.handshake.PeerResponder;
 import dev.hybridge.crypto.internal.Primitives;
+import dev.hybridge.crypto.record.DeterministicRecords;
 import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.record.RecordOpener;
-import dev.hybridge.crypto.record.RecordSealer;
 import dev.hybridge.crypto.room.RoomSecret;
 import java.security.SecureRandom;
 import java.util.List;
@@ -150,7 +150,7 @@ class BitFlipProperties {
                     @ForAll @LongRange(min = 0, max = 1L << 24) long startSeq) throws Exception {
         byte[] secret = new byte[32];
         RNG.nextBytes(secret);
-        byte[] record = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq).seal(payload);
+        byte[] record = DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq).seal(payload);
         int bit = rawBit % (record.length * 8);
         int i = bit / 8;
         ErrorCode expected;
@@ -163,7 +163,7 @@ class BitFlipProperties {
         } else {
             expected = ErrorCode.RECORD_AUTH_FAILED;
         }
-        RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
+        RecordOpener opener = DeterministicRecords.openerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
         assertEquals(expected, codeOf(() -> opener.open(flip(record, bit))));
         // Failure is terminal: the genuine record is refused afterwards too.
         assertEquals(expected, codeOf(() -> opener.open(record)));

@@ -24,8 +24,8 @@ class RecordLayerTest {
     @Property(tries = 300)
     void anyPayloadRoundTrips(@ForAll @Size(max = 5) java.util.List<@Size(max = 4096) byte[]> payloads,
                               @ForAll @LongRange(min = 0, max = 1L << 20) long start) throws ProtocolException {
-        RecordSealer s = RecordSealer.startingAtForTestingOnly(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
-        RecordOpener o = RecordOpener.startingAtForTestingOnly(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
+        RecordSealer s = DeterministicRecords.sealerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
+        RecordOpener o = DeterministicRecords.openerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
         for (byte[] p : payloads) {
             byte[] r = s.seal(p);
             assertEquals(RecordFormat.HEADER_LEN + p.length + RecordFormat.TAG_LEN, r.length);
@@ -75,7 +75,7 @@ class RecordLayerTest {
 
     @Test
     void receiverRefusesSeqAtTheLimitWithoutDecrypting() {
-        RecordOpener o = RecordOpener.startingAtForTestingOnly(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS);
+        RecordOpener o = DeterministicRecords.openerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS);
         byte[] r = new byte[RecordFormat.MIN_RECORD];
         r[0] = RecordFormat.TYPE;
         dev.hybridge.crypto.internal.Bytes.putU64(r, 1, RecordFormat.MAX_RECORDS);
@@ -84,7 +84,7 @@ class RecordLayerTest {
 
     @Test
     void senderStopsAtTheRecordLimit() throws ProtocolException {
-        RecordSealer s = RecordSealer.startingAtForTestingOnly(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS - 1);
+        RecordSealer s = DeterministicRecords.sealerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS - 1);
         s.seal(new byte[1]);
         assertEquals(ErrorCode.RECORD_LIMIT_REACHED, assertThrows(ProtocolException.class, () -> s.seal(new byte[1])).code());
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.handshake.DeterministicHandshakes;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.crypto.handshake.Wire;
@@ -55,11 +56,11 @@ public final class HopVectors {
         }
 
         HopClient.Started startClient(Trace trace) throws ProtocolException {
-            return HopClient.startForTestingOnly(gatewayKey().publicKey(), clientEphemeralSeed, clientEseed, trace);
+            return DeterministicHandshakes.hopClientStart(gatewayKey().publicKey(), clientEphemeralSeed, clientEseed, trace);
         }
 
         HopServer.Accepted serverReceives(byte[] clientHello, Trace trace) throws ProtocolException {
-            return new HopServer(List.of(gatewayKey())).receiveClientHelloForTestingOnly(clientHello, gatewayEseed, trace);
+            return DeterministicHandshakes.hopServerReceive(new HopServer(List.of(gatewayKey())), clientHello, gatewayEseed, trace);
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.handshake.DeterministicHandshakes;
 import dev.hybridge.crypto.handshake.PeerContext;
 import dev.hybridge.crypto.handshake.PeerInitiator;
 import dev.hybridge.crypto.handshake.PeerResponder;
@@ -70,12 +71,12 @@ public final class PeerVectors {
         }
 
         PeerInitiator.Started startInitiator(Trace trace) throws ProtocolException {
-            return PeerInitiator.startForTestingOnly(context(), XWingKeyPair.fromSeed(initiatorSeed),
+            return DeterministicHandshakes.peerInitiatorStart(context(), XWingKeyPair.fromSeed(initiatorSeed),
                     XWingKeyPair.fromSeed(responderSeed).publicKey(), initiatorEseed, initiatorNonce, trace);
         }
 
         PeerResponder.Accepted responderReceives(byte[] init, Trace trace) throws ProtocolException {
-            return PeerResponder.receiveForTestingOnly(context(), XWingKeyPair.fromSeed(responderSeed), init,
+            return DeterministicHandshakes.peerResponderReceive(context(), XWingKeyPair.fromSeed(responderSeed), init,
                     responderEseed, trace);
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hybridge.crypto.ProtocolException;
+import dev.hybridge.crypto.record.DeterministicRecords;
 import dev.hybridge.crypto.record.EpochSecrets;
 import dev.hybridge.crypto.record.RecordFormat;
 import dev.hybridge.crypto.record.RecordOpener;
@@ -83,7 +84,7 @@ public final class RecordVectors {
 
     private static ObjectNode valid(int tcId, long startSeq) throws ProtocolException {
         byte[] secret = DeterministicInputs.bytes(FILE, tcId, "traffic_secret", 32);
-        RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
+        RecordSealer sealer = DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
         ObjectNode t = Json.object();
         t.put("tc_id", tcId);
         t.put("comment", "records from seq " + startSeq);
@@ -98,7 +99,7 @@ public final class RecordVectors {
             long seq = sealer.nextSeq();
             long epoch = seq >>> RecordFormat.EPOCH_SHIFT;
             if (epoch != lastEpoch) {
-                EpochSecrets.Epoch e = EpochSecrets.deriveForTestingOnly(secret, epoch);
+                EpochSecrets.Epoch e = EpochSecrets.derive(secret, epoch);
                 ObjectNode eo = Json.object();
                 eo.put("epoch", epoch);
                 eo.put("secret", Json.hex(e.secret()));
@@ -123,15 +124,15 @@ public final class RecordVectors {
         byte[] secret = Json.unhex(t, "traffic_secret");
         long start = t.get("start_seq").asLong();
         for (JsonNode e : t.get("epochs")) {
-            EpochSecrets.Epoch got = EpochSecrets.deriveForTestingOnly(secret, e.get("epoch").asLong());
+            EpochSecrets.Epoch got = EpochSecrets.derive(secret, e.get("epoch").asLong());
             if (!Arrays.equals(got.secret(), Json.unhex(e, "secret")) || !Arrays.equals(got.key(), Json.unhex(e, "key"))
                     || !Arrays.equals(got.iv(), Json.unhex(e, "iv"))) {
                 return "epoch " + e.get("epoch") + " keys differ";
             }
         }
         int max = t.get("max_plaintext").asInt();
-        RecordSealer sealer = RecordSealer.startingAtForTestingOnly(secret, max, start);
-        RecordOpener opener = RecordOpener.startingAtForTestingOnly(secret, max, start);
+        RecordSealer sealer = DeterministicRecords.sealerAt(secret, max, start);
+        RecordOpener opener = DeterministicRecords.openerAt(secret, max, start);
         for (JsonNode r : t.get("records")) {
             byte[] pt = Json.unhex(r, "plaintext");
             if (sealer.nextSeq() != r.get("seq").asLong()) return "seq differs";
@@ -143,7 +144,7 @@ public final class RecordVectors {
     }
 
     private static String verifyInvalid(JsonNode t) {
-        RecordOpener opener = RecordOpener.startingAtForTestingOnly(Json.unhex(t, "traffic_secret"),
+        RecordOpener opener = DeterministicRecords.openerAt(Json.unhex(t, "traffic_secret"),
                 t.get("max_plaintext").asInt(), t.get("start_seq").asLong());
         JsonNode deliver = t.get("deliver");
         int failsAt = t.get("fails_at").asInt();
