@@ -2,6 +2,7 @@ package dev.hybridge.bench;
 
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.handshake.DeterministicHandshakes;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.crypto.handshake.Wire;
@@ -29,7 +30,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>One side alone needs the other side's answer to its own fresh message. The side benchmarks
  * therefore draw their randomness from the SecureRandom exactly as the production entry points do
  * (same sizes, same calls), but then run the handshake through the deterministic
- * {@code ...ForTestingOnly} entry points with randomness fixed at setup. Those share every line
+ * test-kit entry points ({@link DeterministicHandshakes}, pq-crypto's test-jar) with randomness fixed at setup. Those share every line
  * of code with {@link HopClient#start(byte[], SecureRandom)} and {@link
  * HopServer#receiveClientHello(byte[], SecureRandom)} after the randomness is drawn (they call the
  * same private methods), and make the peer's answer computable once, at setup:
@@ -87,9 +88,9 @@ public class HandshakeBench {
         serverEseed = PrimitivesBench.random(rng, 64);
 
         HopClient.Started started =
-                HopClient.startForTestingOnly(gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
+                DeterministicHandshakes.hopClientStart(gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
         clientHello = started.clientHello();
-        HopServer.Accepted accepted = server.receiveClientHelloForTestingOnly(clientHello, serverEseed, null);
+        HopServer.Accepted accepted = DeterministicHandshakes.hopServerReceive(server, clientHello, serverEseed, null);
         serverHello = accepted.serverHello();
         HopClient.Established established = started.next().receive(serverHello);
         clientFinished = established.clientFinished();
@@ -113,7 +114,7 @@ public class HandshakeBench {
     @Benchmark
     public Channel hopHandshakeGateway() throws ProtocolException {
         rng.nextBytes(draw64); // receiveClientHello's eseed
-        HopServer.Accepted accepted = server.receiveClientHelloForTestingOnly(clientHello, serverEseed, null);
+        HopServer.Accepted accepted = DeterministicHandshakes.hopServerReceive(server, clientHello, serverEseed, null);
         return accepted.next().receive(clientFinished);
     }
 
@@ -151,7 +152,7 @@ public class HandshakeBench {
         rng.nextBytes(draw64); // start's eseed
         rng.nextBytes(draw32); // XWingKeyPair.generate's seed
         HopClient.Started started =
-                HopClient.startForTestingOnly(gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
+                DeterministicHandshakes.hopClientStart(gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
         return started.next().receive(serverHello);
     }
 
