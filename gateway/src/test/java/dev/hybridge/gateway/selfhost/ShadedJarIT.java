@@ -26,6 +26,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -173,5 +175,27 @@ class ShadedJarIT {
         JarGateway.Result r = JarGateway.run(List.of(cfg.toString()));
         assertEquals(2, r.exitCode(), r.output());
         assertTrue(r.output().contains("room-capacity"), r.output());
+    }
+
+    /** The deployable jar carries none of pq-crypto's test kit: no vector generator, nothing ...ForTestingOnly. */
+    @Test
+    void theJarCarriesNoTestKit() throws Exception {
+        try (JarFile jar = new JarFile(JarGateway.jar().toFile())) {
+            assertTrue(jar.getEntry("dev/hybridge/crypto/cli/Cli.class") != null, "the key commands are in the jar");
+            assertEquals(List.of(), jar.stream().map(JarEntry::getName)
+                    .filter(n -> n.matches("dev/hybridge/(.*ForTestingOnly.*|(.*/)?vectors/.*|.*Vectors(\\$.*)?\\.class|.*/Deterministic.*)"))
+                    .toList(), "vector generators or test hooks (pq-crypto's test kit) in the deployable jar");
+            List<String> withHooks = new java.util.ArrayList<>();
+            for (JarEntry e : java.util.Collections.list(jar.entries())) {
+                if (e.getName().startsWith("dev/hybridge/") && e.getName().endsWith(".class")) {
+                    try (var in = jar.getInputStream(e)) {
+                        if (new String(in.readAllBytes(), StandardCharsets.ISO_8859_1).contains("ForTestingOnly")) {
+                            withHooks.add(e.getName());
+                        }
+                    }
+                }
+            }
+            assertEquals(List.of(), withHooks, "a ...ForTestingOnly member in the deployable jar");
+        }
     }
 }

@@ -262,26 +262,44 @@ public final class Primitives {
 
     // ---------------------------------------------------------------- AES-256-GCM (JDK, AES-NI intrinsics)
 
-    /** One AES-256-GCM key, reusable for many nonces; not thread-safe. */
+    /**
+     * One AES-256-GCM key, reusable for many nonces; not thread-safe. The JDK cipher is made on
+     * first use: a gateway holds two of these per idle session, and a Cipher got without naming
+     * its provider keeps its provider search (about 0.9 KiB) until first used. SunJCE is asked
+     * for by name (it has the AES-NI and GHASH intrinsics), any provider if a JDK lacks it.
+     */
     public static final class Gcm {
         private final SecretKeySpec key;
-        private final Cipher cipher;
+        private Cipher cipher;
 
         public Gcm(byte[] key) {
             if (key.length != AES_KEY_LEN && key.length != 16 && key.length != 24) {
                 throw new IllegalArgumentException("AES key length " + key.length);
             }
             this.key = new SecretKeySpec(key, "AES");
-            try {
-                this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("AES/GCM/NoPadding unavailable in this JDK", e);
+        }
+
+        private Cipher cipher() {
+            Cipher c = cipher;
+            if (c == null) {
+                try {
+                    c = Cipher.getInstance("AES/GCM/NoPadding", "SunJCE");
+                } catch (GeneralSecurityException e) {
+                    try {
+                        c = Cipher.getInstance("AES/GCM/NoPadding");
+                    } catch (GeneralSecurityException none) {
+                        throw new IllegalStateException("AES/GCM/NoPadding unavailable in this JDK", none);
+                    }
+                }
+                cipher = c;
             }
+            return c;
         }
 
         /** Seals: returns ciphertext || 16-byte tag. Each (key, nonce) pair must be used once. */
         public byte[] seal(byte[] nonce, byte[] aad, byte[] plaintext, int off, int len) {
             try {
+                Cipher cipher = cipher();
                 cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(aad);
                 return cipher.doFinal(plaintext, off, len);
@@ -297,6 +315,7 @@ public final class Primitives {
         public void sealInto(byte[] nonce, byte[] out, int aadOff, int aadLen, byte[] plaintext, int off, int len,
                              int outOff) {
             try {
+                Cipher cipher = cipher();
                 cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(out, aadOff, aadLen);
                 cipher.doFinal(plaintext, off, len, out, outOff);
@@ -314,6 +333,7 @@ public final class Primitives {
                 throw new ProtocolException(ErrorCode.RECORD_AUTH_FAILED);
             }
             try {
+                Cipher cipher = cipher();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(aad);
                 return cipher.doFinal(in, off, len);
@@ -327,6 +347,7 @@ public final class Primitives {
         /** Opens with an explicit tag length in bits (Wycheproof vectors carry short tags too). */
         public byte[] openWithTagBits(byte[] nonce, byte[] aad, byte[] in, int tagBits) throws ProtocolException {
             try {
+                Cipher cipher = cipher();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(tagBits, nonce));
                 cipher.updateAAD(aad);
                 return cipher.doFinal(in);
