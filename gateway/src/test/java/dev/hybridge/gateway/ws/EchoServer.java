@@ -1,0 +1,203 @@
+package dev.hybridge.gateway.ws;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A test-only WebSocket echo server on 127.0.0.1: the edge's own request reader and handshake
+ * check (RequestHead.read and WsHandshake.accept, reached by reflection because they are
+ * package-private in dev.hybridge.gateway.edge) answer the upgrade, then the real {@link WsSocket}
+ * runs with an echo listener. The listener does what {@link Connection} does on failures (close
+ * frame with the code, then {@link WsSocket#refuse()}, then a cut after a grace period if the
+ * client never answers) and nothing else: text and binary messages come back as single frames,
+ * pings as pongs.
+ */
+final class EchoServer implements AutoCloseable {
+    /** How long a refused connection may take to answer our close frame (Connection uses 2 s). */
+    static final long CLOSE_GRACE_MILLIS = 1_000;
+
+    private static final Method READ_HEAD;
+    private static final Method ACCEPT;
+
+    static {
+        try {
+            Class<?> head = Class.forName("dev.hybridge.gateway.edge.RequestHead");
+            Class<?> handshake = Class.forName("dev.hybridge.gateway.edge.WsHandshake");
+            READ_HEAD = head.getDeclaredMethod("read", InputStream.class);
+            ACCEPT = handshake.getDeclaredMethod("accept", head, OriginPolicy.class);
+            READ_HEAD.setAccessible(true);
+            ACCEPT.setAccessible(true);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ServerSocket server;
+    private final int maxMessageBytes;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "echo-close-grace");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Thread acceptor;
+
+    EchoServer(int maxMessageBytes) throws IOException {
+        this.maxMessageBytes = maxMessageBytes;
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.acceptor = Thread.ofPlatform().daemon().name("echo-accept").start(this::acceptLoop);
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                Thread.ofVirtual().name("echo-conn").start(() -> serve(s));
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        try (s) {
+            s.setTcpNoDelay(true);
+            InputStream in = new BufferedInputStream(s.getInputStream(), 16 * 1024);
+            OutputStream out = s.getOutputStream();
+            byte[] switching;
+            try {
+                Object head = READ_HEAD.invoke(null, in);
+                if (head == null) {
+                    return;
+                }
+                switching = (byte[]) ACCEPT.invoke(null, head, new OriginPolicy(List.of()));
+            } catch (InvocationTargetException e) {
+                // HttpRefusal or a broken request: refuse plainly, the handshake tests say more
+                out.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                return;
+            }
+            out.write(switching);
+            out.flush();
+            Transport t = new Transport() {
+                @Override
+                public InputStream in() {
+                    return in;
+                }
+
+                @Override
+                public OutputStream out() {
+                    return out;
+                }
+
+                @Override
+                public void cut() {
+                    try {
+                        s.close();
+                    } catch (IOException e) {
+                        // closing is all we wanted
+                    }
+                }
+
+                @Override
+                public void writeStarted() {}
+
+                @Override
+                public void writeEnded() {}
+            };
+            new WsSocket(t, new Echo(), maxMessageBytes).run();
+        } catch (IOException | ReflectiveOperationException | RuntimeException e) {
+            // the client went away; the test sees it from its side
+        }
+    }
+
+    /** Echoes messages, answers pings, and closes on failures as Connection does. */
+    private final class Echo implements WsSocket.Listener {
+        private WsSocket socket;
+
+        @Override
+        public void onOpen(WsSocket socket) {
+            this.socket = socket;
+        }
+
+        @Override
+        public boolean onFrame() {
+            return true;
+        }
+
+        @Override
+        public void onBinary(byte[] message) {
+            send(WsCodec.OP_BINARY, message);
+        }
+
+        @Override
+        public void onText(byte[] utf8) {
+            send(WsCodec.OP_TEXT, utf8);
+        }
+
+        @Override
+        public void onPing(byte[] payload) {
+            send(WsCodec.OP_PONG, payload);
+        }
+
+        @Override
+        public void onPong() {
+            // unsolicited pongs are ignored (RFC 6455 §5.5.3)
+        }
+
+        @Override
+        public void onTooBig() {
+            fail(WsCodec.TOO_BIG);
+        }
+
+        @Override
+        public void onProtocolError(int closeCode, String reason) {
+            fail(closeCode);
+        }
+
+        @Override
+        public void onClosed(int code, String reason) {}
+
+        private void send(int opcode, byte[] payload) {
+            byte[] f = new byte[WsCodec.frameSize(payload.length)];
+            int n = WsCodec.encode(f, 0, opcode, payload, 0, payload.length);
+            socket.write(f, n, false);
+        }
+
+        private void fail(int code) {
+            byte[] p = WsCodec.closePayload(code, "");
+            byte[] f = new byte[WsCodec.frameSize(p.length)];
+            int n = WsCodec.encode(f, 0, WsCodec.OP_CLOSE, p, 0, p.length);
+            WsSocket s = socket;
+            s.refuse();
+            timer.schedule(s::cut, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            s.write(f, n, true);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        timer.shutdownNow();
+        try {
+            acceptor.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
