@@ -12,7 +12,10 @@
 
 import { CallSession } from '../signal/session.js';
 import { PeerLink } from './peerLink.js';
-import { NoSFrameForTestingOnly, SFrameMedia } from './sframeMedia.js';
+import { SFrameMedia } from './sframeMedia.js';
+// test-hook:begin
+import { NoSFrameForTestingOnly } from './sframeMedia.js';
+// test-hook:end
 import { SCREEN_PRESETS, captureScreen } from './screen.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
@@ -33,14 +36,22 @@ export class Call extends EventTarget {
    * `audioFrameMs`: the Opus frame duration asked of every peer, AUDIO_FRAME_MS unless a test or
    * the benchmark compares another (10-120).
    */
-  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
+  constructor(o) {
     super();
+    const { origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS } = o;
     this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // Opus frame duration asked of every peer (sdp.js)
     this.name = name;
     this.localStream = localStream;
-    this.sframe = noSFrameForTestingOnly ? new NoSFrameForTestingOnly() : new SFrameMedia(workerUrl);
+    const sessionOptions = { origin, roomSecret, pinnedFingerprint, name };
+    let sframe = null;
+    // test-hook:begin
+    // Browser test (b): a wrong psk with the right room id; the benchmark's baseline: no SFrame.
+    if (o.pskOverrideForTestingOnly !== undefined) sessionOptions.pskOverrideForTestingOnly = o.pskOverrideForTestingOnly;
+    if (o.noSFrameForTestingOnly === true) sframe = new NoSFrameForTestingOnly();
+    // test-hook:end
+    this.sframe = sframe ?? new SFrameMedia(workerUrl);
     this.sframe.onRekeyNeeded = () => this.#rekey('counter');
-    this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name, pskOverrideForTestingOnly });
+    this.session = new CallSession(sessionOptions);
     this.peers = new Map(); // keyFp -> PeerState
     this.chatLog = [];
     this.chatIds = new Set();

@@ -16,8 +16,12 @@ import { Call } from './call.js';
 /* global __SFRAME_WORKER_URL__ */
 const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
 // Set only by the browser tests and the benchmark (page.addInitScript): small fake video and
-// the window.__hybridge hook. A page cannot set it for another page.
-const TEST = globalThis.__hybridgeTestConfig ?? null;
+// the window.__hybridge hook. A page cannot set it for another page, and the served bundle
+// never reads it (build.mjs leaves test-hook regions out).
+let TEST = null;
+// test-hook:begin
+TEST = globalThis.__hybridgeTestConfig ?? null;
+// test-hook:end
 
 const app = {
   fragment: null, // the link fragment while on this page
@@ -165,6 +169,7 @@ async function join(name, mic, cam) {
     name: name || 'Guest',
     localStream: stream,
     workerUrl: WORKER_URL,
+    // test-hook:begin
     // The browser benchmark compares Opus frame durations (bench/browser --audio-frame-ms); the
     // app itself always asks for AUDIO_FRAME_MS (sdp.js).
     ...(TEST?.audioFrameMs !== undefined ? { audioFrameMs: TEST.audioFrameMs } : {}),
@@ -173,6 +178,7 @@ async function join(name, mic, cam) {
     pskOverrideForTestingOnly: TEST?.wrongPsk ? crypto.getRandomValues(new Uint8Array(32)) : undefined,
     // The browser benchmark's baseline (bench/browser): the same call without SFrame.
     noSFrameForTestingOnly: TEST?.sframe === false,
+    // test-hook:end
   });
   parsed.secret.fill(0); // the session derived room id and psk at once and keeps neither secret
   app.call = call;
@@ -491,6 +497,7 @@ function route() {
   $('#join-name').focus();
 }
 
+// test-hook:begin
 function installTestHook() {
   if (!TEST?.hooks) return;
   globalThis.__hybridge = {
@@ -508,9 +515,12 @@ function installTestHook() {
     sendChat: (text, kind) => app.call?.sendChat(text, kind) ?? null,
   };
 }
+// test-hook:end
 
 function boot() {
+  // test-hook:begin
   installTestHook();
+  // test-hook:end
   try {
     checkSecureContext();
   } catch {

@@ -118,6 +118,7 @@ export class SFrameMedia {
   }
 }
 
+// test-hook:begin
 /**
  * The benchmark's baseline only (bench/browser, __hybridgeTestConfig.sframe = false on both
  * sides): the same call with no encoded transforms, to measure what SFrame costs the sender.
@@ -143,3 +144,4 @@ export class NoSFrameForTestingOnly {
   }
   terminate() {}
 }
+// test-hook:end

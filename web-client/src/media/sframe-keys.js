@@ -48,7 +48,10 @@ function randomTag(getRandomValues) {
 export class SenderKeyEpochs {
   /** @param {{getRandomValuesForTestingOnly?: (a: ArrayBufferView) => ArrayBufferView}} [options] */
   constructor(options = {}) {
-    this.getRandomValues = options.getRandomValuesForTestingOnly ?? ((a) => globalThis.crypto.getRandomValues(a));
+    this.getRandomValues = (a) => globalThis.crypto.getRandomValues(a);
+    // test-hook:begin
+    if (options.getRandomValuesForTestingOnly !== undefined) this.getRandomValues = options.getRandomValuesForTestingOnly;
+    // test-hook:end
     this.senderTag = randomTag(this.getRandomValues);
     this.generation = -1n; // next() yields generation 0 first
   }

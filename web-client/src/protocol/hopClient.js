@@ -56,10 +56,12 @@ export const HopClient = Object.freeze({
     }
   },
 
+  // test-hook:begin
   /** Deterministic start for vectors: the ephemeral key seed and encapsulation randomness are given. */
   startForTestingOnly(gatewayPublicKey, ephemeralSeed, eseed, trace = null) {
     return start(gatewayPublicKey, XWingKeyPair.fromSeed(ephemeralSeed), eseed, trace);
   },
+  // test-hook:end
 });
 
 function start(gatewayPublicKey, ephemeral, eseed, trace) {
@@ -135,8 +137,10 @@ export class AwaitingServerHello {
     this.#ephemeral.destroy();
   }
 
+  // test-hook:begin
   /** The live secrets of this state, so tests can check the wipe. */
   secretsForTestingOnly() {
     return [...this.#ephemeral.secretsForTestingOnly(), ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }

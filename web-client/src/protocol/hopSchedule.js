@@ -80,8 +80,10 @@ export class HopSchedule {
     wipe(this.#ck, this.#th);
   }
 
+  // test-hook:begin
   /** The live chaining key and transcript hash, so tests can check that they were wiped. */
   secretsForTestingOnly() {
     return [this.#ck, this.#th];
   }
+  // test-hook:end
 }

@@ -35,10 +35,12 @@ export class HopServer {
     }
   }
 
+  // test-hook:begin
   /** Deterministic variant for vectors: the encapsulation randomness is given. */
   receiveClientHelloForTestingOnly(clientHello, eseed, trace = null) {
     return this.#receive(clientHello, eseed, trace);
   }
+  // test-hook:end
 
   #receive(hello, eseed, trace) {
     Wire.checkFrame(hello, Wire.CLIENT_HELLO, Wire.CLIENT_HELLO_LEN); // checks 1-3
@@ -119,7 +121,9 @@ export class AwaitingClientFinished {
     wipe(this.#expectedConfirm);
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#expectedConfirm, ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }

@@ -100,10 +100,12 @@ export const PeerInitiator = Object.freeze({
     }
   },
 
+  // test-hook:begin
   /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. */
   startForTestingOnly(ctx, ownKey, responderPublicKey, eseed, nonce, trace = null) {
     return startInitiator(ctx, ownKey, responderPublicKey, eseed, nonce, trace);
   },
+  // test-hook:end
 });
 
 function startInitiator(ctx, ownKey, responderPk, eseed, nonceIn, trace) {
@@ -194,9 +196,11 @@ export class AwaitingAccept {
     this.#ctx.wipePsk();
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#ssR, this.#nonce, this.#ctx.psk, ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }
 
 // ---------------------------------------------------------------- responder
@@ -215,9 +219,11 @@ export const PeerResponder = Object.freeze({
     }
   },
 
+  // test-hook:begin
   receiveForTestingOnly(ctx, ownKey, peerInit, eseed, trace = null) {
     return receiveInit(ctx, ownKey, peerInit, eseed, trace);
   },
+  // test-hook:end
 });
 
 function receiveInit(ctx, ownKey, init, eseed, trace) {
@@ -302,7 +308,9 @@ export class AwaitingFinish {
     wipe(this.#expectedConfirm);
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#expectedConfirm, ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }

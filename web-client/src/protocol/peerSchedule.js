@@ -85,8 +85,10 @@ export class PeerSchedule {
     wipe(this.#th, this.#prk);
   }
 
+  // test-hook:begin
   /** The live transcript hash and prk (null before PK4), so tests can check the wipe. */
   secretsForTestingOnly() {
     return [this.#th, this.#prk].filter((x) => x !== null);
   }
+  // test-hook:end
 }

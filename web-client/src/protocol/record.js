@@ -121,11 +121,14 @@ class EpochKeys {
     this.#cryptoKey = null;
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#secret, this.#iv];
   }
+  // test-hook:end
 }
 
+// test-hook:begin
 /** Exposes the RK1/RK2 derivations for vectors and cross-implementation debugging. */
 export const EpochSecrets = Object.freeze({
   /** { epoch, secret, key, iv } of epoch `epoch` from the traffic secret s_0. */
@@ -140,6 +143,7 @@ export const EpochSecrets = Object.freeze({
     };
   },
 });
+// test-hook:end
 
 /** Runs async jobs strictly one after another, in call order; a rejected job does not stop the queue. */
 class SerialQueue {
@@ -210,10 +214,13 @@ export class RecordSealer {
     this.#keys.destroy();
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return this.#keys.secretsForTestingOnly();
   }
+  // test-hook:end
 
+  // test-hook:begin
   /**
    * Starts at an arbitrary seq, for vectors that exercise epoch boundaries without sealing 65,536
    * records first. Never used by a real channel.
@@ -224,6 +231,7 @@ export class RecordSealer {
     s.#seq = seq;
     return s;
   }
+  // test-hook:end
 }
 
 /**
@@ -308,10 +316,13 @@ export class RecordOpener {
     this.#keys.destroy();
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return this.#keys.secretsForTestingOnly();
   }
+  // test-hook:end
 
+  // test-hook:begin
   /** Counterpart of RecordSealer.startingAtForTestingOnly. */
   static startingAtForTestingOnly(trafficSecret, maxPlaintext, seq) {
     const o = new RecordOpener(trafficSecret, maxPlaintext);
@@ -319,6 +330,7 @@ export class RecordOpener {
     o.#expected = seq;
     return o;
   }
+  // test-hook:end
 }
 
 /**

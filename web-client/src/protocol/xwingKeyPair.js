@@ -66,10 +66,12 @@ export class XWingKeyPair {
     return this.#destroyed;
   }
 
+  // test-hook:begin
   /** The live seed, so tests can check that it was wiped. */
   secretsForTestingOnly() {
     return [this.#seed];
   }
+  // test-hook:end
 
   #checkLive() {
     if (this.#destroyed) throw new Error('key destroyed');

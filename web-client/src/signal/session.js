@@ -134,8 +134,9 @@ export class CallSession extends EventTarget {
    * peerHandshakeTimeoutMs (10 s), hopHandshakeTimeoutMs (10 s), joinTimeoutMs (10 s),
    * helloTimeoutMs (5 s: 'peer-up' fires without a hello after this), viewStableMs (3 s),
    * backoff {minMs, maxMs} (0.5 s .. 8 s), sendRate {perSecond, burst} (40/s, burst 150: paces
-   * records below the gateway's rate limit; null turns pacing off), pskOverrideForTestingOnly (32 bytes: a session with
-   * the right room id and a wrong psk, i.e. a gateway-made impostor).
+   * records below the gateway's rate limit; null turns pacing off); in tests only (not in the
+   * served bundle), pskOverrideForTestingOnly (32 bytes: a session with the right room id and a
+   * wrong psk, i.e. a gateway-made impostor).
    */
   constructor(o) {
     super();
@@ -148,14 +149,16 @@ export class CallSession extends EventTarget {
     encodePeerMessage({ t: 'hello', name: o.name }); // throws INVALID_PEER_MESSAGE for a bad name, now rather than later
     const room = RoomSecret.of(o.roomSecret); // TypeError unless 32 bytes
     this.#roomId = room.roomId();
+    this.#psk = room.psk();
+    // test-hook:begin
     if (o.pskOverrideForTestingOnly !== undefined) {
       if (!(o.pskOverrideForTestingOnly instanceof Uint8Array) || o.pskOverrideForTestingOnly.length !== 32) {
         throw new TypeError('pskOverrideForTestingOnly must be 32 bytes');
       }
+      this.#psk.fill(0);
       this.#psk = o.pskOverrideForTestingOnly.slice();
-    } else {
-      this.#psk = room.psk();
     }
+    // test-hook:end
     room.destroy();
     this.#origin = o.origin;
     this.#pin = o.pinnedFingerprint.slice();
@@ -262,29 +265,37 @@ export class CallSession extends EventTarget {
     return Promise.all(sends).then((sent) => sent.filter(Boolean).length);
   }
 
+  // test-hook:begin
   /** Test hook: sends any message, including session types (a fake `view`), without the app rules for them. */
   sendForTestingOnly(keyFp, msg) {
     const entry = this.#entries.get(keyFp);
     if (entry === undefined || !entry.link?.established) throw new SignalError(LOCAL_CODES.PEER_NOT_CONNECTED);
     return this.#sendRecord(entry, encodePeerMessage(msg));
   }
+  // test-hook:end
 
+  // test-hook:begin
   /** Test hook: sends raw bytes as one peer record (to exercise the receiver's drop rules). */
   sendBytesForTestingOnly(keyFp, bytes) {
     const entry = this.#entries.get(keyFp);
     if (entry === undefined || !entry.link?.established) throw new SignalError(LOCAL_CODES.PEER_NOT_CONNECTED);
     return this.#sendRecord(entry, bytes);
   }
+  // test-hook:end
 
+  // test-hook:begin
   /** Test hook: the live secret arrays (per-session key seed, psk), so tests can check that leave() wipes them. */
   secretsForTestingOnly() {
     return [...(this.#key?.secretsForTestingOnly() ?? []), this.#psk];
   }
+  // test-hook:end
 
+  // test-hook:begin
   /** Test hook: the current hop connection, to break it from outside (e.g. `.close(4000)`). */
   connectionForTestingOnly() {
     return this.#conn;
   }
+  // test-hook:end
 
   /**
    * Leaves the call: `bye` to every connected peer, LEAVE, close (1000); destroys the
