@@ -7,9 +7,10 @@
 //   'peers'    {}                         a peer was added, changed or removed: re-render
 //   'media'    {keyFp}                    a remote stream arrived or went
 //   'chat'     {entry}                    a chat message (own or received)
-//   'problem'  {code, keyFp?}             something to tell the user (messages.js)
+//   'problem'  {code, keyFp?}             something to tell the user (src/messages.js)
 //   'rekey'    {kid}                      a new send key is installed
 
+import { PeerLimits, newChatId } from '../signal/peerMessages.js';
 import { CallSession } from '../signal/session.js';
 import { PeerLink } from './peerLink.js';
 import { SFrameMedia } from './sframeMedia.js';
@@ -21,13 +22,7 @@ import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
-export const CHAT_MAX_CHARS = 8000;
 const CHAT_LOG_MAX = 500;
-
-function randomHex(bytes) {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
 
 export class Call extends EventTarget {
   /**
@@ -332,25 +327,27 @@ export class Call extends EventTarget {
 
   /** Sends a chat message or snippet to every connected peer; returns the log entry. */
   sendChat(text, kind = 'text') {
-    const body = String(text).slice(0, CHAT_MAX_CHARS);
+    // UTF-16 units: never more code points than the peer limit counts (spec/peer-messages.md §2).
+    const body = String(text).slice(0, PeerLimits.MAX_CHAT_CHARS);
     if (body.trim() === '') return null;
-    const msg = { t: 'chat', id: randomHex(8), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
+    const msg = { t: 'chat', id: newChatId(), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
     const to = [];
     for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to.push(p.keyFp);
     return this.#logChat({ id: msg.id, from: null, name: this.name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered: to.length });
   }
 
   #onChat(st, msg) {
-    if (typeof msg.id !== 'string' || !/^[0-9a-f]{16}$/.test(msg.id) || this.chatIds.has(`${st.keyFp}:${msg.id}`)) return;
-    if (typeof msg.text !== 'string' || msg.text.length > CHAT_MAX_CHARS) return;
+    // The session delivers only a chat that follows spec/peer-messages.md §2 (16-hex id, text
+    // within PeerLimits.MAX_CHAT_CHARS, kind, ts); here only repeats are dropped.
+    if (this.chatIds.has(`${st.keyFp}:${msg.id}`)) return;
     this.chatIds.add(`${st.keyFp}:${msg.id}`);
     this.#logChat({
       id: msg.id,
       from: st.keyFp,
       name: st.peer.name ?? null,
       text: msg.text,
-      kind: msg.kind === 'code' ? 'code' : 'text',
-      ts: Number.isSafeInteger(msg.ts) ? msg.ts : Date.now(),
+      kind: msg.kind,
+      ts: msg.ts,
       received: Date.now(),
     });
   }

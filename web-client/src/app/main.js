@@ -9,9 +9,10 @@
 import { Fingerprint } from '../protocol/index.js';
 import { $, append, clear, h, show } from './dom.js';
 import { AppError, checkSecureContext, createRoomLink, parseLinkFragment, readPastedLink } from './link.js';
-import { messageFor } from './messages.js';
+import { messageFor } from '../messages.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
+import { PeerLimits } from '../signal/peerMessages.js';
 
 /* global __SFRAME_WORKER_URL__ */
 const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
@@ -111,6 +112,10 @@ function initLanding() {
 // --- join ------------------------------------------------------------------------------------
 
 function initJoin() {
+  // The limits of spec/peer-messages.md §2, from their one definition (PeerLimits). maxLength
+  // counts UTF-16 units, never fewer than the code points the limit counts, so it never lets
+  // more through.
+  $('#join-name').maxLength = PeerLimits.MAX_NAME_CHARS;
   $('#join-cancel').addEventListener('click', () => {
     history.replaceState(null, '', location.pathname);
     route();
@@ -120,7 +125,7 @@ function initJoin() {
     const button = $('#join-button');
     button.disabled = true;
     try {
-      await join($('#join-name').value.trim().slice(0, 64), $('#join-mic').checked, $('#join-cam').checked);
+      await join($('#join-name').value.trim().slice(0, PeerLimits.MAX_NAME_CHARS), $('#join-mic').checked, $('#join-cam').checked);
     } finally {
       button.disabled = false;
     }
@@ -143,7 +148,7 @@ async function localMedia(mic, cam) {
         e = e2;
       }
     }
-    throw new AppError(e?.name === 'NotFoundError' ? 'MIC_MISSING' : e?.name === 'NotAllowedError' ? 'MIC_DENIED' : 'MIC_DENIED', e?.name);
+    throw new AppError(e?.name === 'NotFoundError' ? 'MIC_MISSING' : 'MIC_DENIED', e?.name);
   }
 }
 
@@ -390,6 +395,7 @@ function renderChatEntry(entry) {
 }
 
 function initCall() {
+  $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
   $('#btn-mute').addEventListener('click', (e) => {
     const call = app.call;
     if (!call) return;

@@ -11,21 +11,18 @@
 // - Secrets: derived keys are imported as non-extractable CryptoKeys and the raw bytes are
 //   overwritten. Wiping in JavaScript is best effort (spec/security-considerations.md §11).
 
+import { concat, constantTimeEquals } from '../protocol/bytes.js';
+import { ErrorCode as ProtocolErrorCode } from '../protocol/errors.js';
+
 const subtle = globalThis.crypto?.subtle;
 
 // ---------------------------------------------------------------------------------------------
-// Errors: one family, codes listed in spec/media-sframe.md §9. The message is the name only, so
+// Errors: one family, codes listed in spec/media-sframe.md §9, numbered in the one list of
+// src/protocol/errors.js (SFRAME_*: local, never on the wire). The message is the name only, so
 // an error never carries key material, plaintext or peer input.
 
-export const ErrorCode = Object.freeze({
-  SFRAME_MALFORMED: 30,
-  SFRAME_UNKNOWN_KID: 31,
-  SFRAME_AUTH_FAILED: 32,
-  SFRAME_REPLAYED: 33,
-  SFRAME_COUNTER_EXHAUSTED: 34,
-  SFRAME_NO_SEND_KEY: 35,
-  SFRAME_KEY_REJECTED: 36,
-});
+export const ErrorCode = Object.freeze(Object.fromEntries(
+  Object.entries(ProtocolErrorCode).filter(([name]) => name.startsWith('SFRAME_'))));
 
 const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
@@ -312,7 +309,7 @@ export async function aeadDecrypt(key, nonce, aad, ctAndTag) {
   const ct = ctAndTag.subarray(0, ctAndTag.length - p.nt);
   const tag = ctAndTag.subarray(ctAndTag.length - p.nt);
   const expected = await computeTag(key, nonce, aad, ct);
-  if (!constantTimeEqual(tag, expected)) throw new SFrameError(ErrorCode.SFRAME_AUTH_FAILED);
+  if (!constantTimeEquals(tag, expected)) throw new SFrameError(ErrorCode.SFRAME_AUTH_FAILED);
   return new Uint8Array(await subtle.decrypt(ctrParams(nonce), key.enc, ct));
 }
 
@@ -591,27 +588,4 @@ export class SFrameContext {
   async decrypt(sframe, metadata = EMPTY) {
     return (await this.decryptFrame(sframe, metadata)).plaintext;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-export function concat(...parts) {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Equality without an early exit, so the time does not depend on where the first difference is. */
-export function constantTimeEqual(a, b) {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
 }

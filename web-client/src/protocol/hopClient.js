@@ -15,7 +15,7 @@ import { base64UrlDecode, concat, constantTimeEquals, wipe } from './bytes.js';
 import { Fingerprint } from './fingerprint.js';
 import { HopSchedule } from './hopSchedule.js';
 import { Trace } from './kdf.js';
-import { XWING_ESEED_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import * as Wire from './wire.js';
 import { XWingKeyPair } from './xwingKeyPair.js';
@@ -30,7 +30,7 @@ import { XWingKeyPair } from './xwingKeyPair.js';
 export function pinnedGatewayKey(wellKnown, pinnedFingerprint) {
   if (wellKnown === null || typeof wellKnown !== 'object') throw new Error('gateway key document is not a JSON object');
   const pk = base64UrlDecode(wellKnown.public_key);
-  if (pk === null || pk.length !== Wire.PK_LEN) throw new Error('gateway key document has no valid public key');
+  if (pk === null || pk.length !== XWING_PK_LEN) throw new Error('gateway key document has no valid public key');
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
     throw new Error('gateway key does not match the link');
   }
@@ -66,7 +66,7 @@ export const HopClient = Object.freeze({
 
 function start(gatewayPublicKey, ephemeral, eseed, trace) {
   try {
-    if (!(gatewayPublicKey instanceof Uint8Array) || gatewayPublicKey.length !== Wire.PK_LEN) {
+    if (!(gatewayPublicKey instanceof Uint8Array) || gatewayPublicKey.length !== XWING_PK_LEN) {
       throw new ProtocolError('INVALID_PUBLIC_KEY');
     }
     // §6.1 step 2: (ct_s, ss_s) = Encaps(pk_s).
@@ -110,7 +110,7 @@ export class AwaitingServerHello {
     try {
       Wire.checkFrame(serverHello, Wire.SERVER_HELLO, Wire.SERVER_HELLO_LEN); // checks 1-3
       Wire.checkVersionAndSuite(serverHello); // checks 4-5
-      const ctE = Wire.slice(serverHello, Wire.PREFIX_LEN, Wire.CT_LEN);
+      const ctE = Wire.slice(serverHello, Wire.PREFIX_LEN, XWING_CT_LEN);
       const ssE = this.#ephemeral.decapsulate(ctE); // check 6
       Trace.put(this.#trace, 'ss_e', ssE);
       const bodyLen = Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN;

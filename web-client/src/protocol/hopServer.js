@@ -10,7 +10,7 @@ import { ProtocolError } from './errors.js';
 import { concat, constantTimeEquals, wipe } from './bytes.js';
 import { HopSchedule } from './hopSchedule.js';
 import { Trace } from './kdf.js';
-import { XWING_ESEED_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import * as Wire from './wire.js';
 
@@ -47,8 +47,8 @@ export class HopServer {
     Wire.checkVersionAndSuite(hello); // checks 4-5
     const key = this.#keyFor(Wire.slice(hello, Wire.PREFIX_LEN, Wire.KEY_ID_LEN)); // check 6
     const off = Wire.PREFIX_LEN + Wire.KEY_ID_LEN;
-    const epk = Wire.slice(hello, off, Wire.PK_LEN);
-    const ctS = Wire.slice(hello, off + Wire.PK_LEN, Wire.CT_LEN);
+    const epk = Wire.slice(hello, off, XWING_PK_LEN);
+    const ctS = Wire.slice(hello, off + XWING_PK_LEN, XWING_CT_LEN);
     // Check 7 before check 8: an invalid epk is INVALID_PUBLIC_KEY whatever ct_s holds.
     const toClient = xwingEncapsulate(epk, eseed);
     let ssS = null;

@@ -18,7 +18,7 @@ import { ProtocolError } from './errors.js';
 import { concat, constantTimeEquals, wipe } from './bytes.js';
 import { Trace } from './kdf.js';
 import { PeerSchedule } from './peerSchedule.js';
-import { XWING_ESEED_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import { Sas } from './sas.js';
 import * as Wire from './wire.js';
@@ -109,7 +109,7 @@ export const PeerInitiator = Object.freeze({
 });
 
 function startInitiator(ctx, ownKey, responderPk, eseed, nonceIn, trace) {
-  if (!(responderPk instanceof Uint8Array) || responderPk.length !== Wire.PK_LEN) {
+  if (!(responderPk instanceof Uint8Array) || responderPk.length !== XWING_PK_LEN) {
     throw new ProtocolError('INVALID_PUBLIC_KEY');
   }
   if (!(nonceIn instanceof Uint8Array) || nonceIn.length !== Wire.NONCE_LEN) {
@@ -168,7 +168,7 @@ export class AwaitingAccept {
     try {
       Wire.checkFrame(accept, Wire.PEER_ACCEPT, Wire.PEER_ACCEPT_LEN); // checks 1-3
       Wire.checkVersionAndSuite(accept); // checks 4-5
-      ssI = this.#ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, Wire.CT_LEN)); // check 6
+      ssI = this.#ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, XWING_CT_LEN)); // check 6
       Trace.put(this.#trace, 'ss_i', ssI);
       const bodyLen = Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN;
       const expected = this.#schedule.accept(Wire.slice(accept, 0, bodyLen), this.#ssR, ssI, this.#ctx.psk); // PK3-PK5
@@ -233,9 +233,9 @@ function receiveInit(ctx, ownKey, init, eseed, trace) {
   try {
     Wire.checkFrame(init, Wire.PEER_INIT, Wire.PEER_INIT_LEN); // checks 1-3
     Wire.checkVersionAndSuite(init); // checks 4-5
-    const pkI = Wire.slice(init, Wire.PREFIX_LEN, Wire.PK_LEN);
-    const ctR = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN, Wire.CT_LEN);
-    const commit = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN + Wire.CT_LEN, Wire.CONFIRM_LEN);
+    const pkI = Wire.slice(init, Wire.PREFIX_LEN, XWING_PK_LEN);
+    const ctR = Wire.slice(init, Wire.PREFIX_LEN + XWING_PK_LEN, XWING_CT_LEN);
+    const commit = Wire.slice(init, Wire.PREFIX_LEN + XWING_PK_LEN + XWING_CT_LEN, Wire.CONFIRM_LEN);
     toInitiator = xwingEncapsulate(pkI, eseed); // check 6, before check 7
     ssR = ownKey.decapsulate(ctR); // check 7
     Trace.put(trace, 'ss_r', ssR);

@@ -145,16 +145,6 @@ export function xwingEncapsulate(pk, eseed) {
   return { ciphertext: out.cipherText, sharedSecret: out.sharedSecret };
 }
 
-/** X-Wing encapsulation with fresh CSPRNG randomness. */
-export function xwingEncapsulateRandom(pk) {
-  const eseed = randomBytes(XWING_ESEED_LEN);
-  try {
-    return xwingEncapsulate(pk, eseed);
-  } finally {
-    wipe(eseed);
-  }
-}
-
 /**
  * X-Wing Decapsulate(ct, sk) with the 32-byte seed as sk. ML-KEM decapsulation never fails
  * (implicit rejection): a tampered ct_M shows up later as CONFIRMATION_FAILED.

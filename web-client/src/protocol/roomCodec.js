@@ -5,6 +5,8 @@
 // but a ProtocolError. Envelopes are opaque here as they are to the gateway.
 
 import { ProtocolError } from './errors.js';
+import { XWING_PK_LEN } from './primitives.js';
+import { PEER_ID_LEN, ROOM_ID_LEN } from './wire.js';
 
 export const RoomType = Object.freeze({
   JOIN: 0x20,
@@ -17,9 +19,6 @@ export const RoomType = Object.freeze({
   ERROR: 0x3f,
 });
 
-export const ROOM_ID_LEN = 32;
-export const PEER_ID_LEN = 8;
-export const PUBLIC_KEY_LEN = 1216;
 export const MAX_MESSAGE = 65536;
 export const RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
 export const MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
@@ -84,8 +83,8 @@ export function decodeRoomMessage(msg, direction) {
   };
   switch (type) {
     case RoomType.JOIN:
-      exact(1 + ROOM_ID_LEN + PUBLIC_KEY_LEN);
-      return { type: 'JOIN', roomId: r.bytes(ROOM_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) };
+      exact(1 + ROOM_ID_LEN + XWING_PK_LEN);
+      return { type: 'JOIN', roomId: r.bytes(ROOM_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
     case RoomType.RELAY:
     case RoomType.RELAYED: {
       if (msg.length < RELAY_HEADER_LEN + 1) throw malformed();
@@ -100,7 +99,7 @@ export function decodeRoomMessage(msg, direction) {
       const peerId = r.bytes(PEER_ID_LEN);
       const peers = [];
       for (let n = r.u8(), i = 0; i < n; i++) {
-        peers.push({ peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) });
+        peers.push({ peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) });
       }
       const iceServers = [];
       for (let n = r.u8(), i = 0; i < n; i++) {
@@ -118,8 +117,8 @@ export function decodeRoomMessage(msg, direction) {
       return { type: 'JOINED', peerId, peers, iceServers };
     }
     case RoomType.PEER_JOINED:
-      exact(1 + PEER_ID_LEN + PUBLIC_KEY_LEN);
-      return { type: 'PEER_JOINED', peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) };
+      exact(1 + PEER_ID_LEN + XWING_PK_LEN);
+      return { type: 'PEER_JOINED', peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
     case RoomType.PEER_LEFT:
       exact(1 + PEER_ID_LEN);
       return { type: 'PEER_LEFT', peerId: r.bytes(PEER_ID_LEN) };
@@ -161,7 +160,7 @@ export function encodeRoomMessage(m) {
   switch (m.type) {
     case 'JOIN':
       push(fixed(m.roomId, ROOM_ID_LEN, 'room id'));
-      push(fixed(m.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
       break;
     case 'RELAY':
       push(fixed(m.to, PEER_ID_LEN, 'peer id'));
@@ -179,7 +178,7 @@ export function encodeRoomMessage(m) {
       out.push(m.peers.length);
       for (const p of m.peers) {
         push(fixed(p.peerId, PEER_ID_LEN, 'peer id'));
-        push(fixed(p.publicKey, PUBLIC_KEY_LEN, 'public key'));
+        push(fixed(p.publicKey, XWING_PK_LEN, 'public key'));
       }
       out.push(m.iceServers.length);
       for (const s of m.iceServers) {
@@ -195,7 +194,7 @@ export function encodeRoomMessage(m) {
       break;
     case 'PEER_JOINED':
       push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
-      push(fixed(m.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
       break;
     case 'PEER_LEFT':
       push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));

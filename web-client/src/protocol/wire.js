@@ -4,6 +4,7 @@
 
 import { ProtocolError } from './errors.js';
 import { getU16 } from './bytes.js';
+import { XWING_CT_LEN, XWING_PK_LEN } from './primitives.js';
 
 export const VERSION = 1;
 export const SUITE = 0x0001;
@@ -15,8 +16,7 @@ export const PEER_INIT = 0x11;
 export const PEER_ACCEPT = 0x12;
 export const PEER_FINISH = 0x13;
 
-export const PK_LEN = 1216;
-export const CT_LEN = 1120;
+// X-Wing key and ciphertext lengths: XWING_PK_LEN, XWING_CT_LEN of primitives.js.
 export const CONFIRM_LEN = 32;
 export const KEY_ID_LEN = 32;
 export const PEER_ID_LEN = 8;
@@ -26,11 +26,11 @@ export const NONCE_LEN = 32;
 
 /** type | version | suite. */
 export const PREFIX_LEN = 4;
-export const CLIENT_HELLO_LEN = PREFIX_LEN + KEY_ID_LEN + PK_LEN + CT_LEN; // 2372
-export const SERVER_HELLO_LEN = PREFIX_LEN + CT_LEN + CONFIRM_LEN; // 1156
+export const CLIENT_HELLO_LEN = PREFIX_LEN + KEY_ID_LEN + XWING_PK_LEN + XWING_CT_LEN; // 2372
+export const SERVER_HELLO_LEN = PREFIX_LEN + XWING_CT_LEN + CONFIRM_LEN; // 1156
 export const FINISHED_LEN = 1 + CONFIRM_LEN; // 33
-export const PEER_INIT_LEN = PREFIX_LEN + PK_LEN + CT_LEN + CONFIRM_LEN; // 2372
-export const PEER_ACCEPT_LEN = PREFIX_LEN + CT_LEN + CONFIRM_LEN; // 1156
+export const PEER_INIT_LEN = PREFIX_LEN + XWING_PK_LEN + XWING_CT_LEN + CONFIRM_LEN; // 2372
+export const PEER_ACCEPT_LEN = PREFIX_LEN + XWING_CT_LEN + CONFIRM_LEN; // 1156
 export const PEER_FINISH_LEN = 1 + CONFIRM_LEN + NONCE_LEN; // 65
 
 /**

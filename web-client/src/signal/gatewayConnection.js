@@ -13,10 +13,9 @@ import { base64UrlDecode, constantTimeEquals } from '../protocol/bytes.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { Fingerprint } from '../protocol/fingerprint.js';
 import { HopClient } from '../protocol/hopClient.js';
+import { XWING_PK_LEN } from '../protocol/primitives.js';
 import { Direction, decodeRoomMessage, encodeRoomMessage } from '../protocol/roomCodec.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
-
-const PUBLIC_KEY_LEN = 1216;
 
 /** Below the gateway's default bucket (50/s, burst 200), leaving room for handshake messages and pongs. */
 export const DEFAULT_SEND_RATE = Object.freeze({ perSecond: 40, burst: 150 });
@@ -71,7 +70,7 @@ export function checkWellKnown(doc, pinnedFingerprint) {
     throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   }
   const pk = base64UrlDecode(doc.public_key);
-  if (pk === null || pk.length !== PUBLIC_KEY_LEN) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
+  if (pk === null || pk.length !== XWING_PK_LEN) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
     throw retiredOrMismatch(doc, pinnedFingerprint);
   }
