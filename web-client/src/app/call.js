@@ -1,5 +1,5 @@
 // A call: one CallSession (signaling, owned by src/signal/) plus the media the app builds on it:
-// one PeerLink (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
+// one MediaConnection (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
 // the send-key epochs, screen share and chat. The UI listens to this object's events.
 //
 // Events (CustomEvent.detail):
@@ -12,7 +12,7 @@
 
 import { PeerLimits, newChatId } from '../signal/peerMessages.js';
 import { CallSession } from '../signal/session.js';
-import { PeerLink } from './peerLink.js';
+import { MediaConnection } from './mediaConnection.js';
 import { SFrameMedia } from './sframeMedia.js';
 // test-hook:begin
 import { NoSFrameForTestingOnly } from './sframeMedia.js';
@@ -210,7 +210,7 @@ export class Call extends EventTarget {
 
   #createLink(st) {
     const screen = this.screen?.stream;
-    const link = new PeerLink({
+    const link = new MediaConnection({
       keyFp: st.keyFp,
       polite: st.peer.polite,
       iceServers: this.session.iceServers ?? [],
@@ -235,7 +235,7 @@ export class Call extends EventTarget {
     });
   }
 
-  /** A track of `kind` that only exists to create a slot (see PeerLink); stopped right after. */
+  /** A track of `kind` that only exists to create a slot (see MediaConnection); stopped right after. */
   #placeholder(kind) {
     if (kind === 'audio') {
       this.audioContext ??= new AudioContext();
@@ -277,7 +277,7 @@ export class Call extends EventTarget {
         st.link?.onIce(msg.candidate);
         break;
       case 'tracks':
-        // Which incoming media is the screen is fixed by the slot (PeerLink); this says whether
+        // Which incoming media is the screen is fixed by the slot (MediaConnection); this says whether
         // the peer shares its screen now.
         st.screenStreamId = typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
         this.#emit('media', { keyFp: st.keyFp });

@@ -3,7 +3,7 @@
 //   - the gateway connection and hop channel (gatewayConnection.js, spec/hop-handshake.md),
 //   - the room protocol: JOIN with the room id and a per-session X-Wing key, JOINED, PEER_JOINED,
 //     PEER_LEFT, RELAY/RELAYED, ERROR (spec/room-protocol.md),
-//   - one peer channel per other member (peerLink.js, spec/peer-handshake.md): the later joiner
+//   - one peer channel per other member (peerChannel.js, spec/peer-handshake.md): the later joiner
 //     initiates, the others respond,
 //   - peer messages inside those channels (peerMessages.js, spec/peer-messages.md §1-§2),
 //   - the membership cross-check (membership.js, spec/peer-messages.md §4),
@@ -26,7 +26,7 @@ import { Backoff } from './backoff.js';
 import { LOCAL_CODES, SignalError, describeError } from './errors.js';
 import { GatewayConnection, fetchGatewayKey } from './gatewayConnection.js';
 import { MembershipCheck, VIEW_STABLE_MS, sortView } from './membership.js';
-import { PeerLink } from './peerLink.js';
+import { PeerChannel } from './peerChannel.js';
 import { SESSION_TYPES, decodePeerMessage, encodePeerMessage } from './peerMessages.js';
 
 export const SessionState = Object.freeze({
@@ -608,9 +608,9 @@ export class CallSession extends EventTarget {
 
   // ------------------------------------------------------------------ peers
   //
-  // An entry is one remote per-session key (one Peer). entry.link is its current PeerLink (one
+  // An entry is one remote per-session key (one Peer). entry.link is its current PeerChannel (one
   // peer id, one handshake, one channel); entry.candidate a second one for a new id announced
-  // with the same key while the current channel is still up. Every PeerLink carries its own
+  // with the same key while the current channel is still up. Every PeerChannel carries its own
   // handshake timer (link.timer).
 
   #entryFor(fp) {
@@ -645,7 +645,7 @@ export class CallSession extends EventTarget {
     this.#dropCandidate(entry, null);
     let started;
     try {
-      started = PeerLink.initiate(this.#context(peerId, publicKey));
+      started = PeerChannel.initiate(this.#context(peerId, publicKey));
     } catch (e) {
       // INVALID_PUBLIC_KEY: the announced key is unusable. Track the id so its envelopes are ignored.
       this.#bindId(entry, peerId);
@@ -653,7 +653,7 @@ export class CallSession extends EventTarget {
       this.#peerFailed(entry, null, SignalError.from(e, 'INVALID_PUBLIC_KEY').code);
       return;
     }
-    this.#attach(entry, started.link);
+    this.#attach(entry, started.channel);
     this.#relay(peerId, started.peerInit);
   }
 
@@ -661,13 +661,13 @@ export class CallSession extends EventTarget {
   #startResponder(entry, peerId, publicKey) {
     this.#endLink(entry);
     this.#dropCandidate(entry, null);
-    this.#attach(entry, PeerLink.respond(this.#context(peerId, publicKey)));
+    this.#attach(entry, PeerChannel.respond(this.#context(peerId, publicKey)));
   }
 
   /** A second seat with the key of an established peer: handshake with it beside the current channel. */
   #startCandidate(entry, peerId, publicKey) {
     this.#dropCandidate(entry, null);
-    const link = PeerLink.respond(this.#context(peerId, publicKey));
+    const link = PeerChannel.respond(this.#context(peerId, publicKey));
     entry.candidate = link;
     this.#byId.set(link.remoteIdHex, entry);
     this.#armTimer(entry, link);

@@ -5,7 +5,7 @@
 // Negotiation is the W3C "perfect negotiation" pattern: the handshake responder is polite, the
 // initiator impolite; roles come from the peer handshake, so no extra message is needed.
 //
-// Four fixed media slots, created with the link and never added or removed later: microphone,
+// Four fixed media slots, created with the connection and never added or removed later: microphone,
 // camera, screen video, screen audio. Both sides create them with addTrack before any SDP, so an
 // offer's m-lines always land on the answerer's own transceivers (matched by kind, in order) and
 // no transceiver is ever created by setRemoteDescription. Every sender and receiver gets its
@@ -43,7 +43,7 @@ export function sframeSafeVideoCodecs() {
 export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
 const SLOT_KIND = Object.freeze({ mic: 'audio', camera: 'video', screen: 'video', screenAudio: 'audio' });
 
-export class PeerLink extends EventTarget {
+export class MediaConnection extends EventTarget {
   /**
    * @param {{keyFp: string, polite: boolean, iceServers: RTCIceServer[], send: (msg) => void,
    *          sframe: import('./sframeMedia.js').SFrameMedia}} o
@@ -234,7 +234,7 @@ export class PeerLink extends EventTarget {
   }
 
   #onTrack(e) {
-    this.#attachReceiver(e.receiver); // a no-op: every receiver of this link already has it
+    this.#attachReceiver(e.receiver); // a no-op: every receiver of this connection already has it
     this.#mediaChanged();
   }
 
