@@ -2,6 +2,10 @@
 // one MediaConnection (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
 // the send-key epochs, screen share and chat. The UI listens to this object's events.
 //
+// A peer's lifecycle is the session's one per-peer state machine (src/signal/peerState.js):
+// this file reads Peer.phase, Peer.channelOpen and Peer.everUp and keeps per peer only what the
+// media needs (its MediaConnection, screen stream id, SAS verification, the grace timer below).
+//
 // Events (CustomEvent.detail):
 //   'status'   {state, error?}           the CallSession state ('joined', 'reconnecting', ...)
 //   'peers'    {}                         a peer was added, changed or removed: re-render
@@ -10,8 +14,8 @@
 //   'problem'  {code, keyFp?}             something to tell the user (src/messages.js)
 //   'rekey'    {kid}                      a new send key is installed
 
-import { PeerLimits, newChatId } from '../signal/peerMessages.js';
 import { CallSession } from '../signal/session.js';
+import { ChatLog } from './chat.js';
 import { MediaConnection } from './mediaConnection.js';
 import { SFrameMedia } from './sframeMedia.js';
 // test-hook:begin
@@ -22,7 +26,6 @@ import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
-const CHAT_LOG_MAX = 500;
 
 export class Call extends EventTarget {
   /**
@@ -48,8 +51,7 @@ export class Call extends EventTarget {
     this.sframe.onRekeyNeeded = () => this.#rekey('counter');
     this.session = new CallSession(sessionOptions);
     this.peers = new Map(); // keyFp -> PeerState
-    this.chatLog = [];
-    this.chatIds = new Set();
+    this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
     this.screen = null; // { stream, quality }
     this.state = 'connecting';
     this.kids = []; // every send KID installed, in order (for the test hook)
@@ -77,7 +79,7 @@ export class Call extends EventTarget {
       this.timings.states[e.detail.state] ??= performance.now();
       if (e.detail.state === 'joined') {
         // new TURN credentials may come with every join (room-protocol.md)
-        for (const p of this.peers.values()) p.link?.pc.setConfiguration({ ...p.link.pc.getConfiguration(), iceServers: s.iceServers });
+        for (const p of this.peers.values()) p.media?.pc.setConfiguration({ ...p.media.pc.getConfiguration(), iceServers: s.iceServers });
       }
       this.#emit('status', { state: e.detail.state, error: e.detail.error });
       if (e.detail.error) this.#problem(e.detail.error.code);
@@ -127,15 +129,13 @@ export class Call extends EventTarget {
       st = {
         keyFp: peer.keyFp,
         peer,
-        link: null,
+        media: null,
         screenStreamId: null,
         failure: null,
         viewMismatch: false,
         verified: false,
-        gone: false,
-        leftTimer: null,
+        dropTimer: null,
         lastSas: null,
-        everUp: false,
       };
       this.peers.set(peer.keyFp, st);
     }
@@ -143,9 +143,9 @@ export class Call extends EventTarget {
     return st;
   }
 
-  /** Connected peers: the members a new key goes to. */
+  /** Peers whose channel is open (the session's peer state machine): the members a new key goes to. */
   #connected() {
-    return [...this.peers.values()].filter((p) => p.peer.state === 'connected' && !p.gone);
+    return [...this.peers.values()].filter((p) => p.peer.channelOpen);
   }
 
   #sendTo(keyFp, msg) {
@@ -175,12 +175,10 @@ export class Call extends EventTarget {
 
   async #onPeerUp(peer) {
     const st = this.#state(peer);
-    const existing = st.link !== null && !st.link.closed ? st.link : null; // a peer coming back
-    clearTimeout(st.leftTimer);
-    st.leftTimer = null;
-    st.gone = false;
+    const existing = st.media !== null && !st.media.closed ? st.media : null; // a peer coming back
+    clearTimeout(st.dropTimer);
+    st.dropTimer = null;
     st.failure = null;
-    st.everUp = true;
     const now = performance.now();
     if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = now;
     const started = this.handshakeStarts.get(peer.keyFp);
@@ -196,8 +194,8 @@ export class Call extends EventTarget {
     const rekeyed = this.#rekey('peer-up');
     if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
     if (existing === null) {
-      // (the peer's first SDP may already have made the link, see #onPeerMessage)
-      if (st.link === null || st.link.closed) this.#createLink(st);
+      // (the peer's first SDP may already have made the connection, see #onPeerMessage)
+      if (st.media === null || st.media.closed) this.#createMedia(st);
     } else {
       existing.polite = peer.polite;
       // After a gateway outage the connection may have failed meanwhile, or a negotiation lost a
@@ -208,9 +206,9 @@ export class Call extends EventTarget {
     await rekeyed;
   }
 
-  #createLink(st) {
+  #createMedia(st) {
     const screen = this.screen?.stream;
-    const link = new MediaConnection({
+    const media = new MediaConnection({
       keyFp: st.keyFp,
       polite: st.peer.polite,
       iceServers: this.session.iceServers ?? [],
@@ -225,12 +223,12 @@ export class Call extends EventTarget {
       placeholder: (kind) => this.#placeholder(kind),
       audioFrameMs: this.audioFrameMs,
     });
-    st.link = link;
-    if (this.screen) this.#applyScreenEncoding(link);
-    link.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
-    link.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, e.detail.message));
-    link.addEventListener('state', () => {
-      if (link.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
+    st.media = media;
+    if (this.screen) this.#applyScreenEncoding(media);
+    media.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
+    media.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, e.detail.message));
+    media.addEventListener('state', () => {
+      if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(media);
       this.#emit('peers');
     });
   }
@@ -249,10 +247,10 @@ export class Call extends EventTarget {
   }
 
   /** Polls getStats until the first remote video frame is decoded (for the benchmark). */
-  #watchFirstFrame(link) {
+  #watchFirstFrame(media) {
     const poll = async () => {
-      if (this.timings.firstRemoteVideo !== null || link.closed) return;
-      const report = await link.pc.getStats().catch(() => null);
+      if (this.timings.firstRemoteVideo !== null || media.closed) return;
+      const report = await media.pc.getStats().catch(() => null);
       let decoded = 0;
       report?.forEach((s) => {
         if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
@@ -270,11 +268,11 @@ export class Call extends EventTarget {
         this.sframe.addReceiveKey(st.keyFp, msg);
         break;
       case 'sdp':
-        if (st.link === null) this.#createLink(st);
-        st.link.onSdp(msg.description);
+        if (st.media === null) this.#createMedia(st);
+        st.media.onSdp(msg.description);
         break;
       case 'ice':
-        st.link?.onIce(msg.candidate);
+        st.media?.onIce(msg.candidate);
         break;
       case 'tracks':
         // Which incoming media is the screen is fixed by the slot (MediaConnection); this says whether
@@ -283,7 +281,7 @@ export class Call extends EventTarget {
         this.#emit('media', { keyFp: st.keyFp });
         break;
       case 'chat':
-        this.#onChat(st, msg);
+        this.chat.receive(st.keyFp, st.peer.name ?? null, msg);
         break;
       case 'hello':
         this.#emit('peers');
@@ -300,13 +298,12 @@ export class Call extends EventTarget {
       return;
     }
     // Left, said bye, or failed: a new epoch whose key the departed peer never gets (§4.2 (3)).
-    // A peer whose channel never came up never had a key: no new epoch for it.
-    st.gone = true;
-    if (st.everUp) this.#rekey(`peer-${reason}`);
+    // A peer that was never UP never had a key: no new epoch for it.
+    if (peer.everUp) this.#rekey(`peer-${reason}`);
     const drop = () => this.#dropPeer(st);
     if (reason === 'left') {
-      clearTimeout(st.leftTimer);
-      st.leftTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
+      clearTimeout(st.dropTimer);
+      st.dropTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
     } else {
       drop();
     }
@@ -314,9 +311,9 @@ export class Call extends EventTarget {
   }
 
   #dropPeer(st) {
-    clearTimeout(st.leftTimer);
-    st.link?.close();
-    st.link = null;
+    clearTimeout(st.dropTimer);
+    st.media?.close();
+    st.media = null;
     this.sframe.removePeer(st.keyFp);
     this.peers.delete(st.keyFp);
     this.#emit('peers');
@@ -325,38 +322,13 @@ export class Call extends EventTarget {
 
   // --- chat ------------------------------------------------------------------------------------
 
-  /** Sends a chat message or snippet to every connected peer; returns the log entry. */
+  /** Sends a chat message or snippet to every connected peer; returns the log entry (null: blank). */
   sendChat(text, kind = 'text') {
-    // UTF-16 units: never more code points than the peer limit counts (spec/peer-messages.md §2).
-    const body = String(text).slice(0, PeerLimits.MAX_CHAT_CHARS);
-    if (body.trim() === '') return null;
-    const msg = { t: 'chat', id: newChatId(), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
-    const to = [];
-    for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to.push(p.keyFp);
-    return this.#logChat({ id: msg.id, from: null, name: this.name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered: to.length });
-  }
-
-  #onChat(st, msg) {
-    // The session delivers only a chat that follows spec/peer-messages.md §2 (16-hex id, text
-    // within PeerLimits.MAX_CHAT_CHARS, kind, ts); here only repeats are dropped.
-    if (this.chatIds.has(`${st.keyFp}:${msg.id}`)) return;
-    this.chatIds.add(`${st.keyFp}:${msg.id}`);
-    this.#logChat({
-      id: msg.id,
-      from: st.keyFp,
-      name: st.peer.name ?? null,
-      text: msg.text,
-      kind: msg.kind,
-      ts: msg.ts,
-      received: Date.now(),
+    return this.chat.send(text, kind, this.name, (msg) => {
+      let to = 0;
+      for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to++;
+      return to;
     });
-  }
-
-  #logChat(entry) {
-    this.chatLog.push(entry);
-    if (this.chatLog.length > CHAT_LOG_MAX) this.chatLog.shift();
-    this.#emit('chat', { entry });
-    return entry;
   }
 
   // --- local media -----------------------------------------------------------------------------
@@ -383,20 +355,20 @@ export class Call extends EventTarget {
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
     const [video] = stream.getVideoTracks();
     const [audio] = stream.getAudioTracks();
-    await Promise.all([...this.peers.values()].filter((p) => p.link && !p.link.closed).map(async (p) => {
-      await p.link.setSlot('screen', video ?? null);
-      await p.link.setSlot('screenAudio', audio ?? null);
-      await this.#applyScreenEncoding(p.link);
+    await Promise.all([...this.peers.values()].filter((p) => p.media && !p.media.closed).map(async (p) => {
+      await p.media.setSlot('screen', video ?? null);
+      await p.media.setSlot('screenAudio', audio ?? null);
+      await this.#applyScreenEncoding(p.media);
     }));
     this.#emit('media', { keyFp: null });
     return stream;
   }
 
-  #applyScreenEncoding(link) {
+  #applyScreenEncoding(media) {
     const preset = SCREEN_PRESETS[this.screen.quality];
     const [video] = this.screen.stream.getVideoTracks();
     if (!video) return Promise.resolve();
-    return link.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
+    return media.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
   }
 
   async stopScreenShare() {
@@ -405,9 +377,9 @@ export class Call extends EventTarget {
     this.screen = null;
     for (const t of stream.getTracks()) t.stop();
     for (const p of this.peers.values()) {
-      if (p.link && !p.link.closed) {
-        p.link.setSlot('screen', null);
-        p.link.setSlot('screenAudio', null);
+      if (p.media && !p.media.closed) {
+        p.media.setSlot('screen', null);
+        p.media.setSlot('screenAudio', null);
       }
     }
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
@@ -427,8 +399,8 @@ export class Call extends EventTarget {
 
   close() {
     for (const p of this.peers.values()) {
-      clearTimeout(p.leftTimer);
-      p.link?.close();
+      clearTimeout(p.dropTimer);
+      p.media?.close();
     }
     this.peers.clear();
     if (this.screen) for (const t of this.screen.stream.getTracks()) t.stop();
@@ -452,8 +424,8 @@ export class Call extends EventTarget {
         failure: p.failure,
         viewMismatch: p.viewMismatch,
         screenStreamId: p.screenStreamId,
-        media: p.link ? await p.link.statsSummary().catch(() => null) : null,
-        restarts: p.link?.restarts ?? 0,
+        media: p.media ? await p.media.statsSummary().catch(() => null) : null,
+        restarts: p.media?.restarts ?? 0,
       };
     }
     return {
@@ -464,7 +436,7 @@ export class Call extends EventTarget {
       peers,
       sframe: await this.sframe.stats().catch(() => null),
       kids: this.kids.slice(),
-      chat: this.chatLog.map((c) => ({ ...c })),
+      chat: this.chat.entries.map((c) => ({ ...c })),
       screen: this.screen ? { id: this.screen.stream.id, quality: this.screen.quality } : null,
       problems: this.problems.slice(),
       timings: { ...this.timings },

@@ -13,6 +13,7 @@ import { messageFor } from '../messages.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { PeerLimits } from '../signal/peerMessages.js';
+import { PeerPhase } from '../signal/peerState.js';
 
 /* global __SFRAME_WORKER_URL__ */
 const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
@@ -253,9 +254,9 @@ function peerLabel(p) {
 /** connecting / connected / failed / verification, from the channel and the media connection. */
 function peerStatus(p) {
   if (p.failure !== null) return { key: 'failed', text: 'Secure handshake failed (different link?)' };
-  if (p.gone) return { key: 'left', text: 'Left' };
+  if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
   if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
-  const media = p.link?.connectionState ?? 'new';
+  const media = p.media?.connectionState ?? 'new';
   if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
   if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
   if (p.peer.state !== 'connected') return { key: 'connected', text: 'Connected (signaling reconnecting)' };
@@ -316,8 +317,8 @@ function renderTiles() {
     screens.push(t);
   }
   for (const p of call.peers.values()) {
-    const camera = p.link?.remoteCamera ?? null;
-    const screen = p.link && p.screenStreamId !== null ? p.link.remoteScreen : null;
+    const camera = p.media?.remoteCamera ?? null;
+    const screen = p.media && p.screenStreamId !== null ? p.media.remoteScreen : null;
     const t = videoFor(`peer:${p.keyFp}`, camera);
     const st = peerStatus(p);
     t.label.textContent = peerLabel(p);
@@ -514,9 +515,9 @@ function installTestHook() {
     alerts: () => [...app.alerts.keys()],
     /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
     sdp: () => Object.fromEntries([...(app.call?.peers.values() ?? [])].map((p) => [p.peer.name, {
-      local: p.link?.pc.localDescription?.sdp ?? null,
-      remote: p.link?.pc.remoteDescription?.sdp ?? null,
-      transceivers: p.link?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
+      local: p.media?.pc.localDescription?.sdp ?? null,
+      remote: p.media?.pc.remoteDescription?.sdp ?? null,
+      transceivers: p.media?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
     }])),
     sendChat: (text, kind) => app.call?.sendChat(text, kind) ?? null,
   };

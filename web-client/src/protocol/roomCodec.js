@@ -8,6 +8,19 @@ import { ProtocolError } from './errors.js';
 import { XWING_PK_LEN } from './primitives.js';
 import { PEER_ID_LEN, ROOM_ID_LEN } from './wire.js';
 
+/**
+ * One room message, decoded (a discriminated union on `type`; spec/room-protocol.md "Messages").
+ * @typedef {{type: 'JOIN', roomId: Uint8Array, publicKey: Uint8Array}
+ *   | {type: 'RELAY', to: Uint8Array, envelope: Uint8Array}
+ *   | {type: 'LEAVE'}
+ *   | {type: 'JOINED', peerId: Uint8Array, peers: {peerId: Uint8Array, publicKey: Uint8Array}[],
+ *      iceServers: {urls: string[], username: string, credential: string}[]}
+ *   | {type: 'PEER_JOINED', peerId: Uint8Array, publicKey: Uint8Array}
+ *   | {type: 'PEER_LEFT', peerId: Uint8Array}
+ *   | {type: 'RELAYED', from: Uint8Array, envelope: Uint8Array}
+ *   | {type: 'ERROR', code: number, ref: Uint8Array | null}} RoomMessage
+ */
+
 export const RoomType = Object.freeze({
   JOIN: 0x20,
   RELAY: 0x21,

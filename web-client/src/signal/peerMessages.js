@@ -8,6 +8,19 @@ import { base64UrlDecode } from '../protocol/bytes.js';
 import { RecordFormat } from '../protocol/record.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
 
+/**
+ * One peer message (a discriminated union on `t`; spec/peer-messages.md §2). A received message
+ * of another type is passed on as {t: string} and ignored (§1).
+ * @typedef {{t: 'hello', name: string, agent?: string}
+ *   | {t: 'view', members: {id: string, fp: string}[]}
+ *   | {t: 'sdp', description: {type: 'offer' | 'answer' | 'rollback', sdp?: string}}
+ *   | {t: 'ice', candidate: object | null}
+ *   | {t: 'key', kid: number, key: string}
+ *   | {t: 'tracks', screen: string | null}
+ *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
+ *   | {t: 'bye'}} PeerMessage
+ */
+
 export const PeerLimits = Object.freeze({
   /** Largest plaintext of a peer record (spec/record-layer.md §5): one message. */
   MAX_MESSAGE_BYTES: RecordFormat.PEER_MAX_PLAINTEXT,
