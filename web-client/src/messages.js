@@ -1,3 +1,4 @@
+// @ts-check
 // Every text a person reads about a failure, in one table: the app's alerts (a title and what to
 // do about it) and the signaling layer's error and event messages (SignalError.message,
 // peer.error.message: describe() below). Keys are the app's own codes (MIC_DENIED, BAD_LINK, ...),

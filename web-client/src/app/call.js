@@ -1,3 +1,4 @@
+// @ts-check
 // A call: one CallSession (signaling, owned by src/signal/) plus the media the app builds on it:
 // one MediaConnection (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
 // the send-key epochs, screen share and chat. The UI listens to this object's events.
@@ -27,12 +28,25 @@ import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
 
+/**
+ * @typedef {import('../signal/events.js').SessionEvents} SessionEvents
+ * @typedef {import('../signal/peerState.js').Peer} Peer
+ * @typedef {object} CallOptions
+ * @property {string} origin
+ * @property {Uint8Array} roomSecret
+ * @property {Uint8Array} pinnedFingerprint
+ * @property {string} name
+ * @property {MediaStream} localStream
+ * @property {string} workerUrl
+ * @property {number} [audioFrameMs]
+ * @property {Uint8Array} [pskOverrideForTestingOnly] browser test (b) only (not in the served bundle)
+ * @property {boolean} [noSFrameForTestingOnly] the benchmark's baseline only (not in the served bundle)
+ */
+
 export class Call extends EventTarget {
   /**
-   * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
-   *          localStream: MediaStream, workerUrl: string, audioFrameMs?: number}} o
-   * `audioFrameMs`: the Opus frame duration asked of every peer, AUDIO_FRAME_MS unless a test or
-   * the benchmark compares another (10-120).
+   * @param {CallOptions} o `audioFrameMs`: the Opus frame duration asked of every peer,
+   * AUDIO_FRAME_MS unless a test or the benchmark compares another (10-120).
    */
   constructor(o) {
     super();
@@ -40,6 +54,7 @@ export class Call extends EventTarget {
     this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // Opus frame duration asked of every peer (sdp.js)
     this.name = name;
     this.localStream = localStream;
+    /** @type {import('../signal/session.js').CallSessionOptions} */
     const sessionOptions = { origin, roomSecret, pinnedFingerprint, name };
     let sframe = null;
     // test-hook:begin
@@ -53,6 +68,8 @@ export class Call extends EventTarget {
     this.peers = new Map(); // keyFp -> PeerState
     this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
     this.screen = null; // { stream, quality }
+    /** @type {AudioContext | undefined} made for the first audio slot placeholder (see #placeholder) */
+    this.audioContext = undefined;
     this.state = 'connecting';
     this.kids = []; // every send KID installed, in order (for the test hook)
     this.problems = [];
@@ -74,34 +91,39 @@ export class Call extends EventTarget {
 
   #wire() {
     const s = this.session;
-    s.addEventListener('state', (e) => {
-      this.state = e.detail.state;
-      this.timings.states[e.detail.state] ??= performance.now();
-      if (e.detail.state === 'joined') {
+    /**
+     * A typed listener for a session event (the detail of each is in signal/events.js).
+     * @template {keyof SessionEvents} K
+     * @param {K} type @param {(detail: SessionEvents[K]) => void} listener
+     */
+    const on = (type, listener) => s.addEventListener(type, (e) => listener(/** @type {CustomEvent<SessionEvents[K]>} */ (e).detail));
+    on('state', (d) => {
+      this.state = d.state;
+      this.timings.states[d.state] ??= performance.now();
+      if (d.state === 'joined') {
         // new TURN credentials may come with every join (room-protocol.md)
         for (const p of this.peers.values()) p.media?.pc.setConfiguration({ ...p.media.pc.getConfiguration(), iceServers: s.iceServers });
       }
-      this.#emit('status', { state: e.detail.state, error: e.detail.error });
-      if (e.detail.error) this.#problem(e.detail.error.code);
+      this.#emit('status', { state: d.state, error: d.error });
+      if (d.error) this.#problem(d.error.code);
     });
-    s.addEventListener('error', (e) => this.#problem(e.detail.code, undefined, e.detail.message));
-    s.addEventListener('warning', (e) => this.#problem(e.detail.code));
-    s.addEventListener('peer-state', (e) => {
-      const p = e.detail.peer;
+    on('error', (d) => this.#problem(d.code, undefined, d.message));
+    on('warning', (d) => this.#problem(d.code));
+    on('peer-state', ({ peer: p }) => {
       if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp)) this.handshakeStarts.set(p.keyFp, performance.now());
       this.#emit('peers');
     });
-    s.addEventListener('peer-up', (e) => this.#onPeerUp(e.detail.peer).catch((err) => this.#internal(err)));
-    s.addEventListener('peer-message', (e) => this.#onPeerMessage(e.detail.peer, e.detail.msg));
-    s.addEventListener('peer-down', (e) => this.#onPeerDown(e.detail.peer, e.detail.reason));
-    s.addEventListener('peer-failed', (e) => {
-      const st = this.#state(e.detail.peer);
-      st.failure = e.detail.code;
-      this.#problem(e.detail.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
+    on('peer-up', (d) => this.#onPeerUp(d.peer).catch((err) => this.#internal(err)));
+    on('peer-message', (d) => this.#onPeerMessage(d.peer, d.msg));
+    on('peer-down', (d) => this.#onPeerDown(d.peer, d.reason));
+    on('peer-failed', (d) => {
+      const st = this.#state(d.peer);
+      st.failure = d.code;
+      this.#problem(d.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
       this.#emit('peers');
     });
-    s.addEventListener('view-mismatch', (e) => {
-      const st = this.#state(e.detail.peer);
+    on('view-mismatch', (d) => {
+      const st = this.#state(d.peer);
       st.viewMismatch = true;
       this.#problem('VIEW_MISMATCH', st.keyFp);
       this.#emit('peers');
@@ -226,7 +248,7 @@ export class Call extends EventTarget {
     st.media = media;
     if (this.screen) this.#applyScreenEncoding(media);
     media.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
-    media.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, e.detail.message));
+    media.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, /** @type {CustomEvent<{message: string}>} */ (e).detail.message));
     media.addEventListener('state', () => {
       if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(media);
       this.#emit('peers');

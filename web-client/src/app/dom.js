@@ -1,3 +1,4 @@
+// @ts-check
 // Tiny DOM helpers. Everything a person or a peer typed is put into the page with textContent
 // (never innerHTML), so a name or chat message can never become markup (spec/peer-messages.md §1).
 // No inline style either: the gateway's CSP has style-src 'self', so looks come from classes.

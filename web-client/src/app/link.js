@@ -1,3 +1,4 @@
+// @ts-check
 // Invite links: https://host/#<base64url secret>.<base64url gateway fingerprint>
 // (spec/room-secret.md §2). The fragment is never part of an HTTP request (browsers do not send
 // it, and the gateway's Referrer-Policy is no-referrer), so the gateway never learns the secret.

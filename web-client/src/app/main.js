@@ -1,3 +1,4 @@
+// @ts-check
 // The Hybridge web app: landing (create or paste a room link), join (name, microphone), call.
 //
 // The link fragment (#secret.fingerprint) is read once. It is removed from the address bar when
@@ -34,6 +35,7 @@ const app = {
 
 // --- alerts ----------------------------------------------------------------------------------
 
+/** @param {string} code a key of src/messages.js @param {{sticky?: boolean, detail?: string}} [options] */
 function alertBox(code, { sticky = false, detail } = {}) {
   if (app.alerts.has(code)) return;
   const m = messageFor(code);

@@ -1,3 +1,4 @@
+// @ts-check
 // One RTCPeerConnection per remote peer (spec/peer-messages.md §3), keyed by the peer's key
 // fingerprint so it outlives gateway reconnects (§5). SDP and ICE go only through `send`, i.e.
 // inside the peer channel, which authenticates the DTLS fingerprints.
@@ -69,6 +70,7 @@ export class MediaConnection extends EventTarget {
     this.transformed = new WeakSet(); // receivers with the SFrame transform
     this.counters = {}; // negotiation messages sent, lost, received, ignored (diagnostics)
     this.timings = { created: performance.now(), connected: null };
+    /** @type {RTCConfiguration} */
     const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
     if (sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
     this.pc = new RTCPeerConnection(config);
@@ -209,6 +211,8 @@ export class MediaConnection extends EventTarget {
   /**
    * Puts `track` (or null: send nothing) on a slot. For the screen slot, `encoding` caps bitrate
    * and frame rate and `degradationPreference` says what to give up first.
+   * @param {string} slot one of SLOTS @param {MediaStreamTrack | null} track
+   * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: string}} [options]
    */
   async setSlot(slot, track, { encoding, degradationPreference } = {}) {
     if (this.closed) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // Screen-share quality presets: the choice the issue calls "sharp text" vs "smooth motion".
 // Each sets the capture constraints, the track's contentHint (which steers Chromium's encoder:
 // 'detail'/'text' keep resolution and drop frames, 'motion' keeps frames and drops resolution),

@@ -1,3 +1,4 @@
+// @ts-check
 // What this client adds to the SDP it sends its peers (spec/media-sframe.md §7.4).
 //
 // Opus frame duration. Every SDP this client sends asks the peer for 40 ms Opus frames

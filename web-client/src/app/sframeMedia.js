@@ -1,3 +1,4 @@
+// @ts-check
 // The page side of SFrame (spec/media-sframe.md): ONE module worker per client that holds the one
 // send context (§5: a second context with the same send key would repeat nonces), every sender
 // and receiver transform attached to it, and the client's sequence of key epochs (§4).

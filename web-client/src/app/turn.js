@@ -1,3 +1,4 @@
+// @ts-check
 // What an RTCPeerConnection's icecandidateerror event means for the user (issue 5). Behaviour
 // checked against Debian's Chromium and a real coturn with use-auth-secret
 // (test/turn/coturn.test.js): credentials minted with a wrong secret, or whose expiry (the

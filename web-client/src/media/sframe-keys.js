@@ -1,3 +1,4 @@
+// @ts-check
 // Hybridge SFrame key ids and sender-key epochs (spec/media-sframe.md §3, §4).
 //
 // KID (48 bits) = sender_tag (u32, random, drawn once per room session) << 16 | generation (u16).

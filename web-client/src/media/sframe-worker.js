@@ -1,3 +1,4 @@
+// @ts-check
 // SFrame worker for encoded transforms (spec/media-sframe.md §7). Load it as a module worker:
 //   const worker = new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' });
 //

@@ -1,3 +1,4 @@
+// @ts-check
 // SFrame (RFC 9605) for Hybridge media: header codec, key derivation, AEAD, and a per-sender
 // context with counters and a replay window. Normative text: spec/media-sframe.md.
 //

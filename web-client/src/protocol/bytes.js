@@ -1,3 +1,4 @@
+// @ts-check
 // Small byte helpers shared by the protocol files (the JS counterpart of Java's internal/Bytes).
 //
 // SECURITY: wipe() overwrites a Uint8Array in place. JavaScript gives no guarantee that a

@@ -1,3 +1,4 @@
+// @ts-check
 // The one list of protocol failure classes (spec/errors.md), identical in code and name to
 // pq-crypto's ErrorCode.java (test/spec-agreement.test.js compares both with the spec).
 //

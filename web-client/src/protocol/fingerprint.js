@@ -1,3 +1,4 @@
+// @ts-check
 // Fingerprints of X-Wing public keys: fp(pk) = SHA-256(pk) (spec/primitives.md §6).
 // Fingerprints are compared as bytes after decoding, never as strings: one fingerprint has
 // several string forms.

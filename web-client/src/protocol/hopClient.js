@@ -1,3 +1,4 @@
+// @ts-check
 // The client side of the hop handshake (spec/hop-handshake.md §6.1, §6.3, §7): start() sends
 // HS1 ClientHello and returns an AwaitingServerHello state; its receive(HS2) returns HS3
 // ClientFinished and the established hop Channel. The browser needs only this side.

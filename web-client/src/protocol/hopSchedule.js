@@ -1,3 +1,4 @@
+// @ts-check
 // The hop handshake key schedule, steps HK1-HK10 of spec/hop-handshake.md §5. Client and
 // gateway run the same object; each method is one or more spec steps, called in order.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The gateway side of the hop handshake (spec/hop-handshake.md §6.2, §6.4, §7). The browser
 // never runs it; it exists so the JS implementation verifies every hop vector step (and for
 // tests that run both sides). A HopServer holds the gateway's static keys; each connection

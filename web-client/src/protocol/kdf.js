@@ -1,3 +1,4 @@
+// @ts-check
 // The key-schedule vocabulary of the spec (spec/README.md notation, spec/primitives.md §2-4):
 // H, Extract, Expand with a label as info, HMAC; and Trace, the recorder of named intermediates
 // that only the ...ForTestingOnly entry points accept.

@@ -1,3 +1,4 @@
+// @ts-check
 // The peer handshake (spec/peer-handshake.md), initiator and responder, mirroring pq-crypto's
 // handshake/PeerInitiator.java and PeerResponder.java: PeerInit (2372 bytes) ends with
 // commit = H(PEER_COMMIT || nonce_I);
@@ -289,7 +290,8 @@ export class AwaitingFinish {
       // Both checks always run, so the code does not tell which one failed.
       const confirmed = constantTimeEquals(this.#expectedConfirm, got);
       const committed = constantTimeEquals(this.#commit, PeerSchedule.commitment(nonce));
-      if (!(confirmed & committed)) throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
+      // `&`, not `&&`: no short circuit on a secret-dependent result.
+      if ((Number(confirmed) & Number(committed)) === 0) throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
       const s = this.#schedule.finish(got, nonce); // PK8-PK10
       const channel = new Channel(s.r2i, s.i2r, s.handshakeHash, RecordFormat.PEER_MAX_PLAINTEXT);
       const sas = new Sas(s.sas);

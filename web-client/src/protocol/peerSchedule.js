@@ -1,3 +1,4 @@
+// @ts-check
 // The peer handshake key schedule, steps PK1-PK10 of spec/peer-handshake.md §5 (mirroring
 // pq-crypto's kdf/PeerSchedule.java), with the SAS commitment: PeerInit carries
 // commit = H(PEER_COMMIT || nonce_I), PeerFinish reveals nonce_I, th4 = H(th3 || confirm_I ||

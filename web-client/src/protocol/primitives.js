@@ -1,3 +1,4 @@
+// @ts-check
 // The only file that touches the cryptographic libraries: @noble/post-quantum (X-Wing), @noble/
 // curves (X25519, published-vector checks only), @noble/hashes (SHA-256, HMAC, HKDF) and the
 // platform's WebCrypto (AES-256-GCM). Each export is a thin, validated wrapper around a primitive
@@ -71,7 +72,7 @@ export function mlkemPublicKeyValid(ek, off = 0) {
     const b0 = ek[i], b1 = ek[i + 1], b2 = ek[i + 2];
     const c0 = b0 | ((b1 & 0x0f) << 8);
     const c1 = (b1 >> 4) | (b2 << 4);
-    bad |= (c0 >= 3329) | (c1 >= 3329);
+    bad |= Number(c0 >= 3329) | Number(c1 >= 3329); // no branch on key bytes
   }
   return bad === 0;
 }

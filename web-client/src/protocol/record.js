@@ -1,3 +1,4 @@
+// @ts-check
 // The record layer (spec/record-layer.md): record format, epochs and rekey RK1-RK3, the receive
 // checks in their normative order, and terminal failure. One record layer serves hop channels
 // (plaintexts up to 65536 bytes) and peer channels (up to 16384, so that a peer record fits in a

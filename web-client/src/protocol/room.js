@@ -1,3 +1,4 @@
+// @ts-check
 // The room secret and the invite link (spec/room-secret.md): room_id (what the gateway sees) and
 // psk (what it never sees) from the 32-byte secret, and the strict link fragment
 // base64url(secret) "." base64url(fingerprint).

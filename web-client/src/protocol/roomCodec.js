@@ -1,3 +1,4 @@
+// @ts-check
 // Room protocol messages (spec/room-protocol.md, "Messages"): the counterpart of pq-crypto's
 // dev.hybridge.protocol.RoomCodec. Each hop-record plaintext is exactly one room message.
 //
@@ -37,6 +38,7 @@ export const RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
 export const MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
 
 const NAMES = Object.freeze(Object.fromEntries(Object.entries(RoomType).map(([k, v]) => [v, k])));
+/** @type {Set<number>} */
 const CLIENT_TO_GATEWAY = new Set([RoomType.JOIN, RoomType.RELAY, RoomType.LEAVE]);
 
 export const Direction = Object.freeze({ CLIENT_TO_GATEWAY: 'client_to_gateway', GATEWAY_TO_CLIENT: 'gateway_to_client' });

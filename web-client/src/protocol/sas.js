@@ -1,3 +1,4 @@
+// @ts-check
 // The short authentication string of a peer channel (spec/peer-handshake.md §7, PK10): 5 bytes
 // from the key schedule, rendered as three numbers from 1000 to 9191 (the decimal method of
 // Matrix SAS verification) that two people read to each other.

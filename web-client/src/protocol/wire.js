@@ -1,3 +1,4 @@
+// @ts-check
 // Message type bytes, sizes and the common header checks (spec/hop-handshake.md §4,
 // spec/peer-handshake.md §4; pq-crypto's handshake/Wire.java): PeerInit ends with the 32-byte SAS
 // commitment, PeerFinish carries confirm_I and the 32-byte nonce_I.

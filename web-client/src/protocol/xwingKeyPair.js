@@ -1,3 +1,4 @@
+// @ts-check
 // An X-Wing key pair held as its 32-byte seed (the draft's private key format, spec/primitives.md
 // §1.2: expanded forms never leave) and the derived 1216-byte public key. Used for the client's
 // ephemeral hop key and for a peer's per-session key (and, in tests, the gateway's static key).

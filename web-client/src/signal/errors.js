@@ -1,3 +1,4 @@
+// @ts-check
 // Errors of the signaling layer as the app sees them: a code and a message a person can read.
 //
 // Codes are the names of spec/errors.md (UNKNOWN_GATEWAY_KEY, ROOM_FULL, CONFIRMATION_FAILED,
@@ -53,7 +54,10 @@ export class SignalError extends Error {
     return { code: this.code, message: this.message };
   }
 
-  /** A SignalError for anything thrown: ProtocolError keeps its code; other errors become `fallback`. */
+  /**
+   * A SignalError for anything thrown: ProtocolError keeps its code; other errors become `fallback`.
+   * @param {unknown} e @param {string} [fallback]
+   */
   static from(e, fallback = LOCAL_CODES.UNKNOWN_FAILURE) {
     if (e instanceof SignalError) return e;
     if (e instanceof ProtocolError) return new SignalError(e.code);

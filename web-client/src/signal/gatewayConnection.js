@@ -1,3 +1,4 @@
+// @ts-check
 // The client's connection to the gateway: the pinned key from /.well-known/hybridge.json
 // (spec/hop-handshake.md §3), the WebSocket to /ws, the hop handshake (§6.1, §6.3) and then the
 // hop channel carrying one room message per record (spec/room-protocol.md §1).
@@ -140,13 +141,12 @@ export class GatewayConnection extends EventTarget {
   #sendChain = Promise.resolve();
 
   /**
-   * @param origin gateway origin (http: or https:)
-   * @param gatewayPublicKey the pinned key from fetchGatewayKey()
-   */
-  /**
-   * @param sendRate {perSecond, burst} paces outgoing records below the gateway's per-connection
+   * origin: gateway origin (http: or https:); gatewayPublicKey: the pinned key from
+   * fetchGatewayKey(); sendRate: {perSecond, burst} paces outgoing records below the gateway's per-connection
    *   token bucket (room-protocol.md "Limits": 50/s, burst 200 by default), so a burst of app
    *   messages waits instead of getting the connection closed with 4104 RATE_LIMITED; null: no pacing.
+   * @param {{origin: string, gatewayPublicKey: Uint8Array, WebSocketImpl?: typeof WebSocket, handshakeTimeoutMs?: number,
+   *          sendRate?: {perSecond: number, burst: number} | null}} o
    */
   constructor({ origin, gatewayPublicKey, WebSocketImpl = globalThis.WebSocket, handshakeTimeoutMs = 10_000,
     sendRate = DEFAULT_SEND_RATE }) {
@@ -192,7 +192,7 @@ export class GatewayConnection extends EventTarget {
       const timer = setTimeout(() => {
         this.#fail(new SignalError('HANDSHAKE_TIMEOUT'), 4000 + 9);
       }, this.#handshakeTimeoutMs);
-      this.addEventListener('close', (e) => settle(e.detail.error), { once: true });
+      this.addEventListener('close', (e) => settle(/** @type {CustomEvent<{error: SignalError}>} */ (e).detail.error), { once: true });
 
       let ws;
       try {

@@ -1,3 +1,4 @@
+// @ts-check
 // Membership cross-check (spec/peer-messages.md §4): each client compares its own room view
 // (every member's peer id and key fingerprint, itself included, as the gateway showed them) with
 // the latest view each peer sent over its peer channel, once both have been stable for

@@ -1,3 +1,4 @@
+// @ts-check
 // A peer channel (spec/peer-handshake.md §2, §6, §8): one peer handshake and the record channel
 // it yields, for one remote peer id. The session creates a new PeerChannel for every new peer id
 // (a reconnection gives new ids, hence a new handshake); a PeerChannel never outlives its ids.

@@ -1,3 +1,4 @@
+// @ts-check
 // Peer messages (spec/peer-messages.md §1, §2): one UTF-8 JSON object per peer record, with a
 // string member `t`. The same checks run on what we send (a refusal is a SignalError
 // INVALID_PEER_MESSAGE that says which rule) and on what we receive (a message that breaks a

@@ -188,10 +188,9 @@ export class PeerTable {
       this.#endChannel(entry);
       this.#dropCandidate(entry, null);
       if (entry.to(PeerPhase.GONE)) {
-        /** @type {SessionEvents['peer-down']} */
-        const down = { peer: entry.peer, reason: error === null ? 'left' : 'failed', local: true };
-        if (error !== null) down.code = error.code;
-        this.#host.emit('peer-down', down);
+        this.#host.emit('peer-down', error === null
+          ? { peer: entry.peer, reason: 'left', local: true }
+          : { peer: entry.peer, reason: 'failed', local: true, code: error.code });
       }
     }
     this.#byId.clear();

@@ -36,7 +36,6 @@ export { Peer, PeerPhase } from './peerState.js';
 /**
  * @typedef {import('./events.js').SessionEvents} SessionEvents
  * @typedef {import('./events.js').SessionStats} SessionStats
- * @typedef {import('./peerState.js').Peer} Peer
  * @typedef {import('../protocol/roomCodec.js').RoomMessage} RoomMessage
  * @typedef {import('./roomConnection.js').JoinedMessage} JoinedMessage
  * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
