@@ -8,13 +8,13 @@
 // join page works.
 
 import { Fingerprint } from '../protocol/index.js';
-import { $, append, clear, h, show } from './dom.js';
+import { $, clear, show } from './dom.js';
 import { AppError, checkSecureContext, createRoomLink, parseLinkFragment, readPastedLink } from './link.js';
-import { messageFor } from '../messages.js';
+import { alertBox, alertCodes, clearAlerts, dismiss } from './alerts.js';
+import { renderChatEntry, renderSecurity, renderShareButtons, renderStatus, renderTiles } from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { PeerLimits } from '../signal/peerMessages.js';
-import { PeerPhase } from '../signal/peerState.js';
 
 /* global __SFRAME_WORKER_URL__ */
 const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
@@ -30,30 +30,7 @@ const app = {
   fragment: null, // the link fragment while on this page
   link: null, // the full invite link (kept in memory only)
   call: null,
-  alerts: new Map(),
 };
-
-// --- alerts ----------------------------------------------------------------------------------
-
-/** @param {string} code a key of src/messages.js @param {{sticky?: boolean, detail?: string}} [options] */
-function alertBox(code, { sticky = false, detail } = {}) {
-  if (app.alerts.has(code)) return;
-  const m = messageFor(code);
-  const box = h('div', { class: `alert ${sticky ? 'sticky' : ''}`, dataset: { code } },
-    h('strong', {}, m.title), ' ', h('span', {}, m.text), detail ? h('span', { class: 'muted' }, ` (${detail})`) : null,
-    h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss', onclick: () => dismiss(code) }, '×'));
-  app.alerts.set(code, box);
-  $('#alerts').append(box);
-}
-
-function dismiss(code) {
-  app.alerts.get(code)?.remove();
-  app.alerts.delete(code);
-}
-
-function clearAlerts() {
-  for (const code of [...app.alerts.keys()]) dismiss(code);
-}
 
 function showView(name) {
   for (const v of ['landing', 'join', 'call']) show($(`#view-${v}`), v === name);
@@ -192,7 +169,7 @@ async function join(name, mic, cam) {
   app.call = call;
   wireCall(call, parsed.fingerprint);
   showView('call');
-  renderTiles();
+  renderTiles(app.call);
   try {
     await call.start();
   } catch (e) {
@@ -213,7 +190,7 @@ function wireCall(call, fingerprint) {
   $('#sec-gateway-fp').textContent = Fingerprint.toDisplay(fingerprint);
   $('#invite-link').value = app.link;
   clear($('#invite-qr')).append(qrSvg(app.link));
-  call.addEventListener('status', (e) => renderStatus(e.detail.state));
+  call.addEventListener('status', (e) => renderStatus(call, e.detail.state));
   call.addEventListener('problem', (e) => {
     const code = e.detail.code;
     const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'GATEWAY_KEY_RETIRED' || code === 'VIEW_MISMATCH'
@@ -223,178 +200,12 @@ function wireCall(call, fingerprint) {
     alertBox(typeof code === 'number' ? 'INTERNAL' : code, { sticky, detail });
   });
   call.addEventListener('peers', () => {
-    renderTiles();
-    renderSecurity();
+    renderTiles(app.call);
+    renderSecurity(app.call);
   });
-  call.addEventListener('media', () => renderTiles());
+  call.addEventListener('media', () => renderTiles(app.call));
   call.addEventListener('chat', (e) => renderChatEntry(e.detail.entry));
-  renderStatus('connecting');
-}
-
-const STATUS_TEXT = {
-  connecting: 'Connecting…',
-  handshaking: 'Securing the connection…',
-  joined: 'In the call',
-  reconnecting: 'Gateway lost: reconnecting (the call goes on)',
-  closed: 'Disconnected',
-};
-
-function renderStatus(state) {
-  const el = $('#status');
-  el.textContent = STATUS_TEXT[state] ?? state;
-  el.dataset.state = state;
-  show(el);
-  if (state === 'reconnecting') alertBox('CONNECTION_LOST');
-  if (state === 'joined') dismiss('CONNECTION_LOST');
-  updateAloneHint();
-}
-
-function peerLabel(p) {
-  return p.peer.name || `Guest ${p.keyFp.slice(0, 6)}`;
-}
-
-/** connecting / connected / failed / verification, from the channel and the media connection. */
-function peerStatus(p) {
-  if (p.failure !== null) return { key: 'failed', text: 'Secure handshake failed (different link?)' };
-  if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
-  if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
-  const media = p.media?.connectionState ?? 'new';
-  if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
-  if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
-  if (p.peer.state !== 'connected') return { key: 'connected', text: 'Connected (signaling reconnecting)' };
-  return p.verified ? { key: 'verified', text: 'Connected · verified' } : { key: 'connected', text: 'Connected · not verified' };
-}
-
-const tileCache = new Map(); // key -> { el, video }
-
-function videoFor(key, stream, { muted = false, mirror = false } = {}) {
-  let t = tileCache.get(key);
-  if (t === undefined) {
-    const video = h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null });
-    video.muted = muted;
-    const label = h('span', { class: 'tile-name' });
-    const state = h('span', { class: 'tile-state' });
-    const avatar = h('div', { class: 'avatar' });
-    const el = h('figure', { class: 'tile no-video', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
-    t = { el, video, label, state, avatar };
-    // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
-    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(t));
-    tileCache.set(key, t);
-  }
-  if (t.video.srcObject !== stream) {
-    t.video.srcObject = stream;
-    if (stream) t.video.play().catch(() => {});
-  }
-  updatePicture(t);
-  return t;
-}
-
-function updatePicture(t) {
-  const stream = t.video.srcObject;
-  const live = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live' && tr.enabled);
-  t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
-}
-
-function renderTiles() {
-  const call = app.call;
-  const grid = $('#tiles');
-  if (!call) {
-    clear(grid);
-    tileCache.clear();
-    return;
-  }
-  const wanted = [];
-  const screens = [];
-  const self = videoFor('self', call.localStream, { muted: true, mirror: true });
-  self.label.textContent = `${call.name} (you)`;
-  self.state.textContent = call.muted ? 'muted' : '';
-  self.avatar.textContent = initial(call.name);
-  self.el.dataset.state = 'self';
-  wanted.push(self);
-  if (call.screen) {
-    const t = videoFor('self-screen', call.screen.stream, { muted: true });
-    t.label.textContent = 'Your screen';
-    t.state.textContent = call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text';
-    t.el.classList.add('screen');
-    screens.push(t);
-  }
-  for (const p of call.peers.values()) {
-    const camera = p.media?.remoteCamera ?? null;
-    const screen = p.media && p.screenStreamId !== null ? p.media.remoteScreen : null;
-    const t = videoFor(`peer:${p.keyFp}`, camera);
-    const st = peerStatus(p);
-    t.label.textContent = peerLabel(p);
-    t.state.textContent = st.text;
-    t.el.dataset.state = st.key;
-    t.el.dataset.fp = p.keyFp;
-    t.avatar.textContent = initial(peerLabel(p));
-    wanted.push(t);
-    if (screen) {
-      const s = videoFor(`screen:${p.keyFp}`, screen);
-      s.label.textContent = `${peerLabel(p)}’s screen`;
-      s.state.textContent = '';
-      s.el.classList.add('screen');
-      s.el.dataset.fp = p.keyFp;
-      screens.push(s);
-    }
-  }
-  wanted.unshift(...screens); // a shared screen leads the grid
-  const keep = new Set(wanted.map((t) => t.el.dataset.key));
-  for (const [key, t] of tileCache) {
-    if (!keep.has(key)) {
-      t.video.srcObject = null;
-      t.el.remove();
-      tileCache.delete(key);
-    }
-  }
-  wanted.forEach((t, i) => {
-    if (grid.children[i] !== t.el) grid.insertBefore(t.el, grid.children[i] ?? null);
-  });
-  grid.dataset.count = String(wanted.length);
-  updateAloneHint();
-}
-
-function initial(name) {
-  return (name.trim()[0] ?? '?').toUpperCase();
-}
-
-function updateAloneHint() {
-  const call = app.call;
-  const alone = call && call.state === 'joined' && call.peers.size === 0;
-  document.body.classList.toggle('alone', !!alone);
-}
-
-function renderSecurity() {
-  const call = app.call;
-  const list = clear($('#sec-peers'));
-  if (!call) return;
-  if (call.peers.size === 0) list.append(h('li', { class: 'muted' }, 'Nobody else is here yet.'));
-  for (const p of call.peers.values()) {
-    const st = peerStatus(p);
-    const sas = p.peer.sas ?? null;
-    const verify = h('button', {
-      type: 'button',
-      class: 'small',
-      onclick: () => call.markVerified(p.keyFp, !p.verified),
-      disabled: sas === null,
-    }, p.verified ? 'Undo' : 'Codes match');
-    list.append(h('li', { dataset: { fp: p.keyFp, state: st.key } },
-      h('span', { class: 'sec-name' }, peerLabel(p)),
-      h('span', { class: 'sas mono', dataset: { sas: sas ?? '' } }, sas ?? '—'),
-      h('span', { class: 'sec-state' }, st.text),
-      p.viewMismatch ? h('span', { class: 'warn' }, 'sees different members') : null,
-      verify));
-  }
-}
-
-function renderChatEntry(entry) {
-  const log = $('#chat-log');
-  const when = new Date(entry.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  const body = entry.kind === 'code' ? h('pre', { class: 'code' }, h('code', {}, entry.text)) : h('p', {}, entry.text);
-  log.append(h('li', { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
-    h('span', { class: 'chat-meta' }, entry.from === null ? 'You' : entry.name || 'Guest', ' · ', when),
-    body));
-  log.scrollTop = log.scrollHeight;
+  renderStatus(call, 'connecting');
 }
 
 function initCall() {
@@ -405,7 +216,7 @@ function initCall() {
     call.setMuted(!call.muted);
     e.currentTarget.textContent = call.muted ? 'Unmute' : 'Mute';
     e.currentTarget.setAttribute('aria-pressed', String(call.muted));
-    renderTiles();
+    renderTiles(app.call);
   });
   $('#btn-camera').addEventListener('click', (e) => {
     const call = app.call;
@@ -424,11 +235,11 @@ function initCall() {
     } catch (e) {
       alertBox('SCREEN_DENIED', { detail: e?.name });
     }
-    renderShareButtons();
+    renderShareButtons(app.call);
   });
   $('#btn-stop-share').addEventListener('click', async () => {
     await app.call?.stopScreenShare();
-    renderShareButtons();
+    renderShareButtons(app.call);
   });
   $('#share-quality').addEventListener('change', async () => {
     // Changing quality while sharing restarts the share with the new constraints.
@@ -438,7 +249,7 @@ function initCall() {
     const call = app.call;
     app.call = null;
     await call?.leave();
-    renderTiles();
+    renderTiles(app.call);
     clear($('#chat-log'));
     clearAlerts();
     show($('#status'), false);
@@ -476,13 +287,6 @@ function initCall() {
   });
 }
 
-function renderShareButtons() {
-  const sharing = !!app.call?.screen;
-  show($('#btn-share'), !sharing);
-  show($('#btn-stop-share'), sharing);
-  renderTiles();
-}
-
 // --- routing ---------------------------------------------------------------------------------
 
 function route() {
@@ -512,9 +316,9 @@ function installTestHook() {
   globalThis.__hybridge = {
     /** Per-peer media stats, SFrame worker stats, SAS, chat, KIDs, problems, timings. */
     async stats() {
-      return app.call ? app.call.snapshot() : { state: 'idle', problems: [...app.alerts.keys()].map((code) => ({ code })) };
+      return app.call ? app.call.snapshot() : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
     },
-    alerts: () => [...app.alerts.keys()],
+    alerts: () => alertCodes(),
     /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
     sdp: () => Object.fromEntries([...(app.call?.peers.values() ?? [])].map((p) => [p.peer.name, {
       local: p.media?.pc.localDescription?.sdp ?? null,

@@ -59,7 +59,6 @@ export { Peer, PeerPhase } from './peerState.js';
  */
 
 export class CallSession extends EventTarget {
-  #name;
   #roomId;
   #psk;
   /** @type {XWingKeyPair | null} */
@@ -102,7 +101,6 @@ export class CallSession extends EventTarget {
     }
     // test-hook:end
     room.destroy();
-    this.#name = o.name;
     this.#now = () => performance.now();
     this.#connection = new RoomConnection({
       origin: o.origin,
