@@ -432,36 +432,4 @@ export class Call extends EventTarget {
     this.audioContext?.close().catch(() => {});
     this.#emit('peers');
   }
-
-  /** Everything the browser tests and the benchmark look at (no key material). */
-  async snapshot() {
-    const peers = {};
-    for (const [fp, p] of this.peers) {
-      peers[fp] = {
-        name: p.peer.name ?? null,
-        id: p.peer.id ?? null,
-        state: p.peer.state,
-        role: p.peer.role,
-        sas: p.peer.sas ?? null,
-        failure: p.failure,
-        viewMismatch: p.viewMismatch,
-        screenStreamId: p.screenStreamId,
-        media: p.media ? await p.media.statsSummary().catch(() => null) : null,
-        restarts: p.media?.restarts ?? 0,
-      };
-    }
-    return {
-      state: this.state,
-      selfId: this.session.selfId ?? null,
-      name: this.name,
-      transformApi: this.sframe.api,
-      peers,
-      sframe: await this.sframe.stats().catch(() => null),
-      kids: this.kids.slice(),
-      chat: this.chat.entries.map((c) => ({ ...c })),
-      screen: this.screen ? { id: this.screen.stream.id, quality: this.screen.quality } : null,
-      problems: this.problems.slice(),
-      timings: { ...this.timings },
-    };
-  }
 }

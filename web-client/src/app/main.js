@@ -14,6 +14,9 @@ import { alertBox, alertCodes, clearAlerts, dismiss } from './alerts.js';
 import { renderChatEntry, renderSecurity, renderShareButtons, renderStatus, renderTiles } from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
+// test-hook:begin
+import { callSnapshot } from './callSnapshot.js';
+// test-hook:end
 import { PeerLimits } from '../signal/peerMessages.js';
 
 /* global __SFRAME_WORKER_URL__ */
@@ -316,7 +319,7 @@ function installTestHook() {
   globalThis.__hybridge = {
     /** Per-peer media stats, SFrame worker stats, SAS, chat, KIDs, problems, timings. */
     async stats() {
-      return app.call ? app.call.snapshot() : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
+      return app.call ? callSnapshot(app.call) : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
     },
     alerts: () => alertCodes(),
     /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */

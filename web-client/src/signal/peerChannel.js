@@ -27,6 +27,13 @@ export const PeerChannelState = Object.freeze({
   CLOSED: 'CLOSED',
 });
 
+/**
+ * What a peer channel is made from: our room, psk, own id and key, and the remote id and the key
+ * the gateway announced for it (spec/peer-handshake.md §5).
+ * @typedef {{roomId: Uint8Array, psk: Uint8Array, ownId: Uint8Array, remoteId: Uint8Array,
+ *            ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair, remoteKey: Uint8Array}} ChannelContext
+ */
+
 const TOKEN = Symbol('PeerChannel');
 
 export class PeerChannel {
@@ -55,6 +62,7 @@ export class PeerChannel {
   /**
    * Initiator (we joined later): builds PI1 to the peer listed with `remoteKey`. Returns
    * { channel, peerInit }. Throws ProtocolError INVALID_PUBLIC_KEY for an unusable announced key.
+   * @param {ChannelContext} context
    */
   static initiate({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
     const ctx = new PeerContext(roomId, psk, ownId, remoteId);
@@ -66,7 +74,7 @@ export class PeerChannel {
     }
   }
 
-  /** Responder (the peer joined after us): waits for PI1 from `remoteId`. */
+  /** Responder (the peer joined after us): waits for PI1 from `remoteId`. @param {ChannelContext} context */
   static respond({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
     const channel = new PeerChannel('responder', remoteId, remoteKey, PeerChannelState.WAIT_PEER_INIT, null, TOKEN);
     // PI1 is answered in receiveHandshake(); keep what it needs. The PeerContext copies psk and

@@ -33,6 +33,9 @@ export const PeerLimits = Object.freeze({
   MAX_VIEW_MEMBERS: 64,
 });
 
+/** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
+export const KNOWN_TYPES = Object.freeze(new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'bye']));
+
 /** Message types the session sends itself; the app sends the others. */
 export const SESSION_TYPES = Object.freeze(new Set(['hello', 'view', 'bye']));
 

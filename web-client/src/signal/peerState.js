@@ -119,6 +119,15 @@ export class PeerEntry {
     return this.peer.phase;
   }
 
+  /** Ends the current channel (if any) and its timers, without events. */
+  endChannel() {
+    clearTimeout(this.channel?.timer ?? undefined);
+    clearTimeout(this.helloTimer ?? undefined);
+    this.helloTimer = null;
+    this.channel?.close();
+    this.channel = null;
+  }
+
   get up() {
     return this.peer.phase === PeerPhase.UP;
   }

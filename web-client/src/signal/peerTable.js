@@ -11,7 +11,7 @@
 import { toHex } from '../protocol/bytes.js';
 import { SignalError, describeError } from './errors.js';
 import { PeerChannel } from './peerChannel.js';
-import { decodePeerMessage, encodePeerMessage } from './peerMessages.js';
+import { KNOWN_TYPES, decodePeerMessage, encodePeerMessage } from './peerMessages.js';
 import { PeerEntry, PeerPhase } from './peerState.js';
 
 /**
@@ -20,16 +20,12 @@ import { PeerEntry, PeerPhase } from './peerState.js';
  * @typedef {import('./events.js').SessionEvents} SessionEvents
  * @typedef {import('./events.js').SessionStats} SessionStats
  * @typedef {import('./peerMessages.js').PeerMessage} PeerMessage
- * @typedef {{roomId: Uint8Array, psk: Uint8Array, ownId: Uint8Array, remoteId: Uint8Array,
- *            ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair, remoteKey: Uint8Array}} ChannelContext
+ * @typedef {import('./peerChannel.js').ChannelContext} ChannelContext
  * @typedef {object} PeerTableHost what the table needs of its session
  * @property {<K extends keyof SessionEvents>(type: K, detail: SessionEvents[K]) => void} emit
  * @property {(to: Uint8Array, envelope: Uint8Array) => Promise<boolean>} relay a RELAY, false if not joined
  * @property {(remoteId: Uint8Array, remoteKey: Uint8Array) => ChannelContext} context for a new PeerChannel
  */
-
-/** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
-const KNOWN_TYPES = new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'bye']);
 
 /** Gone peers kept for recognition by key fingerprint (a peer that comes back is the same Peer). */
 const MAX_GONE_PEERS = 32;
@@ -167,7 +163,7 @@ export class PeerTable {
   connectionLost() {
     this.#byId.clear();
     for (const entry of this.#entries.values()) {
-      this.#endChannel(entry);
+      entry.endChannel();
       this.#dropCandidate(entry, null);
       this.#view.removePeer(entry.peer.keyFp);
       if (entry.peer.channelOpen) {
@@ -185,7 +181,7 @@ export class PeerTable {
    */
   closeAll(error) {
     for (const entry of this.#entries.values()) {
-      this.#endChannel(entry);
+      entry.endChannel();
       this.#dropCandidate(entry, null);
       if (entry.to(PeerPhase.GONE)) {
         this.#host.emit('peer-down', error === null
@@ -223,7 +219,7 @@ export class PeerTable {
 
   /** We joined later: PI1 to the peer listed in JOINED. @param {PeerEntry} entry @param {Uint8Array} peerId @param {Uint8Array} publicKey */
   #startInitiator(entry, peerId, publicKey) {
-    this.#endChannel(entry);
+    entry.endChannel();
     this.#dropCandidate(entry, null);
     let started;
     try {
@@ -244,7 +240,7 @@ export class PeerTable {
       entry.to(PeerPhase.HANDSHAKING);
       this.#host.emit('peer-down', { peer: entry.peer, reason: 'reconnecting' });
     }
-    this.#endChannel(entry);
+    entry.endChannel();
     this.#dropCandidate(entry, null);
     this.#attach(entry, PeerChannel.respond(this.#host.context(peerId, publicKey)));
   }
@@ -264,7 +260,7 @@ export class PeerTable {
     const channel = /** @type {PeerChannel} */ (entry.candidate);
     entry.candidate = null;
     const oldId = entry.channel?.remoteIdHex;
-    this.#endChannel(entry);
+    entry.endChannel();
     if (oldId !== undefined && this.#byId.get(oldId) === entry) this.#byId.delete(oldId);
     this.#view.removePeer(entry.peer.keyFp);
     this.#setChannel(entry, channel);
@@ -320,15 +316,6 @@ export class PeerTable {
       if (entry.channel === channel) this.#failed(entry, channel, 'HANDSHAKE_TIMEOUT');
       else if (entry.candidate === channel) this.#dropCandidate(entry, 'HANDSHAKE_TIMEOUT');
     }, this.#handshakeTimeoutMs);
-  }
-
-  /** Ends the current channel of `entry` (if any) without events. @param {PeerEntry} entry */
-  #endChannel(entry) {
-    clearTimeout(entry.channel?.timer ?? undefined);
-    clearTimeout(entry.helloTimer ?? undefined);
-    entry.helloTimer = null;
-    entry.channel?.close();
-    entry.channel = null;
   }
 
   // ------------------------------------------------------------------ envelopes and peer messages
@@ -417,7 +404,7 @@ export class PeerTable {
     this.#host.emit('peer-message', { peer: entry.peer, msg });
     if (msg.t === 'bye' && entry.channel === channel) {
       entry.byeReceived = true;
-      this.#endChannel(entry);
+      entry.endChannel();
       this.#dropCandidate(entry, null);
       this.#view.removePeer(entry.peer.keyFp);
       entry.to(PeerPhase.GONE);
@@ -438,7 +425,7 @@ export class PeerTable {
       return;
     }
     if (entry.byeReceived) {
-      this.#endChannel(entry);
+      entry.endChannel();
       this.#view.removePeer(entry.peer.keyFp);
       this.#forget(entry); // it left on purpose; its key is gone with it
     } else {
@@ -448,7 +435,7 @@ export class PeerTable {
 
   /** @param {PeerEntry} entry @param {'left'} reason */
   #markGone(entry, reason) {
-    this.#endChannel(entry);
+    entry.endChannel();
     this.#dropCandidate(entry, null);
     this.#view.removePeer(entry.peer.keyFp);
     const wasUp = entry.to(PeerPhase.GONE);
