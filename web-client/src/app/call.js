@@ -67,7 +67,8 @@ export class Call extends EventTarget {
     this.session = new CallSession(sessionOptions);
     this.peers = new Map(); // keyFp -> PeerState
     this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
-    this.screen = null; // { stream, quality }
+    /** @type {{stream: MediaStream, quality: string} | null} */
+    this.screen = null;
     /** @type {AudioContext | undefined} made for the first audio slot placeholder (see #placeholder) */
     this.audioContext = undefined;
     this.state = 'connecting';
@@ -75,6 +76,7 @@ export class Call extends EventTarget {
     this.problems = [];
     // performance.now() marks (ms since navigation start) for the benchmark: the states of the
     // session, the first peer channel and the first decoded remote video frame.
+    /** @type {{joinStarted: number | null, joined: number | null, firstPeerUp: number | null, firstRemoteVideo: number | null, states: Record<string, number>, peerHandshakes: number[]}} */
     this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null, states: {}, peerHandshakes: [] };
     this.handshakeStarts = new Map(); // keyFp -> performance.now() when its handshake was first seen
     this.#wire();
@@ -187,6 +189,7 @@ export class Call extends EventTarget {
     const installed = this.sframe.rekey((msg) => {
       for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
     });
+    /** @type {{kid: string | null, reason: string, at: number}} */
     const entry = { kid: null, reason, at: performance.now() };
     this.kids.push(entry);
     return installed.then((kid) => {
@@ -387,6 +390,7 @@ export class Call extends EventTarget {
   }
 
   #applyScreenEncoding(media) {
+    if (this.screen === null) return Promise.resolve();
     const preset = SCREEN_PRESETS[this.screen.quality];
     const [video] = this.screen.stream.getVideoTracks();
     if (!video) return Promise.resolve();

@@ -7,7 +7,7 @@ import { Fingerprint, RoomSecret, formatLinkFragment, parseLinkFragment } from '
 import { base64UrlDecode, constantTimeEquals, fromHex } from '../protocol/bytes.js';
 
 export class AppError extends Error {
-  /** @param {string} code one of the keys of src/messages.js */
+  /** @param {string} code one of the keys of src/messages.js @param {string} [detail] */
   constructor(code, detail) {
     super(code);
     this.code = code;

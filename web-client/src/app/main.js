@@ -24,11 +24,13 @@ const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_U
 // Set only by the browser tests and the benchmark (page.addInitScript): small fake video and
 // the window.__hybridge hook. A page cannot set it for another page, and the served bundle
 // never reads it (build.mjs leaves test-hook regions out).
+/** @type {{hooks?: boolean, video?: MediaTrackConstraints, audioFrameMs?: number, wrongPsk?: boolean, sframe?: boolean} | null} */
 let TEST = null;
 // test-hook:begin
 TEST = globalThis.__hybridgeTestConfig ?? null;
 // test-hook:end
 
+/** @type {{fragment: string | null, link: string | null, call: Call | null}} */
 const app = {
   fragment: null, // the link fragment while on this page
   link: null, // the full invite link (kept in memory only)
@@ -131,7 +133,8 @@ async function localMedia(mic, cam) {
         e = e2;
       }
     }
-    throw new AppError(e?.name === 'NotFoundError' ? 'MIC_MISSING' : 'MIC_DENIED', e?.name);
+    const name = (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.name;
+    throw new AppError(name === 'NotFoundError' ? 'MIC_MISSING' : 'MIC_DENIED', name);
   }
 }
 
@@ -147,7 +150,8 @@ async function join(name, mic, cam) {
     stream = await localMedia(mic, cam);
   } catch (e) {
     parsed.secret.fill(0);
-    alertBox(e.code ?? 'MIC_DENIED', { detail: e.detail });
+    const err = e instanceof AppError ? e : null;
+    alertBox(err?.code ?? 'MIC_DENIED', { detail: err?.detail });
     return;
   }
   const call = new Call({
@@ -176,7 +180,7 @@ async function join(name, mic, cam) {
   try {
     await call.start();
   } catch (e) {
-    const code = e?.code ?? 'GATEWAY_UNREACHABLE';
+    const code = (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.code ?? 'GATEWAY_UNREACHABLE';
     call.close();
     app.call = null;
     showView('join');
@@ -236,7 +240,7 @@ function initCall() {
     try {
       await call.startScreenShare($('#share-quality').value);
     } catch (e) {
-      alertBox('SCREEN_DENIED', { detail: e?.name });
+      alertBox('SCREEN_DENIED', { detail: (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.name });
     }
     renderShareButtons(app.call);
   });

@@ -69,6 +69,7 @@ export class MediaConnection extends EventTarget {
     this.restarts = 0;
     this.transformed = new WeakSet(); // receivers with the SFrame transform
     this.counters = {}; // negotiation messages sent, lost, received, ignored (diagnostics)
+    /** @type {{created: number, connected: number | null}} */
     this.timings = { created: performance.now(), connected: null };
     /** @type {RTCConfiguration} */
     const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
@@ -92,7 +93,7 @@ export class MediaConnection extends EventTarget {
       const real = tracks[slot] ?? null;
       const track = real ?? placeholder(SLOT_KIND[slot]);
       const sender = this.pc.addTrack(track, slotStream);
-      const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+      const transceiver = /** @type {RTCRtpTransceiver} */ (this.pc.getTransceivers().find((t) => t.sender === sender)); // addTrack made it
       this.slots[slot] = transceiver;
       sframe.attachSender(sender);
       this.#attachReceiver(transceiver.receiver);
@@ -186,7 +187,7 @@ export class MediaConnection extends EventTarget {
       }
     } catch (e) {
       this.isSettingRemoteAnswerPending = false;
-      this.#count(`error:${e?.name}`);
+      this.#count(`error:${(/** @type {{name?: string} | null | undefined} */ (e))?.name}`);
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     }
   }

@@ -72,7 +72,8 @@ export function installSFrameWorker(scope, options = {}) {
     droppedNoKey: 0,
     failures: 0,
     byKid: new Map(), // kid -> frames
-    rekeyNotified: null, // kid for which 'rekeyNeeded' went out
+    /** @type {bigint | 'exhausted' | null} kid for which 'rekeyNeeded' went out */
+    rekeyNotified: null,
     transformers: new Set(), // {transformer, video}
   };
   const peers = new Map(); // peerKey -> peer state
@@ -278,7 +279,7 @@ export function installSFrameWorker(scope, options = {}) {
     controller.enqueue(frame);
     send.frames++;
     send.byKid.set(kid, (send.byKid.get(kid) ?? 0) + 1);
-    if (send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
+    if (send.ctx.sendCounter !== null && send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
       send.rekeyNotified = kid;
       scope.postMessage({ type: 'rekeyNeeded', reason: 'counter' });
     }

@@ -525,6 +525,7 @@ export class SFrameContext {
     this.#checkBaseKey(baseKey);
     if (this.usedReceiveKids.has(k) || this.usedSendKids.has(k)) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
     this.usedReceiveKids.add(k);
+    /** @type {{key: Awaited<ReturnType<typeof importSFrameKey>> | null, window: ReplayWindow}} */
     const entry = { key: null, window: new ReplayWindow(this.replayWindowSize) };
     this.receive.set(k, entry); // reserve the slot before the await
     try {

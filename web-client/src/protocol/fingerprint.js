@@ -20,7 +20,7 @@ export const Fingerprint = Object.freeze({
 
   /** Hex in 16 groups of four, space separated: what people read aloud and compare. */
   toDisplay(fingerprint) {
-    return toHex(fingerprint).match(/.{4}/g).join(' ');
+    return (toHex(fingerprint).match(/.{4}/g) ?? []).join(' ');
   },
 
   /** base64url without padding (43 characters): the form used in invite links. */

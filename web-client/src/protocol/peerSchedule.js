@@ -14,6 +14,7 @@ export const SAS_LEN = 5;
 export class PeerSchedule {
   #trace;
   #th;
+  /** @type {Uint8Array | null} */
   #prk = null;
 
   /** PK1, PK2: th1 = H(H(PEER_PROTOCOL) || room_id || id_I || id_R || pk_R || PeerInit). */

@@ -256,7 +256,7 @@ export async function gcmOpen(cryptoKey, nonce, aad, body) {
       { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: GCM_TAG_LEN * 8 }, cryptoKey, body);
     return new Uint8Array(pt);
   } catch (e) {
-    if (e?.name === 'OperationError') throw new ProtocolError('RECORD_AUTH_FAILED');
+    if ((/** @type {{name?: string} | null | undefined} */ (e))?.name === 'OperationError') throw new ProtocolError('RECORD_AUTH_FAILED');
     throw e;
   }
 }

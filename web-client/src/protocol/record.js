@@ -60,6 +60,7 @@ function checkMaxPlaintext(maxPlaintext) {
 class EpochKeys {
   #secret;
   #iv;
+  /** @type {CryptoKey | null} */
   #cryptoKey = null;
   #usage;
   #epoch = 0;
@@ -150,6 +151,11 @@ export const EpochSecrets = Object.freeze({
 class SerialQueue {
   #tail = Promise.resolve();
 
+  /**
+   * @template T
+   * @param {() => Promise<T>} job
+   * @returns {Promise<T>}
+   */
   run(job) {
     const result = this.#tail.then(job);
     this.#tail = result.then(() => {}, () => {});
@@ -183,6 +189,7 @@ export class RecordSealer {
     return this.#queue.run(() => this.#sealNow(pt));
   }
 
+  /** @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} the record */
   async #sealNow(plaintext) {
     try {
       if (this.#destroyed) throw new ProtocolError('UNEXPECTED_MESSAGE');
@@ -243,6 +250,7 @@ export class RecordOpener {
   #keys;
   #maxRecord;
   #expected = 0;
+  /** @type {string | null} the code of the first failure; every later call fails with it */
   #failed = null;
   #queue = new SerialQueue();
 
@@ -264,6 +272,7 @@ export class RecordOpener {
     return this.#queue.run(() => this.#openNow(rec));
   }
 
+  /** @param {Uint8Array} record @returns {Promise<Uint8Array>} the plaintext */
   async #openNow(record) {
     if (this.#failed !== null) throw new ProtocolError(this.#failed);
     const check = this.#precheck(record);

@@ -42,9 +42,11 @@ export function describeError(code) {
 
 /** An error of the signaling layer: `.code` as above, `.message` readable; `.detail` optional, never secret. */
 export class SignalError extends Error {
+  /** @param {string} code @param {string} [message] @param {object} [detail] */
   constructor(code, message = describeError(code), detail = undefined) {
     super(message);
     this.name = 'SignalError';
+    /** @type {string} */
     this.code = code;
     if (detail !== undefined) this.detail = detail;
   }

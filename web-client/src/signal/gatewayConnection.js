@@ -18,6 +18,9 @@ import { XWING_PK_LEN } from '../protocol/primitives.js';
 import { Direction, decodeRoomMessage, encodeRoomMessage } from '../protocol/roomCodec.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
 
+
+/** @typedef {import('../protocol/record.js').Channel} Channel */
+
 /** Below the gateway's default bucket (50/s, burst 200), leaving room for handshake messages and pongs. */
 export const DEFAULT_SEND_RATE = Object.freeze({ perSecond: 40, burst: 150 });
 
@@ -133,8 +136,11 @@ export class GatewayConnection extends EventTarget {
   #WebSocketImpl;
   #handshakeTimeoutMs;
   #pacer;
+  /** @type {WebSocket | null} */
   #ws = null;
-  #hs = null; // AwaitingServerHello while in WAIT_SERVER_HELLO
+  /** @type {import('../protocol/hopClient.js').AwaitingServerHello | null} while in WAIT_SERVER_HELLO */
+  #hs = null;
+  /** @type {Channel | null} */
   #channel = null;
   #closed = false;
   #recvChain = Promise.resolve();
@@ -179,7 +185,7 @@ export class GatewayConnection extends EventTarget {
    */
   open() {
     if (this.#ws !== null) return Promise.reject(new TypeError('a GatewayConnection opens once'));
-    return new Promise((resolve, reject) => {
+    return /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       let opened = false;
       let settled = false;
       const settle = (err) => {
@@ -234,7 +240,7 @@ export class GatewayConnection extends EventTarget {
         const error = opened ? SignalError.fromClose(ev.code, ev.reason) : new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE);
         this.#end(error, ev.code, ev.reason, false);
       };
-    });
+    }));
   }
 
   /** §6.3: HS2 → HS3; the hop channel is established. */
@@ -247,7 +253,7 @@ export class GatewayConnection extends EventTarget {
     }
     try {
       const { clientFinished, channel } = hs.receive(bytes);
-      this.#ws.send(clientFinished);
+      /** @type {WebSocket} */ (this.#ws).send(clientFinished);
       this.#channel = channel;
     } catch (e) {
       const err = SignalError.from(e);
@@ -257,7 +263,7 @@ export class GatewayConnection extends EventTarget {
 
   /** A hop record: open in order, decode one room message, dispatch. Any failure ends the connection. */
   #receiveRecord(bytes) {
-    const channel = this.#channel;
+    const channel = /** @type {Channel} */ (this.#channel); // records come only after the handshake
     this.#recvChain = this.#recvChain.then(async () => {
       if (this.#closed) return;
       let msg;
@@ -281,7 +287,7 @@ export class GatewayConnection extends EventTarget {
   send(roomMessage) {
     const plaintext = encodeRoomMessage(roomMessage); // TypeError for a caller bug, synchronously
     if (!this.established) return Promise.resolve(false);
-    const channel = this.#channel;
+    const channel = /** @type {Channel} */ (this.#channel); // established, checked above
     const result = this.#sendChain.then(async () => {
       if (this.#pacer !== null) await this.#pacer.take();
       if (this.#closed) return false;
@@ -294,7 +300,7 @@ export class GatewayConnection extends EventTarget {
       }
       if (this.#closed) return false;
       try {
-        this.#ws.send(record);
+        /** @type {WebSocket} */ (this.#ws).send(record);
       } catch {
         this.#fail(new SignalError(LOCAL_CODES.CONNECTION_LOST));
         return false;

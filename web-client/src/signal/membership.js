@@ -29,7 +29,8 @@ export function sortView(members) {
 
 export class MembershipCheck {
   #stableMs;
-  #mine = null; // { list, changedAt } or null while not joined
+  /** @type {{list: string[], changedAt: number} | null} null while not joined */
+  #mine = null;
   #theirs = new Map(); // peer key -> { list, changedAt, verdict: null | 'match' | 'mismatch' }
 
   constructor({ stableMs = VIEW_STABLE_MS } = {}) {

@@ -34,16 +34,21 @@ export const PeerChannelState = Object.freeze({
  *            ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair, remoteKey: Uint8Array}} ChannelContext
  */
 
+/** @typedef {import('../protocol/record.js').Channel} Channel */
+
 const TOKEN = Symbol('PeerChannel');
 
 export class PeerChannel {
   #state;
+  /** @type {import('../protocol/peer.js').AwaitingAccept | import('../protocol/peer.js').AwaitingFinish | null} */
   #hs = null;
+  /** @type {Channel | null} */
   #channel = null;
   #sas = null;
   #announcedKey;
   #failure = null;
-  #pending = null; // responder in WAIT_PEER_INIT: { ctx, ownKey } for PI1
+  /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair} | null} responder in WAIT_PEER_INIT: what PI1 needs */
+  #pending = null;
 
   constructor(role, remoteId, announcedKey, state, hs, token) {
     if (token !== TOKEN) throw new TypeError('use PeerChannel.initiate() or PeerChannel.respond()');
@@ -119,12 +124,13 @@ export class PeerChannel {
     try {
       switch (this.#state) {
         case PeerChannelState.WAIT_PEER_ACCEPT: {
-          const { peerFinish, session } = this.#takeHs().receive(bytes); // §6.3
+          const hs = /** @type {import('../protocol/peer.js').AwaitingAccept} */ (this.#takeHs());
+          const { peerFinish, session } = hs.receive(bytes); // §6.3
           this.#establish(session);
           return { reply: peerFinish, established: true };
         }
         case PeerChannelState.WAIT_PEER_INIT: {
-          const { ctx, ownKey } = this.#pending;
+          const { ctx, ownKey } = /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair}} */ (this.#pending);
           this.#pending = null;
           let res;
           try {
@@ -142,7 +148,8 @@ export class PeerChannel {
           return { reply: res.peerAccept, established: false };
         }
         case PeerChannelState.WAIT_PEER_FINISH: {
-          const session = this.#takeHs().receive(bytes); // §6.4
+          const hs = /** @type {import('../protocol/peer.js').AwaitingFinish} */ (this.#takeHs());
+          const session = hs.receive(bytes); // §6.4
           this.#establish(session);
           return { reply: null, established: true };
         }
@@ -171,7 +178,7 @@ export class PeerChannel {
   async openRecord(bytes) {
     if (this.#state !== PeerChannelState.ESTABLISHED) throw new ProtocolError('UNEXPECTED_MESSAGE');
     try {
-      return await this.#channel.open(bytes);
+      return await /** @type {Channel} */ (this.#channel).open(bytes);
     } catch (e) {
       this.fail(e instanceof ProtocolError ? e.code : 'UNEXPECTED_MESSAGE');
       throw e;
@@ -181,7 +188,7 @@ export class PeerChannel {
   /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. */
   seal(plaintext) {
     if (this.#state !== PeerChannelState.ESTABLISHED) return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
-    return this.#channel.seal(plaintext);
+    return /** @type {Channel} */ (this.#channel).seal(plaintext);
   }
 
   /** Terminal failure with `code`: wipes everything of this pair. */

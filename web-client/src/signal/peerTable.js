@@ -349,7 +349,7 @@ export class PeerTable {
     }
     if (entry.channel !== channel) return;
     const decoded = decodePeerMessage(plaintext);
-    if ('drop' in decoded) {
+    if (decoded.drop !== undefined) {
       this.#stats.droppedMessages++;
       this.#host.emit('message-dropped', { peer: entry.peer, reason: decoded.drop });
       return;
