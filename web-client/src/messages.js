@@ -105,7 +105,7 @@ export const Messages = Object.freeze({
   RECORD_TOO_LARGE: { title: 'Message too large', text: 'A message is larger than a peer record may be (16384 bytes).' },
 });
 
-/** The message for an error code (name or number) with a generic fallback, for an alert. */
+/** The message for an error code (name or number) with a generic fallback, for an alert. @param {string | number} code @returns {Message} */
 export function messageFor(code) {
   return Object.hasOwn(Messages, code) ? Messages[code] : { title: 'Error', text: `The call stopped with ${String(code)}.` };
 }
@@ -113,6 +113,7 @@ export function messageFor(code) {
 /**
  * One line for an error code: "title. text" of its entry, or null if the table has none (the
  * caller says what kind of failure it is).
+ * @param {string} code @returns {string | null}
  */
 export function describe(code) {
   if (!Object.hasOwn(Messages, code)) return null;

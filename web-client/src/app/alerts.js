@@ -19,6 +19,7 @@ export function alertBox(code, { sticky = false, detail } = {}) {
   $('#alerts').append(box);
 }
 
+/** @param {string} code */
 export function dismiss(code) {
   shown.get(code)?.remove();
   shown.delete(code);

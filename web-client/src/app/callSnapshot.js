@@ -11,6 +11,7 @@
  * @param {Call} call
  */
 export async function callSnapshot(call) {
+  /** @type {Record<string, object>} */
   const peers = {};
   for (const [fp, p] of call.peers) {
     peers[fp] = {

@@ -196,7 +196,7 @@ async function join(name, mic, cam) {
 function wireCall(call, fingerprint) {
   $('#sec-gateway-fp').textContent = Fingerprint.toDisplay(fingerprint);
   $('#invite-link').value = app.link;
-  clear($('#invite-qr')).append(qrSvg(app.link));
+  clear($('#invite-qr')).append(qrSvg(app.link ?? ''));
   call.addEventListener('status', (e) => renderStatus(call, e.detail.state));
   call.addEventListener('problem', (e) => {
     const code = e.detail.code;

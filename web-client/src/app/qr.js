@@ -5,6 +5,7 @@ import qrcode from 'qrcode-generator';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+/** @param {string} text @param {{margin?: number, title?: string}} [options] */
 export function qrSvg(text, { margin = 4, title = 'QR code of the invite link' } = {}) {
   const qr = qrcode(0, 'M'); // smallest version that fits; M recovers ~15% damage
   qr.addData(text, 'Byte');

@@ -45,6 +45,7 @@ const MESSAGES = Object.freeze({
  * Classifies an icecandidateerror event (or any object with errorCode and url, as a test
  * records it). Returns { kind, code, server, message }; message is '' for kinds the user need
  * not see.
+ * @param {{errorCode?: number, url?: string, errorText?: string}} event
  */
 export function classifyIceCandidateError(event) {
   const code = Number(event?.errorCode ?? 0);

@@ -31,6 +31,7 @@ class Pacer {
   #tokens;
   #last;
 
+/** @param {number} perSecond @param {number} burst */
   constructor(perSecond, burst) {
     this.#perMs = perSecond / 1000;
     this.#burst = burst;
@@ -52,7 +53,7 @@ class Pacer {
   }
 }
 
-/** The WebSocket endpoint of a gateway origin: ws: for http:, wss: for https: (room-protocol.md §1). */
+/** The WebSocket endpoint of a gateway origin: ws: for http:, wss: for https: (room-protocol.md §1). @param {string} origin */
 export function webSocketUrl(origin) {
   const u = new URL('/ws', origin);
   if (u.protocol === 'https:') u.protocol = 'wss:';
@@ -68,6 +69,7 @@ export function webSocketUrl(origin) {
  * public key or throws SignalError UNKNOWN_GATEWAY_KEY (pin mismatch), GATEWAY_KEY_RETIRED (the
  * pin is listed in `retired`, §3.1: still an abort, never a fallback to the current key, since the
  * document is not authenticated) or GATEWAY_INCOMPATIBLE.
+ * @param {any} doc the parsed JSON (checked here) @param {Uint8Array} pinnedFingerprint @returns {Uint8Array}
  */
 export function checkWellKnown(doc, pinnedFingerprint) {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -78,12 +80,12 @@ export function checkWellKnown(doc, pinnedFingerprint) {
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
     throw retiredOrMismatch(doc, pinnedFingerprint);
   }
-  const has1 = (list) => Array.isArray(list) && list.includes(1);
+  const has1 = (/** @type {unknown} */ list) => Array.isArray(list) && list.includes(1);
   if (!has1(doc.versions) || !has1(doc.suites)) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   return pk;
 }
 
-/** §3.1: the error for a pin that does not match the current key. */
+/** §3.1: the error for a pin that does not match the current key. @param {any} doc @param {Uint8Array} pin */
 function retiredOrMismatch(doc, pin) {
   if (!(pin instanceof Uint8Array) || !Array.isArray(doc.retired)) return new SignalError('UNKNOWN_GATEWAY_KEY');
   const pinHex = Array.from(pin, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -99,7 +101,7 @@ function retiredOrMismatch(doc, pin) {
   return new SignalError('UNKNOWN_GATEWAY_KEY');
 }
 
-/** Fetches and checks the gateway key (§3). Network failure: GATEWAY_UNREACHABLE. */
+/** Fetches and checks the gateway key (§3). Network failure: GATEWAY_UNREACHABLE. @param {string} origin @param {Uint8Array} pinnedFingerprint @param {typeof fetch} [fetchImpl] */
 export async function fetchGatewayKey(origin, pinnedFingerprint, fetchImpl = globalThis.fetch) {
   let res;
   try {
@@ -188,7 +190,7 @@ export class GatewayConnection extends EventTarget {
     return /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       let opened = false;
       let settled = false;
-      const settle = (err) => {
+      const settle = (/** @type {SignalError | undefined} */ err) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -229,7 +231,7 @@ export class GatewayConnection extends EventTarget {
         const bytes = new Uint8Array(ev.data);
         if (this.#channel === null) {
           this.#receiveServerHello(bytes);
-          if (this.#channel !== null) settle(null);
+          if (this.#channel !== null) settle(undefined);
         } else {
           this.#receiveRecord(bytes);
         }
@@ -243,7 +245,7 @@ export class GatewayConnection extends EventTarget {
     }));
   }
 
-  /** §6.3: HS2 → HS3; the hop channel is established. */
+  /** §6.3: HS2 → HS3; the hop channel is established. @param {Uint8Array} bytes */
   #receiveServerHello(bytes) {
     const hs = this.#hs;
     this.#hs = null;
@@ -261,7 +263,7 @@ export class GatewayConnection extends EventTarget {
     }
   }
 
-  /** A hop record: open in order, decode one room message, dispatch. Any failure ends the connection. */
+  /** A hop record: open in order, decode one room message, dispatch. Any failure ends the connection. @param {Uint8Array} bytes */
   #receiveRecord(bytes) {
     const channel = /** @type {Channel} */ (this.#channel); // records come only after the handshake
     this.#recvChain = this.#recvChain.then(async () => {
@@ -283,6 +285,7 @@ export class GatewayConnection extends EventTarget {
    * Seals one room message (an object for encodeRoomMessage) and sends it, after every message
    * sent before it. Resolves true once handed to the WebSocket, false if the connection is (or
    * becomes) closed; never rejects for network reasons. A malformed message object throws.
+ * @param {import('../protocol/roomCodec.js').RoomMessage} roomMessage @returns {Promise<boolean>}
    */
   send(roomMessage) {
     const plaintext = encodeRoomMessage(roomMessage); // TypeError for a caller bug, synchronously
@@ -327,12 +330,13 @@ export class GatewayConnection extends EventTarget {
     this.#end(new SignalError(LOCAL_CODES.CONNECTION_LOST), code, reason, true);
   }
 
-  /** Local failure: wipe, close the WebSocket (with 4000 + code where one applies), report. */
+  /** Local failure: wipe, close the WebSocket (with 4000 + code where one applies), report. @param {SignalError} error @param {number} [closeCode] */
   #fail(error, closeCode = 1000) {
     if (this.#closed) return;
     this.#end(error, closeCode, error.code, true);
   }
 
+/** @param {SignalError} error @param {number} code @param {string} reason @param {boolean} byUs */
   #end(error, code, reason, byUs) {
     this.#closed = true;
     this.#hs?.abandon();

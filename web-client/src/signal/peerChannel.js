@@ -46,10 +46,12 @@ export class PeerChannel {
   #channel = null;
   #sas = null;
   #announcedKey;
+  /** @type {string | null} */
   #failure = null;
   /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair} | null} responder in WAIT_PEER_INIT: what PI1 needs */
   #pending = null;
 
+/** @param {'initiator' | 'responder'} role @param {Uint8Array} remoteId @param {Uint8Array} announcedKey @param {string} state @param {import('../protocol/peer.js').AwaitingAccept | null} hs @param {symbol} token */
   constructor(role, remoteId, announcedKey, state, hs, token) {
     if (token !== TOKEN) throw new TypeError('use PeerChannel.initiate() or PeerChannel.respond()');
     /** 'initiator' | 'responder' */
@@ -119,6 +121,7 @@ export class PeerChannel {
    * A handshake message from the remote peer, in the current state (spec §6.2-§6.4). Returns
    * { reply: Uint8Array | null, established: boolean }. Throws ProtocolError or SignalError
    * KEY_MISMATCH; the channel is then FAILED (call fail() is not needed).
+ * @param {Uint8Array} bytes @returns {{reply: Uint8Array | null, established: boolean}}
    */
   receiveHandshake(bytes) {
     try {
@@ -168,13 +171,14 @@ export class PeerChannel {
     return hs;
   }
 
+/** @param {import('../protocol/peer.js').PeerSession} session */
   #establish(session) {
     this.#channel = session.channel;
     this.#sas = session.sas.decimal();
     this.#state = PeerChannelState.ESTABLISHED;
   }
 
-  /** Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the channel is then FAILED. */
+  /** Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the channel is then FAILED. @param {Uint8Array} bytes */
   async openRecord(bytes) {
     if (this.#state !== PeerChannelState.ESTABLISHED) throw new ProtocolError('UNEXPECTED_MESSAGE');
     try {
@@ -185,13 +189,13 @@ export class PeerChannel {
     }
   }
 
-  /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. */
+  /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. @param {Uint8Array} plaintext */
   seal(plaintext) {
     if (this.#state !== PeerChannelState.ESTABLISHED) return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
     return /** @type {Channel} */ (this.#channel).seal(plaintext);
   }
 
-  /** Terminal failure with `code`: wipes everything of this pair. */
+  /** Terminal failure with `code`: wipes everything of this pair. @param {string} code */
   fail(code) {
     if (this.ended) return;
     this.#failure = code;
@@ -204,6 +208,7 @@ export class PeerChannel {
     this.#wipe(PeerChannelState.CLOSED);
   }
 
+/** @param {string} state */
   #wipe(state) {
     this.#state = state;
     this.#hs?.abandon();

@@ -44,17 +44,19 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** @param {string} s */
 function chars(s) {
   let n = 0;
   for (const _ of s) n++; // code points, so an emoji is one character as people count it
   return n;
 }
 
-const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (/** @type {unknown} */ v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The rule a message breaks, as a short English phrase, or null if it follows spec/peer-messages.md
  * §2. Unknown types pass (receivers ignore them; spec §1).
+ * @param {any} m a parsed JSON value (checked here) @returns {string | null}
  */
 export function peerMessageProblem(m) {
   if (!isObject(m)) return 'a peer message must be a JSON object';
@@ -112,6 +114,7 @@ export function peerMessageProblem(m) {
 /**
  * The record plaintext of a message we send. Throws SignalError INVALID_PEER_MESSAGE with the
  * broken rule as its message (including a size over 16384 bytes).
+ * @param {unknown} m @returns {Uint8Array}
  */
 export function encodePeerMessage(m) {
   const problem = peerMessageProblem(m);
@@ -133,6 +136,7 @@ export function encodePeerMessage(m) {
 /**
  * A received record plaintext as { msg } or { drop: reason }. Unknown types are returned (the
  * caller ignores them); everything else that breaks a rule is a drop.
+ * @param {Uint8Array} bytes @returns {{msg: PeerMessage, drop?: undefined} | {drop: string, msg?: undefined}}
  */
 export function decodePeerMessage(bytes) {
   let m;

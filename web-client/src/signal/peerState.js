@@ -32,7 +32,7 @@ export const PeerPhase = Object.freeze({
   GONE: 'gone',
 });
 
-/** Every transition the machine makes; anything else is a bug and throws. */
+/** Every transition the machine makes; anything else is a bug and throws. @type {Readonly<Record<string, string[]>>} */
 const TRANSITIONS = Object.freeze({
   [PeerPhase.HANDSHAKING]: [PeerPhase.HANDSHAKING, PeerPhase.CONNECTED, PeerPhase.FAILED, PeerPhase.GONE],
   [PeerPhase.CONNECTED]: [PeerPhase.UP, PeerPhase.HANDSHAKING, PeerPhase.FAILED, PeerPhase.GONE],
@@ -42,7 +42,7 @@ const TRANSITIONS = Object.freeze({
   [PeerPhase.GONE]: [PeerPhase.HANDSHAKING, PeerPhase.FAILED, PeerPhase.GONE],
 });
 
-/** Peer.state, what the app has always read: UP is 'connected' there too. */
+/** Peer.state, what the app has always read: UP is 'connected' there too. @type {Readonly<Record<string, string>>} */
 const PUBLIC_STATE = Object.freeze({
   [PeerPhase.HANDSHAKING]: 'handshaking',
   [PeerPhase.CONNECTED]: 'connected',

@@ -234,14 +234,14 @@ export class CallSession extends EventTarget {
   }
 
   // test-hook:begin
-  /** Test hook: sends any message, including session types (a fake `view`), without the app rules for them. */
+  /** Test hook: sends any message, including session types (a fake `view`), without the app rules for them. @param {string} keyFp @param {object} msg */
   sendForTestingOnly(keyFp, msg) {
     const entry = this.#table.established(keyFp);
     if (entry === null) throw new SignalError(LOCAL_CODES.PEER_NOT_CONNECTED);
     return this.#table.send(entry, encodePeerMessage(msg));
   }
 
-  /** Test hook: sends raw bytes as one peer record (to exercise the receiver's drop rules). */
+  /** Test hook: sends raw bytes as one peer record (to exercise the receiver's drop rules). @param {string} keyFp @param {Uint8Array} bytes */
   sendBytesForTestingOnly(keyFp, bytes) {
     const entry = this.#table.established(keyFp);
     if (entry === null) throw new SignalError(LOCAL_CODES.PEER_NOT_CONNECTED);
