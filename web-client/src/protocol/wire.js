@@ -37,6 +37,7 @@ export const PEER_FINISH_LEN = 1 + CONFIRM_LEN + NONCE_LEN; // 65
 /**
  * Checks empty, type and length, in that order (checks 1-3 of every receive table). Anything
  * that is not a Uint8Array (a WebSocket text message arrives as a string) is MALFORMED_MESSAGE.
+ * @param {unknown} msg @param {number} type @param {number} length @returns {asserts msg is Uint8Array}
  */
 export function checkFrame(msg, type, length) {
   if (!(msg instanceof Uint8Array) || msg.length === 0) throw new ProtocolError('MALFORMED_MESSAGE');
@@ -44,18 +45,18 @@ export function checkFrame(msg, type, length) {
   if (msg.length !== length) throw new ProtocolError('MALFORMED_MESSAGE');
 }
 
-/** Checks the version byte and suite that follow the type byte (checks 4-5). */
+/** Checks the version byte and suite that follow the type byte (checks 4-5). @param {Uint8Array} msg */
 export function checkVersionAndSuite(msg) {
   if (msg[1] !== VERSION) throw new ProtocolError('UNSUPPORTED_VERSION');
   if (getU16(msg, 2) !== SUITE) throw new ProtocolError('UNSUPPORTED_SUITE');
 }
 
-/** The 4-byte prefix type | version | suite of a message. */
+/** The 4-byte prefix type | version | suite of a message. @param {number} type */
 export function prefix(type) {
   return new Uint8Array([type, VERSION, SUITE >> 8, SUITE & 0xff]);
 }
 
-/** A copy of msg[off, off + len). */
+/** A copy of msg[off, off + len). @param {Uint8Array} msg @param {number} off @param {number} len */
 export function slice(msg, off, len) {
   return msg.slice(off, off + len);
 }

@@ -18,6 +18,7 @@ export class XWingKeyPair {
   #publicKey;
   #destroyed = false;
 
+/** @param {Uint8Array} seed @param {symbol} token */
   constructor(seed, token) {
     if (token !== CONSTRUCT) throw new TypeError('use XWingKeyPair.generate() or XWingKeyPair.fromSeed()');
     this.#seed = seed.slice();
@@ -34,7 +35,7 @@ export class XWingKeyPair {
     }
   }
 
-  /** X-Wing GenerateKeyPairDerand: the key pair of a 32-byte seed (copied). */
+  /** X-Wing GenerateKeyPairDerand: the key pair of a 32-byte seed (copied). @param {Uint8Array} seed */
   static fromSeed(seed) {
     if (!(seed instanceof Uint8Array) || seed.length !== XWING_SEED_LEN) {
       throw new TypeError(`X-Wing seed must be ${XWING_SEED_LEN} bytes`);
@@ -52,7 +53,7 @@ export class XWingKeyPair {
     return Fingerprint.of(this.#publicKey);
   }
 
-  /** Decapsulates with this key; see primitives.xwingDecapsulate. */
+  /** Decapsulates with this key; see primitives.xwingDecapsulate. @param {Uint8Array} ciphertext */
   decapsulate(ciphertext) {
     this.#checkLive();
     return xwingDecapsulate(this.#seed, ciphertext);
