@@ -27,6 +27,7 @@ import { XWingKeyPair } from './xwingKeyPair.js';
  * bytes, H(public_key) equal as bytes to the pin, versions and suites containing 1. The
  * document's own `fingerprint` member is informational and never used. Throws an Error (not a
  * ProtocolError: nothing was sent yet) whose message says what to tell the user.
+ * @param {any} wellKnown the parsed JSON (checked here) @param {Uint8Array} pinnedFingerprint
  */
 export function pinnedGatewayKey(wellKnown, pinnedFingerprint) {
   if (wellKnown === null || typeof wellKnown !== 'object') throw new Error('gateway key document is not a JSON object');
@@ -35,7 +36,7 @@ export function pinnedGatewayKey(wellKnown, pinnedFingerprint) {
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
     throw new Error('gateway key does not match the link');
   }
-  const has1 = (list) => Array.isArray(list) && list.includes(1);
+  const has1 = (/** @type {unknown} */ list) => Array.isArray(list) && list.includes(1);
   if (!has1(wellKnown.versions) || !has1(wellKnown.suites)) {
     throw new Error('gateway does not support protocol version 1 with suite 1');
   }
@@ -46,6 +47,7 @@ export const HopClient = Object.freeze({
   /**
    * Sends HS1 to the gateway whose static public key is gatewayPublicKey (already pinned).
    * Returns { clientHello, next }. Throws ProtocolError INVALID_PUBLIC_KEY for a bad key.
+ * @param {Uint8Array} gatewayPublicKey
    */
   start(gatewayPublicKey) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -58,13 +60,14 @@ export const HopClient = Object.freeze({
   },
 
   // test-hook:begin
-  /** Deterministic start for vectors: the ephemeral key seed and encapsulation randomness are given. */
+  /** Deterministic start for vectors: the ephemeral key seed and encapsulation randomness are given. @param {Uint8Array} gatewayPublicKey @param {Uint8Array} ephemeralSeed @param {Uint8Array} eseed @param {Trace | null} [trace] */
   startForTestingOnly(gatewayPublicKey, ephemeralSeed, eseed, trace = null) {
     return start(gatewayPublicKey, XWingKeyPair.fromSeed(ephemeralSeed), eseed, trace);
   },
   // test-hook:end
 });
 
+/** @param {Uint8Array} gatewayPublicKey @param {XWingKeyPair} ephemeral @param {Uint8Array} eseed @param {Trace | null} trace */
 function start(gatewayPublicKey, ephemeral, eseed, trace) {
   try {
     if (!(gatewayPublicKey instanceof Uint8Array) || gatewayPublicKey.length !== XWING_PK_LEN) {
@@ -94,6 +97,7 @@ export class AwaitingServerHello {
   #trace;
   #used = false;
 
+/** @param {XWingKeyPair} ephemeral @param {HopSchedule} schedule @param {Trace | null} trace @param {symbol} token */
   constructor(ephemeral, schedule, trace, token) {
     if (token !== START) throw new TypeError('use HopClient.start()');
     this.#ephemeral = ephemeral;
@@ -104,6 +108,7 @@ export class AwaitingServerHello {
   /**
    * §6.3: checks HS2 in the normative order; returns { clientFinished, channel }. Send
    * clientFinished before any record. Throws ProtocolError; every outcome wipes this state.
+ * @param {Uint8Array} serverHello
    */
   receive(serverHello) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');

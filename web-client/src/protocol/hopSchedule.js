@@ -13,7 +13,7 @@ export class HopSchedule {
   #ck;
   #th;
 
-  /** HK1: ck0 = th0 = H(HOP_PROTOCOL). */
+  /** HK1: ck0 = th0 = H(HOP_PROTOCOL). @param {Trace | null} [trace] */
   constructor(trace = null) {
     this.#trace = trace;
     this.#ck = Kdf.hash(ascii(Labels.HOP_PROTOCOL));

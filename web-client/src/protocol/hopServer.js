@@ -19,14 +19,14 @@ export class HopServer {
   #keys;
   #keyIds;
 
-  /** @param keys XWingKeyPair[]: the static keys clients may address (the current one first) */
+  /** @param keys XWingKeyPair[]: the static keys clients may address (the current one first) @param {import('./xwingKeyPair.js').XWingKeyPair[]} keys */
   constructor(keys) {
     if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('at least one static key');
     this.#keys = [...keys];
     this.#keyIds = this.#keys.map((k) => k.fingerprint());
   }
 
-  /** HS1 from a client: validates it and answers with HS2. Returns { serverHello, next }. */
+  /** HS1 from a client: validates it and answers with HS2. Returns { serverHello, next }. @param {Uint8Array} clientHello */
   receiveClientHello(clientHello) {
     const eseed = randomBytes(XWING_ESEED_LEN);
     try {
@@ -37,12 +37,13 @@ export class HopServer {
   }
 
   // test-hook:begin
-  /** Deterministic variant for vectors: the encapsulation randomness is given. */
+  /** Deterministic variant for vectors: the encapsulation randomness is given. @param {Uint8Array} clientHello @param {Uint8Array} eseed @param {Trace | null} [trace] */
   receiveClientHelloForTestingOnly(clientHello, eseed, trace = null) {
     return this.#receive(clientHello, eseed, trace);
   }
   // test-hook:end
 
+/** @param {unknown} hello @param {Uint8Array} eseed @param {Trace | null} trace */
   #receive(hello, eseed, trace) {
     Wire.checkFrame(hello, Wire.CLIENT_HELLO, Wire.CLIENT_HELLO_LEN); // checks 1-3
     Wire.checkVersionAndSuite(hello); // checks 4-5
@@ -74,10 +75,11 @@ export class HopServer {
     }
   }
 
+/** @param {Uint8Array} keyId */
   #keyFor(keyId) {
     for (let i = 0; i < this.#keys.length; i++) {
       // key ids are public: no constant-time compare needed
-      if (this.#keyIds[i].every((b, j) => b === keyId[j])) return this.#keys[i];
+      if (this.#keyIds[i].every((/** @type {number} */ b, /** @type {number} */ j) => b === keyId[j])) return this.#keys[i];
     }
     throw new ProtocolError('UNKNOWN_GATEWAY_KEY');
   }
@@ -91,13 +93,14 @@ export class AwaitingClientFinished {
   #expectedConfirm;
   #used = false;
 
+/** @param {HopSchedule} schedule @param {Uint8Array} expectedConfirm @param {symbol} token */
   constructor(schedule, expectedConfirm, token) {
     if (token !== RECEIVE) throw new TypeError('use HopServer.receiveClientHello()');
     this.#schedule = schedule;
     this.#expectedConfirm = expectedConfirm;
   }
 
-  /** §6.4: returns the established Channel (G seals with s2c, opens with c2s). */
+  /** §6.4: returns the established Channel (G seals with s2c, opens with c2s). @param {Uint8Array} clientFinished */
   receive(clientFinished) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
     this.#used = true;

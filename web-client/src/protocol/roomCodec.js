@@ -49,11 +49,13 @@ const utf8Encoder = new TextEncoder();
 
 /** A bounds-checked cursor: running past the end is MALFORMED_MESSAGE. */
 class Reader {
+/** @param {Uint8Array} bytes @param {number} pos */
   constructor(bytes, pos) {
     this.b = bytes;
     this.pos = pos;
   }
 
+/** @param {number} n */
   bytes(n) {
     if (this.b.length - this.pos < n) throw malformed();
     const out = this.b.slice(this.pos, this.pos + n);
@@ -84,6 +86,7 @@ class Reader {
  * Decodes `msg` sent in `direction` (spec/room-protocol.md decoding order): empty → MALFORMED;
  * over 64 KiB → MESSAGE_TOO_LARGE; unknown type → UNKNOWN_MESSAGE; wrong direction →
  * UNEXPECTED_MESSAGE; then the type's own layout → MALFORMED_MESSAGE.
+ * @param {unknown} msg @param {string} direction @returns {RoomMessage}
  */
 export function decodeRoomMessage(msg, direction) {
   if (!(msg instanceof Uint8Array) || msg.length === 0) throw malformed();
@@ -93,7 +96,7 @@ export function decodeRoomMessage(msg, direction) {
   const dir = CLIENT_TO_GATEWAY.has(type) ? Direction.CLIENT_TO_GATEWAY : Direction.GATEWAY_TO_CLIENT;
   if (dir !== direction) throw new ProtocolError('UNEXPECTED_MESSAGE');
   const r = new Reader(msg, 1);
-  const exact = (len) => {
+  const exact = (/** @type {number} */ len) => {
     if (msg.length !== len) throw malformed();
   };
   switch (type) {
@@ -147,11 +150,13 @@ export function decodeRoomMessage(msg, direction) {
   }
 }
 
+/** @param {unknown} bytes @param {number} len @param {string} what @returns {Uint8Array} */
 function fixed(bytes, len, what) {
   if (!(bytes instanceof Uint8Array) || bytes.length !== len) throw new TypeError(`${what} must be ${len} bytes`);
   return bytes;
 }
 
+/** @param {unknown} bytes @returns {Uint8Array} */
 function envelope(bytes) {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > MAX_ENVELOPE) {
     throw new TypeError(`envelope must be 1..${MAX_ENVELOPE} bytes`);
@@ -159,17 +164,19 @@ function envelope(bytes) {
   return bytes;
 }
 
+/** @param {string} s */
 function str(s) {
   const b = utf8Encoder.encode(s);
   if (b.length > 0xffff) throw new TypeError('string over 65535 bytes');
   return [b.length >> 8, b.length & 0xff, ...b];
 }
 
-/** Encodes a message object as decodeRoomMessage returns them; a wrong field size is a TypeError (a caller bug). */
+/** Encodes a message object as decodeRoomMessage returns them; a wrong field size is a TypeError (a caller bug). @param {RoomMessage} m @returns {Uint8Array} */
 export function encodeRoomMessage(m) {
-  const out = [RoomType[m.type]];
+  /** @type {number[]} */
+  const out = [RoomType[/** @type {keyof typeof RoomType} */ (m.type)]];
   if (out[0] === undefined) throw new TypeError(`unknown room message type ${m.type}`);
-  const push = (b) => {
+  const push = (/** @type {Iterable<number>} */ b) => {
     for (const x of b) out.push(x);
   };
   switch (m.type) {
@@ -220,7 +227,7 @@ export function encodeRoomMessage(m) {
       if (m.ref != null) push(fixed(m.ref, PEER_ID_LEN, 'peer id'));
       break;
     default:
-      throw new TypeError(`unknown room message type ${m.type}`);
+      throw new TypeError(`unknown room message type ${/** @type {{type: unknown}} */ (m).type}`);
   }
   if (out.length > MAX_MESSAGE) throw new TypeError(`room message over ${MAX_MESSAGE} bytes`);
   return Uint8Array.from(out);
