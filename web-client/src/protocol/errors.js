@@ -61,7 +61,7 @@ export function errorName(number) {
 
 /** A protocol failure: `.code` is the name (as in the vectors), `.number` the numeric code. */
 export class ProtocolError extends Error {
-/** @param {string} code */
+  /** @param {string} code */
   constructor(code) {
     if (!Object.hasOwn(ErrorCode, code)) throw new TypeError('unknown error code');
     super(code);

@@ -9,7 +9,7 @@ import { sha256 } from './primitives.js';
 export const Fingerprint = Object.freeze({
   LEN: 32,
 
-/** @param {Uint8Array} publicKey */
+  /** @param {Uint8Array} publicKey */
   of(publicKey) {
     return sha256(publicKey);
   },

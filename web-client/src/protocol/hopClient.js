@@ -97,7 +97,7 @@ export class AwaitingServerHello {
   #trace;
   #used = false;
 
-/** @param {XWingKeyPair} ephemeral @param {HopSchedule} schedule @param {Trace | null} trace @param {symbol} token */
+  /** @param {XWingKeyPair} ephemeral @param {HopSchedule} schedule @param {Trace | null} trace @param {symbol} token */
   constructor(ephemeral, schedule, trace, token) {
     if (token !== START) throw new TypeError('use HopClient.start()');
     this.#ephemeral = ephemeral;

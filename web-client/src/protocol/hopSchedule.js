@@ -71,7 +71,7 @@ export class HopSchedule {
     return { c2s, s2c, handshakeHash: th4 };
   }
 
-/** @param {Uint8Array} ss @param {string} thName @param {string} ckName */
+  /** @param {Uint8Array} ss @param {string} thName @param {string} ckName */
   #mix(ss, thName, ckName) {
     const ikm = concat(ss, this.#th);
     const next = Kdf.extract(this.#ck, ikm);

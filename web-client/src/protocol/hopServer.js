@@ -43,7 +43,7 @@ export class HopServer {
   }
   // test-hook:end
 
-/** @param {unknown} hello @param {Uint8Array} eseed @param {Trace | null} trace */
+  /** @param {unknown} hello @param {Uint8Array} eseed @param {Trace | null} trace */
   #receive(hello, eseed, trace) {
     Wire.checkFrame(hello, Wire.CLIENT_HELLO, Wire.CLIENT_HELLO_LEN); // checks 1-3
     Wire.checkVersionAndSuite(hello); // checks 4-5
@@ -75,7 +75,7 @@ export class HopServer {
     }
   }
 
-/** @param {Uint8Array} keyId */
+  /** @param {Uint8Array} keyId */
   #keyFor(keyId) {
     for (let i = 0; i < this.#keys.length; i++) {
       // key ids are public: no constant-time compare needed
@@ -93,7 +93,7 @@ export class AwaitingClientFinished {
   #expectedConfirm;
   #used = false;
 
-/** @param {HopSchedule} schedule @param {Uint8Array} expectedConfirm @param {symbol} token */
+  /** @param {HopSchedule} schedule @param {Uint8Array} expectedConfirm @param {symbol} token */
   constructor(schedule, expectedConfirm, token) {
     if (token !== RECEIVE) throw new TypeError('use HopServer.receiveClientHello()');
     this.#schedule = schedule;

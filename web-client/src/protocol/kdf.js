@@ -26,7 +26,7 @@ export class Trace {
     this.values = new Map();
   }
 
-/** @param {string} name @param {Uint8Array} value */
+  /** @param {string} name @param {Uint8Array} value */
   put(name, value) {
     this.values.set(name, value.slice());
   }

@@ -35,8 +35,9 @@ export class PeerContext {
   #initiatorId;
   #responderId;
 
+  /** @param {Uint8Array} roomId @param {Uint8Array} psk @param {Uint8Array} initiatorId @param {Uint8Array} responderId */
   constructor(roomId, psk, initiatorId, responderId) {
-    const ok = (b, n) => b instanceof Uint8Array && b.length === n;
+    const ok = (/** @type {unknown} */ b, /** @type {number} */ n) => b instanceof Uint8Array && b.length === n;
     if (!ok(roomId, Wire.ROOM_ID_LEN) || !ok(psk, 32) || !ok(initiatorId, Wire.PEER_ID_LEN)
         || !ok(responderId, Wire.PEER_ID_LEN)) {
       throw new TypeError('peer context field of wrong length');
@@ -70,6 +71,7 @@ export class PeerContext {
  * peer used (to cross-check against the gateway's room view).
  */
 export class PeerSession {
+  /** @param {Channel} channel @param {Sas} sas @param {Uint8Array} remotePublicKey */
   constructor(channel, sas, remotePublicKey) {
     this.channel = channel;
     this.sas = sas;
@@ -78,6 +80,7 @@ export class PeerSession {
   }
 }
 
+/** @param {PeerContext} ctx */
 function copyContext(ctx) {
   if (!(ctx instanceof PeerContext)) throw new TypeError('ctx must be a PeerContext');
   return new PeerContext(ctx.roomId, ctx.psk, ctx.initiatorId, ctx.responderId);
@@ -90,6 +93,7 @@ export const PeerInitiator = Object.freeze({
    * §6.1: sends PI1 to the responder whose announced key is responderPublicKey. ownKey is this
    * peer's per-session XWingKeyPair. Returns { peerInit, next }. Throws ProtocolError
    * INVALID_PUBLIC_KEY for a responder key of the wrong length or one that fails X-Wing checks.
+ * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPublicKey
    */
   start(ctx, ownKey, responderPublicKey) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -102,13 +106,14 @@ export const PeerInitiator = Object.freeze({
   },
 
   // test-hook:begin
-  /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. */
+  /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPublicKey @param {Uint8Array} eseed @param {Uint8Array} nonce @param {Trace | null} [trace] */
   startForTestingOnly(ctx, ownKey, responderPublicKey, eseed, nonce, trace = null) {
     return startInitiator(ctx, ownKey, responderPublicKey, eseed, nonce, trace);
   },
   // test-hook:end
 });
 
+/** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPk @param {Uint8Array} eseed @param {Uint8Array} nonceIn @param {Trace | null} trace */
 function startInitiator(ctx, ownKey, responderPk, eseed, nonceIn, trace) {
   if (!(responderPk instanceof Uint8Array) || responderPk.length !== XWING_PK_LEN) {
     throw new ProtocolError('INVALID_PUBLIC_KEY');
@@ -150,6 +155,7 @@ export class AwaitingAccept {
   #trace;
   #used = false;
 
+  /** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPk @param {Uint8Array} ssR @param {Uint8Array} nonce @param {PeerSchedule} schedule @param {Trace | null} trace @param {symbol} token */
   constructor(ctx, ownKey, responderPk, ssR, nonce, schedule, trace, token) {
     if (token !== START) throw new TypeError('use PeerInitiator.start()');
     this.#ctx = ctx;
@@ -161,7 +167,7 @@ export class AwaitingAccept {
     this.#trace = trace;
   }
 
-  /** §6.3: returns { peerFinish, session }. Throws ProtocolError; every outcome wipes this state. */
+  /** §6.3: returns { peerFinish, session }. Throws ProtocolError; every outcome wipes this state. @param {Uint8Array} accept */
   receive(accept) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
     this.#used = true;
@@ -210,6 +216,7 @@ export const PeerResponder = Object.freeze({
   /**
    * §6.2: receives PI1 from the peer ctx.initiatorId (the envelope's sender id); ownKey is this
    * peer's per-session XWingKeyPair. Returns { peerAccept, next }. Throws ProtocolError.
+ * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} peerInit
    */
   receive(ctx, ownKey, peerInit) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -221,12 +228,14 @@ export const PeerResponder = Object.freeze({
   },
 
   // test-hook:begin
+  /** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} peerInit @param {Uint8Array} eseed @param {Trace | null} [trace] */
   receiveForTestingOnly(ctx, ownKey, peerInit, eseed, trace = null) {
     return receiveInit(ctx, ownKey, peerInit, eseed, trace);
   },
   // test-hook:end
 });
 
+/** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {unknown} init @param {Uint8Array} eseed @param {Trace | null} trace */
 function receiveInit(ctx, ownKey, init, eseed, trace) {
   const own = copyContext(ctx);
   let ssR = null;
@@ -266,6 +275,7 @@ export class AwaitingFinish {
   #initiatorPk;
   #used = false;
 
+  /** @param {PeerSchedule} schedule @param {Uint8Array} expectedConfirm @param {Uint8Array} commit @param {Uint8Array} initiatorPk @param {symbol} token */
   constructor(schedule, expectedConfirm, commit, initiatorPk, token) {
     if (token !== RECEIVE) throw new TypeError('use PeerResponder.receive()');
     this.#schedule = schedule;
@@ -279,7 +289,7 @@ export class AwaitingFinish {
     return this.#initiatorPk.slice();
   }
 
-  /** §6.4: returns the established PeerSession. Throws ProtocolError; every outcome wipes this state. */
+  /** §6.4: returns the established PeerSession. Throws ProtocolError; every outcome wipes this state. @param {Uint8Array} finish */
   receive(finish) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
     this.#used = true;

@@ -20,7 +20,7 @@ export class RoomSecret {
   #roomId;
   #psk;
 
-/** @param {Uint8Array} secret @param {symbol} token */
+  /** @param {Uint8Array} secret @param {symbol} token */
   constructor(secret, token) {
     if (token !== CONSTRUCT) throw new TypeError('use RoomSecret.of()');
     // room-secret.md §3: prk = Extract(ROOM_SALT, secret); room_id, psk = Expand(prk, ...).

@@ -49,13 +49,13 @@ const utf8Encoder = new TextEncoder();
 
 /** A bounds-checked cursor: running past the end is MALFORMED_MESSAGE. */
 class Reader {
-/** @param {Uint8Array} bytes @param {number} pos */
+  /** @param {Uint8Array} bytes @param {number} pos */
   constructor(bytes, pos) {
     this.b = bytes;
     this.pos = pos;
   }
 
-/** @param {number} n */
+  /** @param {number} n */
   bytes(n) {
     if (this.b.length - this.pos < n) throw malformed();
     const out = this.b.slice(this.pos, this.pos + n);

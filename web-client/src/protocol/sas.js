@@ -9,7 +9,7 @@ import { SAS_LEN } from './peerSchedule.js';
 export class Sas {
   #bytes;
 
-/** @param {Uint8Array} bytes */
+  /** @param {Uint8Array} bytes */
   constructor(bytes) {
     if (!(bytes instanceof Uint8Array) || bytes.length !== SAS_LEN) throw new TypeError('SAS is 5 bytes');
     this.#bytes = bytes.slice();
@@ -34,7 +34,7 @@ export class Sas {
     return this.numbers().join('-');
   }
 
-/** @param {unknown} other */
+  /** @param {unknown} other */
   equals(other) {
     return other instanceof Sas && constantTimeEquals(this.#bytes, other.#bytes);
   }

@@ -18,7 +18,7 @@ export class XWingKeyPair {
   #publicKey;
   #destroyed = false;
 
-/** @param {Uint8Array} seed @param {symbol} token */
+  /** @param {Uint8Array} seed @param {symbol} token */
   constructor(seed, token) {
     if (token !== CONSTRUCT) throw new TypeError('use XWingKeyPair.generate() or XWingKeyPair.fromSeed()');
     this.#seed = seed.slice();

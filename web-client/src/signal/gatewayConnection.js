@@ -31,7 +31,7 @@ class Pacer {
   #tokens;
   #last;
 
-/** @param {number} perSecond @param {number} burst */
+  /** @param {number} perSecond @param {number} burst */
   constructor(perSecond, burst) {
     this.#perMs = perSecond / 1000;
     this.#burst = burst;
@@ -336,7 +336,7 @@ export class GatewayConnection extends EventTarget {
     this.#end(error, closeCode, error.code, true);
   }
 
-/** @param {SignalError} error @param {number} code @param {string} reason @param {boolean} byUs */
+  /** @param {SignalError} error @param {number} code @param {string} reason @param {boolean} byUs */
   #end(error, code, reason, byUs) {
     this.#closed = true;
     this.#hs?.abandon();

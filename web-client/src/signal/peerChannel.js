@@ -44,6 +44,7 @@ export class PeerChannel {
   #hs = null;
   /** @type {Channel | null} */
   #channel = null;
+  /** @type {string | null} */
   #sas = null;
   #announcedKey;
   /** @type {string | null} */
@@ -51,7 +52,7 @@ export class PeerChannel {
   /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair} | null} responder in WAIT_PEER_INIT: what PI1 needs */
   #pending = null;
 
-/** @param {'initiator' | 'responder'} role @param {Uint8Array} remoteId @param {Uint8Array} announcedKey @param {string} state @param {import('../protocol/peer.js').AwaitingAccept | null} hs @param {symbol} token */
+  /** @param {'initiator' | 'responder'} role @param {Uint8Array} remoteId @param {Uint8Array} announcedKey @param {string} state @param {import('../protocol/peer.js').AwaitingAccept | null} hs @param {symbol} token */
   constructor(role, remoteId, announcedKey, state, hs, token) {
     if (token !== TOKEN) throw new TypeError('use PeerChannel.initiate() or PeerChannel.respond()');
     /** 'initiator' | 'responder' */
@@ -171,7 +172,7 @@ export class PeerChannel {
     return hs;
   }
 
-/** @param {import('../protocol/peer.js').PeerSession} session */
+  /** @param {import('../protocol/peer.js').PeerSession} session */
   #establish(session) {
     this.#channel = session.channel;
     this.#sas = session.sas.decimal();
@@ -208,7 +209,7 @@ export class PeerChannel {
     this.#wipe(PeerChannelState.CLOSED);
   }
 
-/** @param {string} state */
+  /** @param {string} state */
   #wipe(state) {
     this.#state = state;
     this.#hs?.abandon();
