@@ -31,6 +31,7 @@ export class SFrameMedia {
     };
   }
 
+  /** @param {import('../media/workerMessages.js').WorkerReply} msg */
   #onMessage(msg) {
     if (msg?.type === 'rekeyNeeded') {
       this.onRekeyNeeded?.(msg.reason);
@@ -43,6 +44,10 @@ export class SFrameMedia {
     else p.resolve(msg);
   }
 
+  /**
+   * @param {import('../media/workerMessages.js').WorkerRequest} msg @param {Transferable[]} [transfer]
+   * @returns {Promise<import('../media/workerMessages.js').WorkerReply>}
+   */
   #request(msg, transfer = []) {
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
@@ -110,7 +115,9 @@ export class SFrameMedia {
   }
 
   async stats() {
-    const { type, requestId, ...s } = await this.#request({ type: 'stats' });
+    const reply = await this.#request({ type: 'stats' });
+    if (reply.type !== 'stats') return null;
+    const { type, requestId, ...s } = reply;
     return s;
   }
 

@@ -29,20 +29,31 @@
 import { SFrameContext, SFrameError, ErrorCode, decodeHeader, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
 import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sframe-keys.js';
 
+/**
+ * @typedef {import('./workerMessages.js').WorkerRequest} WorkerRequest
+ * @typedef {import('./workerMessages.js').WorkerTransform} WorkerTransform
+ * @typedef {import('./workerMessages.js').WorkerReply} WorkerReply
+ * @typedef {import('./workerMessages.js').WorkerStats} WorkerStats
+ * @typedef {import('./sframeFormat.js').Bytes} Bytes
+ */
+
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
 const MAX_KID_STATS_PER_PEER = 64;
 const MAX_RECEIVE_KEYS_PER_PEER = 2; // the current key and the one in its grace time (§4.3)
 
+/** @param {Uint8Array} u8 @returns {ArrayBufferLike} */
 function toBuffer(u8) {
   return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
 }
 
+/** @param {unknown} key @returns {Bytes} */
 function keyBytes(key) {
-  if (key instanceof Uint8Array) return key;
+  if (key instanceof Uint8Array) return /** @type {Bytes} */ (key); // transferred: its own ArrayBuffer
   if (key instanceof ArrayBuffer) return new Uint8Array(key);
   throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
 }
 
+/** @param {unknown} kid */
 function kidOf(kid) {
   try {
     return toU64(kid);
@@ -51,6 +62,7 @@ function kidOf(kid) {
   }
 }
 
+/** @param {unknown} peerId */
 function peerKeyOf(peerId) {
   return peerId === undefined || peerId === null ? '' : String(peerId);
 }
@@ -121,6 +133,7 @@ export function installSFrameWorker(scope, options = {}) {
 
   // --- control messages, handled strictly in order --------------------------------------------
 
+/** @param {WorkerRequest} msg @returns {Promise<WorkerStats | undefined>} */
   async function handle(msg) {
     switch (msg.type) {
       case 'setSendKey': {
@@ -200,9 +213,12 @@ export function installSFrameWorker(scope, options = {}) {
     });
   }
 
+  /** @returns {WorkerStats} */
   function stats() {
+    /** @type {Record<string, object>} */
     const receive = {};
     for (const [key, p] of peers) {
+      /** @type {Record<string, object>} */
       const byKid = {};
       for (const [kid, s] of p.byKid) byKid[kidToHex(kid)] = { ...s };
       receive[key] = {
@@ -214,6 +230,7 @@ export function installSFrameWorker(scope, options = {}) {
         byKid,
       };
     }
+    /** @type {Record<string, number>} */
     const sendByKid = {};
     for (const [kid, n] of send.byKid) sendByKid[kidToHex(kid)] = n;
     return {

@@ -20,9 +20,14 @@ import { ErrorCode, HYBRIDGE_SUITE, SFrameError, decodeHeader, suiteParams, toU6
 import { importSFrameKey, openFrame, sealFrame } from './sframeCrypto.js';
 
 export * from './sframeFormat.js';
-export * from './sframeCrypto.js';
+export {
+  aeadDecrypt, aeadEncrypt, deriveKeySalt, deriveSubkeys, formNonce, hkdfExpand, hkdfExtract, importAeadKey,
+  importSFrameKey, keyLabel, openFrame, saltLabel, sealFrame,
+} from './sframeCrypto.js';
 
 const subtle = globalThis.crypto?.subtle;
+
+/** @typedef {import('./sframeFormat.js').Bytes} Bytes */
 
 // ---------------------------------------------------------------------------------------------
 // Replay window (spec/media-sframe.md §6). SFrame rides on unreliable, reordering transport, so a
@@ -33,6 +38,7 @@ const subtle = globalThis.crypto?.subtle;
 // cannot move it.
 
 export class ReplayWindow {
+/** @param {number} size */
   constructor(size) {
     if (!Number.isSafeInteger(size) || size < 1 || size > 1 << 20) throw new RangeError('bad replay window size');
     this.size = size;
@@ -41,14 +47,14 @@ export class ReplayWindow {
     this.highest = -1n; // no frame yet
   }
 
-  /** True if `ctr` may be new. Pure check; no state change. */
+  /** True if `ctr` may be new. Pure check; no state change. @param {bigint} ctr */
   check(ctr) {
     if (ctr > this.highest) return true;
     if (ctr <= this.highest - this.bsize) return false;
     return this.bits[Number(ctr % this.bsize)] === 0;
   }
 
-  /** Records `ctr` as accepted; returns false (and changes nothing) if it was not new. */
+  /** Records `ctr` as accepted; returns false (and changes nothing) if it was not new. @param {bigint} ctr */
   accept(ctr) {
     if (!this.check(ctr)) return false;
     if (ctr > this.highest) {
@@ -100,11 +106,13 @@ export class SFrameContext {
     this.usedReceiveKids = new Set(); // every KID ever added for receiving: a KID names one key
   }
 
+/** @param {unknown} baseKey @returns {asserts baseKey is Bytes} */
   #checkBaseKey(baseKey) {
     if (!(baseKey instanceof Uint8Array) || baseKey.length === 0) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
     if (this.baseKeyLength !== 0 && baseKey.length !== this.baseKeyLength) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
   }
 
+/** @param {import('./sframeFormat.js').U64Input} kid */
   #kid(kid) {
     try {
       return toU64(kid);
@@ -117,6 +125,7 @@ export class SFrameContext {
    * Makes (kid, baseKey) the send key; the previous send key is dropped at once. CTR starts at 0.
    * Refused (SFRAME_KEY_REJECTED) if this context ever sent under `kid` or ever received with it: a key is for sending or receiving, never both (RFC 9605 §4.4.1), and a KID is never reused
    * for sending, so a (KID, CTR) pair can never repeat here even if a caller reused a base key.
+ * @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
    */
   async addSendKey(kid, baseKey) {
     const k = this.#kid(kid);
@@ -127,7 +136,7 @@ export class SFrameContext {
     this.send = { key, ctr: 0n };
   }
 
-  /** Alias of addSendKey, matching the worker's `setSendKey` message. */
+  /** Alias of addSendKey, matching the worker's `setSendKey` message. @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey */
   setSendKey(kid, baseKey) {
     return this.addSendKey(kid, baseKey);
   }
@@ -145,6 +154,7 @@ export class SFrameContext {
   /**
    * Adds a receive key. Refused for a KID added before (even if removed since: re-adding would
    * reset its replay window), or one this context sends with (RFC 9605 §4.4.1).
+ * @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
    */
   async addReceiveKey(kid, baseKey) {
     const k = this.#kid(kid);
@@ -162,11 +172,12 @@ export class SFrameContext {
     }
   }
 
-  /** Forgets a receive key; true if it was present. */
+  /** Forgets a receive key; true if it was present. @param {import('./sframeFormat.js').U64Input} kid */
   removeReceiveKey(kid) {
     return this.receive.delete(this.#kid(kid));
   }
 
+/** @param {import('./sframeFormat.js').U64Input} kid */
   hasReceiveKey(kid) {
     const e = this.receive.get(toU64(kid));
     return e !== undefined && e.key !== null;
@@ -177,7 +188,7 @@ export class SFrameContext {
     return [...this.receive.keys()];
   }
 
-  /** Encrypts one frame under the send key: header || ciphertext || tag (RFC 9605 §4.4.3). */
+  /** Encrypts one frame under the send key: header || ciphertext || tag (RFC 9605 §4.4.3). @param {Bytes} frame @param {Bytes} [metadata] */
   encrypt(frame, metadata = EMPTY) {
     // Not an async function: it returns sealFrame's promise itself (no extra promise and ticks
     // per frame) and reports errors as rejections, as an async function would.
@@ -199,6 +210,7 @@ export class SFrameContext {
    * spec/media-sframe.md §6): header (SFRAME_MALFORMED), length >= header + Nt (SFRAME_MALFORMED),
    * KID (SFRAME_UNKNOWN_KID), replay window (SFRAME_REPLAYED), tag (SFRAME_AUTH_FAILED), then the
    * window is updated, re-checking so two concurrent copies of one frame cannot both pass.
+ * @param {Bytes} sframe @param {Bytes} [metadata]
    */
   async decryptFrame(sframe, metadata = EMPTY) {
     if (!(sframe instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
@@ -212,7 +224,7 @@ export class SFrameContext {
     return { kid: header.kid, ctr: header.ctr, plaintext };
   }
 
-  /** Decrypts one SFrame ciphertext and returns the plaintext (see decryptFrame). */
+  /** Decrypts one SFrame ciphertext and returns the plaintext (see decryptFrame). @param {Bytes} sframe @param {Bytes} [metadata] */
   async decrypt(sframe, metadata = EMPTY) {
     return (await this.decryptFrame(sframe, metadata)).plaintext;
   }

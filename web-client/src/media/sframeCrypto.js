@@ -12,22 +12,31 @@ import { ErrorCode, SFrameError, encodeBigEndian, encodeHeader, suiteParams, toU
 
 const subtle = globalThis.crypto?.subtle;
 
+/**
+ * @typedef {import('./sframeFormat.js').Bytes} Bytes
+ * @typedef {import('./sframeFormat.js').Header} Header
+ * @typedef {import('./sframeFormat.js').SuiteParams} SuiteParams
+ * @typedef {{suite: number, params: SuiteParams, enc: CryptoKey, auth: CryptoKey | null}} AeadKey
+ * @typedef {{suite: number, kid: bigint, aead: AeadKey, salt: Bytes, kidHeader: Bytes}} SFrameKey one KID's imported key
+ */
+
 // ---------------------------------------------------------------------------------------------
 // HKDF (RFC 5869) over WebCrypto HMAC, so that the intermediate sframe_secret is visible to the
 // vectors. Runs once per key, never per frame.
 
+/** @param {string} hash @param {Bytes} key @param {Bytes} data */
 async function hmac(hash, key, data) {
   const k = await subtle.importKey('raw', key, { name: 'HMAC', hash }, false, ['sign']);
   return new Uint8Array(await subtle.sign('HMAC', k, data));
 }
 
-/** HKDF-Extract(salt, ikm), RFC 5869 §2.2. An empty salt means Nh zero bytes (same HMAC key). */
+/** HKDF-Extract(salt, ikm), RFC 5869 §2.2. An empty salt means Nh zero bytes (same HMAC key). @param {string} hash @param {Bytes} salt @param {Bytes} ikm */
 export async function hkdfExtract(hash, salt, ikm) {
   const nh = hash === 'SHA-512' ? 64 : 32;
   return hmac(hash, salt.length === 0 ? new Uint8Array(nh) : salt, ikm);
 }
 
-/** HKDF-Expand(prk, info, length), RFC 5869 §2.3. */
+/** HKDF-Expand(prk, info, length), RFC 5869 §2.3. @param {string} hash @param {Bytes} prk @param {Bytes} info @param {number} length */
 export async function hkdfExpand(hash, prk, info, length) {
   const k = await subtle.importKey('raw', prk, { name: 'HMAC', hash }, false, ['sign']);
   const out = new Uint8Array(length);
@@ -44,12 +53,12 @@ export async function hkdfExpand(hash, prk, info, length) {
 const KEY_LABEL = new TextEncoder().encode('SFrame 1.0 Secret key ');
 const SALT_LABEL = new TextEncoder().encode('SFrame 1.0 Secret salt ');
 
-/** "SFrame 1.0 Secret key " + KID (u64) + cipher_suite (u16), RFC 9605 §4.4.2. */
+/** "SFrame 1.0 Secret key " + KID (u64) + cipher_suite (u16), RFC 9605 §4.4.2. @param {import('./sframeFormat.js').U64Input} kid @param {number} cipherSuite */
 export function keyLabel(kid, cipherSuite) {
   return concat(KEY_LABEL, encodeBigEndian(toU64(kid), 8), encodeBigEndian(BigInt(cipherSuite), 2));
 }
 
-/** "SFrame 1.0 Secret salt " + KID (u64) + cipher_suite (u16), RFC 9605 §4.4.2. */
+/** "SFrame 1.0 Secret salt " + KID (u64) + cipher_suite (u16), RFC 9605 §4.4.2. @param {import('./sframeFormat.js').U64Input} kid @param {number} cipherSuite */
 export function saltLabel(kid, cipherSuite) {
   return concat(SALT_LABEL, encodeBigEndian(toU64(kid), 8), encodeBigEndian(BigInt(cipherSuite), 2));
 }
@@ -57,6 +66,7 @@ export function saltLabel(kid, cipherSuite) {
 /**
  * SF1: derive_key_salt(KID, base_key) of RFC 9605 §4.4.2, with the suite's hash. Returns raw bytes
  * {sframeSecret, sframeKey, sframeSalt}; the caller wipes them (importSFrameKey does).
+ * @param {number} cipherSuite @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
  */
 export async function deriveKeySalt(cipherSuite, kid, baseKey) {
   const p = suiteParams(cipherSuite);
@@ -66,7 +76,7 @@ export async function deriveKeySalt(cipherSuite, kid, baseKey) {
   return { sframeSecret, sframeKey, sframeSalt };
 }
 
-/** SF2: nonce = sframe_salt XOR encode_big_endian(CTR, Nn), RFC 9605 §4.4.3. */
+/** SF2: nonce = sframe_salt XOR encode_big_endian(CTR, Nn), RFC 9605 §4.4.3. @param {Bytes} sframeSalt @param {import('./sframeFormat.js').U64Input} ctr @returns {Bytes} */
 export function formNonce(sframeSalt, ctr) {
   const c = encodeBigEndian(toU64(ctr), sframeSalt.length);
   const nonce = new Uint8Array(sframeSalt.length);
@@ -81,6 +91,7 @@ export function formNonce(sframeSalt, ctr) {
 /**
  * derive_subkeys(sframe_key) of RFC 9605 §4.5.1 for the CTR+HMAC suites: enc_key is the first Nka
  * bytes, auth_key the remaining Nh bytes. Returns views into `sframeKey`, not copies.
+ * @param {number} cipherSuite @param {Bytes} sframeKey
  */
 export function deriveSubkeys(cipherSuite, sframeKey) {
   const p = suiteParams(cipherSuite);
@@ -89,7 +100,7 @@ export function deriveSubkeys(cipherSuite, sframeKey) {
   return { encKey: sframeKey.subarray(0, p.nka), authKey: sframeKey.subarray(p.nka) };
 }
 
-/** Imports raw sframe_key bytes (AEAD.Nk of them) for `cipherSuite`. */
+/** Imports raw sframe_key bytes (AEAD.Nk of them) for `cipherSuite`. @param {number} cipherSuite @param {Bytes} sframeKey @returns {Promise<AeadKey>} */
 export async function importAeadKey(cipherSuite, sframeKey) {
   const p = suiteParams(cipherSuite);
   if (sframeKey.length !== p.nk) throw new RangeError('wrong sframe_key length');
@@ -104,6 +115,7 @@ export async function importAeadKey(cipherSuite, sframeKey) {
 }
 
 // compute_tag of §4.5.1: HMAC over len(aad) u64 || len(ct) u64 || Nt u64 || nonce || aad || ct.
+/** @param {AeadKey} key @param {Bytes} nonce @param {Bytes} aad @param {Bytes} ct */
 async function computeTag(key, nonce, aad, ct) {
   const p = key.params;
   const authData = concat(
@@ -111,10 +123,11 @@ async function computeTag(key, nonce, aad, ct) {
     encodeBigEndian(BigInt(ct.length), 8),
     encodeBigEndian(BigInt(p.nt), 8),
     nonce, aad, ct);
-  const tag = new Uint8Array(await subtle.sign('HMAC', key.auth, authData));
+  const tag = new Uint8Array(await subtle.sign('HMAC', /** @type {CryptoKey} */ (key.auth), authData)); // CTR+HMAC suites have one
   return tag.subarray(0, p.nt);
 }
 
+/** @param {Bytes} nonce @returns {AesCtrParams} */
 function ctrParams(nonce) {
   // initial_counter = nonce || 0x00000000; the low 32 bits count blocks (a frame is < 2^36 bytes).
   const counter = new Uint8Array(16);
@@ -125,6 +138,7 @@ function ctrParams(nonce) {
 /**
  * AEAD.Encrypt(key, nonce, aad, pt) → ct || tag. Not an async function: the GCM suites, on every
  * sender's per-frame path, get WebCrypto's promise with one `then` and no extra async frame.
+ * @param {AeadKey} key @param {Bytes} nonce @param {Bytes} aad @param {Bytes} pt @returns {Promise<Bytes>}
  */
 export function aeadEncrypt(key, nonce, aad, pt) {
   if (!key.params.ctrHmac) {
@@ -133,12 +147,13 @@ export function aeadEncrypt(key, nonce, aad, pt) {
   return ctrHmacEncrypt(key, nonce, aad, pt);
 }
 
+/** @param {AeadKey} key @param {Bytes} nonce @param {Bytes} aad @param {Bytes} pt */
 async function ctrHmacEncrypt(key, nonce, aad, pt) {
   const ct = new Uint8Array(await subtle.encrypt(ctrParams(nonce), key.enc, pt));
   return concat(ct, await computeTag(key, nonce, aad, ct));
 }
 
-/** AEAD.Decrypt(key, nonce, aad, ct || tag) → pt; throws SFRAME_AUTH_FAILED. */
+/** AEAD.Decrypt(key, nonce, aad, ct || tag) → pt; throws SFRAME_AUTH_FAILED. @param {AeadKey} key @param {Bytes} nonce @param {Bytes} aad @param {Bytes} ctAndTag */
 export async function aeadDecrypt(key, nonce, aad, ctAndTag) {
   const p = key.params;
   if (ctAndTag.length < p.nt) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
@@ -162,6 +177,7 @@ export async function aeadDecrypt(key, nonce, aad, ctAndTag) {
 /**
  * Derives and imports the key for (cipherSuite, kid, baseKey). Returns {suite, kid, aead, salt}.
  * Raw sframe_secret and sframe_key are wiped; baseKey is left to the caller.
+ * @param {number} cipherSuite @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey @returns {Promise<SFrameKey>}
  */
 export async function importSFrameKey(cipherSuite, kid, baseKey) {
   const k = toU64(kid);
@@ -183,6 +199,7 @@ const U32_LIMIT = 1n << 32n;
  * encode_sframe_header(CTR, KID) for a key's own KID (RFC 9605 §4.3), the sender's per-frame
  * path: the KID part comes from the key, CTR below 2^32 (Hybridge's per-key limit, §5) is written
  * with Number arithmetic. Byte for byte what encodeHeader gives (the RFC vectors check both).
+ * @param {SFrameKey} sframeKey @param {bigint} ctr
  */
 function frameHeader(sframeKey, ctr) {
   const kidHeader = sframeKey.kidHeader;
@@ -199,7 +216,7 @@ function frameHeader(sframeKey, ctr) {
   return out;
 }
 
-/** SF2 for CTR below 2^32: salt XOR CTR touches only the last four bytes (Nn = 12). */
+/** SF2 for CTR below 2^32: salt XOR CTR touches only the last four bytes (Nn = 12). @param {Bytes} salt @param {bigint} ctr */
 function frameNonce(salt, ctr) {
   if (ctr >= U32_LIMIT) return formNonce(salt, ctr);
   const c = Number(ctr);
@@ -217,6 +234,7 @@ function frameNonce(salt, ctr) {
  * Per frame (the sender runs this some 70 times a second per call): no BigInt arithmetic below
  * CTR 2^32, the header itself is the AAD when there is no metadata, and the output is one array
  * that the ciphertext is copied into once.
+ * @param {SFrameKey} sframeKey @param {bigint} ctr @param {Bytes} metadata @param {Bytes} plaintext
  */
 export function sealFrame(sframeKey, ctr, metadata, plaintext) {
   const header = frameHeader(sframeKey, ctr);
@@ -233,6 +251,7 @@ export function sealFrame(sframeKey, ctr, metadata, plaintext) {
 /**
  * SF4 step 5: decrypt(metadata, sframe_ciphertext) of RFC 9605 §4.4.4 for a frame whose header was parsed
  * already (`header` = decodeHeader(frame)) and whose KID matched `sframeKey`.
+ * @param {SFrameKey} sframeKey @param {Header} header @param {Bytes} metadata @param {Bytes} frame
  */
 export async function openFrame(sframeKey, header, metadata, frame) {
   const nonce = formNonce(sframeKey.salt, header.ctr);

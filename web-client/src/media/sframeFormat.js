@@ -5,6 +5,13 @@
 
 import { ErrorCode as ProtocolErrorCode } from '../protocol/errors.js';
 
+/**
+ * @typedef {Uint8Array<ArrayBuffer>} Bytes bytes WebCrypto takes as they are (BufferSource)
+ * @typedef {{name: string, hash: string, nh: number, nka: number, nk: number, nn: number, nt: number, ctrHmac: boolean}} SuiteParams
+ * @typedef {{kid: bigint, ctr: bigint, length: number}} Header a parsed header: KID, CTR, its length in bytes
+ * @typedef {bigint | number | string} U64Input what the API accepts for a KID or CTR (see toU64)
+ */
+
 // ---------------------------------------------------------------------------------------------
 // Errors: one family, codes listed in spec/media-sframe.md §9, numbered in the one list of
 // src/protocol/errors.js (SFRAME_*: local, never on the wire). The message is the name only, so
@@ -13,9 +20,11 @@ import { ErrorCode as ProtocolErrorCode } from '../protocol/errors.js';
 export const ErrorCode = Object.freeze(Object.fromEntries(
   Object.entries(ProtocolErrorCode).filter(([name]) => name.startsWith('SFRAME_'))));
 
+/** @type {Map<number, string>} */
 const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
 export class SFrameError extends Error {
+/** @param {number} code */
   constructor(code) {
     const name = ERROR_NAMES.get(code);
     if (name === undefined) throw new RangeError('unknown SFrame error code');
@@ -48,7 +57,7 @@ const SUITES = new Map([
   [0x0005, { name: 'AES_256_GCM_SHA512_128', hash: 'SHA-512', nh: 64, nka: 0, nk: 32, nn: 12, nt: 16, ctrHmac: false }],
 ]);
 
-/** The RFC 9605 §4.5 constants of a suite; throws RangeError for a suite this file lacks. */
+/** The RFC 9605 §4.5 constants of a suite; throws RangeError for a suite this file lacks. @param {number} cipherSuite @returns {SuiteParams} */
 export function suiteParams(cipherSuite) {
   const p = SUITES.get(cipherSuite);
   if (p === undefined) throw new RangeError('unsupported SFrame cipher suite');
@@ -61,6 +70,7 @@ export function suiteParams(cipherSuite) {
 
 export const U64_MAX = (1n << 64n) - 1n;
 
+/** @param {unknown} value @returns {bigint} */
 export function toU64(value) {
   let v;
   if (typeof value === 'bigint') v = value;
@@ -71,7 +81,7 @@ export function toU64(value) {
   return v;
 }
 
-/** `x` as a `len`-byte big-endian string (RFC 9605 encode_big_endian). */
+/** `x` as a `len`-byte big-endian string (RFC 9605 encode_big_endian). @param {bigint} x @param {number} len @returns {Bytes} */
 export function encodeBigEndian(x, len) {
   const out = new Uint8Array(len);
   let v = x;
@@ -83,19 +93,21 @@ export function encodeBigEndian(x, len) {
   return out;
 }
 
+/** @param {Uint8Array} bytes @param {number} offset @param {number} len */
 function readBigEndian(bytes, offset, len) {
   let v = 0n;
   for (let i = 0; i < len; i++) v = (v << 8n) | BigInt(bytes[offset + i]);
   return v;
 }
 
+/** @param {bigint} v */
 function minimalLength(v) {
   let n = 0;
   for (let x = v; x > 0n; x >>= 8n) n++;
   return n;
 }
 
-/** KID as fixed-width hex for logs and stats: `0x` + 16 hex digits. A KID is public. */
+/** KID as fixed-width hex for logs and stats: `0x` + 16 hex digits. A KID is public. @param {U64Input} kid */
 export function kidToHex(kid) {
   return '0x' + toU64(kid).toString(16).padStart(16, '0');
 }
@@ -105,7 +117,7 @@ export function kidToHex(kid) {
 // A value 0..7 sits in K (or C) with X (or Y) = 0; otherwise X (or Y) = 1, K (or C) = length - 1,
 // and the value follows in the minimum number of big-endian bytes.
 
-/** encode_sframe_header(CTR, KID) of RFC 9605 §4.4.3. */
+/** encode_sframe_header(CTR, KID) of RFC 9605 §4.4.3. @param {U64Input} kid @param {U64Input} ctr @returns {Bytes} */
 export function encodeHeader(kid, ctr) {
   const k = toU64(kid);
   const c = toU64(ctr);
@@ -138,13 +150,14 @@ export function encodeHeader(kid, ctr) {
  * length is the header size. Throws SFRAME_MALFORMED for a truncated or non-minimal header: the
  * RFC requires the minimum encoding (a MUST on the sender), and accepting only that keeps the
  * parse canonical. (A re-encoded header would fail authentication anyway: it is in the AAD.)
+ * @param {Uint8Array} bytes @returns {Header}
  */
 export function decodeHeader(bytes) {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
   if (bytes.length < 1) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
   const config = bytes[0];
   let offset = 1;
-  const field = (extended, small) => {
+  const field = (/** @type {boolean} */ extended, /** @type {number} */ small) => {
     if (!extended) return BigInt(small);
     const len = small + 1;
     if (bytes.length < offset + len) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
