@@ -41,6 +41,27 @@ export const LEFT_GRACE_MS = 20_000;
  * @property {number} [audioFrameMs]
  * @property {Uint8Array} [pskOverrideForTestingOnly] browser test (b) only (not in the served bundle)
  * @property {boolean} [noSFrameForTestingOnly] the benchmark's baseline only (not in the served bundle)
+ *
+ * @typedef {object} CallEvents every event of a Call and its detail (see the top of this file)
+ * @property {{state: string, error?: {code: string, message: string}}} status
+ * @property {{}} peers
+ * @property {{keyFp: string | null}} media
+ * @property {{entry: import('./chat.js').ChatEntry}} chat
+ * @property {{code: string, keyFp?: string, message?: string}} problem
+ * @property {{kid: bigint}} rekey
+ *
+ * @typedef {import('../signal/peerMessages.js').PeerMessage} PeerMessage
+ *
+ * @typedef {object} CallPeer what the call keeps per peer key fingerprint, besides the session's Peer
+ * @property {string} keyFp
+ * @property {Peer} peer
+ * @property {MediaConnection | null} media
+ * @property {string | null} screenStreamId the peer's screen stream while it shares (its `tracks` message)
+ * @property {string | null} failure the code of its last handshake failure, until it is up again
+ * @property {boolean} viewMismatch
+ * @property {boolean} verified the SAS was compared (reset when a new channel brings a new SAS)
+ * @property {ReturnType<typeof setTimeout> | null} dropTimer LEFT_GRACE_MS after a 'left'
+ * @property {string | null} lastSas
  */
 
 export class Call extends EventTarget {
@@ -65,14 +86,17 @@ export class Call extends EventTarget {
     this.sframe = sframe ?? new SFrameMedia(workerUrl);
     this.sframe.onRekeyNeeded = () => this.#rekey('counter');
     this.session = new CallSession(sessionOptions);
-    this.peers = new Map(); // keyFp -> PeerState
+    /** @type {Map<string, CallPeer>} keyFp -> what the call keeps for that peer */
+    this.peers = new Map();
     this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
     /** @type {{stream: MediaStream, quality: string} | null} */
     this.screen = null;
     /** @type {AudioContext | undefined} made for the first audio slot placeholder (see #placeholder) */
     this.audioContext = undefined;
     this.state = 'connecting';
-    this.kids = []; // every send KID installed, in order (for the test hook)
+    /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
+    this.kids = [];
+    /** @type {{code: string, keyFp: string | null, at: number}[]} */
     this.problems = [];
     // performance.now() marks (ms since navigation start) for the benchmark: the states of the
     // session, the first peer channel and the first decoded remote video frame.
@@ -82,10 +106,24 @@ export class Call extends EventTarget {
     this.#wire();
   }
 
-  #emit(type, detail = {}) {
+  /**
+   * @template {keyof CallEvents} K
+   * @param {K} type @param {CallEvents[K]} [detail]
+   */
+  #emit(type, detail = /** @type {CallEvents[K]} */ ({})) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /**
+   * Listens to one of this call's events with its typed detail (CallEvents).
+   * @template {keyof CallEvents} K
+   * @param {K} type @param {(detail: CallEvents[K]) => void} listener
+   */
+  on(type, listener) {
+    this.addEventListener(type, (e) => listener(/** @type {CustomEvent<CallEvents[K]>} */ (e).detail));
+  }
+
+/** @param {string} code @param {string} [keyFp] @param {string} [message] */
   #problem(code, keyFp, message) {
     this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
     this.#emit('problem', { code, keyFp, message });
@@ -132,8 +170,9 @@ export class Call extends EventTarget {
     });
   }
 
+/** @param {unknown} err */
   #internal(err) {
-    console.error('hybridge:', err?.name ?? 'error'); // never log content: names only
+    console.error('hybridge:', (/** @type {{name?: string} | null | undefined} */ (err))?.name ?? 'error'); // never log content: names only
     this.#problem('INTERNAL');
   }
 
@@ -147,6 +186,7 @@ export class Call extends EventTarget {
     this.#emit('peers');
   }
 
+  /** @param {Peer} peer @returns {CallPeer} */
   #state(peer) {
     let st = this.peers.get(peer.keyFp);
     if (st === undefined) {
@@ -172,6 +212,7 @@ export class Call extends EventTarget {
     return [...this.peers.values()].filter((p) => p.peer.channelOpen);
   }
 
+/** @param {string} keyFp @param {PeerMessage} msg */
   #sendTo(keyFp, msg) {
     try {
       this.session.send(keyFp, msg);
@@ -184,9 +225,10 @@ export class Call extends EventTarget {
   /**
    * A new send epoch (spec/media-sframe.md §4.2): the key goes into the channel of every member
    * connected now, at once, and then becomes the send key. Returns a promise of the install.
+ * @param {string} reason
    */
   #rekey(reason) {
-    const installed = this.sframe.rekey((msg) => {
+    const installed = this.sframe.rekey((/** @type {PeerMessage} */ msg) => {
       for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
     });
     /** @type {{kid: string | null, reason: string, at: number}} */
@@ -198,10 +240,11 @@ export class Call extends EventTarget {
     }, (e) => this.#internal(e));
   }
 
+/** @param {Peer} peer */
   async #onPeerUp(peer) {
     const st = this.#state(peer);
     const existing = st.media !== null && !st.media.closed ? st.media : null; // a peer coming back
-    clearTimeout(st.dropTimer);
+    clearTimeout(st.dropTimer ?? undefined);
     st.dropTimer = null;
     st.failure = null;
     const now = performance.now();
@@ -231,13 +274,14 @@ export class Call extends EventTarget {
     await rekeyed;
   }
 
+  /** @param {CallPeer} st @returns {MediaConnection} */
   #createMedia(st) {
     const screen = this.screen?.stream;
     const media = new MediaConnection({
       keyFp: st.keyFp,
       polite: st.peer.polite,
       iceServers: this.session.iceServers ?? [],
-      send: (msg) => this.#sendTo(st.keyFp, msg),
+      send: (/** @type {PeerMessage} */ msg) => this.#sendTo(st.keyFp, msg),
       sframe: this.sframe,
       tracks: {
         mic: this.localStream.getAudioTracks()[0] ?? null,
@@ -245,7 +289,7 @@ export class Call extends EventTarget {
         screen: screen?.getVideoTracks()[0] ?? null,
         screenAudio: screen?.getAudioTracks()[0] ?? null,
       },
-      placeholder: (kind) => this.#placeholder(kind),
+      placeholder: (/** @type {'audio' | 'video'} */ kind) => this.#placeholder(kind),
       audioFrameMs: this.audioFrameMs,
     });
     st.media = media;
@@ -256,9 +300,10 @@ export class Call extends EventTarget {
       if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(media);
       this.#emit('peers');
     });
+    return media;
   }
 
-  /** A track of `kind` that only exists to create a slot (see MediaConnection); stopped right after. */
+  /** A track of `kind` that only exists to create a slot (see MediaConnection); stopped right after. @param {'audio' | 'video'} kind @returns {MediaStreamTrack} */
   #placeholder(kind) {
     if (kind === 'audio') {
       this.audioContext ??= new AudioContext();
@@ -271,13 +316,13 @@ export class Call extends EventTarget {
     return canvas.captureStream(0).getVideoTracks()[0];
   }
 
-  /** Polls getStats until the first remote video frame is decoded (for the benchmark). */
+  /** Polls getStats until the first remote video frame is decoded (for the benchmark). @param {MediaConnection} media */
   #watchFirstFrame(media) {
     const poll = async () => {
       if (this.timings.firstRemoteVideo !== null || media.closed) return;
       const report = await media.pc.getStats().catch(() => null);
       let decoded = 0;
-      report?.forEach((s) => {
+      report?.forEach((/** @type {{type: string, kind?: string, framesDecoded?: number}} */ s) => {
         if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
       });
       if (decoded > 0) this.timings.firstRemoteVideo = performance.now();
@@ -286,6 +331,7 @@ export class Call extends EventTarget {
     poll();
   }
 
+/** @param {Peer} peer @param {PeerMessage} msg */
   #onPeerMessage(peer, msg) {
     const st = this.#state(peer);
     switch (msg?.t) {
@@ -293,8 +339,7 @@ export class Call extends EventTarget {
         this.sframe.addReceiveKey(st.keyFp, msg);
         break;
       case 'sdp':
-        if (st.media === null) this.#createMedia(st);
-        st.media.onSdp(msg.description);
+        (st.media ?? this.#createMedia(st)).onSdp(msg.description);
         break;
       case 'ice':
         st.media?.onIce(msg.candidate);
@@ -316,6 +361,7 @@ export class Call extends EventTarget {
     }
   }
 
+/** @param {Peer} peer @param {string} reason */
   #onPeerDown(peer, reason) {
     const st = this.#state(peer);
     if (reason === 'reconnecting') {
@@ -327,7 +373,7 @@ export class Call extends EventTarget {
     if (peer.everUp) this.#rekey(`peer-${reason}`);
     const drop = () => this.#dropPeer(st);
     if (reason === 'left') {
-      clearTimeout(st.dropTimer);
+      clearTimeout(st.dropTimer ?? undefined);
       st.dropTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
     } else {
       drop();
@@ -335,8 +381,9 @@ export class Call extends EventTarget {
     this.#emit('peers');
   }
 
+/** @param {CallPeer} st */
   #dropPeer(st) {
-    clearTimeout(st.dropTimer);
+    clearTimeout(st.dropTimer ?? undefined);
     st.media?.close();
     st.media = null;
     this.sframe.removePeer(st.keyFp);
@@ -347,7 +394,7 @@ export class Call extends EventTarget {
 
   // --- chat ------------------------------------------------------------------------------------
 
-  /** Sends a chat message or snippet to every connected peer; returns the log entry (null: blank). */
+  /** Sends a chat message or snippet to every connected peer; returns the log entry (null: blank). @param {string} text @param {string} [kind] 'code' for a snippet */
   sendChat(text, kind = 'text') {
     return this.chat.send(text, kind, this.name, (msg) => {
       let to = 0;
@@ -358,6 +405,7 @@ export class Call extends EventTarget {
 
   // --- local media -----------------------------------------------------------------------------
 
+/** @param {boolean} muted */
   setMuted(muted) {
     for (const t of this.localStream.getAudioTracks()) t.enabled = !muted;
   }
@@ -366,6 +414,7 @@ export class Call extends EventTarget {
     return this.localStream.getAudioTracks().every((t) => !t.enabled);
   }
 
+/** @param {boolean} off */
   setCameraOff(off) {
     for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
   }
@@ -380,18 +429,20 @@ export class Call extends EventTarget {
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
     const [video] = stream.getVideoTracks();
     const [audio] = stream.getAudioTracks();
-    await Promise.all([...this.peers.values()].filter((p) => p.media && !p.media.closed).map(async (p) => {
-      await p.media.setSlot('screen', video ?? null);
-      await p.media.setSlot('screenAudio', audio ?? null);
-      await this.#applyScreenEncoding(p.media);
+    const medias = [...this.peers.values()].map((p) => p.media).filter((m) => m !== null && !m.closed);
+    await Promise.all(/** @type {MediaConnection[]} */ (medias).map(async (media) => {
+      await media.setSlot('screen', video ?? null);
+      await media.setSlot('screenAudio', audio ?? null);
+      await this.#applyScreenEncoding(media);
     }));
     this.#emit('media', { keyFp: null });
     return stream;
   }
 
+/** @param {MediaConnection} media */
   #applyScreenEncoding(media) {
     if (this.screen === null) return Promise.resolve();
-    const preset = SCREEN_PRESETS[this.screen.quality];
+    const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (this.screen.quality)];
     const [video] = this.screen.stream.getVideoTracks();
     if (!video) return Promise.resolve();
     return media.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
@@ -412,6 +463,7 @@ export class Call extends EventTarget {
     this.#emit('media', { keyFp: null });
   }
 
+/** @param {string} keyFp @param {boolean} [verified] */
   markVerified(keyFp, verified = true) {
     const st = this.peers.get(keyFp);
     if (st) st.verified = verified;
@@ -425,7 +477,7 @@ export class Call extends EventTarget {
 
   close() {
     for (const p of this.peers.values()) {
-      clearTimeout(p.dropTimer);
+      clearTimeout(p.dropTimer ?? undefined);
       p.media?.close();
     }
     this.peers.clear();

@@ -48,7 +48,7 @@ const tileCache = new Map(); // key -> { el, video }
 function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   let t = tileCache.get(key);
   if (t === undefined) {
-    const video = h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null });
+    const video = /** @type {HTMLVideoElement} */ (h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null }));
     video.muted = muted;
     const label = h('span', { class: 'tile-name' });
     const state = h('span', { class: 'tile-state' });
