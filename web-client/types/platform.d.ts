@@ -10,11 +10,12 @@ interface EncodedStreams {
   readable: ReadableStream;
   writable: WritableStream;
 }
+// Declared as present: the client calls them only where transformApi() found them.
 interface RTCRtpSender {
-  createEncodedStreams?(): EncodedStreams;
+  createEncodedStreams(): EncodedStreams;
 }
 interface RTCRtpReceiver {
-  createEncodedStreams?(): EncodedStreams;
+  createEncodedStreams(): EncodedStreams;
 }
 interface RTCConfiguration {
   /** Chromium: required before createEncodedStreams() can be called. */
@@ -31,3 +32,7 @@ interface DisplayMediaStreamOptions {
 
 /** Present only inside a worker (the DOM library does not declare it). */
 declare var WorkerGlobalScope: { new (): object; prototype: object } | undefined;
+
+/** Test-only globals (browser tests and benchmark; the served bundle never reads or sets them). */
+declare var __hybridgeTestConfig: { hooks?: boolean; video?: MediaTrackConstraints; audioFrameMs?: number; wrongPsk?: boolean; sframe?: boolean } | undefined;
+declare var __hybridge: Record<string, (...args: any[]) => unknown> | undefined;

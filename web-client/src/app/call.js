@@ -123,7 +123,7 @@ export class Call extends EventTarget {
     this.addEventListener(type, (e) => listener(/** @type {CustomEvent<CallEvents[K]>} */ (e).detail));
   }
 
-/** @param {string} code @param {string} [keyFp] @param {string} [message] */
+  /** @param {string} code @param {string} [keyFp] @param {string} [message] */
   #problem(code, keyFp, message) {
     this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
     this.#emit('problem', { code, keyFp, message });
@@ -170,7 +170,7 @@ export class Call extends EventTarget {
     });
   }
 
-/** @param {unknown} err */
+  /** @param {unknown} err */
   #internal(err) {
     console.error('hybridge:', (/** @type {{name?: string} | null | undefined} */ (err))?.name ?? 'error'); // never log content: names only
     this.#problem('INTERNAL');
@@ -212,7 +212,7 @@ export class Call extends EventTarget {
     return [...this.peers.values()].filter((p) => p.peer.channelOpen);
   }
 
-/** @param {string} keyFp @param {PeerMessage} msg */
+  /** @param {string} keyFp @param {PeerMessage} msg */
   #sendTo(keyFp, msg) {
     try {
       this.session.send(keyFp, msg);
@@ -240,7 +240,7 @@ export class Call extends EventTarget {
     }, (e) => this.#internal(e));
   }
 
-/** @param {Peer} peer */
+  /** @param {Peer} peer */
   async #onPeerUp(peer) {
     const st = this.#state(peer);
     const existing = st.media !== null && !st.media.closed ? st.media : null; // a peer coming back
@@ -331,7 +331,7 @@ export class Call extends EventTarget {
     poll();
   }
 
-/** @param {Peer} peer @param {PeerMessage} msg */
+  /** @param {Peer} peer @param {PeerMessage} msg */
   #onPeerMessage(peer, msg) {
     const st = this.#state(peer);
     switch (msg?.t) {
@@ -361,7 +361,7 @@ export class Call extends EventTarget {
     }
   }
 
-/** @param {Peer} peer @param {string} reason */
+  /** @param {Peer} peer @param {string} reason */
   #onPeerDown(peer, reason) {
     const st = this.#state(peer);
     if (reason === 'reconnecting') {
@@ -381,7 +381,7 @@ export class Call extends EventTarget {
     this.#emit('peers');
   }
 
-/** @param {CallPeer} st */
+  /** @param {CallPeer} st */
   #dropPeer(st) {
     clearTimeout(st.dropTimer ?? undefined);
     st.media?.close();
@@ -405,7 +405,7 @@ export class Call extends EventTarget {
 
   // --- local media -----------------------------------------------------------------------------
 
-/** @param {boolean} muted */
+  /** @param {boolean} muted */
   setMuted(muted) {
     for (const t of this.localStream.getAudioTracks()) t.enabled = !muted;
   }
@@ -414,7 +414,7 @@ export class Call extends EventTarget {
     return this.localStream.getAudioTracks().every((t) => !t.enabled);
   }
 
-/** @param {boolean} off */
+  /** @param {boolean} off */
   setCameraOff(off) {
     for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
   }
@@ -439,7 +439,7 @@ export class Call extends EventTarget {
     return stream;
   }
 
-/** @param {MediaConnection} media */
+  /** @param {MediaConnection} media */
   #applyScreenEncoding(media) {
     if (this.screen === null) return Promise.resolve();
     const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (this.screen.quality)];
@@ -463,7 +463,7 @@ export class Call extends EventTarget {
     this.#emit('media', { keyFp: null });
   }
 
-/** @param {string} keyFp @param {boolean} [verified] */
+  /** @param {string} keyFp @param {boolean} [verified] */
   markVerified(keyFp, verified = true) {
     const st = this.peers.get(keyFp);
     if (st) st.verified = verified;

@@ -7,7 +7,11 @@ import { PeerPhase } from '../signal/peerState.js';
 import { alertBox, dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
 
-/** @typedef {import('./call.js').Call} Call */
+/**
+ * @typedef {import('./call.js').Call} Call
+ * @typedef {import('./call.js').CallPeer} CallPeer
+ * @typedef {{el: HTMLElement, video: HTMLVideoElement, label: HTMLElement, state: HTMLElement, avatar: HTMLElement}} Tile
+ */
 
 const STATUS_TEXT = {
   connecting: 'Connecting…',
@@ -17,9 +21,10 @@ const STATUS_TEXT = {
   closed: 'Disconnected',
 };
 
+/** @param {Call | null} call @param {string} state */
 export function renderStatus(call, state) {
   const el = $('#status');
-  el.textContent = STATUS_TEXT[state] ?? state;
+  el.textContent = STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state;
   el.dataset.state = state;
   show(el);
   if (state === 'reconnecting') alertBox('CONNECTION_LOST');
@@ -27,11 +32,12 @@ export function renderStatus(call, state) {
   updateAloneHint(call);
 }
 
+/** @param {CallPeer} p */
 function peerLabel(p) {
   return p.peer.name || `Guest ${p.keyFp.slice(0, 6)}`;
 }
 
-/** connecting / connected / failed / verification, from the channel and the media connection. */
+/** connecting / connected / failed / verification, from the channel and the media connection. @param {CallPeer} p */
 function peerStatus(p) {
   if (p.failure !== null) return { key: 'failed', text: 'Secure handshake failed (different link?)' };
   if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
@@ -43,8 +49,10 @@ function peerStatus(p) {
   return p.verified ? { key: 'verified', text: 'Connected · verified' } : { key: 'connected', text: 'Connected · not verified' };
 }
 
-const tileCache = new Map(); // key -> { el, video }
+/** @type {Map<string, Tile>} tile key -> its elements */
+const tileCache = new Map();
 
+/** @param {string} key @param {MediaStream | null} stream @param {{muted?: boolean, mirror?: boolean}} [options] @returns {Tile} */
 function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   let t = tileCache.get(key);
   if (t === undefined) {
@@ -54,10 +62,11 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
     const state = h('span', { class: 'tile-state' });
     const avatar = h('div', { class: 'avatar' });
     const el = h('figure', { class: 'tile no-video', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
-    t = { el, video, label, state, avatar };
+    const tile = { el, video, label, state, avatar };
     // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
-    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(t));
-    tileCache.set(key, t);
+    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(tile));
+    tileCache.set(key, tile);
+    t = tile;
   }
   if (t.video.srcObject !== stream) {
     t.video.srcObject = stream;
@@ -67,12 +76,14 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   return t;
 }
 
+/** @param {Tile} t */
 function updatePicture(t) {
-  const stream = t.video.srcObject;
-  const live = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live' && tr.enabled);
+  const stream = /** @type {MediaStream | null} */ (t.video.srcObject);
+  const live = !!stream && stream.getVideoTracks().some((/** @type {MediaStreamTrack} */ tr) => tr.readyState === 'live' && tr.enabled);
   t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
 }
 
+/** @param {Call | null} call */
 export function renderTiles(call) {
   const grid = $('#tiles');
   if (!call) {
@@ -131,15 +142,18 @@ export function renderTiles(call) {
   updateAloneHint(call);
 }
 
+/** @param {string} name */
 function initial(name) {
   return (name.trim()[0] ?? '?').toUpperCase();
 }
 
+/** @param {Call | null} call */
 function updateAloneHint(call) {
   const alone = call && call.state === 'joined' && call.peers.size === 0;
   document.body.classList.toggle('alone', !!alone);
 }
 
+/** @param {Call | null} call */
 export function renderSecurity(call) {
   const list = clear($('#sec-peers'));
   if (!call) return;
@@ -162,6 +176,7 @@ export function renderSecurity(call) {
   }
 }
 
+/** @param {import('./chat.js').ChatEntry} entry */
 export function renderChatEntry(entry) {
   const log = $('#chat-log');
   const when = new Date(entry.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -172,6 +187,7 @@ export function renderChatEntry(entry) {
   log.scrollTop = log.scrollHeight;
 }
 
+/** @param {Call | null} call */
 export function renderShareButtons(call) {
   const sharing = !!call?.screen;
   show($('#btn-share'), !sharing);

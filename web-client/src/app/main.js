@@ -37,11 +37,13 @@ const app = {
   call: null,
 };
 
+/** @param {'landing' | 'join' | 'call'} name */
 function showView(name) {
   for (const v of ['landing', 'join', 'call']) show($(`#view-${v}`), v === name);
   document.body.dataset.view = name;
 }
 
+/** @param {HTMLElement} button @param {HTMLInputElement} input */
 function copyButton(button, input) {
   button.addEventListener('click', async () => {
     try {
@@ -76,7 +78,7 @@ function initLanding() {
     history.replaceState(null, '', `#${app.fragment}`);
     route();
   });
-  $('#paste-form').addEventListener('submit', (e) => {
+  $('#paste-form').addEventListener('submit', (/** @type {SubmitEvent} */ e) => {
     e.preventDefault();
     clearAlerts();
     const r = readPastedLink($('#paste-link').value);
@@ -105,7 +107,7 @@ function initJoin() {
     history.replaceState(null, '', location.pathname);
     route();
   });
-  $('#join-form').addEventListener('submit', async (e) => {
+  $('#join-form').addEventListener('submit', async (/** @type {SubmitEvent} */ e) => {
     e.preventDefault();
     const button = $('#join-button');
     button.disabled = true;
@@ -117,6 +119,7 @@ function initJoin() {
   });
 }
 
+/** @param {boolean} mic @param {boolean} cam @returns {Promise<MediaStream>} */
 async function localMedia(mic, cam) {
   const video = cam ? (TEST?.video ?? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { max: 24 } }) : false;
   if (!mic && !video) return new MediaStream();
@@ -138,6 +141,7 @@ async function localMedia(mic, cam) {
   }
 }
 
+/** @param {string} name @param {boolean} mic @param {boolean} cam */
 async function join(name, mic, cam) {
   clearAlerts();
   const parsed = parseLinkFragment(app.fragment ?? '');
@@ -193,31 +197,32 @@ async function join(name, mic, cam) {
 
 // --- call ------------------------------------------------------------------------------------
 
+/** @param {Call} call @param {Uint8Array} fingerprint */
 function wireCall(call, fingerprint) {
   $('#sec-gateway-fp').textContent = Fingerprint.toDisplay(fingerprint);
   $('#invite-link').value = app.link;
   clear($('#invite-qr')).append(qrSvg(app.link ?? ''));
-  call.addEventListener('status', (e) => renderStatus(call, e.detail.state));
-  call.addEventListener('problem', (e) => {
-    const code = e.detail.code;
+  call.on('status', (d) => renderStatus(call, d.state));
+  call.on('problem', (d) => {
+    const code = d.code;
     const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'GATEWAY_KEY_RETIRED' || code === 'VIEW_MISMATCH'
       || code === 'PEER_HANDSHAKE_FAILED';
     // The retirement date comes from the gateway's (unauthenticated) document; shown as text only.
-    const detail = code === 'GATEWAY_KEY_RETIRED' || code === 'TURN_ERROR' ? e.detail.message : undefined;
-    alertBox(typeof code === 'number' ? 'INTERNAL' : code, { sticky, detail });
+    const detail = code === 'GATEWAY_KEY_RETIRED' || code === 'TURN_ERROR' ? d.message : undefined;
+    alertBox(code, { sticky, detail });
   });
-  call.addEventListener('peers', () => {
+  call.on('peers', () => {
     renderTiles(app.call);
     renderSecurity(app.call);
   });
-  call.addEventListener('media', () => renderTiles(app.call));
-  call.addEventListener('chat', (e) => renderChatEntry(e.detail.entry));
+  call.on('media', () => renderTiles(app.call));
+  call.on('chat', (d) => renderChatEntry(d.entry));
   renderStatus(call, 'connecting');
 }
 
 function initCall() {
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
-  $('#btn-mute').addEventListener('click', (e) => {
+  $('#btn-mute').addEventListener('click', (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
     const call = app.call;
     if (!call) return;
     call.setMuted(!call.muted);
@@ -225,7 +230,7 @@ function initCall() {
     e.currentTarget.setAttribute('aria-pressed', String(call.muted));
     renderTiles(app.call);
   });
-  $('#btn-camera').addEventListener('click', (e) => {
+  $('#btn-camera').addEventListener('click', (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
     const call = app.call;
     if (!call) return;
     const off = e.currentTarget.getAttribute('aria-pressed') !== 'true';
@@ -274,17 +279,17 @@ function initCall() {
   }
   copyButton($('#invite-copy'), $('#invite-link'));
   const text = $('#chat-text');
-  text.addEventListener('paste', (e) => {
+  text.addEventListener('paste', (/** @type {ClipboardEvent} */ e) => {
     const pasted = e.clipboardData?.getData('text/plain') ?? '';
     if (pasted.includes('\n')) $('#chat-code').checked = true; // multi-line paste: a snippet
   });
-  text.addEventListener('keydown', (e) => {
+  text.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
     if (e.key === 'Enter' && !e.shiftKey && !$('#chat-code').checked) {
       e.preventDefault();
       $('#chat-form').requestSubmit();
     }
   });
-  $('#chat-form').addEventListener('submit', (e) => {
+  $('#chat-form').addEventListener('submit', (/** @type {SubmitEvent} */ e) => {
     e.preventDefault();
     if (!app.call) return;
     if (app.call.sendChat(text.value, $('#chat-code').checked ? 'code' : 'text') !== null) {
@@ -332,7 +337,7 @@ function installTestHook() {
       remote: p.media?.pc.remoteDescription?.sdp ?? null,
       transceivers: p.media?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
     }])),
-    sendChat: (text, kind) => app.call?.sendChat(text, kind) ?? null,
+    sendChat: (/** @type {string} */ text, /** @type {string} */ kind) => app.call?.sendChat(text, kind) ?? null,
   };
 }
 // test-hook:end

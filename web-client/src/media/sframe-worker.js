@@ -133,7 +133,7 @@ export function installSFrameWorker(scope, options = {}) {
 
   // --- control messages, handled strictly in order --------------------------------------------
 
-/** @param {WorkerRequest} msg @returns {Promise<WorkerStats | undefined>} */
+  /** @param {WorkerRequest} msg @returns {Promise<WorkerStats | undefined>} */
   async function handle(msg) {
     switch (msg.type) {
       case 'setSendKey': {

@@ -38,7 +38,7 @@ const subtle = globalThis.crypto?.subtle;
 // cannot move it.
 
 export class ReplayWindow {
-/** @param {number} size */
+  /** @param {number} size */
   constructor(size) {
     if (!Number.isSafeInteger(size) || size < 1 || size > 1 << 20) throw new RangeError('bad replay window size');
     this.size = size;
@@ -106,13 +106,13 @@ export class SFrameContext {
     this.usedReceiveKids = new Set(); // every KID ever added for receiving: a KID names one key
   }
 
-/** @param {unknown} baseKey @returns {asserts baseKey is Bytes} */
+  /** @param {unknown} baseKey @returns {asserts baseKey is Bytes} */
   #checkBaseKey(baseKey) {
     if (!(baseKey instanceof Uint8Array) || baseKey.length === 0) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
     if (this.baseKeyLength !== 0 && baseKey.length !== this.baseKeyLength) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
   }
 
-/** @param {import('./sframeFormat.js').U64Input} kid */
+  /** @param {import('./sframeFormat.js').U64Input} kid */
   #kid(kid) {
     try {
       return toU64(kid);
@@ -177,7 +177,7 @@ export class SFrameContext {
     return this.receive.delete(this.#kid(kid));
   }
 
-/** @param {import('./sframeFormat.js').U64Input} kid */
+  /** @param {import('./sframeFormat.js').U64Input} kid */
   hasReceiveKey(kid) {
     const e = this.receive.get(toU64(kid));
     return e !== undefined && e.key !== null;

@@ -24,7 +24,7 @@ export const ErrorCode = Object.freeze(Object.fromEntries(
 const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
 export class SFrameError extends Error {
-/** @param {number} code */
+  /** @param {number} code */
   constructor(code) {
     const name = ERROR_NAMES.get(code);
     if (name === undefined) throw new RangeError('unknown SFrame error code');
