@@ -41,18 +41,22 @@ export function sframeSafeVideoCodecs() {
   return [...vp9, ...vp8, ...helpers];
 }
 
+/** @typedef {'mic' | 'camera' | 'screen' | 'screenAudio'} Slot */
+
+/** @type {readonly Slot[]} */
 export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
 const SLOT_KIND = Object.freeze({ mic: 'audio', camera: 'video', screen: 'video', screenAudio: 'audio' });
 
 export class MediaConnection extends EventTarget {
   /**
-   * @param {{keyFp: string, polite: boolean, iceServers: RTCIceServer[], send: (msg) => void,
-   *          sframe: import('./sframeMedia.js').SFrameMedia}} o
-   */
-  /**
    * `placeholder(kind)` returns a fresh MediaStreamTrack of that kind, used only to create a slot
    * with addTrack (which, unlike addTransceiver, lets a remote offer reuse the transceiver); it is
    * replaced by the real track or null at once.
+   * @param {{keyFp: string, polite: boolean, iceServers: RTCIceServer[],
+   *          send: (msg: import('../signal/peerMessages.js').PeerMessage) => boolean,
+   *          sframe: import('./sframeMedia.js').SFrameMedia | import('./sframeMedia.js').NoSFrameForTestingOnly,
+   *          tracks?: Partial<Record<Slot, MediaStreamTrack | null>>, placeholder: (kind: 'audio' | 'video') => MediaStreamTrack,
+   *          audioFrameMs?: number}} o
    */
   constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder, audioFrameMs = AUDIO_FRAME_MS }) {
     super();
@@ -65,10 +69,12 @@ export class MediaConnection extends EventTarget {
     this.ignoreOffer = false;
     this.isSettingRemoteAnswerPending = false;
     this.closed = false;
-    this.slots = {}; // slot -> RTCRtpTransceiver
+    /** @type {Record<Slot, RTCRtpTransceiver>} filled for every slot below */
+    this.slots = /** @type {Record<Slot, RTCRtpTransceiver>} */ ({});
     this.restarts = 0;
     this.transformed = new WeakSet(); // receivers with the SFrame transform
-    this.counters = {}; // negotiation messages sent, lost, received, ignored (diagnostics)
+    /** @type {Record<string, number>} negotiation messages sent, lost, received, ignored (diagnostics) */
+    this.counters = {};
     /** @type {{created: number, connected: number | null}} */
     this.timings = { created: performance.now(), connected: null };
     /** @type {RTCConfiguration} */
@@ -114,13 +120,15 @@ export class MediaConnection extends EventTarget {
     this.dispatchEvent(new CustomEvent('media'));
   }
 
+  /** @param {import('../signal/peerMessages.js').PeerMessage} msg */
   #send(msg) {
     if (this.closed) return;
     const ok = this.send(msg);
-    const k = `${msg.t}${msg.description ? `:${msg.description.type}` : ''}`;
+    const k = `${msg.t}${msg.t === 'sdp' ? `:${msg.description.type}` : ''}`;
     this.counters[ok === false ? `lost:${k}` : `sent:${k}`] = (this.counters[ok === false ? `lost:${k}` : `sent:${k}`] ?? 0) + 1;
   }
 
+  /** @param {string} k */
   #count(k) {
     this.counters[k] = (this.counters[k] ?? 0) + 1;
   }
@@ -163,7 +171,7 @@ export class MediaConnection extends EventTarget {
     }
   }
 
-  /** An `sdp` message from the peer channel (perfect negotiation). */
+  /** An `sdp` message from the peer channel (perfect negotiation). @param {RTCSessionDescriptionInit} description */
   async onSdp(description) {
     if (this.closed || description === null || typeof description !== 'object') return;
     if (!['offer', 'answer', 'rollback'].includes(description.type) || typeof description.sdp !== 'string') return;
@@ -192,7 +200,7 @@ export class MediaConnection extends EventTarget {
     }
   }
 
-  /** An `ice` message from the peer channel. */
+  /** An `ice` message from the peer channel. @param {RTCIceCandidateInit | null} candidate */
   async onIce(candidate) {
     if (this.closed) return;
     try {
@@ -212,8 +220,8 @@ export class MediaConnection extends EventTarget {
   /**
    * Puts `track` (or null: send nothing) on a slot. For the screen slot, `encoding` caps bitrate
    * and frame rate and `degradationPreference` says what to give up first.
-   * @param {string} slot one of SLOTS @param {MediaStreamTrack | null} track
-   * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: string}} [options]
+   * @param {Slot} slot @param {MediaStreamTrack | null} track
+   * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: RTCDegradationPreference}} [options]
    */
   async setSlot(slot, track, { encoding, degradationPreference } = {}) {
     if (this.closed) return;
@@ -231,13 +239,14 @@ export class MediaConnection extends EventTarget {
     }
   }
 
-  /** Every receiver gets the decrypting transform once, as early as it exists. */
+  /** Every receiver gets the decrypting transform once, as early as it exists. @param {RTCRtpReceiver} receiver */
   #attachReceiver(receiver) {
     if (receiver === undefined || this.transformed.has(receiver)) return;
     this.transformed.add(receiver);
     this.sframe.attachReceiver(receiver, this.keyFp);
   }
 
+  /** @param {RTCTrackEvent} e */
   #onTrack(e) {
     this.#attachReceiver(e.receiver); // a no-op: every receiver of this connection already has it
     this.#mediaChanged();
@@ -258,7 +267,9 @@ export class MediaConnection extends EventTarget {
   async statsSummary() {
     const report = await this.pc.getStats();
     const screenTracks = new Set(this.remoteScreen.getTracks().map((t) => t.id));
+    /** @type {Record<string, any>[]} */
     const inbound = [];
+    /** @type {Record<string, any>[]} */
     const outbound = [];
     report.forEach((s) => {
       if (s.type === 'inbound-rtp') {
@@ -293,6 +304,7 @@ export class MediaConnection extends EventTarget {
         });
       }
     });
+    /** @type {Record<string, string>} */
     const codecs = {};
     report.forEach((s) => {
       if (s.type === 'codec') codecs[s.id] = s.mimeType;

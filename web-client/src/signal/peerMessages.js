@@ -14,7 +14,7 @@ import { LOCAL_CODES, SignalError } from './errors.js';
  * of another type is passed on as {t: string} and ignored (§1).
  * @typedef {{t: 'hello', name: string, agent?: string}
  *   | {t: 'view', members: {id: string, fp: string}[]}
- *   | {t: 'sdp', description: {type: 'offer' | 'answer' | 'rollback', sdp?: string}}
+ *   | {t: 'sdp', description: RTCSessionDescriptionInit}
  *   | {t: 'ice', candidate: object | null}
  *   | {t: 'key', kid: number, key: string}
  *   | {t: 'tracks', screen: string | null}
