@@ -35,15 +35,39 @@ import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sfra
  * @typedef {import('./workerMessages.js').WorkerReply} WorkerReply
  * @typedef {import('./workerMessages.js').WorkerStats} WorkerStats
  * @typedef {import('./sframeFormat.js').Bytes} Bytes
+ * @typedef {RTCEncodedVideoFrame | RTCEncodedAudioFrame} EncodedFrame
+ * @typedef {{enqueue(frame: EncodedFrame): void}} FrameSink
+ * @typedef {{transformer: RTCRtpScriptTransformer | null, video: boolean}} Transform one running transform
+ * @typedef {{frames: number, authFailed: number, replayed: number}} KidStats
+ * @typedef {object} PeerReceive the receive side of one peer: its keys and counters
+ * @property {SFrameContext} ctx
+ * @property {bigint | null} lastKid
+ * @property {number} frames
+ * @property {number} empty
+ * @property {{malformed: number, unknownKid: number, authFailed: number, replayed: number}} dropped
+ * @property {Map<bigint, KidStats>} byKid
+ * @property {Map<bigint, ((arrived: boolean) => void)[]>} waiters frames held for a KID, until its key arrives
+ * @property {Map<bigint, ReturnType<typeof setTimeout>>} retiring keys in their grace time
+ * @property {boolean} holdExpired a hold timed out: unknown KIDs are dropped at once until a frame decrypts
+ * @property {boolean} needKeyFrame
+ * @property {number} lastKeyFrameRequest
+ * @typedef {object} WorkerOptions (tests shorten the timings)
+ * @property {number} [cipherSuite]
+ * @property {number} [unknownKidHoldMs]
+ * @property {number} [receiveGraceMs]
+ * @property {bigint} [sendRekeyFrames]
+ * @property {bigint} [counterLimit]
+ * @typedef {{postMessage(msg: WorkerReply): void, onmessage?: unknown, onrtctransform?: unknown}} WorkerScope
  */
 
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
 const MAX_KID_STATS_PER_PEER = 64;
 const MAX_RECEIVE_KEYS_PER_PEER = 2; // the current key and the one in its grace time (§4.3)
 
-/** @param {Uint8Array} u8 @returns {ArrayBufferLike} */
+/** @param {Uint8Array} u8 @returns {ArrayBuffer} */
 function toBuffer(u8) {
-  return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
+  // (Our arrays are never views of a SharedArrayBuffer: the cast only tells tsc.)
+  return /** @type {ArrayBuffer} */ (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
 }
 
 /** @param {unknown} key @returns {Bytes} */
@@ -70,6 +94,7 @@ function peerKeyOf(peerId) {
 /**
  * Installs the SFrame message and transform handlers on `scope` (a DedicatedWorkerGlobalScope, or
  * a stand-in with postMessage in tests). Returns the internal state for inspection by tests.
+ * @param {WorkerScope} scope @param {WorkerOptions} [options]
  */
 export function installSFrameWorker(scope, options = {}) {
   const cipherSuite = options.cipherSuite ?? HYBRIDGE_SUITE;
@@ -83,15 +108,19 @@ export function installSFrameWorker(scope, options = {}) {
     frames: 0,
     droppedNoKey: 0,
     failures: 0,
-    byKid: new Map(), // kid -> frames
+    /** @type {Map<bigint, number>} kid -> frames */
+    byKid: new Map(),
     /** @type {bigint | 'exhausted' | null} kid for which 'rekeyNeeded' went out */
     rekeyNotified: null,
-    transformers: new Set(), // {transformer, video}
+    /** @type {Set<Transform>} */
+    transformers: new Set(),
   };
-  const peers = new Map(); // peerKey -> peer state
+  /** @type {Map<string, PeerReceive>} peer key -> its receive side */
+  const peers = new Map();
   const active = { send: 0, receive: 0 };
   let writeFailures = 0; // frames the browser's sink refused (each lost alone)
 
+  /** @param {unknown} peerId @returns {PeerReceive} */
   function peerState(peerId) {
     const key = peerKeyOf(peerId);
     let p = peers.get(key);
@@ -114,6 +143,7 @@ export function installSFrameWorker(scope, options = {}) {
     return p;
   }
 
+  /** @param {PeerReceive} p @param {bigint} kid @returns {KidStats} */
   function kidStats(p, kid) {
     let s = p.byKid.get(kid);
     if (s === undefined) {
@@ -196,6 +226,7 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
+  /** @param {PeerReceive} p @param {bigint} kid */
   function removeKey(p, kid) {
     clearTimeout(p.retiring.get(kid));
     p.retiring.delete(kid);
@@ -204,10 +235,11 @@ export function installSFrameWorker(scope, options = {}) {
 
   // §4.3: a peer's previous keys stay for RECEIVE_GRACE after its newest key arrives, for frames
   // in flight; at most MAX_RECEIVE_KEYS_PER_PEER are held, the oldest going first.
+  /** @param {PeerReceive} p @param {bigint} newest */
   function retireOlderKeys(p, newest) {
-    const older = p.ctx.receiveKids().filter((k) => k !== newest); // insertion order: oldest first
+    const older = p.ctx.receiveKids().filter((/** @type {bigint} */ k) => k !== newest); // insertion order: oldest first
     const excess = older.length - (MAX_RECEIVE_KEYS_PER_PEER - 1);
-    older.forEach((kid, i) => {
+    older.forEach((/** @type {bigint} */ kid, /** @type {number} */ i) => {
       if (i < excess) removeKey(p, kid);
       else if (!p.retiring.has(kid)) p.retiring.set(kid, setTimeout(() => removeKey(p, kid), graceMs));
     });
@@ -250,6 +282,7 @@ export function installSFrameWorker(scope, options = {}) {
   }
 
   let queue = Promise.resolve();
+  /** @param {MessageEvent} event */
   function onMessage(event) {
     const msg = event.data ?? {};
     if (msg.readable !== undefined && msg.writable !== undefined) {
@@ -260,7 +293,7 @@ export function installSFrameWorker(scope, options = {}) {
     queue = queue.then(async () => {
       try {
         const result = await handle(msg);
-        if (msg.type === 'stats') scope.postMessage({ type: 'stats', requestId: msg.requestId, ...result });
+        if (msg.type === 'stats') scope.postMessage(/** @type {WorkerReply} */ ({ type: 'stats', requestId: msg.requestId, ...result }));
         else if (msg.requestId !== undefined) scope.postMessage({ type: 'ack', requestId: msg.requestId, op: msg.type });
       } catch (e) {
         if (msg.requestId !== undefined) {
@@ -274,8 +307,9 @@ export function installSFrameWorker(scope, options = {}) {
 
   // --- frames -----------------------------------------------------------------------------------
 
+  /** @param {Transform} t @param {EncodedFrame} frame @param {FrameSink} controller */
   async function encryptFrame(t, frame, controller) {
-    if (frame.type !== undefined) t.video = true; // RTCEncodedVideoFrame has .type; audio has none
+    if (/** @type {{type?: string}} */ (frame).type !== undefined) t.video = true; // RTCEncodedVideoFrame has .type; audio has none
     if (send.ctx.sendKid === null) {
       send.droppedNoKey++;
       return; // never send media in the clear
@@ -302,10 +336,12 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
+  /** @param {PeerReceive} p @param {bigint} kid @returns {Promise<boolean>} */
   function waitForKey(p, kid) {
     return new Promise((resolve) => {
-      let timer = null;
-      const done = (arrived) => {
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      let timer;
+      const done = (/** @type {boolean} */ arrived) => {
         clearTimeout(timer);
         resolve(arrived);
       };
@@ -324,6 +360,7 @@ export function installSFrameWorker(scope, options = {}) {
     });
   }
 
+  /** @param {PeerReceive} p @param {Uint8Array} data @param {unknown} e */
   function recordFailure(p, data, e) {
     const code = e instanceof SFrameError ? e.code : ErrorCode.SFRAME_AUTH_FAILED;
     let kid = null;
@@ -332,7 +369,7 @@ export function installSFrameWorker(scope, options = {}) {
     } catch {
       // malformed header: counted below
     }
-    const known = kid !== null && p.byKid.has(kid);
+    const known = kid === null ? undefined : p.byKid.get(kid);
     switch (code) {
       case ErrorCode.SFRAME_MALFORMED:
         p.dropped.malformed++;
@@ -342,16 +379,17 @@ export function installSFrameWorker(scope, options = {}) {
         break;
       case ErrorCode.SFRAME_REPLAYED:
         p.dropped.replayed++;
-        if (known) p.byKid.get(kid).replayed++;
+        if (known !== undefined) known.replayed++;
         break;
       default:
         p.dropped.authFailed++;
-        if (known) p.byKid.get(kid).authFailed++;
+        if (known !== undefined) known.authFailed++;
     }
   }
 
+  /** @param {Transform} t @param {PeerReceive} p @param {EncodedFrame} frame @param {FrameSink} controller */
   async function decryptFrame(t, p, frame, controller) {
-    const video = frame.type !== undefined;
+    const video = /** @type {{type?: string}} */ (frame).type !== undefined;
     const data = new Uint8Array(frame.data);
     if (data.length === 0) {
       // Chromium's receive pipeline now and then emits a zero-byte (audio) frame that no sender
@@ -387,23 +425,28 @@ export function installSFrameWorker(scope, options = {}) {
       }
     }
     p.holdExpired = false;
+    result = /** @type {{kid: bigint, ctr: bigint, plaintext: Uint8Array}} */ (result); // set: failure is null here
     frame.data = toBuffer(result.plaintext);
     controller.enqueue(frame);
     p.frames++;
     p.lastKid = result.kid;
     kidStats(p, result.kid).frames++;
-    if (p.needKeyFrame && typeof t.transformer?.sendKeyFrameRequest === 'function') {
+    const transformer = t.transformer;
+    if (p.needKeyFrame && typeof transformer?.sendKeyFrameRequest === 'function') {
       const now = Date.now();
       if (now - p.lastKeyFrameRequest >= KEYFRAME_REQUEST_INTERVAL_MS) {
         p.lastKeyFrameRequest = now;
         p.needKeyFrame = false;
-        Promise.resolve().then(() => t.transformer.sendKeyFrameRequest()).catch(() => {});
+        Promise.resolve().then(() => transformer.sendKeyFrameRequest()).catch(() => {});
       }
     }
   }
 
+  /** @param {{role: unknown, peerId: unknown, readable: ReadableStream, writable: WritableStream, transformer: RTCRtpScriptTransformer | null}} o */
   function startTransform({ role, peerId, readable, writable, transformer }) {
+    /** @type {Transform} */
     const t = { transformer, video: false };
+    /** @type {(frame: EncodedFrame, controller: FrameSink) => Promise<void>} */
     let transform;
     if (role === 'send') {
       transform = (frame, controller) => encryptFrame(t, frame, controller);
@@ -417,9 +460,10 @@ export function installSFrameWorker(scope, options = {}) {
       writable.abort().catch(() => {});
       return;
     }
-    active[role]++;
+    const r = /** @type {'send' | 'receive'} */ (role);
+    active[r]++;
     pump(readable, writable, transform).finally(() => {
-      active[role]--;
+      active[r]--;
       send.transformers.delete(t);
     });
   }
@@ -431,6 +475,7 @@ export function installSFrameWorker(scope, options = {}) {
    * (some 70 per second and peer connection) crosses this loop; in a 1:1 call the worker thread
    * took about 18.7 ms of CPU per second this way against 20.7 with the two pipes (bench/browser,
    * per-thread CPU). Writes are not awaited: WebRTC's sink takes a frame at once.
+   * @param {ReadableStream} readable @param {WritableStream} writable @param {(frame: EncodedFrame, controller: FrameSink) => Promise<void>} transform
    */
   async function pump(readable, writable, transform) {
     const reader = readable.getReader();
@@ -440,6 +485,7 @@ export function installSFrameWorker(scope, options = {}) {
     const onWriteError = () => {
       writeFailures++;
     };
+    /** @type {FrameSink} */
     const controller = {
       enqueue(frame) {
         writer.write(frame).catch(onWriteError);
@@ -463,6 +509,7 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
+  /** @param {RTCTransformEvent} event */
   function onRtcTransform(event) {
     const transformer = event.transformer;
     const o = transformer.options ?? {};
