@@ -9,7 +9,7 @@ import { $, clear, h, show } from './dom.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
- * @typedef {import('./call.js').CallPeer} CallPeer
+ * @typedef {import('./callTypes.js').CallPeer} CallPeer
  * @typedef {{el: HTMLElement, video: HTMLVideoElement, label: HTMLElement, state: HTMLElement, avatar: HTMLElement}} Tile
  */
 
