@@ -25,9 +25,12 @@
 //
 // The whole encoded frame is encrypted (§7.1). Frames that fail to decrypt are dropped, never
 // passed on; send frames without a send key are dropped, never sent in the clear.
+//
+// This file: messages, transforms and the send side; the receive side is workerReceive.js.
 
-import { SFrameContext, SFrameError, ErrorCode, decodeHeader, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
+import { SFrameContext, SFrameError, ErrorCode, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
 import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sframe-keys.js';
+import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
 
 /**
  * @typedef {import('./workerMessages.js').WorkerRequest} WorkerRequest
@@ -38,19 +41,7 @@ import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sfra
  * @typedef {RTCEncodedVideoFrame | RTCEncodedAudioFrame} EncodedFrame
  * @typedef {{enqueue(frame: EncodedFrame): void}} FrameSink
  * @typedef {{transformer: RTCRtpScriptTransformer | null, video: boolean}} Transform one running transform
- * @typedef {{frames: number, authFailed: number, replayed: number}} KidStats
- * @typedef {object} PeerReceive the receive side of one peer: its keys and counters
- * @property {SFrameContext} ctx
- * @property {bigint | null} lastKid
- * @property {number} frames
- * @property {number} empty
- * @property {{malformed: number, unknownKid: number, authFailed: number, replayed: number}} dropped
- * @property {Map<bigint, KidStats>} byKid
- * @property {Map<bigint, ((arrived: boolean) => void)[]>} waiters frames held for a KID, until its key arrives
- * @property {Map<bigint, ReturnType<typeof setTimeout>>} retiring keys in their grace time
- * @property {boolean} holdExpired a hold timed out: unknown KIDs are dropped at once until a frame decrypts
- * @property {boolean} needKeyFrame
- * @property {number} lastKeyFrameRequest
+ * @typedef {import('./workerReceive.js').PeerReceive} PeerReceive
  * @typedef {object} WorkerOptions (tests shorten the timings)
  * @property {number} [cipherSuite]
  * @property {number} [unknownKidHoldMs]
@@ -60,15 +51,6 @@ import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sfra
  * @typedef {{postMessage(msg: WorkerReply): void, onmessage?: unknown, onrtctransform?: unknown}} WorkerScope
  */
 
-const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
-const MAX_KID_STATS_PER_PEER = 64;
-const MAX_RECEIVE_KEYS_PER_PEER = 2; // the current key and the one in its grace time (§4.3)
-
-/** @param {Uint8Array} u8 @returns {ArrayBuffer} */
-function toBuffer(u8) {
-  // (Our arrays are never views of a SharedArrayBuffer: the cast only tells tsc.)
-  return /** @type {ArrayBuffer} */ (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
-}
 
 /** @param {unknown} key @returns {Bytes} */
 function keyBytes(key) {
@@ -86,10 +68,6 @@ function kidOf(kid) {
   }
 }
 
-/** @param {unknown} peerId */
-function peerKeyOf(peerId) {
-  return peerId === undefined || peerId === null ? '' : String(peerId);
-}
 
 /**
  * Installs the SFrame message and transform handlers on `scope` (a DedicatedWorkerGlobalScope, or
@@ -115,51 +93,10 @@ export function installSFrameWorker(scope, options = {}) {
     /** @type {Set<Transform>} */
     transformers: new Set(),
   };
-  /** @type {Map<string, PeerReceive>} peer key -> its receive side */
-  const peers = new Map();
+  const receiveSide = createReceiveSide({ contextOptions, holdMs, graceMs });
+  const { peers, peerState, kidStats, removeKey, retireOlderKeys, decryptFrame } = receiveSide;
   const active = { send: 0, receive: 0 };
   let writeFailures = 0; // frames the browser's sink refused (each lost alone)
-
-  /** @param {unknown} peerId @returns {PeerReceive} */
-  function peerState(peerId) {
-    const key = peerKeyOf(peerId);
-    let p = peers.get(key);
-    if (p === undefined) {
-      p = {
-        ctx: new SFrameContext({ ...contextOptions, counterLimit: undefined }),
-        lastKid: null,
-        frames: 0,
-        empty: 0,
-        dropped: { malformed: 0, unknownKid: 0, authFailed: 0, replayed: 0 },
-        byKid: new Map(), // kid -> {frames, authFailed, replayed}
-        waiters: new Map(), // kid -> [resolve]
-        retiring: new Map(), // kid -> timer that removes the key when its grace time ends
-        holdExpired: false, // a hold timed out: drop unknown KIDs at once until a frame decrypts
-        needKeyFrame: false,
-        lastKeyFrameRequest: -Infinity,
-      };
-      peers.set(key, p);
-    }
-    return p;
-  }
-
-  /** @param {PeerReceive} p @param {bigint} kid @returns {KidStats} */
-  function kidStats(p, kid) {
-    let s = p.byKid.get(kid);
-    if (s === undefined) {
-      s = { frames: 0, authFailed: 0, replayed: 0 };
-      p.byKid.set(kid, s);
-      if (p.byKid.size > MAX_KID_STATS_PER_PEER) {
-        for (const k of p.byKid.keys()) {
-          if (!p.ctx.receive.has(k)) {
-            p.byKid.delete(k);
-            break;
-          }
-        }
-      }
-    }
-    return s;
-  }
 
   // --- control messages, handled strictly in order --------------------------------------------
 
@@ -226,42 +163,8 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
-  /** @param {PeerReceive} p @param {bigint} kid */
-  function removeKey(p, kid) {
-    clearTimeout(p.retiring.get(kid));
-    p.retiring.delete(kid);
-    p.ctx.removeReceiveKey(kid);
-  }
-
-  // §4.3: a peer's previous keys stay for RECEIVE_GRACE after its newest key arrives, for frames
-  // in flight; at most MAX_RECEIVE_KEYS_PER_PEER are held, the oldest going first.
-  /** @param {PeerReceive} p @param {bigint} newest */
-  function retireOlderKeys(p, newest) {
-    const older = p.ctx.receiveKids().filter((/** @type {bigint} */ k) => k !== newest); // insertion order: oldest first
-    const excess = older.length - (MAX_RECEIVE_KEYS_PER_PEER - 1);
-    older.forEach((/** @type {bigint} */ kid, /** @type {number} */ i) => {
-      if (i < excess) removeKey(p, kid);
-      else if (!p.retiring.has(kid)) p.retiring.set(kid, setTimeout(() => removeKey(p, kid), graceMs));
-    });
-  }
-
   /** @returns {WorkerStats} */
   function stats() {
-    /** @type {Record<string, object>} */
-    const receive = {};
-    for (const [key, p] of peers) {
-      /** @type {Record<string, object>} */
-      const byKid = {};
-      for (const [kid, s] of p.byKid) byKid[kidToHex(kid)] = { ...s };
-      receive[key] = {
-        kid: p.lastKid === null ? null : kidToHex(p.lastKid),
-        keys: p.ctx.receiveKids().map(kidToHex),
-        frames: p.frames,
-        empty: p.empty,
-        dropped: { ...p.dropped },
-        byKid,
-      };
-    }
     /** @type {Record<string, number>} */
     const sendByKid = {};
     for (const [kid, n] of send.byKid) sendByKid[kidToHex(kid)] = n;
@@ -275,7 +178,7 @@ export function installSFrameWorker(scope, options = {}) {
         failures: send.failures,
         byKid: sendByKid,
       },
-      receive,
+      receive: receiveSide.stats(),
       transforms: { ...active },
       writeFailures,
     };
@@ -333,112 +236,6 @@ export function installSFrameWorker(scope, options = {}) {
     if (send.ctx.sendCounter !== null && send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
       send.rekeyNotified = kid;
       scope.postMessage({ type: 'rekeyNeeded', reason: 'counter' });
-    }
-  }
-
-  /** @param {PeerReceive} p @param {bigint} kid @returns {Promise<boolean>} */
-  function waitForKey(p, kid) {
-    return new Promise((resolve) => {
-      /** @type {ReturnType<typeof setTimeout> | undefined} */
-      let timer;
-      const done = (/** @type {boolean} */ arrived) => {
-        clearTimeout(timer);
-        resolve(arrived);
-      };
-      const list = p.waiters.get(kid) ?? [];
-      list.push(done);
-      p.waiters.set(kid, list);
-      timer = setTimeout(() => {
-        const l = p.waiters.get(kid);
-        if (l !== undefined) {
-          const i = l.indexOf(done);
-          if (i >= 0) l.splice(i, 1);
-          if (l.length === 0) p.waiters.delete(kid);
-        }
-        resolve(false);
-      }, holdMs);
-    });
-  }
-
-  /** @param {PeerReceive} p @param {Uint8Array} data @param {unknown} e */
-  function recordFailure(p, data, e) {
-    const code = e instanceof SFrameError ? e.code : ErrorCode.SFRAME_AUTH_FAILED;
-    let kid = null;
-    try {
-      kid = decodeHeader(data).kid;
-    } catch {
-      // malformed header: counted below
-    }
-    const known = kid === null ? undefined : p.byKid.get(kid);
-    switch (code) {
-      case ErrorCode.SFRAME_MALFORMED:
-        p.dropped.malformed++;
-        break;
-      case ErrorCode.SFRAME_UNKNOWN_KID:
-        p.dropped.unknownKid++;
-        break;
-      case ErrorCode.SFRAME_REPLAYED:
-        p.dropped.replayed++;
-        if (known !== undefined) known.replayed++;
-        break;
-      default:
-        p.dropped.authFailed++;
-        if (known !== undefined) known.authFailed++;
-    }
-  }
-
-  /** @param {Transform} t @param {PeerReceive} p @param {EncodedFrame} frame @param {FrameSink} controller */
-  async function decryptFrame(t, p, frame, controller) {
-    const video = /** @type {{type?: string}} */ (frame).type !== undefined;
-    const data = new Uint8Array(frame.data);
-    if (data.length === 0) {
-      // Chromium's receive pipeline now and then emits a zero-byte (audio) frame that no sender
-      // produced; it carries nothing to decrypt or protect, so it goes on untouched (§7.2).
-      p.empty++;
-      controller.enqueue(frame);
-      return;
-    }
-    let result;
-    try {
-      result = await p.ctx.decryptFrame(data);
-    } catch (e) {
-      let failure = e;
-      if (e instanceof SFrameError && e.code === ErrorCode.SFRAME_UNKNOWN_KID && !p.holdExpired && holdMs > 0) {
-        // RFC 9605 §4.4.4 allows holding a frame until its key arrives; the stream queues later
-        // frames behind it meanwhile. One timed-out hold stops further holds (see holdExpired).
-        const kid = decodeHeader(data).kid;
-        if (await waitForKey(p, kid)) {
-          try {
-            result = await p.ctx.decryptFrame(data);
-            failure = null;
-          } catch (e2) {
-            failure = e2;
-          }
-        } else {
-          p.holdExpired = true;
-        }
-      }
-      if (failure !== null) {
-        recordFailure(p, data, failure);
-        if (video) p.needKeyFrame = true;
-        return; // dropped, never passed through
-      }
-    }
-    p.holdExpired = false;
-    result = /** @type {{kid: bigint, ctr: bigint, plaintext: Uint8Array}} */ (result); // set: failure is null here
-    frame.data = toBuffer(result.plaintext);
-    controller.enqueue(frame);
-    p.frames++;
-    p.lastKid = result.kid;
-    kidStats(p, result.kid).frames++;
-    const transformer = t.transformer;
-    if (p.needKeyFrame && typeof transformer?.sendKeyFrameRequest === 'function') {
-      const now = Date.now();
-      if (now - p.lastKeyFrameRequest >= KEYFRAME_REQUEST_INTERVAL_MS) {
-        p.lastKeyFrameRequest = now;
-        p.needKeyFrame = false;
-        Promise.resolve().then(() => transformer.sendKeyFrameRequest()).catch(() => {});
-      }
     }
   }
 
