@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as sf from '../src/media/sframe.js';
+import { concat } from '../src/protocol/bytes.js';
 import { SenderKeyEpochs, makeKid, kidSenderTag, kidGeneration, GENERATION_MAX } from '../src/media/sframe-keys.js';
 import { installSFrameWorker } from '../src/media/sframe-worker.js';
 
@@ -106,7 +107,7 @@ test('vectors: all 289 headers encode and decode (RFC 9605 §4.3, Appendix C.1)'
     assert.equal(d.ctr, h.ctr);
     assert.equal(d.length, encoded.length);
     // A header followed by ciphertext parses to the same values and length.
-    const d2 = sf.decodeHeader(sf.concat(encoded, Uint8Array.of(0xff, 0x00, 0x80)));
+    const d2 = sf.decodeHeader(concat(encoded, Uint8Array.of(0xff, 0x00, 0x80)));
     assert.deepEqual(d2, d);
     // Every truncation of a multi-byte header is malformed.
     for (let n = 0; n < encoded.length; n++) {
@@ -151,7 +152,7 @@ test('vectors: all sframe vectors, suites 0x0001-0x0005, every intermediate (RFC
     assert.equal(toHex(d.sframeKey), x.sframe_key, `sframe_key suite ${suite}`);
     assert.equal(toHex(d.sframeSalt), x.sframe_salt, `sframe_salt suite ${suite}`);
     assert.equal(toHex(sf.formNonce(d.sframeSalt, x.ctr)), x.nonce, `nonce suite ${suite}`);
-    assert.equal(toHex(sf.concat(sf.encodeHeader(x.kid, x.ctr), metadata)), x.aad, `aad suite ${suite}`);
+    assert.equal(toHex(concat(sf.encodeHeader(x.kid, x.ctr), metadata)), x.aad, `aad suite ${suite}`);
 
     // encrypt gives ct
     const key = await sf.importSFrameKey(suite, x.kid, baseKey);
@@ -306,7 +307,7 @@ test('negative: every truncation is malformed or an auth failure, never accepted
       await assert.rejects(receiver.decrypt(frame.slice(0, n)), (e) => e.code === expected, `suite ${suite} length ${n}`);
     }
     // Extension by a byte fails too.
-    await assert.rejects(receiver.decrypt(sf.concat(frame, Uint8Array.of(0))), (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED);
+    await assert.rejects(receiver.decrypt(concat(frame, Uint8Array.of(0))), (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED);
     assert.equal((await receiver.decrypt(frame)).length, 20);
   }
 });

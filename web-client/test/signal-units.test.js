@@ -1,6 +1,6 @@
 // The signaling layer's logic without a gateway: the well-known checks, close-code mapping,
 // peer-message rules, the membership comparison and its stability window, the backoff, the
-// client-side hop handshake timeout, and peer links end to end in memory (wrong psk, key
+// client-side hop handshake timeout, and peer channels end to end in memory (wrong psk, key
 // mismatch, records). The behaviour against the real gateway is in signal-gateway.test.js.
 
 import { test } from 'node:test';
@@ -14,7 +14,7 @@ import { Backoff } from '../src/signal/backoff.js';
 import { LOCAL_CODES, SignalError, describeError } from '../src/signal/errors.js';
 import { GatewayConnection, checkWellKnown, fetchGatewayKey, webSocketUrl } from '../src/signal/gatewayConnection.js';
 import { MembershipCheck, sortView } from '../src/signal/membership.js';
-import { LinkState, PeerLink } from '../src/signal/peerLink.js';
+import { PeerChannelState, PeerChannel } from '../src/signal/peerChannel.js';
 import { PeerLimits, decodePeerMessage, encodePeerMessage, newChatId, peerMessageProblem } from '../src/signal/peerMessages.js';
 import { CallSession } from '../src/signal/session.js';
 
@@ -325,26 +325,26 @@ test('backoff: 0.5 s doubling to 8 s, each delay jittered within [d/2, d], reset
   }
 });
 
-// ------------------------------------------------------------------ peer links in memory
+// ------------------------------------------------------------------ peer channels in memory
 
-function linkPair({ psk2 } = {}) {
+function channelPair({ psk2 } = {}) {
   const room = RoomSecret.of(RoomSecret.generate());
   const idI = crypto.getRandomValues(new Uint8Array(8));
   const idR = crypto.getRandomValues(new Uint8Array(8));
   const kI = XWingKeyPair.generate();
   const kR = XWingKeyPair.generate();
-  const { link: init, peerInit } = PeerLink.initiate({ roomId: room.roomId(), psk: room.psk(), ownId: idI, remoteId: idR, ownKey: kI, remoteKey: kR.publicKey() });
-  const resp = PeerLink.respond({ roomId: room.roomId(), psk: psk2 ?? room.psk(), ownId: idR, remoteId: idI, ownKey: kR, remoteKey: kI.publicKey() });
+  const { channel: init, peerInit } = PeerChannel.initiate({ roomId: room.roomId(), psk: room.psk(), ownId: idI, remoteId: idR, ownKey: kI, remoteKey: kR.publicKey() });
+  const resp = PeerChannel.respond({ roomId: room.roomId(), psk: psk2 ?? room.psk(), ownId: idR, remoteId: idI, ownKey: kR, remoteKey: kI.publicKey() });
   return { init, resp, peerInit, kI, kR, room, idI, idR };
 }
 
-test('PeerLink: initiator and responder establish, equal SAS, records both ways', async () => {
-  const { init, resp, peerInit } = linkPair();
-  assert.equal(init.state, LinkState.WAIT_PEER_ACCEPT);
-  assert.equal(resp.state, LinkState.WAIT_PEER_INIT);
+test('PeerChannel: initiator and responder establish, equal SAS, records both ways', async () => {
+  const { init, resp, peerInit } = channelPair();
+  assert.equal(init.state, PeerChannelState.WAIT_PEER_ACCEPT);
+  assert.equal(resp.state, PeerChannelState.WAIT_PEER_INIT);
   const a = resp.receiveHandshake(peerInit);
   assert.equal(a.established, false);
-  assert.equal(resp.state, LinkState.WAIT_PEER_FINISH);
+  assert.equal(resp.state, PeerChannelState.WAIT_PEER_FINISH);
   const f = init.receiveHandshake(a.reply);
   assert.equal(f.established, true);
   const r = resp.receiveHandshake(f.reply);
@@ -357,40 +357,40 @@ test('PeerLink: initiator and responder establish, equal SAS, records both ways'
   assert.deepEqual(await init.openRecord(await resp.seal(pt)), pt);
   // A handshake message on an established channel is a failed record: terminal for the pair.
   await assert.rejects(init.openRecord(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE');
-  assert.equal(init.state, LinkState.FAILED);
+  assert.equal(init.state, PeerChannelState.FAILED);
   assert.equal(init.failure, 'UNEXPECTED_MESSAGE');
 });
 
-test('PeerLink: a wrong psk fails at the initiator with CONFIRMATION_FAILED; the responder gets nothing more', () => {
-  const { init, resp, peerInit } = linkPair({ psk2: crypto.getRandomValues(new Uint8Array(32)) });
+test('PeerChannel: a wrong psk fails at the initiator with CONFIRMATION_FAILED; the responder gets nothing more', () => {
+  const { init, resp, peerInit } = channelPair({ psk2: crypto.getRandomValues(new Uint8Array(32)) });
   const a = resp.receiveHandshake(peerInit);
   assert.throws(() => init.receiveHandshake(a.reply), (e) => e.code === 'CONFIRMATION_FAILED');
-  assert.equal(init.state, LinkState.FAILED);
+  assert.equal(init.state, PeerChannelState.FAILED);
   assert.equal(init.failure, 'CONFIRMATION_FAILED');
-  assert.equal(resp.state, LinkState.WAIT_PEER_FINISH); // it would time out
+  assert.equal(resp.state, PeerChannelState.WAIT_PEER_FINISH); // it would time out
 });
 
-test('PeerLink: the responder refuses a PeerInit made with another key than the announced one (KEY_MISMATCH)', () => {
+test('PeerChannel: the responder refuses a PeerInit made with another key than the announced one (KEY_MISMATCH)', () => {
   const room = RoomSecret.of(RoomSecret.generate());
   const idI = new Uint8Array(8).fill(1);
   const idR = new Uint8Array(8).fill(2);
   const kI = XWingKeyPair.generate();
   const kR = XWingKeyPair.generate();
   const announcedForI = XWingKeyPair.generate().publicKey(); // the gateway announced another key for I
-  const { peerInit } = PeerLink.initiate({ roomId: room.roomId(), psk: room.psk(), ownId: idI, remoteId: idR, ownKey: kI, remoteKey: kR.publicKey() });
-  const resp = PeerLink.respond({ roomId: room.roomId(), psk: room.psk(), ownId: idR, remoteId: idI, ownKey: kR, remoteKey: announcedForI });
+  const { peerInit } = PeerChannel.initiate({ roomId: room.roomId(), psk: room.psk(), ownId: idI, remoteId: idR, ownKey: kI, remoteKey: kR.publicKey() });
+  const resp = PeerChannel.respond({ roomId: room.roomId(), psk: room.psk(), ownId: idR, remoteId: idI, ownKey: kR, remoteKey: announcedForI });
   assert.throws(() => resp.receiveHandshake(peerInit), signalCode(LOCAL_CODES.KEY_MISMATCH));
-  assert.equal(resp.state, LinkState.FAILED);
+  assert.equal(resp.state, PeerChannelState.FAILED);
   assert.equal(resp.failure, LOCAL_CODES.KEY_MISMATCH);
 });
 
-test('PeerLink: a PeerInit where we initiate, or twice, fails that pair with UNEXPECTED_MESSAGE', () => {
-  const { init, resp, peerInit } = linkPair();
+test('PeerChannel: a PeerInit where we initiate, or twice, fails that pair with UNEXPECTED_MESSAGE', () => {
+  const { init, resp, peerInit } = channelPair();
   assert.throws(() => init.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE');
-  assert.equal(init.state, LinkState.FAILED);
+  assert.equal(init.state, PeerChannelState.FAILED);
   resp.receiveHandshake(peerInit);
   assert.throws(() => resp.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE');
-  assert.equal(resp.state, LinkState.FAILED);
+  assert.equal(resp.state, PeerChannelState.FAILED);
   assert.throws(() => resp.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE'); // terminal
 });
 

@@ -1,64 +1,102 @@
+// @ts-check
 // A call: one CallSession (signaling, owned by src/signal/) plus the media the app builds on it:
-// one PeerLink (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
+// one MediaConnection (RTCPeerConnection) per peer key fingerprint, one SFrame worker for all of them,
 // the send-key epochs, screen share and chat. The UI listens to this object's events.
+//
+// A peer's lifecycle is the session's one per-peer state machine (src/signal/peerState.js):
+// this file reads Peer.phase, Peer.channelOpen and Peer.everUp and keeps per peer only what the
+// media needs (its MediaConnection, screen stream id, SAS verification, the grace timer below).
 //
 // Events (CustomEvent.detail):
 //   'status'   {state, error?}           the CallSession state ('joined', 'reconnecting', ...)
 //   'peers'    {}                         a peer was added, changed or removed: re-render
 //   'media'    {keyFp}                    a remote stream arrived or went
 //   'chat'     {entry}                    a chat message (own or received)
-//   'problem'  {code, keyFp?}             something to tell the user (messages.js)
+//   'problem'  {code, keyFp?}             something to tell the user (src/messages.js)
 //   'rekey'    {kid}                      a new send key is installed
 
 import { CallSession } from '../signal/session.js';
-import { PeerLink } from './peerLink.js';
-import { NoSFrameForTestingOnly, SFrameMedia } from './sframeMedia.js';
+import { ChatLog } from './chat.js';
+import { MediaConnection } from './mediaConnection.js';
+import { SFrameMedia } from './sframeMedia.js';
+// test-hook:begin
+import { NoSFrameForTestingOnly } from './sframeMedia.js';
+// test-hook:end
 import { SCREEN_PRESETS, captureScreen } from './screen.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
-export const CHAT_MAX_CHARS = 8000;
-const CHAT_LOG_MAX = 500;
 
-function randomHex(bytes) {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
+/**
+ * @typedef {import('../signal/events.js').SessionEvents} SessionEvents
+ * @typedef {import('../signal/peerState.js').Peer} Peer
+ * @typedef {import('../signal/peerMessages.js').PeerMessage} PeerMessage
+ * @typedef {import('./callTypes.js').CallOptions} CallOptions
+ * @typedef {import('./callTypes.js').CallEvents} CallEvents
+ * @typedef {import('./callTypes.js').CallPeer} CallPeer
+ */
 
 export class Call extends EventTarget {
   /**
-   * @param {{origin: string, roomSecret: Uint8Array, pinnedFingerprint: Uint8Array, name: string,
-   *          localStream: MediaStream, workerUrl: string, audioFrameMs?: number}} o
-   * `audioFrameMs`: the Opus frame duration asked of every peer, AUDIO_FRAME_MS unless a test or
-   * the benchmark compares another (10-120).
+   * @param {CallOptions} o `audioFrameMs`: the Opus frame duration asked of every peer,
+   * AUDIO_FRAME_MS unless a test or the benchmark compares another (10-120).
    */
-  constructor({ origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS, pskOverrideForTestingOnly, noSFrameForTestingOnly = false }) {
+  constructor(o) {
     super();
+    const { origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS } = o;
     this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // Opus frame duration asked of every peer (sdp.js)
     this.name = name;
     this.localStream = localStream;
-    this.sframe = noSFrameForTestingOnly ? new NoSFrameForTestingOnly() : new SFrameMedia(workerUrl);
+    /** @type {import('../signal/session.js').CallSessionOptions} */
+    const sessionOptions = { origin, roomSecret, pinnedFingerprint, name };
+    let sframe = null;
+    // test-hook:begin
+    // Browser test (b): a wrong psk with the right room id; the benchmark's baseline: no SFrame.
+    if (o.pskOverrideForTestingOnly !== undefined) sessionOptions.pskOverrideForTestingOnly = o.pskOverrideForTestingOnly;
+    if (o.noSFrameForTestingOnly === true) sframe = new NoSFrameForTestingOnly();
+    // test-hook:end
+    this.sframe = sframe ?? new SFrameMedia(workerUrl);
     this.sframe.onRekeyNeeded = () => this.#rekey('counter');
-    this.session = new CallSession({ origin, roomSecret, pinnedFingerprint, name, pskOverrideForTestingOnly });
-    this.peers = new Map(); // keyFp -> PeerState
-    this.chatLog = [];
-    this.chatIds = new Set();
-    this.screen = null; // { stream, quality }
+    this.session = new CallSession(sessionOptions);
+    /** @type {Map<string, CallPeer>} keyFp -> what the call keeps for that peer */
+    this.peers = new Map();
+    this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
+    /** @type {{stream: MediaStream, quality: string} | null} */
+    this.screen = null;
+    /** @type {AudioContext | undefined} made for the first audio slot placeholder (see #placeholder) */
+    this.audioContext = undefined;
     this.state = 'connecting';
-    this.kids = []; // every send KID installed, in order (for the test hook)
+    /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
+    this.kids = [];
+    /** @type {{code: string, keyFp: string | null, at: number}[]} */
     this.problems = [];
     // performance.now() marks (ms since navigation start) for the benchmark: the states of the
     // session, the first peer channel and the first decoded remote video frame.
+    /** @type {{joinStarted: number | null, joined: number | null, firstPeerUp: number | null, firstRemoteVideo: number | null, states: Record<string, number>, peerHandshakes: number[]}} */
     this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null, states: {}, peerHandshakes: [] };
     this.handshakeStarts = new Map(); // keyFp -> performance.now() when its handshake was first seen
     this.#wire();
   }
 
-  #emit(type, detail = {}) {
+  /**
+   * @template {keyof CallEvents} K
+   * @param {K} type @param {CallEvents[K]} [detail]
+   */
+  #emit(type, detail = /** @type {CallEvents[K]} */ ({})) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /**
+   * Listens to one of this call's events with its typed detail (CallEvents).
+   * @template {keyof CallEvents} K
+   * @param {K} type @param {(detail: CallEvents[K]) => void} listener
+   */
+  on(type, listener) {
+    this.addEventListener(type, (e) => listener(/** @type {CustomEvent<CallEvents[K]>} */ (e).detail));
+  }
+
+  /** @param {string} code @param {string} [keyFp] @param {string} [message] */
   #problem(code, keyFp, message) {
     this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
     this.#emit('problem', { code, keyFp, message });
@@ -66,42 +104,48 @@ export class Call extends EventTarget {
 
   #wire() {
     const s = this.session;
-    s.addEventListener('state', (e) => {
-      this.state = e.detail.state;
-      this.timings.states[e.detail.state] ??= performance.now();
-      if (e.detail.state === 'joined') {
+    /**
+     * A typed listener for a session event (the detail of each is in signal/events.js).
+     * @template {keyof SessionEvents} K
+     * @param {K} type @param {(detail: SessionEvents[K]) => void} listener
+     */
+    const on = (type, listener) => s.addEventListener(type, (e) => listener(/** @type {CustomEvent<SessionEvents[K]>} */ (e).detail));
+    on('state', (d) => {
+      this.state = d.state;
+      this.timings.states[d.state] ??= performance.now();
+      if (d.state === 'joined') {
         // new TURN credentials may come with every join (room-protocol.md)
-        for (const p of this.peers.values()) p.link?.pc.setConfiguration({ ...p.link.pc.getConfiguration(), iceServers: s.iceServers });
+        for (const p of this.peers.values()) p.media?.pc.setConfiguration({ ...p.media.pc.getConfiguration(), iceServers: s.iceServers });
       }
-      this.#emit('status', { state: e.detail.state, error: e.detail.error });
-      if (e.detail.error) this.#problem(e.detail.error.code);
+      this.#emit('status', { state: d.state, error: d.error });
+      if (d.error) this.#problem(d.error.code);
     });
-    s.addEventListener('error', (e) => this.#problem(e.detail.code, undefined, e.detail.message));
-    s.addEventListener('warning', (e) => this.#problem(e.detail.code));
-    s.addEventListener('peer-state', (e) => {
-      const p = e.detail.peer;
+    on('error', (d) => this.#problem(d.code, undefined, d.message));
+    on('warning', (d) => this.#problem(d.code));
+    on('peer-state', ({ peer: p }) => {
       if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp)) this.handshakeStarts.set(p.keyFp, performance.now());
       this.#emit('peers');
     });
-    s.addEventListener('peer-up', (e) => this.#onPeerUp(e.detail.peer).catch((err) => this.#internal(err)));
-    s.addEventListener('peer-message', (e) => this.#onPeerMessage(e.detail.peer, e.detail.msg));
-    s.addEventListener('peer-down', (e) => this.#onPeerDown(e.detail.peer, e.detail.reason));
-    s.addEventListener('peer-failed', (e) => {
-      const st = this.#state(e.detail.peer);
-      st.failure = e.detail.code;
-      this.#problem(e.detail.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
+    on('peer-up', (d) => this.#onPeerUp(d.peer).catch((err) => this.#internal(err)));
+    on('peer-message', (d) => this.#onPeerMessage(d.peer, d.msg));
+    on('peer-down', (d) => this.#onPeerDown(d.peer, d.reason));
+    on('peer-failed', (d) => {
+      const st = this.#state(d.peer);
+      st.failure = d.code;
+      this.#problem(d.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
       this.#emit('peers');
     });
-    s.addEventListener('view-mismatch', (e) => {
-      const st = this.#state(e.detail.peer);
+    on('view-mismatch', (d) => {
+      const st = this.#state(d.peer);
       st.viewMismatch = true;
       this.#problem('VIEW_MISMATCH', st.keyFp);
       this.#emit('peers');
     });
   }
 
+  /** @param {unknown} err */
   #internal(err) {
-    console.error('hybridge:', err?.name ?? 'error'); // never log content: names only
+    console.error('hybridge:', (/** @type {{name?: string} | null | undefined} */ (err))?.name ?? 'error'); // never log content: names only
     this.#problem('INTERNAL');
   }
 
@@ -115,21 +159,20 @@ export class Call extends EventTarget {
     this.#emit('peers');
   }
 
+  /** @param {Peer} peer @returns {CallPeer} */
   #state(peer) {
     let st = this.peers.get(peer.keyFp);
     if (st === undefined) {
       st = {
         keyFp: peer.keyFp,
         peer,
-        link: null,
+        media: null,
         screenStreamId: null,
         failure: null,
         viewMismatch: false,
         verified: false,
-        gone: false,
-        leftTimer: null,
+        dropTimer: null,
         lastSas: null,
-        everUp: false,
       };
       this.peers.set(peer.keyFp, st);
     }
@@ -137,11 +180,12 @@ export class Call extends EventTarget {
     return st;
   }
 
-  /** Connected peers: the members a new key goes to. */
+  /** Peers whose channel is open (the session's peer state machine): the members a new key goes to. */
   #connected() {
-    return [...this.peers.values()].filter((p) => p.peer.state === 'connected' && !p.gone);
+    return [...this.peers.values()].filter((p) => p.peer.channelOpen);
   }
 
+  /** @param {string} keyFp @param {PeerMessage} msg */
   #sendTo(keyFp, msg) {
     try {
       this.session.send(keyFp, msg);
@@ -154,11 +198,13 @@ export class Call extends EventTarget {
   /**
    * A new send epoch (spec/media-sframe.md §4.2): the key goes into the channel of every member
    * connected now, at once, and then becomes the send key. Returns a promise of the install.
+ * @param {string} reason
    */
   #rekey(reason) {
-    const installed = this.sframe.rekey((msg) => {
+    const installed = this.sframe.rekey((/** @type {PeerMessage} */ msg) => {
       for (const p of this.#connected()) this.#sendTo(p.keyFp, msg);
     });
+    /** @type {{kid: string | null, reason: string, at: number}} */
     const entry = { kid: null, reason, at: performance.now() };
     this.kids.push(entry);
     return installed.then((kid) => {
@@ -167,14 +213,13 @@ export class Call extends EventTarget {
     }, (e) => this.#internal(e));
   }
 
+  /** @param {Peer} peer */
   async #onPeerUp(peer) {
     const st = this.#state(peer);
-    const existing = st.link !== null && !st.link.closed ? st.link : null; // a peer coming back
-    clearTimeout(st.leftTimer);
-    st.leftTimer = null;
-    st.gone = false;
+    const existing = st.media !== null && !st.media.closed ? st.media : null; // a peer coming back
+    clearTimeout(st.dropTimer ?? undefined);
+    st.dropTimer = null;
     st.failure = null;
-    st.everUp = true;
     const now = performance.now();
     if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = now;
     const started = this.handshakeStarts.get(peer.keyFp);
@@ -190,8 +235,8 @@ export class Call extends EventTarget {
     const rekeyed = this.#rekey('peer-up');
     if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
     if (existing === null) {
-      // (the peer's first SDP may already have made the link, see #onPeerMessage)
-      if (st.link === null || st.link.closed) this.#createLink(st);
+      // (the peer's first SDP may already have made the connection, see #onPeerMessage)
+      if (st.media === null || st.media.closed) this.#createMedia(st);
     } else {
       existing.polite = peer.polite;
       // After a gateway outage the connection may have failed meanwhile, or a negotiation lost a
@@ -202,13 +247,14 @@ export class Call extends EventTarget {
     await rekeyed;
   }
 
-  #createLink(st) {
+  /** @param {CallPeer} st @returns {MediaConnection} */
+  #createMedia(st) {
     const screen = this.screen?.stream;
-    const link = new PeerLink({
+    const media = new MediaConnection({
       keyFp: st.keyFp,
       polite: st.peer.polite,
       iceServers: this.session.iceServers ?? [],
-      send: (msg) => this.#sendTo(st.keyFp, msg),
+      send: (/** @type {PeerMessage} */ msg) => this.#sendTo(st.keyFp, msg),
       sframe: this.sframe,
       tracks: {
         mic: this.localStream.getAudioTracks()[0] ?? null,
@@ -216,20 +262,21 @@ export class Call extends EventTarget {
         screen: screen?.getVideoTracks()[0] ?? null,
         screenAudio: screen?.getAudioTracks()[0] ?? null,
       },
-      placeholder: (kind) => this.#placeholder(kind),
+      placeholder: (/** @type {'audio' | 'video'} */ kind) => this.#placeholder(kind),
       audioFrameMs: this.audioFrameMs,
     });
-    st.link = link;
-    if (this.screen) this.#applyScreenEncoding(link);
-    link.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
-    link.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, e.detail.message));
-    link.addEventListener('state', () => {
-      if (link.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(link);
+    st.media = media;
+    if (this.screen) this.#applyScreenEncoding(media);
+    media.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
+    media.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, /** @type {CustomEvent<{message: string}>} */ (e).detail.message));
+    media.addEventListener('state', () => {
+      if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(media);
       this.#emit('peers');
     });
+    return media;
   }
 
-  /** A track of `kind` that only exists to create a slot (see PeerLink); stopped right after. */
+  /** A track of `kind` that only exists to create a slot (see MediaConnection); stopped right after. @param {'audio' | 'video'} kind @returns {MediaStreamTrack} */
   #placeholder(kind) {
     if (kind === 'audio') {
       this.audioContext ??= new AudioContext();
@@ -242,13 +289,13 @@ export class Call extends EventTarget {
     return canvas.captureStream(0).getVideoTracks()[0];
   }
 
-  /** Polls getStats until the first remote video frame is decoded (for the benchmark). */
-  #watchFirstFrame(link) {
+  /** Polls getStats until the first remote video frame is decoded (for the benchmark). @param {MediaConnection} media */
+  #watchFirstFrame(media) {
     const poll = async () => {
-      if (this.timings.firstRemoteVideo !== null || link.closed) return;
-      const report = await link.pc.getStats().catch(() => null);
+      if (this.timings.firstRemoteVideo !== null || media.closed) return;
+      const report = await media.pc.getStats().catch(() => null);
       let decoded = 0;
-      report?.forEach((s) => {
+      report?.forEach((/** @type {{type: string, kind?: string, framesDecoded?: number}} */ s) => {
         if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
       });
       if (decoded > 0) this.timings.firstRemoteVideo = performance.now();
@@ -257,6 +304,7 @@ export class Call extends EventTarget {
     poll();
   }
 
+  /** @param {Peer} peer @param {PeerMessage} msg */
   #onPeerMessage(peer, msg) {
     const st = this.#state(peer);
     switch (msg?.t) {
@@ -264,20 +312,19 @@ export class Call extends EventTarget {
         this.sframe.addReceiveKey(st.keyFp, msg);
         break;
       case 'sdp':
-        if (st.link === null) this.#createLink(st);
-        st.link.onSdp(msg.description);
+        (st.media ?? this.#createMedia(st)).onSdp(msg.description);
         break;
       case 'ice':
-        st.link?.onIce(msg.candidate);
+        st.media?.onIce(msg.candidate);
         break;
       case 'tracks':
-        // Which incoming media is the screen is fixed by the slot (PeerLink); this says whether
+        // Which incoming media is the screen is fixed by the slot (MediaConnection); this says whether
         // the peer shares its screen now.
         st.screenStreamId = typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
         this.#emit('media', { keyFp: st.keyFp });
         break;
       case 'chat':
-        this.#onChat(st, msg);
+        this.chat.receive(st.keyFp, st.peer.name ?? null, msg);
         break;
       case 'hello':
         this.#emit('peers');
@@ -287,6 +334,7 @@ export class Call extends EventTarget {
     }
   }
 
+  /** @param {Peer} peer @param {string} reason */
   #onPeerDown(peer, reason) {
     const st = this.#state(peer);
     if (reason === 'reconnecting') {
@@ -294,23 +342,23 @@ export class Call extends EventTarget {
       return;
     }
     // Left, said bye, or failed: a new epoch whose key the departed peer never gets (§4.2 (3)).
-    // A peer whose channel never came up never had a key: no new epoch for it.
-    st.gone = true;
-    if (st.everUp) this.#rekey(`peer-${reason}`);
+    // A peer that was never UP never had a key: no new epoch for it.
+    if (peer.everUp) this.#rekey(`peer-${reason}`);
     const drop = () => this.#dropPeer(st);
     if (reason === 'left') {
-      clearTimeout(st.leftTimer);
-      st.leftTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
+      clearTimeout(st.dropTimer ?? undefined);
+      st.dropTimer = setTimeout(drop, LEFT_GRACE_MS); // it may come back with the same key
     } else {
       drop();
     }
     this.#emit('peers');
   }
 
+  /** @param {CallPeer} st */
   #dropPeer(st) {
-    clearTimeout(st.leftTimer);
-    st.link?.close();
-    st.link = null;
+    clearTimeout(st.dropTimer ?? undefined);
+    st.media?.close();
+    st.media = null;
     this.sframe.removePeer(st.keyFp);
     this.peers.delete(st.keyFp);
     this.#emit('peers');
@@ -319,40 +367,18 @@ export class Call extends EventTarget {
 
   // --- chat ------------------------------------------------------------------------------------
 
-  /** Sends a chat message or snippet to every connected peer; returns the log entry. */
+  /** Sends a chat message or snippet to every connected peer; returns the log entry (null: blank). @param {string} text @param {string} [kind] 'code' for a snippet */
   sendChat(text, kind = 'text') {
-    const body = String(text).slice(0, CHAT_MAX_CHARS);
-    if (body.trim() === '') return null;
-    const msg = { t: 'chat', id: randomHex(8), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
-    const to = [];
-    for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to.push(p.keyFp);
-    return this.#logChat({ id: msg.id, from: null, name: this.name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered: to.length });
-  }
-
-  #onChat(st, msg) {
-    if (typeof msg.id !== 'string' || !/^[0-9a-f]{16}$/.test(msg.id) || this.chatIds.has(`${st.keyFp}:${msg.id}`)) return;
-    if (typeof msg.text !== 'string' || msg.text.length > CHAT_MAX_CHARS) return;
-    this.chatIds.add(`${st.keyFp}:${msg.id}`);
-    this.#logChat({
-      id: msg.id,
-      from: st.keyFp,
-      name: st.peer.name ?? null,
-      text: msg.text,
-      kind: msg.kind === 'code' ? 'code' : 'text',
-      ts: Number.isSafeInteger(msg.ts) ? msg.ts : Date.now(),
-      received: Date.now(),
+    return this.chat.send(text, kind, this.name, (msg) => {
+      let to = 0;
+      for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to++;
+      return to;
     });
-  }
-
-  #logChat(entry) {
-    this.chatLog.push(entry);
-    if (this.chatLog.length > CHAT_LOG_MAX) this.chatLog.shift();
-    this.#emit('chat', { entry });
-    return entry;
   }
 
   // --- local media -----------------------------------------------------------------------------
 
+  /** @param {boolean} muted */
   setMuted(muted) {
     for (const t of this.localStream.getAudioTracks()) t.enabled = !muted;
   }
@@ -361,6 +387,7 @@ export class Call extends EventTarget {
     return this.localStream.getAudioTracks().every((t) => !t.enabled);
   }
 
+  /** @param {boolean} off */
   setCameraOff(off) {
     for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
   }
@@ -375,20 +402,23 @@ export class Call extends EventTarget {
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
     const [video] = stream.getVideoTracks();
     const [audio] = stream.getAudioTracks();
-    await Promise.all([...this.peers.values()].filter((p) => p.link && !p.link.closed).map(async (p) => {
-      await p.link.setSlot('screen', video ?? null);
-      await p.link.setSlot('screenAudio', audio ?? null);
-      await this.#applyScreenEncoding(p.link);
+    const medias = [...this.peers.values()].map((p) => p.media).filter((m) => m !== null && !m.closed);
+    await Promise.all(/** @type {MediaConnection[]} */ (medias).map(async (media) => {
+      await media.setSlot('screen', video ?? null);
+      await media.setSlot('screenAudio', audio ?? null);
+      await this.#applyScreenEncoding(media);
     }));
     this.#emit('media', { keyFp: null });
     return stream;
   }
 
-  #applyScreenEncoding(link) {
-    const preset = SCREEN_PRESETS[this.screen.quality];
+  /** @param {MediaConnection} media */
+  #applyScreenEncoding(media) {
+    if (this.screen === null) return Promise.resolve();
+    const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (this.screen.quality)];
     const [video] = this.screen.stream.getVideoTracks();
     if (!video) return Promise.resolve();
-    return link.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
+    return media.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
   }
 
   async stopScreenShare() {
@@ -397,15 +427,16 @@ export class Call extends EventTarget {
     this.screen = null;
     for (const t of stream.getTracks()) t.stop();
     for (const p of this.peers.values()) {
-      if (p.link && !p.link.closed) {
-        p.link.setSlot('screen', null);
-        p.link.setSlot('screenAudio', null);
+      if (p.media && !p.media.closed) {
+        p.media.setSlot('screen', null);
+        p.media.setSlot('screenAudio', null);
       }
     }
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
     this.#emit('media', { keyFp: null });
   }
 
+  /** @param {string} keyFp @param {boolean} [verified] */
   markVerified(keyFp, verified = true) {
     const st = this.peers.get(keyFp);
     if (st) st.verified = verified;
@@ -419,8 +450,8 @@ export class Call extends EventTarget {
 
   close() {
     for (const p of this.peers.values()) {
-      clearTimeout(p.leftTimer);
-      p.link?.close();
+      clearTimeout(p.dropTimer ?? undefined);
+      p.media?.close();
     }
     this.peers.clear();
     if (this.screen) for (const t of this.screen.stream.getTracks()) t.stop();
@@ -429,37 +460,5 @@ export class Call extends EventTarget {
     this.sframe.terminate();
     this.audioContext?.close().catch(() => {});
     this.#emit('peers');
-  }
-
-  /** Everything the browser tests and the benchmark look at (no key material). */
-  async snapshot() {
-    const peers = {};
-    for (const [fp, p] of this.peers) {
-      peers[fp] = {
-        name: p.peer.name ?? null,
-        id: p.peer.id ?? null,
-        state: p.peer.state,
-        role: p.peer.role,
-        sas: p.peer.sas ?? null,
-        failure: p.failure,
-        viewMismatch: p.viewMismatch,
-        screenStreamId: p.screenStreamId,
-        media: p.link ? await p.link.statsSummary().catch(() => null) : null,
-        restarts: p.link?.restarts ?? 0,
-      };
-    }
-    return {
-      state: this.state,
-      selfId: this.session.selfId ?? null,
-      name: this.name,
-      transformApi: this.sframe.api,
-      peers,
-      sframe: await this.sframe.stats().catch(() => null),
-      kids: this.kids.slice(),
-      chat: this.chatLog.map((c) => ({ ...c })),
-      screen: this.screen ? { id: this.screen.stream.id, quality: this.screen.quality } : null,
-      problems: this.problems.slice(),
-      timings: { ...this.timings },
-    };
   }
 }

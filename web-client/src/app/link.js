@@ -1,3 +1,4 @@
+// @ts-check
 // Invite links: https://host/#<base64url secret>.<base64url gateway fingerprint>
 // (spec/room-secret.md §2). The fragment is never part of an HTTP request (browsers do not send
 // it, and the gateway's Referrer-Policy is no-referrer), so the gateway never learns the secret.
@@ -6,7 +7,7 @@ import { Fingerprint, RoomSecret, formatLinkFragment, parseLinkFragment } from '
 import { base64UrlDecode, constantTimeEquals, fromHex } from '../protocol/bytes.js';
 
 export class AppError extends Error {
-  /** @param {string} code one of the keys of messages.js */
+  /** @param {string} code one of the keys of src/messages.js @param {string} [detail] */
   constructor(code, detail) {
     super(code);
     this.code = code;
@@ -23,6 +24,7 @@ export function checkSecureContext() {
  * The gateway's key fingerprint, read from /.well-known/hybridge.json of this origin. Used only
  * when creating a NEW room: whoever creates the link vouches for the gateway they see now; every
  * later join checks the gateway against the fingerprint in the link (CallSession.start()).
+ * @param {string} origin @param {typeof fetch} [fetchImpl]
  */
 export async function fetchGatewayFingerprint(origin, fetchImpl = globalThis.fetch.bind(globalThis)) {
   let res;
@@ -41,7 +43,7 @@ export async function fetchGatewayFingerprint(origin, fetchImpl = globalThis.fet
   return fp;
 }
 
-/** A new room: 32 fresh random bytes, and the link that carries them with the pin. */
+/** A new room: 32 fresh random bytes, and the link that carries them with the pin. @param {string} origin @param {typeof fetch} [fetchImpl] */
 export async function createRoomLink(origin, fetchImpl) {
   const fingerprint = await fetchGatewayFingerprint(origin, fetchImpl);
   const secret = RoomSecret.generate();
@@ -53,6 +55,7 @@ export async function createRoomLink(origin, fetchImpl) {
 /**
  * Reads a pasted link or bare fragment. Returns { origin, fragment } or null. A link to another
  * origin is accepted only as a navigation target: the room lives on the gateway that serves it.
+ * @param {string} text
  */
 export function readPastedLink(text) {
   const s = String(text ?? '').trim();

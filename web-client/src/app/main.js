@@ -1,3 +1,4 @@
+// @ts-check
 // The Hybridge web app: landing (create or paste a room link), join (name, microphone), call.
 //
 // The link fragment (#secret.fingerprint) is read once. It is removed from the address bar when
@@ -7,51 +8,42 @@
 // join page works.
 
 import { Fingerprint } from '../protocol/index.js';
-import { $, append, clear, h, show } from './dom.js';
+import { $, clear, show } from './dom.js';
 import { AppError, checkSecureContext, createRoomLink, parseLinkFragment, readPastedLink } from './link.js';
-import { messageFor } from './messages.js';
+import { alertBox, alertCodes, clearAlerts, dismiss } from './alerts.js';
+import { renderChatEntry, renderSecurity, renderShareButtons, renderStatus, renderTiles } from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
+// test-hook:begin
+import { callSnapshot } from './callSnapshot.js';
+// test-hook:end
+import { PeerLimits } from '../signal/peerMessages.js';
 
 /* global __SFRAME_WORKER_URL__ */
 const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
 // Set only by the browser tests and the benchmark (page.addInitScript): small fake video and
-// the window.__hybridge hook. A page cannot set it for another page.
-const TEST = globalThis.__hybridgeTestConfig ?? null;
+// the window.__hybridge hook. A page cannot set it for another page, and the served bundle
+// never reads it (build.mjs leaves test-hook regions out).
+/** @type {{hooks?: boolean, video?: MediaTrackConstraints, audioFrameMs?: number, wrongPsk?: boolean, sframe?: boolean} | null} */
+let TEST = null;
+// test-hook:begin
+TEST = globalThis.__hybridgeTestConfig ?? null;
+// test-hook:end
 
+/** @type {{fragment: string | null, link: string | null, call: Call | null}} */
 const app = {
   fragment: null, // the link fragment while on this page
   link: null, // the full invite link (kept in memory only)
   call: null,
-  alerts: new Map(),
 };
 
-// --- alerts ----------------------------------------------------------------------------------
-
-function alertBox(code, { sticky = false, detail } = {}) {
-  if (app.alerts.has(code)) return;
-  const m = messageFor(code);
-  const box = h('div', { class: `alert ${sticky ? 'sticky' : ''}`, dataset: { code } },
-    h('strong', {}, m.title), ' ', h('span', {}, m.text), detail ? h('span', { class: 'muted' }, ` (${detail})`) : null,
-    h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss', onclick: () => dismiss(code) }, '×'));
-  app.alerts.set(code, box);
-  $('#alerts').append(box);
-}
-
-function dismiss(code) {
-  app.alerts.get(code)?.remove();
-  app.alerts.delete(code);
-}
-
-function clearAlerts() {
-  for (const code of [...app.alerts.keys()]) dismiss(code);
-}
-
+/** @param {'landing' | 'join' | 'call'} name */
 function showView(name) {
   for (const v of ['landing', 'join', 'call']) show($(`#view-${v}`), v === name);
   document.body.dataset.view = name;
 }
 
+/** @param {HTMLElement} button @param {HTMLInputElement} input */
 function copyButton(button, input) {
   button.addEventListener('click', async () => {
     try {
@@ -86,7 +78,7 @@ function initLanding() {
     history.replaceState(null, '', `#${app.fragment}`);
     route();
   });
-  $('#paste-form').addEventListener('submit', (e) => {
+  $('#paste-form').addEventListener('submit', (/** @type {SubmitEvent} */ e) => {
     e.preventDefault();
     clearAlerts();
     const r = readPastedLink($('#paste-link').value);
@@ -107,22 +99,27 @@ function initLanding() {
 // --- join ------------------------------------------------------------------------------------
 
 function initJoin() {
+  // The limits of spec/peer-messages.md §2, from their one definition (PeerLimits). maxLength
+  // counts UTF-16 units, never fewer than the code points the limit counts, so it never lets
+  // more through.
+  $('#join-name').maxLength = PeerLimits.MAX_NAME_CHARS;
   $('#join-cancel').addEventListener('click', () => {
     history.replaceState(null, '', location.pathname);
     route();
   });
-  $('#join-form').addEventListener('submit', async (e) => {
+  $('#join-form').addEventListener('submit', async (/** @type {SubmitEvent} */ e) => {
     e.preventDefault();
     const button = $('#join-button');
     button.disabled = true;
     try {
-      await join($('#join-name').value.trim().slice(0, 64), $('#join-mic').checked, $('#join-cam').checked);
+      await join($('#join-name').value.trim().slice(0, PeerLimits.MAX_NAME_CHARS), $('#join-mic').checked, $('#join-cam').checked);
     } finally {
       button.disabled = false;
     }
   });
 }
 
+/** @param {boolean} mic @param {boolean} cam @returns {Promise<MediaStream>} */
 async function localMedia(mic, cam) {
   const video = cam ? (TEST?.video ?? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { max: 24 } }) : false;
   if (!mic && !video) return new MediaStream();
@@ -139,10 +136,12 @@ async function localMedia(mic, cam) {
         e = e2;
       }
     }
-    throw new AppError(e?.name === 'NotFoundError' ? 'MIC_MISSING' : e?.name === 'NotAllowedError' ? 'MIC_DENIED' : 'MIC_DENIED', e?.name);
+    const name = (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.name;
+    throw new AppError(name === 'NotFoundError' ? 'MIC_MISSING' : 'MIC_DENIED', name);
   }
 }
 
+/** @param {string} name @param {boolean} mic @param {boolean} cam */
 async function join(name, mic, cam) {
   clearAlerts();
   const parsed = parseLinkFragment(app.fragment ?? '');
@@ -155,7 +154,8 @@ async function join(name, mic, cam) {
     stream = await localMedia(mic, cam);
   } catch (e) {
     parsed.secret.fill(0);
-    alertBox(e.code ?? 'MIC_DENIED', { detail: e.detail });
+    const err = e instanceof AppError ? e : null;
+    alertBox(err?.code ?? 'MIC_DENIED', { detail: err?.detail });
     return;
   }
   const call = new Call({
@@ -165,6 +165,7 @@ async function join(name, mic, cam) {
     name: name || 'Guest',
     localStream: stream,
     workerUrl: WORKER_URL,
+    // test-hook:begin
     // The browser benchmark compares Opus frame durations (bench/browser --audio-frame-ms); the
     // app itself always asks for AUDIO_FRAME_MS (sdp.js).
     ...(TEST?.audioFrameMs !== undefined ? { audioFrameMs: TEST.audioFrameMs } : {}),
@@ -173,16 +174,17 @@ async function join(name, mic, cam) {
     pskOverrideForTestingOnly: TEST?.wrongPsk ? crypto.getRandomValues(new Uint8Array(32)) : undefined,
     // The browser benchmark's baseline (bench/browser): the same call without SFrame.
     noSFrameForTestingOnly: TEST?.sframe === false,
+    // test-hook:end
   });
   parsed.secret.fill(0); // the session derived room id and psk at once and keeps neither secret
   app.call = call;
   wireCall(call, parsed.fingerprint);
   showView('call');
-  renderTiles();
+  renderTiles(app.call);
   try {
     await call.start();
   } catch (e) {
-    const code = e?.code ?? 'GATEWAY_UNREACHABLE';
+    const code = (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.code ?? 'GATEWAY_UNREACHABLE';
     call.close();
     app.call = null;
     showView('join');
@@ -195,204 +197,40 @@ async function join(name, mic, cam) {
 
 // --- call ------------------------------------------------------------------------------------
 
+/** @param {Call} call @param {Uint8Array} fingerprint */
 function wireCall(call, fingerprint) {
   $('#sec-gateway-fp').textContent = Fingerprint.toDisplay(fingerprint);
   $('#invite-link').value = app.link;
-  clear($('#invite-qr')).append(qrSvg(app.link));
-  call.addEventListener('status', (e) => renderStatus(e.detail.state));
-  call.addEventListener('problem', (e) => {
-    const code = e.detail.code;
+  clear($('#invite-qr')).append(qrSvg(app.link ?? ''));
+  call.on('status', (d) => renderStatus(call, d.state));
+  call.on('problem', (d) => {
+    const code = d.code;
     const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'GATEWAY_KEY_RETIRED' || code === 'VIEW_MISMATCH'
       || code === 'PEER_HANDSHAKE_FAILED';
     // The retirement date comes from the gateway's (unauthenticated) document; shown as text only.
-    const detail = code === 'GATEWAY_KEY_RETIRED' || code === 'TURN_ERROR' ? e.detail.message : undefined;
-    alertBox(typeof code === 'number' ? 'INTERNAL' : code, { sticky, detail });
+    const detail = code === 'GATEWAY_KEY_RETIRED' || code === 'TURN_ERROR' ? d.message : undefined;
+    alertBox(code, { sticky, detail });
   });
-  call.addEventListener('peers', () => {
-    renderTiles();
-    renderSecurity();
+  call.on('peers', () => {
+    renderTiles(app.call);
+    renderSecurity(app.call);
   });
-  call.addEventListener('media', () => renderTiles());
-  call.addEventListener('chat', (e) => renderChatEntry(e.detail.entry));
-  renderStatus('connecting');
-}
-
-const STATUS_TEXT = {
-  connecting: 'Connecting…',
-  handshaking: 'Securing the connection…',
-  joined: 'In the call',
-  reconnecting: 'Gateway lost: reconnecting (the call goes on)',
-  closed: 'Disconnected',
-};
-
-function renderStatus(state) {
-  const el = $('#status');
-  el.textContent = STATUS_TEXT[state] ?? state;
-  el.dataset.state = state;
-  show(el);
-  if (state === 'reconnecting') alertBox('CONNECTION_LOST');
-  if (state === 'joined') dismiss('CONNECTION_LOST');
-  updateAloneHint();
-}
-
-function peerLabel(p) {
-  return p.peer.name || `Guest ${p.keyFp.slice(0, 6)}`;
-}
-
-/** connecting / connected / failed / verification, from the channel and the media connection. */
-function peerStatus(p) {
-  if (p.failure !== null) return { key: 'failed', text: 'Secure handshake failed (different link?)' };
-  if (p.gone) return { key: 'left', text: 'Left' };
-  if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
-  const media = p.link?.connectionState ?? 'new';
-  if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
-  if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
-  if (p.peer.state !== 'connected') return { key: 'connected', text: 'Connected (signaling reconnecting)' };
-  return p.verified ? { key: 'verified', text: 'Connected · verified' } : { key: 'connected', text: 'Connected · not verified' };
-}
-
-const tileCache = new Map(); // key -> { el, video }
-
-function videoFor(key, stream, { muted = false, mirror = false } = {}) {
-  let t = tileCache.get(key);
-  if (t === undefined) {
-    const video = h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null });
-    video.muted = muted;
-    const label = h('span', { class: 'tile-name' });
-    const state = h('span', { class: 'tile-state' });
-    const avatar = h('div', { class: 'avatar' });
-    const el = h('figure', { class: 'tile no-video', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
-    t = { el, video, label, state, avatar };
-    // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
-    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(t));
-    tileCache.set(key, t);
-  }
-  if (t.video.srcObject !== stream) {
-    t.video.srcObject = stream;
-    if (stream) t.video.play().catch(() => {});
-  }
-  updatePicture(t);
-  return t;
-}
-
-function updatePicture(t) {
-  const stream = t.video.srcObject;
-  const live = !!stream && stream.getVideoTracks().some((tr) => tr.readyState === 'live' && tr.enabled);
-  t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
-}
-
-function renderTiles() {
-  const call = app.call;
-  const grid = $('#tiles');
-  if (!call) {
-    clear(grid);
-    tileCache.clear();
-    return;
-  }
-  const wanted = [];
-  const screens = [];
-  const self = videoFor('self', call.localStream, { muted: true, mirror: true });
-  self.label.textContent = `${call.name} (you)`;
-  self.state.textContent = call.muted ? 'muted' : '';
-  self.avatar.textContent = initial(call.name);
-  self.el.dataset.state = 'self';
-  wanted.push(self);
-  if (call.screen) {
-    const t = videoFor('self-screen', call.screen.stream, { muted: true });
-    t.label.textContent = 'Your screen';
-    t.state.textContent = call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text';
-    t.el.classList.add('screen');
-    screens.push(t);
-  }
-  for (const p of call.peers.values()) {
-    const camera = p.link?.remoteCamera ?? null;
-    const screen = p.link && p.screenStreamId !== null ? p.link.remoteScreen : null;
-    const t = videoFor(`peer:${p.keyFp}`, camera);
-    const st = peerStatus(p);
-    t.label.textContent = peerLabel(p);
-    t.state.textContent = st.text;
-    t.el.dataset.state = st.key;
-    t.el.dataset.fp = p.keyFp;
-    t.avatar.textContent = initial(peerLabel(p));
-    wanted.push(t);
-    if (screen) {
-      const s = videoFor(`screen:${p.keyFp}`, screen);
-      s.label.textContent = `${peerLabel(p)}’s screen`;
-      s.state.textContent = '';
-      s.el.classList.add('screen');
-      s.el.dataset.fp = p.keyFp;
-      screens.push(s);
-    }
-  }
-  wanted.unshift(...screens); // a shared screen leads the grid
-  const keep = new Set(wanted.map((t) => t.el.dataset.key));
-  for (const [key, t] of tileCache) {
-    if (!keep.has(key)) {
-      t.video.srcObject = null;
-      t.el.remove();
-      tileCache.delete(key);
-    }
-  }
-  wanted.forEach((t, i) => {
-    if (grid.children[i] !== t.el) grid.insertBefore(t.el, grid.children[i] ?? null);
-  });
-  grid.dataset.count = String(wanted.length);
-  updateAloneHint();
-}
-
-function initial(name) {
-  return (name.trim()[0] ?? '?').toUpperCase();
-}
-
-function updateAloneHint() {
-  const call = app.call;
-  const alone = call && call.state === 'joined' && call.peers.size === 0;
-  document.body.classList.toggle('alone', !!alone);
-}
-
-function renderSecurity() {
-  const call = app.call;
-  const list = clear($('#sec-peers'));
-  if (!call) return;
-  if (call.peers.size === 0) list.append(h('li', { class: 'muted' }, 'Nobody else is here yet.'));
-  for (const p of call.peers.values()) {
-    const st = peerStatus(p);
-    const sas = p.peer.sas ?? null;
-    const verify = h('button', {
-      type: 'button',
-      class: 'small',
-      onclick: () => call.markVerified(p.keyFp, !p.verified),
-      disabled: sas === null,
-    }, p.verified ? 'Undo' : 'Codes match');
-    list.append(h('li', { dataset: { fp: p.keyFp, state: st.key } },
-      h('span', { class: 'sec-name' }, peerLabel(p)),
-      h('span', { class: 'sas mono', dataset: { sas: sas ?? '' } }, sas ?? '—'),
-      h('span', { class: 'sec-state' }, st.text),
-      p.viewMismatch ? h('span', { class: 'warn' }, 'sees different members') : null,
-      verify));
-  }
-}
-
-function renderChatEntry(entry) {
-  const log = $('#chat-log');
-  const when = new Date(entry.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  const body = entry.kind === 'code' ? h('pre', { class: 'code' }, h('code', {}, entry.text)) : h('p', {}, entry.text);
-  log.append(h('li', { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
-    h('span', { class: 'chat-meta' }, entry.from === null ? 'You' : entry.name || 'Guest', ' · ', when),
-    body));
-  log.scrollTop = log.scrollHeight;
+  call.on('media', () => renderTiles(app.call));
+  call.on('chat', (d) => renderChatEntry(d.entry));
+  renderStatus(call, 'connecting');
 }
 
 function initCall() {
-  $('#btn-mute').addEventListener('click', (e) => {
+  $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
+  $('#btn-mute').addEventListener('click', (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
     const call = app.call;
     if (!call) return;
     call.setMuted(!call.muted);
     e.currentTarget.textContent = call.muted ? 'Unmute' : 'Mute';
     e.currentTarget.setAttribute('aria-pressed', String(call.muted));
-    renderTiles();
+    renderTiles(app.call);
   });
-  $('#btn-camera').addEventListener('click', (e) => {
+  $('#btn-camera').addEventListener('click', (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
     const call = app.call;
     if (!call) return;
     const off = e.currentTarget.getAttribute('aria-pressed') !== 'true';
@@ -407,13 +245,13 @@ function initCall() {
     try {
       await call.startScreenShare($('#share-quality').value);
     } catch (e) {
-      alertBox('SCREEN_DENIED', { detail: e?.name });
+      alertBox('SCREEN_DENIED', { detail: (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.name });
     }
-    renderShareButtons();
+    renderShareButtons(app.call);
   });
   $('#btn-stop-share').addEventListener('click', async () => {
     await app.call?.stopScreenShare();
-    renderShareButtons();
+    renderShareButtons(app.call);
   });
   $('#share-quality').addEventListener('change', async () => {
     // Changing quality while sharing restarts the share with the new constraints.
@@ -423,7 +261,7 @@ function initCall() {
     const call = app.call;
     app.call = null;
     await call?.leave();
-    renderTiles();
+    renderTiles(app.call);
     clear($('#chat-log'));
     clearAlerts();
     show($('#status'), false);
@@ -441,17 +279,17 @@ function initCall() {
   }
   copyButton($('#invite-copy'), $('#invite-link'));
   const text = $('#chat-text');
-  text.addEventListener('paste', (e) => {
+  text.addEventListener('paste', (/** @type {ClipboardEvent} */ e) => {
     const pasted = e.clipboardData?.getData('text/plain') ?? '';
     if (pasted.includes('\n')) $('#chat-code').checked = true; // multi-line paste: a snippet
   });
-  text.addEventListener('keydown', (e) => {
+  text.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
     if (e.key === 'Enter' && !e.shiftKey && !$('#chat-code').checked) {
       e.preventDefault();
       $('#chat-form').requestSubmit();
     }
   });
-  $('#chat-form').addEventListener('submit', (e) => {
+  $('#chat-form').addEventListener('submit', (/** @type {SubmitEvent} */ e) => {
     e.preventDefault();
     if (!app.call) return;
     if (app.call.sendChat(text.value, $('#chat-code').checked ? 'code' : 'text') !== null) {
@@ -459,13 +297,6 @@ function initCall() {
       $('#chat-code').checked = false;
     }
   });
-}
-
-function renderShareButtons() {
-  const sharing = !!app.call?.screen;
-  show($('#btn-share'), !sharing);
-  show($('#btn-stop-share'), sharing);
-  renderTiles();
 }
 
 // --- routing ---------------------------------------------------------------------------------
@@ -491,26 +322,30 @@ function route() {
   $('#join-name').focus();
 }
 
+// test-hook:begin
 function installTestHook() {
   if (!TEST?.hooks) return;
   globalThis.__hybridge = {
     /** Per-peer media stats, SFrame worker stats, SAS, chat, KIDs, problems, timings. */
     async stats() {
-      return app.call ? app.call.snapshot() : { state: 'idle', problems: [...app.alerts.keys()].map((code) => ({ code })) };
+      return app.call ? callSnapshot(app.call) : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
     },
-    alerts: () => [...app.alerts.keys()],
+    alerts: () => alertCodes(),
     /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
     sdp: () => Object.fromEntries([...(app.call?.peers.values() ?? [])].map((p) => [p.peer.name, {
-      local: p.link?.pc.localDescription?.sdp ?? null,
-      remote: p.link?.pc.remoteDescription?.sdp ?? null,
-      transceivers: p.link?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
+      local: p.media?.pc.localDescription?.sdp ?? null,
+      remote: p.media?.pc.remoteDescription?.sdp ?? null,
+      transceivers: p.media?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
     }])),
-    sendChat: (text, kind) => app.call?.sendChat(text, kind) ?? null,
+    sendChat: (/** @type {string} */ text, /** @type {string} */ kind) => app.call?.sendChat(text, kind) ?? null,
   };
 }
+// test-hook:end
 
 function boot() {
+  // test-hook:begin
   installTestHook();
+  // test-hook:end
   try {
     checkSecureContext();
   } catch {

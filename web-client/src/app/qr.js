@@ -1,9 +1,11 @@
+// @ts-check
 // The invite link as a QR code, drawn as SVG elements through the DOM: no data: URL, no markup
 // string, nothing the CSP has to allow beyond 'self'.
 import qrcode from 'qrcode-generator';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+/** @param {string} text @param {{margin?: number, title?: string}} [options] */
 export function qrSvg(text, { margin = 4, title = 'QR code of the invite link' } = {}) {
   const qr = qrcode(0, 'M'); // smallest version that fits; M recovers ~15% damage
   qr.addData(text, 'Byte');
@@ -19,8 +21,8 @@ export function qrSvg(text, { margin = 4, title = 'QR code of the invite link' }
   t.textContent = title;
   svg.append(t);
   const bg = document.createElementNS(SVG, 'rect');
-  bg.setAttribute('width', size);
-  bg.setAttribute('height', size);
+  bg.setAttribute('width', String(size));
+  bg.setAttribute('height', String(size));
   bg.setAttribute('fill', '#fff');
   svg.append(bg);
   // One path for all dark modules keeps the DOM small (a 2000-node SVG is slow to lay out).

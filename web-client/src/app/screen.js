@@ -1,3 +1,4 @@
+// @ts-check
 // Screen-share quality presets: the choice the issue calls "sharp text" vs "smooth motion".
 // Each sets the capture constraints, the track's contentHint (which steers Chromium's encoder:
 // 'detail'/'text' keep resolution and drop frames, 'motion' keeps frames and drops resolution),
@@ -25,9 +26,10 @@ export const SCREEN_PRESETS = Object.freeze({
 /**
  * Asks for a screen (with its sound where the browser and system offer it). Throws the
  * browser's DOMException (NotAllowedError when denied or cancelled).
+ * @param {string} quality 'sharp' or 'smooth'
  */
 export async function captureScreen(quality) {
-  const preset = SCREEN_PRESETS[quality] ?? SCREEN_PRESETS.sharp;
+  const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (quality)] ?? SCREEN_PRESETS.sharp;
   const stream = await navigator.mediaDevices.getDisplayMedia({
     video: { ...preset.video },
     audio: true, // system or tab audio: Chromium offers it for tabs and (on some systems) screens

@@ -1,3 +1,4 @@
+// @ts-check
 // What this client adds to the SDP it sends its peers (spec/media-sframe.md §7.4).
 //
 // Opus frame duration. Every SDP this client sends asks the peer for 40 ms Opus frames
@@ -16,7 +17,7 @@
 
 export const AUDIO_FRAME_MS = 40;
 
-/** `ms` if it is an Opus frame duration libwebrtc accepts for `a=ptime` (10 to 120); else RangeError. */
+/** `ms` if it is an Opus frame duration libwebrtc accepts for `a=ptime` (10 to 120); else RangeError. @param {number} ms */
 export function checkAudioFrameMs(ms) {
   if (!Number.isInteger(ms) || ms < 10 || ms > 120) throw new RangeError(`audio frame duration must be 10-120 ms, not ${ms}`);
   return ms;
@@ -25,6 +26,7 @@ export function checkAudioFrameMs(ms) {
 /**
  * `sdp` with `a=ptime:<ms>` added at the end of every audio m-section that has no `a=ptime` line
  * yet. Other m-sections, the session part, the line endings and a final line ending are kept.
+ * @param {string} sdp @param {number} [ms]
  */
 export function withAudioPtime(sdp, ms = AUDIO_FRAME_MS) {
   if (typeof sdp !== 'string') throw new TypeError('sdp must be a string');
@@ -52,9 +54,12 @@ export function withAudioPtime(sdp, ms = AUDIO_FRAME_MS) {
   return out.join(eol) + (trailing ? eol : '');
 }
 
-/** The description to send the peer: offers and answers get `withAudioPtime`, rollbacks pass. */
+/** The description to send the peer: offers and answers get `withAudioPtime`, rollbacks pass. @param {RTCSessionDescription | RTCSessionDescriptionInit | null} description @param {number} [ms] */
 export function descriptionToSend(description, ms = AUDIO_FRAME_MS) {
-  const d = typeof description.toJSON === 'function' ? description.toJSON() : { ...description };
+  // An RTCSessionDescription (the browser's) has toJSON(); a plain init object (tests) is copied.
+  const live = /** @type {{toJSON?: () => RTCSessionDescriptionInit}} */ (description ?? {});
+  /** @type {RTCSessionDescriptionInit} */
+  const d = typeof live.toJSON === 'function' ? live.toJSON() : { .../** @type {RTCSessionDescriptionInit} */ (description) };
   if ((d.type === 'offer' || d.type === 'answer') && typeof d.sdp === 'string') d.sdp = withAudioPtime(d.sdp, ms);
   return d;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The page side of SFrame (spec/media-sframe.md): ONE module worker per client that holds the one
 // send context (§5: a second context with the same send key would repeat nonces), every sender
 // and receiver transform attached to it, and the client's sequence of key epochs (§4).
@@ -22,6 +23,7 @@ export class SFrameMedia {
     this.pending = new Map();
     this.nextRequestId = 1;
     this.currentKid = null;
+    /** @type {((reason: string) => void) | null} the worker asks for a new send epoch */
     this.onRekeyNeeded = null;
     this.worker.onmessage = (e) => this.#onMessage(e.data);
     this.worker.onerror = () => {
@@ -30,6 +32,7 @@ export class SFrameMedia {
     };
   }
 
+  /** @param {import('../media/workerMessages.js').WorkerReply} msg */
   #onMessage(msg) {
     if (msg?.type === 'rekeyNeeded') {
       this.onRekeyNeeded?.(msg.reason);
@@ -42,6 +45,10 @@ export class SFrameMedia {
     else p.resolve(msg);
   }
 
+  /**
+   * @param {import('../media/workerMessages.js').WorkerRequest} msg @param {Transferable[]} [transfer]
+   * @returns {Promise<import('../media/workerMessages.js').WorkerReply>}
+   */
   #request(msg, transfer = []) {
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
@@ -50,7 +57,7 @@ export class SFrameMedia {
     });
   }
 
-  /** Encrypt everything this sender sends (one send context for all peer connections). */
+  /** Encrypt everything this sender sends (one send context for all peer connections). @param {RTCRtpSender} sender */
   attachSender(sender) {
     if (this.api === 'script') {
       sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'send' });
@@ -60,7 +67,7 @@ export class SFrameMedia {
     }
   }
 
-  /** Decrypt what arrives on this receiver with the keys of `peerId` only (§4.3). */
+  /** Decrypt what arrives on this receiver with the keys of `peerId` only (§4.3). @param {RTCRtpReceiver} receiver @param {string} peerId */
   attachReceiver(receiver, peerId) {
     if (this.api === 'script') {
       receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', peerId });
@@ -76,6 +83,7 @@ export class SFrameMedia {
    * the worker. The worker handles control messages strictly in order, so the last epoch drawn is
    * the one that stays installed. Resolves to the new KID (a bigint) once installed. Our copy of
    * the key is wiped; the worker wipes its own after import.
+   * @param {(msg: {t: 'key', kid: number, key: string}) => void} distribute @returns {Promise<bigint>}
    */
   rekey(distribute) {
     const { kid, baseKey } = this.epochs.next();
@@ -92,24 +100,28 @@ export class SFrameMedia {
     });
   }
 
-  /** A key message from a peer's channel; installed for that peer only. Returns false if refused. */
+  /** A key message from a peer's channel; installed for that peer only. Returns false if refused. @param {string} peerId @param {{kid?: number, key?: string}} msg */
   async addReceiveKey(peerId, msg) {
     const key = typeof msg?.key === 'string' ? base64UrlDecode(msg.key) : null;
-    if (key === null || key.length !== 32 || !Number.isSafeInteger(msg.kid) || msg.kid < 0) return false;
+    const kid = msg.kid;
+    if (key === null || key.length !== 32 || kid === undefined || !Number.isSafeInteger(kid) || kid < 0) return false;
     try {
-      await this.#request({ type: 'addReceiveKey', peerId, kid: msg.kid, key }, [key.buffer]);
+      await this.#request({ type: 'addReceiveKey', peerId, kid, key }, [key.buffer]);
       return true;
     } catch {
       return false; // a KID that peer used before, or a malformed key: ignored (§4.3)
     }
   }
 
+  /** @param {string} peerId */
   removePeer(peerId) {
     return this.#request({ type: 'removePeer', peerId }).catch(() => {});
   }
 
   async stats() {
-    const { type, requestId, ...s } = await this.#request({ type: 'stats' });
+    const reply = await this.#request({ type: 'stats' });
+    if (reply.type !== 'stats') return null;
+    const { type, requestId, ...s } = reply;
     return s;
   }
 
@@ -118,6 +130,7 @@ export class SFrameMedia {
   }
 }
 
+// test-hook:begin
 /**
  * The benchmark's baseline only (bench/browser, __hybridgeTestConfig.sframe = false on both
  * sides): the same call with no encoded transforms, to measure what SFrame costs the sender.
@@ -143,3 +156,4 @@ export class NoSFrameForTestingOnly {
   }
   terminate() {}
 }
+// test-hook:end

@@ -1,3 +1,4 @@
+// @ts-check
 // What an RTCPeerConnection's icecandidateerror event means for the user (issue 5). Behaviour
 // checked against Debian's Chromium and a real coturn with use-auth-secret
 // (test/turn/coturn.test.js): credentials minted with a wrong secret, or whose expiry (the
@@ -44,6 +45,7 @@ const MESSAGES = Object.freeze({
  * Classifies an icecandidateerror event (or any object with errorCode and url, as a test
  * records it). Returns { kind, code, server, message }; message is '' for kinds the user need
  * not see.
+ * @param {{errorCode?: number, url?: string, errorText?: string}} event
  */
 export function classifyIceCandidateError(event) {
   const code = Number(event?.errorCode ?? 0);

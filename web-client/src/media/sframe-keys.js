@@ -1,3 +1,4 @@
+// @ts-check
 // Hybridge SFrame key ids and sender-key epochs (spec/media-sframe.md §3, §4).
 //
 // KID (48 bits) = sender_tag (u32, random, drawn once per room session) << 16 | generation (u16).
@@ -19,6 +20,7 @@ export const UNKNOWN_KID_HOLD_MS = 1000;
 /** A sender starts a new epoch once its send CTR reaches this (§5); the hard limit is 2^32. */
 export const SEND_REKEY_FRAMES = 1n << 24n;
 
+/** @param {bigint | number} senderTag @param {bigint | number} generation */
 export function makeKid(senderTag, generation) {
   const t = BigInt(senderTag);
   const g = BigInt(generation);
@@ -26,14 +28,17 @@ export function makeKid(senderTag, generation) {
   return (t << GENERATION_BITS) | g;
 }
 
+/** @param {bigint | number} kid */
 export function kidSenderTag(kid) {
   return BigInt(kid) >> GENERATION_BITS;
 }
 
+/** @param {bigint | number} kid */
 export function kidGeneration(kid) {
   return BigInt(kid) & GENERATION_MAX;
 }
 
+/** @param {(a: Uint32Array) => unknown} getRandomValues */
 function randomTag(getRandomValues) {
   const b = new Uint32Array(1);
   getRandomValues(b);
@@ -46,9 +51,13 @@ function randomTag(getRandomValues) {
  * current member inside peer channels, then installs it as the send key (spec §4.2).
  */
 export class SenderKeyEpochs {
-  /** @param {{getRandomValuesForTestingOnly?: (a: ArrayBufferView) => ArrayBufferView}} [options] */
+  /** @param {{getRandomValuesForTestingOnly?: (a: Uint8Array | Uint32Array) => unknown}} [options] */
   constructor(options = {}) {
-    this.getRandomValues = options.getRandomValuesForTestingOnly ?? ((a) => globalThis.crypto.getRandomValues(a));
+    /** @type {(a: Uint8Array | Uint32Array) => unknown} */
+    this.getRandomValues = (a) => globalThis.crypto.getRandomValues(a);
+    // test-hook:begin
+    if (options.getRandomValuesForTestingOnly !== undefined) this.getRandomValues = options.getRandomValuesForTestingOnly;
+    // test-hook:end
     this.senderTag = randomTag(this.getRandomValues);
     this.generation = -1n; // next() yields generation 0 first
   }

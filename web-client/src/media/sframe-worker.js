@@ -1,3 +1,4 @@
+// @ts-check
 // SFrame worker for encoded transforms (spec/media-sframe.md §7). Load it as a module worker:
 //   const worker = new Worker(new URL('./sframe-worker.js', import.meta.url), { type: 'module' });
 //
@@ -24,24 +25,41 @@
 //
 // The whole encoded frame is encrypted (§7.1). Frames that fail to decrypt are dropped, never
 // passed on; send frames without a send key are dropped, never sent in the clear.
+//
+// This file: messages, transforms and the send side; the receive side is workerReceive.js.
 
-import { SFrameContext, SFrameError, ErrorCode, decodeHeader, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
+import { SFrameContext, SFrameError, ErrorCode, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
 import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sframe-keys.js';
+import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
 
-const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
-const MAX_KID_STATS_PER_PEER = 64;
-const MAX_RECEIVE_KEYS_PER_PEER = 2; // the current key and the one in its grace time (§4.3)
+/**
+ * @typedef {import('./workerMessages.js').WorkerRequest} WorkerRequest
+ * @typedef {import('./workerMessages.js').WorkerTransform} WorkerTransform
+ * @typedef {import('./workerMessages.js').WorkerReply} WorkerReply
+ * @typedef {import('./workerMessages.js').WorkerStats} WorkerStats
+ * @typedef {import('./sframeFormat.js').Bytes} Bytes
+ * @typedef {RTCEncodedVideoFrame | RTCEncodedAudioFrame} EncodedFrame
+ * @typedef {{enqueue(frame: EncodedFrame): void}} FrameSink
+ * @typedef {{transformer: RTCRtpScriptTransformer | null, video: boolean}} Transform one running transform
+ * @typedef {import('./workerReceive.js').PeerReceive} PeerReceive
+ * @typedef {object} WorkerOptions (tests shorten the timings)
+ * @property {number} [cipherSuite]
+ * @property {number} [unknownKidHoldMs]
+ * @property {number} [receiveGraceMs]
+ * @property {bigint} [sendRekeyFrames]
+ * @property {bigint} [counterLimit]
+ * @typedef {{postMessage(msg: WorkerReply): void, onmessage?: unknown, onrtctransform?: unknown}} WorkerScope
+ */
 
-function toBuffer(u8) {
-  return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
-}
 
+/** @param {unknown} key @returns {Bytes} */
 function keyBytes(key) {
-  if (key instanceof Uint8Array) return key;
+  if (key instanceof Uint8Array) return /** @type {Bytes} */ (key); // transferred: its own ArrayBuffer
   if (key instanceof ArrayBuffer) return new Uint8Array(key);
   throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
 }
 
+/** @param {unknown} kid */
 function kidOf(kid) {
   try {
     return toU64(kid);
@@ -50,13 +68,11 @@ function kidOf(kid) {
   }
 }
 
-function peerKeyOf(peerId) {
-  return peerId === undefined || peerId === null ? '' : String(peerId);
-}
 
 /**
  * Installs the SFrame message and transform handlers on `scope` (a DedicatedWorkerGlobalScope, or
  * a stand-in with postMessage in tests). Returns the internal state for inspection by tests.
+ * @param {WorkerScope} scope @param {WorkerOptions} [options]
  */
 export function installSFrameWorker(scope, options = {}) {
   const cipherSuite = options.cipherSuite ?? HYBRIDGE_SUITE;
@@ -70,55 +86,21 @@ export function installSFrameWorker(scope, options = {}) {
     frames: 0,
     droppedNoKey: 0,
     failures: 0,
-    byKid: new Map(), // kid -> frames
-    rekeyNotified: null, // kid for which 'rekeyNeeded' went out
-    transformers: new Set(), // {transformer, video}
+    /** @type {Map<bigint, number>} kid -> frames */
+    byKid: new Map(),
+    /** @type {bigint | 'exhausted' | null} kid for which 'rekeyNeeded' went out */
+    rekeyNotified: null,
+    /** @type {Set<Transform>} */
+    transformers: new Set(),
   };
-  const peers = new Map(); // peerKey -> peer state
+  const receiveSide = createReceiveSide({ contextOptions, holdMs, graceMs });
+  const { peers, peerState, kidStats, removeKey, retireOlderKeys, decryptFrame } = receiveSide;
   const active = { send: 0, receive: 0 };
   let writeFailures = 0; // frames the browser's sink refused (each lost alone)
 
-  function peerState(peerId) {
-    const key = peerKeyOf(peerId);
-    let p = peers.get(key);
-    if (p === undefined) {
-      p = {
-        ctx: new SFrameContext({ ...contextOptions, counterLimit: undefined }),
-        lastKid: null,
-        frames: 0,
-        empty: 0,
-        dropped: { malformed: 0, unknownKid: 0, authFailed: 0, replayed: 0 },
-        byKid: new Map(), // kid -> {frames, authFailed, replayed}
-        waiters: new Map(), // kid -> [resolve]
-        retiring: new Map(), // kid -> timer that removes the key when its grace time ends
-        holdExpired: false, // a hold timed out: drop unknown KIDs at once until a frame decrypts
-        needKeyFrame: false,
-        lastKeyFrameRequest: -Infinity,
-      };
-      peers.set(key, p);
-    }
-    return p;
-  }
-
-  function kidStats(p, kid) {
-    let s = p.byKid.get(kid);
-    if (s === undefined) {
-      s = { frames: 0, authFailed: 0, replayed: 0 };
-      p.byKid.set(kid, s);
-      if (p.byKid.size > MAX_KID_STATS_PER_PEER) {
-        for (const k of p.byKid.keys()) {
-          if (!p.ctx.receive.has(k)) {
-            p.byKid.delete(k);
-            break;
-          }
-        }
-      }
-    }
-    return s;
-  }
-
   // --- control messages, handled strictly in order --------------------------------------------
 
+  /** @param {WorkerRequest} msg @returns {Promise<WorkerStats | undefined>} */
   async function handle(msg) {
     switch (msg.type) {
       case 'setSendKey': {
@@ -181,37 +163,9 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
-  function removeKey(p, kid) {
-    clearTimeout(p.retiring.get(kid));
-    p.retiring.delete(kid);
-    p.ctx.removeReceiveKey(kid);
-  }
-
-  // §4.3: a peer's previous keys stay for RECEIVE_GRACE after its newest key arrives, for frames
-  // in flight; at most MAX_RECEIVE_KEYS_PER_PEER are held, the oldest going first.
-  function retireOlderKeys(p, newest) {
-    const older = p.ctx.receiveKids().filter((k) => k !== newest); // insertion order: oldest first
-    const excess = older.length - (MAX_RECEIVE_KEYS_PER_PEER - 1);
-    older.forEach((kid, i) => {
-      if (i < excess) removeKey(p, kid);
-      else if (!p.retiring.has(kid)) p.retiring.set(kid, setTimeout(() => removeKey(p, kid), graceMs));
-    });
-  }
-
+  /** @returns {WorkerStats} */
   function stats() {
-    const receive = {};
-    for (const [key, p] of peers) {
-      const byKid = {};
-      for (const [kid, s] of p.byKid) byKid[kidToHex(kid)] = { ...s };
-      receive[key] = {
-        kid: p.lastKid === null ? null : kidToHex(p.lastKid),
-        keys: p.ctx.receiveKids().map(kidToHex),
-        frames: p.frames,
-        empty: p.empty,
-        dropped: { ...p.dropped },
-        byKid,
-      };
-    }
+    /** @type {Record<string, number>} */
     const sendByKid = {};
     for (const [kid, n] of send.byKid) sendByKid[kidToHex(kid)] = n;
     return {
@@ -224,13 +178,14 @@ export function installSFrameWorker(scope, options = {}) {
         failures: send.failures,
         byKid: sendByKid,
       },
-      receive,
+      receive: receiveSide.stats(),
       transforms: { ...active },
       writeFailures,
     };
   }
 
   let queue = Promise.resolve();
+  /** @param {MessageEvent} event */
   function onMessage(event) {
     const msg = event.data ?? {};
     if (msg.readable !== undefined && msg.writable !== undefined) {
@@ -241,7 +196,7 @@ export function installSFrameWorker(scope, options = {}) {
     queue = queue.then(async () => {
       try {
         const result = await handle(msg);
-        if (msg.type === 'stats') scope.postMessage({ type: 'stats', requestId: msg.requestId, ...result });
+        if (msg.type === 'stats') scope.postMessage(/** @type {WorkerReply} */ ({ type: 'stats', requestId: msg.requestId, ...result }));
         else if (msg.requestId !== undefined) scope.postMessage({ type: 'ack', requestId: msg.requestId, op: msg.type });
       } catch (e) {
         if (msg.requestId !== undefined) {
@@ -255,8 +210,9 @@ export function installSFrameWorker(scope, options = {}) {
 
   // --- frames -----------------------------------------------------------------------------------
 
+  /** @param {Transform} t @param {EncodedFrame} frame @param {FrameSink} controller */
   async function encryptFrame(t, frame, controller) {
-    if (frame.type !== undefined) t.video = true; // RTCEncodedVideoFrame has .type; audio has none
+    if (/** @type {{type?: string}} */ (frame).type !== undefined) t.video = true; // RTCEncodedVideoFrame has .type; audio has none
     if (send.ctx.sendKid === null) {
       send.droppedNoKey++;
       return; // never send media in the clear
@@ -277,114 +233,17 @@ export function installSFrameWorker(scope, options = {}) {
     controller.enqueue(frame);
     send.frames++;
     send.byKid.set(kid, (send.byKid.get(kid) ?? 0) + 1);
-    if (send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
+    if (send.ctx.sendCounter !== null && send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
       send.rekeyNotified = kid;
       scope.postMessage({ type: 'rekeyNeeded', reason: 'counter' });
     }
   }
 
-  function waitForKey(p, kid) {
-    return new Promise((resolve) => {
-      let timer = null;
-      const done = (arrived) => {
-        clearTimeout(timer);
-        resolve(arrived);
-      };
-      const list = p.waiters.get(kid) ?? [];
-      list.push(done);
-      p.waiters.set(kid, list);
-      timer = setTimeout(() => {
-        const l = p.waiters.get(kid);
-        if (l !== undefined) {
-          const i = l.indexOf(done);
-          if (i >= 0) l.splice(i, 1);
-          if (l.length === 0) p.waiters.delete(kid);
-        }
-        resolve(false);
-      }, holdMs);
-    });
-  }
-
-  function recordFailure(p, data, e) {
-    const code = e instanceof SFrameError ? e.code : ErrorCode.SFRAME_AUTH_FAILED;
-    let kid = null;
-    try {
-      kid = decodeHeader(data).kid;
-    } catch {
-      // malformed header: counted below
-    }
-    const known = kid !== null && p.byKid.has(kid);
-    switch (code) {
-      case ErrorCode.SFRAME_MALFORMED:
-        p.dropped.malformed++;
-        break;
-      case ErrorCode.SFRAME_UNKNOWN_KID:
-        p.dropped.unknownKid++;
-        break;
-      case ErrorCode.SFRAME_REPLAYED:
-        p.dropped.replayed++;
-        if (known) p.byKid.get(kid).replayed++;
-        break;
-      default:
-        p.dropped.authFailed++;
-        if (known) p.byKid.get(kid).authFailed++;
-    }
-  }
-
-  async function decryptFrame(t, p, frame, controller) {
-    const video = frame.type !== undefined;
-    const data = new Uint8Array(frame.data);
-    if (data.length === 0) {
-      // Chromium's receive pipeline now and then emits a zero-byte (audio) frame that no sender
-      // produced; it carries nothing to decrypt or protect, so it goes on untouched (§7.2).
-      p.empty++;
-      controller.enqueue(frame);
-      return;
-    }
-    let result;
-    try {
-      result = await p.ctx.decryptFrame(data);
-    } catch (e) {
-      let failure = e;
-      if (e instanceof SFrameError && e.code === ErrorCode.SFRAME_UNKNOWN_KID && !p.holdExpired && holdMs > 0) {
-        // RFC 9605 §4.4.4 allows holding a frame until its key arrives; the stream queues later
-        // frames behind it meanwhile. One timed-out hold stops further holds (see holdExpired).
-        const kid = decodeHeader(data).kid;
-        if (await waitForKey(p, kid)) {
-          try {
-            result = await p.ctx.decryptFrame(data);
-            failure = null;
-          } catch (e2) {
-            failure = e2;
-          }
-        } else {
-          p.holdExpired = true;
-        }
-      }
-      if (failure !== null) {
-        recordFailure(p, data, failure);
-        if (video) p.needKeyFrame = true;
-        return; // dropped, never passed through
-      }
-    }
-    p.holdExpired = false;
-    frame.data = toBuffer(result.plaintext);
-    controller.enqueue(frame);
-    p.frames++;
-    p.lastKid = result.kid;
-    kidStats(p, result.kid).frames++;
-    if (p.needKeyFrame && typeof t.transformer?.sendKeyFrameRequest === 'function') {
-      const now = Date.now();
-      if (now - p.lastKeyFrameRequest >= KEYFRAME_REQUEST_INTERVAL_MS) {
-        p.lastKeyFrameRequest = now;
-        p.needKeyFrame = false;
-        Promise.resolve().then(() => t.transformer.sendKeyFrameRequest()).catch(() => {});
-      }
-    }
-  }
-
+  /** @param {{role: unknown, peerId: unknown, readable: ReadableStream, writable: WritableStream, transformer: RTCRtpScriptTransformer | null}} o */
   function startTransform({ role, peerId, readable, writable, transformer }) {
+    /** @type {Transform} */
     const t = { transformer, video: false };
+    /** @type {(frame: EncodedFrame, controller: FrameSink) => Promise<void>} */
     let transform;
     if (role === 'send') {
       transform = (frame, controller) => encryptFrame(t, frame, controller);
@@ -398,9 +257,10 @@ export function installSFrameWorker(scope, options = {}) {
       writable.abort().catch(() => {});
       return;
     }
-    active[role]++;
+    const r = /** @type {'send' | 'receive'} */ (role);
+    active[r]++;
     pump(readable, writable, transform).finally(() => {
-      active[role]--;
+      active[r]--;
       send.transformers.delete(t);
     });
   }
@@ -412,6 +272,7 @@ export function installSFrameWorker(scope, options = {}) {
    * (some 70 per second and peer connection) crosses this loop; in a 1:1 call the worker thread
    * took about 18.7 ms of CPU per second this way against 20.7 with the two pipes (bench/browser,
    * per-thread CPU). Writes are not awaited: WebRTC's sink takes a frame at once.
+   * @param {ReadableStream} readable @param {WritableStream} writable @param {(frame: EncodedFrame, controller: FrameSink) => Promise<void>} transform
    */
   async function pump(readable, writable, transform) {
     const reader = readable.getReader();
@@ -421,6 +282,7 @@ export function installSFrameWorker(scope, options = {}) {
     const onWriteError = () => {
       writeFailures++;
     };
+    /** @type {FrameSink} */
     const controller = {
       enqueue(frame) {
         writer.write(frame).catch(onWriteError);
@@ -444,6 +306,7 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
+  /** @param {RTCTransformEvent} event */
   function onRtcTransform(event) {
     const transformer = event.transformer;
     const o = transformer.options ?? {};

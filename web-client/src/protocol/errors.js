@@ -1,3 +1,4 @@
+// @ts-check
 // The one list of protocol failure classes (spec/errors.md), identical in code and name to
 // pq-crypto's ErrorCode.java (test/spec-agreement.test.js compares both with the spec).
 //
@@ -50,7 +51,7 @@ export const ErrorCode = Object.freeze({
 /** WebSocket close codes for protocol failures are CLOSE_CODE_BASE + code (spec/errors.md). */
 export const CLOSE_CODE_BASE = 4000;
 
-/** The name of a numeric code, or null if the number is not assigned. */
+/** The name of a numeric code, or null if the number is not assigned. @param {number} number @returns {string | null} */
 export function errorName(number) {
   for (const [name, n] of Object.entries(ErrorCode)) {
     if (n === number) return name;
@@ -60,12 +61,13 @@ export function errorName(number) {
 
 /** A protocol failure: `.code` is the name (as in the vectors), `.number` the numeric code. */
 export class ProtocolError extends Error {
+  /** @param {string} code */
   constructor(code) {
     if (!Object.hasOwn(ErrorCode, code)) throw new TypeError('unknown error code');
     super(code);
     this.name = 'ProtocolError';
     this.code = code;
-    this.number = ErrorCode[code];
+    this.number = ErrorCode[/** @type {keyof typeof ErrorCode} */ (code)];
   }
 
   /** The WebSocket close code for this failure (4000 + code). */
@@ -76,6 +78,7 @@ export class ProtocolError extends Error {
   /**
    * Maps a WebSocket close code from the gateway back to a ProtocolError, or null for a close
    * code outside 4001-4999 or one this client does not know (spec/hop-handshake.md §8).
+ * @param {number} closeCode
    */
   static fromCloseCode(closeCode) {
     if (!Number.isInteger(closeCode) || closeCode <= CLOSE_CODE_BASE || closeCode > 4999) return null;

@@ -1,3 +1,4 @@
+// @ts-check
 // The client side of the hop handshake (spec/hop-handshake.md §6.1, §6.3, §7): start() sends
 // HS1 ClientHello and returns an AwaitingServerHello state; its receive(HS2) returns HS3
 // ClientFinished and the established hop Channel. The browser needs only this side.
@@ -15,7 +16,7 @@ import { base64UrlDecode, concat, constantTimeEquals, wipe } from './bytes.js';
 import { Fingerprint } from './fingerprint.js';
 import { HopSchedule } from './hopSchedule.js';
 import { Trace } from './kdf.js';
-import { XWING_ESEED_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import * as Wire from './wire.js';
 import { XWingKeyPair } from './xwingKeyPair.js';
@@ -26,15 +27,16 @@ import { XWingKeyPair } from './xwingKeyPair.js';
  * bytes, H(public_key) equal as bytes to the pin, versions and suites containing 1. The
  * document's own `fingerprint` member is informational and never used. Throws an Error (not a
  * ProtocolError: nothing was sent yet) whose message says what to tell the user.
+ * @param {any} wellKnown the parsed JSON (checked here) @param {Uint8Array} pinnedFingerprint
  */
 export function pinnedGatewayKey(wellKnown, pinnedFingerprint) {
   if (wellKnown === null || typeof wellKnown !== 'object') throw new Error('gateway key document is not a JSON object');
   const pk = base64UrlDecode(wellKnown.public_key);
-  if (pk === null || pk.length !== Wire.PK_LEN) throw new Error('gateway key document has no valid public key');
+  if (pk === null || pk.length !== XWING_PK_LEN) throw new Error('gateway key document has no valid public key');
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
     throw new Error('gateway key does not match the link');
   }
-  const has1 = (list) => Array.isArray(list) && list.includes(1);
+  const has1 = (/** @type {unknown} */ list) => Array.isArray(list) && list.includes(1);
   if (!has1(wellKnown.versions) || !has1(wellKnown.suites)) {
     throw new Error('gateway does not support protocol version 1 with suite 1');
   }
@@ -45,6 +47,7 @@ export const HopClient = Object.freeze({
   /**
    * Sends HS1 to the gateway whose static public key is gatewayPublicKey (already pinned).
    * Returns { clientHello, next }. Throws ProtocolError INVALID_PUBLIC_KEY for a bad key.
+ * @param {Uint8Array} gatewayPublicKey
    */
   start(gatewayPublicKey) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -56,15 +59,18 @@ export const HopClient = Object.freeze({
     }
   },
 
-  /** Deterministic start for vectors: the ephemeral key seed and encapsulation randomness are given. */
+  // test-hook:begin
+  /** Deterministic start for vectors: the ephemeral key seed and encapsulation randomness are given. @param {Uint8Array} gatewayPublicKey @param {Uint8Array} ephemeralSeed @param {Uint8Array} eseed @param {Trace | null} [trace] */
   startForTestingOnly(gatewayPublicKey, ephemeralSeed, eseed, trace = null) {
     return start(gatewayPublicKey, XWingKeyPair.fromSeed(ephemeralSeed), eseed, trace);
   },
+  // test-hook:end
 });
 
+/** @param {Uint8Array} gatewayPublicKey @param {XWingKeyPair} ephemeral @param {Uint8Array} eseed @param {Trace | null} trace */
 function start(gatewayPublicKey, ephemeral, eseed, trace) {
   try {
-    if (!(gatewayPublicKey instanceof Uint8Array) || gatewayPublicKey.length !== Wire.PK_LEN) {
+    if (!(gatewayPublicKey instanceof Uint8Array) || gatewayPublicKey.length !== XWING_PK_LEN) {
       throw new ProtocolError('INVALID_PUBLIC_KEY');
     }
     // §6.1 step 2: (ct_s, ss_s) = Encaps(pk_s).
@@ -91,6 +97,7 @@ export class AwaitingServerHello {
   #trace;
   #used = false;
 
+  /** @param {XWingKeyPair} ephemeral @param {HopSchedule} schedule @param {Trace | null} trace @param {symbol} token */
   constructor(ephemeral, schedule, trace, token) {
     if (token !== START) throw new TypeError('use HopClient.start()');
     this.#ephemeral = ephemeral;
@@ -101,6 +108,7 @@ export class AwaitingServerHello {
   /**
    * §6.3: checks HS2 in the normative order; returns { clientFinished, channel }. Send
    * clientFinished before any record. Throws ProtocolError; every outcome wipes this state.
+ * @param {Uint8Array} serverHello
    */
   receive(serverHello) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
@@ -108,7 +116,7 @@ export class AwaitingServerHello {
     try {
       Wire.checkFrame(serverHello, Wire.SERVER_HELLO, Wire.SERVER_HELLO_LEN); // checks 1-3
       Wire.checkVersionAndSuite(serverHello); // checks 4-5
-      const ctE = Wire.slice(serverHello, Wire.PREFIX_LEN, Wire.CT_LEN);
+      const ctE = Wire.slice(serverHello, Wire.PREFIX_LEN, XWING_CT_LEN);
       const ssE = this.#ephemeral.decapsulate(ctE); // check 6
       Trace.put(this.#trace, 'ss_e', ssE);
       const bodyLen = Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN;
@@ -135,8 +143,10 @@ export class AwaitingServerHello {
     this.#ephemeral.destroy();
   }
 
+  // test-hook:begin
   /** The live secrets of this state, so tests can check the wipe. */
   secretsForTestingOnly() {
     return [...this.#ephemeral.secretsForTestingOnly(), ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }

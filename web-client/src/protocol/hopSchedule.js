@@ -1,3 +1,4 @@
+// @ts-check
 // The hop handshake key schedule, steps HK1-HK10 of spec/hop-handshake.md §5. Client and
 // gateway run the same object; each method is one or more spec steps, called in order.
 
@@ -7,11 +8,12 @@ import { Labels } from './labels.js';
 import { HASH_LEN } from './primitives.js';
 
 export class HopSchedule {
+  /** @type {Trace | null} */
   #trace;
   #ck;
   #th;
 
-  /** HK1: ck0 = th0 = H(HOP_PROTOCOL). */
+  /** HK1: ck0 = th0 = H(HOP_PROTOCOL). @param {Trace | null} [trace] */
   constructor(trace = null) {
     this.#trace = trace;
     this.#ck = Kdf.hash(ascii(Labels.HOP_PROTOCOL));
@@ -19,7 +21,7 @@ export class HopSchedule {
     Trace.put(trace, 'ck0', this.#ck);
   }
 
-  /** HK2, HK3: th1 = H(th0 || ClientHello); ck1 = Extract(ck0, ss_s || th1). */
+  /** HK2, HK3: th1 = H(th0 || ClientHello); ck1 = Extract(ck0, ss_s || th1). @param {Uint8Array} clientHello @param {Uint8Array} ssS */
   clientHello(clientHello, ssS) {
     this.#th = Kdf.hash(this.#th, clientHello);
     this.#mix(ssS, 'th1', 'ck1');
@@ -28,6 +30,7 @@ export class HopSchedule {
   /**
    * HK4-HK6: th2 = H(th1 || ServerHello without its confirm); ck2 = Extract(ck1, ss_e || th2);
    * returns server_confirm = HMAC(fk_s, th2).
+ * @param {Uint8Array} serverHelloBody @param {Uint8Array} ssE
    */
   serverHello(serverHelloBody, ssE) {
     this.#th = Kdf.hash(this.#th, serverHelloBody);
@@ -40,7 +43,7 @@ export class HopSchedule {
     return confirm;
   }
 
-  /** HK7, HK8: th3 = H(th2 || server_confirm); returns client_confirm = HMAC(fk_c, th3). */
+  /** HK7, HK8: th3 = H(th2 || server_confirm); returns client_confirm = HMAC(fk_c, th3). @param {Uint8Array} serverConfirm */
   serverConfirmed(serverConfirm) {
     this.#th = Kdf.hash(this.#th, serverConfirm);
     Trace.put(this.#trace, 'th3', this.#th);
@@ -55,6 +58,7 @@ export class HopSchedule {
   /**
    * HK9, HK10: th4 = H(th3 || client_confirm) = handshake_hash; c2s and s2c traffic secrets.
    * Returns { c2s, s2c, handshakeHash }; the schedule is wiped.
+ * @param {Uint8Array} clientConfirm
    */
   finish(clientConfirm) {
     const th4 = Kdf.hash(this.#th, clientConfirm);
@@ -67,6 +71,7 @@ export class HopSchedule {
     return { c2s, s2c, handshakeHash: th4 };
   }
 
+  /** @param {Uint8Array} ss @param {string} thName @param {string} ckName */
   #mix(ss, thName, ckName) {
     const ikm = concat(ss, this.#th);
     const next = Kdf.extract(this.#ck, ikm);
@@ -80,8 +85,10 @@ export class HopSchedule {
     wipe(this.#ck, this.#th);
   }
 
+  // test-hook:begin
   /** The live chaining key and transcript hash, so tests can check that they were wiped. */
   secretsForTestingOnly() {
     return [this.#ck, this.#th];
   }
+  // test-hook:end
 }

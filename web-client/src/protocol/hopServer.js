@@ -1,3 +1,4 @@
+// @ts-check
 // The gateway side of the hop handshake (spec/hop-handshake.md §6.2, §6.4, §7). The browser
 // never runs it; it exists so the JS implementation verifies every hop vector step (and for
 // tests that run both sides). A HopServer holds the gateway's static keys; each connection
@@ -10,7 +11,7 @@ import { ProtocolError } from './errors.js';
 import { concat, constantTimeEquals, wipe } from './bytes.js';
 import { HopSchedule } from './hopSchedule.js';
 import { Trace } from './kdf.js';
-import { XWING_ESEED_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import * as Wire from './wire.js';
 
@@ -18,14 +19,14 @@ export class HopServer {
   #keys;
   #keyIds;
 
-  /** @param keys XWingKeyPair[]: the static keys clients may address (the current one first) */
+  /** @param keys XWingKeyPair[]: the static keys clients may address (the current one first) @param {import('./xwingKeyPair.js').XWingKeyPair[]} keys */
   constructor(keys) {
     if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('at least one static key');
     this.#keys = [...keys];
     this.#keyIds = this.#keys.map((k) => k.fingerprint());
   }
 
-  /** HS1 from a client: validates it and answers with HS2. Returns { serverHello, next }. */
+  /** HS1 from a client: validates it and answers with HS2. Returns { serverHello, next }. @param {Uint8Array} clientHello */
   receiveClientHello(clientHello) {
     const eseed = randomBytes(XWING_ESEED_LEN);
     try {
@@ -35,18 +36,21 @@ export class HopServer {
     }
   }
 
-  /** Deterministic variant for vectors: the encapsulation randomness is given. */
+  // test-hook:begin
+  /** Deterministic variant for vectors: the encapsulation randomness is given. @param {Uint8Array} clientHello @param {Uint8Array} eseed @param {Trace | null} [trace] */
   receiveClientHelloForTestingOnly(clientHello, eseed, trace = null) {
     return this.#receive(clientHello, eseed, trace);
   }
+  // test-hook:end
 
+  /** @param {unknown} hello @param {Uint8Array} eseed @param {Trace | null} trace */
   #receive(hello, eseed, trace) {
     Wire.checkFrame(hello, Wire.CLIENT_HELLO, Wire.CLIENT_HELLO_LEN); // checks 1-3
     Wire.checkVersionAndSuite(hello); // checks 4-5
     const key = this.#keyFor(Wire.slice(hello, Wire.PREFIX_LEN, Wire.KEY_ID_LEN)); // check 6
     const off = Wire.PREFIX_LEN + Wire.KEY_ID_LEN;
-    const epk = Wire.slice(hello, off, Wire.PK_LEN);
-    const ctS = Wire.slice(hello, off + Wire.PK_LEN, Wire.CT_LEN);
+    const epk = Wire.slice(hello, off, XWING_PK_LEN);
+    const ctS = Wire.slice(hello, off + XWING_PK_LEN, XWING_CT_LEN);
     // Check 7 before check 8: an invalid epk is INVALID_PUBLIC_KEY whatever ct_s holds.
     const toClient = xwingEncapsulate(epk, eseed);
     let ssS = null;
@@ -71,10 +75,11 @@ export class HopServer {
     }
   }
 
+  /** @param {Uint8Array} keyId */
   #keyFor(keyId) {
     for (let i = 0; i < this.#keys.length; i++) {
       // key ids are public: no constant-time compare needed
-      if (this.#keyIds[i].every((b, j) => b === keyId[j])) return this.#keys[i];
+      if (this.#keyIds[i].every((/** @type {number} */ b, /** @type {number} */ j) => b === keyId[j])) return this.#keys[i];
     }
     throw new ProtocolError('UNKNOWN_GATEWAY_KEY');
   }
@@ -88,13 +93,14 @@ export class AwaitingClientFinished {
   #expectedConfirm;
   #used = false;
 
+  /** @param {HopSchedule} schedule @param {Uint8Array} expectedConfirm @param {symbol} token */
   constructor(schedule, expectedConfirm, token) {
     if (token !== RECEIVE) throw new TypeError('use HopServer.receiveClientHello()');
     this.#schedule = schedule;
     this.#expectedConfirm = expectedConfirm;
   }
 
-  /** §6.4: returns the established Channel (G seals with s2c, opens with c2s). */
+  /** §6.4: returns the established Channel (G seals with s2c, opens with c2s). @param {Uint8Array} clientFinished */
   receive(clientFinished) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
     this.#used = true;
@@ -119,7 +125,9 @@ export class AwaitingClientFinished {
     wipe(this.#expectedConfirm);
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#expectedConfirm, ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }

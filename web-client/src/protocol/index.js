@@ -1,3 +1,4 @@
+// @ts-check
 // The Hybridge protocol core for the browser client: one import for the app.
 export { Labels } from './labels.js';
 export { CLOSE_CODE_BASE, ErrorCode, ProtocolError, errorName } from './errors.js';

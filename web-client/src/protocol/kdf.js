@@ -1,3 +1,4 @@
+// @ts-check
 // The key-schedule vocabulary of the spec (spec/README.md notation, spec/primitives.md §2-4):
 // H, Extract, Expand with a label as info, HMAC; and Trace, the recorder of named intermediates
 // that only the ...ForTestingOnly entry points accept.
@@ -7,12 +8,12 @@ import { hkdfExpand, hkdfExtract, hmacSha256, sha256 } from './primitives.js';
 
 export const Kdf = Object.freeze({
   /** H(parts...) = SHA-256 over the concatenation. */
-  hash: (...parts) => sha256(...parts),
+  hash: (/** @type {Uint8Array[]} */ ...parts) => sha256(...parts),
   /** Extract(salt, ikm) = HMAC(salt, ikm). */
-  extract: (salt, ikm) => hkdfExtract(salt, ikm),
+  extract: (/** @type {Uint8Array} */ salt, /** @type {Uint8Array} */ ikm) => hkdfExtract(salt, ikm),
   /** Expand(prk, label, length): the info is the label's ASCII bytes and nothing else. */
-  expand: (prk, label, length) => hkdfExpand(prk, ascii(label), length),
-  hmac: (key, data) => hmacSha256(key, data),
+  expand: (/** @type {Uint8Array} */ prk, /** @type {string} */ label, /** @type {number} */ length) => hkdfExpand(prk, ascii(label), length),
+  hmac: (/** @type {Uint8Array} */ key, /** @type {Uint8Array} */ data) => hmacSha256(key, data),
 });
 
 /**
@@ -25,11 +26,12 @@ export class Trace {
     this.values = new Map();
   }
 
+  /** @param {string} name @param {Uint8Array} value */
   put(name, value) {
     this.values.set(name, value.slice());
   }
 
-  /** Adds a value if a trace is present. */
+  /** Adds a value if a trace is present. @param {Trace | null | undefined} trace @param {string} name @param {Uint8Array} value */
   static put(trace, name, value) {
     if (trace != null) trace.put(name, value);
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // Every domain-separation label of protocol v1, defined once (spec/labels.md holds the same
 // table, pq-crypto's kdf/Labels.java the same constants; test/spec-agreement.test.js keeps all
 // three equal). A label is used as its raw ASCII bytes: no length prefix, no terminator.

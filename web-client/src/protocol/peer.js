@@ -1,3 +1,4 @@
+// @ts-check
 // The peer handshake (spec/peer-handshake.md), initiator and responder, mirroring pq-crypto's
 // handshake/PeerInitiator.java and PeerResponder.java: PeerInit (2372 bytes) ends with
 // commit = H(PEER_COMMIT || nonce_I);
@@ -18,7 +19,7 @@ import { ProtocolError } from './errors.js';
 import { concat, constantTimeEquals, wipe } from './bytes.js';
 import { Trace } from './kdf.js';
 import { PeerSchedule } from './peerSchedule.js';
-import { XWING_ESEED_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import { Sas } from './sas.js';
 import * as Wire from './wire.js';
@@ -34,8 +35,9 @@ export class PeerContext {
   #initiatorId;
   #responderId;
 
+  /** @param {Uint8Array} roomId @param {Uint8Array} psk @param {Uint8Array} initiatorId @param {Uint8Array} responderId */
   constructor(roomId, psk, initiatorId, responderId) {
-    const ok = (b, n) => b instanceof Uint8Array && b.length === n;
+    const ok = (/** @type {unknown} */ b, /** @type {number} */ n) => b instanceof Uint8Array && b.length === n;
     if (!ok(roomId, Wire.ROOM_ID_LEN) || !ok(psk, 32) || !ok(initiatorId, Wire.PEER_ID_LEN)
         || !ok(responderId, Wire.PEER_ID_LEN)) {
       throw new TypeError('peer context field of wrong length');
@@ -69,6 +71,7 @@ export class PeerContext {
  * peer used (to cross-check against the gateway's room view).
  */
 export class PeerSession {
+  /** @param {Channel} channel @param {Sas} sas @param {Uint8Array} remotePublicKey */
   constructor(channel, sas, remotePublicKey) {
     this.channel = channel;
     this.sas = sas;
@@ -77,6 +80,7 @@ export class PeerSession {
   }
 }
 
+/** @param {PeerContext} ctx */
 function copyContext(ctx) {
   if (!(ctx instanceof PeerContext)) throw new TypeError('ctx must be a PeerContext');
   return new PeerContext(ctx.roomId, ctx.psk, ctx.initiatorId, ctx.responderId);
@@ -89,6 +93,7 @@ export const PeerInitiator = Object.freeze({
    * §6.1: sends PI1 to the responder whose announced key is responderPublicKey. ownKey is this
    * peer's per-session XWingKeyPair. Returns { peerInit, next }. Throws ProtocolError
    * INVALID_PUBLIC_KEY for a responder key of the wrong length or one that fails X-Wing checks.
+ * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPublicKey
    */
   start(ctx, ownKey, responderPublicKey) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -100,14 +105,17 @@ export const PeerInitiator = Object.freeze({
     }
   },
 
-  /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. */
+  // test-hook:begin
+  /** Deterministic start for vectors: encapsulation randomness and the SAS nonce are given. @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPublicKey @param {Uint8Array} eseed @param {Uint8Array} nonce @param {Trace | null} [trace] */
   startForTestingOnly(ctx, ownKey, responderPublicKey, eseed, nonce, trace = null) {
     return startInitiator(ctx, ownKey, responderPublicKey, eseed, nonce, trace);
   },
+  // test-hook:end
 });
 
+/** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPk @param {Uint8Array} eseed @param {Uint8Array} nonceIn @param {Trace | null} trace */
 function startInitiator(ctx, ownKey, responderPk, eseed, nonceIn, trace) {
-  if (!(responderPk instanceof Uint8Array) || responderPk.length !== Wire.PK_LEN) {
+  if (!(responderPk instanceof Uint8Array) || responderPk.length !== XWING_PK_LEN) {
     throw new ProtocolError('INVALID_PUBLIC_KEY');
   }
   if (!(nonceIn instanceof Uint8Array) || nonceIn.length !== Wire.NONCE_LEN) {
@@ -147,6 +155,7 @@ export class AwaitingAccept {
   #trace;
   #used = false;
 
+  /** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPk @param {Uint8Array} ssR @param {Uint8Array} nonce @param {PeerSchedule} schedule @param {Trace | null} trace @param {symbol} token */
   constructor(ctx, ownKey, responderPk, ssR, nonce, schedule, trace, token) {
     if (token !== START) throw new TypeError('use PeerInitiator.start()');
     this.#ctx = ctx;
@@ -158,7 +167,7 @@ export class AwaitingAccept {
     this.#trace = trace;
   }
 
-  /** §6.3: returns { peerFinish, session }. Throws ProtocolError; every outcome wipes this state. */
+  /** §6.3: returns { peerFinish, session }. Throws ProtocolError; every outcome wipes this state. @param {Uint8Array} accept */
   receive(accept) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
     this.#used = true;
@@ -166,7 +175,7 @@ export class AwaitingAccept {
     try {
       Wire.checkFrame(accept, Wire.PEER_ACCEPT, Wire.PEER_ACCEPT_LEN); // checks 1-3
       Wire.checkVersionAndSuite(accept); // checks 4-5
-      ssI = this.#ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, Wire.CT_LEN)); // check 6
+      ssI = this.#ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, XWING_CT_LEN)); // check 6
       Trace.put(this.#trace, 'ss_i', ssI);
       const bodyLen = Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN;
       const expected = this.#schedule.accept(Wire.slice(accept, 0, bodyLen), this.#ssR, ssI, this.#ctx.psk); // PK3-PK5
@@ -194,9 +203,11 @@ export class AwaitingAccept {
     this.#ctx.wipePsk();
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#ssR, this.#nonce, this.#ctx.psk, ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }
 
 // ---------------------------------------------------------------- responder
@@ -205,6 +216,7 @@ export const PeerResponder = Object.freeze({
   /**
    * §6.2: receives PI1 from the peer ctx.initiatorId (the envelope's sender id); ownKey is this
    * peer's per-session XWingKeyPair. Returns { peerAccept, next }. Throws ProtocolError.
+ * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} peerInit
    */
   receive(ctx, ownKey, peerInit) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -215,11 +227,15 @@ export const PeerResponder = Object.freeze({
     }
   },
 
+  // test-hook:begin
+  /** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} peerInit @param {Uint8Array} eseed @param {Trace | null} [trace] */
   receiveForTestingOnly(ctx, ownKey, peerInit, eseed, trace = null) {
     return receiveInit(ctx, ownKey, peerInit, eseed, trace);
   },
+  // test-hook:end
 });
 
+/** @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {unknown} init @param {Uint8Array} eseed @param {Trace | null} trace */
 function receiveInit(ctx, ownKey, init, eseed, trace) {
   const own = copyContext(ctx);
   let ssR = null;
@@ -227,9 +243,9 @@ function receiveInit(ctx, ownKey, init, eseed, trace) {
   try {
     Wire.checkFrame(init, Wire.PEER_INIT, Wire.PEER_INIT_LEN); // checks 1-3
     Wire.checkVersionAndSuite(init); // checks 4-5
-    const pkI = Wire.slice(init, Wire.PREFIX_LEN, Wire.PK_LEN);
-    const ctR = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN, Wire.CT_LEN);
-    const commit = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN + Wire.CT_LEN, Wire.CONFIRM_LEN);
+    const pkI = Wire.slice(init, Wire.PREFIX_LEN, XWING_PK_LEN);
+    const ctR = Wire.slice(init, Wire.PREFIX_LEN + XWING_PK_LEN, XWING_CT_LEN);
+    const commit = Wire.slice(init, Wire.PREFIX_LEN + XWING_PK_LEN + XWING_CT_LEN, Wire.CONFIRM_LEN);
     toInitiator = xwingEncapsulate(pkI, eseed); // check 6, before check 7
     ssR = ownKey.decapsulate(ctR); // check 7
     Trace.put(trace, 'ss_r', ssR);
@@ -259,6 +275,7 @@ export class AwaitingFinish {
   #initiatorPk;
   #used = false;
 
+  /** @param {PeerSchedule} schedule @param {Uint8Array} expectedConfirm @param {Uint8Array} commit @param {Uint8Array} initiatorPk @param {symbol} token */
   constructor(schedule, expectedConfirm, commit, initiatorPk, token) {
     if (token !== RECEIVE) throw new TypeError('use PeerResponder.receive()');
     this.#schedule = schedule;
@@ -272,7 +289,7 @@ export class AwaitingFinish {
     return this.#initiatorPk.slice();
   }
 
-  /** §6.4: returns the established PeerSession. Throws ProtocolError; every outcome wipes this state. */
+  /** §6.4: returns the established PeerSession. Throws ProtocolError; every outcome wipes this state. @param {Uint8Array} finish */
   receive(finish) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');
     this.#used = true;
@@ -283,7 +300,8 @@ export class AwaitingFinish {
       // Both checks always run, so the code does not tell which one failed.
       const confirmed = constantTimeEquals(this.#expectedConfirm, got);
       const committed = constantTimeEquals(this.#commit, PeerSchedule.commitment(nonce));
-      if (!(confirmed & committed)) throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
+      // `&`, not `&&`: no short circuit on a secret-dependent result.
+      if ((Number(confirmed) & Number(committed)) === 0) throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
       const s = this.#schedule.finish(got, nonce); // PK8-PK10
       const channel = new Channel(s.r2i, s.i2r, s.handshakeHash, RecordFormat.PEER_MAX_PLAINTEXT);
       const sas = new Sas(s.sas);
@@ -302,7 +320,9 @@ export class AwaitingFinish {
     wipe(this.#expectedConfirm);
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#expectedConfirm, ...this.#schedule.secretsForTestingOnly()];
   }
+  // test-hook:end
 }

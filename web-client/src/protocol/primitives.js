@@ -1,3 +1,4 @@
+// @ts-check
 // The only file that touches the cryptographic libraries: @noble/post-quantum (X-Wing), @noble/
 // curves (X25519, published-vector checks only), @noble/hashes (SHA-256, HMAC, HKDF) and the
 // platform's WebCrypto (AES-256-GCM). Each export is a thin, validated wrapper around a primitive
@@ -40,17 +41,19 @@ const MLKEM768_PK_LEN = 1184;
 const MLKEM768_CT_LEN = 1088;
 const X25519_LEN = 32;
 
+/** @param {unknown} b @param {number} len @param {string} what @returns {asserts b is Uint8Array} */
 function requireBytes(b, len, what) {
   if (!(b instanceof Uint8Array) || b.length !== len) {
     throw new TypeError(`${what} must be a Uint8Array of ${len} bytes`);
   }
 }
 
+/** @param {unknown} b @param {string} what @returns {asserts b is Uint8Array} */
 function requireUint8Array(b, what) {
   if (!(b instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
 }
 
-/** Fresh CSPRNG bytes (spec/primitives.md §8). */
+/** Fresh CSPRNG bytes (spec/primitives.md §8). @param {number} n */
 export function randomBytes(n) {
   const out = new Uint8Array(n);
   globalThis.crypto.getRandomValues(out);
@@ -63,6 +66,7 @@ export function randomBytes(n) {
  * FIPS 203 §7.2 encapsulation key check on the 1184-byte ML-KEM-768 key at off: every 12-bit
  * coefficient (two per 3 bytes, little-endian) of the first 1152 bytes is below q = 3329. False
  * if fewer than 1184 bytes follow off. Same loop as Java's Primitives.mlkemPublicKeyValid.
+ * @param {Uint8Array} ek @param {number} [off]
  */
 export function mlkemPublicKeyValid(ek, off = 0) {
   if (off < 0 || ek.length - off < MLKEM768_PK_LEN) return false;
@@ -71,7 +75,7 @@ export function mlkemPublicKeyValid(ek, off = 0) {
     const b0 = ek[i], b1 = ek[i + 1], b2 = ek[i + 2];
     const c0 = b0 | ((b1 & 0x0f) << 8);
     const c1 = (b1 >> 4) | (b2 << 4);
-    bad |= (c0 >= 3329) | (c1 >= 3329);
+    bad |= Number(c0 >= 3329) | Number(c1 >= 3329); // no branch on key bytes
   }
   return bad === 0;
 }
@@ -100,6 +104,7 @@ const LOW_ORDER_U = [
  * True if X25519 with this 32-byte u-coordinate gives an all-zero shared secret for every
  * clamped scalar (spec/primitives.md §1.3). The top bit is masked, as RFC 7748 §5 requires of
  * receivers. Constant time in the input (it is public, but this follows libsodium's practice).
+ * @param {Uint8Array} u
  */
 export function x25519IsLowOrder(u) {
   requireBytes(u, X25519_LEN, 'X25519 u-coordinate');
@@ -114,7 +119,7 @@ export function x25519IsLowOrder(u) {
 
 // ---------------------------------------------------------------- X-Wing
 
-/** X-Wing GenerateKeyPairDerand(seed): the 1216-byte public key of a 32-byte seed. */
+/** X-Wing GenerateKeyPairDerand(seed): the 1216-byte public key of a 32-byte seed. @param {Uint8Array} seed */
 export function xwingPublicKey(seed) {
   requireBytes(seed, XWING_SEED_LEN, 'X-Wing seed');
   const { secretKey, publicKey } = ml_kem768_x25519.keygen(seed);
@@ -127,6 +132,7 @@ export function xwingPublicKey(seed) {
  * ephemeral secret. Returns { ciphertext, sharedSecret }; the caller wipes sharedSecret.
  * Throws ProtocolError INVALID_PUBLIC_KEY on a wrong pk length, an ML-KEM key that fails the
  * modulus check, or an X25519 key that gives an all-zero shared secret.
+ * @param {Uint8Array} pk @param {Uint8Array} eseed @returns {{ciphertext: Uint8Array, sharedSecret: Uint8Array}}
  */
 export function xwingEncapsulate(pk, eseed) {
   requireBytes(eseed, XWING_ESEED_LEN, 'X-Wing eseed');
@@ -145,21 +151,12 @@ export function xwingEncapsulate(pk, eseed) {
   return { ciphertext: out.cipherText, sharedSecret: out.sharedSecret };
 }
 
-/** X-Wing encapsulation with fresh CSPRNG randomness. */
-export function xwingEncapsulateRandom(pk) {
-  const eseed = randomBytes(XWING_ESEED_LEN);
-  try {
-    return xwingEncapsulate(pk, eseed);
-  } finally {
-    wipe(eseed);
-  }
-}
-
 /**
  * X-Wing Decapsulate(ct, sk) with the 32-byte seed as sk. ML-KEM decapsulation never fails
  * (implicit rejection): a tampered ct_M shows up later as CONFIRMATION_FAILED.
  * Throws ProtocolError MALFORMED_MESSAGE on a wrong ct length, INVALID_CIPHERTEXT if the
  * X25519 part gives an all-zero shared secret.
+ * @param {Uint8Array} seed @param {Uint8Array} ct
  */
 export function xwingDecapsulate(seed, ct) {
   requireBytes(seed, XWING_SEED_LEN, 'X-Wing seed');
@@ -178,6 +175,7 @@ export function xwingDecapsulate(seed, ct) {
 /**
  * X25519(k, u) per RFC 7748 §5, for published-vector tests. INVALID_PUBLIC_KEY on a bad length
  * or an all-zero result, like Java's Primitives.x25519.
+ * @param {Uint8Array} scalar @param {Uint8Array} u
  */
 export function x25519(scalar, u) {
   if (!(scalar instanceof Uint8Array) || !(u instanceof Uint8Array)
@@ -193,21 +191,21 @@ export function x25519(scalar, u) {
 
 // ---------------------------------------------------------------- hashing and key derivation
 
-/** SHA-256 over the concatenation of the parts. */
+/** SHA-256 over the concatenation of the parts. @param {...Uint8Array} parts */
 export function sha256(...parts) {
   const h = nobleSha256.create();
   for (const p of parts) h.update(p);
   return h.digest();
 }
 
-/** HMAC-SHA-256(key, concatenation of the parts). */
+/** HMAC-SHA-256(key, concatenation of the parts). @param {Uint8Array} key @param {...Uint8Array} parts */
 export function hmacSha256(key, ...parts) {
   const h = hmac.create(nobleSha256, key);
   for (const p of parts) h.update(p);
   return h.digest();
 }
 
-/** HKDF-Extract(salt, ikm) per RFC 5869 §2.2 (an empty salt means HashLen zeros). */
+/** HKDF-Extract(salt, ikm) per RFC 5869 §2.2 (an empty salt means HashLen zeros). @param {Uint8Array} salt @param {Uint8Array} ikm */
 export function hkdfExtract(salt, ikm) {
   requireUint8Array(salt, 'HKDF salt');
   requireUint8Array(ikm, 'HKDF ikm');
@@ -215,7 +213,7 @@ export function hkdfExtract(salt, ikm) {
   return hmacSha256(salt.length === 0 ? zeros : salt, ikm);
 }
 
-/** HKDF-Expand(prk, info, length) per RFC 5869 §2.3; RangeError outside 1..255*HashLen. */
+/** HKDF-Expand(prk, info, length) per RFC 5869 §2.3; RangeError outside 1..255*HashLen. @param {Uint8Array} prk @param {Uint8Array} info @param {number} length */
 export function hkdfExpand(prk, info, length) {
   requireUint8Array(prk, 'HKDF prk');
   requireUint8Array(info, 'HKDF info');
@@ -239,33 +237,38 @@ function subtle() {
 /**
  * Imports a raw AES-256 key as a non-extractable CryptoKey for one usage ('encrypt' or
  * 'decrypt'). The caller wipes the raw bytes after the promise settles.
+ * @param {Uint8Array} key @param {'encrypt' | 'decrypt'} usage
  */
 export async function gcmImportKey(key, usage) {
   requireBytes(key, AES_KEY_LEN, 'AES-256 key');
-  return subtle().importKey('raw', key, { name: 'AES-GCM' }, false, [usage]);
+  return subtle().importKey('raw', /** @type {BufferSource} */ (key), { name: 'AES-GCM' }, false, [usage]);
 }
 
-/** Seals: returns ciphertext || 16-byte tag. Each (key, nonce) pair must be used once. */
+/** Seals: returns ciphertext || 16-byte tag. Each (key, nonce) pair must be used once. @param {CryptoKey} cryptoKey @param {Uint8Array} nonce @param {Uint8Array} aad @param {Uint8Array} plaintext */
 export async function gcmSeal(cryptoKey, nonce, aad, plaintext) {
   requireBytes(nonce, GCM_NONCE_LEN, 'GCM nonce');
+  // (BufferSource: TypeScript's name for what WebCrypto takes; every Uint8Array here is one.)
   const ct = await subtle().encrypt(
-    { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: GCM_TAG_LEN * 8 }, cryptoKey, plaintext);
+    { name: 'AES-GCM', iv: /** @type {BufferSource} */ (nonce), additionalData: /** @type {BufferSource} */ (aad), tagLength: GCM_TAG_LEN * 8 },
+    cryptoKey, /** @type {BufferSource} */ (plaintext));
   return new Uint8Array(ct);
 }
 
 /**
  * Opens ciphertext || tag. Throws ProtocolError RECORD_AUTH_FAILED if the tag does not verify;
  * WebCrypto releases no plaintext before the tag is checked.
+ * @param {CryptoKey} cryptoKey @param {Uint8Array} nonce @param {Uint8Array} aad @param {Uint8Array} body
  */
 export async function gcmOpen(cryptoKey, nonce, aad, body) {
   requireBytes(nonce, GCM_NONCE_LEN, 'GCM nonce');
   if (body.length < GCM_TAG_LEN) throw new ProtocolError('RECORD_AUTH_FAILED');
   try {
     const pt = await subtle().decrypt(
-      { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: GCM_TAG_LEN * 8 }, cryptoKey, body);
+      { name: 'AES-GCM', iv: /** @type {BufferSource} */ (nonce), additionalData: /** @type {BufferSource} */ (aad), tagLength: GCM_TAG_LEN * 8 },
+      cryptoKey, /** @type {BufferSource} */ (body));
     return new Uint8Array(pt);
   } catch (e) {
-    if (e?.name === 'OperationError') throw new ProtocolError('RECORD_AUTH_FAILED');
+    if ((/** @type {{name?: string} | null | undefined} */ (e))?.name === 'OperationError') throw new ProtocolError('RECORD_AUTH_FAILED');
     throw e;
   }
 }

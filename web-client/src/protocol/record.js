@@ -1,3 +1,4 @@
+// @ts-check
 // The record layer (spec/record-layer.md): record format, epochs and rekey RK1-RK3, the receive
 // checks in their normative order, and terminal failure. One record layer serves hop channels
 // (plaintexts up to 65536 bytes) and peer channels (up to 16384, so that a peer record fits in a
@@ -38,13 +39,15 @@ export const RecordFormat = Object.freeze({
   /** A direction carries at most this many records (seq 0 .. 2^32 - 1). */
   MAX_RECORDS: 2 ** 32,
   /** The largest record a channel with this plaintext maximum accepts. */
-  maxRecord: (maxPlaintext) => 9 + maxPlaintext + 16,
+  maxRecord: (/** @type {number} */ maxPlaintext) => 9 + maxPlaintext + 16,
 });
 
+/** @param {number} seq */
 function epochOf(seq) {
   return Math.floor(seq / RecordFormat.REKEY_INTERVAL); // seq may exceed 2^31: no >>>
 }
 
+/** @param {number} maxPlaintext */
 function checkMaxPlaintext(maxPlaintext) {
   if (maxPlaintext !== RecordFormat.HOP_MAX_PLAINTEXT && maxPlaintext !== RecordFormat.PEER_MAX_PLAINTEXT) {
     throw new RangeError('maxPlaintext must be HOP_MAX_PLAINTEXT or PEER_MAX_PLAINTEXT');
@@ -57,12 +60,16 @@ function checkMaxPlaintext(maxPlaintext) {
  * into WebCrypto on first use in an epoch; its raw bytes are wiped once imported.
  */
 class EpochKeys {
+  /** @type {Uint8Array} */
   #secret;
-  #iv;
+  /** @type {Uint8Array} (set by #derive() in the constructor) */
+  #iv = new Uint8Array(0);
+  /** @type {CryptoKey | null} */
   #cryptoKey = null;
   #usage;
   #epoch = 0;
 
+  /** @param {Uint8Array} trafficSecret @param {'encrypt' | 'decrypt'} usage */
   constructor(trafficSecret, usage) {
     if (!(trafficSecret instanceof Uint8Array) || trafficSecret.length !== HASH_LEN) {
       throw new TypeError('traffic secret must be 32 bytes');
@@ -78,7 +85,7 @@ class EpochKeys {
     this.#cryptoKey = null;
   }
 
-  /** RK1: s_{e+1} = Expand(s_e, RECORD_UPDATE, 32), until the epoch of seq. */
+  /** RK1: s_{e+1} = Expand(s_e, RECORD_UPDATE, 32), until the epoch of seq. @param {number} seq */
   advanceTo(seq) {
     const target = epochOf(seq);
     while (this.#epoch < target) {
@@ -90,7 +97,7 @@ class EpochKeys {
     }
   }
 
-  /** RK3: nonce = iv_e XOR (0^32 || seq). */
+  /** RK3: nonce = iv_e XOR (0^32 || seq). @param {number} seq */
   nonce(seq) {
     const n = this.#iv.slice();
     const s = new Uint8Array(8);
@@ -121,14 +128,17 @@ class EpochKeys {
     this.#cryptoKey = null;
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return [this.#secret, this.#iv];
   }
+  // test-hook:end
 }
 
+// test-hook:begin
 /** Exposes the RK1/RK2 derivations for vectors and cross-implementation debugging. */
 export const EpochSecrets = Object.freeze({
-  /** { epoch, secret, key, iv } of epoch `epoch` from the traffic secret s_0. */
+  /** { epoch, secret, key, iv } of epoch `epoch` from the traffic secret s_0. @param {Uint8Array} trafficSecret @param {number} epoch */
   deriveForTestingOnly(trafficSecret, epoch) {
     let s = trafficSecret.slice();
     for (let e = 0; e < epoch; e++) s = Kdf.expand(s, Labels.RECORD_UPDATE, HASH_LEN);
@@ -140,11 +150,17 @@ export const EpochSecrets = Object.freeze({
     };
   },
 });
+// test-hook:end
 
 /** Runs async jobs strictly one after another, in call order; a rejected job does not stop the queue. */
 class SerialQueue {
   #tail = Promise.resolve();
 
+  /**
+   * @template T
+   * @param {() => Promise<T>} job
+   * @returns {Promise<T>}
+   */
   run(job) {
     const result = this.#tail.then(job);
     this.#tail = result.then(() => {}, () => {});
@@ -160,7 +176,7 @@ export class RecordSealer {
   #destroyed = false;
   #queue = new SerialQueue();
 
-  /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT */
+  /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT @param {Uint8Array} trafficSecret @param {number} maxPlaintext */
   constructor(trafficSecret, maxPlaintext) {
     checkMaxPlaintext(maxPlaintext);
     this.#keys = new EpochKeys(trafficSecret, 'encrypt');
@@ -171,6 +187,7 @@ export class RecordSealer {
    * Seals plaintext as the next record. Rejects with ProtocolError RECORD_TOO_LARGE over the
    * channel's maximum (no seq is used up, the sealer stays usable) and RECORD_LIMIT_REACHED once
    * 2^32 records were sent (re-handshake). The plaintext is copied at call time.
+ * @param {Uint8Array} plaintext @returns {Promise<Uint8Array>}
    */
   seal(plaintext) {
     if (!(plaintext instanceof Uint8Array)) return Promise.reject(new TypeError('plaintext must be a Uint8Array'));
@@ -178,6 +195,7 @@ export class RecordSealer {
     return this.#queue.run(() => this.#sealNow(pt));
   }
 
+  /** @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} the record */
   async #sealNow(plaintext) {
     try {
       if (this.#destroyed) throw new ProtocolError('UNEXPECTED_MESSAGE');
@@ -210,13 +228,17 @@ export class RecordSealer {
     this.#keys.destroy();
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return this.#keys.secretsForTestingOnly();
   }
+  // test-hook:end
 
+  // test-hook:begin
   /**
    * Starts at an arbitrary seq, for vectors that exercise epoch boundaries without sealing 65,536
    * records first. Never used by a real channel.
+ * @param {Uint8Array} trafficSecret @param {number} maxPlaintext @param {number} seq
    */
   static startingAtForTestingOnly(trafficSecret, maxPlaintext, seq) {
     const s = new RecordSealer(trafficSecret, maxPlaintext);
@@ -224,6 +246,7 @@ export class RecordSealer {
     s.#seq = seq;
     return s;
   }
+  // test-hook:end
 }
 
 /**
@@ -234,10 +257,11 @@ export class RecordOpener {
   #keys;
   #maxRecord;
   #expected = 0;
+  /** @type {string | null} the code of the first failure; every later call fails with it */
   #failed = null;
   #queue = new SerialQueue();
 
-  /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT */
+  /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT @param {Uint8Array} trafficSecret @param {number} maxPlaintext */
   constructor(trafficSecret, maxPlaintext) {
     checkMaxPlaintext(maxPlaintext);
     this.#keys = new EpochKeys(trafficSecret, 'decrypt');
@@ -248,6 +272,7 @@ export class RecordOpener {
    * Opens the next record, with the checks in the order of spec/record-layer.md §4 (and the
    * 2^32 limit after the replay and order checks, as pq-crypto does). Resolves to the plaintext
    * or rejects with a ProtocolError. The record is copied at call time.
+ * @param {Uint8Array} record @returns {Promise<Uint8Array>}
    */
   open(record) {
     if (!(record instanceof Uint8Array)) return Promise.reject(new TypeError('record must be a Uint8Array'));
@@ -255,6 +280,7 @@ export class RecordOpener {
     return this.#queue.run(() => this.#openNow(rec));
   }
 
+  /** @param {Uint8Array} record @returns {Promise<Uint8Array>} the plaintext */
   async #openNow(record) {
     if (this.#failed !== null) throw new ProtocolError(this.#failed);
     const check = this.#precheck(record);
@@ -273,6 +299,7 @@ export class RecordOpener {
     }
   }
 
+  /** @param {Uint8Array} record @returns {string | null} */
   #precheck(record) {
     if (record.length === 0) return 'MALFORMED_MESSAGE';
     if (record[0] !== RecordFormat.TYPE) return 'UNEXPECTED_MESSAGE';
@@ -288,6 +315,7 @@ export class RecordOpener {
     return null;
   }
 
+  /** @param {string} code */
   #fail(code) {
     this.#failed = code;
     this.#keys.destroy();
@@ -308,17 +336,21 @@ export class RecordOpener {
     this.#keys.destroy();
   }
 
+  // test-hook:begin
   secretsForTestingOnly() {
     return this.#keys.secretsForTestingOnly();
   }
+  // test-hook:end
 
-  /** Counterpart of RecordSealer.startingAtForTestingOnly. */
+  // test-hook:begin
+  /** Counterpart of RecordSealer.startingAtForTestingOnly. @param {Uint8Array} trafficSecret @param {number} maxPlaintext @param {number} seq */
   static startingAtForTestingOnly(trafficSecret, maxPlaintext, seq) {
     const o = new RecordOpener(trafficSecret, maxPlaintext);
     if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq');
     o.#expected = seq;
     return o;
   }
+  // test-hook:end
 }
 
 /**
@@ -334,16 +366,19 @@ export class Channel {
   #opener;
   #handshakeHash;
 
+  /** @param {Uint8Array} sendSecret @param {Uint8Array} receiveSecret @param {Uint8Array} handshakeHash @param {number} maxPlaintext */
   constructor(sendSecret, receiveSecret, handshakeHash, maxPlaintext) {
     this.#sealer = new RecordSealer(sendSecret, maxPlaintext);
     this.#opener = new RecordOpener(receiveSecret, maxPlaintext);
     this.#handshakeHash = handshakeHash.slice();
   }
 
+  /** @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} */
   seal(plaintext) {
     return this.#sealer.seal(plaintext);
   }
 
+  /** @param {Uint8Array} record @returns {Promise<Uint8Array>} */
   open(record) {
     return this.#opener.open(record).catch((e) => {
       if (e instanceof ProtocolError) this.#sealer.destroy();

@@ -1,3 +1,4 @@
+// @ts-check
 // The room secret and the invite link (spec/room-secret.md): room_id (what the gateway sees) and
 // psk (what it never sees) from the 32-byte secret, and the strict link fragment
 // base64url(secret) "." base64url(fingerprint).
@@ -19,6 +20,7 @@ export class RoomSecret {
   #roomId;
   #psk;
 
+  /** @param {Uint8Array} secret @param {symbol} token */
   constructor(secret, token) {
     if (token !== CONSTRUCT) throw new TypeError('use RoomSecret.of()');
     // room-secret.md §3: prk = Extract(ROOM_SALT, secret); room_id, psk = Expand(prk, ...).
@@ -28,7 +30,7 @@ export class RoomSecret {
     wipe(prk); // nothing else needs it
   }
 
-  /** The room derived from a 32-byte secret (the secret is not kept). */
+  /** The room derived from a 32-byte secret (the secret is not kept). @param {Uint8Array} secret */
   static of(secret) {
     if (!(secret instanceof Uint8Array) || secret.length !== RoomSecret.LEN) {
       throw new TypeError(`room secret must be ${RoomSecret.LEN} bytes`);
@@ -68,7 +70,7 @@ const CONSTRUCT = Symbol('RoomSecret');
 
 const FRAGMENT = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 
-/** The invite-link fragment: base64url(secret) "." base64url(gateway fingerprint), 87 characters. */
+/** The invite-link fragment: base64url(secret) "." base64url(gateway fingerprint), 87 characters. @param {Uint8Array} secret @param {Uint8Array} fingerprint */
 export function formatLinkFragment(secret, fingerprint) {
   if (!(secret instanceof Uint8Array) || secret.length !== 32 || !(fingerprint instanceof Uint8Array)
       || fingerprint.length !== 32) {
@@ -81,6 +83,7 @@ export function formatLinkFragment(secret, fingerprint) {
  * Parses an invite-link fragment (without the '#'). Returns { secret, fingerprint } (32 bytes
  * each) or null if the fragment does not match ^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$ or a part
  * is not the canonical encoding of 32 bytes (spec/room-secret.md §2).
+ * @param {string} fragment
  */
 export function parseLinkFragment(fragment) {
   if (typeof fragment !== 'string' || !FRAGMENT.test(fragment)) return null;

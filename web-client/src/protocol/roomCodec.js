@@ -1,3 +1,4 @@
+// @ts-check
 // Room protocol messages (spec/room-protocol.md, "Messages"): the counterpart of pq-crypto's
 // dev.hybridge.protocol.RoomCodec. Each hop-record plaintext is exactly one room message.
 //
@@ -5,6 +6,21 @@
 // but a ProtocolError. Envelopes are opaque here as they are to the gateway.
 
 import { ProtocolError } from './errors.js';
+import { XWING_PK_LEN } from './primitives.js';
+import { PEER_ID_LEN, ROOM_ID_LEN } from './wire.js';
+
+/**
+ * One room message, decoded (a discriminated union on `type`; spec/room-protocol.md "Messages").
+ * @typedef {{type: 'JOIN', roomId: Uint8Array, publicKey: Uint8Array}
+ *   | {type: 'RELAY', to: Uint8Array, envelope: Uint8Array}
+ *   | {type: 'LEAVE'}
+ *   | {type: 'JOINED', peerId: Uint8Array, peers: {peerId: Uint8Array, publicKey: Uint8Array}[],
+ *      iceServers: {urls: string[], username: string, credential: string}[]}
+ *   | {type: 'PEER_JOINED', peerId: Uint8Array, publicKey: Uint8Array}
+ *   | {type: 'PEER_LEFT', peerId: Uint8Array}
+ *   | {type: 'RELAYED', from: Uint8Array, envelope: Uint8Array}
+ *   | {type: 'ERROR', code: number, ref: Uint8Array | null}} RoomMessage
+ */
 
 export const RoomType = Object.freeze({
   JOIN: 0x20,
@@ -17,14 +33,12 @@ export const RoomType = Object.freeze({
   ERROR: 0x3f,
 });
 
-export const ROOM_ID_LEN = 32;
-export const PEER_ID_LEN = 8;
-export const PUBLIC_KEY_LEN = 1216;
 export const MAX_MESSAGE = 65536;
 export const RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
 export const MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
 
 const NAMES = Object.freeze(Object.fromEntries(Object.entries(RoomType).map(([k, v]) => [v, k])));
+/** @type {Set<number>} */
 const CLIENT_TO_GATEWAY = new Set([RoomType.JOIN, RoomType.RELAY, RoomType.LEAVE]);
 
 export const Direction = Object.freeze({ CLIENT_TO_GATEWAY: 'client_to_gateway', GATEWAY_TO_CLIENT: 'gateway_to_client' });
@@ -35,11 +49,13 @@ const utf8Encoder = new TextEncoder();
 
 /** A bounds-checked cursor: running past the end is MALFORMED_MESSAGE. */
 class Reader {
+  /** @param {Uint8Array} bytes @param {number} pos */
   constructor(bytes, pos) {
     this.b = bytes;
     this.pos = pos;
   }
 
+  /** @param {number} n */
   bytes(n) {
     if (this.b.length - this.pos < n) throw malformed();
     const out = this.b.slice(this.pos, this.pos + n);
@@ -70,6 +86,7 @@ class Reader {
  * Decodes `msg` sent in `direction` (spec/room-protocol.md decoding order): empty → MALFORMED;
  * over 64 KiB → MESSAGE_TOO_LARGE; unknown type → UNKNOWN_MESSAGE; wrong direction →
  * UNEXPECTED_MESSAGE; then the type's own layout → MALFORMED_MESSAGE.
+ * @param {unknown} msg @param {string} direction @returns {RoomMessage}
  */
 export function decodeRoomMessage(msg, direction) {
   if (!(msg instanceof Uint8Array) || msg.length === 0) throw malformed();
@@ -79,13 +96,13 @@ export function decodeRoomMessage(msg, direction) {
   const dir = CLIENT_TO_GATEWAY.has(type) ? Direction.CLIENT_TO_GATEWAY : Direction.GATEWAY_TO_CLIENT;
   if (dir !== direction) throw new ProtocolError('UNEXPECTED_MESSAGE');
   const r = new Reader(msg, 1);
-  const exact = (len) => {
+  const exact = (/** @type {number} */ len) => {
     if (msg.length !== len) throw malformed();
   };
   switch (type) {
     case RoomType.JOIN:
-      exact(1 + ROOM_ID_LEN + PUBLIC_KEY_LEN);
-      return { type: 'JOIN', roomId: r.bytes(ROOM_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) };
+      exact(1 + ROOM_ID_LEN + XWING_PK_LEN);
+      return { type: 'JOIN', roomId: r.bytes(ROOM_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
     case RoomType.RELAY:
     case RoomType.RELAYED: {
       if (msg.length < RELAY_HEADER_LEN + 1) throw malformed();
@@ -100,7 +117,7 @@ export function decodeRoomMessage(msg, direction) {
       const peerId = r.bytes(PEER_ID_LEN);
       const peers = [];
       for (let n = r.u8(), i = 0; i < n; i++) {
-        peers.push({ peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) });
+        peers.push({ peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) });
       }
       const iceServers = [];
       for (let n = r.u8(), i = 0; i < n; i++) {
@@ -118,8 +135,8 @@ export function decodeRoomMessage(msg, direction) {
       return { type: 'JOINED', peerId, peers, iceServers };
     }
     case RoomType.PEER_JOINED:
-      exact(1 + PEER_ID_LEN + PUBLIC_KEY_LEN);
-      return { type: 'PEER_JOINED', peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(PUBLIC_KEY_LEN) };
+      exact(1 + PEER_ID_LEN + XWING_PK_LEN);
+      return { type: 'PEER_JOINED', peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
     case RoomType.PEER_LEFT:
       exact(1 + PEER_ID_LEN);
       return { type: 'PEER_LEFT', peerId: r.bytes(PEER_ID_LEN) };
@@ -133,11 +150,13 @@ export function decodeRoomMessage(msg, direction) {
   }
 }
 
+/** @param {unknown} bytes @param {number} len @param {string} what @returns {Uint8Array} */
 function fixed(bytes, len, what) {
   if (!(bytes instanceof Uint8Array) || bytes.length !== len) throw new TypeError(`${what} must be ${len} bytes`);
   return bytes;
 }
 
+/** @param {unknown} bytes @returns {Uint8Array} */
 function envelope(bytes) {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > MAX_ENVELOPE) {
     throw new TypeError(`envelope must be 1..${MAX_ENVELOPE} bytes`);
@@ -145,23 +164,25 @@ function envelope(bytes) {
   return bytes;
 }
 
+/** @param {string} s */
 function str(s) {
   const b = utf8Encoder.encode(s);
   if (b.length > 0xffff) throw new TypeError('string over 65535 bytes');
   return [b.length >> 8, b.length & 0xff, ...b];
 }
 
-/** Encodes a message object as decodeRoomMessage returns them; a wrong field size is a TypeError (a caller bug). */
+/** Encodes a message object as decodeRoomMessage returns them; a wrong field size is a TypeError (a caller bug). @param {RoomMessage} m @returns {Uint8Array} */
 export function encodeRoomMessage(m) {
-  const out = [RoomType[m.type]];
+  /** @type {number[]} */
+  const out = [RoomType[/** @type {keyof typeof RoomType} */ (m.type)]];
   if (out[0] === undefined) throw new TypeError(`unknown room message type ${m.type}`);
-  const push = (b) => {
+  const push = (/** @type {Iterable<number>} */ b) => {
     for (const x of b) out.push(x);
   };
   switch (m.type) {
     case 'JOIN':
       push(fixed(m.roomId, ROOM_ID_LEN, 'room id'));
-      push(fixed(m.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
       break;
     case 'RELAY':
       push(fixed(m.to, PEER_ID_LEN, 'peer id'));
@@ -179,7 +200,7 @@ export function encodeRoomMessage(m) {
       out.push(m.peers.length);
       for (const p of m.peers) {
         push(fixed(p.peerId, PEER_ID_LEN, 'peer id'));
-        push(fixed(p.publicKey, PUBLIC_KEY_LEN, 'public key'));
+        push(fixed(p.publicKey, XWING_PK_LEN, 'public key'));
       }
       out.push(m.iceServers.length);
       for (const s of m.iceServers) {
@@ -195,7 +216,7 @@ export function encodeRoomMessage(m) {
       break;
     case 'PEER_JOINED':
       push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
-      push(fixed(m.publicKey, PUBLIC_KEY_LEN, 'public key'));
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
       break;
     case 'PEER_LEFT':
       push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
@@ -206,7 +227,7 @@ export function encodeRoomMessage(m) {
       if (m.ref != null) push(fixed(m.ref, PEER_ID_LEN, 'peer id'));
       break;
     default:
-      throw new TypeError(`unknown room message type ${m.type}`);
+      throw new TypeError(`unknown room message type ${/** @type {{type: unknown}} */ (m).type}`);
   }
   if (out.length > MAX_MESSAGE) throw new TypeError(`room message over ${MAX_MESSAGE} bytes`);
   return Uint8Array.from(out);

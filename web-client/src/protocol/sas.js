@@ -1,3 +1,4 @@
+// @ts-check
 // The short authentication string of a peer channel (spec/peer-handshake.md §7, PK10): 5 bytes
 // from the key schedule, rendered as three numbers from 1000 to 9191 (the decimal method of
 // Matrix SAS verification) that two people read to each other.
@@ -8,6 +9,7 @@ import { SAS_LEN } from './peerSchedule.js';
 export class Sas {
   #bytes;
 
+  /** @param {Uint8Array} bytes */
   constructor(bytes) {
     if (!(bytes instanceof Uint8Array) || bytes.length !== SAS_LEN) throw new TypeError('SAS is 5 bytes');
     this.#bytes = bytes.slice();
@@ -32,6 +34,7 @@ export class Sas {
     return this.numbers().join('-');
   }
 
+  /** @param {unknown} other */
   equals(other) {
     return other instanceof Sas && constantTimeEquals(this.#bytes, other.#bytes);
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // An X-Wing key pair held as its 32-byte seed (the draft's private key format, spec/primitives.md
 // §1.2: expanded forms never leave) and the derived 1216-byte public key. Used for the client's
 // ephemeral hop key and for a peer's per-session key (and, in tests, the gateway's static key).
@@ -17,6 +18,7 @@ export class XWingKeyPair {
   #publicKey;
   #destroyed = false;
 
+  /** @param {Uint8Array} seed @param {symbol} token */
   constructor(seed, token) {
     if (token !== CONSTRUCT) throw new TypeError('use XWingKeyPair.generate() or XWingKeyPair.fromSeed()');
     this.#seed = seed.slice();
@@ -33,7 +35,7 @@ export class XWingKeyPair {
     }
   }
 
-  /** X-Wing GenerateKeyPairDerand: the key pair of a 32-byte seed (copied). */
+  /** X-Wing GenerateKeyPairDerand: the key pair of a 32-byte seed (copied). @param {Uint8Array} seed */
   static fromSeed(seed) {
     if (!(seed instanceof Uint8Array) || seed.length !== XWING_SEED_LEN) {
       throw new TypeError(`X-Wing seed must be ${XWING_SEED_LEN} bytes`);
@@ -51,7 +53,7 @@ export class XWingKeyPair {
     return Fingerprint.of(this.#publicKey);
   }
 
-  /** Decapsulates with this key; see primitives.xwingDecapsulate. */
+  /** Decapsulates with this key; see primitives.xwingDecapsulate. @param {Uint8Array} ciphertext */
   decapsulate(ciphertext) {
     this.#checkLive();
     return xwingDecapsulate(this.#seed, ciphertext);
@@ -66,10 +68,12 @@ export class XWingKeyPair {
     return this.#destroyed;
   }
 
+  // test-hook:begin
   /** The live seed, so tests can check that it was wiped. */
   secretsForTestingOnly() {
     return [this.#seed];
   }
+  // test-hook:end
 
   #checkLive() {
     if (this.#destroyed) throw new Error('key destroyed');

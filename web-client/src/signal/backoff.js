@@ -1,3 +1,4 @@
+// @ts-check
 // Reconnection delays (spec/peer-messages.md §5): exponential from 0.5 s, doubling, capped at
 // 8 s, with "equal jitter" (each delay uniformly in [d/2, d]) so that the clients of a restarted
 // gateway do not all come back in the same millisecond, while none waits longer than the cap.

@@ -1,10 +1,12 @@
+// @ts-check
 // Errors of the signaling layer as the app sees them: a code and a message a person can read.
 //
 // Codes are the names of spec/errors.md (UNKNOWN_GATEWAY_KEY, ROOM_FULL, CONFIRMATION_FAILED,
 // HANDSHAKE_TIMEOUT, ...) wherever one fits, plus a few local conditions that never go on the
-// wire and have no number in the one list (LOCAL_CODES below). Messages carry no key, secret,
-// peer input or plaintext (spec/errors.md "Rules"): only what the code means and what to do.
+// wire and have no number in the one list (LOCAL_CODES below). What they say to a person is in
+// src/messages.js, the one table of such texts.
 
+import { describe } from '../messages.js';
 import { ErrorCode, ProtocolError } from '../protocol/errors.js';
 
 /** Local conditions of the client that are not protocol failures (no number, never sent). */
@@ -29,46 +31,22 @@ export const LOCAL_CODES = Object.freeze({
   INVALID_PEER_MESSAGE: 'INVALID_PEER_MESSAGE',
 });
 
-const MESSAGES = {
-  INSECURE_CONTEXT: 'This page is not a secure context (https or localhost), so the browser offers no WebCrypto. Open the link over https.',
-  GATEWAY_UNREACHABLE: 'The gateway cannot be reached. Check the network connection or try again later.',
-  GATEWAY_INCOMPATIBLE: 'The gateway does not speak protocol version 1 (its key document is invalid or incompatible).',
-  CONNECTION_LOST: 'The connection to the gateway was lost.',
-  GATEWAY_KEY_RETIRED: "This link uses the gateway's previous key, which its operator retired. Ask for a new link.",
-  UNKNOWN_FAILURE: 'The gateway ended the connection for a reason this client does not know.',
-  KEY_MISMATCH: 'This peer used a different key from the one the gateway announced for it: the gateway may be tampering. The peer was disconnected.',
-  PEER_NOT_CONNECTED: 'This peer is not connected (its channel is not set up, or has ended).',
-  INVALID_PEER_MESSAGE: 'The message was not sent because it does not follow the peer-message rules.',
-  UNKNOWN_GATEWAY_KEY: 'The gateway key does not match the link. Someone may be impersonating the gateway: do not continue, and check the link with whoever sent it.',
-  ROOM_FULL: 'The room is full.',
-  TOO_MANY_ROOMS: 'The gateway holds too many rooms right now. Try again later.',
-  TOO_MANY_CONNECTIONS: 'The gateway refused the connection: too many connections from this address or in total.',
-  RATE_LIMITED: 'The gateway closed the connection: too many messages.',
-  IDLE_TIMEOUT: 'The gateway closed an idle connection.',
-  SHUTTING_DOWN: 'The gateway is restarting.',
-  SLOW_CONSUMER: 'The gateway closed the connection because this client did not keep up.',
-  CONFIRMATION_FAILED: 'Key confirmation failed: the other side does not have the same room link (or someone is in the middle). No channel was set up.',
-  HANDSHAKE_TIMEOUT: 'The handshake did not finish in time.',
-  NOT_IN_ROOM: 'The gateway says this client is not in the room.',
-  ALREADY_JOINED: 'The gateway says this client has already joined.',
-  UNKNOWN_PEER: 'The addressed peer is not in the room.',
-  ENVELOPE_TOO_LARGE: 'A message was too large for the gateway.',
-  MESSAGE_TOO_LARGE: 'A message was too large.',
-  RECORD_TOO_LARGE: 'A message is larger than a peer record may be (16384 bytes).',
-};
 
-/** A readable message for a code of spec/errors.md or LOCAL_CODES. */
+/** A readable message for a code of spec/errors.md or LOCAL_CODES (the one table: src/messages.js). @param {string} code */
 export function describeError(code) {
-  if (Object.hasOwn(MESSAGES, code)) return MESSAGES[code];
+  const line = describe(code);
+  if (line !== null) return line;
   if (Object.hasOwn(ErrorCode, code)) return `Protocol failure ${code}.`;
   return 'Unknown failure.';
 }
 
 /** An error of the signaling layer: `.code` as above, `.message` readable; `.detail` optional, never secret. */
 export class SignalError extends Error {
+  /** @param {string} code @param {string} [message] @param {object} [detail] */
   constructor(code, message = describeError(code), detail = undefined) {
     super(message);
     this.name = 'SignalError';
+    /** @type {string} */
     this.code = code;
     if (detail !== undefined) this.detail = detail;
   }
@@ -78,7 +56,10 @@ export class SignalError extends Error {
     return { code: this.code, message: this.message };
   }
 
-  /** A SignalError for anything thrown: ProtocolError keeps its code; other errors become `fallback`. */
+  /**
+   * A SignalError for anything thrown: ProtocolError keeps its code; other errors become `fallback`.
+   * @param {unknown} e @param {string} [fallback]
+   */
   static from(e, fallback = LOCAL_CODES.UNKNOWN_FAILURE) {
     if (e instanceof SignalError) return e;
     if (e instanceof ProtocolError) return new SignalError(e.code);
@@ -89,6 +70,7 @@ export class SignalError extends Error {
    * What a WebSocket close means (spec/errors.md "WebSocket close codes", spec/room-protocol.md):
    * 4001-4999 map back to their code (unknown ones to UNKNOWN_FAILURE); 1001 SHUTTING_DOWN and
    * 1009 MESSAGE_TOO_LARGE carry their name as the reason; anything else is CONNECTION_LOST.
+ * @param {number} code @param {string} reason
    */
   static fromClose(code, reason) {
     if (Number.isInteger(code) && code > 4000 && code <= 4999) {

@@ -1,3 +1,4 @@
+// @ts-check
 // The client's connection to the gateway: the pinned key from /.well-known/hybridge.json
 // (spec/hop-handshake.md §3), the WebSocket to /ws, the hop handshake (§6.1, §6.3) and then the
 // hop channel carrying one room message per record (spec/room-protocol.md §1).
@@ -13,10 +14,12 @@ import { base64UrlDecode, constantTimeEquals } from '../protocol/bytes.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { Fingerprint } from '../protocol/fingerprint.js';
 import { HopClient } from '../protocol/hopClient.js';
+import { XWING_PK_LEN } from '../protocol/primitives.js';
 import { Direction, decodeRoomMessage, encodeRoomMessage } from '../protocol/roomCodec.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
 
-const PUBLIC_KEY_LEN = 1216;
+
+/** @typedef {import('../protocol/record.js').Channel} Channel */
 
 /** Below the gateway's default bucket (50/s, burst 200), leaving room for handshake messages and pongs. */
 export const DEFAULT_SEND_RATE = Object.freeze({ perSecond: 40, burst: 150 });
@@ -28,6 +31,7 @@ class Pacer {
   #tokens;
   #last;
 
+  /** @param {number} perSecond @param {number} burst */
   constructor(perSecond, burst) {
     this.#perMs = perSecond / 1000;
     this.#burst = burst;
@@ -49,7 +53,7 @@ class Pacer {
   }
 }
 
-/** The WebSocket endpoint of a gateway origin: ws: for http:, wss: for https: (room-protocol.md §1). */
+/** The WebSocket endpoint of a gateway origin: ws: for http:, wss: for https: (room-protocol.md §1). @param {string} origin */
 export function webSocketUrl(origin) {
   const u = new URL('/ws', origin);
   if (u.protocol === 'https:') u.protocol = 'wss:';
@@ -65,22 +69,23 @@ export function webSocketUrl(origin) {
  * public key or throws SignalError UNKNOWN_GATEWAY_KEY (pin mismatch), GATEWAY_KEY_RETIRED (the
  * pin is listed in `retired`, §3.1: still an abort, never a fallback to the current key, since the
  * document is not authenticated) or GATEWAY_INCOMPATIBLE.
+ * @param {any} doc the parsed JSON (checked here) @param {Uint8Array} pinnedFingerprint @returns {Uint8Array}
  */
 export function checkWellKnown(doc, pinnedFingerprint) {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   }
   const pk = base64UrlDecode(doc.public_key);
-  if (pk === null || pk.length !== PUBLIC_KEY_LEN) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
+  if (pk === null || pk.length !== XWING_PK_LEN) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
     throw retiredOrMismatch(doc, pinnedFingerprint);
   }
-  const has1 = (list) => Array.isArray(list) && list.includes(1);
+  const has1 = (/** @type {unknown} */ list) => Array.isArray(list) && list.includes(1);
   if (!has1(doc.versions) || !has1(doc.suites)) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   return pk;
 }
 
-/** §3.1: the error for a pin that does not match the current key. */
+/** §3.1: the error for a pin that does not match the current key. @param {any} doc @param {Uint8Array} pin */
 function retiredOrMismatch(doc, pin) {
   if (!(pin instanceof Uint8Array) || !Array.isArray(doc.retired)) return new SignalError('UNKNOWN_GATEWAY_KEY');
   const pinHex = Array.from(pin, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -96,7 +101,7 @@ function retiredOrMismatch(doc, pin) {
   return new SignalError('UNKNOWN_GATEWAY_KEY');
 }
 
-/** Fetches and checks the gateway key (§3). Network failure: GATEWAY_UNREACHABLE. */
+/** Fetches and checks the gateway key (§3). Network failure: GATEWAY_UNREACHABLE. @param {string} origin @param {Uint8Array} pinnedFingerprint @param {typeof fetch} [fetchImpl] */
 export async function fetchGatewayKey(origin, pinnedFingerprint, fetchImpl = globalThis.fetch) {
   let res;
   try {
@@ -133,21 +138,23 @@ export class GatewayConnection extends EventTarget {
   #WebSocketImpl;
   #handshakeTimeoutMs;
   #pacer;
+  /** @type {WebSocket | null} */
   #ws = null;
-  #hs = null; // AwaitingServerHello while in WAIT_SERVER_HELLO
+  /** @type {import('../protocol/hopClient.js').AwaitingServerHello | null} while in WAIT_SERVER_HELLO */
+  #hs = null;
+  /** @type {Channel | null} */
   #channel = null;
   #closed = false;
   #recvChain = Promise.resolve();
   #sendChain = Promise.resolve();
 
   /**
-   * @param origin gateway origin (http: or https:)
-   * @param gatewayPublicKey the pinned key from fetchGatewayKey()
-   */
-  /**
-   * @param sendRate {perSecond, burst} paces outgoing records below the gateway's per-connection
+   * origin: gateway origin (http: or https:); gatewayPublicKey: the pinned key from
+   * fetchGatewayKey(); sendRate: {perSecond, burst} paces outgoing records below the gateway's per-connection
    *   token bucket (room-protocol.md "Limits": 50/s, burst 200 by default), so a burst of app
    *   messages waits instead of getting the connection closed with 4104 RATE_LIMITED; null: no pacing.
+   * @param {{origin: string, gatewayPublicKey: Uint8Array, WebSocketImpl?: typeof WebSocket, handshakeTimeoutMs?: number,
+   *          sendRate?: {perSecond: number, burst: number} | null}} o
    */
   constructor({ origin, gatewayPublicKey, WebSocketImpl = globalThis.WebSocket, handshakeTimeoutMs = 10_000,
     sendRate = DEFAULT_SEND_RATE }) {
@@ -180,10 +187,10 @@ export class GatewayConnection extends EventTarget {
    */
   open() {
     if (this.#ws !== null) return Promise.reject(new TypeError('a GatewayConnection opens once'));
-    return new Promise((resolve, reject) => {
+    return /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       let opened = false;
       let settled = false;
-      const settle = (err) => {
+      const settle = (/** @type {SignalError | undefined} */ err) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -193,7 +200,7 @@ export class GatewayConnection extends EventTarget {
       const timer = setTimeout(() => {
         this.#fail(new SignalError('HANDSHAKE_TIMEOUT'), 4000 + 9);
       }, this.#handshakeTimeoutMs);
-      this.addEventListener('close', (e) => settle(e.detail.error), { once: true });
+      this.addEventListener('close', (e) => settle(/** @type {CustomEvent<{error: SignalError}>} */ (e).detail.error), { once: true });
 
       let ws;
       try {
@@ -224,7 +231,7 @@ export class GatewayConnection extends EventTarget {
         const bytes = new Uint8Array(ev.data);
         if (this.#channel === null) {
           this.#receiveServerHello(bytes);
-          if (this.#channel !== null) settle(null);
+          if (this.#channel !== null) settle(undefined);
         } else {
           this.#receiveRecord(bytes);
         }
@@ -235,10 +242,10 @@ export class GatewayConnection extends EventTarget {
         const error = opened ? SignalError.fromClose(ev.code, ev.reason) : new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE);
         this.#end(error, ev.code, ev.reason, false);
       };
-    });
+    }));
   }
 
-  /** §6.3: HS2 → HS3; the hop channel is established. */
+  /** §6.3: HS2 → HS3; the hop channel is established. @param {Uint8Array} bytes */
   #receiveServerHello(bytes) {
     const hs = this.#hs;
     this.#hs = null;
@@ -248,7 +255,7 @@ export class GatewayConnection extends EventTarget {
     }
     try {
       const { clientFinished, channel } = hs.receive(bytes);
-      this.#ws.send(clientFinished);
+      /** @type {WebSocket} */ (this.#ws).send(clientFinished);
       this.#channel = channel;
     } catch (e) {
       const err = SignalError.from(e);
@@ -256,9 +263,9 @@ export class GatewayConnection extends EventTarget {
     }
   }
 
-  /** A hop record: open in order, decode one room message, dispatch. Any failure ends the connection. */
+  /** A hop record: open in order, decode one room message, dispatch. Any failure ends the connection. @param {Uint8Array} bytes */
   #receiveRecord(bytes) {
-    const channel = this.#channel;
+    const channel = /** @type {Channel} */ (this.#channel); // records come only after the handshake
     this.#recvChain = this.#recvChain.then(async () => {
       if (this.#closed) return;
       let msg;
@@ -278,11 +285,12 @@ export class GatewayConnection extends EventTarget {
    * Seals one room message (an object for encodeRoomMessage) and sends it, after every message
    * sent before it. Resolves true once handed to the WebSocket, false if the connection is (or
    * becomes) closed; never rejects for network reasons. A malformed message object throws.
+ * @param {import('../protocol/roomCodec.js').RoomMessage} roomMessage @returns {Promise<boolean>}
    */
   send(roomMessage) {
     const plaintext = encodeRoomMessage(roomMessage); // TypeError for a caller bug, synchronously
     if (!this.established) return Promise.resolve(false);
-    const channel = this.#channel;
+    const channel = /** @type {Channel} */ (this.#channel); // established, checked above
     const result = this.#sendChain.then(async () => {
       if (this.#pacer !== null) await this.#pacer.take();
       if (this.#closed) return false;
@@ -295,7 +303,7 @@ export class GatewayConnection extends EventTarget {
       }
       if (this.#closed) return false;
       try {
-        this.#ws.send(record);
+        /** @type {WebSocket} */ (this.#ws).send(record);
       } catch {
         this.#fail(new SignalError(LOCAL_CODES.CONNECTION_LOST));
         return false;
@@ -322,12 +330,13 @@ export class GatewayConnection extends EventTarget {
     this.#end(new SignalError(LOCAL_CODES.CONNECTION_LOST), code, reason, true);
   }
 
-  /** Local failure: wipe, close the WebSocket (with 4000 + code where one applies), report. */
+  /** Local failure: wipe, close the WebSocket (with 4000 + code where one applies), report. @param {SignalError} error @param {number} [closeCode] */
   #fail(error, closeCode = 1000) {
     if (this.#closed) return;
     this.#end(error, closeCode, error.code, true);
   }
 
+  /** @param {SignalError} error @param {number} code @param {string} reason @param {boolean} byUs */
   #end(error, code, reason, byUs) {
     this.#closed = true;
     this.#hs?.abandon();

@@ -1,3 +1,4 @@
+// @ts-check
 // Peer messages (spec/peer-messages.md §1, §2): one UTF-8 JSON object per peer record, with a
 // string member `t`. The same checks run on what we send (a refusal is a SignalError
 // INVALID_PEER_MESSAGE that says which rule) and on what we receive (a message that breaks a
@@ -7,6 +8,19 @@
 import { base64UrlDecode } from '../protocol/bytes.js';
 import { RecordFormat } from '../protocol/record.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
+
+/**
+ * One peer message (a discriminated union on `t`; spec/peer-messages.md §2). A received message
+ * of another type is passed on as {t: string} and ignored (§1).
+ * @typedef {{t: 'hello', name: string, agent?: string}
+ *   | {t: 'view', members: {id: string, fp: string}[]}
+ *   | {t: 'sdp', description: RTCSessionDescriptionInit}
+ *   | {t: 'ice', candidate: object | null}
+ *   | {t: 'key', kid: number, key: string}
+ *   | {t: 'tracks', screen: string | null}
+ *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
+ *   | {t: 'bye'}} PeerMessage
+ */
 
 export const PeerLimits = Object.freeze({
   /** Largest plaintext of a peer record (spec/record-layer.md §5): one message. */
@@ -19,6 +33,9 @@ export const PeerLimits = Object.freeze({
   MAX_VIEW_MEMBERS: 64,
 });
 
+/** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
+export const KNOWN_TYPES = Object.freeze(new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'bye']));
+
 /** Message types the session sends itself; the app sends the others. */
 export const SESSION_TYPES = Object.freeze(new Set(['hello', 'view', 'bye']));
 
@@ -27,17 +44,19 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** @param {string} s */
 function chars(s) {
   let n = 0;
   for (const _ of s) n++; // code points, so an emoji is one character as people count it
   return n;
 }
 
-const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (/** @type {unknown} */ v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The rule a message breaks, as a short English phrase, or null if it follows spec/peer-messages.md
  * §2. Unknown types pass (receivers ignore them; spec §1).
+ * @param {any} m a parsed JSON value (checked here) @returns {string | null}
  */
 export function peerMessageProblem(m) {
   if (!isObject(m)) return 'a peer message must be a JSON object';
@@ -95,6 +114,7 @@ export function peerMessageProblem(m) {
 /**
  * The record plaintext of a message we send. Throws SignalError INVALID_PEER_MESSAGE with the
  * broken rule as its message (including a size over 16384 bytes).
+ * @param {unknown} m @returns {Uint8Array}
  */
 export function encodePeerMessage(m) {
   const problem = peerMessageProblem(m);
@@ -116,6 +136,7 @@ export function encodePeerMessage(m) {
 /**
  * A received record plaintext as { msg } or { drop: reason }. Unknown types are returned (the
  * caller ignores them); everything else that breaks a rule is a drop.
+ * @param {Uint8Array} bytes @returns {{msg: PeerMessage, drop?: undefined} | {drop: string, msg?: undefined}}
  */
 export function decodePeerMessage(bytes) {
   let m;

@@ -3,7 +3,7 @@
 // test/support/gateway.js, room capacity 2 so that a third page finds the room full), and for
 // the membership warning the real gateway with one test-only lie
 // (gateway/src/test/.../room/LyingGatewayMain.java). Each test asserts the exact message the
-// page shows (src/app/messages.js) and that nothing else changed.
+// page shows (src/messages.js) and that nothing else changed.
 //
 //   (g) createEncodedStreams fallback: a page without RTCRtpScriptTransform (deleted by an init
 //       script before the app loads) calls a page with it: media both ways, through SFrame.
@@ -15,7 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
-import { Messages } from '../../src/app/messages.js';
+import { Messages } from '../../src/messages.js';
 import { chromiumAvailable, inboundFrom, joinRoom, launchBrowser, openPage, peerNamed, sleep, stats, waitFor } from './browser.js';
 
 const skip = !chromiumAvailable() && 'no /usr/bin/chromium (apt-get install chromium)';

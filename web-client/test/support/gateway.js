@@ -31,7 +31,9 @@ export const REPO_ROOT = resolve(HERE, '..', '..', '..');
 const GATEWAY_CLASSES = join(REPO_ROOT, 'gateway', 'target', 'classes');
 const GATEWAY_TEST_CLASSES = join(REPO_ROOT, 'gateway', 'target', 'test-classes');
 const CLASSPATH_FILE = join(REPO_ROOT, 'gateway', 'target', 'classpath.txt');
-const WEB_DIST = join(REPO_ROOT, 'web-client', 'dist');
+// The test build of the client (npm run build:test; npm run test:e2e makes it first): the served
+// dist/ has no test hooks, and the browser tests and the benchmark drive pages through them.
+const WEB_DIST_TEST = join(REPO_ROOT, 'web-client', 'dist-test');
 
 export const BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am process-classes -DskipTests';
 /** What a test-only launcher (option `testMain`) needs besides: the gateway's test classes. */
@@ -132,7 +134,7 @@ export async function startGateway({ port = 0, keyFile, config = {}, log = !!pro
   const base = {
     server: { host: '127.0.0.1', port },
     'key-file': key,
-    'web-root': existsSync(WEB_DIST) ? WEB_DIST : '',
+    'web-root': existsSync(WEB_DIST_TEST) ? WEB_DIST_TEST : '',
     'log-level': 'WARNING',
   };
   const settings = deepMerge(base, config);

@@ -1,3 +1,4 @@
+// @ts-check
 // One RTCPeerConnection per remote peer (spec/peer-messages.md §3), keyed by the peer's key
 // fingerprint so it outlives gateway reconnects (§5). SDP and ICE go only through `send`, i.e.
 // inside the peer channel, which authenticates the DTLS fingerprints.
@@ -5,7 +6,7 @@
 // Negotiation is the W3C "perfect negotiation" pattern: the handshake responder is polite, the
 // initiator impolite; roles come from the peer handshake, so no extra message is needed.
 //
-// Four fixed media slots, created with the link and never added or removed later: microphone,
+// Four fixed media slots, created with the connection and never added or removed later: microphone,
 // camera, screen video, screen audio. Both sides create them with addTrack before any SDP, so an
 // offer's m-lines always land on the answerer's own transceivers (matched by kind, in order) and
 // no transceiver is ever created by setRemoteDescription. Every sender and receiver gets its
@@ -40,18 +41,22 @@ export function sframeSafeVideoCodecs() {
   return [...vp9, ...vp8, ...helpers];
 }
 
+/** @typedef {'mic' | 'camera' | 'screen' | 'screenAudio'} Slot */
+
+/** @type {readonly Slot[]} */
 export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
 const SLOT_KIND = Object.freeze({ mic: 'audio', camera: 'video', screen: 'video', screenAudio: 'audio' });
 
-export class PeerLink extends EventTarget {
-  /**
-   * @param {{keyFp: string, polite: boolean, iceServers: RTCIceServer[], send: (msg) => void,
-   *          sframe: import('./sframeMedia.js').SFrameMedia}} o
-   */
+export class MediaConnection extends EventTarget {
   /**
    * `placeholder(kind)` returns a fresh MediaStreamTrack of that kind, used only to create a slot
    * with addTrack (which, unlike addTransceiver, lets a remote offer reuse the transceiver); it is
    * replaced by the real track or null at once.
+   * @param {{keyFp: string, polite: boolean, iceServers: RTCIceServer[],
+   *          send: (msg: import('../signal/peerMessages.js').PeerMessage) => boolean,
+   *          sframe: import('./sframeMedia.js').SFrameMedia | import('./sframeMedia.js').NoSFrameForTestingOnly,
+   *          tracks?: Partial<Record<Slot, MediaStreamTrack | null>>, placeholder: (kind: 'audio' | 'video') => MediaStreamTrack,
+   *          audioFrameMs?: number}} o
    */
   constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder, audioFrameMs = AUDIO_FRAME_MS }) {
     super();
@@ -64,11 +69,15 @@ export class PeerLink extends EventTarget {
     this.ignoreOffer = false;
     this.isSettingRemoteAnswerPending = false;
     this.closed = false;
-    this.slots = {}; // slot -> RTCRtpTransceiver
+    /** @type {Record<Slot, RTCRtpTransceiver>} filled for every slot below */
+    this.slots = /** @type {Record<Slot, RTCRtpTransceiver>} */ ({});
     this.restarts = 0;
     this.transformed = new WeakSet(); // receivers with the SFrame transform
-    this.counters = {}; // negotiation messages sent, lost, received, ignored (diagnostics)
+    /** @type {Record<string, number>} negotiation messages sent, lost, received, ignored (diagnostics) */
+    this.counters = {};
+    /** @type {{created: number, connected: number | null}} */
     this.timings = { created: performance.now(), connected: null };
+    /** @type {RTCConfiguration} */
     const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
     if (sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
     this.pc = new RTCPeerConnection(config);
@@ -90,7 +99,7 @@ export class PeerLink extends EventTarget {
       const real = tracks[slot] ?? null;
       const track = real ?? placeholder(SLOT_KIND[slot]);
       const sender = this.pc.addTrack(track, slotStream);
-      const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+      const transceiver = /** @type {RTCRtpTransceiver} */ (this.pc.getTransceivers().find((t) => t.sender === sender)); // addTrack made it
       this.slots[slot] = transceiver;
       sframe.attachSender(sender);
       this.#attachReceiver(transceiver.receiver);
@@ -111,13 +120,15 @@ export class PeerLink extends EventTarget {
     this.dispatchEvent(new CustomEvent('media'));
   }
 
+  /** @param {import('../signal/peerMessages.js').PeerMessage} msg */
   #send(msg) {
     if (this.closed) return;
     const ok = this.send(msg);
-    const k = `${msg.t}${msg.description ? `:${msg.description.type}` : ''}`;
+    const k = `${msg.t}${msg.t === 'sdp' ? `:${msg.description.type}` : ''}`;
     this.counters[ok === false ? `lost:${k}` : `sent:${k}`] = (this.counters[ok === false ? `lost:${k}` : `sent:${k}`] ?? 0) + 1;
   }
 
+  /** @param {string} k */
   #count(k) {
     this.counters[k] = (this.counters[k] ?? 0) + 1;
   }
@@ -160,7 +171,7 @@ export class PeerLink extends EventTarget {
     }
   }
 
-  /** An `sdp` message from the peer channel (perfect negotiation). */
+  /** An `sdp` message from the peer channel (perfect negotiation). @param {RTCSessionDescriptionInit} description */
   async onSdp(description) {
     if (this.closed || description === null || typeof description !== 'object') return;
     if (!['offer', 'answer', 'rollback'].includes(description.type) || typeof description.sdp !== 'string') return;
@@ -184,12 +195,12 @@ export class PeerLink extends EventTarget {
       }
     } catch (e) {
       this.isSettingRemoteAnswerPending = false;
-      this.#count(`error:${e?.name}`);
+      this.#count(`error:${(/** @type {{name?: string} | null | undefined} */ (e))?.name}`);
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     }
   }
 
-  /** An `ice` message from the peer channel. */
+  /** An `ice` message from the peer channel. @param {RTCIceCandidateInit | null} candidate */
   async onIce(candidate) {
     if (this.closed) return;
     try {
@@ -209,6 +220,8 @@ export class PeerLink extends EventTarget {
   /**
    * Puts `track` (or null: send nothing) on a slot. For the screen slot, `encoding` caps bitrate
    * and frame rate and `degradationPreference` says what to give up first.
+   * @param {Slot} slot @param {MediaStreamTrack | null} track
+   * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: RTCDegradationPreference}} [options]
    */
   async setSlot(slot, track, { encoding, degradationPreference } = {}) {
     if (this.closed) return;
@@ -226,15 +239,16 @@ export class PeerLink extends EventTarget {
     }
   }
 
-  /** Every receiver gets the decrypting transform once, as early as it exists. */
+  /** Every receiver gets the decrypting transform once, as early as it exists. @param {RTCRtpReceiver} receiver */
   #attachReceiver(receiver) {
     if (receiver === undefined || this.transformed.has(receiver)) return;
     this.transformed.add(receiver);
     this.sframe.attachReceiver(receiver, this.keyFp);
   }
 
+  /** @param {RTCTrackEvent} e */
   #onTrack(e) {
-    this.#attachReceiver(e.receiver); // a no-op: every receiver of this link already has it
+    this.#attachReceiver(e.receiver); // a no-op: every receiver of this connection already has it
     this.#mediaChanged();
   }
 
@@ -253,7 +267,9 @@ export class PeerLink extends EventTarget {
   async statsSummary() {
     const report = await this.pc.getStats();
     const screenTracks = new Set(this.remoteScreen.getTracks().map((t) => t.id));
+    /** @type {Record<string, any>[]} */
     const inbound = [];
+    /** @type {Record<string, any>[]} */
     const outbound = [];
     report.forEach((s) => {
       if (s.type === 'inbound-rtp') {
@@ -288,6 +304,7 @@ export class PeerLink extends EventTarget {
         });
       }
     });
+    /** @type {Record<string, string>} */
     const codecs = {};
     report.forEach((s) => {
       if (s.type === 'codec') codecs[s.id] = s.mimeType;

@@ -1,10 +1,18 @@
-// What people read when something goes wrong. Each entry: a title and what to do about it. Keys
-// are the app's own codes and the protocol's error names (spec/errors.md) that can reach the UI.
+// @ts-check
+// Every text a person reads about a failure, in one table: the app's alerts (a title and what to
+// do about it) and the signaling layer's error and event messages (SignalError.message,
+// peer.error.message: describe() below). Keys are the app's own codes (MIC_DENIED, BAD_LINK, ...),
+// the signaling layer's LOCAL_CODES and the protocol's error names (spec/errors.md) that can
+// reach a person. No entry carries a key, secret, peer input or plaintext (spec/errors.md
+// "Rules"): only what the code means and what to do.
 
+/** @typedef {{title: string, text: string}} Message */
+
+/** @type {Readonly<Record<string, Message>>} */
 export const Messages = Object.freeze({
   INSECURE_CONTEXT: {
     title: 'This page needs a secure connection',
-    text: 'The browser only offers the cryptography Hybridge needs on HTTPS pages (or http://localhost while testing). Open the gateway over HTTPS.',
+    text: 'The browser only offers the cryptography Hybridge needs in a secure context: HTTPS pages (or http://localhost while testing). Open the gateway over HTTPS.',
   },
   BAD_LINK: {
     title: 'This is not a Hybridge room link',
@@ -12,7 +20,7 @@ export const Messages = Object.freeze({
   },
   GATEWAY_UNREACHABLE: {
     title: 'Cannot reach the gateway',
-    text: 'The gateway does not answer. Check your network; if you are in a call, it keeps running and the app reconnects by itself.',
+    text: 'The gateway cannot be reached. Check your network; if you are in a call, it keeps running and the app reconnects by itself.',
   },
   GATEWAY_INCOMPATIBLE: {
     title: 'This gateway does not speak this client’s protocol',
@@ -32,7 +40,7 @@ export const Messages = Object.freeze({
   },
   UNKNOWN_GATEWAY_KEY: {
     title: 'Stopped: the gateway is not the one in your link',
-    text: 'The gateway presented a key whose fingerprint differs from the one pinned in the link. Someone may be impersonating it, or the link was changed. Nothing was sent. Ask the person who invited you for the link again, over another channel.',
+    text: 'The gateway presented a key that does not match the link: its fingerprint differs from the one the link pins. Someone may be impersonating it, or the link was changed. Nothing was sent. Ask the person who invited you for the link again, over another channel.',
   },
   MIC_DENIED: {
     title: 'Microphone blocked',
@@ -61,10 +69,7 @@ export const Messages = Object.freeze({
     title: 'Could not connect securely to someone',
     text: 'Their secure handshake with you failed: they most likely opened a different room link (the room secret does not match), or someone tampered with the connection. You cannot hear or see each other. Compare links.',
   },
-  WRONG_LINK_ALONE: {
-    title: 'Nobody else is here',
-    text: 'If you expected people, check the link: a link with a different room secret leads to a different, empty room.',
-  },
+
   VIEW_MISMATCH: {
     title: 'Warning: the gateway shows different people to different participants',
     text: 'Your list of participants differs from someone else’s. The gateway may be hiding or adding a member. Compare the participant list and the codes in the security panel by voice.',
@@ -73,10 +78,7 @@ export const Messages = Object.freeze({
     title: 'A participant’s key does not match what the gateway announced',
     text: 'That connection was closed. The gateway may be trying to impersonate someone.',
   },
-  PEER_KEY_MISMATCH: {
-    title: 'A participant’s key does not match what the gateway announced',
-    text: 'That connection was closed. The gateway may be trying to impersonate someone.',
-  },
+
   CONNECTION_LOST: {
     title: 'Connection to the gateway lost',
     text: 'Reconnecting… Calls already running continue peer to peer.',
@@ -85,9 +87,36 @@ export const Messages = Object.freeze({
   UNKNOWN_FAILURE: { title: 'The gateway ended the connection', text: 'For a reason this client does not know. Reconnecting by itself.' },
   RATE_LIMITED: { title: 'The gateway closed the connection', text: 'Too many messages. Reconnecting by itself.' },
   INTERNAL: { title: 'Something went wrong', text: 'An unexpected error occurred. Reload the page to try again.' },
+  // Codes of the signaling layer that the app shows no alert for; their text is what the
+  // session's events and errors say (SignalError.message, peer.error.message).
+  CONFIRMATION_FAILED: {
+    title: 'Key confirmation failed',
+    text: 'The other side does not have the same room link (or someone is in the middle). No channel was set up.',
+  },
+  PEER_NOT_CONNECTED: { title: 'This peer is not connected', text: 'Its channel is not set up, or has ended.' },
+  INVALID_PEER_MESSAGE: { title: 'Message not sent', text: 'It does not follow the peer-message rules.' },
+  IDLE_TIMEOUT: { title: 'The gateway closed an idle connection', text: 'Reconnecting by itself.' },
+  SLOW_CONSUMER: { title: 'The gateway closed the connection', text: 'This client did not keep up. Reconnecting by itself.' },
+  NOT_IN_ROOM: { title: 'Not in the room', text: 'The gateway says this client is not in the room.' },
+  ALREADY_JOINED: { title: 'Already joined', text: 'The gateway says this client has already joined.' },
+  UNKNOWN_PEER: { title: 'Unknown peer', text: 'The addressed peer is not in the room.' },
+  ENVELOPE_TOO_LARGE: { title: 'Message too large', text: 'A message was too large for the gateway.' },
+  MESSAGE_TOO_LARGE: { title: 'Message too large', text: 'A message was too large.' },
+  RECORD_TOO_LARGE: { title: 'Message too large', text: 'A message is larger than a peer record may be (16384 bytes).' },
 });
 
-/** The message for an error code (name or number) with a generic fallback. */
+/** The message for an error code (name or number) with a generic fallback, for an alert. @param {string | number} code @returns {Message} */
 export function messageFor(code) {
-  return Messages[code] ?? { title: 'Error', text: `The call stopped with ${String(code)}.` };
+  return Object.hasOwn(Messages, code) ? Messages[code] : { title: 'Error', text: `The call stopped with ${String(code)}.` };
+}
+
+/**
+ * One line for an error code: "title. text" of its entry, or null if the table has none (the
+ * caller says what kind of failure it is).
+ * @param {string} code @returns {string | null}
+ */
+export function describe(code) {
+  if (!Object.hasOwn(Messages, code)) return null;
+  const { title, text } = Messages[code];
+  return `${title}. ${text}`;
 }

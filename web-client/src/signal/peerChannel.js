@@ -1,6 +1,7 @@
-// One peer handshake and the peer channel it yields, for one remote peer id
-// (spec/peer-handshake.md §2, §6, §8). The session creates a new PeerLink for every new peer id
-// (a reconnection gives new ids, hence a new handshake); a PeerLink never outlives its ids.
+// @ts-check
+// A peer channel (spec/peer-handshake.md §2, §6, §8): one peer handshake and the record channel
+// it yields, for one remote peer id. The session creates a new PeerChannel for every new peer id
+// (a reconnection gives new ids, hence a new handshake); a PeerChannel never outlives its ids.
 //
 // SECURITY:
 // - The PeerContext is filled from our own knowledge (spec §5): room_id from our own link, our
@@ -17,7 +18,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import { PeerContext, PeerInitiator, PeerResponder } from '../protocol/peer.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
 
-export const LinkState = Object.freeze({
+export const PeerChannelState = Object.freeze({
   WAIT_PEER_ACCEPT: 'WAIT_PEER_ACCEPT',
   WAIT_PEER_INIT: 'WAIT_PEER_INIT',
   WAIT_PEER_FINISH: 'WAIT_PEER_FINISH',
@@ -26,26 +27,41 @@ export const LinkState = Object.freeze({
   CLOSED: 'CLOSED',
 });
 
-const TOKEN = Symbol('PeerLink');
+/**
+ * What a peer channel is made from: our room, psk, own id and key, and the remote id and the key
+ * the gateway announced for it (spec/peer-handshake.md §5).
+ * @typedef {{roomId: Uint8Array, psk: Uint8Array, ownId: Uint8Array, remoteId: Uint8Array,
+ *            ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair, remoteKey: Uint8Array}} ChannelContext
+ */
 
-export class PeerLink {
+/** @typedef {import('../protocol/record.js').Channel} Channel */
+
+const TOKEN = Symbol('PeerChannel');
+
+export class PeerChannel {
   #state;
+  /** @type {import('../protocol/peer.js').AwaitingAccept | import('../protocol/peer.js').AwaitingFinish | null} */
   #hs = null;
+  /** @type {Channel | null} */
   #channel = null;
+  /** @type {string | null} */
   #sas = null;
   #announcedKey;
+  /** @type {string | null} */
   #failure = null;
-  #pending = null; // responder in WAIT_PEER_INIT: { ctx, ownKey } for PI1
+  /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair} | null} responder in WAIT_PEER_INIT: what PI1 needs */
+  #pending = null;
 
+  /** @param {'initiator' | 'responder'} role @param {Uint8Array} remoteId @param {Uint8Array} announcedKey @param {string} state @param {import('../protocol/peer.js').AwaitingAccept | null} hs @param {symbol} token */
   constructor(role, remoteId, announcedKey, state, hs, token) {
-    if (token !== TOKEN) throw new TypeError('use PeerLink.initiate() or PeerLink.respond()');
+    if (token !== TOKEN) throw new TypeError('use PeerChannel.initiate() or PeerChannel.respond()');
     /** 'initiator' | 'responder' */
     this.role = role;
     /** The remote peer id (8 bytes) and its hex. */
     this.remoteId = remoteId.slice();
     this.remoteIdHex = toHex(remoteId);
     this.#announcedKey = announcedKey.slice();
-    /** The owner's handshake timer (spec §8 timeout), cleared when the link ends or is established. */
+    /** The owner's handshake timer (spec §8 timeout), cleared when the channel ends or is established. */
     this.timer = null;
     this.#state = state;
     this.#hs = hs;
@@ -53,25 +69,26 @@ export class PeerLink {
 
   /**
    * Initiator (we joined later): builds PI1 to the peer listed with `remoteKey`. Returns
-   * { link, peerInit }. Throws ProtocolError INVALID_PUBLIC_KEY for an unusable announced key.
+   * { channel, peerInit }. Throws ProtocolError INVALID_PUBLIC_KEY for an unusable announced key.
+   * @param {ChannelContext} context
    */
   static initiate({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
     const ctx = new PeerContext(roomId, psk, ownId, remoteId);
     try {
       const { peerInit, next } = PeerInitiator.start(ctx, ownKey, remoteKey);
-      return { link: new PeerLink('initiator', remoteId, remoteKey, LinkState.WAIT_PEER_ACCEPT, next, TOKEN), peerInit };
+      return { channel: new PeerChannel('initiator', remoteId, remoteKey, PeerChannelState.WAIT_PEER_ACCEPT, next, TOKEN), peerInit };
     } finally {
       ctx.wipePsk();
     }
   }
 
-  /** Responder (the peer joined after us): waits for PI1 from `remoteId`. */
+  /** Responder (the peer joined after us): waits for PI1 from `remoteId`. @param {ChannelContext} context */
   static respond({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
-    const link = new PeerLink('responder', remoteId, remoteKey, LinkState.WAIT_PEER_INIT, null, TOKEN);
+    const channel = new PeerChannel('responder', remoteId, remoteKey, PeerChannelState.WAIT_PEER_INIT, null, TOKEN);
     // PI1 is answered in receiveHandshake(); keep what it needs. The PeerContext copies psk and
     // wipes its copy when the handshake ends; this one is wiped by close()/fail.
-    link.#pending = { ctx: new PeerContext(roomId, psk, remoteId, ownId), ownKey };
-    return link;
+    channel.#pending = { ctx: new PeerContext(roomId, psk, remoteId, ownId), ownKey };
+    return channel;
   }
 
   get state() {
@@ -79,11 +96,11 @@ export class PeerLink {
   }
 
   get established() {
-    return this.#state === LinkState.ESTABLISHED;
+    return this.#state === PeerChannelState.ESTABLISHED;
   }
 
   get ended() {
-    return this.#state === LinkState.FAILED || this.#state === LinkState.CLOSED;
+    return this.#state === PeerChannelState.FAILED || this.#state === PeerChannelState.CLOSED;
   }
 
   /** The SAS ("n1-n2-n3") once established. */
@@ -104,18 +121,20 @@ export class PeerLink {
   /**
    * A handshake message from the remote peer, in the current state (spec §6.2-§6.4). Returns
    * { reply: Uint8Array | null, established: boolean }. Throws ProtocolError or SignalError
-   * KEY_MISMATCH; the link is then FAILED (call fail() is not needed).
+   * KEY_MISMATCH; the channel is then FAILED (call fail() is not needed).
+ * @param {Uint8Array} bytes @returns {{reply: Uint8Array | null, established: boolean}}
    */
   receiveHandshake(bytes) {
     try {
       switch (this.#state) {
-        case LinkState.WAIT_PEER_ACCEPT: {
-          const { peerFinish, session } = this.#takeHs().receive(bytes); // §6.3
+        case PeerChannelState.WAIT_PEER_ACCEPT: {
+          const hs = /** @type {import('../protocol/peer.js').AwaitingAccept} */ (this.#takeHs());
+          const { peerFinish, session } = hs.receive(bytes); // §6.3
           this.#establish(session);
           return { reply: peerFinish, established: true };
         }
-        case LinkState.WAIT_PEER_INIT: {
-          const { ctx, ownKey } = this.#pending;
+        case PeerChannelState.WAIT_PEER_INIT: {
+          const { ctx, ownKey } = /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair}} */ (this.#pending);
           this.#pending = null;
           let res;
           try {
@@ -129,11 +148,12 @@ export class PeerLink {
             throw new SignalError(LOCAL_CODES.KEY_MISMATCH);
           }
           this.#hs = res.next;
-          this.#state = LinkState.WAIT_PEER_FINISH;
+          this.#state = PeerChannelState.WAIT_PEER_FINISH;
           return { reply: res.peerAccept, established: false };
         }
-        case LinkState.WAIT_PEER_FINISH: {
-          const session = this.#takeHs().receive(bytes); // §6.4
+        case PeerChannelState.WAIT_PEER_FINISH: {
+          const hs = /** @type {import('../protocol/peer.js').AwaitingFinish} */ (this.#takeHs());
+          const session = hs.receive(bytes); // §6.4
           this.#establish(session);
           return { reply: null, established: true };
         }
@@ -152,42 +172,44 @@ export class PeerLink {
     return hs;
   }
 
+  /** @param {import('../protocol/peer.js').PeerSession} session */
   #establish(session) {
     this.#channel = session.channel;
     this.#sas = session.sas.decimal();
-    this.#state = LinkState.ESTABLISHED;
+    this.#state = PeerChannelState.ESTABLISHED;
   }
 
-  /** Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the link is then FAILED. */
+  /** Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the channel is then FAILED. @param {Uint8Array} bytes */
   async openRecord(bytes) {
-    if (this.#state !== LinkState.ESTABLISHED) throw new ProtocolError('UNEXPECTED_MESSAGE');
+    if (this.#state !== PeerChannelState.ESTABLISHED) throw new ProtocolError('UNEXPECTED_MESSAGE');
     try {
-      return await this.#channel.open(bytes);
+      return await /** @type {Channel} */ (this.#channel).open(bytes);
     } catch (e) {
       this.fail(e instanceof ProtocolError ? e.code : 'UNEXPECTED_MESSAGE');
       throw e;
     }
   }
 
-  /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. */
+  /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. @param {Uint8Array} plaintext */
   seal(plaintext) {
-    if (this.#state !== LinkState.ESTABLISHED) return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
-    return this.#channel.seal(plaintext);
+    if (this.#state !== PeerChannelState.ESTABLISHED) return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
+    return /** @type {Channel} */ (this.#channel).seal(plaintext);
   }
 
-  /** Terminal failure with `code`: wipes everything of this pair. */
+  /** Terminal failure with `code`: wipes everything of this pair. @param {string} code */
   fail(code) {
     if (this.ended) return;
     this.#failure = code;
-    this.#wipe(LinkState.FAILED);
+    this.#wipe(PeerChannelState.FAILED);
   }
 
   /** The remote left, we left, or the ids are stale (reconnection): wipes everything of this pair. */
   close() {
     if (this.ended) return;
-    this.#wipe(LinkState.CLOSED);
+    this.#wipe(PeerChannelState.CLOSED);
   }
 
+  /** @param {string} state */
   #wipe(state) {
     this.#state = state;
     this.#hs?.abandon();

@@ -1,0 +1,43 @@
+// @ts-check
+// A Call as plain data for the test hook (window.__hybridge.stats(): the browser tests and the
+// benchmark): per-peer state, SAS and media counters, SFrame worker counters, KIDs, chat,
+// problems, timings. No key material. Test-only: main.js imports it inside a test-hook region,
+// so the served bundle does not carry it.
+
+/** @typedef {import('./call.js').Call} Call */
+
+/**
+ * Everything the browser tests and the benchmark look at (no key material).
+ * @param {Call} call
+ */
+export async function callSnapshot(call) {
+  /** @type {Record<string, object>} */
+  const peers = {};
+  for (const [fp, p] of call.peers) {
+    peers[fp] = {
+      name: p.peer.name ?? null,
+      id: p.peer.id ?? null,
+      state: p.peer.state,
+      role: p.peer.role,
+      sas: p.peer.sas ?? null,
+      failure: p.failure,
+      viewMismatch: p.viewMismatch,
+      screenStreamId: p.screenStreamId,
+      media: p.media ? await p.media.statsSummary().catch(() => null) : null,
+      restarts: p.media?.restarts ?? 0,
+    };
+  }
+  return {
+    state: call.state,
+    selfId: call.session.selfId ?? null,
+    name: call.name,
+    transformApi: call.sframe.api,
+    peers,
+    sframe: await call.sframe.stats().catch(() => null),
+    kids: call.kids.slice(),
+    chat: call.chat.entries.map((c) => ({ ...c })),
+    screen: call.screen ? { id: call.screen.stream.id, quality: call.screen.quality } : null,
+    problems: call.problems.slice(),
+    timings: { ...call.timings },
+  };
+}

@@ -1,0 +1,197 @@
+// @ts-check
+// The call as the page shows it: the status line, the video tiles (own camera and screen, each
+// peer's camera and screen), the security panel (SAS per peer, verification, view warnings),
+// the chat log and the share buttons. Every name and chat text goes in through textContent.
+
+import { PeerPhase } from '../signal/peerState.js';
+import { alertBox, dismiss } from './alerts.js';
+import { $, clear, h, show } from './dom.js';
+
+/**
+ * @typedef {import('./call.js').Call} Call
+ * @typedef {import('./callTypes.js').CallPeer} CallPeer
+ * @typedef {{el: HTMLElement, video: HTMLVideoElement, label: HTMLElement, state: HTMLElement, avatar: HTMLElement}} Tile
+ */
+
+const STATUS_TEXT = {
+  connecting: 'Connecting…',
+  handshaking: 'Securing the connection…',
+  joined: 'In the call',
+  reconnecting: 'Gateway lost: reconnecting (the call goes on)',
+  closed: 'Disconnected',
+};
+
+/** @param {Call | null} call @param {string} state */
+export function renderStatus(call, state) {
+  const el = $('#status');
+  el.textContent = STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state;
+  el.dataset.state = state;
+  show(el);
+  if (state === 'reconnecting') alertBox('CONNECTION_LOST');
+  if (state === 'joined') dismiss('CONNECTION_LOST');
+  updateAloneHint(call);
+}
+
+/** @param {CallPeer} p */
+function peerLabel(p) {
+  return p.peer.name || `Guest ${p.keyFp.slice(0, 6)}`;
+}
+
+/** connecting / connected / failed / verification, from the channel and the media connection. @param {CallPeer} p */
+function peerStatus(p) {
+  if (p.failure !== null) return { key: 'failed', text: 'Secure handshake failed (different link?)' };
+  if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
+  if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
+  const media = p.media?.connectionState ?? 'new';
+  if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
+  if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
+  if (p.peer.state !== 'connected') return { key: 'connected', text: 'Connected (signaling reconnecting)' };
+  return p.verified ? { key: 'verified', text: 'Connected · verified' } : { key: 'connected', text: 'Connected · not verified' };
+}
+
+/** @type {Map<string, Tile>} tile key -> its elements */
+const tileCache = new Map();
+
+/** @param {string} key @param {MediaStream | null} stream @param {{muted?: boolean, mirror?: boolean}} [options] @returns {Tile} */
+function videoFor(key, stream, { muted = false, mirror = false } = {}) {
+  let t = tileCache.get(key);
+  if (t === undefined) {
+    const video = /** @type {HTMLVideoElement} */ (h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null }));
+    video.muted = muted;
+    const label = h('span', { class: 'tile-name' });
+    const state = h('span', { class: 'tile-state' });
+    const avatar = h('div', { class: 'avatar' });
+    const el = h('figure', { class: 'tile no-video', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
+    const tile = { el, video, label, state, avatar };
+    // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
+    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(tile));
+    tileCache.set(key, tile);
+    t = tile;
+  }
+  if (t.video.srcObject !== stream) {
+    t.video.srcObject = stream;
+    if (stream) t.video.play().catch(() => {});
+  }
+  updatePicture(t);
+  return t;
+}
+
+/** @param {Tile} t */
+function updatePicture(t) {
+  const stream = /** @type {MediaStream | null} */ (t.video.srcObject);
+  const live = !!stream && stream.getVideoTracks().some((/** @type {MediaStreamTrack} */ tr) => tr.readyState === 'live' && tr.enabled);
+  t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
+}
+
+/** @param {Call | null} call */
+export function renderTiles(call) {
+  const grid = $('#tiles');
+  if (!call) {
+    clear(grid);
+    tileCache.clear();
+    return;
+  }
+  const wanted = [];
+  const screens = [];
+  const self = videoFor('self', call.localStream, { muted: true, mirror: true });
+  self.label.textContent = `${call.name} (you)`;
+  self.state.textContent = call.muted ? 'muted' : '';
+  self.avatar.textContent = initial(call.name);
+  self.el.dataset.state = 'self';
+  wanted.push(self);
+  if (call.screen) {
+    const t = videoFor('self-screen', call.screen.stream, { muted: true });
+    t.label.textContent = 'Your screen';
+    t.state.textContent = call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text';
+    t.el.classList.add('screen');
+    screens.push(t);
+  }
+  for (const p of call.peers.values()) {
+    const camera = p.media?.remoteCamera ?? null;
+    const screen = p.media && p.screenStreamId !== null ? p.media.remoteScreen : null;
+    const t = videoFor(`peer:${p.keyFp}`, camera);
+    const st = peerStatus(p);
+    t.label.textContent = peerLabel(p);
+    t.state.textContent = st.text;
+    t.el.dataset.state = st.key;
+    t.el.dataset.fp = p.keyFp;
+    t.avatar.textContent = initial(peerLabel(p));
+    wanted.push(t);
+    if (screen) {
+      const s = videoFor(`screen:${p.keyFp}`, screen);
+      s.label.textContent = `${peerLabel(p)}’s screen`;
+      s.state.textContent = '';
+      s.el.classList.add('screen');
+      s.el.dataset.fp = p.keyFp;
+      screens.push(s);
+    }
+  }
+  wanted.unshift(...screens); // a shared screen leads the grid
+  const keep = new Set(wanted.map((t) => t.el.dataset.key));
+  for (const [key, t] of tileCache) {
+    if (!keep.has(key)) {
+      t.video.srcObject = null;
+      t.el.remove();
+      tileCache.delete(key);
+    }
+  }
+  wanted.forEach((t, i) => {
+    if (grid.children[i] !== t.el) grid.insertBefore(t.el, grid.children[i] ?? null);
+  });
+  grid.dataset.count = String(wanted.length);
+  updateAloneHint(call);
+}
+
+/** @param {string} name */
+function initial(name) {
+  return (name.trim()[0] ?? '?').toUpperCase();
+}
+
+/** @param {Call | null} call */
+function updateAloneHint(call) {
+  const alone = call && call.state === 'joined' && call.peers.size === 0;
+  document.body.classList.toggle('alone', !!alone);
+}
+
+/** @param {Call | null} call */
+export function renderSecurity(call) {
+  const list = clear($('#sec-peers'));
+  if (!call) return;
+  if (call.peers.size === 0) list.append(h('li', { class: 'muted' }, 'Nobody else is here yet.'));
+  for (const p of call.peers.values()) {
+    const st = peerStatus(p);
+    const sas = p.peer.sas ?? null;
+    const verify = h('button', {
+      type: 'button',
+      class: 'small',
+      onclick: () => call.markVerified(p.keyFp, !p.verified),
+      disabled: sas === null,
+    }, p.verified ? 'Undo' : 'Codes match');
+    list.append(h('li', { dataset: { fp: p.keyFp, state: st.key } },
+      h('span', { class: 'sec-name' }, peerLabel(p)),
+      h('span', { class: 'sas mono', dataset: { sas: sas ?? '' } }, sas ?? '—'),
+      h('span', { class: 'sec-state' }, st.text),
+      p.viewMismatch ? h('span', { class: 'warn' }, 'sees different members') : null,
+      verify));
+  }
+}
+
+/** @param {import('./chat.js').ChatEntry} entry */
+export function renderChatEntry(entry) {
+  const log = $('#chat-log');
+  const when = new Date(entry.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const body = entry.kind === 'code' ? h('pre', { class: 'code' }, h('code', {}, entry.text)) : h('p', {}, entry.text);
+  log.append(h('li', { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
+    h('span', { class: 'chat-meta' }, entry.from === null ? 'You' : entry.name || 'Guest', ' · ', when),
+    body));
+  log.scrollTop = log.scrollHeight;
+}
+
+/** @param {Call | null} call */
+export function renderShareButtons(call) {
+  const sharing = !!call?.screen;
+  show($('#btn-share'), !sharing);
+  show($('#btn-stop-share'), sharing);
+  renderTiles(call);
+}
+

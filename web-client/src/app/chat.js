@@ -1,0 +1,65 @@
+// @ts-check
+// The chat of a call (spec/peer-messages.md §2 `chat`): what we send to every connected peer and
+// what they send us, in one log of the last CHAT_LOG_MAX entries. The session checks every
+// received chat against the rules (16-hex id, text within PeerLimits.MAX_CHAT_CHARS code points,
+// kind, ts) before it gets here; this file drops repeats and keeps the log.
+
+import { PeerLimits, newChatId } from '../signal/peerMessages.js';
+
+const CHAT_LOG_MAX = 500;
+
+/**
+ * @typedef {{id: string, from: string | null, name: string | null, text: string, kind: 'text' | 'code',
+ *            ts: number, delivered?: number, received?: number}} ChatEntry
+ *   `from` null: our own message (`delivered`: to how many peers); else the sender's key fp.
+ * @typedef {{t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}} ChatMessage
+ */
+
+export class ChatLog {
+  /** @type {ChatEntry[]} */
+  entries = [];
+  /** `${keyFp}:${id}` of every chat received, so a repeat is shown once. */
+  #seen = new Set();
+  #onEntry;
+
+  /** @param {(entry: ChatEntry) => void} onEntry a new entry (own or received) */
+  constructor(onEntry) {
+    this.#onEntry = onEntry;
+  }
+
+  /**
+   * Our chat message or code snippet: `sendTo(msg)` hands it to every connected peer and returns
+   * to how many. Returns the log entry, or null for a blank text.
+   * @param {string} text @param {string} kind 'code' or anything else for text
+   * @param {string} name our display name
+   * @param {(msg: ChatMessage) => number} sendTo
+   */
+  send(text, kind, name, sendTo) {
+    // UTF-16 units: never more code points than the peer limit counts (spec/peer-messages.md §2).
+    const body = String(text).slice(0, PeerLimits.MAX_CHAT_CHARS);
+    if (body.trim() === '') return null;
+    /** @type {ChatMessage} */
+    const msg = { t: 'chat', id: newChatId(), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
+    const delivered = sendTo(msg);
+    return this.#add({ id: msg.id, from: null, name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered });
+  }
+
+  /**
+   * A chat from the peer with key fp `keyFp` (already checked by the session).
+   * @param {string} keyFp @param {string | null} name @param {ChatMessage} msg
+   */
+  receive(keyFp, name, msg) {
+    const key = `${keyFp}:${msg.id}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.#add({ id: msg.id, from: keyFp, name, text: msg.text, kind: msg.kind, ts: msg.ts, received: Date.now() });
+  }
+
+  /** @param {ChatEntry} entry */
+  #add(entry) {
+    this.entries.push(entry);
+    if (this.entries.length > CHAT_LOG_MAX) this.entries.shift();
+    this.#onEntry(entry);
+    return entry;
+  }
+}
