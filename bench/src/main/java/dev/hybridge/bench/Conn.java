@@ -29,6 +29,8 @@ import java.util.function.Consumer;
 final class Conn {
     volatile Consumer<byte[]> onBinary = b -> { };
     volatile Consumer<String> onText = s -> { };
+    /** Called once on a reactor thread when the peer closed the connection or it broke (not after {@link #abort()}). */
+    volatile Runnable onClose = () -> { };
     private final SocketChannel channel;
     private final ByteBuffer in = ByteBuffer.allocate(72 * 1024);
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
@@ -232,6 +234,14 @@ final class Conn {
         return true;
     }
 
+    private void closed() {
+        try {
+            onClose.run();
+        } catch (RuntimeException e) {
+            System.err.println("bench client onClose: " + e);
+        }
+    }
+
     /** One selector thread: registers new connections and serves every readable one. */
     private static final class Reactor implements Runnable {
         private final ConcurrentLinkedQueue<Conn> added = new ConcurrentLinkedQueue<>();
@@ -272,7 +282,11 @@ final class Conn {
                         Conn conn = (Conn) k.attachment();
                         if (!k.isValid() || !conn.readable()) {
                             k.cancel();
+                            boolean wasOpen = conn.channel.isOpen();
                             conn.abort();
+                            if (wasOpen) {
+                                conn.closed();
+                            }
                         }
                     }
                 } catch (IOException | RuntimeException e) {

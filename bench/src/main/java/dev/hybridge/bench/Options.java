@@ -1,0 +1,68 @@
+package dev.hybridge.bench;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The load tool's command line ({@code --name=value} and bare {@code --flag}s), with its defaults.
+ * Anything not named here is ignored, as before.
+ */
+final class Options {
+    /** Idle sessions to establish (phase idle). */
+    final int sessions;
+    /** Seconds of one measurement window. */
+    final int seconds;
+    /** Which phases run: handshakes, idle, relay, node (the Node relay side of idle and relay). */
+    final Set<String> phases;
+    /** Room sizes of the relay phase. */
+    final int[] rooms;
+    /** Extra JVM options for the gateway child (e.g. a JFR recording). */
+    final String gatewayJvm;
+    /** Print the gateway's class histogram after the idle phase. */
+    final boolean histogram;
+    /** The JMH result of HandshakePrimitivesBench, for the primitive sum. */
+    final Path jmh;
+    /** The Node relay script (bench/node-relay). */
+    final Path nodeRelay;
+    /** At most this many seconds of handshake warm-up (5 s rounds until the JIT is quiet). */
+    final int handshakeWarmup;
+    /** Client threads of the handshake phase. */
+    final int handshakeWorkers;
+    /** Seconds of one warm-up round, and how many extra relay rounds may wait for the JIT. */
+    final int warmupRound;
+    final int warmupRounds;
+    /** Extra output while profiling ({@code -Dloadbench.debug=true}). */
+    final boolean debug = Boolean.getBoolean("loadbench.debug");
+
+    Options(String[] args) {
+        Map<String, String> opt = parse(args);
+        sessions = Integer.parseInt(opt.getOrDefault("sessions", "10000"));
+        seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
+        phases = Set.of(opt.getOrDefault("phases", "handshakes,idle,relay,node").split(","));
+        rooms = Arrays.stream(opt.getOrDefault("rooms", "2,6").split(",")).mapToInt(Integer::parseInt).toArray();
+        gatewayJvm = opt.getOrDefault("gateway-jvm", "");
+        histogram = opt.containsKey("histogram");
+        jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
+        nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
+        boolean smoke = opt.containsKey("smoke"); // a test of the tool itself: shortest warm-ups, figures meaningless
+        handshakeWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
+        handshakeWorkers = Integer.parseInt(opt.getOrDefault("handshake-workers", "4"));
+        warmupRound = smoke ? 1 : 3;
+        warmupRounds = smoke ? 0 : 10;
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (String a : args) {
+            if (a.startsWith("--") && a.contains("=")) {
+                m.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else if (a.startsWith("--")) {
+                m.put(a.substring(2), "");
+            }
+        }
+        return m;
+    }
+}
