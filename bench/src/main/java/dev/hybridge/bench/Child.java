@@ -194,6 +194,36 @@ final class Child {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
+    /** The soft limit on open files of this process (children inherit it); -1 when unknown. */
+    static long openFilesLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String v = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return v.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(v);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: nothing to check
+        }
+        return -1;
+    }
+
+    /**
+     * Stops the run at once, with what to do, when this process may not open {@code needed} files.
+     * The JVM raises its soft limit to the hard limit at start, and the children inherit it, so
+     * {@code ulimit -n} (soft and hard) in the shell that starts the tool is what counts.
+     */
+    static void requireOpenFiles(long needed, String why) {
+        long limit = openFilesLimit();
+        System.out.printf("open files: %s needs %d; the limit here is %s%n", why, needed, limit < 0 ? "unknown" : limit);
+        if (limit >= 0 && limit < needed) {
+            throw new IllegalStateException("too few file descriptors: " + why + " needs " + needed + " open files, the limit is "
+                    + limit + ". Raise it in the shell that starts the tool (ulimit -n " + needed + "; the hard limit too, as "
+                    + "root or in /etc/security/limits.conf), or run fewer sessions.");
+        }
+    }
+
     static void waitForLine(Process p, String marker) throws Exception {
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + 60_000_000_000L;

@@ -25,12 +25,31 @@ public final class LoadBench {
     public static void main(String[] args) throws Exception {
         Options opt = new Options(args);
         Report report = new Report();
-        System.out.printf("LoadBench: sessions=%d, %d s per measurement, %d cores%n", opt.sessions, opt.seconds,
-                Runtime.getRuntime().availableProcessors());
+        System.out.printf("LoadBench: phases %s, sessions=%d, %d s per measurement, %d cores%n", String.join(",", opt.phases),
+                opt.sessions, opt.seconds, Runtime.getRuntime().availableProcessors());
+        boolean shapes = opt.phases.contains("shape");
+        boolean withNode = opt.phases.contains("node") || shapes;
+        if (withNode && !Files.exists(opt.nodeRelay)) {
+            if (shapes) {
+                throw new IllegalStateException("phase shape needs the Node relay at " + opt.nodeRelay
+                        + " (and its dependencies: cd bench/node-relay && npm ci)");
+            }
+            System.out.println("node relay not found at " + opt.nodeRelay + "; its side skipped");
+            withNode = false;
+        }
+        long fds = 256;
+        if (opt.phases.contains("idle")) {
+            fds = Math.max(fds, opt.sessions + 256L);
+        }
+        if (shapes) {
+            fds = Math.max(fds, ShapeWorkload.openFilesNeeded(opt.shapes));
+        }
+        Child.requireOpenFiles(fds, "this run (phases " + String.join(",", opt.phases) + ")");
         HandshakeWorkload handshakes = new HandshakeWorkload(opt, report);
         IdleWorkload idle = new IdleWorkload(opt, report);
         RelayWorkload relay = new RelayWorkload(opt, report);
         Child gw = Child.gateway(opt.gatewayJvm);
+        Child node = null;
         try {
             if (opt.phases.contains("handshakes")) {
                 handshakes.run(gw);
@@ -43,25 +62,29 @@ public final class LoadBench {
                     relay.run(gw, size);
                 }
             }
-        } finally {
-            gw.stop();
-        }
-        if (opt.phases.contains("node") && Files.exists(opt.nodeRelay)) {
-            Child node = Child.node(opt.nodeRelay);
-            try {
+            if (withNode) {
+                node = Child.node(opt.nodeRelay);
+            }
+            if (opt.phases.contains("node") && node != null) {
                 if (opt.phases.contains("idle")) {
                     idle.run(node, opt.sessions);
                 }
-                for (int size : opt.rooms) {
-                    relay.run(node, size);
+                if (opt.phases.contains("relay")) {
+                    for (int size : opt.rooms) {
+                        relay.run(node, size);
+                    }
                 }
-            } finally {
+            }
+            if (shapes) {
+                new ShapeWorkload(opt, report).run(gw, node, opt.shapes);
+            }
+        } finally {
+            gw.stop();
+            if (node != null) {
                 node.stop();
             }
-        } else {
-            System.out.println("node relay not found at " + opt.nodeRelay + "; skipped");
         }
-        if (Files.exists(opt.jmh)) {
+        if (opt.phases.contains("handshakes") && Files.exists(opt.jmh)) {
             handshakes.primitiveSum(opt.jmh);
         }
         report.printSummary();

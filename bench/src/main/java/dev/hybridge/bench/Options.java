@@ -15,7 +15,10 @@ final class Options {
     final int sessions;
     /** Seconds of one measurement window. */
     final int seconds;
-    /** Which phases run: handshakes, idle, relay, node (the Node relay side of idle and relay). */
+    /**
+     * Which phases run: handshakes, idle, relay, node (the Node relay side of idle and relay),
+     * shape (browser-shaped, both sides), storm (the reconnect storm; not in the default).
+     */
     final Set<String> phases;
     /** Room sizes of the relay phase. */
     final int[] rooms;
@@ -34,6 +37,16 @@ final class Options {
     /** Seconds of one warm-up round, and how many extra relay rounds may wait for the JIT. */
     final int warmupRound;
     final int warmupRounds;
+    /** Browser-shaped workloads of phase shape ({@link ShapeWorkload.Shape#parse}). */
+    final java.util.List<ShapeWorkload.Shape> shapes;
+    /** Alternating rounds per shape and side. */
+    final int rounds;
+    /** Seconds of one warm-up round of a shape. */
+    final int shapeWarmup;
+    /** Reconnect storm: sessions, how the gateway is stopped (term or kill), at most how long to wait for all to rejoin. */
+    final int stormSessions;
+    final String stormSignal;
+    final int stormTimeout;
     /** Extra output while profiling ({@code -Dloadbench.debug=true}). */
     final boolean debug = Boolean.getBoolean("loadbench.debug");
 
@@ -41,16 +54,26 @@ final class Options {
         Map<String, String> opt = parse(args);
         sessions = Integer.parseInt(opt.getOrDefault("sessions", "10000"));
         seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
-        phases = Set.of(opt.getOrDefault("phases", "handshakes,idle,relay,node").split(","));
+        phases = Set.of(opt.getOrDefault("phases", "handshakes,idle,relay,node,shape").split(","));
         rooms = Arrays.stream(opt.getOrDefault("rooms", "2,6").split(",")).mapToInt(Integer::parseInt).toArray();
         gatewayJvm = opt.getOrDefault("gateway-jvm", "");
         histogram = opt.containsKey("histogram");
         jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
         nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
+        shapes = Arrays.stream(opt.getOrDefault("shapes", "5000x2,500x20,closed,pingpong").split(","))
+                .map(ShapeWorkload.Shape::parse).toList();
+        rounds = Integer.parseInt(opt.getOrDefault("rounds", "3"));
+        stormSessions = Integer.parseInt(opt.getOrDefault("storm-sessions", "10000"));
+        stormSignal = opt.getOrDefault("storm-signal", "term");
+        stormTimeout = Integer.parseInt(opt.getOrDefault("storm-timeout", "180"));
+        if (!stormSignal.equals("term") && !stormSignal.equals("kill")) {
+            throw new IllegalArgumentException("--storm-signal: term or kill");
+        }
         boolean smoke = opt.containsKey("smoke"); // a test of the tool itself: shortest warm-ups, figures meaningless
         handshakeWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
         handshakeWorkers = Integer.parseInt(opt.getOrDefault("handshake-workers", "4"));
         warmupRound = smoke ? 1 : 3;
+        shapeWarmup = smoke ? 1 : Integer.parseInt(opt.getOrDefault("shape-warmup", "5"));
         warmupRounds = smoke ? 0 : 10;
     }
 
