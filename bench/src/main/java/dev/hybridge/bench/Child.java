@@ -90,7 +90,7 @@ final class Child {
 
     static Child node(Path script) throws Exception {
         int port = freePort();
-        Process p = new ProcessBuilder("node", script.toString(), String.valueOf(port)).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("node", "--expose-gc", script.toString(), String.valueOf(port)).redirectErrorStream(true).start();
         waitForLine(p, "listening");
         System.out.println("node ws relay pid " + p.pid() + " on port " + port);
         return new Child(p, port, null, false);
@@ -149,10 +149,29 @@ final class Child {
         return -1;
     }
 
-    /** Gateway: heap after a full GC (jcmd GC.run, then the heap gauge). Node: -1. */
+    /**
+     * Heap in use after a full GC. Gateway: jcmd GC.run, then its heap gauge. Node: V8's heapUsed
+     * plus what lives outside the V8 heap (external: buffers), after global.gc(), asked over a
+     * connection of its own (the relay's bench-memory message).
+     */
     long heapUsedAfterGc() throws Exception {
         if (!gateway) {
-            return -1;
+            JsonPeer p = JsonPeer.connect(this);
+            try {
+                p.conn.sendText("{\"type\":\"bench-memory\"}");
+                for (int i = 0; i < 100; i++) {
+                    JsonNode n = p.control.poll(30, TimeUnit.SECONDS);
+                    if (n == null) {
+                        break;
+                    }
+                    if (n.path("type").asText().equals("bench-memory")) {
+                        return n.path("heapUsed").asLong() + n.path("external").asLong();
+                    }
+                }
+                return -1;
+            } finally {
+                p.close();
+            }
         }
         jcmd("GC.run");
         Thread.sleep(500);

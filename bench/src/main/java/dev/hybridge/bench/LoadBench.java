@@ -7,12 +7,14 @@ import java.nio.file.Files;
  * <ol>
  *   <li>handshakes per second and gateway CPU per handshake (against the JMH primitive sum):
  *       {@link HandshakeWorkload};</li>
- *   <li>N concurrent idle hop sessions: time to establish, gateway heap and RSS per session:
- *       {@link IdleWorkload};</li>
+ *   <li>N concurrent idle joined sessions on the gateway and on the Node relay: time to establish,
+ *       heap and RSS per session, their ratio: {@link IdleWorkload};</li>
  *   <li>relay throughput with 1 KiB envelopes in rooms of 2 and 6, then p50/p99/p99.9 latency at
  *       half of that peak: {@link RelayWorkload};</li>
- *   <li>the same relay workload and idle footprint against a plain Node `ws` relay with the seed's
- *       JSON room protocol and no encryption (bench/node-relay).</li>
+ *   <li>the same relay workload against a plain Node `ws` relay with the seed's JSON room
+ *       protocol and no encryption (bench/node-relay);</li>
+ *   <li>browser-shaped relay load, both relays side by side in alternating rounds:
+ *       {@link ShapeWorkload}.</li>
  * </ol>
  * The gateway and the Node relay run as child processes ({@link Child}) so their CPU and memory
  * are their own; this process is the load generator ({@link Conn}, {@link HopPeer},
@@ -28,13 +30,13 @@ public final class LoadBench {
         System.out.printf("LoadBench: phases %s, sessions=%d, %d s per measurement, %d cores%n", String.join(",", opt.phases),
                 opt.sessions, opt.seconds, Runtime.getRuntime().availableProcessors());
         boolean shapes = opt.phases.contains("shape");
-        boolean withNode = opt.phases.contains("node") || shapes;
+        boolean withNode = opt.phases.contains("node") || opt.phases.contains("idle") || shapes;
         if (withNode && !Files.exists(opt.nodeRelay)) {
             if (shapes) {
                 throw new IllegalStateException("phase shape needs the Node relay at " + opt.nodeRelay
                         + " (and its dependencies: cd bench/node-relay && npm ci)");
             }
-            System.out.println("node relay not found at " + opt.nodeRelay + "; its side skipped");
+            System.out.println("node relay not found at " + opt.nodeRelay + "; its side of idle and relay skipped");
             withNode = false;
         }
         long fds = 256;
@@ -54,21 +56,21 @@ public final class LoadBench {
             if (opt.phases.contains("handshakes")) {
                 handshakes.run(gw);
             }
-            if (opt.phases.contains("idle")) {
+            if (withNode) {
+                node = Child.node(opt.nodeRelay);
+            }
+            if (opt.phases.contains("idle")) { // both sides, one after the other, and their ratio
                 idle.run(gw, opt.sessions);
+                if (node != null) {
+                    idle.run(node, opt.sessions);
+                }
             }
             if (opt.phases.contains("relay")) {
                 for (int size : opt.rooms) {
                     relay.run(gw, size);
                 }
             }
-            if (withNode) {
-                node = Child.node(opt.nodeRelay);
-            }
             if (opt.phases.contains("node") && node != null) {
-                if (opt.phases.contains("idle")) {
-                    idle.run(node, opt.sessions);
-                }
                 if (opt.phases.contains("relay")) {
                     for (int size : opt.rooms) {
                         relay.run(node, size);

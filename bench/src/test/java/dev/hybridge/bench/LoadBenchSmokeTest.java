@@ -20,15 +20,18 @@ class LoadBenchSmokeTest {
         String out = run("--smoke", "--sessions=40", "--seconds=1", "--phases=handshakes,idle,relay", "--rooms=2", "--jmh=/nonexistent");
         assertTrue(positive(out, "gateway handshakes: (\\d+) in"), "handshakes completed");
         assertTrue(positive(out, "gateway bare connections \\(connect \\+ upgrade \\+ close, no handshake\\): (\\d+) in"), "bare connections");
-        assertTrue(out.contains("gateway idle hop sessions: 40 established"), "40 idle sessions established");
+        assertTrue(out.contains("gateway idle joined hop sessions: 40 established"), "40 idle sessions established");
         assertTrue(positive(out, "gateway relay, rooms of 2 \\(60 peers\\): peak (\\d+) envelopes/s"), "envelopes relayed");
         assertTrue(positive(out, "p99 (\\d+) us"), "latency histogram filled");
     }
 
     @Test
-    void browserShapedWorkloadsRunOnBothSides() throws Exception {
-        String out = run("--smoke", "--seconds=1", "--rounds=1", "--phases=shape", "--shapes=20x10,pingpong",
+    void idleFootprintAndBrowserShapedWorkloadsRunOnBothSides() throws Exception {
+        String out = run("--smoke", "--seconds=1", "--rounds=1", "--phases=idle,shape", "--sessions=20", "--shapes=20x10,pingpong",
                 "--node-relay=node-relay/relay.mjs");
+        assertTrue(out.contains("node ws relay idle joined connections: 20 in"), "20 idle joined Node connections");
+        assertTrue(Pattern.compile("idle joined session, gateway / node ws relay \\(20 each, same run\\): RSS [-\\d.]+ / [-\\d.]+ KiB")
+                .matcher(out).find(), "idle ratio line");
         for (String shape : new String[] {"20x10", "pingpong"}) {
             Matcher m = Pattern.compile("shape " + shape + " \\(.*\\), median of 1 rounds: relay CPU per relayed message gateway "
                     + "[\\d.]+ us, node [\\d.]+ us, ratio gateway/node [\\d.]+; delivered gateway (\\d+)/s, node (\\d+)/s").matcher(out);
