@@ -25,6 +25,8 @@ final class HopPeer implements Peer {
     final BlockingQueue<RoomMessage> control = new LinkedBlockingQueue<>();
     byte[][] ids;
     Counters counters;
+    /** Sees every room message first (the storm's healthy pair); RELAYED then goes nowhere else. */
+    volatile java.util.function.Consumer<RoomMessage> watch;
 
     private HopPeer(Conn conn, Channel channel) {
         this.conn = conn;
@@ -37,7 +39,7 @@ final class HopPeer implements Peer {
     }
 
     static HopPeer connect(java.net.URI ws, byte[] gatewayKey, long timeoutMs) throws Exception {
-        Conn c = Conn.open(ws);
+        Conn c = Conn.open(ws, timeoutMs);
         try {
             CompletableFuture<byte[]> hello = new CompletableFuture<>();
             c.onBinary = hello::complete;
@@ -59,6 +61,13 @@ final class HopPeer implements Peer {
     private void onRecord(byte[] rec) {
         try {
             RoomMessage m = RoomCodec.decodeFromGateway(channel.open(rec));
+            var w = watch;
+            if (w != null) {
+                w.accept(m);
+                if (m instanceof RoomMessage.Relayed) {
+                    return;
+                }
+            }
             if (m instanceof RoomMessage.Relayed r && counters != null) {
                 counters.got(r.envelope());
             } else {

@@ -14,7 +14,8 @@ import java.nio.file.Files;
  *   <li>the same relay workload against a plain Node `ws` relay with the seed's JSON room
  *       protocol and no encryption (bench/node-relay);</li>
  *   <li>browser-shaped relay load, both relays side by side in alternating rounds:
- *       {@link ShapeWorkload}.</li>
+ *       {@link ShapeWorkload};</li>
+ *   <li>with {@code --phases=storm}, the reconnect storm after a gateway restart: {@link StormWorkload}.</li>
  * </ol>
  * The gateway and the Node relay run as child processes ({@link Child}) so their CPU and memory
  * are their own; this process is the load generator ({@link Conn}, {@link HopPeer},
@@ -46,7 +47,17 @@ public final class LoadBench {
         if (shapes) {
             fds = Math.max(fds, ShapeWorkload.openFilesNeeded(opt.shapes));
         }
+        if (opt.phases.contains("storm")) {
+            fds = Math.max(fds, StormWorkload.openFilesNeeded(opt.stormSessions));
+        }
         Child.requireOpenFiles(fds, "this run (phases " + String.join(",", opt.phases) + ")");
+        if (opt.phases.contains("storm")) { // its own gateway, restarted in the middle
+            new StormWorkload(opt, report).run();
+            if (opt.phases.size() == 1) {
+                report.printSummary();
+                return;
+            }
+        }
         HandshakeWorkload handshakes = new HandshakeWorkload(opt, report);
         IdleWorkload idle = new IdleWorkload(opt, report);
         RelayWorkload relay = new RelayWorkload(opt, report);
