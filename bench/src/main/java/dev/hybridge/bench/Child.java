@@ -36,6 +36,8 @@ final class Child {
     final boolean gateway;
 
     private Child(Process process, int port, byte[] publicKey, boolean gateway) {
+        // a load tool stopped early (Ctrl-C, a timeout) takes its relays with it
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "bench-child-stop"));
         this.process = process;
         this.port = port;
         this.publicKey = publicKey;
@@ -253,8 +255,10 @@ final class Child {
                 seen.append("\n  ").append(line);
             }
             if (line.contains(marker)) {
-                // keep draining the child's output so it never blocks on a full pipe
-                Thread.ofVirtual().start(() -> {
+                // keep draining the child's output so it never blocks on a full pipe; on a platform
+                // thread: a virtual one blocked in this pipe read holds its carrier, and with two
+                // such readers on a 2-core machine no other virtual thread ran (the tool hung)
+                Thread.ofPlatform().daemon().name("bench-child-output").start(() -> {
                     try {
                         while (r.readLine() != null) {
                             // discard
