@@ -76,7 +76,7 @@ final class IdleWorkload {
             }
         }
         long wall = System.nanoTime() - t0;
-        Thread.sleep(1000);
+        opt.settle(1000);
         long heap1 = server.heapUsedAfterGc();
         long rss1 = server.rssBytes();
         if (opt.histogram && hop) {
@@ -102,7 +102,7 @@ final class IdleWorkload {
         for (Peer p : open) {
             p.close();
         }
-        Thread.sleep(3000);
+        opt.settle(3000);
         return f;
     }
 }

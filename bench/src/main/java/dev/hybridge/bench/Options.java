@@ -47,6 +47,8 @@ final class Options {
     final int stormSessions;
     final String stormSignal;
     final int stormTimeout;
+    /** A test of the tool itself (LoadBenchSmokeTest): shortest warm-ups and pauses, figures meaningless. */
+    final boolean smoke;
     /** Extra output while profiling ({@code -Dloadbench.debug=true}). */
     final boolean debug = Boolean.getBoolean("loadbench.debug");
 
@@ -69,12 +71,17 @@ final class Options {
         if (!stormSignal.equals("term") && !stormSignal.equals("kill")) {
             throw new IllegalArgumentException("--storm-signal: term or kill");
         }
-        boolean smoke = opt.containsKey("smoke"); // a test of the tool itself: shortest warm-ups, figures meaningless
+        smoke = opt.containsKey("smoke");
         handshakeWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
         handshakeWorkers = Integer.parseInt(opt.getOrDefault("handshake-workers", "4"));
         warmupRound = smoke ? 1 : 3;
         shapeWarmup = smoke ? 1 : Integer.parseInt(opt.getOrDefault("shape-warmup", "5"));
         warmupRounds = smoke ? 0 : 10;
+    }
+
+    /** A pause between phases (for queues to empty, sockets to close): {@code ms}, or a tenth of it in a smoke run. */
+    void settle(long ms) throws InterruptedException {
+        Thread.sleep(smoke ? ms / 10 : ms);
     }
 
     private static Map<String, String> parse(String[] args) {

@@ -69,7 +69,7 @@ final class RelayWorkload {
             System.out.println("debug: received " + (inWindow - r0) + "; gateway " + Child.grep(Child.get(server.port, "/metrics"),
                     "hybridge_envelopes_relayed_total|hybridge_inputs_rejected|hybridge_limit_hits"));
         }
-        Thread.sleep(1000);
+        opt.settle(1000);
         double peak = (inWindow - r0) / ((sendEnd - t0) / 1e9);
         double cpuPerEnvelope = cpuWindow / 1000.0 / Math.max(1, inWindow - r0);
         counters.drain();
@@ -77,7 +77,7 @@ final class RelayWorkload {
                 name, peak, peak * Counters.ENVELOPE / 1048576.0, cpuPerEnvelope);
         // latency at half of the peak rate (the target), then at a quarter and a tenth: on 2 cores
         // shared with the load generator, half of the peak keeps the machine nearly busy
-        for (double fraction : LATENCY_FRACTIONS) {
+        for (double fraction : opt.smoke ? new double[] {0.5} : LATENCY_FRACTIONS) {
             latency(server, all, counters, peak * fraction, fraction, seconds, name, size);
         }
         if (hop) {
@@ -89,7 +89,7 @@ final class RelayWorkload {
             }
         }
         all.forEach(room -> room.forEach(Peer::close));
-        Thread.sleep(2000);
+        opt.settle(2000);
     }
 
     /** Open-loop load at {@code rate} envelopes/s in all: latency percentiles and who used the cores. */
@@ -106,7 +106,7 @@ final class RelayWorkload {
         blast(all, seconds, counters, perPeerIntervalNanos);
         long[] m1 = Child.machine();
         long received = counters.received.get() - r0;
-        Thread.sleep(1000);
+        opt.settle(1000);
         counters.histogram = null;
         int cores = Runtime.getRuntime().availableProcessors();
         synchronized (h) {

@@ -151,6 +151,7 @@ final class ShapeWorkload {
         } finally {
             close(g);
             close(n);
+            opt.settle(1000);
         }
     }
 
@@ -191,7 +192,6 @@ final class ShapeWorkload {
 
     private static void close(Side s) throws InterruptedException {
         s.rooms.forEach(room -> room.forEach(Peer::close));
-        Thread.sleep(1000);
     }
 
     /** One measured window on one side. */

@@ -42,7 +42,7 @@ class LoadBenchSmokeTest {
 
     @Test
     void reconnectStormRejoinsEverySession() throws Exception {
-        String out = run("--phases=storm", "--storm-sessions=10", "--storm-timeout=90");
+        String out = run("--smoke", "--phases=storm", "--storm-sessions=10", "--storm-timeout=90");
         assertTrue(out.contains("reconnect storm: all 10 sessions and the pair rejoined"), "every session rejoined after the restart");
         assertTrue(out.contains("healthy pair (50 ms per envelope each way): max gap"), "the healthy pair relayed again");
     }
