@@ -356,6 +356,8 @@ final class StormWorkload {
             gw = Child.gateway(opt.gatewayJvm, port, keyFile);
             long up = System.nanoTime();
             long cpuAtUp = gw.cpuNanos();
+            long selfAtUp = Child.selfCpu();
+            long[] machineAtUp = Child.machine();
             if (!Arrays.equals(gw.publicKey, pinnedKey)) {
                 throw new IllegalStateException("the restarted gateway has another key: the key file was not reused");
             }
@@ -388,6 +390,8 @@ final class StormWorkload {
                 }
             }
             long gwCpu = gw.cpuNanos();
+            long selfCpu = Child.selfCpu() - selfAtUp;
+            long[] machineEnd = Child.machine();
             long peakRss = Math.max(peakSampled, gw.peakRssBytes());
             long stormHandshakes = handshakes.get() - handshakesBefore;
             opt.settle(2000); // the pair after the storm
@@ -416,6 +420,12 @@ final class StormWorkload {
                             + "(connection, key fetch, upgrade, handshake, JOIN; its start-up before that: %.2f s)",
                     peakRss / 1048576.0, rssBefore / 1048576.0, (gwCpu - cpuAtUp) / 1e9,
                     (gwCpu - cpuAtUp) / 1000.0 / Math.max(1, stormHandshakes), cpuAtUp / 1e9);
+            double stormSecs = Math.max(1e-3, (allBack - up) / 1e9);
+            int cores = Runtime.getRuntime().availableProcessors();
+            report.result("reconnect storm: cores busy from listening to the last rejoin: gateway %.2f, load generator %.2f "
+                            + "(the clients' side of every handshake), machine %.2f of %d",
+                    (gwCpu - cpuAtUp) / 1e9 / stormSecs, selfCpu / 1e9 / stormSecs,
+                    (double) (machineEnd[0] - machineAtUp[0]) / Math.max(1, machineEnd[1] - machineAtUp[1]) * cores, cores);
             // only the new gateway can deliver after the old one is gone
             long firstA = atA.firstAfter(gone);
             long firstB = atB.firstAfter(gone);
