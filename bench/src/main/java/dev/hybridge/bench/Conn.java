@@ -29,6 +29,8 @@ import java.util.function.Consumer;
 final class Conn {
     volatile Consumer<byte[]> onBinary = b -> { };
     volatile Consumer<String> onText = s -> { };
+    /** Called once on a reactor thread when the peer closed the connection or it broke (not after {@link #abort()}). */
+    volatile Runnable onClose = () -> { };
     private final SocketChannel channel;
     private final ByteBuffer in = ByteBuffer.allocate(72 * 1024);
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
@@ -40,14 +42,37 @@ final class Conn {
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
     private static final Reactor[] REACTORS = {new Reactor(0), new Reactor(1)};
     private static final AtomicInteger NEXT = new AtomicInteger();
+    private static final java.util.concurrent.ScheduledExecutorService TIMER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "bench-ws-timeout");
+                t.setDaemon(true);
+                return t;
+            });
 
     private Conn(SocketChannel channel) {
         this.channel = channel;
     }
 
     static Conn open(URI uri) {
+        return open(uri, 0);
+    }
+
+    /** As {@link #open(URI)}; with {@code timeoutMs > 0}, connect and upgrade together take at most that long. */
+    static Conn open(URI uri, long timeoutMs) {
+        SocketChannel opened = null;
+        java.util.concurrent.ScheduledFuture<?> timeout = null;
         try {
             SocketChannel ch = SocketChannel.open();
+            opened = ch;
+            if (timeoutMs > 0) { // closing the channel ends a blocking connect or read at once
+                timeout = TIMER.schedule(() -> {
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                        // closing anyway
+                    }
+                }, timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
             Conn c = new Conn(ch);
@@ -62,12 +87,29 @@ final class Conn {
                 ch.close();
                 throw new IOException("upgrade refused: " + head.lines().findFirst().orElse("(nothing)"));
             }
+            if (timeout != null && !timeout.cancel(false)) {
+                throw new IOException("no upgrade within " + timeoutMs + " ms");
+            }
             ch.configureBlocking(false);
             REACTORS[Math.floorMod(NEXT.getAndIncrement(), REACTORS.length)].add(c);
             return c;
         } catch (IOException e) {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            if (opened != null) {
+                try {
+                    opened.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
             throw new UncheckedIOException(e);
         }
+    }
+
+    boolean isOpen() {
+        return channel.isOpen();
     }
 
     void send(byte[] b) {
@@ -232,6 +274,14 @@ final class Conn {
         return true;
     }
 
+    private void closed() {
+        try {
+            onClose.run();
+        } catch (RuntimeException e) {
+            System.err.println("bench client onClose: " + e);
+        }
+    }
+
     /** One selector thread: registers new connections and serves every readable one. */
     private static final class Reactor implements Runnable {
         private final ConcurrentLinkedQueue<Conn> added = new ConcurrentLinkedQueue<>();
@@ -272,7 +322,11 @@ final class Conn {
                         Conn conn = (Conn) k.attachment();
                         if (!k.isValid() || !conn.readable()) {
                             k.cancel();
+                            boolean wasOpen = conn.channel.isOpen();
                             conn.abort();
+                            if (wasOpen) {
+                                conn.closed();
+                            }
                         }
                     }
                 } catch (IOException | RuntimeException e) {

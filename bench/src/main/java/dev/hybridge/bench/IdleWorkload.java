@@ -1,0 +1,108 @@
+package dev.hybridge.bench;
+
+import dev.hybridge.crypto.XWingKeyPair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * N concurrent idle joined sessions (rooms of 2, as a call waiting between signaling bursts) on
+ * the gateway and on the Node relay in the same run: time to establish them, and each server's
+ * heap and RSS per session, read before and after with a full GC first; then the ratio.
+ */
+final class IdleWorkload {
+    /** Per side: sessions, bytes of heap and of RSS they added. */
+    record Footprint(int sessions, long heapBytes, long rssBytes) {
+        double heapKiB() {
+            return heapBytes / 1024.0 / sessions;
+        }
+
+        double rssKiB() {
+            return rssBytes / 1024.0 / sessions;
+        }
+    }
+
+    private final Options opt;
+    private final Report report;
+    private Footprint gateway;
+
+    IdleWorkload(Options opt, Report report) {
+        this.opt = opt;
+        this.report = report;
+    }
+
+    Footprint run(Child server, int n) throws Exception {
+        boolean hop = server.gateway;
+        long heap0 = server.heapUsedAfterGc();
+        long rss0 = server.rssBytes();
+        List<Peer> open = new ArrayList<>(n);
+        byte[] pk = XWingKeyPair.generate(HopPeer.RNG).publicKey();
+        long t0 = System.nanoTime();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Peer>> fs = new ArrayList<>();
+            Semaphore inFlight = new Semaphore(16);
+            byte[][] roomIds = new byte[(n + 1) / 2][32];
+            for (byte[] id : roomIds) {
+                HopPeer.RNG.nextBytes(id);
+            }
+            for (int i = 0; i < n; i++) {
+                int idx = i;
+                inFlight.acquire();
+                fs.add(ex.submit(() -> {
+                    try {
+                        if (hop) { // hop handshake, then JOIN: 2 per room
+                            HopPeer h = HopPeer.connect(server);
+                            if (h.join(roomIds[idx / 2], pk, 30_000) == null) {
+                                throw new IllegalStateException("no JOINED within 30 s");
+                            }
+                            return h;
+                        }
+                        JsonPeer p = JsonPeer.connect(server); // the seed's join: no handshake
+                        if (p.join("idle-" + (idx / 2)) == null) {
+                            throw new IllegalStateException("no joined within 30 s");
+                        }
+                        return p;
+                    } finally {
+                        inFlight.release();
+                    }
+                }));
+            }
+            for (var f : fs) {
+                open.add(f.get(120, TimeUnit.SECONDS));
+            }
+        }
+        long wall = System.nanoTime() - t0;
+        opt.settle(1000);
+        long heap1 = server.heapUsedAfterGc();
+        long rss1 = server.rssBytes();
+        if (opt.histogram && hop) {
+            server.jcmd("GC.class_histogram").lines().limit(30).forEach(System.out::println);
+        }
+        Footprint f = new Footprint(n, heap1 - heap0, rss1 - rss0);
+        if (hop) {
+            gateway = f;
+            report.result("gateway idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
+                            + "(%.1f MiB total), RSS %.1f KiB per session",
+                    n, wall / 1e9, n / (wall / 1e9), f.heapKiB(), f.heapBytes() / 1048576.0, f.rssKiB());
+        } else {
+            report.result("node ws relay idle joined connections: %d in %.1f s; heap (V8 + external) %.1f KiB per connection, "
+                            + "RSS %.1f KiB per connection (%.1f MiB total)",
+                    n, wall / 1e9, f.heapKiB(), f.rssKiB(), f.rssBytes() / 1048576.0);
+            if (gateway != null) {
+                report.result("idle joined session, gateway / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
+                                + "heap %.1f / %.1f KiB = %.2f",
+                        n, gateway.rssKiB(), f.rssKiB(), gateway.rssKiB() / f.rssKiB(), gateway.heapKiB(), f.heapKiB(),
+                        gateway.heapKiB() / f.heapKiB());
+            }
+        }
+        for (Peer p : open) {
+            p.close();
+        }
+        opt.settle(3000);
+        return f;
+    }
+}
