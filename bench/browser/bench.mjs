@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Browser benchmark (a script, not a test): headless Chromium on loopback against the real
-// gateway (started through web-client/test/support/gateway.js, serving web-client/dist).
+// gateway (started through web-client/test/support/gateway.js, serving web-client/dist-test: the
+// test build, whose hooks the benchmark drives its pages through; the served dist/ has none).
 //
 //   node bench/browser/bench.mjs [--runs=5] [--cpu-seconds=20] [--cpu-rounds=3]
 //                                [--parts=first,handshake,sframe,cpu] [--modes=off,sframe]
 //                                [--audio-frame-ms=40]
 //
-// Prerequisites: the web client built and the gateway compiled with its classpath file, e.g.
+// Prerequisites: the gateway compiled with its classpath file and the web client's test build, e.g.
 //   mvn -B -ntp -q -pl gateway -am process-classes -DskipTests     (from the repository root)
+//   (cd web-client && npm run build:test)
 //
 // It prints:
 // 1. Open the link -> first decoded remote video frame: a page opens the room link while one
