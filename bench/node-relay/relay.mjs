@@ -1,5 +1,5 @@
 // The seed design's signaling relay (shared/seeds/004, "Implementation Sketch"): Node + ws, JSON
-// messages, rooms in memory, no encryption. Benchmark baseline only: node relay.mjs PORT
+// messages, rooms in memory, no encryption. Benchmark baseline only: node [--expose-gc] relay.mjs PORT
 import { WebSocketServer } from "ws";
 import { randomBytes } from "node:crypto";
 
@@ -42,6 +42,14 @@ wss.on("connection", (ws) => {
       case "leave":
         leave();
         break;
+      case "bench-memory": {
+        // the load tool's reading (not part of the seed's protocol): memory after a full GC
+        // when node runs with --expose-gc, as the gateway's heap is read after one
+        if (typeof global.gc === "function") global.gc();
+        const m = process.memoryUsage();
+        ws.send(JSON.stringify({ type: "bench-memory", rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }));
+        break;
+      }
     }
   });
   ws.on("close", leave);
