@@ -13,8 +13,9 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -61,7 +62,10 @@ public final class Edge {
     private final RateLimitedLog acceptLog = new RateLimitedLog(LOG, Duration.ofSeconds(10));
     private final RateLimitedLog capLog = new RateLimitedLog(LOG, Duration.ofSeconds(10));
 
-    private volatile ServerSocket server;
+    private volatile ServerSocketChannel server;
+    /** Event loops for upgraded plain-TCP WebSockets: one per core. */
+    private final EventLoop[] loops;
+    private final java.util.concurrent.atomic.AtomicInteger nextLoop = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean running;
     private Thread acceptor;
     private ScheduledExecutorService timer;
@@ -87,6 +91,7 @@ public final class Edge {
         this.tls = tls;
         this.wsPath = wsPath;
         this.onListenerLost = onListenerLost;
+        this.loops = new EventLoop[Math.max(1, Runtime.getRuntime().availableProcessors())];
     }
 
     /**
@@ -118,11 +123,15 @@ public final class Edge {
 
     /** Binds {@code host:port} (0: any free port) and starts accepting. */
     public synchronized void start(String host, int port) throws IOException {
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
+        ServerSocketChannel s = ServerSocketChannel.open();
+        s.socket().setReuseAddress(true);
         s.bind(new InetSocketAddress(InetAddress.getByName(host), port), 1024);
         server = s;
         running = true;
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = new EventLoop("hybridge-loop-" + i);
+            loops[i].start();
+        }
         long tick = Math.max(20, Math.min(250, Math.min(limits.headerTimeout().toMillis(),
                 Math.min(limits.handshakeTimeout().toMillis(), limits.pingInterval().toMillis())) / 4));
         timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("hybridge-edge-timer").daemon().factory());
@@ -131,7 +140,7 @@ public final class Edge {
     }
 
     public int port() {
-        return server.getLocalPort();
+        return server.socket().getLocalPort();
     }
 
     public boolean isRunning() {
@@ -178,6 +187,9 @@ public final class Edge {
             c.cut();
         }
         timer.shutdownNow();
+        for (EventLoop l : loops) {
+            l.stop();
+        }
     }
 
     // ---------------------------------------------------------------- accepting
@@ -186,7 +198,7 @@ public final class Edge {
         long failingSince = 0;
         long backoffMillis = 0;
         while (running) {
-            Socket s;
+            SocketChannel s;
             try {
                 s = server.accept();
             } catch (Throwable e) { // EMFILE, ENOBUFS, an OutOfMemoryError: never the end of the listener
@@ -219,14 +231,15 @@ public final class Edge {
             try {
                 admit(s);
             } catch (Throwable e) {
-                closeQuietly(s);
+                closeQuietly(s.socket());
                 acceptLog.warn("admitting a connection failed", e);
             }
         }
     }
 
     /** Counts the connection or refuses it at once; an admitted one gets its own thread. */
-    private void admit(Socket s) throws IOException {
+    private void admit(SocketChannel ch) throws IOException {
+        Socket s = ch.socket();
         String peer = EdgeConnection.peerOf(s);
         boolean proxy = clientAddress.isTrustedProxy(peer);
         // a trusted proxy carries many clients: its connections count in total only here, and
@@ -240,14 +253,12 @@ public final class Edge {
             if (tls.isEmpty()) {
                 // a fresh socket's send buffer takes this without blocking the acceptor
                 try {
-                    OutputStream o = s.getOutputStream();
-                    o.write(HttpReplies.OVER_CAPACITY);
-                    o.flush();
+                    ch.write(java.nio.ByteBuffer.wrap(HttpReplies.OVER_CAPACITY));
                 } catch (IOException e) {
                     // the client is gone already
                 }
             }
-            closeQuietly(s);
+            closeQuietly(ch);
             return;
         }
         EdgeConnection c;
@@ -258,11 +269,11 @@ public final class Edge {
                 t.setUseClientMode(false);
                 io = t;
             }
-            c = new EdgeConnection(this, s, io, peer, key);
+            c = new EdgeConnection(this, ch, io, peer, key);
             open.add(c);
             Thread.ofVirtual().name("hybridge-conn").start(() -> run(c));
         } catch (Throwable e) {
-            closeQuietly(s);
+            closeQuietly(ch);
             release(key);
             throw e;
         }
@@ -272,9 +283,22 @@ public final class Edge {
         try {
             c.run();
         } finally {
-            open.remove(c);
-            release(c.acceptKey()); // after the socket is closed: counted from accept to the last byte
+            if (!c.adopted()) {
+                closed(c);
+            }
         }
+    }
+
+    /** After {@code c}'s socket is closed (by its thread, or by its event loop): counted from accept to the last byte. */
+    void closed(EdgeConnection c) {
+        if (open.remove(c)) {
+            release(c.acceptKey());
+        }
+    }
+
+    /** The event loop for an upgraded plain-TCP WebSocket: round robin. */
+    EventLoop loopFor(EdgeConnection c) {
+        return loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
     }
 
     private void release(String key) {
@@ -297,6 +321,14 @@ public final class Edge {
     }
 
     private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closing is all we wanted
+        }
+    }
+
+    private static void closeQuietly(SocketChannel s) {
         try {
             s.close();
         } catch (IOException e) {

@@ -4,12 +4,12 @@ import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.Transport;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -23,9 +23,6 @@ import java.util.Optional;
  */
 final class EdgeConnection implements Transport {
     private static final System.Logger LOG = System.getLogger(EdgeConnection.class.getName());
-    /** Small: a head is read through it, then frame headers; payloads are read in one piece past it. */
-    private static final int READ_BUFFER = 1024;
-
     enum State { HEAD, WEBSOCKET, FORWARD, LINGER, DONE }
 
     /** After a whole response, how long the client's remaining bytes are read and dropped before the close. */
@@ -35,6 +32,7 @@ final class EdgeConnection implements Transport {
 
     private final Edge edge;
     /** The TCP socket: cutting closes it, which never blocks. */
+    private final SocketChannel channel;
     private final Socket raw;
     /** What is read and written: {@code raw}, or a TLS socket layered over it. */
     private final Socket socket;
@@ -48,14 +46,17 @@ final class EdgeConnection implements Transport {
     private volatile String deadlineLimit;
     private volatile long writeStartedAt;
     private volatile Connection ws;
+    /** Set when an event loop took the socket over: the loop closes it and releases the slot. */
+    private volatile LoopTransport loopTransport;
     private volatile Socket upstream;
-    private InputStream in;
+    private HeadInput in;
     private OutputStream out;
     private final java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
 
-    EdgeConnection(Edge edge, Socket raw, Socket socket, String peer, String acceptKey) {
+    EdgeConnection(Edge edge, SocketChannel channel, Socket socket, String peer, String acceptKey) {
         this.edge = edge;
-        this.raw = raw;
+        this.channel = channel;
+        this.raw = channel.socket();
         this.socket = socket;
         this.peer = peer;
         this.acceptKey = acceptKey;
@@ -76,7 +77,7 @@ final class EdgeConnection implements Transport {
         String forwardedKey = null;
         try {
             socket.setTcpNoDelay(true); // signaling is many small messages: Nagle would add delay
-            in = new BufferedInputStream(socket.getInputStream(), READ_BUFFER);
+            in = new HeadInput(socket.getInputStream());
             out = socket.getOutputStream();
             RequestHead head;
             try {
@@ -117,12 +118,22 @@ final class EdgeConnection implements Transport {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "bug: connection failed in " + state, e);
         } finally {
-            state = State.DONE;
-            cut();
-            if (forwardedKey != null) {
-                edge.forwardedLimiter().release(forwardedKey);
+            if (loopTransport == null) {
+                state = State.DONE;
+                cut();
+                if (forwardedKey != null) {
+                    edge.forwardedLimiter().release(forwardedKey);
+                }
+            } else if (forwardedKey != null) {
+                String key = forwardedKey; // released with the socket, by the loop
+                loopTransport.alsoOnClose(() -> edge.forwardedLimiter().release(key));
             }
         }
+    }
+
+    /** True once an event loop owns the socket (it closes it and releases the connection's slot). */
+    boolean adopted() {
+        return loopTransport != null;
     }
 
     private void websocket(byte[] switching, ErrorCode refusal) throws IOException {
@@ -134,7 +145,15 @@ final class EdgeConnection implements Transport {
         out.write(switching);
         out.flush();
         writeStartedAt = 0;
-        c.run(this, edge.limits().maxFrameBytes());
+        if (socket == raw && !cut.get()) {
+            // plain TCP: an event loop serves it from now on; this thread ends and holds nothing
+            EventLoop loop = edge.loopFor(this);
+            LoopTransport t = new LoopTransport(loop, channel, () -> edge.closed(this));
+            loopTransport = t;
+            loop.adopt(channel, t, lt -> c.open(lt, edge.limits().maxFrameBytes()), in.takeBuffered());
+            return;
+        }
+        c.run(this, edge.limits().maxFrameBytes(), new byte[0]); // TLS: this thread reads until the end
     }
 
     /**
@@ -250,7 +269,8 @@ final class EdgeConnection implements Transport {
         if (cut.get()) {
             return;
         }
-        long w = writeStartedAt;
+        LoopTransport lt = loopTransport;
+        long w = lt != null ? lt.stalledSince() : writeStartedAt;
         if (w != 0 && now - w > edge.limits().writeTimeout().toNanos()) {
             edge.metrics().limitHit(Metrics.LIMIT_WRITE_TIMEOUT);
             cut();
@@ -281,7 +301,7 @@ final class EdgeConnection implements Transport {
         }
     }
 
-    // ---------------------------------------------------------------- Transport
+    // ---------------------------------------------------------------- Transport (the blocking, TLS path)
 
     @Override
     public InputStream in() {
@@ -289,27 +309,43 @@ final class EdgeConnection implements Transport {
     }
 
     @Override
-    public OutputStream out() {
-        return out;
+    public boolean blocking() {
+        return true;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        writeStartedAt = System.nanoTime();
+        try {
+            out.write(b, off, len);
+            out.flush();
+        } finally {
+            writeStartedAt = 0;
+        }
+    }
+
+    @Override
+    public long unsent() {
+        return 0;
+    }
+
+    @Override
+    public void finish() {
+        // the reader returns from Connection.run, and run() closes the socket
     }
 
     @Override
     public void cut() {
+        LoopTransport lt = loopTransport;
+        if (lt != null) {
+            lt.cut();
+            return;
+        }
         if (!cut.compareAndSet(false, true)) {
             return;
         }
         closeQuietly(upstream);
         closeQuietly(raw);
-    }
-
-    @Override
-    public void writeStarted() {
-        writeStartedAt = System.nanoTime();
-    }
-
-    @Override
-    public void writeEnded() {
-        writeStartedAt = 0;
     }
 
     private static void closeQuietly(Socket s) {

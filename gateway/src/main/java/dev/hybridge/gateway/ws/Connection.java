@@ -72,11 +72,22 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     /**
-     * Runs the WebSocket on {@code transport} (the 101 response already written) on the calling
-     * thread until it ends; the caller then closes the TCP connection.
+     * Runs the WebSocket on a blocking {@code transport} (the 101 response already written) on the
+     * calling thread until it ends; {@code first}: bytes read past the upgrade request. The caller
+     * then closes the TCP connection.
      */
-    public void run(Transport transport, int maxMessageBytes) {
-        new WsSocket(transport, this, maxMessageBytes).run();
+    public void run(Transport transport, int maxMessageBytes, byte[] first) {
+        new WsSocket(transport, this, maxMessageBytes).run(first);
+    }
+
+    /**
+     * Opens the WebSocket on a non-blocking {@code transport} (the 101 response already written)
+     * and returns its reading side, which the event loop feeds; call from the loop's thread.
+     */
+    public Inbound open(Transport transport, int maxMessageBytes) {
+        WsSocket s = new WsSocket(transport, this, maxMessageBytes);
+        s.open();
+        return s;
     }
 
     // ---------------------------------------------------------------- WebSocket callbacks

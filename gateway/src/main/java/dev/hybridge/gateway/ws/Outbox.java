@@ -142,7 +142,7 @@ final class Outbox {
         if (closeQueued) {
             return false;
         }
-        if (queuedBytes.addAndGet(item.size()) > capBytes) {
+        if (queuedBytes.addAndGet(item.size()) + socket.transport().unsent() > capBytes) {
             queuedBytes.addAndGet(-item.size());
             if (overflowed.compareAndSet(false, true)) {
                 events.overflow();
@@ -154,9 +154,20 @@ final class Outbox {
         return true;
     }
 
+    /**
+     * Starts a drain unless one runs. On a blocking transport the drain runs on a virtual thread
+     * of its own, so that a client that stops reading never blocks the thread that relays to it.
+     * On a non-blocking one it runs right here, on the relaying thread: its writes never block
+     * (what the socket does not take is kept by the transport and counted against the cap), and
+     * a message then costs no thread hand-off at all.
+     */
     private void kick() {
         if (draining.compareAndSet(false, true)) {
-            Thread.ofVirtual().name("hybridge-outbox").start(this::drain);
+            if (socket.transport().blocking()) {
+                Thread.ofVirtual().name("hybridge-outbox").start(this::drain);
+            } else {
+                drain();
+            }
         }
     }
 

@@ -11,7 +11,6 @@ import static dev.hybridge.gateway.ws.WsCodec.OP_PONG;
 import static dev.hybridge.gateway.ws.WsCodec.OP_TEXT;
 import static dev.hybridge.gateway.ws.WsCodec.PROTOCOL_ERROR;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -21,11 +20,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The server side of one RFC 6455 WebSocket after the upgrade: reads frames from the
- * {@link Transport}, joins fragments into messages, answers the closing handshake, and writes
- * frames that callers have already batched. Framing is {@link WsCodec}'s.
+ * The server side of one RFC 6455 WebSocket after the upgrade: takes the bytes the client sends
+ * as they come ({@link #feed}), joins fragments into messages, answers the closing handshake, and
+ * writes frames that callers have already batched. Framing is {@link WsCodec}'s. The bytes come
+ * from an event loop (a non-blocking {@link Transport}) or from {@link #run}, which reads a
+ * blocking transport on the connection's own thread; the frame logic is the same.
  *
  * <p>No extensions and no subprotocols are negotiated, so every RSV bit must be zero. A message
  * (fragments joined) longer than {@code maxMessageBytes} is refused from the frame header, before
@@ -33,14 +35,16 @@ import java.util.concurrent.TimeUnit;
  * any kind, is announced to the listener first ({@link Listener#onFrame}) so that control frames
  * and empty continuations cost from the same budget as messages.
  *
- * <p>Threads: {@link #run} is the connection's own reader thread; {@link #write} may be called
- * from any thread and is serialized; {@link #refuse} and {@link #cut} from any thread.
+ * <p>Threads: {@link #feed} from one thread at a time (the reader); {@link #write} from any
+ * thread, serialized; {@link #refuse} and {@link #cut} from any thread.
  */
-final class WsSocket {
-    /** After a fatal frame error, how long the reader waits for our close frame to be written. */
+final class WsSocket implements Inbound {
+    /** After a fatal frame error, how long a blocking reader waits for our close frame to be written. */
     private static final long CLOSE_WRITE_WAIT_MILLIS = 2_000;
+    /** Bytes a blocking reader asks its stream for at once. */
+    private static final int READ_CHUNK = 2048;
 
-    /** What the connection above hears. Every call comes from the reader thread. */
+    /** What the connection above hears. Every call comes from the reader. */
     interface Listener {
         /** The socket is ready: frames may be written from now on. */
         void onOpen(WsSocket socket);
@@ -71,12 +75,14 @@ final class WsSocket {
         void onClosed(int code, String reason);
     }
 
+    private enum Stage { HEADER, PAYLOAD, DISCARD, ENDED }
+
     private final Transport transport;
-    private final InputStream in;
     private final Listener listener;
     private final int maxMessageBytes;
     private final Object writeLock = new Object();
     private final CountDownLatch closeWritten = new CountDownLatch(1);
+    private final AtomicBoolean closedReported = new AtomicBoolean();
 
     /**
      * Set once the connection is refused (a frame error here, or a failure the listener decided):
@@ -86,9 +92,22 @@ final class WsSocket {
     private volatile boolean refused;
     /** Guarded by writeLock. */
     private boolean closeSent;
-    private final java.util.concurrent.atomic.AtomicBoolean closedReported = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Guarded by writeLock: the connection is over but our close frame is not written yet; finish after it. */
+    private boolean finishAfterClose;
 
-    // the message being received (reader thread only)
+    // the frame being received (reader only)
+    private Stage stage = Stage.HEADER;
+    private final byte[] header = new byte[14];
+    private int headerHave;
+    private int headerNeed = 2;
+    private WsCodec.Header frame;
+    private byte[] payload;
+    private int payloadHave;
+    private long discardLeft;
+    /** The close frame is being discarded (refused, over 125 bytes): it still ends the connection. */
+    private boolean discardingClose;
+
+    // the message being received (reader only)
     private int fragmentType = -1;
     private byte[] fragments;
     private int fragmentLength;
@@ -96,48 +115,98 @@ final class WsSocket {
 
     WsSocket(Transport transport, Listener listener, int maxMessageBytes) {
         this.transport = transport;
-        this.in = transport.in();
         this.listener = listener;
         this.maxMessageBytes = maxMessageBytes;
     }
 
-    /** Reads frames until the closing handshake ends or the socket does; then returns. */
-    void run() {
-        int code = WsCodec.ABNORMAL; // the socket ended without a close frame
-        String reason = "";
+    /** Tells the listener the socket is open; call once, from the reader, before the first {@link #feed}. */
+    void open() {
+        listener.onOpen(this);
+    }
+
+    /**
+     * Reads a blocking transport until the closing handshake ends or the socket does, feeding
+     * each chunk; {@code first} holds bytes the edge read past the upgrade request. Returns then:
+     * the caller closes the TCP connection.
+     */
+    void run(byte[] first) {
+        open();
+        InputStream in = transport.in();
+        byte[] buf = new byte[READ_CHUNK];
         try {
-            listener.onOpen(this);
+            if (first.length > 0 && !feed(first, 0, first.length)) {
+                return;
+            }
             while (true) {
-                Frame f = readFrame();
-                if (f == null) {
-                    awaitCloseWritten(); // framing is lost: the listener has queued the close
+                int n = in.read(buf);
+                if (n < 0) {
+                    endOfStream();
                     return;
                 }
-                if (f.opcode == OP_CLOSE) {
-                    code = f.closeCode;
-                    reason = f.closeReason;
-                    if (refused) {
-                        awaitCloseWritten(); // ours is queued; the client has answered or closed first
-                    } else {
-                        answerClose(f);
-                    }
+                if (!feed(buf, 0, n)) {
                     return;
                 }
                 // Virtual threads are not preempted: a reader whose socket always has data would
                 // never park, and the outboxes delivering what it relays would starve until the
                 // receivers are cut off as slow consumers. A reader with nothing more to read parks
-                // in its next read anyway, so only one with bytes waiting yields: browsers send one
-                // message at a time, and a yield per message is a trip through the scheduler.
+                // in its next read anyway, so only one with bytes waiting yields.
                 if (in.available() > 0) {
                     Thread.yield();
                 }
             }
         } catch (IOException | java.io.UncheckedIOException e) {
-            // the socket ended under the reader (client gone, reset, or cut by the timer)
+            endOfStream(); // the socket ended under the reader (client gone, reset, or cut by the timer)
         } finally {
             fragments = null;
-            reportClosed(code, reason);
         }
+    }
+
+    @Override
+    public boolean feed(byte[] b, int off, int len) {
+        int end = off + len;
+        while (off < end && stage != Stage.ENDED) {
+            switch (stage) {
+                case HEADER -> {
+                    int take = Math.min(end - off, headerNeed - headerHave);
+                    System.arraycopy(b, off, header, headerHave, take);
+                    off += take;
+                    headerHave += take;
+                    if (headerHave == 2) {
+                        int lengthCode = header[1] & 0x7F;
+                        headerNeed = 2 + (lengthCode == 126 ? 2 : lengthCode == 127 ? 8 : 0) + ((header[1] & 0x80) != 0 ? 4 : 0);
+                    }
+                    if (headerHave == headerNeed) {
+                        onHeader();
+                    }
+                }
+                case PAYLOAD -> {
+                    int take = Math.min(end - off, payload.length - payloadHave);
+                    System.arraycopy(b, off, payload, payloadHave, take);
+                    off += take;
+                    payloadHave += take;
+                    if (payloadHave == payload.length) {
+                        onPayload();
+                    }
+                }
+                case DISCARD -> {
+                    int take = (int) Math.min(end - off, discardLeft);
+                    off += take;
+                    discardLeft -= take;
+                    if (discardLeft == 0) {
+                        endOfDiscard();
+                    }
+                }
+                case ENDED -> { }
+            }
+        }
+        return stage != Stage.ENDED;
+    }
+
+    @Override
+    public void endOfStream() {
+        stage = Stage.ENDED;
+        fragments = null;
+        reportClosed(WsCodec.ABNORMAL, ""); // the socket ended without a close frame
     }
 
     /** From now on frames are dropped until the client's close frame (the listener queued its own). */
@@ -150,12 +219,17 @@ final class WsSocket {
         transport.cut();
     }
 
+    Transport transport() {
+        return transport;
+    }
+
     // ---------------------------------------------------------------- writing
 
     /**
-     * Writes already-encoded server frames in one system call. Returns false once a close frame
-     * has been written: nothing may follow it. {@code endsWithClose} marks a batch whose last
-     * frame is the close frame. Throws {@link java.io.UncheckedIOException} when the socket is gone.
+     * Writes already-encoded server frames at once (one system call, or kept by a non-blocking
+     * transport). Returns false once a close frame has been written: nothing may follow it.
+     * {@code endsWithClose} marks a batch whose last frame is the close frame. Throws
+     * {@link java.io.UncheckedIOException} when the socket is gone.
      */
     boolean write(byte[] frames, int length, boolean endsWithClose) {
         synchronized (writeLock) {
@@ -165,16 +239,16 @@ final class WsSocket {
             if (endsWithClose) {
                 closeSent = true;
             }
-            transport.writeStarted();
             try {
-                transport.out().write(frames, 0, length);
-                transport.out().flush();
+                transport.write(frames, 0, length);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             } finally {
-                transport.writeEnded();
                 if (endsWithClose) {
                     closeWritten.countDown();
+                    if (finishAfterClose) {
+                        transport.finish();
+                    }
                 }
             }
             return true;
@@ -183,24 +257,24 @@ final class WsSocket {
 
     // ---------------------------------------------------------------- reading
 
-    private record Frame(int opcode, int closeCode, String closeReason) {}
+    private void nextHeader() {
+        stage = Stage.HEADER;
+        headerHave = 0;
+        headerNeed = 2;
+        frame = null;
+        payload = null;
+    }
 
-    private static final Frame DATA = new Frame(-1, 0, "");
-
-    private final byte[] header = new byte[14];
-
-    /** Reads and dispatches one frame; null when the stream can no longer be parsed. */
-    private Frame readFrame() throws IOException {
-        readFully(header, 0, 2);
-        int lengthCode = header[1] & 0x7F;
-        int rest = (lengthCode == 126 ? 2 : lengthCode == 127 ? 8 : 0) + ((header[1] & 0x80) != 0 ? 4 : 0);
-        readFully(header, 2, rest);
-        WsCodec.Header h = WsCodec.decodeHeader(header, 0, 2 + rest);
-        boolean control = h.control();
+    /** A whole frame header: check it, then read, drop or refuse its payload. */
+    private void onHeader() {
+        WsCodec.Header h = WsCodec.decodeHeader(header, 0, headerNeed);
+        frame = h;
         int opcode = h.opcode();
+        boolean control = h.control();
         if (h.length() == WsCodec.LENGTH_OVERFLOW) {
             fatal(PROTOCOL_ERROR, "frame length over 2^63");
-            return null;
+            end(); // framing is lost
+            return;
         }
         long length = h.length();
         if (!refused && opcode != OP_CLOSE && !listener.onFrame()) {
@@ -228,46 +302,70 @@ final class WsSocket {
             }
         }
         if (refused && !(opcode == OP_CLOSE && length <= WsCodec.MAX_CONTROL_PAYLOAD)) {
-            discard(length);
-            return DATA;
+            discardingClose = opcode == OP_CLOSE;
+            discardLeft = length;
+            stage = Stage.DISCARD;
+            if (length == 0) {
+                endOfDiscard();
+            }
+            return;
         }
-        byte[] payload = in.readNBytes((int) length);
-        if (payload.length < length) {
-            throw new EOFException();
+        payload = new byte[(int) length];
+        payloadHave = 0;
+        stage = Stage.PAYLOAD;
+        if (length == 0) {
+            onPayload();
         }
-        WsCodec.unmask(payload, h.mask());
-        if (control) {
-            return control(opcode, payload);
+    }
+
+    private void endOfDiscard() {
+        if (discardingClose) {
+            discardingClose = false;
+            closeReceived(NO_STATUS, ""); // an oversized close still ends the closing handshake
+        } else {
+            nextHeader();
         }
-        int type = opcode == OP_CONTINUATION ? fragmentType : opcode;
+    }
+
+    /** A whole payload: unmask and dispatch. */
+    private void onPayload() {
+        WsCodec.Header h = frame;
+        byte[] p = payload;
+        WsCodec.unmask(p, h.mask());
+        nextHeader();
+        if (h.control()) {
+            control(h.opcode(), p);
+            return;
+        }
+        int type = h.opcode() == OP_CONTINUATION ? fragmentType : h.opcode();
         if (type == OP_TEXT) {
             if (utf8 == null) {
                 utf8 = new WsCodec.Utf8Validator();
             }
-            if (!utf8.feed(payload, 0, payload.length) || (h.fin() && !utf8.complete())) {
+            if (!utf8.feed(p, 0, p.length) || (h.fin() && !utf8.complete())) {
                 fatal(INVALID_DATA, "text is not UTF-8");
-                return DATA;
+                return;
             }
         }
         if (h.fin() && fragments == null) {
             fragmentType = -1;
             utf8 = null;
-            deliver(type, payload);
-            return DATA;
+            deliver(type, p);
+            return;
         }
         if (fragments == null) {
-            fragments = new byte[Math.max(payload.length * 2, 256)];
+            fragments = new byte[Math.max(p.length * 2, 256)];
             fragmentLength = 0;
         }
-        if (fragmentLength + payload.length > fragments.length) {
+        if (fragmentLength + p.length > fragments.length) {
             fragments = Arrays.copyOf(fragments,
-                    (int) Math.min(maxMessageBytes, Math.max(2L * fragments.length, fragmentLength + payload.length)));
+                    (int) Math.min(maxMessageBytes, Math.max(2L * fragments.length, fragmentLength + p.length)));
         }
-        System.arraycopy(payload, 0, fragments, fragmentLength, payload.length);
-        fragmentLength += payload.length;
+        System.arraycopy(p, 0, fragments, fragmentLength, p.length);
+        fragmentLength += p.length;
         if (!h.fin()) {
             fragmentType = type;
-            return DATA;
+            return;
         }
         byte[] whole = Arrays.copyOf(fragments, fragmentLength);
         fragments = null;
@@ -275,13 +373,6 @@ final class WsSocket {
         fragmentType = -1;
         utf8 = null;
         deliver(type, whole);
-        return DATA;
-    }
-
-    private void readFully(byte[] dst, int off, int len) throws IOException {
-        if (len > 0 && in.readNBytes(dst, off, len) < len) {
-            throw new EOFException();
-        }
     }
 
     private void deliver(int type, byte[] message) {
@@ -292,35 +383,71 @@ final class WsSocket {
         }
     }
 
-    private Frame control(int opcode, byte[] payload) {
+    private void control(int opcode, byte[] p) {
         if (refused && opcode != OP_CLOSE) {
-            return DATA;
+            return;
         }
         switch (opcode) {
-            case OP_PING -> listener.onPing(payload);
+            case OP_PING -> listener.onPing(p);
             case OP_PONG -> listener.onPong();
             default -> {
-                if (payload.length == 0) {
-                    return new Frame(OP_CLOSE, NO_STATUS, "");
+                if (p.length == 0) {
+                    closeReceived(NO_STATUS, "");
+                    return;
                 }
-                int code = payload.length < 2 ? -1 : ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+                int code = p.length < 2 ? -1 : ((p[0] & 0xFF) << 8) | (p[1] & 0xFF);
                 if (!WsCodec.validCloseCode(code)) {
                     fatal(PROTOCOL_ERROR, "invalid close frame");
-                    return new Frame(OP_CLOSE, NO_STATUS, "");
+                    closeReceived(NO_STATUS, "");
+                    return;
                 }
                 try {
                     String reason = StandardCharsets.UTF_8.newDecoder()
                             .onMalformedInput(CodingErrorAction.REPORT)
                             .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(payload, 2, payload.length - 2)).toString();
-                    return new Frame(OP_CLOSE, code, reason);
+                            .decode(ByteBuffer.wrap(p, 2, p.length - 2)).toString();
+                    closeReceived(code, reason);
                 } catch (CharacterCodingException e) {
                     fatal(INVALID_DATA, "close reason is not UTF-8");
-                    return new Frame(OP_CLOSE, NO_STATUS, "");
+                    closeReceived(NO_STATUS, "");
                 }
             }
         }
-        return DATA;
+    }
+
+    /** The client's close frame: answer it unless ours went first; the connection ends either way. */
+    private void closeReceived(int code, String reason) {
+        if (!refused) {
+            reportClosed(code, reason);
+            byte[] p = WsCodec.closePayload(code == NO_STATUS ? NORMAL : code, "");
+            byte[] f = new byte[WsCodec.frameSize(p.length)];
+            WsCodec.encode(f, 0, OP_CLOSE, p, 0, p.length);
+            try {
+                write(f, f.length, true);
+            } catch (RuntimeException e) {
+                // the client is already gone
+            }
+        }
+        reportClosed(code, reason);
+        end();
+    }
+
+    /** The closing handshake is over (or framing is lost): the transport closes once our close frame is out. */
+    private void end() {
+        stage = Stage.ENDED;
+        fragments = null;
+        reportClosed(WsCodec.ABNORMAL, ""); // framing lost: no close frame came (a no-op after one did)
+        if (transport.blocking()) {
+            awaitCloseWritten(); // our close frame may still be on its way from the outbox's thread
+        } else {
+            synchronized (writeLock) {
+                if (refused && !closeSent) {
+                    finishAfterClose = true; // ours is queued: the transport finishes once it is written
+                    return;
+                }
+            }
+        }
+        transport.finish();
     }
 
     /** Reports a broken frame once; the listener queues its close frame. */
@@ -329,33 +456,6 @@ final class WsSocket {
         if (!refused) {
             refused = true;
             listener.onProtocolError(closeCode, reason);
-        }
-    }
-
-    /** Reads and drops {@code length} payload bytes. */
-    private void discard(long length) throws IOException {
-        while (length > 0) {
-            long n = in.skip(length);
-            if (n <= 0) {
-                if (in.read() < 0) {
-                    throw new EOFException();
-                }
-                n = 1;
-            }
-            length -= n;
-        }
-    }
-
-    /** The client started the closing handshake: echo its code (1000 for none), unless we already sent ours. */
-    private void answerClose(Frame f) {
-        reportClosed(f.closeCode, f.closeReason);
-        byte[] p = WsCodec.closePayload(f.closeCode == NO_STATUS ? NORMAL : f.closeCode, "");
-        byte[] frame = new byte[WsCodec.frameSize(p.length)];
-        WsCodec.encode(frame, 0, OP_CLOSE, p, 0, p.length);
-        try {
-            write(frame, frame.length, true);
-        } catch (RuntimeException e) {
-            // the client is already gone
         }
     }
 

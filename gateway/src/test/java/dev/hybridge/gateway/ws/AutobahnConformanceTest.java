@@ -70,35 +70,47 @@ class AutobahnConformanceTest {
     static final SecureRandom RNG = new SecureRandom();
     static final long WAIT_SECONDS = 10;
 
+    /** The echo server on the blocking transport (the TLS path) and on the event loop (the plain path). */
+    static EchoServer blocking;
+    static EchoServer loop;
+    /** The server the running case talks to (dynamic tests run one after another). */
     static EchoServer server;
     static final AtomicInteger PASSED = new AtomicInteger();
     static final AtomicInteger FAILED = new AtomicInteger();
 
     @BeforeAll
     static void start() throws IOException {
-        server = new EchoServer(MAX);
+        blocking = new EchoServer(MAX, false);
+        loop = new EchoServer(MAX, true);
     }
 
     @AfterAll
     static void stop() throws IOException {
-        server.close();
+        blocking.close();
+        loop.close();
         System.out.println("Autobahn-style conformance: " + PASSED.get() + " passed, " + FAILED.get() + " failed");
     }
 
     @TestFactory
-    Stream<DynamicTest> autobahnCases() {
-        return cases().stream().map(c -> DynamicTest.dynamicTest(c.displayName(), () -> {
+    Stream<org.junit.jupiter.api.DynamicContainer> autobahnCases() {
+        return Stream.of(transport("blocking transport (TLS path, a virtual thread per connection)", () -> blocking),
+                transport("event loop (plain TCP path)", () -> loop));
+    }
+
+    private org.junit.jupiter.api.DynamicContainer transport(String name, java.util.function.Supplier<EchoServer> target) {
+        return org.junit.jupiter.api.DynamicContainer.dynamicContainer(name, cases().stream().map(c -> DynamicTest.dynamicTest(c.displayName(), () -> {
+            server = target.get();
             try {
                 run(c);
                 PASSED.incrementAndGet();
             } catch (AssertionError e) {
                 FAILED.incrementAndGet();
-                throw new AssertionError(c.id() + " (" + c.description() + "): " + e.getMessage(), e);
+                throw new AssertionError(name + ": " + c.id() + " (" + c.description() + "): " + e.getMessage(), e);
             } catch (Throwable t) {
                 FAILED.incrementAndGet();
                 throw t;
             }
-        }));
+        })));
     }
 
     // ================================================================ the case table

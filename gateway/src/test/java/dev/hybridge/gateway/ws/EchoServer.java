@@ -46,6 +46,8 @@ final class EchoServer implements AutoCloseable {
 
     private final ServerSocket server;
     private final int maxMessageBytes;
+    /** Non-null: upgraded sockets go to this event loop, as the edge hands plain TCP over. */
+    private final dev.hybridge.gateway.edge.EventLoop loop;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "echo-close-grace");
         t.setDaemon(true);
@@ -53,9 +55,16 @@ final class EchoServer implements AutoCloseable {
     });
     private final Thread acceptor;
 
-    EchoServer(int maxMessageBytes) throws IOException {
+    /** @param onLoop serve upgraded sockets on an event loop (the plain-TCP path) instead of a blocking reader thread */
+    EchoServer(int maxMessageBytes, boolean onLoop) throws IOException {
         this.maxMessageBytes = maxMessageBytes;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open();
+        ch.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        this.server = ch.socket();
+        this.loop = onLoop ? new dev.hybridge.gateway.edge.EventLoop("echo-loop") : null;
+        if (loop != null) {
+            loop.start();
+        }
         this.acceptor = Thread.ofPlatform().daemon().name("echo-accept").start(this::acceptLoop);
     }
 
@@ -75,7 +84,8 @@ final class EchoServer implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        try (s) {
+        boolean handedOver = false;
+        try {
             s.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(s.getInputStream(), 16 * 1024);
             OutputStream out = s.getOutputStream();
@@ -94,6 +104,19 @@ final class EchoServer implements AutoCloseable {
             }
             out.write(switching);
             out.flush();
+            if (loop != null) {
+                byte[] first = new byte[in.available()]; // read past the request already
+                in.readNBytes(first, 0, first.length);
+                java.nio.channels.SocketChannel ch = s.getChannel();
+                dev.hybridge.gateway.edge.LoopTransport lt = new dev.hybridge.gateway.edge.LoopTransport(loop, ch, () -> { });
+                handedOver = true;
+                loop.adopt(ch, lt, t -> {
+                    WsSocket ws = new WsSocket(t, new Echo(), maxMessageBytes);
+                    ws.open();
+                    return ws;
+                }, first);
+                return;
+            }
             Transport t = new Transport() {
                 @Override
                 public InputStream in() {
@@ -101,9 +124,23 @@ final class EchoServer implements AutoCloseable {
                 }
 
                 @Override
-                public OutputStream out() {
-                    return out;
+                public boolean blocking() {
+                    return true;
                 }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    out.flush();
+                }
+
+                @Override
+                public long unsent() {
+                    return 0;
+                }
+
+                @Override
+                public void finish() {}
 
                 @Override
                 public void cut() {
@@ -113,16 +150,18 @@ final class EchoServer implements AutoCloseable {
                         // closing is all we wanted
                     }
                 }
-
-                @Override
-                public void writeStarted() {}
-
-                @Override
-                public void writeEnded() {}
             };
-            new WsSocket(t, new Echo(), maxMessageBytes).run();
+            new WsSocket(t, new Echo(), maxMessageBytes).run(new byte[0]);
         } catch (IOException | ReflectiveOperationException | RuntimeException e) {
             // the client went away; the test sees it from its side
+        } finally {
+            if (!handedOver) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // closing is all we wanted
+                }
+            }
         }
     }
 
@@ -193,6 +232,9 @@ final class EchoServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        if (loop != null) {
+            loop.stop();
+        }
         timer.shutdownNow();
         try {
             acceptor.join(2_000);
