@@ -150,7 +150,9 @@ final class EdgeConnection implements Transport {
             EventLoop loop = edge.loopFor(this);
             LoopTransport t = new LoopTransport(loop, channel, () -> edge.closed(this));
             loopTransport = t;
-            loop.adopt(channel, t, lt -> c.open(lt, edge.limits().maxFrameBytes()), in.takeBuffered());
+            byte[] first = in.takeBuffered();
+            in = null; // the head's buffer goes: an idle session keeps no read buffer
+            loop.adopt(channel, t, lt -> c.open(lt, edge.limits().maxFrameBytes()), first);
             return;
         }
         c.run(this, edge.limits().maxFrameBytes(), new byte[0]); // TLS: this thread reads until the end
