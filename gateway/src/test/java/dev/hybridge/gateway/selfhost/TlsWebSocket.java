@@ -4,7 +4,6 @@ import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.record.Channel;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomMessage;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,25 +52,11 @@ final class TlsWebSocket implements AutoCloseable {
     int upgrade(String host) throws IOException {
         out.write(upgradeRequest(host));
         out.flush();
-        String head = readHead(in);
+        String head = dev.hybridge.gateway.testing.RawWebSocket.readHead(in);
         if (!head.startsWith("HTTP/1.1 ")) {
             return -1;
         }
         return Integer.parseInt(head.substring(9, 12));
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int state = 0;
-        while (state < 4) {
-            int c = in.read();
-            if (c < 0) {
-                break;
-            }
-            b.write(c);
-            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-        }
-        return b.toString(StandardCharsets.US_ASCII);
     }
 
     /** The hop handshake (after a 101), raw frames. */
@@ -104,47 +89,19 @@ final class TlsWebSocket implements AutoCloseable {
         }
     }
 
-    /** One masked frame with FIN set and {@code rsv} (bits 4-6 of the first byte, e.g. 0x40 = RSV1). */
+    /** One masked frame with FIN set and {@code rsv} (bits 4-6 of the first byte, e.g. 0x40 = RSV1), framed by the gateway's codec. */
     void sendFrame(int opcode, byte[] payload, int rsv) throws IOException {
-        ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
-        f.write(0x80 | rsv | opcode);
-        if (payload.length < 126) {
-            f.write(0x80 | payload.length);
-        } else if (payload.length < 65536) {
-            f.write(0x80 | 126);
-            f.write(payload.length >> 8);
-            f.write(payload.length);
-        } else {
-            f.write(0x80 | 127);
-            for (int i = 56; i >= 0; i -= 8) {
-                f.write((int) ((long) payload.length >>> i));
-            }
-        }
-        byte[] mask = new byte[4];
-        RNG.nextBytes(mask);
-        f.writeBytes(mask);
-        byte[] masked = payload.clone();
-        for (int i = 0; i < masked.length; i++) {
-            masked[i] ^= mask[i & 3];
-        }
-        f.writeBytes(masked);
-        out.write(f.toByteArray());
+        byte[] f = new byte[dev.hybridge.gateway.ws.WsCodec.headerSize(payload.length, true) + payload.length];
+        dev.hybridge.gateway.ws.WsCodec.encodeMasked(f, 0, true, opcode, payload, 0, payload.length, RNG.nextInt());
+        f[0] |= (byte) rsv;
+        out.write(f);
         out.flush();
     }
 
     /** The next server frame (server frames are not masked). */
     Frame readFrame() throws IOException {
-        int b0 = in.readUnsignedByte();
-        int b1 = in.readUnsignedByte();
-        long len = b1 & 0x7F;
-        if (len == 126) {
-            len = in.readUnsignedShort();
-        } else if (len == 127) {
-            len = in.readLong();
-        }
-        byte[] payload = new byte[(int) len];
-        in.readFully(payload);
-        return new Frame(b0 & 0x0F, payload);
+        dev.hybridge.gateway.testing.RawWebSocket.Frame f = dev.hybridge.gateway.testing.RawWebSocket.readFrame(in);
+        return new Frame(f.opcode(), f.payload());
     }
 
     /**

@@ -68,7 +68,8 @@ public final class RawWebSocket implements AutoCloseable {
         return ws;
     }
 
-    private static String readHead(InputStream in) throws IOException {
+    /** Reads an HTTP response head up to its empty line (for raw-socket tests). */
+    public static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int state = 0;
         while (state < 4) {
@@ -116,17 +117,20 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Reads the next server frame (server frames are not masked). */
     public Frame readFrame() throws IOException {
-        int b0 = in.readUnsignedByte();
-        int b1 = in.readUnsignedByte();
-        long len = b1 & 0x7F;
-        if (len == 126) {
-            len = in.readUnsignedShort();
-        } else if (len == 127) {
-            len = in.readLong();
-        }
-        byte[] payload = new byte[(int) len];
+        return readFrame(in);
+    }
+
+    /** Reads one unmasked server frame from {@code in}, its header decoded by the gateway's codec. */
+    public static Frame readFrame(DataInputStream in) throws IOException {
+        byte[] header = new byte[10];
+        in.readFully(header, 0, 2);
+        int lengthCode = header[1] & 0x7F;
+        int extended = lengthCode == 126 ? 2 : lengthCode == 127 ? 8 : 0;
+        in.readFully(header, 2, extended);
+        WsCodec.Header h = WsCodec.decodeHeader(header, 0, 2 + extended);
+        byte[] payload = new byte[(int) h.length()];
         in.readFully(payload);
-        return new Frame(b0 & 0x0F, payload);
+        return new Frame(h.opcode(), payload);
     }
 
     /** Reads frames until a close frame; pings are read and deliberately not answered. */
