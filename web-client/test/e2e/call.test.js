@@ -255,8 +255,6 @@ describe('three-person call in Chromium', { skip: !chromiumAvailable() && 'no /u
     let sawDown = false;
     let during = null;
     let downAt = null;
-    let downSince = 0;
-    let lastSeenDown = 0;
     const restarting = gw.restart();
     let done = false;
     restarting.finally(() => { done = true; });
@@ -267,21 +265,15 @@ describe('three-person call in Chromium', { skip: !chromiumAvailable() && 'no /u
         if (!sawDown) {
           sawDown = true;
           downAt = inboundFrom(s, fps.Alice).video;
-          downSince = Date.now();
         } else {
           during = inboundFrom(s, fps.Alice).video;
-          lastSeenDown = Date.now();
         }
       }
       await sleep(200);
     }
     await restarting;
     assert.ok(sawDown, 'Bob noticed the gateway going away');
-    // Frames must rise while the gateway is away. A restart can be over in a few hundred ms, and a
-    // loaded machine can stall a page's decoder for that long: judge only a window of 1 s or more.
-    if (during !== null && lastSeenDown - downSince >= 1000) {
-      assert.ok(during > downAt, `Bob decodes Alice while the gateway is down (${downAt} -> ${during} in ${lastSeenDown - downSince} ms)`);
-    }
+    if (during !== null) assert.ok(during > downAt, `Bob decodes Alice while the gateway is down (${downAt} -> ${during})`);
 
     for (const n of NAMES) {
       const others = NAMES.filter((x) => x !== n);
