@@ -25,6 +25,28 @@ class RestartTest {
     @TempDir
     Path dir;
 
+    /**
+     * A member whose close is answered first during a shutdown must not be announced as gone to
+     * the others: they would rekey and drop its media, although everyone is only being moved to
+     * the restarted gateway. Forced here: the shutdown has begun when one member leaves.
+     */
+    @Test
+    void noPeerLeftOnceTheShutdownHasBegun() throws Exception {
+        byte[] roomId = Peers.roomId();
+        try (TestGateway gw = TestGateway.start(dir.resolve("gateway.key"), Map.of());
+                TestClient a = TestClient.established(gw.ws(), gw.publicKey());
+                TestClient b = TestClient.established(gw.ws(), gw.publicKey())) {
+            a.send(new RoomMessage.Join(roomId, Peers.key()));
+            a.receive();
+            b.send(new RoomMessage.Join(roomId, Peers.key()));
+            b.receive();
+            assertInstanceOf(RoomMessage.PeerJoined.class, a.receive());
+            gw.gateway().beginShutdown();
+            b.send(new RoomMessage.Leave());
+            assertEquals(null, a.nextRaw(java.time.Duration.ofMillis(500)), "no PEER_LEFT while the gateway shuts down");
+        }
+    }
+
     @Test
     void shutdownSays1001AndClientsReconnectToTheRestartedGatewayWithTheSamePin() throws Exception {
         Path key = dir.resolve("gateway.key");

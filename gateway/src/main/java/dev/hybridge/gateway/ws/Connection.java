@@ -316,10 +316,16 @@ public final class Connection implements WsSocket.Listener, Member {
         out.record(RoomCodec.encode(new RoomMessage.Error(code.code(), ref)));
     }
 
+    /**
+     * Queues a room message from another member (RELAYED, PEER_JOINED, PEER_LEFT). Nothing once
+     * the gateway shuts down: every member is being closed with 1001, and a PEER_LEFT for a member
+     * whose close happened to be answered first would make the others rekey and drop its media for
+     * nothing (the calls go on peer to peer and everyone rejoins the restarted gateway).
+     */
     @Override
     public boolean deliver(byte[] roomMessage) {
         Outbox o = out;
-        return phase == Phase.OPEN && o != null && o.record(roomMessage);
+        return phase == Phase.OPEN && o != null && !svc.shuttingDown().getAsBoolean() && o.record(roomMessage);
     }
 
     // ---------------------------------------------------------------- closing
