@@ -148,6 +148,7 @@ public final class Main {
                 .build()
                 .start();
         Edge edge = new Edge(config.limits(), gateway.services(), gateway.clientAddress(), gateway.connectionLimiter(),
+                WebRoutes.wellKnown(gateway),
                 new OriginPolicy(config.allowedOrigins()), new InetSocketAddress("127.0.0.1", http.port()),
                 config.server().tls().map(Main::sslContext), WS_PATH, onListenerLost);
         try {

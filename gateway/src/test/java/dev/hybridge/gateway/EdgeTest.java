@@ -362,6 +362,20 @@ class EdgeTest extends NextToAHealthyRoom {
     }
 
     @Test
+    void theKeyDocumentIsAnsweredByTheEdgeWithItsHeaders() throws Exception {
+        String get = request("127.0.0.16", "GET /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertEquals(200, status(get));
+        assertTrue(get.contains("\r\nContent-Type: application/json\r\n"), get);
+        assertTrue(get.contains("\r\nCache-Control: no-cache\r\n"), "a rotated key must be seen at once");
+        assertTrue(get.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), get);
+        assertTrue(get.contains("\r\nContent-Security-Policy: "), get);
+        assertTrue(get.endsWith("}") && get.contains("\"fingerprint\":\"" + gw.gateway().fingerprintHex() + "\""), get);
+        String head = request("127.0.0.16", "HEAD /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertEquals(200, status(head));
+        assertTrue(head.endsWith("\r\n\r\n"), "HEAD: the head only");
+    }
+
+    @Test
     void connectionCloseIsHonouredAndEveryRequestEndsItsConnection() throws Exception {
         try (Socket s = from("127.0.0.15")) {
             s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"

@@ -51,6 +51,8 @@ public final class Edge {
     private final Metrics metrics;
     private final ClientAddress clientAddress;
     private final AddressLimiter limiter;
+    /** The whole response to GET /.well-known/hybridge.json, made once. */
+    private final byte[] wellKnownResponse;
     private final AddressLimiter forwardedLimiter;
     private final OriginPolicy origins;
     private final InetSocketAddress upstream;
@@ -79,12 +81,13 @@ public final class Edge {
      *     non-zero so that a supervisor restarts it
      */
     public Edge(GatewayConfig.Limits limits, Services services, ClientAddress clientAddress, AddressLimiter limiter,
-            OriginPolicy origins, InetSocketAddress upstream, Optional<SSLContext> tls, String wsPath, Runnable onListenerLost) {
+            byte[] wellKnown, OriginPolicy origins, InetSocketAddress upstream, Optional<SSLContext> tls, String wsPath, Runnable onListenerLost) {
         this.limits = limits;
         this.services = services;
         this.metrics = services.metrics();
         this.clientAddress = clientAddress;
         this.limiter = limiter;
+        this.wellKnownResponse = HttpReplies.wellKnown(wellKnown, tls.isPresent());
         this.forwardedLimiter = new AddressLimiter(limits.connectionsPerAddress(), Integer.MAX_VALUE);
         this.origins = origins;
         this.upstream = upstream;
@@ -372,6 +375,10 @@ public final class Edge {
 
     String wsPath() {
         return wsPath;
+    }
+
+    byte[] wellKnownResponse() {
+        return wellKnownResponse;
     }
 
     Connection newConnection(ErrorCode refusal) {

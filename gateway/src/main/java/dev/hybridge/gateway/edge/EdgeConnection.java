@@ -104,7 +104,12 @@ final class EdgeConnection implements Transport {
                     }
                     websocket(switching, refusal);
                 } else {
-                    forward(head);
+                    refuseBody(head);
+                    if (head.path().equals(HttpReplies.WELL_KNOWN_PATH) && (head.method().equals("GET") || head.method().equals("HEAD"))) {
+                        wellKnown(head.method().equals("HEAD"));
+                    } else {
+                        forward(head);
+                    }
                 }
             } catch (HttpRefusal r) {
                 refuse(r);
@@ -164,10 +169,6 @@ final class EdgeConnection implements Transport {
      * {@code Connection: close} is honoured, and no idle keep-alive connection is ever held).
      */
     private void forward(RequestHead head) throws IOException, HttpRefusal {
-        if (head.all("Transfer-Encoding").size() > 0
-                || head.all("Content-Length").stream().anyMatch(v -> !v.trim().equals("0"))) {
-            throw new HttpRefusal(413, "request bodies are not accepted");
-        }
         if (!edge.forwards().tryAcquire()) {
             edge.metrics().limitHit(Metrics.LIMIT_HTTP_REQUESTS);
             throw new HttpRefusal(503, "too many requests in flight", "Retry-After: 1");
@@ -222,6 +223,34 @@ final class EdgeConnection implements Transport {
         }
         out.flush();
         linger();
+    }
+
+    /** No route of the gateway takes a request body (spec/room-protocol.md, "The HTTP edge"). */
+    private static void refuseBody(RequestHead head) throws HttpRefusal {
+        if (head.all("Transfer-Encoding").size() > 0
+                || head.all("Content-Length").stream().anyMatch(v -> !v.trim().equals("0"))) {
+            throw new HttpRefusal(413, "request bodies are not accepted");
+        }
+    }
+
+    /** The key document, from memory: no forward to Helidon, for it is what a reconnection storm asks for. */
+    private void wellKnown(boolean headOnly) throws IOException, HttpRefusal {
+        byte[] r = edge.wellKnownResponse();
+        int len = headOnly ? headLength(r) : r.length;
+        writeStartedAt = System.nanoTime();
+        out.write(r, 0, len);
+        out.flush();
+        writeStartedAt = 0;
+        linger();
+    }
+
+    private static int headLength(byte[] response) {
+        for (int i = 3; i < response.length; i++) {
+            if (response[i] == '\n' && response[i - 1] == '\r' && response[i - 2] == '\n' && response[i - 3] == '\r') {
+                return i + 1;
+            }
+        }
+        return response.length;
     }
 
     /** Writes the edge's own error response (with the security headers) and ends the connection. */

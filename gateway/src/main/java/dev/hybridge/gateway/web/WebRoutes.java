@@ -18,13 +18,14 @@ import java.util.Base64;
 /**
  * The HTTP side of the gateway, served by Helidon behind the edge ({@code edge.Edge}, which
  * answers {@code /ws} itself and forwards every other request here): strict security headers on
- * every response, the well-known key document, health, metrics and the web client's static files.
+ * every response, health, metrics and the web client's static files. The well-known key document
+ * is answered by the edge itself ({@link #wellKnown}): every reconnecting client fetches it, and a
+ * restart's reconnection storm is thousands of them at once.
  */
 public final class WebRoutes {
     private WebRoutes() {}
 
     public static void register(HttpRouting.Builder routing, Gateway gw) {
-        byte[] wellKnown = wellKnown(gw);
         Health health = new Health(gw);
         var headers = SecurityHeaders.all(gw.config().server().tls().isPresent()).stream()
                 .map(h -> io.helidon.http.HeaderValues.create(HeaderNames.create(h.getKey()), h.getValue()))
@@ -32,12 +33,6 @@ public final class WebRoutes {
         routing.addFilter((chain, req, res) -> {
             headers.forEach(res::header);
             chain.proceed();
-        });
-        routing.get("/.well-known/hybridge.json", (req, res) -> {
-            res.header(HeaderNames.CONTENT_TYPE, "application/json");
-            res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-            res.header(HeaderNames.create("Access-Control-Allow-Origin"), "*"); // public data; lets a client check the pin
-            res.send(wellKnown);
         });
         routing.get("/health", (req, res) -> health.all(res));
         routing.get("/health/live", (req, res) -> health.live(res));
@@ -66,7 +61,7 @@ public final class WebRoutes {
      * {"versions":[1],"suites":[1],"public_key": base64url(pk), "fingerprint": hex(SHA-256(pk))},
      * plus "retired": [{"fingerprint": hex, "retired_at": ISO-8601}] after a key rotation.
      */
-    private static byte[] wellKnown(Gateway gw) {
+    public static byte[] wellKnown(Gateway gw) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode doc = json.createObjectNode();
         doc.putArray("versions").add(Wire.VERSION);
