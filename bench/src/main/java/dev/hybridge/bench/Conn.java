@@ -1,5 +1,6 @@
 package dev.hybridge.bench;
 
+import dev.hybridge.gateway.ws.WsCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,10 +37,6 @@ final class Conn {
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
     private int partialOp;
 
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
-    private static final java.lang.invoke.VarHandle INTS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
     private static final Reactor[] REACTORS = {new Reactor(0), new Reactor(1)};
     private static final AtomicInteger NEXT = new AtomicInteger();
     private static final java.util.concurrent.ScheduledExecutorService TIMER =
@@ -129,37 +126,9 @@ final class Conn {
     }
 
     private void write(int opcode, byte[] payload) {
-        int n = payload.length;
-        int header = n < 126 ? 2 : n < 65536 ? 4 : 10;
-        byte[] frame = new byte[header + 4 + n];
-        frame[0] = (byte) (0x80 | opcode);
-        int at;
-        if (n < 126) {
-            frame[1] = (byte) (0x80 | n);
-            at = 2;
-        } else if (n < 65536) {
-            frame[1] = (byte) (0x80 | 126);
-            frame[2] = (byte) (n >>> 8);
-            frame[3] = (byte) n;
-            at = 4;
-        } else {
-            frame[1] = (byte) (0x80 | 127);
-            for (int i = 0; i < 8; i++) {
-                frame[2 + i] = (byte) ((long) n >>> (56 - 8 * i));
-            }
-            at = 10;
-        }
-        int mask = ThreadLocalRandom.current().nextInt();
-        INTS.set(frame, at, mask);
-        at += 4;
-        long mask8 = (mask & 0xFFFFFFFFL) | ((long) mask << 32);
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            LONGS.set(frame, at + i, (long) LONGS.get(payload, i) ^ mask8);
-        }
-        for (; i < n; i++) {
-            frame[at + i] = (byte) (payload[i] ^ (mask >>> (24 - 8 * (i & 3))));
-        }
+        // framed and masked by the gateway's own RFC 6455 codec (one codec for gateway, tests and this tool)
+        byte[] frame = new byte[WsCodec.headerSize(payload.length, true) + payload.length];
+        WsCodec.encodeMasked(frame, 0, true, opcode, payload, 0, payload.length, ThreadLocalRandom.current().nextInt());
         try {
             synchronized (this) {
                 writeFully(ByteBuffer.wrap(frame));
@@ -206,35 +175,20 @@ final class Conn {
         in.flip();
         while (true) {
             int start = in.position();
-            if (in.remaining() < 2) {
-                break;
+            WsCodec.Header h = WsCodec.decodeHeader(in.array(), in.arrayOffset() + start, in.remaining());
+            if (h == null) {
+                break; // the header is not whole yet
             }
-            int b0 = in.get() & 0xFF;
-            int b1 = in.get() & 0xFF;
-            long len = b1 & 0x7F;
-            if (len == 126) {
-                if (in.remaining() < 2) {
-                    in.position(start);
-                    break;
-                }
-                len = in.getShort() & 0xFFFF;
-            } else if (len == 127) {
-                if (in.remaining() < 8) {
-                    in.position(start);
-                    break;
-                }
-                len = in.getLong();
-            }
-            if (len > in.capacity() - 14) {
+            if (h.length() < 0 || h.length() > in.capacity() - 14) {
                 return false; // larger than this tool ever receives
             }
-            if (in.remaining() < len) {
-                in.position(start);
+            if (in.remaining() < h.headerLength() + h.length()) {
                 break;
             }
-            byte[] payload = new byte[(int) len];
+            in.position(start + h.headerLength());
+            byte[] payload = new byte[(int) h.length()];
             in.get(payload);
-            if (!frame(b0, payload)) {
+            if (!frame((h.fin() ? 0x80 : 0) | h.opcode(), payload)) {
                 return false;
             }
         }
