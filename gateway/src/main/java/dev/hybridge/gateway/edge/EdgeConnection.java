@@ -161,6 +161,9 @@ final class EdgeConnection implements Transport {
             return;
         }
         c.run(this, edge.limits().maxFrameBytes(), new byte[0]); // TLS: this thread reads until the end
+        if (!cut.get()) {
+            linger(); // the closing handshake is done: FIN first, so no reset destroys our close frame
+        }
     }
 
     /**
@@ -301,6 +304,10 @@ final class EdgeConnection implements Transport {
             return;
         }
         LoopTransport lt = loopTransport;
+        if (lt != null && lt.lingerSince() != 0 && now - lt.lingerSince() > LINGER_NANOS) {
+            lt.cut(); // the client never sent its FIN after the closing handshake
+            return;
+        }
         long w = lt != null ? lt.stalledSince() : writeStartedAt;
         if (w != 0 && now - w > edge.limits().writeTimeout().toNanos()) {
             edge.metrics().limitHit(Metrics.LIMIT_WRITE_TIMEOUT);

@@ -62,8 +62,8 @@ public final class EventLoop implements Runnable {
                 transport.registered(key);
                 Inbound in = open.apply(transport);
                 transport.inbound(in);
-                if (first.length > 0 && !in.feed(first, 0, first.length)) {
-                    transport.stopReading();
+                if (first.length > 0) {
+                    in.feed(first, 0, first.length);
                 }
             } catch (IOException | CancelledKeyException e) {
                 transport.cut(); // closed before the loop took it
@@ -124,12 +124,20 @@ public final class EventLoop implements Runnable {
         } catch (IOException e) {
             n = -1;
         }
+        Inbound in = c.inbound();
+        if (in.ended()) {
+            // the WebSocket is over: what still comes is dropped until the client's FIN
+            if (c.dropped(n)) {
+                c.cut();
+            }
+            return;
+        }
         if (n < 0) {
             c.endOfStream();
             return;
         }
-        if (n > 0 && !c.inbound().feed(readArray, 0, n)) {
-            c.stopReading();
+        if (n > 0) {
+            in.feed(readArray, 0, n);
         }
     }
 }

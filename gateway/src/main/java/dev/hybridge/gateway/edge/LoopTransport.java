@@ -32,10 +32,12 @@ public final class LoopTransport implements Transport {
     private int pendingStart;
     private int pendingEnd;
     private boolean writeInterest;
-    private boolean reading = true;
     private boolean finishing;
     private volatile long unsent;
     private volatile long stalledSince;
+    /** When the WebSocket ended and our FIN went out; from then on reads are dropped until the client's FIN. */
+    private volatile long lingerSince;
+    private int lingerBytes;
 
     public LoopTransport(EventLoop loop, SocketChannel channel, Runnable onClosed) {
         this.loop = loop;
@@ -150,7 +152,7 @@ public final class LoopTransport implements Transport {
                 writeInterest = false;
                 updateInterest();
                 if (finishing) {
-                    close();
+                    linger();
                 }
             } else if (left < before) {
                 stalledSince = System.nanoTime(); // progress: the write timeout counts from here
@@ -159,12 +161,6 @@ public final class LoopTransport implements Transport {
         if (failed) {
             cut();
         }
-    }
-
-    /** The loop: the WebSocket is over for reading (closing handshake done, or framing lost). */
-    synchronized void stopReading() {
-        reading = false;
-        updateInterest();
     }
 
     /** The loop: end of stream or a read error. */
@@ -181,7 +177,7 @@ public final class LoopTransport implements Transport {
         if (k == null) {
             return; // registration sets the interest
         }
-        int ops = (reading ? SelectionKey.OP_READ : 0) | (writeInterest ? SelectionKey.OP_WRITE : 0);
+        int ops = SelectionKey.OP_READ | (writeInterest ? SelectionKey.OP_WRITE : 0);
         if (loop.inLoop()) {
             try {
                 k.interestOps(ops);
@@ -196,7 +192,7 @@ public final class LoopTransport implements Transport {
     private synchronized void refreshInterest() {
         SelectionKey k = key;
         if (k != null && k.isValid()) {
-            k.interestOps((reading ? SelectionKey.OP_READ : 0) | (writeInterest ? SelectionKey.OP_WRITE : 0));
+            k.interestOps(SelectionKey.OP_READ | (writeInterest ? SelectionKey.OP_WRITE : 0));
         }
     }
 
@@ -208,12 +204,46 @@ public final class LoopTransport implements Transport {
     @Override
     public synchronized void finish() {
         finishing = true;
-        reading = false;
         if (pendingEnd == pendingStart) {
-            close();
+            linger();
         } else {
             updateInterest();
         }
+    }
+
+    /**
+     * The WebSocket is over and everything is written: half-close (FIN), then read and drop what
+     * the client still sends until its FIN, at most 64 KiB, within the edge's 2 s (the timer cuts
+     * after that). Closing with unread bytes would reset the connection, and a reset can destroy
+     * our last frames (the close frame's echo) before the client has read them.
+     */
+    private void linger() {
+        if (lingerSince != 0 || closed.get()) {
+            return;
+        }
+        lingerSince = System.nanoTime();
+        try {
+            channel.shutdownOutput();
+        } catch (IOException e) {
+            close();
+        }
+    }
+
+    /** When lingering began (0: not lingering). */
+    long lingerSince() {
+        return lingerSince;
+    }
+
+    /**
+     * The loop read {@code n} bytes (-1: end of stream) after the WebSocket ended; true when the
+     * connection is to be closed now.
+     */
+    synchronized boolean dropped(int n) {
+        if (n < 0) {
+            return true;
+        }
+        lingerBytes += n;
+        return lingerSince != 0 && lingerBytes > 64 * 1024;
     }
 
     @Override

@@ -7,4 +7,7 @@ public interface Inbound {
 
     /** The socket ended (end of stream or an error): the connection is over. */
     void endOfStream();
+
+    /** True once the WebSocket is over (closing handshake done, framing lost, or the socket ended). */
+    boolean ended();
 }

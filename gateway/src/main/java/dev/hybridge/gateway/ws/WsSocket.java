@@ -209,6 +209,11 @@ final class WsSocket implements Inbound {
         reportClosed(WsCodec.ABNORMAL, ""); // the socket ended without a close frame
     }
 
+    @Override
+    public boolean ended() {
+        return stage == Stage.ENDED;
+    }
+
     /** From now on frames are dropped until the client's close frame (the listener queued its own). */
     void refuse() {
         refused = true;

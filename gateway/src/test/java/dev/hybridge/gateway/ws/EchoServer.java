@@ -152,6 +152,19 @@ final class EchoServer implements AutoCloseable {
                 }
             };
             new WsSocket(t, new Echo(), maxMessageBytes).run(new byte[0]);
+            // as the edge does: FIN first, then drop what still comes, so no reset destroys our last frames
+            try {
+                s.shutdownOutput();
+                s.setSoTimeout(2_000);
+                byte[] sink = new byte[1024];
+                int total = 0;
+                int n;
+                while (total < 64 * 1024 && (n = in.read(sink)) > 0) {
+                    total += n;
+                }
+            } catch (IOException e) {
+                // closed meanwhile
+            }
         } catch (IOException | ReflectiveOperationException | RuntimeException e) {
             // the client went away; the test sees it from its side
         } finally {
