@@ -9,7 +9,6 @@ import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.OriginPolicy;
 import dev.hybridge.gateway.ws.Services;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,7 +36,9 @@ import javax.net.ssl.SSLSocketFactory;
  * other request to Helidon's routes on a loopback listener of its own.
  *
  * <p>Threads: one platform thread accepts; each admitted connection runs on its own virtual
- * thread ({@link EdgeConnection}); one platform timer enforces every deadline.
+ * thread ({@link EdgeConnection}) until its request head is answered; an upgraded plain-TCP
+ * WebSocket then moves to one of the {@link EventLoop}s (one per core), a TLS one keeps its
+ * thread; one platform timer enforces every deadline.
  */
 public final class Edge {
     private static final System.Logger LOG = System.getLogger(Edge.class.getName());
@@ -300,7 +301,7 @@ public final class Edge {
     }
 
     /** The event loop for an upgraded plain-TCP WebSocket: round robin. */
-    EventLoop loopFor(EdgeConnection c) {
+    EventLoop nextLoop() {
         return loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
     }
 

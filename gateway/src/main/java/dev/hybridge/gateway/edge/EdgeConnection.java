@@ -68,10 +68,6 @@ final class EdgeConnection implements Transport {
         return acceptKey;
     }
 
-    State state() {
-        return state;
-    }
-
     /** Runs the connection to its end on the calling (virtual) thread; the edge releases it after. */
     void run() {
         String forwardedKey = null;
@@ -152,7 +148,7 @@ final class EdgeConnection implements Transport {
         writeStartedAt = 0;
         if (socket == raw && !cut.get()) {
             // plain TCP: an event loop serves it from now on; this thread ends and holds nothing
-            EventLoop loop = edge.loopFor(this);
+            EventLoop loop = edge.nextLoop();
             LoopTransport t = new LoopTransport(loop, channel, () -> edge.closed(this));
             loopTransport = t;
             byte[] first = in.takeBuffered();

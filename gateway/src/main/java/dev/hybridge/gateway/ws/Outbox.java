@@ -9,10 +9,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Everything one connection sends goes through its outbox, in order: records must leave in seq
- * order, and a slow reader must never block the peer that relays to it. A virtual thread drains
- * the queue while it is non-empty, and writes what it finds queued as frames in one system call
- * (up to {@link #BATCH_BYTES}); queued bytes are capped, and a connection over the cap is closed
- * (SLOW_CONSUMER).
+ * order, and a slow reader must never block the peer that relays to it. One drain at a time takes
+ * what is queued and writes it as frames in one write (up to {@link #BATCH_BYTES}): on the relaying
+ * thread itself for a non-blocking transport, on a virtual thread of its own for a blocking one
+ * ({@link #kick}). Queued bytes, and what a non-blocking transport still holds, are capped; a
+ * connection over the cap is closed (SLOW_CONSUMER).
  */
 final class Outbox {
     private sealed interface Item {
