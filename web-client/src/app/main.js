@@ -125,7 +125,8 @@ async function localMedia(mic, cam) {
   if (!mic && !video) return new MediaStream();
   try {
     return await navigator.mediaDevices.getUserMedia({ audio: mic ? { echoCancellation: true, noiseSuppression: true } : false, video });
-  } catch (e) {
+  } catch (first) {
+    let e = first;
     if (video && mic) {
       // The camera may be what failed: try the microphone alone and say so.
       try {

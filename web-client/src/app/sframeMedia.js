@@ -121,7 +121,7 @@ export class SFrameMedia {
   async stats() {
     const reply = await this.#request({ type: 'stats' });
     if (reply.type !== 'stats') return null;
-    const { type, requestId, ...s } = reply;
+    const { type: _type, requestId: _requestId, ...s } = reply;
     return s;
   }
 

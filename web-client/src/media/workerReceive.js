@@ -199,12 +199,12 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
       }
     }
     p.holdExpired = false;
-    result = /** @type {{kid: bigint, ctr: bigint, plaintext: Uint8Array}} */ (result); // set: failure is null here
-    frame.data = toBuffer(result.plaintext);
+    const opened = /** @type {{kid: bigint, ctr: bigint, plaintext: Uint8Array}} */ (result); // set: failure is null here
+    frame.data = toBuffer(opened.plaintext);
     controller.enqueue(frame);
     p.frames++;
-    p.lastKid = result.kid;
-    kidStats(p, result.kid).frames++;
+    p.lastKid = opened.kid;
+    kidStats(p, opened.kid).frames++;
     const transformer = t.transformer;
     if (p.needKeyFrame && typeof transformer?.sendKeyFrameRequest === 'function') {
       const now = Date.now();

@@ -74,9 +74,8 @@ export function alerts(page) {
  */
 export async function waitFor(page, predicate, { timeout = 30_000, interval = 250, what = 'condition' } = {}) {
   const end = Date.now() + timeout;
-  let last = null;
   for (;;) {
-    last = await stats(page);
+    const last = await stats(page);
     if (predicate(last)) return last;
     if (Date.now() > end) {
       const brief = JSON.stringify(summary(last)).slice(0, 4000);
