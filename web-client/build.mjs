@@ -43,7 +43,9 @@ export function stripTestHooks(source, file = 'source') {
   const stray = /test-hook:(begin|end)/.exec(out);
   if (stray !== null) {
     const line = out.slice(0, stray.index).split('\n').length;
-    throw new Error(`${file}:${line}: unbalanced test-hook marker (regions are not nested; each begin has one end)`);
+    throw new Error(
+      `${file}:${line}: unbalanced test-hook marker (regions are not nested; each begin has one end)`,
+    );
   }
   return out;
 }
@@ -112,7 +114,9 @@ export async function buildClient({ outdir, testHooks = false, dev = false }) {
     .replace('{{css}}', `/${cssFile}`)
     .replace('{{js}}', `/${appFile}`);
   if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html) || /\sstyle=|\son[a-z]+=/i.test(html)) {
-    throw new Error('index.html must hold no inline script, style attribute or event handler (CSP)');
+    throw new Error(
+      'index.html must hold no inline script, style attribute or event handler (CSP)',
+    );
   }
   await writeFile(join(outdir, 'index.html'), html);
 
@@ -120,7 +124,9 @@ export async function buildClient({ outdir, testHooks = false, dev = false }) {
   const files = (await readdir(outdir)).filter((f) => f !== 'BUNDLE-SHA256.txt').sort();
   let list = '';
   for (const f of files) {
-    const digest = createHash('sha256').update(await readFile(join(outdir, f))).digest('hex');
+    const digest = createHash('sha256')
+      .update(await readFile(join(outdir, f)))
+      .digest('hex');
     list += `${digest}  ${f}\n`;
   }
   await writeFile(join(outdir, 'BUNDLE-SHA256.txt'), list);
@@ -133,6 +139,8 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const list = await buildClient({ outdir, testHooks, dev: process.argv.includes('--dev') });
   const name = relative(dirname(here), outdir);
   const total = createHash('sha256').update(list).digest('hex');
-  process.stdout.write(`${name}${testHooks ? ' (WITH TEST HOOKS: never serve this)' : ''} (SHA-256 of each file; check with: cd ${name} && sha256sum -c BUNDLE-SHA256.txt)\n${list}`);
+  process.stdout.write(
+    `${name}${testHooks ? ' (WITH TEST HOOKS: never serve this)' : ''} (SHA-256 of each file; check with: cd ${name} && sha256sum -c BUNDLE-SHA256.txt)\n${list}`,
+  );
   process.stdout.write(`SHA-256 of BUNDLE-SHA256.txt: ${total}\n`);
 }

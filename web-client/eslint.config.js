@@ -11,7 +11,10 @@ export default [
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     rules: {
-      'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-var': 'error',
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],

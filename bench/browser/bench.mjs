@@ -49,7 +49,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from '../../web-client/node_modules/esbuild/lib/main.js';
 import { startGateway } from '../../web-client/test/support/gateway.js';
-import { launchBrowser, openPage, joinRoom, stats, waitFor, sleep } from '../../web-client/test/e2e/browser.js';
+import {
+  launchBrowser,
+  openPage,
+  joinRoom,
+  stats,
+  waitFor,
+  sleep,
+} from '../../web-client/test/e2e/browser.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -65,7 +72,9 @@ const listArg = (name, dflt) => {
 };
 const PARTS = new Set(listArg('parts', ['first', 'handshake', 'sframe', 'cpu']));
 const MODES = listArg('modes', ['off', 'sframe']);
-for (const m of MODES) if (!['off', 'sframe', 'pipe', 'touch', 'hop'].includes(m)) throw new Error(`unknown mode ${m} (off, sframe, pipe, touch, hop)`);
+for (const m of MODES)
+  if (!['off', 'sframe', 'pipe', 'touch', 'hop'].includes(m))
+    throw new Error(`unknown mode ${m} (off, sframe, pipe, touch, hop)`);
 const BENCH_VIDEO = { width: 640, height: 480, frameRate: 30 };
 // The Opus frame duration the pages ask of each other: the app's own (40 ms, web-client/src/app/sdp.js)
 // unless --audio-frame-ms says otherwise (20 is what browsers use by default).
@@ -92,7 +101,10 @@ async function firstFrame(gw) {
     for (let i = 0; i < RUNS; i++) {
       const page = await openPage(browser);
       await joinRoom(page, link, `Guest${i}`, { waitJoined: false });
-      const s = await waitFor(page, (x) => x.timings?.firstRemoteVideo != null, { timeout: 20_000, what: 'first remote frame' });
+      const s = await waitFor(page, (x) => x.timings?.firstRemoteVideo != null, {
+        timeout: 20_000,
+        what: 'first remote frame',
+      });
       const t = s.timings;
       results.push({
         firstFrame: t.firstRemoteVideo,
@@ -118,12 +130,20 @@ async function firstFrame(gw) {
  * Served on the gateway's origin (a secure context: 127.0.0.1) by the automation, not the gateway.
  */
 async function benchScriptPage(browser, gw, entry, html) {
-  const bundle = await esbuild.build({ entryPoints: [join(HERE, entry)], bundle: true, format: 'esm', write: false, logLevel: 'warning' });
+  const bundle = await esbuild.build({
+    entryPoints: [join(HERE, entry)],
+    bundle: true,
+    format: 'esm',
+    write: false,
+    logLevel: 'warning',
+  });
   const js = bundle.outputFiles[0].text;
   const page = await browser.newPage();
-  await page.route(`${gw.url}/__bench/**`, (r) => r.request().url().endsWith('.js')
-    ? r.fulfill({ contentType: 'text/javascript', body: js })
-    : r.fulfill({ contentType: 'text/html', body: html }));
+  await page.route(`${gw.url}/__bench/**`, (r) =>
+    r.request().url().endsWith('.js')
+      ? r.fulfill({ contentType: 'text/javascript', body: js })
+      : r.fulfill({ contentType: 'text/html', body: html }),
+  );
   await page.goto(`${gw.url}/__bench/`);
   return page;
 }
@@ -131,7 +151,12 @@ async function benchScriptPage(browser, gw, entry, html) {
 async function handshakes(gw) {
   const browser = await launchBrowser();
   try {
-    const page = await benchScriptPage(browser, gw, 'crypto-page.js', '<!doctype html><script type="module" src="/__bench/crypto.js"></script>');
+    const page = await benchScriptPage(
+      browser,
+      gw,
+      'crypto-page.js',
+      '<!doctype html><script type="module" src="/__bench/crypto.js"></script>',
+    );
     await page.waitForFunction(() => typeof globalThis.runHandshakeBench === 'function');
     return await page.evaluate(() => globalThis.runHandshakeBench(30, 5));
   } finally {
@@ -149,8 +174,9 @@ const DIAGNOSTIC_WORKER = {
   // + the app worker's loop, reading frame.data and writing a copy back (no crypto)
   touch: LOOP('const d = new Uint8Array(frame.data); frames++; frame.data = d.slice().buffer;'),
   // + one awaited WebCrypto AES-GCM call per frame, of one byte: the thread hop without the AES work
-  hop: `const kp = crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']); let ctr = 0;\n`
-    + LOOP(`const d = new Uint8Array(frame.data); frames++; const iv = new Uint8Array(12); new DataView(iv.buffer).setUint32(8, ++ctr);
+  hop:
+    `const kp = crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']); let ctr = 0;\n` +
+    LOOP(`const d = new Uint8Array(frame.data); frames++; const iv = new Uint8Array(12); new DataView(iv.buffer).setUint32(8, ++ctr);
     await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await kp, d.subarray(0, 1)); frame.data = d.slice().buffer;`),
 };
 function diagnosticWorker(mode) {
@@ -167,10 +193,15 @@ onmessage = (e) => {
 }
 
 async function benchPage(browser, mode) {
-  const config = { ...(mode === 'off' ? { sframe: false } : {}), ...(AUDIO_FRAME_MS !== undefined ? { audioFrameMs: AUDIO_FRAME_MS } : {}) };
+  const config = {
+    ...(mode === 'off' ? { sframe: false } : {}),
+    ...(AUDIO_FRAME_MS !== undefined ? { audioFrameMs: AUDIO_FRAME_MS } : {}),
+  };
   const page = await openPage(browser, { video: BENCH_VIDEO, config });
   if (mode in DIAGNOSTIC_WORKER) {
-    await page.route('**/sframe-worker-*.js', (r) => r.fulfill({ contentType: 'text/javascript', body: diagnosticWorker(mode) }));
+    await page.route('**/sframe-worker-*.js', (r) =>
+      r.fulfill({ contentType: 'text/javascript', body: diagnosticWorker(mode) }),
+    );
   }
   return page;
 }
@@ -180,26 +211,50 @@ async function benchPage(browser, mode) {
 async function sframeCost(gw) {
   const browser = await launchBrowser();
   try {
-    const page = await benchScriptPage(browser, gw, 'sframe-cost-page.js', '<!doctype html><title>sframe cost</title>');
+    const page = await benchScriptPage(
+      browser,
+      gw,
+      'sframe-cost-page.js',
+      '<!doctype html><title>sframe cost</title>',
+    );
     await page.evaluate(() => {
       const w = new Worker('/__bench/sframe-cost.js', { type: 'module' });
-      globalThis.runBatch = (size, frames, what) => new Promise((res) => {
-        w.onmessage = (e) => res(e.data);
-        w.postMessage({ size, frames, what });
-      });
+      globalThis.runBatch = (size, frames, what) =>
+        new Promise((res) => {
+          w.onmessage = (e) => res(e.data);
+          w.postMessage({ size, frames, what });
+        });
     });
     const out = [];
     for (const what of ['sframe', 'webcrypto']) {
-      for (const [size, frames] of [[100, 20000], [1200, 10000], [6000, 5000]]) {
-        await page.evaluate(([s, n, w]) => globalThis.runBatch(s, n, w), [size, Math.ceil(frames / 10), what]); // warm-up
+      for (const [size, frames] of [
+        [100, 20000],
+        [1200, 10000],
+        [6000, 5000],
+      ]) {
+        await page.evaluate(
+          ([s, n, w]) => globalThis.runBatch(s, n, w),
+          [size, Math.ceil(frames / 10), what],
+        ); // warm-up
         const runs = [];
         for (let i = 0; i < 5; i++) {
           const c0 = await browserCpu(browser);
-          const r = await page.evaluate(([s, n, w]) => globalThis.runBatch(s, n, w), [size, frames, what]);
+          const r = await page.evaluate(
+            ([s, n, w]) => globalThis.runBatch(s, n, w),
+            [size, frames, what],
+          );
           const c1 = await browserCpu(browser);
           runs.push({ cpuUs: ((c1 - c0) * 1e6) / frames, wallUs: (r.wallMs * 1000) / frames });
         }
-        out.push({ what, size, frames, cpuUs: median(runs.map((r) => r.cpuUs)), cpuMin: Math.min(...runs.map((r) => r.cpuUs)), cpuMax: Math.max(...runs.map((r) => r.cpuUs)), wallUs: median(runs.map((r) => r.wallUs)) });
+        out.push({
+          what,
+          size,
+          frames,
+          cpuUs: median(runs.map((r) => r.cpuUs)),
+          cpuMin: Math.min(...runs.map((r) => r.cpuUs)),
+          cpuMax: Math.max(...runs.map((r) => r.cpuUs)),
+          wallUs: median(runs.map((r) => r.wallUs)),
+        });
       }
     }
     return out;
@@ -290,7 +345,20 @@ async function senderCounters(pair) {
     }
   }
   pair.processes ??= await processInfo(pair.sender);
-  return { n, audioPackets, bytes, width, keyFrames, plis, encodeS, rtx, sframeFrames: s.sframe?.send?.frames ?? 0, cpu: await browserCpu(pair.sender), threads: threadCpu(pair.processes), t: performance.now() };
+  return {
+    n,
+    audioPackets,
+    bytes,
+    width,
+    keyFrames,
+    plis,
+    encodeS,
+    rtx,
+    sframeFrames: s.sframe?.send?.frames ?? 0,
+    cpu: await browserCpu(pair.sender),
+    threads: threadCpu(pair.processes),
+    t: performance.now(),
+  };
 }
 
 /**
@@ -303,7 +371,14 @@ async function cpuRound(gw, modes) {
   try {
     for (const mode of modes) pairs.push(await startPair(gw, mode));
     for (const p of pairs) {
-      await waitFor(p.b, (s) => Object.values(s.peers).some((x) => x.media?.inbound?.some((i) => i.kind === 'video' && i.framesDecoded > 30)), { what: `receiver decodes (${p.mode})`, timeout: 30_000 });
+      await waitFor(
+        p.b,
+        (s) =>
+          Object.values(s.peers).some((x) =>
+            x.media?.inbound?.some((i) => i.kind === 'video' && i.framesDecoded > 30),
+          ),
+        { what: `receiver decodes (${p.mode})`, timeout: 30_000 },
+      );
     }
     await sleep(5000); // warm-up: encoder ramp-up, bandwidth estimate
     const first = [];
@@ -330,8 +405,16 @@ async function cpuRound(gw, modes) {
         rtx: f1.rtx - f0.rtx,
         encodeMsPerFrame: ((f1.encodeS - f0.encodeS) * 1000) / frames,
         // ms of CPU per wall second of the SFrame worker thread and of the renderer's thread pool
-        worker: (((f1.threads.get('renderer/DedicatedWorker') ?? 0) - (f0.threads.get('renderer/DedicatedWorker') ?? 0)) * 1000) / wall,
-        pool: (((f1.threads.get('renderer/ThreadPoolForeg') ?? 0) - (f0.threads.get('renderer/ThreadPoolForeg') ?? 0)) * 1000) / wall,
+        worker:
+          (((f1.threads.get('renderer/DedicatedWorker') ?? 0) -
+            (f0.threads.get('renderer/DedicatedWorker') ?? 0)) *
+            1000) /
+          wall,
+        pool:
+          (((f1.threads.get('renderer/ThreadPoolForeg') ?? 0) -
+            (f0.threads.get('renderer/ThreadPoolForeg') ?? 0)) *
+            1000) /
+          wall,
         sframeFrames: f1.sframeFrames - f0.sframeFrames,
       };
     });
@@ -344,7 +427,13 @@ async function cpuRound(gw, modes) {
   }
 }
 
-const LABEL = { off: 'no SFrame', sframe: 'SFrame', pipe: 'pipe (diag.)', touch: 'touch (diag.)', hop: 'hop (diag.)' };
+const LABEL = {
+  off: 'no SFrame',
+  sframe: 'SFrame',
+  pipe: 'pipe (diag.)',
+  touch: 'touch (diag.)',
+  hop: 'hop (diag.)',
+};
 const pct = (x, base) => ((x - base) / base) * 100;
 
 const gw = await startGateway();
@@ -352,11 +441,21 @@ try {
   console.log(`Hybridge browser benchmark: Chromium headless, loopback, gateway ${gw.url}`);
   if (PARTS.has('first')) {
     const ff = await firstFrame(gw);
-    console.log(`\n1. Open link -> first decoded remote video frame (${RUNS} joins into a room with one member)`);
-    console.log('   run  link->frame  click  click->joined  hop+join  peer handshake  click->peer up  click->frame   (ms)');
-    ff.forEach((r, i) => console.log(`   ${i + 1}    ${fmt(r.firstFrame).padStart(8)}  ${fmt(r.click).padStart(5)}  ${fmt(r.connectToJoined).padStart(13)}  ${fmt(r.hop).padStart(8)}  ${fmt(r.peer).padStart(14)}  ${fmt(r.peerUp).padStart(14)}  ${fmt(r.clickToFrame).padStart(12)}`));
+    console.log(
+      `\n1. Open link -> first decoded remote video frame (${RUNS} joins into a room with one member)`,
+    );
+    console.log(
+      '   run  link->frame  click  click->joined  hop+join  peer handshake  click->peer up  click->frame   (ms)',
+    );
+    ff.forEach((r, i) =>
+      console.log(
+        `   ${i + 1}    ${fmt(r.firstFrame).padStart(8)}  ${fmt(r.click).padStart(5)}  ${fmt(r.connectToJoined).padStart(13)}  ${fmt(r.hop).padStart(8)}  ${fmt(r.peer).padStart(14)}  ${fmt(r.peerUp).padStart(14)}  ${fmt(r.clickToFrame).padStart(12)}`,
+      ),
+    );
     const med = (k) => median(ff.map((r) => r[k]).filter((x) => x !== null));
-    console.log(`   median link->first frame ${fmt(med('firstFrame'))} ms (target < 1500), click->frame ${fmt(med('clickToFrame'))} ms, hop+join ${fmt(med('hop'))} ms, peer handshake ${fmt(med('peer'))} ms`);
+    console.log(
+      `   median link->first frame ${fmt(med('firstFrame'))} ms (target < 1500), click->frame ${fmt(med('clickToFrame'))} ms, hop+join ${fmt(med('hop'))} ms, peer handshake ${fmt(med('peer'))} ms`,
+    );
   }
 
   if (PARTS.has('handshake')) {
@@ -369,12 +468,19 @@ try {
 
   if (PARTS.has('sframe')) {
     const cost = await sframeCost(gw);
-    console.log('\n4. SFrame encrypt cost per frame, app code in a worker, no WebRTC (CPU of the whole browser, median of 5 batches)');
-    for (const c of cost) console.log(`   ${c.what.padEnd(9)} ${String(c.size).padStart(5)} B frames: ${fmt(c.cpuUs, 1)} us CPU (${fmt(c.cpuMin, 1)}-${fmt(c.cpuMax, 1)}), ${fmt(c.wallUs, 1)} us wall per frame (${c.frames} frames per batch)`);
+    console.log(
+      '\n4. SFrame encrypt cost per frame, app code in a worker, no WebRTC (CPU of the whole browser, median of 5 batches)',
+    );
+    for (const c of cost)
+      console.log(
+        `   ${c.what.padEnd(9)} ${String(c.size).padStart(5)} B frames: ${fmt(c.cpuUs, 1)} us CPU (${fmt(c.cpuMin, 1)}-${fmt(c.cpuMax, 1)}), ${fmt(c.wallUs, 1)} us wall per frame (${c.frames} frames per batch)`,
+      );
   }
 
   if (PARTS.has('cpu')) {
-    console.log(`\n3. Sender CPU, 640x480@30 camera + audio (${AUDIO_FRAME_MS === undefined ? 'the app\'s own 40' : AUDIO_FRAME_MS} ms Opus frames) to one peer, ${CPU_SECONDS} s windows, ${CPU_ROUNDS} rounds; each round runs one call per mode (${MODES.join(', ')}) at the same time`);
+    console.log(
+      `\n3. Sender CPU, 640x480@30 camera + audio (${AUDIO_FRAME_MS === undefined ? "the app's own 40" : AUDIO_FRAME_MS} ms Opus frames) to one peer, ${CPU_SECONDS} s windows, ${CPU_ROUNDS} rounds; each round runs one call per mode (${MODES.join(', ')}) at the same time`,
+    );
     const rounds = []; // rounds[i][mode] = result
     for (let i = 0; i < CPU_ROUNDS; i++) {
       // Launch order rotates, so no mode always starts first (or last) on the machine.
@@ -382,26 +488,43 @@ try {
       const round = await cpuRound(gw, order);
       for (const mode of order) {
         const r = round[mode];
-        console.log(`   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, renderer thread pool ${fmt(r.pool, 1)} ms/s)`);
+        console.log(
+          `   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, renderer thread pool ${fmt(r.pool, 1)} ms/s)`,
+        );
       }
       rounds.push(round);
     }
     const base = MODES.includes('off') ? 'off' : MODES[0];
-    console.log(`   worker thread (where the transforms run), CPU ms per s: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].worker)), 1)}`).join(', ')}; renderer thread pool (WebCrypto): ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].pool)), 1)}`).join(', ')} (medians)`);
+    console.log(
+      `   worker thread (where the transforms run), CPU ms per s: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].worker)), 1)}`).join(', ')}; renderer thread pool (WebCrypto): ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].pool)), 1)}`).join(', ')} (medians)`,
+    );
     // The two threads' CPU beyond the baseline's (its thread pool has other work too), as a share of
     // the baseline sender's whole CPU: the low-noise estimate of what the transforms cost.
     const threadsOver = (r, m) => r[m].worker + r[m].pool - (r[base].worker + r[base].pool);
-    console.log(`     worker + pool beyond ${LABEL[base]}, as a share of its sender CPU: ${MODES.filter((m) => m !== base).map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => (threadsOver(r, m) / (r[base].cpuPerSecond * 1000)) * 100)), 1)}% (per round ${rounds.map((r) => fmt((threadsOver(r, m) / (r[base].cpuPerSecond * 1000)) * 100, 1)).join(' ')})`).join('; ')}`);
+    console.log(
+      `     worker + pool beyond ${LABEL[base]}, as a share of its sender CPU: ${MODES.filter(
+        (m) => m !== base,
+      )
+        .map(
+          (m) =>
+            `${LABEL[m]} ${fmt(median(rounds.map((r) => (threadsOver(r, m) / (r[base].cpuPerSecond * 1000)) * 100)), 1)}% (per round ${rounds.map((r) => fmt((threadsOver(r, m) / (r[base].cpuPerSecond * 1000)) * 100, 1)).join(' ')})`,
+        )
+        .join('; ')}`,
+    );
     for (const k of ['msPerFrame', 'cpuPerSecond']) {
       const unit = k === 'msPerFrame' ? 'CPU ms per video frame' : 'CPU s per s';
       const d = k === 'msPerFrame' ? 2 : 3;
-      console.log(`   ${unit}: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m][k])), d)}`).join(', ')} (medians)`);
+      console.log(
+        `   ${unit}: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m][k])), d)}`).join(', ')} (medians)`,
+      );
       for (const m of MODES.filter((x) => x !== base)) {
         // Paired per round (both modes measured back to back), so slow drifts of the machine's
         // load cancel; the spread over rounds is the noise to read the median against.
         const paired = rounds.map((r) => pct(r[m][k], r[base][k]));
         const target = m === 'sframe' ? ' (target < 5%)' : '';
-        console.log(`     ${LABEL[m]} vs ${LABEL[base]}: median ${fmt(median(paired), 1)}% more${target}; per round ${paired.map((x) => `${x >= 0 ? '+' : ''}${fmt(x, 1)}%`).join(' ')}`);
+        console.log(
+          `     ${LABEL[m]} vs ${LABEL[base]}: median ${fmt(median(paired), 1)}% more${target}; per round ${paired.map((x) => `${x >= 0 ? '+' : ''}${fmt(x, 1)}%`).join(' ')}`,
+        );
       }
     }
   }

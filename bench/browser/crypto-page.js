@@ -2,7 +2,14 @@
 // sides of the peer handshake, computed in this browser (noble X-Wing, WebCrypto AES-GCM,
 // HKDF), timed with performance.now(). The gateway's share runs here too, untimed, only to
 // produce the messages the client has to process. Bundled by bench.mjs with esbuild.
-import { HopClient, HopServer, PeerContext, PeerInitiator, PeerResponder, XWingKeyPair } from '../../web-client/src/protocol/index.js';
+import {
+  HopClient,
+  HopServer,
+  PeerContext,
+  PeerInitiator,
+  PeerResponder,
+  XWingKeyPair,
+} from '../../web-client/src/protocol/index.js';
 
 function median(a) {
   const s = [...a].sort((x, y) => x - y);
@@ -33,10 +40,18 @@ globalThis.runHandshakeBench = async (iterations = 30, warmup = 5) => {
     const idI = crypto.getRandomValues(new Uint8Array(8));
     const idR = crypto.getRandomValues(new Uint8Array(8));
     t = performance.now();
-    const pi = PeerInitiator.start(new PeerContext(roomId, psk.slice(), idI, idR), kI, kR.publicKey());
+    const pi = PeerInitiator.start(
+      new PeerContext(roomId, psk.slice(), idI, idR),
+      kI,
+      kR.publicKey(),
+    );
     let tI = performance.now() - t;
     t = performance.now();
-    const pr = PeerResponder.receive(new PeerContext(roomId, psk.slice(), idI, idR), kR, pi.peerInit);
+    const pr = PeerResponder.receive(
+      new PeerContext(roomId, psk.slice(), idI, idR),
+      kR,
+      pi.peerInit,
+    );
     let tR = performance.now() - t;
     t = performance.now();
     const fin = pi.next.receive(pr.peerAccept);
@@ -50,5 +65,10 @@ globalThis.runHandshakeBench = async (iterations = 30, warmup = 5) => {
       responder.push(tR);
     }
   }
-  return { iterations, hopClientMs: median(hop), peerInitiatorMs: median(initiator), peerResponderMs: median(responder) };
+  return {
+    iterations,
+    hopClientMs: median(hop),
+    peerInitiatorMs: median(initiator),
+    peerResponderMs: median(responder),
+  };
 };

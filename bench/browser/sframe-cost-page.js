@@ -10,7 +10,13 @@ import { SFrameContext } from '../../web-client/src/media/sframe.js';
 const ctx = new SFrameContext();
 const key = crypto.getRandomValues(new Uint8Array(32));
 const ready = ctx.addSendKey(0x1234_5678_0001n, key);
-const rawKey = crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), { name: 'AES-GCM' }, false, ['encrypt']);
+const rawKey = crypto.subtle.importKey(
+  'raw',
+  crypto.getRandomValues(new Uint8Array(32)),
+  { name: 'AES-GCM' },
+  false,
+  ['encrypt'],
+);
 
 const impl = {
   async sframe(frame) {
@@ -19,7 +25,11 @@ const impl = {
   async webcrypto(frame, i, k) {
     const iv = new Uint8Array(12);
     iv[11] = i & 0xff;
-    const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new Uint8Array(9), tagLength: 128 }, k, frame);
+    const ct = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: new Uint8Array(9), tagLength: 128 },
+      k,
+      frame,
+    );
     return ct.byteLength;
   },
 };

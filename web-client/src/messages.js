@@ -62,9 +62,18 @@ export const Messages = Object.freeze({
     title: 'This room is full',
     text: 'The gateway allows no more people in this room right now. Try again when someone leaves.',
   },
-  TOO_MANY_ROOMS: { title: 'The gateway is busy', text: 'It holds as many rooms as it allows. Try again later.' },
-  TOO_MANY_CONNECTIONS: { title: 'The gateway is busy', text: 'Too many connections from here or in total. Try again later.' },
-  SHUTTING_DOWN: { title: 'The gateway is restarting', text: 'Reconnecting by itself; the call goes on meanwhile.' },
+  TOO_MANY_ROOMS: {
+    title: 'The gateway is busy',
+    text: 'It holds as many rooms as it allows. Try again later.',
+  },
+  TOO_MANY_CONNECTIONS: {
+    title: 'The gateway is busy',
+    text: 'Too many connections from here or in total. Try again later.',
+  },
+  SHUTTING_DOWN: {
+    title: 'The gateway is restarting',
+    text: 'Reconnecting by itself; the call goes on meanwhile.',
+  },
   PEER_HANDSHAKE_FAILED: {
     title: 'Could not connect securely to someone',
     text: 'Their secure handshake with you failed: they most likely opened a different room link (the room secret does not match), or someone tampered with the connection. You cannot hear or see each other. Compare links.',
@@ -84,30 +93,62 @@ export const Messages = Object.freeze({
     text: 'Reconnecting… Calls already running continue peer to peer.',
   },
   HANDSHAKE_TIMEOUT: { title: 'The secure handshake timed out', text: 'Reconnecting by itself.' },
-  UNKNOWN_FAILURE: { title: 'The gateway ended the connection', text: 'For a reason this client does not know. Reconnecting by itself.' },
-  RATE_LIMITED: { title: 'The gateway closed the connection', text: 'Too many messages. Reconnecting by itself.' },
-  INTERNAL: { title: 'Something went wrong', text: 'An unexpected error occurred. Reload the page to try again.' },
+  UNKNOWN_FAILURE: {
+    title: 'The gateway ended the connection',
+    text: 'For a reason this client does not know. Reconnecting by itself.',
+  },
+  RATE_LIMITED: {
+    title: 'The gateway closed the connection',
+    text: 'Too many messages. Reconnecting by itself.',
+  },
+  INTERNAL: {
+    title: 'Something went wrong',
+    text: 'An unexpected error occurred. Reload the page to try again.',
+  },
   // Codes of the signaling layer that the app shows no alert for; their text is what the
   // session's events and errors say (SignalError.message, peer.error.message).
   CONFIRMATION_FAILED: {
     title: 'Key confirmation failed',
     text: 'The other side does not have the same room link (or someone is in the middle). No channel was set up.',
   },
-  PEER_NOT_CONNECTED: { title: 'This peer is not connected', text: 'Its channel is not set up, or has ended.' },
-  INVALID_PEER_MESSAGE: { title: 'Message not sent', text: 'It does not follow the peer-message rules.' },
+  PEER_NOT_CONNECTED: {
+    title: 'This peer is not connected',
+    text: 'Its channel is not set up, or has ended.',
+  },
+  INVALID_PEER_MESSAGE: {
+    title: 'Message not sent',
+    text: 'It does not follow the peer-message rules.',
+  },
   IDLE_TIMEOUT: { title: 'The gateway closed an idle connection', text: 'Reconnecting by itself.' },
-  SLOW_CONSUMER: { title: 'The gateway closed the connection', text: 'This client did not keep up. Reconnecting by itself.' },
-  NOT_IN_ROOM: { title: 'Not in the room', text: 'The gateway says this client is not in the room.' },
-  ALREADY_JOINED: { title: 'Already joined', text: 'The gateway says this client has already joined.' },
+  SLOW_CONSUMER: {
+    title: 'The gateway closed the connection',
+    text: 'This client did not keep up. Reconnecting by itself.',
+  },
+  NOT_IN_ROOM: {
+    title: 'Not in the room',
+    text: 'The gateway says this client is not in the room.',
+  },
+  ALREADY_JOINED: {
+    title: 'Already joined',
+    text: 'The gateway says this client has already joined.',
+  },
   UNKNOWN_PEER: { title: 'Unknown peer', text: 'The addressed peer is not in the room.' },
-  ENVELOPE_TOO_LARGE: { title: 'Message too large', text: 'A message was too large for the gateway.' },
+  ENVELOPE_TOO_LARGE: {
+    title: 'Message too large',
+    text: 'A message was too large for the gateway.',
+  },
   MESSAGE_TOO_LARGE: { title: 'Message too large', text: 'A message was too large.' },
-  RECORD_TOO_LARGE: { title: 'Message too large', text: 'A message is larger than a peer record may be (16384 bytes).' },
+  RECORD_TOO_LARGE: {
+    title: 'Message too large',
+    text: 'A message is larger than a peer record may be (16384 bytes).',
+  },
 });
 
 /** The message for an error code (name or number) with a generic fallback, for an alert. @param {string | number} code @returns {Message} */
 export function messageFor(code) {
-  return Object.hasOwn(Messages, code) ? Messages[code] : { title: 'Error', text: `The call stopped with ${String(code)}.` };
+  return Object.hasOwn(Messages, code)
+    ? Messages[code]
+    : { title: 'Error', text: `The call stopped with ${String(code)}.` };
 }
 
 /**

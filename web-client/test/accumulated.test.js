@@ -113,7 +113,10 @@ async function accumulated(n) {
     await exchange(gen, acc, [e.channel, g], [g, e.channel], 4);
     const hopBit = gen.u32() % (a.serverHello.length * 8);
     await acc.absorbFailure(`iteration ${i} ServerHello bit ${hopBit}`, () =>
-      HopClient.startForTestingOnly(gw.publicKey(), ephSeed, cEseed).next.receive(flipBit(a.serverHello, hopBit)));
+      HopClient.startForTestingOnly(gw.publicKey(), ephSeed, cEseed).next.receive(
+        flipBit(a.serverHello, hopBit),
+      ),
+    );
 
     // Peer handshake, four records alternating i2r/r2i, one PeerAccept bit flip.
     const roomSecret = gen.draw(32);
@@ -145,18 +148,31 @@ async function accumulated(n) {
     await exchange(gen, acc, [pe.session.channel, pr.channel], [pr.channel, pe.session.channel], 4);
     const peerBit = gen.u32() % (pa.peerAccept.length * 8);
     await acc.absorbFailure(`iteration ${i} PeerAccept bit ${peerBit}`, () =>
-      PeerInitiator.startForTestingOnly(ctx(), kI, kR.publicKey(), eseedI, nonce).next.receive(flipBit(pa.peerAccept, peerBit)));
+      PeerInitiator.startForTestingOnly(ctx(), kI, kR.publicKey(), eseedI, nonce).next.receive(
+        flipBit(pa.peerAccept, peerBit),
+      ),
+    );
 
     // Record layer from 0 or just before an epoch boundary, two records, one record bit flip.
     const secret = gen.draw(32);
     const k = gen.draw(1)[0] % 4;
     const start = k === 0 ? 0 : k * RecordFormat.REKEY_INTERVAL - 1;
-    const sealer = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
-    const opener = RecordOpener.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
+    const sealer = RecordSealer.startingAtForTestingOnly(
+      secret,
+      RecordFormat.HOP_MAX_PLAINTEXT,
+      start,
+    );
+    const opener = RecordOpener.startingAtForTestingOnly(
+      secret,
+      RecordFormat.HOP_MAX_PLAINTEXT,
+      start,
+    );
     await exchange(gen, acc, [sealer, sealer], [opener, opener], 2);
     const last = await sealer.seal(gen.draw(16));
     const recBit = gen.u32() % (last.length * 8);
-    await acc.absorbFailure(`iteration ${i} record bit ${recBit}`, () => opener.open(flipBit(last, recBit)));
+    await acc.absorbFailure(`iteration ${i} record bit ${recBit}`, () =>
+      opener.open(flipBit(last, recBit)),
+    );
   }
   return acc.hex();
 }
@@ -172,7 +188,10 @@ test('the generator is the specified counter-mode SHA-256', () => {
   const prefix = ascii('hybridge accumulated v1');
   const first = gen.draw(40); // blocks 0 and 1, 8 bytes of block 1 used, the rest dropped
   assert.deepEqual(first.subarray(0, 32), sha256(prefix, new Uint8Array(8)));
-  assert.deepEqual(first.subarray(32), sha256(prefix, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1])).subarray(0, 8));
+  assert.deepEqual(
+    first.subarray(32),
+    sha256(prefix, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1])).subarray(0, 8),
+  );
   assert.equal(gen.draw(0).length, 0);
   assert.deepEqual(gen.draw(32), sha256(prefix, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 2])));
 });

@@ -35,10 +35,23 @@ test('a production build holds no test hook; the test build holds them (so the c
   try {
     assert.deepEqual(hooksIn(prod), []);
     const names = new Set(hooksIn(withHooks).map((h) => h.split(': ')[1]));
-    for (const name of ['__hybridgeTestConfig', '__hybridge', 'secretsForTestingOnly', 'pskOverrideForTestingOnly',
-      'noSFrameForTestingOnly', 'sendForTestingOnly', 'sendBytesForTestingOnly', 'connectionForTestingOnly',
-      'startForTestingOnly', 'startingAtForTestingOnly', 'getRandomValuesForTestingOnly']) {
-      assert.ok(names.has(name), `the test build lacks ${name}: the hook moved or was renamed, and this test would no longer see it`);
+    for (const name of [
+      '__hybridgeTestConfig',
+      '__hybridge',
+      'secretsForTestingOnly',
+      'pskOverrideForTestingOnly',
+      'noSFrameForTestingOnly',
+      'sendForTestingOnly',
+      'sendBytesForTestingOnly',
+      'connectionForTestingOnly',
+      'startForTestingOnly',
+      'startingAtForTestingOnly',
+      'getRandomValuesForTestingOnly',
+    ]) {
+      assert.ok(
+        names.has(name),
+        `the test build lacks ${name}: the hook moved or was renamed, and this test would no longer see it`,
+      );
     }
   } finally {
     rmSync(prod, { recursive: true, force: true });
@@ -57,10 +70,20 @@ test('web-client/dist, the bundle the gateway serves, holds no test hook', (t) =
 });
 
 test('stripTestHooks: removes every region, keeps line numbers, refuses an unbalanced marker', () => {
-  const src = 'a\n  // test-hook:begin\n  hook1();\n  // test-hook:end\nb\n// test-hook:begin (why)\nhook2();\n// test-hook:end\nc';
+  const src =
+    'a\n  // test-hook:begin\n  hook1();\n  // test-hook:end\nb\n// test-hook:begin (why)\nhook2();\n// test-hook:end\nc';
   const out = stripTestHooks(src);
   assert.equal(out, 'a\n\n\n\nb\n\n\n\nc');
-  assert.throws(() => stripTestHooks('a\n// test-hook:begin\nhook();\n'), /:2: unbalanced test-hook marker/);
+  assert.throws(
+    () => stripTestHooks('a\n// test-hook:begin\nhook();\n'),
+    /:2: unbalanced test-hook marker/,
+  );
   assert.throws(() => stripTestHooks('a\n// test-hook:end\n'), /:2: unbalanced/);
-  assert.throws(() => stripTestHooks('// test-hook:begin\n// test-hook:begin\nx\n// test-hook:end\n// test-hook:end'), /unbalanced/);
+  assert.throws(
+    () =>
+      stripTestHooks(
+        '// test-hook:begin\n// test-hook:begin\nx\n// test-hook:end\n// test-hook:end',
+      ),
+    /unbalanced/,
+  );
 });

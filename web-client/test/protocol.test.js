@@ -4,7 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { base64UrlDecode, base64UrlEncode, fromHex, isAllZero, toHex } from '../src/protocol/bytes.js';
+import {
+  base64UrlDecode,
+  base64UrlEncode,
+  fromHex,
+  isAllZero,
+  toHex,
+} from '../src/protocol/bytes.js';
 import { ProtocolError } from '../src/protocol/errors.js';
 import { Fingerprint } from '../src/protocol/fingerprint.js';
 import { HopClient, pinnedGatewayKey } from '../src/protocol/hopClient.js';
@@ -30,8 +36,19 @@ function allWiped(secrets) {
 function unchanged(arrays, fn) {
   const before = arrays.map((a) => a.slice());
   const out = fn();
-  const check = () => arrays.forEach((a, i) => assert.deepEqual(a, before[i], `input ${i} was mutated`));
-  if (out instanceof Promise) return out.then((v) => { check(); return v; }, (e) => { check(); throw e; });
+  const check = () =>
+    arrays.forEach((a, i) => assert.deepEqual(a, before[i], `input ${i} was mutated`));
+  if (out instanceof Promise)
+    return out.then(
+      (v) => {
+        check();
+        return v;
+      },
+      (e) => {
+        check();
+        throw e;
+      },
+    );
   check();
   return out;
 }
@@ -58,8 +75,14 @@ test('hop handshake with fresh randomness, records both ways', async () => {
   const g = a.next.receive(e.clientFinished);
   assert.deepEqual(e.channel.handshakeHash(), g.handshakeHash());
   for (const msg of ['', 'hello', 'x'.repeat(1000)]) {
-    assert.equal(new TextDecoder().decode(await g.open(await e.channel.seal(enc.encode(msg)))), msg);
-    assert.equal(new TextDecoder().decode(await e.channel.open(await g.seal(enc.encode(msg)))), msg);
+    assert.equal(
+      new TextDecoder().decode(await g.open(await e.channel.seal(enc.encode(msg)))),
+      msg,
+    );
+    assert.equal(
+      new TextDecoder().decode(await e.channel.open(await g.seal(enc.encode(msg)))),
+      msg,
+    );
   }
   // Two runs never repeat a ClientHello (fresh esk and eseed).
   assert.notDeepEqual(HopClient.start(gateway.publicKey()).clientHello, s.clientHello);
@@ -93,7 +116,9 @@ test('no input is mutated: hop handshake and records', async () => {
   const gEseed = new Uint8Array(64).fill(3);
   const s = unchanged([pk, eph, eseed], () => HopClient.startForTestingOnly(pk, eph, eseed));
   const hello = s.clientHello;
-  const a = unchanged([hello, gEseed], () => server.receiveClientHelloForTestingOnly(hello, gEseed));
+  const a = unchanged([hello, gEseed], () =>
+    server.receiveClientHelloForTestingOnly(hello, gEseed),
+  );
   const sh = a.serverHello;
   const e = unchanged([sh], () => s.next.receive(sh));
   const cf = e.clientFinished;
@@ -118,9 +143,13 @@ test('no input is mutated: peer handshake and room secret', () => {
   const eseedI = new Uint8Array(64).fill(4);
   const nonce = new Uint8Array(32).fill(5);
   const eseedR = new Uint8Array(64).fill(6);
-  const s = unchanged([pkR, eseedI, nonce], () => PeerInitiator.startForTestingOnly(ctxI, kI, pkR, eseedI, nonce));
+  const s = unchanged([pkR, eseedI, nonce], () =>
+    PeerInitiator.startForTestingOnly(ctxI, kI, pkR, eseedI, nonce),
+  );
   const init = s.peerInit;
-  const a = unchanged([init, eseedR], () => PeerResponder.receiveForTestingOnly(ctxR, kR, init, eseedR));
+  const a = unchanged([init, eseedR], () =>
+    PeerResponder.receiveForTestingOnly(ctxR, kR, init, eseedR),
+  );
   const accept = a.peerAccept;
   const e = unchanged([accept], () => s.next.receive(accept));
   const finish = e.peerFinish;
@@ -255,11 +284,19 @@ test('sender refusals: too large is local and consumes no seq; peer maximum is 1
 
 test('sender refuses seq 2^32 (RECORD_LIMIT_REACHED) before deriving any key for it', async () => {
   const secret = crypto.getRandomValues(new Uint8Array(32));
-  const sealer = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS);
+  const sealer = RecordSealer.startingAtForTestingOnly(
+    secret,
+    RecordFormat.HOP_MAX_PLAINTEXT,
+    RecordFormat.MAX_RECORDS,
+  );
   await assert.rejects(sealer.seal(enc.encode('one more')), code('RECORD_LIMIT_REACHED'));
   assert.equal(sealer.nextSeq(), RecordFormat.MAX_RECORDS);
   // The largest seq a sender may use is written as a u64 header correctly.
-  const near = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, 3 * 65536 - 1);
+  const near = RecordSealer.startingAtForTestingOnly(
+    secret,
+    RecordFormat.HOP_MAX_PLAINTEXT,
+    3 * 65536 - 1,
+  );
   assert.equal(toHex((await near.seal(enc.encode('x'))).subarray(1, 9)), '000000000002ffff');
 });
 
@@ -267,20 +304,37 @@ test('seq is unsigned 64-bit: a top-bit seq is far ahead (RECORD_OUT_OF_ORDER)',
   const secret = crypto.getRandomValues(new Uint8Array(32));
   const rec = await new RecordSealer(secret, RecordFormat.HOP_MAX_PLAINTEXT).seal(enc.encode('x'));
   rec[1] = 0x80;
-  await assert.rejects(new RecordOpener(secret, RecordFormat.HOP_MAX_PLAINTEXT).open(rec), code('RECORD_OUT_OF_ORDER'));
+  await assert.rejects(
+    new RecordOpener(secret, RecordFormat.HOP_MAX_PLAINTEXT).open(rec),
+    code('RECORD_OUT_OF_ORDER'),
+  );
 });
 
 test('un-awaited seals and opens run in call order', async () => {
   const secret = crypto.getRandomValues(new Uint8Array(32));
-  const sealer = RecordSealer.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, 65530);
-  const opener = RecordOpener.startingAtForTestingOnly(secret, RecordFormat.HOP_MAX_PLAINTEXT, 65530);
+  const sealer = RecordSealer.startingAtForTestingOnly(
+    secret,
+    RecordFormat.HOP_MAX_PLAINTEXT,
+    65530,
+  );
+  const opener = RecordOpener.startingAtForTestingOnly(
+    secret,
+    RecordFormat.HOP_MAX_PLAINTEXT,
+    65530,
+  );
   const pts = Array.from({ length: 12 }, (_, i) => enc.encode(`m${i}`)); // crosses the epoch boundary
   const records = await Promise.all(pts.map((p) => sealer.seal(p)));
-  records.forEach((r, i) => assert.equal(Number(new DataView(r.buffer).getBigUint64(1)), 65530 + i));
+  records.forEach((r, i) =>
+    assert.equal(Number(new DataView(r.buffer).getBigUint64(1)), 65530 + i),
+  );
   const opened = await Promise.all(records.map((r) => opener.open(r)));
   assert.deepEqual(opened, pts);
   // A refusal in the middle does not disturb the queue.
-  const [a, b, c] = await Promise.allSettled([sealer.seal(pts[0]), sealer.seal(new Uint8Array(70000)), sealer.seal(pts[1])]);
+  const [a, b, c] = await Promise.allSettled([
+    sealer.seal(pts[0]),
+    sealer.seal(new Uint8Array(70000)),
+    sealer.seal(pts[1]),
+  ]);
   assert.equal(a.status, 'fulfilled');
   assert.ok(b.status === 'rejected' && b.reason.code === 'RECORD_TOO_LARGE');
   assert.equal(c.status, 'fulfilled');
@@ -293,7 +347,10 @@ test('a plaintext changed after seal() was called is sealed as it was at the cal
   const pt = enc.encode('original');
   const p = sealer.seal(pt);
   pt.fill(0);
-  assert.deepEqual(await new RecordOpener(secret, RecordFormat.HOP_MAX_PLAINTEXT).open(await p), enc.encode('original'));
+  assert.deepEqual(
+    await new RecordOpener(secret, RecordFormat.HOP_MAX_PLAINTEXT).open(await p),
+    enc.encode('original'),
+  );
 });
 
 test('record-layer.md §3 example: s_0 = 0^32 gives iv_0 = 220a7d80..., nonce of seq 5 ends in ...4b', () => {
@@ -309,30 +366,52 @@ test('record-layer.md §3 example: s_0 = 0^32 gives iv_0 = 220a7d80..., nonce of
 test('room-secret.md §4 example', () => {
   const secret = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
   const room = RoomSecret.of(secret);
-  assert.equal(toHex(room.roomId()), '0fea137da903e2f3fd63b6c05d483769d36b0c8c55b80aa5a58176c862f40c35');
-  assert.equal(toHex(room.psk()), '6f685ec302e2f8f3a975273d27f7d62707816ebb27f4813f5afec8f94d47f708');
+  assert.equal(
+    toHex(room.roomId()),
+    '0fea137da903e2f3fd63b6c05d483769d36b0c8c55b80aa5a58176c862f40c35',
+  );
+  assert.equal(
+    toHex(room.psk()),
+    '6f685ec302e2f8f3a975273d27f7d62707816ebb27f4813f5afec8f94d47f708',
+  );
   const fp = Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i);
   const fragment = formatLinkFragment(secret, fp);
-  assert.equal(fragment, 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8.ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8');
+  assert.equal(
+    fragment,
+    'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8.ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
+  );
   assert.deepEqual(parseLinkFragment(fragment), { secret, fingerprint: fp });
   assert.equal(String(room), 'RoomSecret[hidden]');
   assert.equal(JSON.stringify({ room }), '{"room":"RoomSecret[hidden]"}');
 });
 
 test('link fragments are parsed strictly', () => {
-  const good = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8.ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8';
+  const good =
+    'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8.ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8';
   assert.notEqual(parseLinkFragment(good), null);
   for (const bad of [
-    '', '#' + good, good + '=', good.slice(0, -1), good + 'A', good.replace('.', '_'), good.replace('.', '..'),
+    '',
+    '#' + good,
+    good + '=',
+    good.slice(0, -1),
+    good + 'A',
+    good.replace('.', '_'),
+    good.replace('.', '..'),
     good.slice(0, -1) + 'B', // non-zero unused bits: a second encoding of a different byte string
     'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9.ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
-    good.replace('A', '+'), good.replace('A', '/'), good.replace('A', ' '), good.toUpperCase() + '\n', null, 42,
+    good.replace('A', '+'),
+    good.replace('A', '/'),
+    good.replace('A', ' '),
+    good.toUpperCase() + '\n',
+    null,
+    42,
   ]) {
     assert.equal(parseLinkFragment(bad), null, `accepted ${JSON.stringify(bad)}`);
   }
   // Exactly the 16 final characters primitives.md §7 lists are canonical for 32 bytes.
-  const canonical = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_']
-    .filter((c) => parseLinkFragment(good.slice(0, 42) + c + good.slice(43)) !== null);
+  const canonical = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].filter(
+    (c) => parseLinkFragment(good.slice(0, 42) + c + good.slice(43)) !== null,
+  );
   assert.equal(canonical.join(''), 'AEIMQUYcgkosw048');
 });
 
@@ -373,12 +452,24 @@ test('fingerprint forms', () => {
 test('pinnedGatewayKey: the pin, not the document, decides (hop-handshake.md §3)', () => {
   const k = XWingKeyPair.generate();
   const pk = k.publicKey();
-  const doc = { versions: [1], suites: [1], public_key: base64UrlEncode(pk), fingerprint: 'ignored', extra: true };
+  const doc = {
+    versions: [1],
+    suites: [1],
+    public_key: base64UrlEncode(pk),
+    fingerprint: 'ignored',
+    extra: true,
+  };
   assert.deepEqual(pinnedGatewayKey(doc, k.fingerprint()), pk);
   const other = XWingKeyPair.generate();
   assert.throws(() => pinnedGatewayKey(doc, other.fingerprint()), /does not match the link/);
-  assert.throws(() => pinnedGatewayKey({ ...doc, public_key: doc.public_key + '=' }, k.fingerprint()), /no valid public key/);
-  assert.throws(() => pinnedGatewayKey({ ...doc, public_key: doc.public_key.slice(0, -2) }, k.fingerprint()), /no valid public key/);
+  assert.throws(
+    () => pinnedGatewayKey({ ...doc, public_key: doc.public_key + '=' }, k.fingerprint()),
+    /no valid public key/,
+  );
+  assert.throws(
+    () => pinnedGatewayKey({ ...doc, public_key: doc.public_key.slice(0, -2) }, k.fingerprint()),
+    /no valid public key/,
+  );
   assert.throws(() => pinnedGatewayKey({ ...doc, versions: [2] }, k.fingerprint()), /version 1/);
   assert.throws(() => pinnedGatewayKey({ ...doc, suites: [] }, k.fingerprint()), /suite 1/);
   assert.throws(() => pinnedGatewayKey(null, k.fingerprint()), /not a JSON object/);
@@ -388,7 +479,10 @@ test('peer-handshake.md §7 SAS derivation example (commitment, sas_key, sas)', 
   const { PeerSchedule } = await import('../src/protocol/peerSchedule.js');
   const { Kdf } = await import('../src/protocol/kdf.js');
   const nonce = fromHex('c98927e1d41da913a4e13e034da1a27a6f691f56ee9b904a7d4f2244d32b4509');
-  assert.equal(toHex(PeerSchedule.commitment(nonce)), 'cd4f0c98a551b1f6fcdd7209a89ffe15f658c63375d505abf7e0ce57d19622ec');
+  assert.equal(
+    toHex(PeerSchedule.commitment(nonce)),
+    'cd4f0c98a551b1f6fcdd7209a89ffe15f658c63375d505abf7e0ce57d19622ec',
+  );
   const prk = fromHex('bd081299e8ae0405829de59cf560d906349e1009ff3800e22e50d82696844977');
   const sasKey = Kdf.extract(nonce, prk);
   assert.equal(toHex(sasKey), 'f600298621761f9d592d070fcaf9afb46588d64194fd7a8928a0ab468740b450');

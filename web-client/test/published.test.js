@@ -15,18 +15,31 @@ import { gunzipSync } from 'node:zlib';
 import { concat, fromHex, isAllZero, toHex } from '../src/protocol/bytes.js';
 import { ProtocolError } from '../src/protocol/errors.js';
 import {
-  XWING_CT_LEN, XWING_PK_LEN, gcmImportKey, gcmOpen, gcmSeal, hkdfExpand, hkdfExtract, mlkemPublicKeyValid,
-  x25519, x25519IsLowOrder, xwingDecapsulate, xwingEncapsulate, xwingPublicKey,
+  XWING_CT_LEN,
+  XWING_PK_LEN,
+  gcmImportKey,
+  gcmOpen,
+  gcmSeal,
+  hkdfExpand,
+  hkdfExtract,
+  mlkemPublicKeyValid,
+  x25519,
+  x25519IsLowOrder,
+  xwingDecapsulate,
+  xwingEncapsulate,
+  xwingPublicKey,
 } from '../src/protocol/primitives.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // Where the shared directory is: $HYBRIDGE_SHARED_DIR (Maven sets it), else ../shared beside
 // the checkout; the first that holds a vectors/ directory wins, as in Java's SharedVectors.
 const CANDIDATES = [process.env.HYBRIDGE_SHARED_DIR, join(ROOT, '..', 'shared')]
-  .filter(Boolean).map((d) => join(d, 'vectors'));
+  .filter(Boolean)
+  .map((d) => join(d, 'vectors'));
 const VECTORS = CANDIDATES.find((d) => existsSync(d)) ?? CANDIDATES.at(-1);
 const PRESENT = existsSync(VECTORS);
-const SKIP_BANNER = '!!! SKIPPED: ../shared/vectors not found — published-vector tests did not run !!!';
+const SKIP_BANNER =
+  '!!! SKIPPED: ../shared/vectors not found — published-vector tests did not run !!!';
 
 if (!PRESENT) {
   console.error(`\n${SKIP_BANNER}\n!!! looked in: ${CANDIDATES.join(', ')}\n`);
@@ -49,7 +62,9 @@ function json(file) {
 /** Wycheproof cases of the groups that pass `groupFilter`; fails on zero. */
 function wycheproof(file, groupFilter = () => true) {
   const doc = json(file);
-  const cases = doc.testGroups.filter(groupFilter).flatMap((g) => g.tests.map((t) => ({ group: g, t })));
+  const cases = doc.testGroups
+    .filter(groupFilter)
+    .flatMap((g) => g.tests.map((t) => ({ group: g, t })));
   assert.ok(cases.length > 0, `${file}: no vectors loaded`);
   return cases;
 }
@@ -62,7 +77,10 @@ function nistRecords(file) {
     const line = raw.trim();
     if (line.startsWith('#')) continue;
     if (line === '') {
-      if (Object.keys(cur).length > 0 && cur.OKM !== undefined) { records.push(cur); cur = {}; }
+      if (Object.keys(cur).length > 0 && cur.OKM !== undefined) {
+        records.push(cur);
+        cur = {};
+      }
       continue;
     }
     const m = line.match(/^(\w+)\s*=\s*(.*)$/);
@@ -81,7 +99,9 @@ published('X-Wing draft-10 vectors: keygen, encapsulation, decapsulation', () =>
   const vectors = json('xwing/test-vectors.json');
   assert.equal(vectors.length, 3, 'xwing/test-vectors.json: expected 3 vectors');
   for (const v of vectors) {
-    const [seed, eseed, sk, pk, ct, ss] = ['seed', 'eseed', 'sk', 'pk', 'ct', 'ss'].map((k) => fromHex(v[k]));
+    const [seed, eseed, sk, pk, ct, ss] = ['seed', 'eseed', 'sk', 'pk', 'ct', 'ss'].map((k) =>
+      fromHex(v[k]),
+    );
     assert.deepEqual(sk, seed, 'sk must equal seed in draft-10');
     assert.equal(toHex(xwingPublicKey(seed)), toHex(pk));
     const enc = xwingEncapsulate(pk, eseed);
@@ -116,7 +136,7 @@ published('X-Wing: every truncation and one-byte extension of pk and ct is rejec
       checked++;
     }
   }
-  assert.equal(checked, 3 * ((XWING_PK_LEN + 1) + (XWING_CT_LEN + 1)));
+  assert.equal(checked, 3 * (XWING_PK_LEN + 1 + (XWING_CT_LEN + 1)));
 });
 
 published('HKDF-SHA256: RFC 5869 Appendix A.1-A.3', () => {
@@ -126,33 +146,46 @@ published('HKDF-SHA256: RFC 5869 Appendix A.1-A.3', () => {
     assert.equal(r.Hash, 'SHA-256');
     const prk = hkdfExtract(fromHex(r.salt ?? ''), fromHex(r.IKM));
     assert.equal(toHex(prk), r.PRK.toLowerCase(), `A.${r.COUNT} PRK`);
-    assert.equal(toHex(hkdfExpand(prk, fromHex(r.info ?? ''), Number(r.L))), r.OKM.toLowerCase(), `A.${r.COUNT} OKM`);
+    assert.equal(
+      toHex(hkdfExpand(prk, fromHex(r.info ?? ''), Number(r.L))),
+      r.OKM.toLowerCase(),
+      `A.${r.COUNT} OKM`,
+    );
   }
 });
 
-published('Wycheproof X25519: the low-order check flags exactly the all-zero shared secrets', () => {
-  const cases = wycheproof('wycheproof/x25519_test.json', (g) => g.curve === 'curve25519');
-  assert.equal(cases.length, 518);
-  let zero = 0;
-  for (const { t } of cases) {
-    const pub = fromHex(t.public);
-    const shared = fromHex(t.shared);
-    const lowOrder = x25519IsLowOrder(pub);
-    assert.equal(lowOrder, isAllZero(shared), `tc ${t.tcId}: low-order check vs all-zero shared secret`);
-    if (lowOrder) {
-      zero++;
-      assert.equal(t.result, 'acceptable', `tc ${t.tcId}`);
-      expectCode('INVALID_PUBLIC_KEY', () => x25519(fromHex(t.private), pub));
-    } else {
-      assert.equal(toHex(x25519(fromHex(t.private), pub)), t.shared, `tc ${t.tcId}`);
+published(
+  'Wycheproof X25519: the low-order check flags exactly the all-zero shared secrets',
+  () => {
+    const cases = wycheproof('wycheproof/x25519_test.json', (g) => g.curve === 'curve25519');
+    assert.equal(cases.length, 518);
+    let zero = 0;
+    for (const { t } of cases) {
+      const pub = fromHex(t.public);
+      const shared = fromHex(t.shared);
+      const lowOrder = x25519IsLowOrder(pub);
+      assert.equal(
+        lowOrder,
+        isAllZero(shared),
+        `tc ${t.tcId}: low-order check vs all-zero shared secret`,
+      );
+      if (lowOrder) {
+        zero++;
+        assert.equal(t.result, 'acceptable', `tc ${t.tcId}`);
+        expectCode('INVALID_PUBLIC_KEY', () => x25519(fromHex(t.private), pub));
+      } else {
+        assert.equal(toHex(x25519(fromHex(t.private), pub)), t.shared, `tc ${t.tcId}`);
+      }
     }
-  }
-  assert.equal(zero, 31, 'Wycheproof has 31 zero-shared-secret cases');
-});
+    assert.equal(zero, 31, 'Wycheproof has 31 zero-shared-secret cases');
+  },
+);
 
 published('Wycheproof AES-256-GCM (96-bit nonce, 128-bit tag) through WebCrypto', async () => {
-  const cases = wycheproof('wycheproof/aes_gcm_test.json',
-    (g) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128);
+  const cases = wycheproof(
+    'wycheproof/aes_gcm_test.json',
+    (g) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128,
+  );
   assert.equal(cases.length, 66);
   for (const { t } of cases) {
     const key = fromHex(t.key);
@@ -162,38 +195,51 @@ published('Wycheproof AES-256-GCM (96-bit nonce, 128-bit tag) through WebCrypto'
     if (t.result === 'valid') {
       const sealed = await gcmSeal(await gcmImportKey(key, 'encrypt'), iv, aad, fromHex(t.msg));
       assert.equal(toHex(sealed), toHex(body), `tc ${t.tcId} seal`);
-      assert.equal(toHex(await gcmOpen(await gcmImportKey(key, 'decrypt'), iv, aad, body)), t.msg, `tc ${t.tcId} open`);
+      assert.equal(
+        toHex(await gcmOpen(await gcmImportKey(key, 'decrypt'), iv, aad, body)),
+        t.msg,
+        `tc ${t.tcId} open`,
+      );
     } else {
       const dk = await gcmImportKey(key, 'decrypt');
-      await assert.rejects(gcmOpen(dk, iv, aad, body),
-        (e) => e instanceof ProtocolError && e.code === 'RECORD_AUTH_FAILED', `tc ${t.tcId}`);
+      await assert.rejects(
+        gcmOpen(dk, iv, aad, body),
+        (e) => e instanceof ProtocolError && e.code === 'RECORD_AUTH_FAILED',
+        `tc ${t.tcId}`,
+      );
     }
   }
 });
 
-published('ML-KEM-768 encapsulation keys (Wycheproof, CCTV modulus): our modulus check and X-Wing refusal', () => {
-  const xwingPk = fromHex(json('xwing/test-vectors.json')[0].pk);
-  const x25519Part = xwingPk.subarray(1184);
-  const eseed = new Uint8Array(64).fill(0x42);
-  const cases = wycheproof('wycheproof/mlkem_768_encaps_test.json');
-  assert.equal(cases.length, 265);
-  let refused = 0;
-  for (const { t } of cases) {
-    const ek = fromHex(t.ek);
-    const valid = ek.length === 1184 && mlkemPublicKeyValid(ek);
-    assert.equal(valid, t.result === 'valid', `tc ${t.tcId}`);
-    if (ek.length === 1184 && !valid) {
-      expectCode('INVALID_PUBLIC_KEY', () => xwingEncapsulate(concat(ek, x25519Part), eseed));
-      refused++;
+published(
+  'ML-KEM-768 encapsulation keys (Wycheproof, CCTV modulus): our modulus check and X-Wing refusal',
+  () => {
+    const xwingPk = fromHex(json('xwing/test-vectors.json')[0].pk);
+    const x25519Part = xwingPk.subarray(1184);
+    const eseed = new Uint8Array(64).fill(0x42);
+    const cases = wycheproof('wycheproof/mlkem_768_encaps_test.json');
+    assert.equal(cases.length, 265);
+    let refused = 0;
+    for (const { t } of cases) {
+      const ek = fromHex(t.ek);
+      const valid = ek.length === 1184 && mlkemPublicKeyValid(ek);
+      assert.equal(valid, t.result === 'valid', `tc ${t.tcId}`);
+      if (ek.length === 1184 && !valid) {
+        expectCode('INVALID_PUBLIC_KEY', () => xwingEncapsulate(concat(ek, x25519Part), eseed));
+        refused++;
+      }
     }
-  }
-  assert.equal(refused, 112);
-  const cctv = gunzipSync(read('cctv-mlkem/modulus-ML-KEM-768.txt.gz')).toString('utf8').split('\n').filter(Boolean);
-  assert.equal(cctv.length, 780, 'CCTV modulus file: expected 780 keys');
-  for (const [i, hex] of cctv.entries()) {
-    const ek = fromHex(hex);
-    assert.equal(ek.length, 1184);
-    assert.equal(mlkemPublicKeyValid(ek), false, `CCTV key ${i}`);
-    expectCode('INVALID_PUBLIC_KEY', () => xwingEncapsulate(concat(ek, x25519Part), eseed));
-  }
-});
+    assert.equal(refused, 112);
+    const cctv = gunzipSync(read('cctv-mlkem/modulus-ML-KEM-768.txt.gz'))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean);
+    assert.equal(cctv.length, 780, 'CCTV modulus file: expected 780 keys');
+    for (const [i, hex] of cctv.entries()) {
+      const ek = fromHex(hex);
+      assert.equal(ek.length, 1184);
+      assert.equal(mlkemPublicKeyValid(ek), false, `CCTV key ${i}`);
+      expectCode('INVALID_PUBLIC_KEY', () => xwingEncapsulate(concat(ek, x25519Part), eseed));
+    }
+  },
+);

@@ -42,7 +42,11 @@ test('every audio m-section asks for 40 ms frames; nothing else changes', () => 
   const [session, mic, camera, screen, screenAudio] = sections(out);
   assert.equal(session, sections(OFFER)[0], 'the session part is untouched');
   assert.match(mic, /a=fmtp:111 minptime=10;useinbandfec=1\r\na=ptime:40$/);
-  assert.match(screenAudio, /a=rtpmap:111 opus\/48000\/2\r\na=ptime:40\r\n$/, 'the last section keeps the final CRLF');
+  assert.match(
+    screenAudio,
+    /a=rtpmap:111 opus\/48000\/2\r\na=ptime:40\r\n$/,
+    'the last section keeps the final CRLF',
+  );
   assert.equal(camera, sections(OFFER)[2]);
   assert.equal(screen, sections(OFFER)[3]);
   assert.equal(out.match(/a=ptime:/g).length, 2);
@@ -73,7 +77,8 @@ test('no audio m-section: the SDP is returned as it was', () => {
 });
 
 test('out-of-range durations and non-strings are refused', () => {
-  for (const ms of [0, 9, 121, 40.5, '40', NaN]) assert.throws(() => withAudioPtime(OFFER, ms), RangeError);
+  for (const ms of [0, 9, 121, 40.5, '40', NaN])
+    assert.throws(() => withAudioPtime(OFFER, ms), RangeError);
   assert.throws(() => withAudioPtime(undefined), TypeError);
 });
 

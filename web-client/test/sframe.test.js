@@ -13,7 +13,13 @@ import { fileURLToPath } from 'node:url';
 
 import * as sf from '../src/media/sframe.js';
 import { concat } from '../src/protocol/bytes.js';
-import { SenderKeyEpochs, makeKid, kidSenderTag, kidGeneration, GENERATION_MAX } from '../src/media/sframe-keys.js';
+import {
+  SenderKeyEpochs,
+  makeKid,
+  kidSenderTag,
+  kidGeneration,
+  GENERATION_MAX,
+} from '../src/media/sframe-keys.js';
 import { installSFrameWorker } from '../src/media/sframe-worker.js';
 
 const { ErrorCode, SFrameContext, SFrameError } = sf;
@@ -28,10 +34,14 @@ const sharedPresent = fs.existsSync(sharedDir);
 
 if (!sharedPresent) {
   console.error(
-    '\n' + '!'.repeat(78) + '\n' +
-    `!!! SFRAME VECTOR TESTS SKIPPED: ${sharedDir} is absent.\n` +
-    '!!! RFC 9605 Appendix C vectors were NOT checked. Check out ../shared beside the repo.\n' +
-    '!'.repeat(78) + '\n');
+    '\n' +
+      '!'.repeat(78) +
+      '\n' +
+      `!!! SFRAME VECTOR TESTS SKIPPED: ${sharedDir} is absent.\n` +
+      '!!! RFC 9605 Appendix C vectors were NOT checked. Check out ../shared beside the repo.\n' +
+      '!'.repeat(78) +
+      '\n',
+  );
 }
 const skipVectors = sharedPresent ? false : `../shared absent (${sharedDir})`;
 
@@ -93,119 +103,169 @@ test('vectors: loaded, none missing (zero vectors is a failure)', { skip: skipVe
   assert.equal(v.header.length, 289, 'header vectors');
   assert.equal(v.aes_ctr_hmac.length, 3, 'aes_ctr_hmac vectors');
   assert.equal(v.sframe.length, 5, 'sframe vectors');
-  assert.deepEqual(v.sframe.map((x) => x.cipher_suite), RFC_SUITES);
+  assert.deepEqual(
+    v.sframe.map((x) => x.cipher_suite),
+    RFC_SUITES,
+  );
 });
 
-test('vectors: all 289 headers encode and decode (RFC 9605 §4.3, Appendix C.1)', { skip: skipVectors }, () => {
-  const v = getVectors();
-  let passed = 0;
-  for (const h of v.header) {
-    const encoded = hex(h.encoded);
-    assert.equal(toHex(sf.encodeHeader(h.kid, h.ctr)), h.encoded, `encode kid=${h.kid} ctr=${h.ctr}`);
-    const d = sf.decodeHeader(encoded);
-    assert.equal(d.kid, h.kid);
-    assert.equal(d.ctr, h.ctr);
-    assert.equal(d.length, encoded.length);
-    // A header followed by ciphertext parses to the same values and length.
-    const d2 = sf.decodeHeader(concat(encoded, Uint8Array.of(0xff, 0x00, 0x80)));
-    assert.deepEqual(d2, d);
-    // Every truncation of a multi-byte header is malformed.
-    for (let n = 0; n < encoded.length; n++) {
-      assert.throws(() => sf.decodeHeader(encoded.subarray(0, n)), (e) => e.code === ErrorCode.SFRAME_MALFORMED, `truncated to ${n}`);
+test(
+  'vectors: all 289 headers encode and decode (RFC 9605 §4.3, Appendix C.1)',
+  { skip: skipVectors },
+  () => {
+    const v = getVectors();
+    let passed = 0;
+    for (const h of v.header) {
+      const encoded = hex(h.encoded);
+      assert.equal(
+        toHex(sf.encodeHeader(h.kid, h.ctr)),
+        h.encoded,
+        `encode kid=${h.kid} ctr=${h.ctr}`,
+      );
+      const d = sf.decodeHeader(encoded);
+      assert.equal(d.kid, h.kid);
+      assert.equal(d.ctr, h.ctr);
+      assert.equal(d.length, encoded.length);
+      // A header followed by ciphertext parses to the same values and length.
+      const d2 = sf.decodeHeader(concat(encoded, Uint8Array.of(0xff, 0x00, 0x80)));
+      assert.deepEqual(d2, d);
+      // Every truncation of a multi-byte header is malformed.
+      for (let n = 0; n < encoded.length; n++) {
+        assert.throws(
+          () => sf.decodeHeader(encoded.subarray(0, n)),
+          (e) => e.code === ErrorCode.SFRAME_MALFORMED,
+          `truncated to ${n}`,
+        );
+      }
+      passed++;
     }
-    passed++;
-  }
-  assert.equal(passed, 289);
-  console.log(`  sframe header vectors passed: ${passed}`);
-});
+    assert.equal(passed, 289);
+    console.log(`  sframe header vectors passed: ${passed}`);
+  },
+);
 
-test('vectors: all aes_ctr_hmac AEAD vectors, suites 0x0001-0x0003 (RFC 9605 §4.5.1, Appendix C.2)', { skip: skipVectors }, async () => {
-  const v = getVectors();
-  const perSuite = {};
-  for (const x of v.aes_ctr_hmac) {
-    const key = hex(x.key);
-    const sub = sf.deriveSubkeys(x.cipher_suite, key);
-    assert.equal(toHex(sub.encKey), x.enc_key);
-    assert.equal(toHex(sub.authKey), x.auth_key);
-    const aead = await sf.importAeadKey(x.cipher_suite, key);
-    const ct = await sf.aeadEncrypt(aead, hex(x.nonce), hex(x.aad), hex(x.pt));
-    assert.equal(toHex(ct), x.ct, `encrypt suite ${x.cipher_suite}`);
-    const pt = await sf.aeadDecrypt(aead, hex(x.nonce), hex(x.aad), hex(x.ct));
-    assert.equal(toHex(pt), x.pt, `decrypt suite ${x.cipher_suite}`);
-    perSuite[x.cipher_suite] = (perSuite[x.cipher_suite] ?? 0) + 1;
-  }
-  assert.deepEqual(perSuite, { 1: 1, 2: 1, 3: 1 });
-  console.log(`  sframe aes_ctr_hmac vectors passed per suite: ${JSON.stringify(perSuite)}`);
-});
-
-test('vectors: all sframe vectors, suites 0x0001-0x0005, every intermediate (RFC 9605 §4.4, Appendix C.3)', { skip: skipVectors }, async () => {
-  const v = getVectors();
-  const perSuite = {};
-  for (const x of v.sframe) {
-    const suite = x.cipher_suite;
-    const baseKey = hex(x.base_key);
-    const metadata = hex(x.metadata);
-    assert.equal(toHex(sf.keyLabel(x.kid, suite)), x.sframe_key_label);
-    assert.equal(toHex(sf.saltLabel(x.kid, suite)), x.sframe_salt_label);
-    const d = await sf.deriveKeySalt(suite, x.kid, baseKey);
-    assert.equal(toHex(d.sframeSecret), x.sframe_secret, `sframe_secret suite ${suite}`);
-    assert.equal(toHex(d.sframeKey), x.sframe_key, `sframe_key suite ${suite}`);
-    assert.equal(toHex(d.sframeSalt), x.sframe_salt, `sframe_salt suite ${suite}`);
-    assert.equal(toHex(sf.formNonce(d.sframeSalt, x.ctr)), x.nonce, `nonce suite ${suite}`);
-    assert.equal(toHex(concat(sf.encodeHeader(x.kid, x.ctr), metadata)), x.aad, `aad suite ${suite}`);
-
-    // encrypt gives ct
-    const key = await sf.importSFrameKey(suite, x.kid, baseKey);
-    const ct = await sf.sealFrame(key, x.ctr, metadata, hex(x.pt));
-    assert.equal(toHex(ct), x.ct, `encrypt suite ${suite}`);
-
-    // decrypt gives pt, through the public context API
-    const ctx = new SFrameContext({ cipherSuite: suite, baseKeyLength: 0 });
-    await ctx.addReceiveKey(x.kid, baseKey);
-    const r = await ctx.decryptFrame(hex(x.ct), metadata);
-    assert.equal(toHex(r.plaintext), x.pt, `decrypt suite ${suite}`);
-    assert.equal(r.kid, x.kid);
-    assert.equal(r.ctr, x.ctr);
-    // The same frame again is a replay.
-    await assert.rejects(ctx.decrypt(hex(x.ct), metadata), (e) => e.code === ErrorCode.SFRAME_REPLAYED);
-    perSuite[suite] = (perSuite[suite] ?? 0) + 1;
-  }
-  assert.deepEqual(perSuite, { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
-  console.log(`  sframe vectors passed per suite: ${JSON.stringify(perSuite)}`);
-});
-
-test('vectors: the JSON equals the RFC 9605 Appendix C text (sframe-wg/*.md)', { skip: skipVectors }, () => {
-  const v = getVectors();
-  const headers = loadMarkdownBlocks('header.md');
-  assert.equal(headers.length, 289);
-  headers.forEach((b, i) => {
-    assert.equal(BigInt(b.kid), v.header[i].kid);
-    assert.equal(BigInt(b.ctr), v.header[i].ctr);
-    assert.equal(b.header, v.header[i].encoded);
-  });
-  const frames = loadMarkdownBlocks('sframe.md');
-  assert.equal(frames.length, 5);
-  frames.forEach((b, i) => {
-    const j = v.sframe[i];
-    assert.equal(Number(b.cipher_suite), j.cipher_suite);
-    assert.equal(BigInt(b.kid), j.kid);
-    assert.equal(BigInt(b.ctr), j.ctr);
-    for (const f of ['base_key', 'sframe_key_label', 'sframe_salt_label', 'sframe_secret', 'sframe_key', 'sframe_salt', 'metadata', 'nonce', 'aad', 'pt', 'ct']) {
-      assert.equal(b[f], j[f], `${f} suite ${j.cipher_suite}`);
+test(
+  'vectors: all aes_ctr_hmac AEAD vectors, suites 0x0001-0x0003 (RFC 9605 §4.5.1, Appendix C.2)',
+  { skip: skipVectors },
+  async () => {
+    const v = getVectors();
+    const perSuite = {};
+    for (const x of v.aes_ctr_hmac) {
+      const key = hex(x.key);
+      const sub = sf.deriveSubkeys(x.cipher_suite, key);
+      assert.equal(toHex(sub.encKey), x.enc_key);
+      assert.equal(toHex(sub.authKey), x.auth_key);
+      const aead = await sf.importAeadKey(x.cipher_suite, key);
+      const ct = await sf.aeadEncrypt(aead, hex(x.nonce), hex(x.aad), hex(x.pt));
+      assert.equal(toHex(ct), x.ct, `encrypt suite ${x.cipher_suite}`);
+      const pt = await sf.aeadDecrypt(aead, hex(x.nonce), hex(x.aad), hex(x.ct));
+      assert.equal(toHex(pt), x.pt, `decrypt suite ${x.cipher_suite}`);
+      perSuite[x.cipher_suite] = (perSuite[x.cipher_suite] ?? 0) + 1;
     }
-  });
-  const aead = loadMarkdownBlocks('aes-ctr-hmac.md').filter((b) => Number(b.cipher_suite) <= 5);
-  assert.equal(aead.length, 3);
-  aead.forEach((b, i) => {
-    for (const f of ['key', 'enc_key', 'auth_key', 'nonce', 'aad', 'pt', 'ct']) assert.equal(b[f], v.aes_ctr_hmac[i][f]);
-  });
-});
+    assert.deepEqual(perSuite, { 1: 1, 2: 1, 3: 1 });
+    console.log(`  sframe aes_ctr_hmac vectors passed per suite: ${JSON.stringify(perSuite)}`);
+  },
+);
+
+test(
+  'vectors: all sframe vectors, suites 0x0001-0x0005, every intermediate (RFC 9605 §4.4, Appendix C.3)',
+  { skip: skipVectors },
+  async () => {
+    const v = getVectors();
+    const perSuite = {};
+    for (const x of v.sframe) {
+      const suite = x.cipher_suite;
+      const baseKey = hex(x.base_key);
+      const metadata = hex(x.metadata);
+      assert.equal(toHex(sf.keyLabel(x.kid, suite)), x.sframe_key_label);
+      assert.equal(toHex(sf.saltLabel(x.kid, suite)), x.sframe_salt_label);
+      const d = await sf.deriveKeySalt(suite, x.kid, baseKey);
+      assert.equal(toHex(d.sframeSecret), x.sframe_secret, `sframe_secret suite ${suite}`);
+      assert.equal(toHex(d.sframeKey), x.sframe_key, `sframe_key suite ${suite}`);
+      assert.equal(toHex(d.sframeSalt), x.sframe_salt, `sframe_salt suite ${suite}`);
+      assert.equal(toHex(sf.formNonce(d.sframeSalt, x.ctr)), x.nonce, `nonce suite ${suite}`);
+      assert.equal(
+        toHex(concat(sf.encodeHeader(x.kid, x.ctr), metadata)),
+        x.aad,
+        `aad suite ${suite}`,
+      );
+
+      // encrypt gives ct
+      const key = await sf.importSFrameKey(suite, x.kid, baseKey);
+      const ct = await sf.sealFrame(key, x.ctr, metadata, hex(x.pt));
+      assert.equal(toHex(ct), x.ct, `encrypt suite ${suite}`);
+
+      // decrypt gives pt, through the public context API
+      const ctx = new SFrameContext({ cipherSuite: suite, baseKeyLength: 0 });
+      await ctx.addReceiveKey(x.kid, baseKey);
+      const r = await ctx.decryptFrame(hex(x.ct), metadata);
+      assert.equal(toHex(r.plaintext), x.pt, `decrypt suite ${suite}`);
+      assert.equal(r.kid, x.kid);
+      assert.equal(r.ctr, x.ctr);
+      // The same frame again is a replay.
+      await assert.rejects(
+        ctx.decrypt(hex(x.ct), metadata),
+        (e) => e.code === ErrorCode.SFRAME_REPLAYED,
+      );
+      perSuite[suite] = (perSuite[suite] ?? 0) + 1;
+    }
+    assert.deepEqual(perSuite, { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
+    console.log(`  sframe vectors passed per suite: ${JSON.stringify(perSuite)}`);
+  },
+);
+
+test(
+  'vectors: the JSON equals the RFC 9605 Appendix C text (sframe-wg/*.md)',
+  { skip: skipVectors },
+  () => {
+    const v = getVectors();
+    const headers = loadMarkdownBlocks('header.md');
+    assert.equal(headers.length, 289);
+    headers.forEach((b, i) => {
+      assert.equal(BigInt(b.kid), v.header[i].kid);
+      assert.equal(BigInt(b.ctr), v.header[i].ctr);
+      assert.equal(b.header, v.header[i].encoded);
+    });
+    const frames = loadMarkdownBlocks('sframe.md');
+    assert.equal(frames.length, 5);
+    frames.forEach((b, i) => {
+      const j = v.sframe[i];
+      assert.equal(Number(b.cipher_suite), j.cipher_suite);
+      assert.equal(BigInt(b.kid), j.kid);
+      assert.equal(BigInt(b.ctr), j.ctr);
+      for (const f of [
+        'base_key',
+        'sframe_key_label',
+        'sframe_salt_label',
+        'sframe_secret',
+        'sframe_key',
+        'sframe_salt',
+        'metadata',
+        'nonce',
+        'aad',
+        'pt',
+        'ct',
+      ]) {
+        assert.equal(b[f], j[f], `${f} suite ${j.cipher_suite}`);
+      }
+    });
+    const aead = loadMarkdownBlocks('aes-ctr-hmac.md').filter((b) => Number(b.cipher_suite) <= 5);
+    assert.equal(aead.length, 3);
+    aead.forEach((b, i) => {
+      for (const f of ['key', 'enc_key', 'auth_key', 'nonce', 'aad', 'pt', 'ct'])
+        assert.equal(b[f], v.aes_ctr_hmac[i][f]);
+    });
+  },
+);
 
 // --- header edge cases ---------------------------------------------------------------------------
 
 test('header: non-minimal encodings are malformed; u64 bounds', () => {
   const malformed = (bytes) =>
-    assert.throws(() => sf.decodeHeader(Uint8Array.from(bytes)), (e) => e instanceof SFrameError && e.code === ErrorCode.SFRAME_MALFORMED);
+    assert.throws(
+      () => sf.decodeHeader(Uint8Array.from(bytes)),
+      (e) => e instanceof SFrameError && e.code === ErrorCode.SFRAME_MALFORMED,
+    );
   malformed([]);
   malformed([0x80, 0x05]); // KID 5 in an extension byte: must sit in K
   malformed([0x08, 0x07]); // CTR 7 in an extension byte: must sit in C
@@ -259,7 +319,13 @@ for (const suite of RFC_SUITES) {
     // Header: the KID moves (unknown KID), the layout breaks (malformed) or the CTR moves (auth).
     assert.ok(codes.header.has(ErrorCode.SFRAME_AUTH_FAILED), 'a CTR bit flip is an auth failure');
     for (const c of codes.header) {
-      assert.ok([ErrorCode.SFRAME_AUTH_FAILED, ErrorCode.SFRAME_UNKNOWN_KID, ErrorCode.SFRAME_MALFORMED].includes(c));
+      assert.ok(
+        [
+          ErrorCode.SFRAME_AUTH_FAILED,
+          ErrorCode.SFRAME_UNKNOWN_KID,
+          ErrorCode.SFRAME_MALFORMED,
+        ].includes(c),
+      );
     }
     // The untouched frame still decrypts: failures did not move the replay window.
     assert.equal((await receiver.decrypt(frame)).length, 24);
@@ -269,7 +335,10 @@ for (const suite of RFC_SUITES) {
 test('negative: wrong metadata is an auth failure', async () => {
   const { sender, receiver } = await pair();
   const frame = await sender.encrypt(randomBytes(10), Uint8Array.of(1, 2, 3));
-  await assert.rejects(receiver.decrypt(frame, Uint8Array.of(1, 2, 4)), (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED);
+  await assert.rejects(
+    receiver.decrypt(frame, Uint8Array.of(1, 2, 4)),
+    (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED,
+  );
   await assert.rejects(receiver.decrypt(frame), (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED);
   assert.equal((await receiver.decrypt(frame, Uint8Array.of(1, 2, 3))).length, 10);
 });
@@ -280,20 +349,29 @@ test('negative: a different base key under the same KID is an auth failure', asy
   const receiver = new SFrameContext();
   await sender.addSendKey(kid, randomBytes(32));
   await receiver.addReceiveKey(kid, randomBytes(32));
-  await assert.rejects(receiver.decrypt(await sender.encrypt(randomBytes(5))), (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED);
+  await assert.rejects(
+    receiver.decrypt(await sender.encrypt(randomBytes(5))),
+    (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED,
+  );
 });
 
 test('negative: unknown KID, and a removed KID', async () => {
   const { sender, receiver, kid } = await pair();
   const other = new SFrameContext();
   await other.addSendKey(kid + 1n, randomBytes(32));
-  await assert.rejects(receiver.decrypt(await other.encrypt(randomBytes(8))), (e) => e.code === ErrorCode.SFRAME_UNKNOWN_KID);
+  await assert.rejects(
+    receiver.decrypt(await other.encrypt(randomBytes(8))),
+    (e) => e.code === ErrorCode.SFRAME_UNKNOWN_KID,
+  );
   const frame = await sender.encrypt(randomBytes(8));
   assert.equal(receiver.removeReceiveKey(kid), true);
   assert.equal(receiver.removeReceiveKey(kid), false);
   await assert.rejects(receiver.decrypt(frame), (e) => e.code === ErrorCode.SFRAME_UNKNOWN_KID);
   // A KID names one key for good: adding it again (which would reset its window) is refused.
-  await assert.rejects(receiver.addReceiveKey(kid, randomBytes(32)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
+  await assert.rejects(
+    receiver.addReceiveKey(kid, randomBytes(32)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
 });
 
 test('negative: every truncation is malformed or an auth failure, never accepted', async () => {
@@ -303,20 +381,33 @@ test('negative: every truncation is malformed or an auth failure, never accepted
     const headerLength = sf.decodeHeader(frame).length;
     const nt = sf.suiteParams(suite).nt;
     for (let n = 0; n < frame.length; n++) {
-      const expected = n < headerLength + nt ? ErrorCode.SFRAME_MALFORMED : ErrorCode.SFRAME_AUTH_FAILED;
-      await assert.rejects(receiver.decrypt(frame.slice(0, n)), (e) => e.code === expected, `suite ${suite} length ${n}`);
+      const expected =
+        n < headerLength + nt ? ErrorCode.SFRAME_MALFORMED : ErrorCode.SFRAME_AUTH_FAILED;
+      await assert.rejects(
+        receiver.decrypt(frame.slice(0, n)),
+        (e) => e.code === expected,
+        `suite ${suite} length ${n}`,
+      );
     }
     // Extension by a byte fails too.
-    await assert.rejects(receiver.decrypt(concat(frame, Uint8Array.of(0))), (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED);
+    await assert.rejects(
+      receiver.decrypt(concat(frame, Uint8Array.of(0))),
+      (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED,
+    );
     assert.equal((await receiver.decrypt(frame)).length, 20);
   }
 });
 
 test('counters: CTR counts up from 0 and never repeats, also under concurrent encrypts', async () => {
   const { sender } = await pair();
-  const frames = await Promise.all(Array.from({ length: 300 }, () => sender.encrypt(randomBytes(4))));
+  const frames = await Promise.all(
+    Array.from({ length: 300 }, () => sender.encrypt(randomBytes(4))),
+  );
   const ctrs = frames.map((f) => sf.decodeHeader(f).ctr);
-  assert.deepEqual(ctrs, Array.from({ length: 300 }, (_, i) => BigInt(i)));
+  assert.deepEqual(
+    ctrs,
+    Array.from({ length: 300 }, (_, i) => BigInt(i)),
+  );
   assert.equal(sender.sendCounter, 300n);
 });
 
@@ -327,31 +418,59 @@ test('counters: counter reuse is impossible (KID reuse refused, limit enforced)'
   await assert.rejects(ctx.encrypt(randomBytes(1)), (e) => e.code === ErrorCode.SFRAME_NO_SEND_KEY);
   await ctx.addSendKey(kid, baseKey.slice());
   for (let i = 0; i < 3; i++) await ctx.encrypt(randomBytes(1));
-  await assert.rejects(ctx.encrypt(randomBytes(1)), (e) => e.code === ErrorCode.SFRAME_COUNTER_EXHAUSTED);
+  await assert.rejects(
+    ctx.encrypt(randomBytes(1)),
+    (e) => e.code === ErrorCode.SFRAME_COUNTER_EXHAUSTED,
+  );
   // Re-adding the same KID would restart CTR at 0 under the same key: refused, whatever the key.
-  await assert.rejects(ctx.addSendKey(kid, baseKey.slice()), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
-  await assert.rejects(ctx.addSendKey(kid, randomBytes(32)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
+  await assert.rejects(
+    ctx.addSendKey(kid, baseKey.slice()),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
+  await assert.rejects(
+    ctx.addSendKey(kid, randomBytes(32)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
   // Concurrent adds of one KID: only one wins.
-  const results = await Promise.allSettled([ctx.addSendKey(kid + 1n, randomBytes(32)), ctx.addSendKey(kid + 1n, randomBytes(32))]);
+  const results = await Promise.allSettled([
+    ctx.addSendKey(kid + 1n, randomBytes(32)),
+    ctx.addSendKey(kid + 1n, randomBytes(32)),
+  ]);
   assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   // A new KID starts a new CTR space.
   await ctx.addSendKey(kid + 2n, randomBytes(32));
   assert.equal(sf.decodeHeader(await ctx.encrypt(randomBytes(1))).ctr, 0n);
   // Send and receive keys never share a KID (RFC 9605 §4.4.1).
-  await assert.rejects(ctx.addReceiveKey(kid, randomBytes(32)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
+  await assert.rejects(
+    ctx.addReceiveKey(kid, randomBytes(32)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
   await ctx.addReceiveKey(kid + 10n, randomBytes(32));
-  await assert.rejects(ctx.addSendKey(kid + 10n, randomBytes(32)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
-  await assert.rejects(ctx.addReceiveKey(kid + 10n, randomBytes(32)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
+  await assert.rejects(
+    ctx.addSendKey(kid + 10n, randomBytes(32)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
+  await assert.rejects(
+    ctx.addReceiveKey(kid + 10n, randomBytes(32)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
   // Base keys are 32 bytes in Hybridge.
-  await assert.rejects(ctx.addSendKey(kid + 20n, randomBytes(16)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
-  await assert.rejects(ctx.addReceiveKey(kid + 21n, new Uint8Array(0)), (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED);
+  await assert.rejects(
+    ctx.addSendKey(kid + 20n, randomBytes(16)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
+  await assert.rejects(
+    ctx.addReceiveKey(kid + 21n, new Uint8Array(0)),
+    (e) => e.code === ErrorCode.SFRAME_KEY_REJECTED,
+  );
 });
 
 test('replay window: reordering accepted, duplicates and too-old CTRs refused', async () => {
   const { sender, receiver } = await pair(sf.HYBRIDGE_SUITE, makeKid(9, 9), { replayWindow: 16 });
   const frames = [];
   for (let i = 0; i < 40; i++) frames.push(await sender.encrypt(Uint8Array.of(i)));
-  const replayed = (f) => assert.rejects(receiver.decrypt(f), (e) => e.code === ErrorCode.SFRAME_REPLAYED);
+  const replayed = (f) =>
+    assert.rejects(receiver.decrypt(f), (e) => e.code === ErrorCode.SFRAME_REPLAYED);
   assert.deepEqual(await receiver.decrypt(frames[5]), Uint8Array.of(5));
   assert.deepEqual(await receiver.decrypt(frames[2]), Uint8Array.of(2)); // late but inside the window
   await replayed(frames[5]);
@@ -483,14 +602,31 @@ test('worker: send and receive through RTCRtpScriptTransform and the legacy path
 
   const ack = await alice.request({ type: 'setSendKey', kid: k1.kid, key: k1.baseKey.slice() });
   assert.deepEqual([ack.type, ack.op], ['ack', 'setSendKey']);
-  const bad = await bob.request({ type: 'addReceiveKey', peerId: 'alice', kid: k1.kid, key: new Uint8Array(31) });
+  const bad = await bob.request({
+    type: 'addReceiveKey',
+    peerId: 'alice',
+    kid: k1.kid,
+    key: new Uint8Array(31),
+  });
   assert.deepEqual([bad.type, bad.name], ['error', 'SFRAME_KEY_REJECTED']);
   const keyCopy = k1.baseKey.slice();
-  await bob.request({ type: 'addReceiveKey', peerId: 'alice', kid: k1.kid.toString(), key: keyCopy });
-  assert.ok(keyCopy.every((b) => b === 0), 'the posted key copy is wiped after import');
+  await bob.request({
+    type: 'addReceiveKey',
+    peerId: 'alice',
+    kid: k1.kid.toString(),
+    key: keyCopy,
+  });
+  assert.ok(
+    keyCopy.every((b) => b === 0),
+    'the posted key copy is wiped after import',
+  );
 
   const plain = [videoFrame([0, 1, 2, 3, 4], 'key'), videoFrame([5, 6, 7]), videoFrame([])];
-  const sealed = await runTransform(alice, { role: 'send' }, plain.map((f) => ({ ...f, data: f.data.slice(0) })));
+  const sealed = await runTransform(
+    alice,
+    { role: 'send' },
+    plain.map((f) => ({ ...f, data: f.data.slice(0) })),
+  );
   assert.equal(sealed.length, 3);
   assert.equal(sf.decodeHeader(new Uint8Array(sealed[0].data)).kid, k1.kid);
   // frame + header (its KID's length depends on the random sender tag; CTR 0 fits the config byte) + tag
@@ -500,17 +636,39 @@ test('worker: send and receive through RTCRtpScriptTransform and the legacy path
   const tampered = { ...sealed[1], data: sealed[1].data.slice(0) };
   new Uint8Array(tampered.data)[10] ^= 1;
   // A zero-byte frame (Chromium emits some on receive) passes untouched: there is nothing in it.
-  const opened = await runTransform(bob, { role: 'receive', peerId: 'alice' }, [tampered, sealed[0], audioFrame([]), sealed[1], sealed[2], { ...sealed[2] }]);
-  assert.deepEqual(opened.map((f) => [...new Uint8Array(f.data)]), [[0, 1, 2, 3, 4], [], [5, 6, 7], []]);
+  const opened = await runTransform(bob, { role: 'receive', peerId: 'alice' }, [
+    tampered,
+    sealed[0],
+    audioFrame([]),
+    sealed[1],
+    sealed[2],
+    { ...sealed[2] },
+  ]);
+  assert.deepEqual(
+    opened.map((f) => [...new Uint8Array(f.data)]),
+    [[0, 1, 2, 3, 4], [], [5, 6, 7], []],
+  );
   // A frame too short to be SFrame is dropped as malformed.
-  assert.equal((await runTransform(bob, { role: 'receive', peerId: 'alice' }, [audioFrame([0x00, 1, 2])])).length, 0);
+  assert.equal(
+    (await runTransform(bob, { role: 'receive', peerId: 'alice' }, [audioFrame([0x00, 1, 2])]))
+      .length,
+    0,
+  );
 
   // Legacy createEncodedStreams path, and a frame with an unknown KID (held 50 ms, then dropped).
   const stranger = new SFrameContext();
   await stranger.addSendKey(makeKid(77, 0), randomBytes(32));
   const more = await runTransform(alice, { role: 'send' }, [audioFrame([9, 9])], { legacy: true });
-  const opened2 = await runTransform(bob, { role: 'receive', peerId: 'alice' }, [audioFrame(await stranger.encrypt(Uint8Array.of(1))), more[0]], { legacy: true });
-  assert.deepEqual(opened2.map((f) => [...new Uint8Array(f.data)]), [[9, 9]]);
+  const opened2 = await runTransform(
+    bob,
+    { role: 'receive', peerId: 'alice' },
+    [audioFrame(await stranger.encrypt(Uint8Array.of(1))), more[0]],
+    { legacy: true },
+  );
+  assert.deepEqual(
+    opened2.map((f) => [...new Uint8Array(f.data)]),
+    [[9, 9]],
+  );
 
   const sa = await alice.request({ type: 'stats' });
   assert.equal(sa.cipherSuite, 5);
@@ -535,12 +693,22 @@ test('worker: send and receive through RTCRtpScriptTransform and the legacy path
   installSFrameWorker(bobSlow, { unknownKidHoldMs: 5000 });
   const pending = runTransform(bobSlow, { role: 'receive', peerId: 'alice' }, sealed2);
   await new Promise((r) => setTimeout(r, 20));
-  await bobSlow.request({ type: 'addReceiveKey', peerId: 'alice', kid: k2.kid, key: k2.baseKey.slice() });
-  assert.deepEqual((await pending).map((f) => [...new Uint8Array(f.data)]), [[4, 2]]);
+  await bobSlow.request({
+    type: 'addReceiveKey',
+    peerId: 'alice',
+    kid: k2.kid,
+    key: k2.baseKey.slice(),
+  });
+  assert.deepEqual(
+    (await pending).map((f) => [...new Uint8Array(f.data)]),
+    [[4, 2]],
+  );
 
   // removePeer forgets the keys: later frames of that peer no longer decrypt.
   await bob.request({ type: 'removePeer', peerId: 'alice' });
-  const none = await runTransform(bob, { role: 'receive', peerId: 'alice' }, [await runTransform(alice, { role: 'send' }, [audioFrame([1])]).then((f) => f[0])]);
+  const none = await runTransform(bob, { role: 'receive', peerId: 'alice' }, [
+    await runTransform(alice, { role: 'send' }, [audioFrame([1])]).then((f) => f[0]),
+  ]);
   assert.equal(none.length, 0);
 
   // Unknown messages and an unknown role are refused.
@@ -553,9 +721,16 @@ test('worker: asks for a rekey when the send counter reaches the threshold', asy
   installSFrameWorker(w, { sendRekeyFrames: 2n, counterLimit: 3n });
   const k = new SenderKeyEpochs().next();
   await w.request({ type: 'setSendKey', kid: k.kid, key: k.baseKey });
-  const out = await runTransform(w, { role: 'send' }, [1, 2, 3, 4].map((b) => audioFrame([b])));
+  const out = await runTransform(
+    w,
+    { role: 'send' },
+    [1, 2, 3, 4].map((b) => audioFrame([b])),
+  );
   assert.equal(out.length, 3);
-  assert.deepEqual(w.messages.filter((m) => m.type === 'rekeyNeeded').map((m) => m.reason), ['counter', 'exhausted']);
+  assert.deepEqual(
+    w.messages.filter((m) => m.type === 'rekeyNeeded').map((m) => m.reason),
+    ['counter', 'exhausted'],
+  );
 });
 
 test('worker: a peer keeps its previous key for the grace time only, and at most two keys', async () => {
@@ -574,25 +749,66 @@ test('worker: a peer keeps its previous key for the grace time only, and at most
   await w.request({ type: 'addReceiveKey', peerId: 'bob', kid: k4.kid, key: k4.baseKey });
   await w.request({ type: 'removeReceiveKey', peerId: 'bob', kid: k3.kid });
   assert.deepEqual(await keys(), [k4.kid].map(sf.kidToHex));
-  const bad = await w.request({ type: 'addReceiveKey', peerId: 'bob', kid: -1, key: randomBytes(32) });
+  const bad = await w.request({
+    type: 'addReceiveKey',
+    peerId: 'bob',
+    kid: -1,
+    key: randomBytes(32),
+  });
   assert.deepEqual([bad.type, bad.code, bad.name], ['error', 30 + 6, 'SFRAME_KEY_REJECTED']);
-  const again = await w.request({ type: 'addReceiveKey', peerId: 'bob', kid: k1.kid, key: randomBytes(32) });
+  const again = await w.request({
+    type: 'addReceiveKey',
+    peerId: 'bob',
+    kid: k1.kid,
+    key: randomBytes(32),
+  });
   assert.equal(again.name, 'SFRAME_KEY_REJECTED'); // a KID the peer used before
 });
 
 test('sealFrame: the per-frame header and nonce equal encodeHeader/formNonce at every CTR width, and the key is untouched', async () => {
   for (const kid of [0n, 7n, 8n, 0x1234_5678_0001n, sf.U64_MAX]) {
-    const key = await sf.importSFrameKey(sf.HYBRIDGE_SUITE, kid, crypto.getRandomValues(new Uint8Array(32)));
+    const key = await sf.importSFrameKey(
+      sf.HYBRIDGE_SUITE,
+      kid,
+      crypto.getRandomValues(new Uint8Array(32)),
+    );
     const salt = key.salt.slice();
     const kidHeader = key.kidHeader.slice();
-    for (const ctr of [0n, 7n, 8n, 255n, 256n, 65535n, 65536n, (1n << 24n) - 1n, 1n << 24n, (1n << 32n) - 1n, 1n << 32n, sf.U64_MAX]) {
+    for (const ctr of [
+      0n,
+      7n,
+      8n,
+      255n,
+      256n,
+      65535n,
+      65536n,
+      (1n << 24n) - 1n,
+      1n << 24n,
+      (1n << 32n) - 1n,
+      1n << 32n,
+      sf.U64_MAX,
+    ]) {
       const pt = crypto.getRandomValues(new Uint8Array(37));
       const out = await sf.sealFrame(key, ctr, new Uint8Array(0), pt);
       const header = sf.encodeHeader(kid, ctr);
-      assert.equal(toHex(out.subarray(0, header.length)), toHex(header), `header kid=${kid} ctr=${ctr}`);
+      assert.equal(
+        toHex(out.subarray(0, header.length)),
+        toHex(header),
+        `header kid=${kid} ctr=${ctr}`,
+      );
       const nonce = sf.formNonce(key.salt, ctr);
-      const expected = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: header, tagLength: 128 }, key.aead.enc, pt));
-      assert.equal(toHex(out.subarray(header.length)), toHex(expected), `body kid=${kid} ctr=${ctr}`);
+      const expected = new Uint8Array(
+        await crypto.subtle.encrypt(
+          { name: 'AES-GCM', iv: nonce, additionalData: header, tagLength: 128 },
+          key.aead.enc,
+          pt,
+        ),
+      );
+      assert.equal(
+        toHex(out.subarray(header.length)),
+        toHex(expected),
+        `body kid=${kid} ctr=${ctr}`,
+      );
       assert.equal(toHex(sf.decodeHeader(out).ctr === ctr ? pt : new Uint8Array(0)), toHex(pt));
     }
     assert.equal(toHex(key.salt), toHex(salt), 'salt unchanged');

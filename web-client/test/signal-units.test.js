@@ -12,10 +12,21 @@ import { RoomSecret } from '../src/protocol/room.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
 import { Backoff } from '../src/signal/backoff.js';
 import { LOCAL_CODES, SignalError, describeError } from '../src/signal/errors.js';
-import { GatewayConnection, checkWellKnown, fetchGatewayKey, webSocketUrl } from '../src/signal/gatewayConnection.js';
+import {
+  GatewayConnection,
+  checkWellKnown,
+  fetchGatewayKey,
+  webSocketUrl,
+} from '../src/signal/gatewayConnection.js';
 import { MembershipCheck, sortView } from '../src/signal/membership.js';
 import { PeerChannelState, PeerChannel } from '../src/signal/peerChannel.js';
-import { PeerLimits, decodePeerMessage, encodePeerMessage, newChatId, peerMessageProblem } from '../src/signal/peerMessages.js';
+import {
+  PeerLimits,
+  decodePeerMessage,
+  encodePeerMessage,
+  newChatId,
+  peerMessageProblem,
+} from '../src/signal/peerMessages.js';
 import { CallSession } from '../src/signal/session.js';
 
 const signalCode = (c) => (e) => e instanceof SignalError && e.code === c;
@@ -34,54 +45,110 @@ test('checkWellKnown: spec/hop-handshake.md §3 in order, pin compared as bytes'
   const key = XWingKeyPair.generate();
   const pk = key.publicKey();
   const pin = Fingerprint.of(pk);
-  const doc = { versions: [1], suites: [1], public_key: base64UrlEncode(pk), fingerprint: 'ignored' };
+  const doc = {
+    versions: [1],
+    suites: [1],
+    public_key: base64UrlEncode(pk),
+    fingerprint: 'ignored',
+  };
   assert.deepEqual(checkWellKnown(doc, pin), pk);
   assert.deepEqual(checkWellKnown({ ...doc, versions: [2, 1], extra: 'ignored' }, pin), pk);
   const other = Fingerprint.of(XWingKeyPair.generate().publicKey());
   assert.throws(() => checkWellKnown(doc, other), signalCode('UNKNOWN_GATEWAY_KEY'));
   // The informational member is never used in place of the computation.
-  assert.throws(() => checkWellKnown({ ...doc, fingerprint: Fingerprint.toHex(other) }, other), signalCode('UNKNOWN_GATEWAY_KEY'));
-  for (const bad of [null, [], 'x', { ...doc, public_key: `${base64UrlEncode(pk)}=` }, { ...doc, public_key: base64UrlEncode(pk.subarray(1)) },
-    { ...doc, public_key: undefined }]) {
+  assert.throws(
+    () => checkWellKnown({ ...doc, fingerprint: Fingerprint.toHex(other) }, other),
+    signalCode('UNKNOWN_GATEWAY_KEY'),
+  );
+  for (const bad of [
+    null,
+    [],
+    'x',
+    { ...doc, public_key: `${base64UrlEncode(pk)}=` },
+    { ...doc, public_key: base64UrlEncode(pk.subarray(1)) },
+    { ...doc, public_key: undefined },
+  ]) {
     assert.throws(() => checkWellKnown(bad, pin), signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
   }
   // The pin is checked before versions: a wrong key is reported as such even if also incompatible.
-  assert.throws(() => checkWellKnown({ ...doc, versions: [2] }, other), signalCode('UNKNOWN_GATEWAY_KEY'));
-  assert.throws(() => checkWellKnown({ ...doc, versions: [2] }, pin), signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
-  assert.throws(() => checkWellKnown({ ...doc, suites: [] }, pin), signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
-  assert.throws(() => checkWellKnown({ ...doc, suites: '1' }, pin), signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
+  assert.throws(
+    () => checkWellKnown({ ...doc, versions: [2] }, other),
+    signalCode('UNKNOWN_GATEWAY_KEY'),
+  );
+  assert.throws(
+    () => checkWellKnown({ ...doc, versions: [2] }, pin),
+    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE),
+  );
+  assert.throws(
+    () => checkWellKnown({ ...doc, suites: [] }, pin),
+    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE),
+  );
+  assert.throws(
+    () => checkWellKnown({ ...doc, suites: '1' }, pin),
+    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE),
+  );
 });
 
 test('checkWellKnown: a pin listed as retired is GATEWAY_KEY_RETIRED with the date, never a fallback (§3.1)', () => {
   const pk = XWingKeyPair.generate().publicKey();
   const old = Fingerprint.of(XWingKeyPair.generate().publicKey());
   const oldHex = Fingerprint.toHex(old);
-  const doc = { versions: [1], suites: [1], public_key: base64UrlEncode(pk),
-    retired: [{ fingerprint: 'ab'.repeat(32), retired_at: '2026-01-01T00:00:00Z' }, 7, null,
-      { fingerprint: oldHex, retired_at: '2026-11-26T09:00:00Z' }] };
+  const doc = {
+    versions: [1],
+    suites: [1],
+    public_key: base64UrlEncode(pk),
+    retired: [
+      { fingerprint: 'ab'.repeat(32), retired_at: '2026-01-01T00:00:00Z' },
+      7,
+      null,
+      { fingerprint: oldHex, retired_at: '2026-11-26T09:00:00Z' },
+    ],
+  };
   let err;
-  assert.throws(() => checkWellKnown(doc, old), (e) => { err = e; return e.code === LOCAL_CODES.GATEWAY_KEY_RETIRED; });
+  assert.throws(
+    () => checkWellKnown(doc, old),
+    (e) => {
+      err = e;
+      return e.code === LOCAL_CODES.GATEWAY_KEY_RETIRED;
+    },
+  );
   assert.equal(err.detail.retiredAt, '2026-11-26T09:00:00.000Z');
   assert.match(err.message, /retired on .*new link/);
   // No parseable date: the message says so without one.
-  assert.throws(() => checkWellKnown({ ...doc, retired: [{ fingerprint: oldHex, retired_at: 'soon' }] }, old),
-    (e) => e.code === LOCAL_CODES.GATEWAY_KEY_RETIRED && e.detail.retiredAt === null && !/retired on/.test(e.message));
+  assert.throws(
+    () => checkWellKnown({ ...doc, retired: [{ fingerprint: oldHex, retired_at: 'soon' }] }, old),
+    (e) =>
+      e.code === LOCAL_CODES.GATEWAY_KEY_RETIRED &&
+      e.detail.retiredAt === null &&
+      !/retired on/.test(e.message),
+  );
   // Not listed, or a malformed list: the plain mismatch.
   const other = Fingerprint.of(XWingKeyPair.generate().publicKey());
   assert.throws(() => checkWellKnown(doc, other), signalCode('UNKNOWN_GATEWAY_KEY'));
-  assert.throws(() => checkWellKnown({ ...doc, retired: 'x' }, old), signalCode('UNKNOWN_GATEWAY_KEY'));
+  assert.throws(
+    () => checkWellKnown({ ...doc, retired: 'x' }, old),
+    signalCode('UNKNOWN_GATEWAY_KEY'),
+  );
 });
 
 test('fetchGatewayKey: network failure is GATEWAY_UNREACHABLE, bad JSON GATEWAY_INCOMPATIBLE', async () => {
   const pin = new Uint8Array(32);
-  await assert.rejects(fetchGatewayKey('http://127.0.0.1:9', pin, () => Promise.reject(new TypeError('fetch failed'))),
-    signalCode(LOCAL_CODES.GATEWAY_UNREACHABLE));
-  await assert.rejects(fetchGatewayKey('http://127.0.0.1:9', pin, async () => new Response('not json')),
-    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
-  await assert.rejects(fetchGatewayKey('http://127.0.0.1:9', pin, async () => new Response('', { status: 503 })),
-    signalCode(LOCAL_CODES.GATEWAY_UNREACHABLE));
-  await assert.rejects(fetchGatewayKey('http://127.0.0.1:9', pin, async () => new Response('', { status: 404 })),
-    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE));
+  await assert.rejects(
+    fetchGatewayKey('http://127.0.0.1:9', pin, () => Promise.reject(new TypeError('fetch failed'))),
+    signalCode(LOCAL_CODES.GATEWAY_UNREACHABLE),
+  );
+  await assert.rejects(
+    fetchGatewayKey('http://127.0.0.1:9', pin, async () => new Response('not json')),
+    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE),
+  );
+  await assert.rejects(
+    fetchGatewayKey('http://127.0.0.1:9', pin, async () => new Response('', { status: 503 })),
+    signalCode(LOCAL_CODES.GATEWAY_UNREACHABLE),
+  );
+  await assert.rejects(
+    fetchGatewayKey('http://127.0.0.1:9', pin, async () => new Response('', { status: 404 })),
+    signalCode(LOCAL_CODES.GATEWAY_INCOMPATIBLE),
+  );
 });
 
 test('close codes map to the one error list (spec/errors.md)', () => {
@@ -97,7 +164,12 @@ test('close codes map to the one error list (spec/errors.md)', () => {
   assert.equal(SignalError.fromClose(1006, '').code, LOCAL_CODES.CONNECTION_LOST);
   assert.equal(SignalError.from(new ProtocolError('RECORD_REPLAYED')).code, 'RECORD_REPLAYED');
   assert.equal(SignalError.from(new Error('x')).code, LOCAL_CODES.UNKNOWN_FAILURE);
-  for (const c of ['ROOM_FULL', 'UNKNOWN_GATEWAY_KEY', 'CONFIRMATION_FAILED', ...Object.values(LOCAL_CODES)]) {
+  for (const c of [
+    'ROOM_FULL',
+    'UNKNOWN_GATEWAY_KEY',
+    'CONFIRMATION_FAILED',
+    ...Object.values(LOCAL_CODES),
+  ]) {
     assert.ok(describeError(c).length > 10, c);
   }
 });
@@ -123,7 +195,12 @@ class SilentWebSocket {
 
 test('client-side hop handshake timeout: HANDSHAKE_TIMEOUT, the WebSocket is closed with 4009', async () => {
   const pk = XWingKeyPair.generate().publicKey();
-  const conn = new GatewayConnection({ origin: 'http://127.0.0.1:1', gatewayPublicKey: pk, WebSocketImpl: SilentWebSocket, handshakeTimeoutMs: 150 });
+  const conn = new GatewayConnection({
+    origin: 'http://127.0.0.1:1',
+    gatewayPublicKey: pk,
+    WebSocketImpl: SilentWebSocket,
+    handshakeTimeoutMs: 150,
+  });
   const t0 = performance.now();
   await assert.rejects(conn.open(), signalCode('HANDSHAKE_TIMEOUT'));
   assert.ok(performance.now() - t0 >= 140);
@@ -144,18 +221,36 @@ test('a text WebSocket message during the handshake is MALFORMED_MESSAGE (spec/h
     }
   }
   const pk = XWingKeyPair.generate().publicKey();
-  const conn = new GatewayConnection({ origin: 'http://127.0.0.1:1', gatewayPublicKey: pk, WebSocketImpl: TextWebSocket });
+  const conn = new GatewayConnection({
+    origin: 'http://127.0.0.1:1',
+    gatewayPublicKey: pk,
+    WebSocketImpl: TextWebSocket,
+  });
   await assert.rejects(conn.open(), signalCode('MALFORMED_MESSAGE'));
-  assert.deepEqual(SilentWebSocket.instances.at(-1).closedWith, { code: 4001, reason: 'MALFORMED_MESSAGE' });
+  assert.deepEqual(SilentWebSocket.instances.at(-1).closedWith, {
+    code: 4001,
+    reason: 'MALFORMED_MESSAGE',
+  });
 });
 
 test('CallSession refuses bad options at construction', () => {
-  const ok = { origin: 'http://127.0.0.1:1', roomSecret: new Uint8Array(32), pinnedFingerprint: new Uint8Array(32), name: 'Ada' };
+  const ok = {
+    origin: 'http://127.0.0.1:1',
+    roomSecret: new Uint8Array(32),
+    pinnedFingerprint: new Uint8Array(32),
+    name: 'Ada',
+  };
   assert.ok(new CallSession(ok));
   assert.throws(() => new CallSession({ ...ok, roomSecret: new Uint8Array(31) }), TypeError);
   assert.throws(() => new CallSession({ ...ok, pinnedFingerprint: new Uint8Array(16) }), TypeError);
-  assert.throws(() => new CallSession({ ...ok, name: '' }), signalCode(LOCAL_CODES.INVALID_PEER_MESSAGE));
-  assert.throws(() => new CallSession({ ...ok, name: 'x'.repeat(65) }), signalCode(LOCAL_CODES.INVALID_PEER_MESSAGE));
+  assert.throws(
+    () => new CallSession({ ...ok, name: '' }),
+    signalCode(LOCAL_CODES.INVALID_PEER_MESSAGE),
+  );
+  assert.throws(
+    () => new CallSession({ ...ok, name: 'x'.repeat(65) }),
+    signalCode(LOCAL_CODES.INVALID_PEER_MESSAGE),
+  );
   assert.ok(new CallSession({ ...ok, name: '😀'.repeat(64) })); // 64 characters, 128 UTF-16 units
 });
 
@@ -170,8 +265,12 @@ test('a pin mismatch stops start() before any WebSocket exists', async () => {
     }
   }
   const s = new CallSession({
-    origin: 'https://gw.example', roomSecret: new Uint8Array(32), pinnedFingerprint: new Uint8Array(32).fill(7), name: 'Ada',
-    WebSocketImpl: CountingWebSocket, fetchImpl: async () => new Response(JSON.stringify(doc)),
+    origin: 'https://gw.example',
+    roomSecret: new Uint8Array(32),
+    pinnedFingerprint: new Uint8Array(32).fill(7),
+    name: 'Ada',
+    WebSocketImpl: CountingWebSocket,
+    fetchImpl: async () => new Response(JSON.stringify(doc)),
   });
   const errors = [];
   s.addEventListener('error', (e) => errors.push(e.detail));
@@ -198,37 +297,83 @@ test('peer messages: every type of spec/peer-messages.md §2 and its rules', () 
     { t: 'key', kid: Number.MAX_SAFE_INTEGER, key: base64UrlEncode(new Uint8Array(32)) },
     { t: 'tracks', screen: null },
     { t: 'tracks', screen: 'stream-1' },
-    { t: 'chat', id: newChatId(), text: 'x'.repeat(PeerLimits.MAX_CHAT_CHARS), kind: 'code', ts: 1 },
+    {
+      t: 'chat',
+      id: newChatId(),
+      text: 'x'.repeat(PeerLimits.MAX_CHAT_CHARS),
+      kind: 'code',
+      ts: 1,
+    },
     { t: 'bye' },
     { t: 'future-type', anything: 1 },
   ];
   for (const m of ok) assert.equal(peerMessageProblem(m), null, JSON.stringify(m).slice(0, 80));
   const bad = [
-    [null, /JSON object/], [[], /JSON object/], [{ x: 1 }, /member t/],
-    [{ t: 'hello', name: '' }, /1 to 64/], [{ t: 'hello', name: 'x'.repeat(65) }, /1 to 64/], [{ t: 'hello' }, /string/],
+    [null, /JSON object/],
+    [[], /JSON object/],
+    [{ x: 1 }, /member t/],
+    [{ t: 'hello', name: '' }, /1 to 64/],
+    [{ t: 'hello', name: 'x'.repeat(65) }, /1 to 64/],
+    [{ t: 'hello' }, /string/],
     [{ t: 'view', members: [{ id: 'A'.repeat(16), fp: hex(64, 'b') }] }, /16 hex/],
-    [{ t: 'view', members: new Array(65).fill({ id: hex(16, 'a'), fp: hex(64, 'b') }) }, /too many/],
+    [
+      { t: 'view', members: new Array(65).fill({ id: hex(16, 'a'), fp: hex(64, 'b') }) },
+      /too many/,
+    ],
     [{ t: 'sdp', description: { type: 'pranswer', sdp: '' } }, /offer, answer or rollback/],
     [{ t: 'ice', candidate: 'x' }, /object or null/],
     [{ t: 'key', kid: -1, key: base64UrlEncode(new Uint8Array(32)) }, /kid/],
     [{ t: 'key', kid: 1.5, key: base64UrlEncode(new Uint8Array(32)) }, /kid/],
     [{ t: 'key', kid: 1, key: base64UrlEncode(new Uint8Array(16)) }, /32 bytes/],
-    [{ t: 'chat', id: newChatId(), text: 'x'.repeat(PeerLimits.MAX_CHAT_CHARS + 1), kind: 'text', ts: 1 }, /at most 8000/],
+    [
+      {
+        t: 'chat',
+        id: newChatId(),
+        text: 'x'.repeat(PeerLimits.MAX_CHAT_CHARS + 1),
+        kind: 'text',
+        ts: 1,
+      },
+      /at most 8000/,
+    ],
     [{ t: 'chat', id: 'xyz', text: 'a', kind: 'text', ts: 1 }, /chat.id/],
     [{ t: 'chat', id: newChatId(), text: 'a', kind: 'html', ts: 1 }, /kind/],
     [{ t: 'chat', id: newChatId(), text: 'a', kind: 'text' }, /ts/],
   ];
   for (const [m, why] of bad) {
     assert.match(peerMessageProblem(m), why);
-    assert.throws(() => encodePeerMessage(m), (e) => signalCode(LOCAL_CODES.INVALID_PEER_MESSAGE)(e) && why.test(e.message));
+    assert.throws(
+      () => encodePeerMessage(m),
+      (e) => signalCode(LOCAL_CODES.INVALID_PEER_MESSAGE)(e) && why.test(e.message),
+    );
   }
   // 8000 characters of 4-byte UTF-8 is 32000 bytes: over the record, refused by size with a clear reason.
-  assert.throws(() => encodePeerMessage({ t: 'chat', id: newChatId(), text: '😀'.repeat(8000), kind: 'text', ts: 1 }),
-    (e) => e.code === LOCAL_CODES.INVALID_PEER_MESSAGE && /more than the 16384 bytes/.test(e.message));
+  assert.throws(
+    () =>
+      encodePeerMessage({
+        t: 'chat',
+        id: newChatId(),
+        text: '😀'.repeat(8000),
+        kind: 'text',
+        ts: 1,
+      }),
+    (e) =>
+      e.code === LOCAL_CODES.INVALID_PEER_MESSAGE && /more than the 16384 bytes/.test(e.message),
+  );
   // Exactly at the record limit passes; one byte over does not.
   const base = JSON.stringify({ t: 'sdp', description: { type: 'offer', sdp: '' } }).length;
-  assert.equal(encodePeerMessage({ t: 'sdp', description: { type: 'offer', sdp: 'a'.repeat(16384 - base) } }).length, 16384);
-  assert.throws(() => encodePeerMessage({ t: 'sdp', description: { type: 'offer', sdp: 'a'.repeat(16385 - base) } }), /16384/);
+  assert.equal(
+    encodePeerMessage({ t: 'sdp', description: { type: 'offer', sdp: 'a'.repeat(16384 - base) } })
+      .length,
+    16384,
+  );
+  assert.throws(
+    () =>
+      encodePeerMessage({
+        t: 'sdp',
+        description: { type: 'offer', sdp: 'a'.repeat(16385 - base) },
+      }),
+    /16384/,
+  );
 });
 
 test('decodePeerMessage: drops what breaks a rule, returns unknown types', () => {
@@ -306,7 +451,10 @@ test('membership: our own change restarts the window for every peer; not joined 
 });
 
 test('sortView sorts by id as spec/peer-messages.md §2 sends them', () => {
-  assert.deepEqual(sortView([m('b', '1'), m('a', '2')]).map((x) => x.id[0]), ['a', 'b']);
+  assert.deepEqual(
+    sortView([m('b', '1'), m('a', '2')]).map((x) => x.id[0]),
+    ['a', 'b'],
+  );
 });
 
 // ------------------------------------------------------------------ backoff
@@ -314,8 +462,14 @@ test('sortView sorts by id as spec/peer-messages.md §2 sends them', () => {
 test('backoff: 0.5 s doubling to 8 s, each delay jittered within [d/2, d], reset after success', () => {
   const lo = new Backoff({ random: () => 0 });
   const hi = new Backoff({ random: () => 0.999999 });
-  assert.deepEqual(Array.from({ length: 7 }, () => lo.next()), [250, 500, 1000, 2000, 4000, 4000, 4000]);
-  assert.deepEqual(Array.from({ length: 7 }, () => hi.next()), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+  assert.deepEqual(
+    Array.from({ length: 7 }, () => lo.next()),
+    [250, 500, 1000, 2000, 4000, 4000, 4000],
+  );
+  assert.deepEqual(
+    Array.from({ length: 7 }, () => hi.next()),
+    [500, 1000, 2000, 4000, 8000, 8000, 8000],
+  );
   lo.reset();
   assert.equal(lo.next(), 250);
   const r = new Backoff();
@@ -333,8 +487,22 @@ function channelPair({ psk2 } = {}) {
   const idR = crypto.getRandomValues(new Uint8Array(8));
   const kI = XWingKeyPair.generate();
   const kR = XWingKeyPair.generate();
-  const { channel: init, peerInit } = PeerChannel.initiate({ roomId: room.roomId(), psk: room.psk(), ownId: idI, remoteId: idR, ownKey: kI, remoteKey: kR.publicKey() });
-  const resp = PeerChannel.respond({ roomId: room.roomId(), psk: psk2 ?? room.psk(), ownId: idR, remoteId: idI, ownKey: kR, remoteKey: kI.publicKey() });
+  const { channel: init, peerInit } = PeerChannel.initiate({
+    roomId: room.roomId(),
+    psk: room.psk(),
+    ownId: idI,
+    remoteId: idR,
+    ownKey: kI,
+    remoteKey: kR.publicKey(),
+  });
+  const resp = PeerChannel.respond({
+    roomId: room.roomId(),
+    psk: psk2 ?? room.psk(),
+    ownId: idR,
+    remoteId: idI,
+    ownKey: kR,
+    remoteKey: kI.publicKey(),
+  });
   return { init, resp, peerInit, kI, kR, room, idI, idR };
 }
 
@@ -362,9 +530,14 @@ test('PeerChannel: initiator and responder establish, equal SAS, records both wa
 });
 
 test('PeerChannel: a wrong psk fails at the initiator with CONFIRMATION_FAILED; the responder gets nothing more', () => {
-  const { init, resp, peerInit } = channelPair({ psk2: crypto.getRandomValues(new Uint8Array(32)) });
+  const { init, resp, peerInit } = channelPair({
+    psk2: crypto.getRandomValues(new Uint8Array(32)),
+  });
   const a = resp.receiveHandshake(peerInit);
-  assert.throws(() => init.receiveHandshake(a.reply), (e) => e.code === 'CONFIRMATION_FAILED');
+  assert.throws(
+    () => init.receiveHandshake(a.reply),
+    (e) => e.code === 'CONFIRMATION_FAILED',
+  );
   assert.equal(init.state, PeerChannelState.FAILED);
   assert.equal(init.failure, 'CONFIRMATION_FAILED');
   assert.equal(resp.state, PeerChannelState.WAIT_PEER_FINISH); // it would time out
@@ -377,8 +550,22 @@ test('PeerChannel: the responder refuses a PeerInit made with another key than t
   const kI = XWingKeyPair.generate();
   const kR = XWingKeyPair.generate();
   const announcedForI = XWingKeyPair.generate().publicKey(); // the gateway announced another key for I
-  const { peerInit } = PeerChannel.initiate({ roomId: room.roomId(), psk: room.psk(), ownId: idI, remoteId: idR, ownKey: kI, remoteKey: kR.publicKey() });
-  const resp = PeerChannel.respond({ roomId: room.roomId(), psk: room.psk(), ownId: idR, remoteId: idI, ownKey: kR, remoteKey: announcedForI });
+  const { peerInit } = PeerChannel.initiate({
+    roomId: room.roomId(),
+    psk: room.psk(),
+    ownId: idI,
+    remoteId: idR,
+    ownKey: kI,
+    remoteKey: kR.publicKey(),
+  });
+  const resp = PeerChannel.respond({
+    roomId: room.roomId(),
+    psk: room.psk(),
+    ownId: idR,
+    remoteId: idI,
+    ownKey: kR,
+    remoteKey: announcedForI,
+  });
   assert.throws(() => resp.receiveHandshake(peerInit), signalCode(LOCAL_CODES.KEY_MISMATCH));
   assert.equal(resp.state, PeerChannelState.FAILED);
   assert.equal(resp.failure, LOCAL_CODES.KEY_MISMATCH);
@@ -386,12 +573,21 @@ test('PeerChannel: the responder refuses a PeerInit made with another key than t
 
 test('PeerChannel: a PeerInit where we initiate, or twice, fails that pair with UNEXPECTED_MESSAGE', () => {
   const { init, resp, peerInit } = channelPair();
-  assert.throws(() => init.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE');
+  assert.throws(
+    () => init.receiveHandshake(peerInit),
+    (e) => e.code === 'UNEXPECTED_MESSAGE',
+  );
   assert.equal(init.state, PeerChannelState.FAILED);
   resp.receiveHandshake(peerInit);
-  assert.throws(() => resp.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE');
+  assert.throws(
+    () => resp.receiveHandshake(peerInit),
+    (e) => e.code === 'UNEXPECTED_MESSAGE',
+  );
   assert.equal(resp.state, PeerChannelState.FAILED);
-  assert.throws(() => resp.receiveHandshake(peerInit), (e) => e.code === 'UNEXPECTED_MESSAGE'); // terminal
+  assert.throws(
+    () => resp.receiveHandshake(peerInit),
+    (e) => e.code === 'UNEXPECTED_MESSAGE',
+  ); // terminal
 });
 
 test('a WebSocket that cannot even be created is GATEWAY_UNREACHABLE, and close fires', async () => {
@@ -400,9 +596,15 @@ test('a WebSocket that cannot even be created is GATEWAY_UNREACHABLE, and close 
       throw new SyntaxError('bad url');
     }
   }
-  const conn = new GatewayConnection({ origin: 'http://127.0.0.1:1', gatewayPublicKey: new Uint8Array(1216), WebSocketImpl: Throwing });
+  const conn = new GatewayConnection({
+    origin: 'http://127.0.0.1:1',
+    gatewayPublicKey: new Uint8Array(1216),
+    WebSocketImpl: Throwing,
+  });
   let closed = null;
-  conn.addEventListener('close', (e) => { closed = e.detail; });
+  conn.addEventListener('close', (e) => {
+    closed = e.detail;
+  });
   await assert.rejects(conn.open(), signalCode(LOCAL_CODES.GATEWAY_UNREACHABLE));
   assert.equal(closed.error.code, LOCAL_CODES.GATEWAY_UNREACHABLE);
   assert.equal(conn.closed, true);
@@ -410,19 +612,33 @@ test('a WebSocket that cannot even be created is GATEWAY_UNREACHABLE, and close 
 
 test('no WebCrypto (not a secure context): start() fails with INSECURE_CONTEXT before any request', async () => {
   let fetched = 0;
-  const s = new CallSession({ origin: 'http://192.0.2.1', roomSecret: new Uint8Array(32), pinnedFingerprint: new Uint8Array(32), name: 'Ada',
-    fetchImpl: async () => { fetched++; throw new Error('no'); } });
+  const s = new CallSession({
+    origin: 'http://192.0.2.1',
+    roomSecret: new Uint8Array(32),
+    pinnedFingerprint: new Uint8Array(32),
+    name: 'Ada',
+    fetchImpl: async () => {
+      fetched++;
+      throw new Error('no');
+    },
+  });
   const errors = [];
   s.addEventListener('error', (e) => errors.push(e.detail));
   const desc = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
-  Object.defineProperty(globalThis, 'crypto', { value: { getRandomValues: (a) => desc.get.call(globalThis).getRandomValues(a) }, configurable: true });
+  Object.defineProperty(globalThis, 'crypto', {
+    value: { getRandomValues: (a) => desc.get.call(globalThis).getRandomValues(a) },
+    configurable: true,
+  });
   let started;
   try {
     started = s.start(); // the check runs synchronously, before the first await
   } finally {
     Object.defineProperty(globalThis, 'crypto', desc);
   }
-  await assert.rejects(started, (e) => e.code === LOCAL_CODES.INSECURE_CONTEXT && /secure context/.test(e.message));
+  await assert.rejects(
+    started,
+    (e) => e.code === LOCAL_CODES.INSECURE_CONTEXT && /secure context/.test(e.message),
+  );
   assert.equal(fetched, 0);
   assert.equal(errors[0].code, LOCAL_CODES.INSECURE_CONTEXT);
   assert.equal(errors[0].fatal, true);

@@ -36,7 +36,11 @@ test('labels: JS equals the table of spec/labels.md', () => {
   assert.ok(inSpec.length > 0, 'no label rows parsed from spec/labels.md');
   const specMap = new Map(inSpec);
   assert.equal(specMap.size, inSpec.length, 'a constant is listed twice in spec/labels.md');
-  assert.deepEqual(Object.entries(Labels), inSpec, 'spec/labels.md and labels.js (same rows, same order)');
+  assert.deepEqual(
+    Object.entries(Labels),
+    inSpec,
+    'spec/labels.md and labels.js (same rows, same order)',
+  );
   // One tree, one use: every label is under hybridge/v1/ and no two are equal.
   const values = Object.values(Labels);
   assert.equal(new Set(values).size, values.length, 'two labels are equal');
@@ -52,7 +56,10 @@ test('labels: check values of spec/labels.md', () => {
 
 test('errors: JS equals pq-crypto ErrorCode.java exactly', () => {
   const java = readFileSync(join(JAVA, 'ErrorCode.java'), 'utf8');
-  const inJava = [...java.matchAll(/^\s+([A-Z0-9_]+)\((\d+)\)[,;]/gm)].map((m) => [m[1], Number(m[2])]);
+  const inJava = [...java.matchAll(/^\s+([A-Z0-9_]+)\((\d+)\)[,;]/gm)].map((m) => [
+    m[1],
+    Number(m[2]),
+  ]);
   assert.ok(inJava.length > 0, 'no codes parsed from ErrorCode.java');
   assert.deepEqual(Object.entries(ErrorCode), inJava);
 });

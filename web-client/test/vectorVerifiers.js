@@ -36,7 +36,8 @@ export async function expectCode(expected, scenario) {
     await scenario();
     return `accepted, expected ${expected}`;
   } catch (e) {
-    if (e instanceof ProtocolError) return e.code === expected ? null : `got ${e.code}, expected ${expected}`;
+    if (e instanceof ProtocolError)
+      return e.code === expected ? null : `got ${e.code}, expected ${expected}`;
     return `unchecked ${e}, expected ${expected}`;
   }
 }
@@ -63,26 +64,40 @@ function hopInputs(inp) {
 }
 
 function hopStartClient(inp, trace) {
-  return HopClient.startForTestingOnly(XWingKeyPair.fromSeed(inp.gatewaySeed).publicKey(),
-    inp.clientEphemeralSeed, inp.clientEseed, trace);
+  return HopClient.startForTestingOnly(
+    XWingKeyPair.fromSeed(inp.gatewaySeed).publicKey(),
+    inp.clientEphemeralSeed,
+    inp.clientEseed,
+    trace,
+  );
 }
 
 function hopServerReceives(inp, clientHello, trace) {
-  return new HopServer([XWingKeyPair.fromSeed(inp.gatewaySeed)])
-    .receiveClientHelloForTestingOnly(clientHello, inp.gatewayEseed, trace);
+  return new HopServer([XWingKeyPair.fromSeed(inp.gatewaySeed)]).receiveClientHelloForTestingOnly(
+    clientHello,
+    inp.gatewayEseed,
+    trace,
+  );
 }
 
 async function verifyHopValid(t) {
   const inJson = t.inputs;
   const inp = hopInputs(inJson);
   const g = XWingKeyPair.fromSeed(inp.gatewaySeed);
-  if (!equal(g.publicKey(), unhex(inJson, 'gateway_public_key'))
-      || !equal(g.fingerprint(), unhex(inJson, 'gateway_fingerprint'))
-      || Fingerprint.toBase64Url(g.fingerprint()) !== inJson.gateway_fingerprint_b64url) {
+  if (
+    !equal(g.publicKey(), unhex(inJson, 'gateway_public_key')) ||
+    !equal(g.fingerprint(), unhex(inJson, 'gateway_fingerprint')) ||
+    Fingerprint.toBase64Url(g.fingerprint()) !== inJson.gateway_fingerprint_b64url
+  ) {
     return 'gateway key or fingerprint differs';
   }
   // Beyond Java: the client's ephemeral public key listed in the inputs.
-  if (!equal(XWingKeyPair.fromSeed(inp.clientEphemeralSeed).publicKey(), unhex(inJson, 'client_ephemeral_public_key'))) {
+  if (
+    !equal(
+      XWingKeyPair.fromSeed(inp.clientEphemeralSeed).publicKey(),
+      unhex(inJson, 'client_ephemeral_public_key'),
+    )
+  ) {
     return 'client ephemeral public key differs';
   }
   const ct = new Trace();
@@ -149,13 +164,24 @@ function peerContext(inp) {
 }
 
 function peerStartInitiator(inp, trace) {
-  return PeerInitiator.startForTestingOnly(peerContext(inp), XWingKeyPair.fromSeed(inp.initiatorSeed),
-    XWingKeyPair.fromSeed(inp.responderSeed).publicKey(), inp.initiatorEseed, inp.initiatorNonce, trace);
+  return PeerInitiator.startForTestingOnly(
+    peerContext(inp),
+    XWingKeyPair.fromSeed(inp.initiatorSeed),
+    XWingKeyPair.fromSeed(inp.responderSeed).publicKey(),
+    inp.initiatorEseed,
+    inp.initiatorNonce,
+    trace,
+  );
 }
 
 function peerResponderReceives(inp, init, trace) {
-  return PeerResponder.receiveForTestingOnly(peerContext(inp), XWingKeyPair.fromSeed(inp.responderSeed), init,
-    inp.responderEseed, trace);
+  return PeerResponder.receiveForTestingOnly(
+    peerContext(inp),
+    XWingKeyPair.fromSeed(inp.responderSeed),
+    init,
+    inp.responderEseed,
+    trace,
+  );
 }
 
 async function verifyPeerValid(t) {
@@ -165,8 +191,16 @@ async function verifyPeerValid(t) {
   if (!equal(room.roomId(), unhex(inJson, 'room_id'))) return 'room_id differs';
   if (!equal(room.psk(), unhex(inJson, 'psk'))) return 'psk differs';
   // Beyond Java: both per-session public keys listed in the inputs.
-  if (!equal(XWingKeyPair.fromSeed(inp.initiatorSeed).publicKey(), unhex(inJson, 'initiator_public_key'))
-      || !equal(XWingKeyPair.fromSeed(inp.responderSeed).publicKey(), unhex(inJson, 'responder_public_key'))) {
+  if (
+    !equal(
+      XWingKeyPair.fromSeed(inp.initiatorSeed).publicKey(),
+      unhex(inJson, 'initiator_public_key'),
+    ) ||
+    !equal(
+      XWingKeyPair.fromSeed(inp.responderSeed).publicKey(),
+      unhex(inJson, 'responder_public_key'),
+    )
+  ) {
     return 'peer public key differs';
   }
   const it = new Trace();
@@ -180,9 +214,11 @@ async function verifyPeerValid(t) {
   if (!equal(s.peerInit, unhex(m, 'peer_init'))) return 'peer_init differs';
   if (!equal(a.peerAccept, unhex(m, 'peer_accept'))) return 'peer_accept differs';
   if (!equal(e.peerFinish, unhex(m, 'peer_finish'))) return 'peer_finish differs';
-  const f = sameTrace('initiator', it, t.intermediates) ?? sameTrace('responder', rt, t.intermediates);
+  const f =
+    sameTrace('initiator', it, t.intermediates) ?? sameTrace('responder', rt, t.intermediates);
   if (f !== null) return f;
-  if (initiator.sas.decimal() !== t.sas_decimal || responder.sas.decimal() !== t.sas_decimal) return 'SAS differs';
+  if (initiator.sas.decimal() !== t.sas_decimal || responder.sas.decimal() !== t.sas_decimal)
+    return 'SAS differs';
   for (const r of t.records) {
     const i2r = r.direction === 'i2r';
     const sender = i2r ? initiator.channel : responder.channel;
@@ -221,7 +257,11 @@ async function verifyRecordValid(t) {
   const start = t.start_seq;
   for (const e of t.epochs) {
     const got = EpochSecrets.deriveForTestingOnly(secret, e.epoch);
-    if (!equal(got.secret, unhex(e, 'secret')) || !equal(got.key, unhex(e, 'key')) || !equal(got.iv, unhex(e, 'iv'))) {
+    if (
+      !equal(got.secret, unhex(e, 'secret')) ||
+      !equal(got.key, unhex(e, 'key')) ||
+      !equal(got.iv, unhex(e, 'iv'))
+    ) {
       return `epoch ${e.epoch} keys differ`;
     }
   }
@@ -239,7 +279,11 @@ async function verifyRecordValid(t) {
 }
 
 async function verifyRecordInvalid(t) {
-  const opener = RecordOpener.startingAtForTestingOnly(unhex(t, 'traffic_secret'), t.max_plaintext, t.start_seq);
+  const opener = RecordOpener.startingAtForTestingOnly(
+    unhex(t, 'traffic_secret'),
+    t.max_plaintext,
+    t.start_seq,
+  );
   const deliver = t.deliver;
   const failsAt = t.fails_at;
   for (let i = 0; i < failsAt; i++) {
@@ -297,7 +341,11 @@ function roomToJson(m) {
     case 'JOINED':
       o.peer_id = toHex(m.peerId);
       o.peers = m.peers.map((p) => ({ peer_id: toHex(p.peerId), public_key: toHex(p.publicKey) }));
-      o.ice_servers = m.iceServers.map((x) => ({ urls: x.urls, username: x.username, credential: x.credential }));
+      o.ice_servers = m.iceServers.map((x) => ({
+        urls: x.urls,
+        username: x.username,
+        credential: x.credential,
+      }));
       break;
     case 'PEER_JOINED':
       Object.assign(o, { peer_id: toHex(m.peerId), public_key: toHex(m.publicKey) });
@@ -309,7 +357,11 @@ function roomToJson(m) {
       Object.assign(o, { from: toHex(m.from), envelope: toHex(m.envelope) });
       break;
     case 'ERROR':
-      Object.assign(o, { code: m.code, code_name: errorName(m.code), ref: m.ref === null ? null : toHex(m.ref) });
+      Object.assign(o, {
+        code: m.code,
+        code_name: errorName(m.code),
+        ref: m.ref === null ? null : toHex(m.ref),
+      });
       break;
     default:
       break;
@@ -349,8 +401,16 @@ export const VERIFIERS = Object.freeze({
 
 /** The step names (field `step`) each handshake file may use; record and room files have none. */
 export const STEPS = Object.freeze({
-  'hop-handshake.json': ['gateway_receives_client_hello', 'client_receives_server_hello', 'gateway_receives_client_finished'],
-  'peer-handshake.json': ['responder_receives_peer_init', 'initiator_receives_peer_accept', 'responder_receives_peer_finish'],
+  'hop-handshake.json': [
+    'gateway_receives_client_hello',
+    'client_receives_server_hello',
+    'gateway_receives_client_finished',
+  ],
+  'peer-handshake.json': [
+    'responder_receives_peer_init',
+    'initiator_receives_peer_accept',
+    'responder_receives_peer_finish',
+  ],
   'record-layer.json': [],
   'room-secret.json': [],
   'room-messages.json': [],

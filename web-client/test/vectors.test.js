@@ -9,8 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STEPS, VERIFIERS, verifyOne } from './vectorVerifiers.js';
 
-const VECTORS_DIR = process.env.HYBRIDGE_VECTORS_DIR
-  ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-vectors');
+const VECTORS_DIR =
+  process.env.HYBRIDGE_VECTORS_DIR ??
+  join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-vectors');
 
 function load(file) {
   return JSON.parse(readFileSync(join(VECTORS_DIR, file), 'utf8'));
@@ -24,9 +25,14 @@ function checkDocument(file, doc) {
 }
 
 test('every vector file is known and every known file exists', () => {
-  const onDisk = readdirSync(VECTORS_DIR).filter((n) => n.endsWith('.json')).sort();
-  assert.deepEqual(onDisk, Object.keys(VERIFIERS).sort(),
-    'test-vectors/ and web-client/test/vectorVerifiers.js must list the same files');
+  const onDisk = readdirSync(VECTORS_DIR)
+    .filter((n) => n.endsWith('.json'))
+    .sort();
+  assert.deepEqual(
+    onDisk,
+    Object.keys(VERIFIERS).sort(),
+    'test-vectors/ and web-client/test/vectorVerifiers.js must list the same files',
+  );
 });
 
 for (const file of Object.keys(VERIFIERS)) {
@@ -35,7 +41,8 @@ for (const file of Object.keys(VERIFIERS)) {
     checkDocument(file, doc);
     let ran = 0;
     for (const v of doc.tests) {
-      if (v.step !== undefined) assert.ok(STEPS[file].includes(v.step), `${file}: unknown step ${v.step}`);
+      if (v.step !== undefined)
+        assert.ok(STEPS[file].includes(v.step), `${file}: unknown step ${v.step}`);
       await t.test(`tc ${v.tc_id} (${v.comment})${v.expect ? ` -> ${v.expect}` : ''}`, async () => {
         assert.equal(await verifyOne(file, v), null);
         ran++;
@@ -48,7 +55,11 @@ for (const file of Object.keys(VERIFIERS)) {
 
 test('every step kind of the handshake files is exercised', () => {
   for (const file of Object.keys(STEPS)) {
-    const used = new Set(load(file).tests.map((v) => v.step).filter((s) => s !== undefined));
+    const used = new Set(
+      load(file)
+        .tests.map((v) => v.step)
+        .filter((s) => s !== undefined),
+    );
     assert.deepEqual([...used].sort(), [...STEPS[file]].sort(), `${file}: steps`);
   }
 });
@@ -76,14 +87,24 @@ test('every tampered vector fails', async () => {
       } else {
         assert.fail(`${file} tc ${v.tc_id}: nothing to tamper`);
       }
-      assert.notEqual(await verifyOne(file, t), null, `${file} tc ${v.tc_id}: tampered vector passed`);
+      assert.notEqual(
+        await verifyOne(file, t),
+        null,
+        `${file} tc ${v.tc_id}: tampered vector passed`,
+      );
     }
   }
 });
 
 test('a file with zero vectors, or a wrong count, is a failure', () => {
-  assert.throws(() => checkDocument('x.json', { protocol_version: 1, number_of_tests: 0, tests: [] }), /no vectors loaded/);
+  assert.throws(
+    () => checkDocument('x.json', { protocol_version: 1, number_of_tests: 0, tests: [] }),
+    /no vectors loaded/,
+  );
   assert.throws(() => checkDocument('x.json', { protocol_version: 1 }), /no vectors loaded/);
   const one = load('room-secret.json').tests.slice(0, 1);
-  assert.throws(() => checkDocument('x.json', { protocol_version: 1, number_of_tests: 2, tests: one }), /number_of_tests/);
+  assert.throws(
+    () => checkDocument('x.json', { protocol_version: 1, number_of_tests: 2, tests: one }),
+    /number_of_tests/,
+  );
 });

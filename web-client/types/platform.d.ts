@@ -34,7 +34,15 @@ interface DisplayMediaStreamOptions {
 declare var WorkerGlobalScope: { new (): object; prototype: object } | undefined;
 
 /** Test-only globals (browser tests and benchmark; the served bundle never reads or sets them). */
-declare var __hybridgeTestConfig: { hooks?: boolean; video?: MediaTrackConstraints; audioFrameMs?: number; wrongPsk?: boolean; sframe?: boolean } | undefined;
+declare var __hybridgeTestConfig:
+  | {
+      hooks?: boolean;
+      video?: MediaTrackConstraints;
+      audioFrameMs?: number;
+      wrongPsk?: boolean;
+      sframe?: boolean;
+    }
+  | undefined;
 declare var __hybridge: Record<string, (...args: any[]) => unknown> | undefined;
 
 /** The worker side of RTCRtpScriptTransform (WebRTC Encoded Transform), in TypeScript's WebWorker library only. */

@@ -12,9 +12,19 @@ const shown = new Map();
 export function alertBox(code, { sticky = false, detail } = {}) {
   if (shown.has(code)) return;
   const m = messageFor(code);
-  const box = h('div', { class: `alert ${sticky ? 'sticky' : ''}`, dataset: { code } },
-    h('strong', {}, m.title), ' ', h('span', {}, m.text), detail ? h('span', { class: 'muted' }, ` (${detail})`) : null,
-    h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss', onclick: () => dismiss(code) }, '×'));
+  const box = h(
+    'div',
+    { class: `alert ${sticky ? 'sticky' : ''}`, dataset: { code } },
+    h('strong', {}, m.title),
+    ' ',
+    h('span', {}, m.text),
+    detail ? h('span', { class: 'muted' }, ` (${detail})`) : null,
+    h(
+      'button',
+      { type: 'button', class: 'close', 'aria-label': 'Dismiss', onclick: () => dismiss(code) },
+      '×',
+    ),
+  );
   shown.set(code, box);
   $('#alerts').append(box);
 }

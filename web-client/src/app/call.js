@@ -44,7 +44,15 @@ export class Call extends EventTarget {
    */
   constructor(o) {
     super();
-    const { origin, roomSecret, pinnedFingerprint, name, localStream, workerUrl, audioFrameMs = AUDIO_FRAME_MS } = o;
+    const {
+      origin,
+      roomSecret,
+      pinnedFingerprint,
+      name,
+      localStream,
+      workerUrl,
+      audioFrameMs = AUDIO_FRAME_MS,
+    } = o;
     this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // Opus frame duration asked of every peer (sdp.js)
     this.name = name;
     this.localStream = localStream;
@@ -53,7 +61,8 @@ export class Call extends EventTarget {
     let sframe = null;
     // test-hook:begin
     // Browser test (b): a wrong psk with the right room id; the benchmark's baseline: no SFrame.
-    if (o.pskOverrideForTestingOnly !== undefined) sessionOptions.pskOverrideForTestingOnly = o.pskOverrideForTestingOnly;
+    if (o.pskOverrideForTestingOnly !== undefined)
+      sessionOptions.pskOverrideForTestingOnly = o.pskOverrideForTestingOnly;
     if (o.noSFrameForTestingOnly === true) sframe = new NoSFrameForTestingOnly();
     // test-hook:end
     this.sframe = sframe ?? new SFrameMedia(workerUrl);
@@ -74,7 +83,14 @@ export class Call extends EventTarget {
     // performance.now() marks (ms since navigation start) for the benchmark: the states of the
     // session, the first peer channel and the first decoded remote video frame.
     /** @type {{joinStarted: number | null, joined: number | null, firstPeerUp: number | null, firstRemoteVideo: number | null, states: Record<string, number>, peerHandshakes: number[]}} */
-    this.timings = { joinStarted: null, joined: null, firstPeerUp: null, firstRemoteVideo: null, states: {}, peerHandshakes: [] };
+    this.timings = {
+      joinStarted: null,
+      joined: null,
+      firstPeerUp: null,
+      firstRemoteVideo: null,
+      states: {},
+      peerHandshakes: [],
+    };
     this.handshakeStarts = new Map(); // keyFp -> performance.now() when its handshake was first seen
     this.#wire();
   }
@@ -93,7 +109,9 @@ export class Call extends EventTarget {
    * @param {K} type @param {(detail: CallEvents[K]) => void} listener
    */
   on(type, listener) {
-    this.addEventListener(type, (e) => listener(/** @type {CustomEvent<CallEvents[K]>} */ (e).detail));
+    this.addEventListener(type, (e) =>
+      listener(/** @type {CustomEvent<CallEvents[K]>} */ (e).detail),
+    );
   }
 
   /** @param {string} code @param {string} [keyFp] @param {string} [message] */
@@ -109,13 +127,20 @@ export class Call extends EventTarget {
      * @template {keyof SessionEvents} K
      * @param {K} type @param {(detail: SessionEvents[K]) => void} listener
      */
-    const on = (type, listener) => s.addEventListener(type, (e) => listener(/** @type {CustomEvent<SessionEvents[K]>} */ (e).detail));
+    const on = (type, listener) =>
+      s.addEventListener(type, (e) =>
+        listener(/** @type {CustomEvent<SessionEvents[K]>} */ (e).detail),
+      );
     on('state', (d) => {
       this.state = d.state;
       this.timings.states[d.state] ??= performance.now();
       if (d.state === 'joined') {
         // new TURN credentials may come with every join (room-protocol.md)
-        for (const p of this.peers.values()) p.media?.pc.setConfiguration({ ...p.media.pc.getConfiguration(), iceServers: s.iceServers });
+        for (const p of this.peers.values())
+          p.media?.pc.setConfiguration({
+            ...p.media.pc.getConfiguration(),
+            iceServers: s.iceServers,
+          });
       }
       this.#emit('status', { state: d.state, error: d.error });
       if (d.error) this.#problem(d.error.code);
@@ -123,7 +148,8 @@ export class Call extends EventTarget {
     on('error', (d) => this.#problem(d.code, undefined, d.message));
     on('warning', (d) => this.#problem(d.code));
     on('peer-state', ({ peer: p }) => {
-      if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp)) this.handshakeStarts.set(p.keyFp, performance.now());
+      if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp))
+        this.handshakeStarts.set(p.keyFp, performance.now());
       this.#emit('peers');
     });
     on('peer-up', (d) => this.#onPeerUp(d.peer).catch((err) => this.#internal(err)));
@@ -145,7 +171,10 @@ export class Call extends EventTarget {
 
   /** @param {unknown} err */
   #internal(err) {
-    console.error('hybridge:', (/** @type {{name?: string} | null | undefined} */ (err))?.name ?? 'error'); // never log content: names only
+    console.error(
+      'hybridge:',
+      /** @type {{name?: string} | null | undefined} */ (err)?.name ?? 'error',
+    ); // never log content: names only
     this.#problem('INTERNAL');
   }
 
@@ -198,7 +227,7 @@ export class Call extends EventTarget {
   /**
    * A new send epoch (spec/media-sframe.md §4.2): the key goes into the channel of every member
    * connected now, at once, and then becomes the send key. Returns a promise of the install.
- * @param {string} reason
+   * @param {string} reason
    */
   #rekey(reason) {
     const installed = this.sframe.rekey((/** @type {PeerMessage} */ msg) => {
@@ -207,10 +236,13 @@ export class Call extends EventTarget {
     /** @type {{kid: string | null, reason: string, at: number}} */
     const entry = { kid: null, reason, at: performance.now() };
     this.kids.push(entry);
-    return installed.then((kid) => {
-      entry.kid = `0x${kid.toString(16).padStart(16, '0')}`;
-      this.#emit('rekey', { kid });
-    }, (e) => this.#internal(e));
+    return installed.then(
+      (kid) => {
+        entry.kid = `0x${kid.toString(16).padStart(16, '0')}`;
+        this.#emit('rekey', { kid });
+      },
+      (e) => this.#internal(e),
+    );
   }
 
   /** @param {Peer} peer */
@@ -268,9 +300,16 @@ export class Call extends EventTarget {
     st.media = media;
     if (this.screen) this.#applyScreenEncoding(media);
     media.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
-    media.addEventListener('turn-error', (e) => this.#problem('TURN_ERROR', st.keyFp, /** @type {CustomEvent<{message: string}>} */ (e).detail.message));
+    media.addEventListener('turn-error', (e) =>
+      this.#problem(
+        'TURN_ERROR',
+        st.keyFp,
+        /** @type {CustomEvent<{message: string}>} */ (e).detail.message,
+      ),
+    );
     media.addEventListener('state', () => {
-      if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null) this.#watchFirstFrame(media);
+      if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null)
+        this.#watchFirstFrame(media);
       this.#emit('peers');
     });
     return media;
@@ -320,7 +359,8 @@ export class Call extends EventTarget {
       case 'tracks':
         // Which incoming media is the screen is fixed by the slot (MediaConnection); this says whether
         // the peer shares its screen now.
-        st.screenStreamId = typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
+        st.screenStreamId =
+          typeof msg.screen === 'string' && msg.screen.length <= 128 ? msg.screen : null;
         this.#emit('media', { keyFp: st.keyFp });
         break;
       case 'chat':
@@ -397,17 +437,22 @@ export class Call extends EventTarget {
     if (this.screen) await this.stopScreenShare();
     const { stream } = await captureScreen(quality);
     this.screen = { stream, quality };
-    for (const t of stream.getTracks()) t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
+    for (const t of stream.getTracks())
+      t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
     // The `tracks` message goes first, so peers show the screen tile as its frames arrive.
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
     const [video] = stream.getVideoTracks();
     const [audio] = stream.getAudioTracks();
-    const medias = [...this.peers.values()].map((p) => p.media).filter((m) => m !== null && !m.closed);
-    await Promise.all(/** @type {MediaConnection[]} */ (medias).map(async (media) => {
-      await media.setSlot('screen', video ?? null);
-      await media.setSlot('screenAudio', audio ?? null);
-      await this.#applyScreenEncoding(media);
-    }));
+    const medias = [...this.peers.values()]
+      .map((p) => p.media)
+      .filter((m) => m !== null && !m.closed);
+    await Promise.all(
+      /** @type {MediaConnection[]} */ (medias).map(async (media) => {
+        await media.setSlot('screen', video ?? null);
+        await media.setSlot('screenAudio', audio ?? null);
+        await this.#applyScreenEncoding(media);
+      }),
+    );
     this.#emit('media', { keyFp: null });
     return stream;
   }
@@ -418,7 +463,10 @@ export class Call extends EventTarget {
     const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (this.screen.quality)];
     const [video] = this.screen.stream.getVideoTracks();
     if (!video) return Promise.resolve();
-    return media.setSlot('screen', video, { encoding: preset.encoding, degradationPreference: preset.degradationPreference });
+    return media.setSlot('screen', video, {
+      encoding: preset.encoding,
+      degradationPreference: preset.degradationPreference,
+    });
   }
 
   async stopScreenShare() {

@@ -39,14 +39,18 @@ function peerLabel(p) {
 
 /** connecting / connected / failed / verification, from the channel and the media connection. @param {CallPeer} p */
 function peerStatus(p) {
-  if (p.failure !== null) return { key: 'failed', text: 'Secure handshake failed (different link?)' };
+  if (p.failure !== null)
+    return { key: 'failed', text: 'Secure handshake failed (different link?)' };
   if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
   if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
   const media = p.media?.connectionState ?? 'new';
   if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
   if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
-  if (p.peer.state !== 'connected') return { key: 'connected', text: 'Connected (signaling reconnecting)' };
-  return p.verified ? { key: 'verified', text: 'Connected · verified' } : { key: 'connected', text: 'Connected · not verified' };
+  if (p.peer.state !== 'connected')
+    return { key: 'connected', text: 'Connected (signaling reconnecting)' };
+  return p.verified
+    ? { key: 'verified', text: 'Connected · verified' }
+    : { key: 'connected', text: 'Connected · not verified' };
 }
 
 /** @type {Map<string, Tile>} tile key -> its elements */
@@ -56,15 +60,24 @@ const tileCache = new Map();
 function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   let t = tileCache.get(key);
   if (t === undefined) {
-    const video = /** @type {HTMLVideoElement} */ (h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null }));
+    const video = /** @type {HTMLVideoElement} */ (
+      h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null })
+    );
     video.muted = muted;
     const label = h('span', { class: 'tile-name' });
     const state = h('span', { class: 'tile-state' });
     const avatar = h('div', { class: 'avatar' });
-    const el = h('figure', { class: 'tile no-video', dataset: { key } }, avatar, video, h('figcaption', {}, label, state));
+    const el = h(
+      'figure',
+      { class: 'tile no-video', dataset: { key } },
+      avatar,
+      video,
+      h('figcaption', {}, label, state),
+    );
     const tile = { el, video, label, state, avatar };
     // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
-    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied']) video.addEventListener(ev, () => updatePicture(tile));
+    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied'])
+      video.addEventListener(ev, () => updatePicture(tile));
     tileCache.set(key, tile);
     t = tile;
   }
@@ -79,7 +92,11 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
 /** @param {Tile} t */
 function updatePicture(t) {
   const stream = /** @type {MediaStream | null} */ (t.video.srcObject);
-  const live = !!stream && stream.getVideoTracks().some((/** @type {MediaStreamTrack} */ tr) => tr.readyState === 'live' && tr.enabled);
+  const live =
+    !!stream &&
+    stream
+      .getVideoTracks()
+      .some((/** @type {MediaStreamTrack} */ tr) => tr.readyState === 'live' && tr.enabled);
   t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
 }
 
@@ -161,18 +178,27 @@ export function renderSecurity(call) {
   for (const p of call.peers.values()) {
     const st = peerStatus(p);
     const sas = p.peer.sas ?? null;
-    const verify = h('button', {
-      type: 'button',
-      class: 'small',
-      onclick: () => call.markVerified(p.keyFp, !p.verified),
-      disabled: sas === null,
-    }, p.verified ? 'Undo' : 'Codes match');
-    list.append(h('li', { dataset: { fp: p.keyFp, state: st.key } },
-      h('span', { class: 'sec-name' }, peerLabel(p)),
-      h('span', { class: 'sas mono', dataset: { sas: sas ?? '' } }, sas ?? '—'),
-      h('span', { class: 'sec-state' }, st.text),
-      p.viewMismatch ? h('span', { class: 'warn' }, 'sees different members') : null,
-      verify));
+    const verify = h(
+      'button',
+      {
+        type: 'button',
+        class: 'small',
+        onclick: () => call.markVerified(p.keyFp, !p.verified),
+        disabled: sas === null,
+      },
+      p.verified ? 'Undo' : 'Codes match',
+    );
+    list.append(
+      h(
+        'li',
+        { dataset: { fp: p.keyFp, state: st.key } },
+        h('span', { class: 'sec-name' }, peerLabel(p)),
+        h('span', { class: 'sas mono', dataset: { sas: sas ?? '' } }, sas ?? '—'),
+        h('span', { class: 'sec-state' }, st.text),
+        p.viewMismatch ? h('span', { class: 'warn' }, 'sees different members') : null,
+        verify,
+      ),
+    );
   }
 }
 
@@ -180,10 +206,24 @@ export function renderSecurity(call) {
 export function renderChatEntry(entry) {
   const log = $('#chat-log');
   const when = new Date(entry.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  const body = entry.kind === 'code' ? h('pre', { class: 'code' }, h('code', {}, entry.text)) : h('p', {}, entry.text);
-  log.append(h('li', { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
-    h('span', { class: 'chat-meta' }, entry.from === null ? 'You' : entry.name || 'Guest', ' · ', when),
-    body));
+  const body =
+    entry.kind === 'code'
+      ? h('pre', { class: 'code' }, h('code', {}, entry.text))
+      : h('p', {}, entry.text);
+  log.append(
+    h(
+      'li',
+      { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
+      h(
+        'span',
+        { class: 'chat-meta' },
+        entry.from === null ? 'You' : entry.name || 'Guest',
+        ' · ',
+        when,
+      ),
+      body,
+    ),
+  );
   log.scrollTop = log.scrollHeight;
 }
 
@@ -194,4 +234,3 @@ export function renderShareButtons(call) {
   show($('#btn-stop-share'), sharing);
   renderTiles(call);
 }
-

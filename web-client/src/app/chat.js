@@ -39,9 +39,23 @@ export class ChatLog {
     const body = String(text).slice(0, PeerLimits.MAX_CHAT_CHARS);
     if (body.trim() === '') return null;
     /** @type {ChatMessage} */
-    const msg = { t: 'chat', id: newChatId(), text: body, kind: kind === 'code' ? 'code' : 'text', ts: Date.now() };
+    const msg = {
+      t: 'chat',
+      id: newChatId(),
+      text: body,
+      kind: kind === 'code' ? 'code' : 'text',
+      ts: Date.now(),
+    };
     const delivered = sendTo(msg);
-    return this.#add({ id: msg.id, from: null, name, text: msg.text, kind: msg.kind, ts: msg.ts, delivered });
+    return this.#add({
+      id: msg.id,
+      from: null,
+      name,
+      text: msg.text,
+      kind: msg.kind,
+      ts: msg.ts,
+      delivered,
+    });
   }
 
   /**
@@ -52,7 +66,15 @@ export class ChatLog {
     const key = `${keyFp}:${msg.id}`;
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
-    this.#add({ id: msg.id, from: keyFp, name, text: msg.text, kind: msg.kind, ts: msg.ts, received: Date.now() });
+    this.#add({
+      id: msg.id,
+      from: keyFp,
+      name,
+      text: msg.text,
+      kind: msg.kind,
+      ts: msg.ts,
+      received: Date.now(),
+    });
   }
 
   /** @param {ChatEntry} entry */

@@ -14,7 +14,8 @@ export function h(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'class') el.className = String(v);
     else if (k === 'dataset') Object.assign(el.dataset, /** @type {Record<string, string>} */ (v));
-    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), /** @type {EventListener} */ (v));
+    else if (k.startsWith('on') && typeof v === 'function')
+      el.addEventListener(k.slice(2), /** @type {EventListener} */ (v));
     else if (k === 'text') el.textContent = String(v);
     else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, String(v));

@@ -3,7 +3,12 @@
 // (spec/room-secret.md §2). The fragment is never part of an HTTP request (browsers do not send
 // it, and the gateway's Referrer-Policy is no-referrer), so the gateway never learns the secret.
 
-import { Fingerprint, RoomSecret, formatLinkFragment, parseLinkFragment } from '../protocol/index.js';
+import {
+  Fingerprint,
+  RoomSecret,
+  formatLinkFragment,
+  parseLinkFragment,
+} from '../protocol/index.js';
 import { base64UrlDecode, constantTimeEquals, fromHex } from '../protocol/bytes.js';
 
 export class AppError extends Error {
@@ -17,7 +22,8 @@ export class AppError extends Error {
 
 /** WebCrypto (and so the whole client) only exists in a secure context. */
 export function checkSecureContext() {
-  if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) throw new AppError('INSECURE_CONTEXT');
+  if (!globalThis.isSecureContext || !globalThis.crypto?.subtle)
+    throw new AppError('INSECURE_CONTEXT');
 }
 
 /**
@@ -26,17 +32,26 @@ export function checkSecureContext() {
  * later join checks the gateway against the fingerprint in the link (CallSession.start()).
  * @param {string} origin @param {typeof fetch} [fetchImpl]
  */
-export async function fetchGatewayFingerprint(origin, fetchImpl = globalThis.fetch.bind(globalThis)) {
+export async function fetchGatewayFingerprint(
+  origin,
+  fetchImpl = globalThis.fetch.bind(globalThis),
+) {
   let res;
   try {
-    res = await fetchImpl(new URL('/.well-known/hybridge.json', origin), { cache: 'no-store', credentials: 'omit' });
+    res = await fetchImpl(new URL('/.well-known/hybridge.json', origin), {
+      cache: 'no-store',
+      credentials: 'omit',
+    });
   } catch {
     throw new AppError('GATEWAY_UNREACHABLE');
   }
   if (!res.ok) throw new AppError('GATEWAY_UNREACHABLE', `HTTP ${res.status}`);
   const doc = await res.json().catch(() => null);
   const pk = typeof doc?.public_key === 'string' ? base64UrlDecode(doc.public_key) : null;
-  const fp = typeof doc?.fingerprint === 'string' && /^[0-9a-f]{64}$/.test(doc.fingerprint) ? fromHex(doc.fingerprint) : null;
+  const fp =
+    typeof doc?.fingerprint === 'string' && /^[0-9a-f]{64}$/.test(doc.fingerprint)
+      ? fromHex(doc.fingerprint)
+      : null;
   if (pk === null || fp === null) throw new AppError('GATEWAY_BAD_DOCUMENT');
   // The document states both; they must agree, or it is not a Hybridge gateway we can pin.
   if (!constantTimeEquals(Fingerprint.of(pk), fp)) throw new AppError('GATEWAY_BAD_DOCUMENT');

@@ -9,9 +9,21 @@
 
 import { Fingerprint } from '../protocol/index.js';
 import { $, clear, show } from './dom.js';
-import { AppError, checkSecureContext, createRoomLink, parseLinkFragment, readPastedLink } from './link.js';
+import {
+  AppError,
+  checkSecureContext,
+  createRoomLink,
+  parseLinkFragment,
+  readPastedLink,
+} from './link.js';
 import { alertBox, alertCodes, clearAlerts, dismiss } from './alerts.js';
-import { renderChatEntry, renderSecurity, renderShareButtons, renderStatus, renderTiles } from './callView.js';
+import {
+  renderChatEntry,
+  renderSecurity,
+  renderShareButtons,
+  renderStatus,
+  renderTiles,
+} from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 // test-hook:begin
@@ -20,7 +32,8 @@ import { callSnapshot } from './callSnapshot.js';
 import { PeerLimits } from '../signal/peerMessages.js';
 
 /* global __SFRAME_WORKER_URL__ */
-const WORKER_URL = typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
+const WORKER_URL =
+  typeof __SFRAME_WORKER_URL__ === 'string' ? __SFRAME_WORKER_URL__ : '/sframe-worker.js';
 // Set only by the browser tests and the benchmark (page.addInitScript): small fake video and
 // the window.__hybridge hook. A page cannot set it for another page, and the served bundle
 // never reads it (build.mjs leaves test-hook regions out).
@@ -53,7 +66,9 @@ function copyButton(button, input) {
       input.select(); // clipboard refused (no permission): leave it selected for Ctrl+C
       button.textContent = 'Press Ctrl+C';
     }
-    setTimeout(() => { button.textContent = 'Copy'; }, 2000);
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 2000);
   });
 }
 
@@ -112,7 +127,11 @@ function initJoin() {
     const button = $('#join-button');
     button.disabled = true;
     try {
-      await join($('#join-name').value.trim().slice(0, PeerLimits.MAX_NAME_CHARS), $('#join-mic').checked, $('#join-cam').checked);
+      await join(
+        $('#join-name').value.trim().slice(0, PeerLimits.MAX_NAME_CHARS),
+        $('#join-mic').checked,
+        $('#join-cam').checked,
+      );
     } finally {
       button.disabled = false;
     }
@@ -121,10 +140,15 @@ function initJoin() {
 
 /** @param {boolean} mic @param {boolean} cam @returns {Promise<MediaStream>} */
 async function localMedia(mic, cam) {
-  const video = cam ? (TEST?.video ?? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { max: 24 } }) : false;
+  const video = cam
+    ? (TEST?.video ?? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { max: 24 } })
+    : false;
   if (!mic && !video) return new MediaStream();
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: mic ? { echoCancellation: true, noiseSuppression: true } : false, video });
+    return await navigator.mediaDevices.getUserMedia({
+      audio: mic ? { echoCancellation: true, noiseSuppression: true } : false,
+      video,
+    });
   } catch (first) {
     let e = first;
     if (video && mic) {
@@ -137,7 +161,9 @@ async function localMedia(mic, cam) {
         e = e2;
       }
     }
-    const name = (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.name;
+    const name = /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (
+      e
+    )?.name;
     throw new AppError(name === 'NotFoundError' ? 'MIC_MISSING' : 'MIC_DENIED', name);
   }
 }
@@ -172,7 +198,9 @@ async function join(name, mic, cam) {
     ...(TEST?.audioFrameMs !== undefined ? { audioFrameMs: TEST.audioFrameMs } : {}),
     // Browser test (b) only: the right room id with a wrong psk, i.e. an impostor the gateway
     // let in. Unreachable without the test's init script.
-    pskOverrideForTestingOnly: TEST?.wrongPsk ? crypto.getRandomValues(new Uint8Array(32)) : undefined,
+    pskOverrideForTestingOnly: TEST?.wrongPsk
+      ? crypto.getRandomValues(new Uint8Array(32))
+      : undefined,
     // The browser benchmark's baseline (bench/browser): the same call without SFrame.
     noSFrameForTestingOnly: TEST?.sframe === false,
     // test-hook:end
@@ -185,7 +213,9 @@ async function join(name, mic, cam) {
   try {
     await call.start();
   } catch (e) {
-    const code = (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.code ?? 'GATEWAY_UNREACHABLE';
+    const code =
+      /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e)?.code ??
+      'GATEWAY_UNREACHABLE';
     call.close();
     app.call = null;
     showView('join');
@@ -206,8 +236,11 @@ function wireCall(call, fingerprint) {
   call.on('status', (d) => renderStatus(call, d.state));
   call.on('problem', (d) => {
     const code = d.code;
-    const sticky = code === 'UNKNOWN_GATEWAY_KEY' || code === 'GATEWAY_KEY_RETIRED' || code === 'VIEW_MISMATCH'
-      || code === 'PEER_HANDSHAKE_FAILED';
+    const sticky =
+      code === 'UNKNOWN_GATEWAY_KEY' ||
+      code === 'GATEWAY_KEY_RETIRED' ||
+      code === 'VIEW_MISMATCH' ||
+      code === 'PEER_HANDSHAKE_FAILED';
     // The retirement date comes from the gateway's (unauthenticated) document; shown as text only.
     const detail = code === 'GATEWAY_KEY_RETIRED' || code === 'TURN_ERROR' ? d.message : undefined;
     alertBox(code, { sticky, detail });
@@ -223,22 +256,28 @@ function wireCall(call, fingerprint) {
 
 function initCall() {
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
-  $('#btn-mute').addEventListener('click', (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
-    const call = app.call;
-    if (!call) return;
-    call.setMuted(!call.muted);
-    e.currentTarget.textContent = call.muted ? 'Unmute' : 'Mute';
-    e.currentTarget.setAttribute('aria-pressed', String(call.muted));
-    renderTiles(app.call);
-  });
-  $('#btn-camera').addEventListener('click', (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
-    const call = app.call;
-    if (!call) return;
-    const off = e.currentTarget.getAttribute('aria-pressed') !== 'true';
-    call.setCameraOff(off);
-    e.currentTarget.textContent = off ? 'Camera on' : 'Camera off';
-    e.currentTarget.setAttribute('aria-pressed', String(off));
-  });
+  $('#btn-mute').addEventListener(
+    'click',
+    (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
+      const call = app.call;
+      if (!call) return;
+      call.setMuted(!call.muted);
+      e.currentTarget.textContent = call.muted ? 'Unmute' : 'Mute';
+      e.currentTarget.setAttribute('aria-pressed', String(call.muted));
+      renderTiles(app.call);
+    },
+  );
+  $('#btn-camera').addEventListener(
+    'click',
+    (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
+      const call = app.call;
+      if (!call) return;
+      const off = e.currentTarget.getAttribute('aria-pressed') !== 'true';
+      call.setCameraOff(off);
+      e.currentTarget.textContent = off ? 'Camera on' : 'Camera off';
+      e.currentTarget.setAttribute('aria-pressed', String(off));
+    },
+  );
   $('#btn-share').addEventListener('click', async () => {
     const call = app.call;
     if (!call) return;
@@ -246,7 +285,11 @@ function initCall() {
     try {
       await call.startScreenShare($('#share-quality').value);
     } catch (e) {
-      alertBox('SCREEN_DENIED', { detail: (/** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e))?.name });
+      alertBox('SCREEN_DENIED', {
+        detail: /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (
+          e
+        )?.name,
+      });
     }
     renderShareButtons(app.call);
   });
@@ -329,16 +372,32 @@ function installTestHook() {
   globalThis.__hybridge = {
     /** Per-peer media stats, SFrame worker stats, SAS, chat, KIDs, problems, timings. */
     async stats() {
-      return app.call ? callSnapshot(app.call) : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
+      return app.call
+        ? callSnapshot(app.call)
+        : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
     },
     alerts: () => alertCodes(),
     /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
-    sdp: () => Object.fromEntries([...(app.call?.peers.values() ?? [])].map((p) => [p.peer.name, {
-      local: p.media?.pc.localDescription?.sdp ?? null,
-      remote: p.media?.pc.remoteDescription?.sdp ?? null,
-      transceivers: p.media?.pc.getTransceivers().map((t) => ({ mid: t.mid, dir: t.direction, cur: t.currentDirection, send: t.sender.track?.kind ?? null, recv: t.receiver.track.kind })) ?? [],
-    }])),
-    sendChat: (/** @type {string} */ text, /** @type {string} */ kind) => app.call?.sendChat(text, kind) ?? null,
+    sdp: () =>
+      Object.fromEntries(
+        [...(app.call?.peers.values() ?? [])].map((p) => [
+          p.peer.name,
+          {
+            local: p.media?.pc.localDescription?.sdp ?? null,
+            remote: p.media?.pc.remoteDescription?.sdp ?? null,
+            transceivers:
+              p.media?.pc.getTransceivers().map((t) => ({
+                mid: t.mid,
+                dir: t.direction,
+                cur: t.currentDirection,
+                send: t.sender.track?.kind ?? null,
+                recv: t.receiver.track.kind,
+              })) ?? [],
+          },
+        ]),
+      ),
+    sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
+      app.call?.sendChat(text, kind) ?? null,
   };
 }
 // test-hook:end

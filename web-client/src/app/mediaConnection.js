@@ -36,7 +36,9 @@ export function sframeSafeVideoCodecs() {
   const vp9 = caps.codecs.filter((c) => /^video\/vp9$/i.test(c.mimeType));
   const vp8 = caps.codecs.filter((c) => /^video\/vp8$/i.test(c.mimeType));
   // rtx/red/ulpfec carry any codec and do not parse the payload; keep them for loss recovery.
-  const helpers = caps.codecs.filter((c) => /^video\/(rtx|red|ulpfec|flexfec-03)$/i.test(c.mimeType));
+  const helpers = caps.codecs.filter((c) =>
+    /^video\/(rtx|red|ulpfec|flexfec-03)$/i.test(c.mimeType),
+  );
   if (vp8.length + vp9.length === 0) return null;
   return [...vp9, ...vp8, ...helpers];
 }
@@ -45,7 +47,12 @@ export function sframeSafeVideoCodecs() {
 
 /** @type {readonly Slot[]} */
 export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
-const SLOT_KIND = Object.freeze({ mic: 'audio', camera: 'video', screen: 'video', screenAudio: 'audio' });
+const SLOT_KIND = Object.freeze({
+  mic: 'audio',
+  camera: 'video',
+  screen: 'video',
+  screenAudio: 'audio',
+});
 
 export class MediaConnection extends EventTarget {
   /**
@@ -58,7 +65,16 @@ export class MediaConnection extends EventTarget {
    *          tracks?: Partial<Record<Slot, MediaStreamTrack | null>>, placeholder: (kind: 'audio' | 'video') => MediaStreamTrack,
    *          audioFrameMs?: number}} o
    */
-  constructor({ keyFp, polite, iceServers, send, sframe, tracks = {}, placeholder, audioFrameMs = AUDIO_FRAME_MS }) {
+  constructor({
+    keyFp,
+    polite,
+    iceServers,
+    send,
+    sframe,
+    tracks = {},
+    placeholder,
+    audioFrameMs = AUDIO_FRAME_MS,
+  }) {
     super();
     this.keyFp = keyFp;
     this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // asked of the peer in every SDP we send (sdp.js)
@@ -82,7 +98,8 @@ export class MediaConnection extends EventTarget {
     if (sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
     this.pc = new RTCPeerConnection(config);
     this.pc.onnegotiationneeded = () => this.#negotiate();
-    this.pc.onicecandidate = ({ candidate }) => this.#send({ t: 'ice', candidate: candidate ? candidate.toJSON() : null });
+    this.pc.onicecandidate = ({ candidate }) =>
+      this.#send({ t: 'ice', candidate: candidate ? candidate.toJSON() : null });
     this.pc.ontrack = (e) => this.#onTrack(e);
     this.pc.onconnectionstatechange = () => this.#onConnectionState();
     // A TURN server refusing our credentials (401) leaves no relay candidate: say so (turn.js).
@@ -99,7 +116,9 @@ export class MediaConnection extends EventTarget {
       const real = tracks[slot] ?? null;
       const track = real ?? placeholder(SLOT_KIND[slot]);
       const sender = this.pc.addTrack(track, slotStream);
-      const transceiver = /** @type {RTCRtpTransceiver} */ (this.pc.getTransceivers().find((t) => t.sender === sender)); // addTrack made it
+      const transceiver = /** @type {RTCRtpTransceiver} */ (
+        this.pc.getTransceivers().find((t) => t.sender === sender)
+      ); // addTrack made it
       this.slots[slot] = transceiver;
       sframe.attachSender(sender);
       this.#attachReceiver(transceiver.receiver);
@@ -110,10 +129,17 @@ export class MediaConnection extends EventTarget {
     // Only now, with all four transceivers made: addTrack reuses a transceiver whose sender has
     // no track and never sent, so a placeholder removed earlier would let the next slot take
     // over its transceiver (seen as media on the wrong slot, depending on timing).
-    for (const { sender, track } of placeholders) sender.replaceTrack(null).finally(() => track.stop());
+    for (const { sender, track } of placeholders)
+      sender.replaceTrack(null).finally(() => track.stop());
     // The remote side's media as two streams made here (slot order, not msid, says which is which).
-    this.remoteCamera = new MediaStream([this.slots.mic.receiver.track, this.slots.camera.receiver.track]);
-    this.remoteScreen = new MediaStream([this.slots.screen.receiver.track, this.slots.screenAudio.receiver.track]);
+    this.remoteCamera = new MediaStream([
+      this.slots.mic.receiver.track,
+      this.slots.camera.receiver.track,
+    ]);
+    this.remoteScreen = new MediaStream([
+      this.slots.screen.receiver.track,
+      this.slots.screenAudio.receiver.track,
+    ]);
   }
 
   #mediaChanged() {
@@ -125,7 +151,8 @@ export class MediaConnection extends EventTarget {
     if (this.closed) return;
     const ok = this.send(msg);
     const k = `${msg.t}${msg.t === 'sdp' ? `:${msg.description.type}` : ''}`;
-    this.counters[ok === false ? `lost:${k}` : `sent:${k}`] = (this.counters[ok === false ? `lost:${k}` : `sent:${k}`] ?? 0) + 1;
+    this.counters[ok === false ? `lost:${k}` : `sent:${k}`] =
+      (this.counters[ok === false ? `lost:${k}` : `sent:${k}`] ?? 0) + 1;
   }
 
   /** @param {string} k */
@@ -139,7 +166,11 @@ export class MediaConnection extends EventTarget {
     if (codecs === null) return;
     for (const t of this.pc.getTransceivers()) {
       const kind = t.receiver.track?.kind ?? t.sender.track?.kind;
-      if (kind === 'video' && t.currentDirection !== 'stopped' && typeof t.setCodecPreferences === 'function') {
+      if (
+        kind === 'video' &&
+        t.currentDirection !== 'stopped' &&
+        typeof t.setCodecPreferences === 'function'
+      ) {
         try {
           t.setCodecPreferences(codecs);
         } catch {
@@ -163,7 +194,10 @@ export class MediaConnection extends EventTarget {
       this.makingOffer = true;
       this.#preferCodecs();
       await this.pc.setLocalDescription();
-      this.#send({ t: 'sdp', description: descriptionToSend(this.pc.localDescription, this.audioFrameMs) });
+      this.#send({
+        t: 'sdp',
+        description: descriptionToSend(this.pc.localDescription, this.audioFrameMs),
+      });
     } catch (e) {
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     } finally {
@@ -174,11 +208,16 @@ export class MediaConnection extends EventTarget {
   /** An `sdp` message from the peer channel (perfect negotiation). @param {RTCSessionDescriptionInit} description */
   async onSdp(description) {
     if (this.closed || description === null || typeof description !== 'object') return;
-    if (!['offer', 'answer', 'rollback'].includes(description.type) || typeof description.sdp !== 'string') return;
+    if (
+      !['offer', 'answer', 'rollback'].includes(description.type) ||
+      typeof description.sdp !== 'string'
+    )
+      return;
     const pc = this.pc;
     this.#count(`got:sdp:${description.type}`);
     try {
-      const readyForOffer = !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
+      const readyForOffer =
+        !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
       const offerCollision = description.type === 'offer' && !readyForOffer;
       this.ignoreOffer = !this.polite && offerCollision;
       if (this.ignoreOffer) {
@@ -191,11 +230,14 @@ export class MediaConnection extends EventTarget {
       if (description.type === 'offer') {
         this.#preferCodecs();
         await pc.setLocalDescription();
-        this.#send({ t: 'sdp', description: descriptionToSend(pc.localDescription, this.audioFrameMs) });
+        this.#send({
+          t: 'sdp',
+          description: descriptionToSend(pc.localDescription, this.audioFrameMs),
+        });
       }
     } catch (e) {
       this.isSettingRemoteAnswerPending = false;
-      this.#count(`error:${(/** @type {{name?: string} | null | undefined} */ (e))?.name}`);
+      this.#count(`error:${/** @type {{name?: string} | null | undefined} */ (e)?.name}`);
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     }
   }
@@ -206,7 +248,8 @@ export class MediaConnection extends EventTarget {
     try {
       await this.pc.addIceCandidate(candidate ?? null);
     } catch (e) {
-      if (!this.ignoreOffer) this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
+      if (!this.ignoreOffer)
+        this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     }
   }
 
@@ -254,7 +297,8 @@ export class MediaConnection extends EventTarget {
 
   #onConnectionState() {
     const s = this.pc.connectionState;
-    if (s === 'connected' && this.timings.connected === null) this.timings.connected = performance.now();
+    if (s === 'connected' && this.timings.connected === null)
+      this.timings.connected = performance.now();
     if (s === 'failed') this.restartIce();
     this.dispatchEvent(new CustomEvent('state', { detail: { state: s } }));
   }
@@ -317,8 +361,12 @@ export class MediaConnection extends EventTarget {
       negotiation: { ...this.counters },
       inbound,
       outbound,
-      senderTransforms: this.pc.getSenders().map((s) => s.transform != null || this.sframe.api === 'encoded-streams'),
-      receiverTransforms: this.pc.getReceivers().map((r) => r.transform != null || this.sframe.api === 'encoded-streams'),
+      senderTransforms: this.pc
+        .getSenders()
+        .map((s) => s.transform != null || this.sframe.api === 'encoded-streams'),
+      receiverTransforms: this.pc
+        .getReceivers()
+        .map((r) => r.transform != null || this.sframe.api === 'encoded-streams'),
       transceivers: this.pc.getTransceivers().length,
     };
   }

@@ -29,7 +29,8 @@ export const SCREEN_PRESETS = Object.freeze({
  * @param {string} quality 'sharp' or 'smooth'
  */
 export async function captureScreen(quality) {
-  const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (quality)] ?? SCREEN_PRESETS.sharp;
+  const preset =
+    SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (quality)] ?? SCREEN_PRESETS.sharp;
   const stream = await navigator.mediaDevices.getDisplayMedia({
     video: { ...preset.video },
     audio: true, // system or tab audio: Chromium offers it for tabs and (on some systems) screens
@@ -41,7 +42,8 @@ export async function captureScreen(quality) {
   if (video && 'contentHint' in video) {
     video.contentHint = preset.contentHint;
     // 'text' is a valid hint in Chromium; fall back to the standard 'detail' where it is not
-    if (video.contentHint !== preset.contentHint && preset.contentHint === 'text') video.contentHint = 'detail';
+    if (video.contentHint !== preset.contentHint && preset.contentHint === 'text')
+      video.contentHint = 'detail';
   }
   return { stream, preset };
 }

@@ -19,7 +19,8 @@ export const AUDIO_FRAME_MS = 40;
 
 /** `ms` if it is an Opus frame duration libwebrtc accepts for `a=ptime` (10 to 120); else RangeError. @param {number} ms */
 export function checkAudioFrameMs(ms) {
-  if (!Number.isInteger(ms) || ms < 10 || ms > 120) throw new RangeError(`audio frame duration must be 10-120 ms, not ${ms}`);
+  if (!Number.isInteger(ms) || ms < 10 || ms > 120)
+    throw new RangeError(`audio frame duration must be 10-120 ms, not ${ms}`);
   return ms;
 }
 
@@ -59,7 +60,11 @@ export function descriptionToSend(description, ms = AUDIO_FRAME_MS) {
   // An RTCSessionDescription (the browser's) has toJSON(); a plain init object (tests) is copied.
   const live = /** @type {{toJSON?: () => RTCSessionDescriptionInit}} */ (description ?? {});
   /** @type {RTCSessionDescriptionInit} */
-  const d = typeof live.toJSON === 'function' ? live.toJSON() : { .../** @type {RTCSessionDescriptionInit} */ (description) };
-  if ((d.type === 'offer' || d.type === 'answer') && typeof d.sdp === 'string') d.sdp = withAudioPtime(d.sdp, ms);
+  const d =
+    typeof live.toJSON === 'function'
+      ? live.toJSON()
+      : { .../** @type {RTCSessionDescriptionInit} */ (description) };
+  if ((d.type === 'offer' || d.type === 'answer') && typeof d.sdp === 'string')
+    d.sdp = withAudioPtime(d.sdp, ms);
   return d;
 }

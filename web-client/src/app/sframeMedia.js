@@ -9,7 +9,8 @@ import { base64UrlDecode, base64UrlEncode } from '../protocol/bytes.js';
 /** Which encoded-transform API this browser has (§7.3): the standard one, the legacy one, or none. */
 export function transformApi() {
   if (typeof globalThis.RTCRtpScriptTransform === 'function') return 'script';
-  if (typeof globalThis.RTCRtpSender?.prototype?.createEncodedStreams === 'function') return 'encoded-streams';
+  if (typeof globalThis.RTCRtpSender?.prototype?.createEncodedStreams === 'function')
+    return 'encoded-streams';
   return null;
 }
 
@@ -41,7 +42,8 @@ export class SFrameMedia {
     const p = this.pending.get(msg?.requestId);
     if (p === undefined) return;
     this.pending.delete(msg.requestId);
-    if (msg.type === 'error') p.reject(Object.assign(new Error(msg.name), { code: msg.code, name: msg.name }));
+    if (msg.type === 'error')
+      p.reject(Object.assign(new Error(msg.name), { code: msg.code, name: msg.name }));
     else p.resolve(msg);
   }
 
@@ -63,7 +65,10 @@ export class SFrameMedia {
       sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'send' });
     } else {
       const { readable, writable } = sender.createEncodedStreams();
-      this.worker.postMessage({ type: 'transform', role: 'send', readable, writable }, [readable, writable]);
+      this.worker.postMessage({ type: 'transform', role: 'send', readable, writable }, [
+        readable,
+        writable,
+      ]);
     }
   }
 
@@ -73,7 +78,10 @@ export class SFrameMedia {
       receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', peerId });
     } else {
       const { readable, writable } = receiver.createEncodedStreams();
-      this.worker.postMessage({ type: 'transform', role: 'receive', peerId, readable, writable }, [readable, writable]);
+      this.worker.postMessage({ type: 'transform', role: 'receive', peerId, readable, writable }, [
+        readable,
+        writable,
+      ]);
     }
   }
 
@@ -104,7 +112,14 @@ export class SFrameMedia {
   async addReceiveKey(peerId, msg) {
     const key = typeof msg?.key === 'string' ? base64UrlDecode(msg.key) : null;
     const kid = msg.kid;
-    if (key === null || key.length !== 32 || kid === undefined || !Number.isSafeInteger(kid) || kid < 0) return false;
+    if (
+      key === null ||
+      key.length !== 32 ||
+      kid === undefined ||
+      !Number.isSafeInteger(kid) ||
+      kid < 0
+    )
+      return false;
     try {
       await this.#request({ type: 'addReceiveKey', peerId, kid, key }, [key.buffer]);
       return true;

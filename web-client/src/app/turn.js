@@ -32,8 +32,9 @@ export const TurnErrorKind = Object.freeze({
 });
 
 const MESSAGES = Object.freeze({
-  'turn-credentials-refused': 'TURN refused our credentials. Rejoin the call for fresh ones; if that does not help, '
-    + 'the gateway operator must give the gateway and coturn the same secret.',
+  'turn-credentials-refused':
+    'TURN refused our credentials. Rejoin the call for fresh ones; if that does not help, ' +
+    'the gateway operator must give the gateway and coturn the same secret.',
   'turn-forbidden': 'The TURN server refused to relay this call.',
   'turn-overloaded': 'The TURN server is full right now; try again later.',
   'server-unreachable': 'The relay server cannot be reached from this network.',
@@ -54,7 +55,8 @@ export function classifyIceCandidateError(event) {
   let kind;
   if (code === 701) kind = TurnErrorKind.UNREACHABLE;
   else if (!isTurn) kind = TurnErrorKind.OTHER;
-  else if (code === 401 || code === 441) kind = TurnErrorKind.CREDENTIALS_REFUSED; // 441 Wrong Credentials (RFC 8656)
+  else if (code === 401 || code === 441)
+    kind = TurnErrorKind.CREDENTIALS_REFUSED; // 441 Wrong Credentials (RFC 8656)
   else if (code === 403) kind = TurnErrorKind.FORBIDDEN;
   else if (code === 486 || code === 508) kind = TurnErrorKind.OVERLOADED;
   else if (code === 438) kind = TurnErrorKind.TRANSIENT;

@@ -24,7 +24,8 @@ export const SEND_REKEY_FRAMES = 1n << 24n;
 export function makeKid(senderTag, generation) {
   const t = BigInt(senderTag);
   const g = BigInt(generation);
-  if (t < 0n || t > TAG_MAX || g < 0n || g > GENERATION_MAX) throw new RangeError('sender tag or generation out of range');
+  if (t < 0n || t > TAG_MAX || g < 0n || g > GENERATION_MAX)
+    throw new RangeError('sender tag or generation out of range');
   return (t << GENERATION_BITS) | g;
 }
 
@@ -56,7 +57,8 @@ export class SenderKeyEpochs {
     /** @type {(a: Uint8Array | Uint32Array) => unknown} */
     this.getRandomValues = (a) => globalThis.crypto.getRandomValues(a);
     // test-hook:begin
-    if (options.getRandomValuesForTestingOnly !== undefined) this.getRandomValues = options.getRandomValuesForTestingOnly;
+    if (options.getRandomValuesForTestingOnly !== undefined)
+      this.getRandomValues = options.getRandomValuesForTestingOnly;
     // test-hook:end
     this.senderTag = randomTag(this.getRandomValues);
     this.generation = -1n; // next() yields generation 0 first
@@ -66,7 +68,8 @@ export class SenderKeyEpochs {
     if (this.generation >= GENERATION_MAX) {
       // 65536 epochs used up: new tag (different from the old one), generation restarts at 0.
       let tag;
-      do tag = randomTag(this.getRandomValues); while (tag === this.senderTag);
+      do tag = randomTag(this.getRandomValues);
+      while (tag === this.senderTag);
       this.senderTag = tag;
       this.generation = -1n;
     }

@@ -28,7 +28,14 @@
 //
 // This file: messages, transforms and the send side; the receive side is workerReceive.js.
 
-import { SFrameContext, SFrameError, ErrorCode, kidToHex, toU64, HYBRIDGE_SUITE } from './sframe.js';
+import {
+  SFrameContext,
+  SFrameError,
+  ErrorCode,
+  kidToHex,
+  toU64,
+  HYBRIDGE_SUITE,
+} from './sframe.js';
 import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sframe-keys.js';
 import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
 
@@ -51,7 +58,6 @@ import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
  * @typedef {{postMessage(msg: WorkerReply): void, onmessage?: unknown, onrtctransform?: unknown}} WorkerScope
  */
 
-
 /** @param {unknown} key @returns {Bytes} */
 function keyBytes(key) {
   if (key instanceof Uint8Array) return /** @type {Bytes} */ (key); // transferred: its own ArrayBuffer
@@ -67,7 +73,6 @@ function kidOf(kid) {
     throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
   }
 }
-
 
 /**
  * Installs the SFrame message and transform handlers on `scope` (a DedicatedWorkerGlobalScope, or
@@ -107,7 +112,9 @@ export function installSFrameWorker(scope, options = {}) {
         const kid = kidOf(msg.kid);
         const bytes = keyBytes(msg.key);
         try {
-          for (const p of peers.values()) if (p.ctx.usedReceiveKids.has(kid)) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+          for (const p of peers.values())
+            if (p.ctx.usedReceiveKids.has(kid))
+              throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
           await send.ctx.addSendKey(kid, bytes);
         } finally {
           bytes.fill(0);
@@ -190,18 +197,33 @@ export function installSFrameWorker(scope, options = {}) {
     const msg = event.data ?? {};
     if (msg.readable !== undefined && msg.writable !== undefined) {
       // Legacy createEncodedStreams path.
-      startTransform({ role: msg.role ?? msg.options?.role, peerId: msg.peerId ?? msg.options?.peerId, readable: msg.readable, writable: msg.writable, transformer: null });
+      startTransform({
+        role: msg.role ?? msg.options?.role,
+        peerId: msg.peerId ?? msg.options?.peerId,
+        readable: msg.readable,
+        writable: msg.writable,
+        transformer: null,
+      });
       return;
     }
     queue = queue.then(async () => {
       try {
         const result = await handle(msg);
-        if (msg.type === 'stats') scope.postMessage(/** @type {WorkerReply} */ ({ type: 'stats', requestId: msg.requestId, ...result }));
-        else if (msg.requestId !== undefined) scope.postMessage({ type: 'ack', requestId: msg.requestId, op: msg.type });
+        if (msg.type === 'stats')
+          scope.postMessage(
+            /** @type {WorkerReply} */ ({ type: 'stats', requestId: msg.requestId, ...result }),
+          );
+        else if (msg.requestId !== undefined)
+          scope.postMessage({ type: 'ack', requestId: msg.requestId, op: msg.type });
       } catch (e) {
         if (msg.requestId !== undefined) {
           const code = e instanceof SFrameError ? e.code : 0;
-          const name = e instanceof SFrameError ? e.codeName : e instanceof RangeError || e instanceof TypeError ? 'BAD_REQUEST' : 'INTERNAL';
+          const name =
+            e instanceof SFrameError
+              ? e.codeName
+              : e instanceof RangeError || e instanceof TypeError
+                ? 'BAD_REQUEST'
+                : 'INTERNAL';
           scope.postMessage({ type: 'error', requestId: msg.requestId, op: msg.type, code, name });
         }
       }
@@ -223,7 +245,11 @@ export function installSFrameWorker(scope, options = {}) {
       out = await send.ctx.encrypt(new Uint8Array(frame.data));
     } catch (e) {
       send.failures++;
-      if (e instanceof SFrameError && e.code === ErrorCode.SFRAME_COUNTER_EXHAUSTED && send.rekeyNotified !== 'exhausted') {
+      if (
+        e instanceof SFrameError &&
+        e.code === ErrorCode.SFRAME_COUNTER_EXHAUSTED &&
+        send.rekeyNotified !== 'exhausted'
+      ) {
         send.rekeyNotified = 'exhausted';
         scope.postMessage({ type: 'rekeyNeeded', reason: 'exhausted' });
       }
@@ -233,7 +259,11 @@ export function installSFrameWorker(scope, options = {}) {
     controller.enqueue(frame);
     send.frames++;
     send.byKid.set(kid, (send.byKid.get(kid) ?? 0) + 1);
-    if (send.ctx.sendCounter !== null && send.ctx.sendCounter >= rekeyAt && send.rekeyNotified !== kid) {
+    if (
+      send.ctx.sendCounter !== null &&
+      send.ctx.sendCounter >= rekeyAt &&
+      send.rekeyNotified !== kid
+    ) {
       send.rekeyNotified = kid;
       scope.postMessage({ type: 'rekeyNeeded', reason: 'counter' });
     }
@@ -250,7 +280,8 @@ export function installSFrameWorker(scope, options = {}) {
       send.transformers.add(t);
     } else if (role === 'receive') {
       const p = peerState(peerId);
-      transform = (frame, controller) => decryptFrame(t, peers.get(peerKeyOf(peerId)) ?? p, frame, controller);
+      transform = (frame, controller) =>
+        decryptFrame(t, peers.get(peerKeyOf(peerId)) ?? p, frame, controller);
     } else {
       // Unknown role: refuse to carry media rather than guess a direction.
       readable.cancel().catch(() => {});
@@ -310,7 +341,13 @@ export function installSFrameWorker(scope, options = {}) {
   function onRtcTransform(event) {
     const transformer = event.transformer;
     const o = transformer.options ?? {};
-    startTransform({ role: o.role, peerId: o.peerId, readable: transformer.readable, writable: transformer.writable, transformer });
+    startTransform({
+      role: o.role,
+      peerId: o.peerId,
+      readable: transformer.readable,
+      writable: transformer.writable,
+      transformer,
+    });
   }
 
   scope.onmessage = onMessage;

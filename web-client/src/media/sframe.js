@@ -16,13 +16,31 @@
 // formats (sframeFormat.js) and the cryptography (sframeCrypto.js), so that one import gives
 // the whole SFrame layer.
 
-import { ErrorCode, HYBRIDGE_SUITE, SFrameError, decodeHeader, suiteParams, toU64 } from './sframeFormat.js';
+import {
+  ErrorCode,
+  HYBRIDGE_SUITE,
+  SFrameError,
+  decodeHeader,
+  suiteParams,
+  toU64,
+} from './sframeFormat.js';
 import { importSFrameKey, openFrame, sealFrame } from './sframeCrypto.js';
 
 export * from './sframeFormat.js';
 export {
-  aeadDecrypt, aeadEncrypt, deriveKeySalt, deriveSubkeys, formNonce, hkdfExpand, hkdfExtract, importAeadKey,
-  importSFrameKey, keyLabel, openFrame, saltLabel, sealFrame,
+  aeadDecrypt,
+  aeadEncrypt,
+  deriveKeySalt,
+  deriveSubkeys,
+  formNonce,
+  hkdfExpand,
+  hkdfExtract,
+  importAeadKey,
+  importSFrameKey,
+  keyLabel,
+  openFrame,
+  saltLabel,
+  sealFrame,
 } from './sframeCrypto.js';
 
 const subtle = globalThis.crypto?.subtle;
@@ -40,7 +58,8 @@ const subtle = globalThis.crypto?.subtle;
 export class ReplayWindow {
   /** @param {number} size */
   constructor(size) {
-    if (!Number.isSafeInteger(size) || size < 1 || size > 1 << 20) throw new RangeError('bad replay window size');
+    if (!Number.isSafeInteger(size) || size < 1 || size > 1 << 20)
+      throw new RangeError('bad replay window size');
     this.size = size;
     this.bsize = BigInt(size);
     this.bits = new Uint8Array(size); // slot ctr mod size: 1 = that ctr was accepted
@@ -92,12 +111,14 @@ export class SFrameContext {
    * @param {number} [options.baseKeyLength=32] required base_key length; 0 accepts any non-empty
    */
   constructor(options = {}) {
-    if (subtle === undefined) throw new Error('WebCrypto is not available (needs a secure context)');
+    if (subtle === undefined)
+      throw new Error('WebCrypto is not available (needs a secure context)');
     this.cipherSuite = options.cipherSuite ?? HYBRIDGE_SUITE;
     this.params = suiteParams(this.cipherSuite);
     this.replayWindowSize = options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     new ReplayWindow(this.replayWindowSize); // validates the size now, not at the first key
-    this.counterLimit = options.counterLimit === undefined ? DEFAULT_COUNTER_LIMIT : toU64(options.counterLimit);
+    this.counterLimit =
+      options.counterLimit === undefined ? DEFAULT_COUNTER_LIMIT : toU64(options.counterLimit);
     if (this.counterLimit < 1n) throw new RangeError('counterLimit must be at least 1');
     this.baseKeyLength = options.baseKeyLength ?? BASE_KEY_LENGTH;
     this.send = null; // {key, ctr}
@@ -108,8 +129,10 @@ export class SFrameContext {
 
   /** @param {unknown} baseKey @returns {asserts baseKey is Bytes} */
   #checkBaseKey(baseKey) {
-    if (!(baseKey instanceof Uint8Array) || baseKey.length === 0) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
-    if (this.baseKeyLength !== 0 && baseKey.length !== this.baseKeyLength) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+    if (!(baseKey instanceof Uint8Array) || baseKey.length === 0)
+      throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+    if (this.baseKeyLength !== 0 && baseKey.length !== this.baseKeyLength)
+      throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
   }
 
   /** @param {import('./sframeFormat.js').U64Input} kid */
@@ -125,12 +148,13 @@ export class SFrameContext {
    * Makes (kid, baseKey) the send key; the previous send key is dropped at once. CTR starts at 0.
    * Refused (SFRAME_KEY_REJECTED) if this context ever sent under `kid` or ever received with it: a key is for sending or receiving, never both (RFC 9605 §4.4.1), and a KID is never reused
    * for sending, so a (KID, CTR) pair can never repeat here even if a caller reused a base key.
- * @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
+   * @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
    */
   async addSendKey(kid, baseKey) {
     const k = this.#kid(kid);
     this.#checkBaseKey(baseKey);
-    if (this.usedSendKids.has(k) || this.usedReceiveKids.has(k)) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+    if (this.usedSendKids.has(k) || this.usedReceiveKids.has(k))
+      throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
     this.usedSendKids.add(k); // reserve before the await, so two concurrent calls cannot both win
     const key = await importSFrameKey(this.cipherSuite, k, baseKey);
     this.send = { key, ctr: 0n };
@@ -154,12 +178,13 @@ export class SFrameContext {
   /**
    * Adds a receive key. Refused for a KID added before (even if removed since: re-adding would
    * reset its replay window), or one this context sends with (RFC 9605 §4.4.1).
- * @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
+   * @param {import('./sframeFormat.js').U64Input} kid @param {Bytes} baseKey
    */
   async addReceiveKey(kid, baseKey) {
     const k = this.#kid(kid);
     this.#checkBaseKey(baseKey);
-    if (this.usedReceiveKids.has(k) || this.usedSendKids.has(k)) throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
+    if (this.usedReceiveKids.has(k) || this.usedSendKids.has(k))
+      throw new SFrameError(ErrorCode.SFRAME_KEY_REJECTED);
     this.usedReceiveKids.add(k);
     /** @type {{key: Awaited<ReturnType<typeof importSFrameKey>> | null, window: ReplayWindow}} */
     const entry = { key: null, window: new ReplayWindow(this.replayWindowSize) };
@@ -194,7 +219,8 @@ export class SFrameContext {
     // per frame) and reports errors as rejections, as an async function would.
     const send = this.send;
     if (send === null) return Promise.reject(new SFrameError(ErrorCode.SFRAME_NO_SEND_KEY));
-    if (send.ctr >= this.counterLimit) return Promise.reject(new SFrameError(ErrorCode.SFRAME_COUNTER_EXHAUSTED));
+    if (send.ctr >= this.counterLimit)
+      return Promise.reject(new SFrameError(ErrorCode.SFRAME_COUNTER_EXHAUSTED));
     // Take the CTR synchronously, before any await: concurrent encrypt calls get distinct CTRs.
     const ctr = send.ctr;
     send.ctr = ctr + 1n;
@@ -210,14 +236,16 @@ export class SFrameContext {
    * spec/media-sframe.md §6): header (SFRAME_MALFORMED), length >= header + Nt (SFRAME_MALFORMED),
    * KID (SFRAME_UNKNOWN_KID), replay window (SFRAME_REPLAYED), tag (SFRAME_AUTH_FAILED), then the
    * window is updated, re-checking so two concurrent copies of one frame cannot both pass.
- * @param {Bytes} sframe @param {Bytes} [metadata]
+   * @param {Bytes} sframe @param {Bytes} [metadata]
    */
   async decryptFrame(sframe, metadata = EMPTY) {
     if (!(sframe instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
     const header = decodeHeader(sframe);
-    if (sframe.length < header.length + this.params.nt) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
+    if (sframe.length < header.length + this.params.nt)
+      throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
     const entry = this.receive.get(header.kid);
-    if (entry === undefined || entry.key === null) throw new SFrameError(ErrorCode.SFRAME_UNKNOWN_KID);
+    if (entry === undefined || entry.key === null)
+      throw new SFrameError(ErrorCode.SFRAME_UNKNOWN_KID);
     if (!entry.window.check(header.ctr)) throw new SFrameError(ErrorCode.SFRAME_REPLAYED);
     const plaintext = await openFrame(entry.key, header, metadata, sframe);
     if (!entry.window.accept(header.ctr)) throw new SFrameError(ErrorCode.SFRAME_REPLAYED);

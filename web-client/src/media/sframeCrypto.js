@@ -8,7 +8,14 @@
 // effort (spec/security-considerations.md §11).
 
 import { concat, constantTimeEquals } from '../protocol/bytes.js';
-import { ErrorCode, SFrameError, encodeBigEndian, encodeHeader, suiteParams, toU64 } from './sframeFormat.js';
+import {
+  ErrorCode,
+  SFrameError,
+  encodeBigEndian,
+  encodeHeader,
+  suiteParams,
+  toU64,
+} from './sframeFormat.js';
 
 const subtle = globalThis.crypto?.subtle;
 
@@ -60,7 +67,11 @@ export function keyLabel(kid, cipherSuite) {
 
 /** "SFrame 1.0 Secret salt " + KID (u64) + cipher_suite (u16), RFC 9605 §4.4.2. @param {import('./sframeFormat.js').U64Input} kid @param {number} cipherSuite */
 export function saltLabel(kid, cipherSuite) {
-  return concat(SALT_LABEL, encodeBigEndian(toU64(kid), 8), encodeBigEndian(BigInt(cipherSuite), 2));
+  return concat(
+    SALT_LABEL,
+    encodeBigEndian(toU64(kid), 8),
+    encodeBigEndian(BigInt(cipherSuite), 2),
+  );
 }
 
 /**
@@ -105,12 +116,20 @@ export async function importAeadKey(cipherSuite, sframeKey) {
   const p = suiteParams(cipherSuite);
   if (sframeKey.length !== p.nk) throw new RangeError('wrong sframe_key length');
   if (!p.ctrHmac) {
-    const enc = await subtle.importKey('raw', sframeKey, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+    const enc = await subtle.importKey('raw', sframeKey, { name: 'AES-GCM' }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     return { suite: cipherSuite, params: p, enc, auth: null };
   }
   const { encKey, authKey } = deriveSubkeys(cipherSuite, sframeKey);
-  const enc = await subtle.importKey('raw', encKey, { name: 'AES-CTR' }, false, ['encrypt', 'decrypt']);
-  const auth = await subtle.importKey('raw', authKey, { name: 'HMAC', hash: p.hash }, false, ['sign']);
+  const enc = await subtle.importKey('raw', encKey, { name: 'AES-CTR' }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
+  const auth = await subtle.importKey('raw', authKey, { name: 'HMAC', hash: p.hash }, false, [
+    'sign',
+  ]);
   return { suite: cipherSuite, params: p, enc, auth };
 }
 
@@ -122,8 +141,13 @@ async function computeTag(key, nonce, aad, ct) {
     encodeBigEndian(BigInt(aad.length), 8),
     encodeBigEndian(BigInt(ct.length), 8),
     encodeBigEndian(BigInt(p.nt), 8),
-    nonce, aad, ct);
-  const tag = new Uint8Array(await subtle.sign('HMAC', /** @type {CryptoKey} */ (key.auth), authData)); // CTR+HMAC suites have one
+    nonce,
+    aad,
+    ct,
+  );
+  const tag = new Uint8Array(
+    await subtle.sign('HMAC', /** @type {CryptoKey} */ (key.auth), authData),
+  ); // CTR+HMAC suites have one
   return tag.subarray(0, p.nt);
 }
 
@@ -142,7 +166,9 @@ function ctrParams(nonce) {
  */
 export function aeadEncrypt(key, nonce, aad, pt) {
   if (!key.params.ctrHmac) {
-    return subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, pt).then((ct) => new Uint8Array(ct));
+    return subtle
+      .encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, pt)
+      .then((ct) => new Uint8Array(ct));
   }
   return ctrHmacEncrypt(key, nonce, aad, pt);
 }
@@ -159,7 +185,13 @@ export async function aeadDecrypt(key, nonce, aad, ctAndTag) {
   if (ctAndTag.length < p.nt) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
   if (!p.ctrHmac) {
     try {
-      return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 }, key.enc, ctAndTag));
+      return new Uint8Array(
+        await subtle.decrypt(
+          { name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: 128 },
+          key.enc,
+          ctAndTag,
+        ),
+      );
     } catch {
       throw new SFrameError(ErrorCode.SFRAME_AUTH_FAILED);
     }

@@ -17,8 +17,11 @@ import { ErrorCode as ProtocolErrorCode } from '../protocol/errors.js';
 // src/protocol/errors.js (SFRAME_*: local, never on the wire). The message is the name only, so
 // an error never carries key material, plaintext or peer input.
 
-export const ErrorCode = Object.freeze(Object.fromEntries(
-  Object.entries(ProtocolErrorCode).filter(([name]) => name.startsWith('SFRAME_'))));
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(
+    Object.entries(ProtocolErrorCode).filter(([name]) => name.startsWith('SFRAME_')),
+  ),
+);
 
 /** @type {Map<number, string>} */
 const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
@@ -50,11 +53,71 @@ export const CipherSuite = Object.freeze({
 export const HYBRIDGE_SUITE = CipherSuite.AES_256_GCM_SHA512_128;
 
 const SUITES = new Map([
-  [0x0001, { name: 'AES_128_CTR_HMAC_SHA256_80', hash: 'SHA-256', nh: 32, nka: 16, nk: 48, nn: 12, nt: 10, ctrHmac: true }],
-  [0x0002, { name: 'AES_128_CTR_HMAC_SHA256_64', hash: 'SHA-256', nh: 32, nka: 16, nk: 48, nn: 12, nt: 8, ctrHmac: true }],
-  [0x0003, { name: 'AES_128_CTR_HMAC_SHA256_32', hash: 'SHA-256', nh: 32, nka: 16, nk: 48, nn: 12, nt: 4, ctrHmac: true }],
-  [0x0004, { name: 'AES_128_GCM_SHA256_128', hash: 'SHA-256', nh: 32, nka: 0, nk: 16, nn: 12, nt: 16, ctrHmac: false }],
-  [0x0005, { name: 'AES_256_GCM_SHA512_128', hash: 'SHA-512', nh: 64, nka: 0, nk: 32, nn: 12, nt: 16, ctrHmac: false }],
+  [
+    0x0001,
+    {
+      name: 'AES_128_CTR_HMAC_SHA256_80',
+      hash: 'SHA-256',
+      nh: 32,
+      nka: 16,
+      nk: 48,
+      nn: 12,
+      nt: 10,
+      ctrHmac: true,
+    },
+  ],
+  [
+    0x0002,
+    {
+      name: 'AES_128_CTR_HMAC_SHA256_64',
+      hash: 'SHA-256',
+      nh: 32,
+      nka: 16,
+      nk: 48,
+      nn: 12,
+      nt: 8,
+      ctrHmac: true,
+    },
+  ],
+  [
+    0x0003,
+    {
+      name: 'AES_128_CTR_HMAC_SHA256_32',
+      hash: 'SHA-256',
+      nh: 32,
+      nka: 16,
+      nk: 48,
+      nn: 12,
+      nt: 4,
+      ctrHmac: true,
+    },
+  ],
+  [
+    0x0004,
+    {
+      name: 'AES_128_GCM_SHA256_128',
+      hash: 'SHA-256',
+      nh: 32,
+      nka: 0,
+      nk: 16,
+      nn: 12,
+      nt: 16,
+      ctrHmac: false,
+    },
+  ],
+  [
+    0x0005,
+    {
+      name: 'AES_256_GCM_SHA512_128',
+      hash: 'SHA-512',
+      nh: 64,
+      nka: 0,
+      nk: 32,
+      nn: 12,
+      nt: 16,
+      ctrHmac: false,
+    },
+  ],
 ]);
 
 /** The RFC 9605 §4.5 constants of a suite; throws RangeError for a suite this file lacks. @param {number} cipherSuite @returns {SuiteParams} */
@@ -75,7 +138,8 @@ export function toU64(value) {
   let v;
   if (typeof value === 'bigint') v = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
-  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(value)) v = BigInt(value);
+  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(value))
+    v = BigInt(value);
   else throw new TypeError('expected an unsigned 64-bit integer');
   if (v < 0n || v > U64_MAX) throw new RangeError('value outside 0..2^64-1');
   return v;

@@ -37,7 +37,9 @@ export function peerKeyOf(peerId) {
 /** The bytes of `u8` as an ArrayBuffer, without a copy when `u8` spans its whole buffer. @param {Uint8Array} u8 @returns {ArrayBuffer} */
 export function toBuffer(u8) {
   // (Our arrays are never views of a SharedArrayBuffer: the cast only tells tsc.)
-  return /** @type {ArrayBuffer} */ (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
+  return /** @type {ArrayBuffer} */ (
+    u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer
+  );
 }
 
 /**
@@ -106,7 +108,11 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
     const excess = older.length - (MAX_RECEIVE_KEYS_PER_PEER - 1);
     older.forEach((/** @type {bigint} */ kid, /** @type {number} */ i) => {
       if (i < excess) removeKey(p, kid);
-      else if (!p.retiring.has(kid)) p.retiring.set(kid, setTimeout(() => removeKey(p, kid), graceMs));
+      else if (!p.retiring.has(kid))
+        p.retiring.set(
+          kid,
+          setTimeout(() => removeKey(p, kid), graceMs),
+        );
     });
   }
 
@@ -177,7 +183,12 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
       result = await p.ctx.decryptFrame(data);
     } catch (e) {
       let failure = e;
-      if (e instanceof SFrameError && e.code === ErrorCode.SFRAME_UNKNOWN_KID && !p.holdExpired && holdMs > 0) {
+      if (
+        e instanceof SFrameError &&
+        e.code === ErrorCode.SFRAME_UNKNOWN_KID &&
+        !p.holdExpired &&
+        holdMs > 0
+      ) {
         // RFC 9605 §4.4.4 allows holding a frame until its key arrives; the stream queues later
         // frames behind it meanwhile. One timed-out hold stops further holds (see holdExpired).
         const kid = decodeHeader(data).kid;
@@ -211,7 +222,9 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
       if (now - p.lastKeyFrameRequest >= KEYFRAME_REQUEST_INTERVAL_MS) {
         p.lastKeyFrameRequest = now;
         p.needKeyFrame = false;
-        Promise.resolve().then(() => transformer.sendKeyFrameRequest()).catch(() => {});
+        Promise.resolve()
+          .then(() => transformer.sendKeyFrameRequest())
+          .catch(() => {});
       }
     }
   }

@@ -68,7 +68,12 @@ export function u16(value) {
 
 /** A big-endian u32 as 4 bytes. @param {number} value */
 export function u32(value) {
-  return new Uint8Array([(value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
+  return new Uint8Array([
+    (value >>> 24) & 0xff,
+    (value >>> 16) & 0xff,
+    (value >>> 8) & 0xff,
+    value & 0xff,
+  ]);
 }
 
 /** ASCII bytes of a string that must be ASCII (labels). @param {string} s */

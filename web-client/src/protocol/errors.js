@@ -78,10 +78,11 @@ export class ProtocolError extends Error {
   /**
    * Maps a WebSocket close code from the gateway back to a ProtocolError, or null for a close
    * code outside 4001-4999 or one this client does not know (spec/hop-handshake.md §8).
- * @param {number} closeCode
+   * @param {number} closeCode
    */
   static fromCloseCode(closeCode) {
-    if (!Number.isInteger(closeCode) || closeCode <= CLOSE_CODE_BASE || closeCode > 4999) return null;
+    if (!Number.isInteger(closeCode) || closeCode <= CLOSE_CODE_BASE || closeCode > 4999)
+      return null;
     const name = errorName(closeCode - CLOSE_CODE_BASE);
     return name === null ? null : new ProtocolError(name);
   }

@@ -16,7 +16,13 @@ import { base64UrlDecode, concat, constantTimeEquals, wipe } from './bytes.js';
 import { Fingerprint } from './fingerprint.js';
 import { HopSchedule } from './hopSchedule.js';
 import { Trace } from './kdf.js';
-import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import {
+  XWING_CT_LEN,
+  XWING_ESEED_LEN,
+  XWING_PK_LEN,
+  randomBytes,
+  xwingEncapsulate,
+} from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import * as Wire from './wire.js';
 import { XWingKeyPair } from './xwingKeyPair.js';
@@ -30,10 +36,15 @@ import { XWingKeyPair } from './xwingKeyPair.js';
  * @param {any} wellKnown the parsed JSON (checked here) @param {Uint8Array} pinnedFingerprint
  */
 export function pinnedGatewayKey(wellKnown, pinnedFingerprint) {
-  if (wellKnown === null || typeof wellKnown !== 'object') throw new Error('gateway key document is not a JSON object');
+  if (wellKnown === null || typeof wellKnown !== 'object')
+    throw new Error('gateway key document is not a JSON object');
   const pk = base64UrlDecode(wellKnown.public_key);
-  if (pk === null || pk.length !== XWING_PK_LEN) throw new Error('gateway key document has no valid public key');
-  if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
+  if (pk === null || pk.length !== XWING_PK_LEN)
+    throw new Error('gateway key document has no valid public key');
+  if (
+    !(pinnedFingerprint instanceof Uint8Array) ||
+    !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)
+  ) {
     throw new Error('gateway key does not match the link');
   }
   const has1 = (/** @type {unknown} */ list) => Array.isArray(list) && list.includes(1);
@@ -47,7 +58,7 @@ export const HopClient = Object.freeze({
   /**
    * Sends HS1 to the gateway whose static public key is gatewayPublicKey (already pinned).
    * Returns { clientHello, next }. Throws ProtocolError INVALID_PUBLIC_KEY for a bad key.
- * @param {Uint8Array} gatewayPublicKey
+   * @param {Uint8Array} gatewayPublicKey
    */
   start(gatewayPublicKey) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -75,8 +86,12 @@ function start(gatewayPublicKey, ephemeral, eseed, trace) {
     }
     // §6.1 step 2: (ct_s, ss_s) = Encaps(pk_s).
     const enc = xwingEncapsulate(gatewayPublicKey, eseed);
-    const hello = concat(Wire.prefix(Wire.CLIENT_HELLO), Fingerprint.of(gatewayPublicKey),
-      ephemeral.publicKey(), enc.ciphertext);
+    const hello = concat(
+      Wire.prefix(Wire.CLIENT_HELLO),
+      Fingerprint.of(gatewayPublicKey),
+      ephemeral.publicKey(),
+      enc.ciphertext,
+    );
     const schedule = new HopSchedule(trace); // HK1
     Trace.put(trace, 'ss_s', enc.sharedSecret);
     schedule.clientHello(hello, enc.sharedSecret); // HK2, HK3
@@ -108,7 +123,7 @@ export class AwaitingServerHello {
   /**
    * §6.3: checks HS2 in the normative order; returns { clientFinished, channel }. Send
    * clientFinished before any record. Throws ProtocolError; every outcome wipes this state.
- * @param {Uint8Array} serverHello
+   * @param {Uint8Array} serverHello
    */
   receive(serverHello) {
     if (this.#used) throw new ProtocolError('UNEXPECTED_MESSAGE');

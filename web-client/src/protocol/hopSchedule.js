@@ -30,7 +30,7 @@ export class HopSchedule {
   /**
    * HK4-HK6: th2 = H(th1 || ServerHello without its confirm); ck2 = Extract(ck1, ss_e || th2);
    * returns server_confirm = HMAC(fk_s, th2).
- * @param {Uint8Array} serverHelloBody @param {Uint8Array} ssE
+   * @param {Uint8Array} serverHelloBody @param {Uint8Array} ssE
    */
   serverHello(serverHelloBody, ssE) {
     this.#th = Kdf.hash(this.#th, serverHelloBody);
@@ -58,7 +58,7 @@ export class HopSchedule {
   /**
    * HK9, HK10: th4 = H(th3 || client_confirm) = handshake_hash; c2s and s2c traffic secrets.
    * Returns { c2s, s2c, handshakeHash }; the schedule is wiped.
- * @param {Uint8Array} clientConfirm
+   * @param {Uint8Array} clientConfirm
    */
   finish(clientConfirm) {
     const th4 = Kdf.hash(this.#th, clientConfirm);

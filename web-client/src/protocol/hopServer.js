@@ -11,7 +11,13 @@ import { ProtocolError } from './errors.js';
 import { concat, constantTimeEquals, wipe } from './bytes.js';
 import { HopSchedule } from './hopSchedule.js';
 import { Trace } from './kdf.js';
-import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import {
+  XWING_CT_LEN,
+  XWING_ESEED_LEN,
+  XWING_PK_LEN,
+  randomBytes,
+  xwingEncapsulate,
+} from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import * as Wire from './wire.js';
 
@@ -79,7 +85,10 @@ export class HopServer {
   #keyFor(keyId) {
     for (let i = 0; i < this.#keys.length; i++) {
       // key ids are public: no constant-time compare needed
-      if (this.#keyIds[i].every((/** @type {number} */ b, /** @type {number} */ j) => b === keyId[j])) return this.#keys[i];
+      if (
+        this.#keyIds[i].every((/** @type {number} */ b, /** @type {number} */ j) => b === keyId[j])
+      )
+        return this.#keys[i];
     }
     throw new ProtocolError('UNKNOWN_GATEWAY_KEY');
   }
@@ -107,7 +116,8 @@ export class AwaitingClientFinished {
     try {
       Wire.checkFrame(clientFinished, Wire.CLIENT_FINISHED, Wire.FINISHED_LEN); // checks 1-3
       const got = Wire.slice(clientFinished, 1, Wire.CONFIRM_LEN);
-      if (!constantTimeEquals(this.#expectedConfirm, got)) throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
+      if (!constantTimeEquals(this.#expectedConfirm, got))
+        throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
       const s = this.#schedule.finish(got); // HK9, HK10
       const channel = new Channel(s.s2c, s.c2s, s.handshakeHash, RecordFormat.HOP_MAX_PLAINTEXT);
       wipe(s.c2s, s.s2c);

@@ -6,7 +6,14 @@ export { Fingerprint } from './fingerprint.js';
 export { XWingKeyPair } from './xwingKeyPair.js';
 export { HopClient, AwaitingServerHello, pinnedGatewayKey } from './hopClient.js';
 export { HopServer, AwaitingClientFinished } from './hopServer.js';
-export { PeerContext, PeerSession, PeerInitiator, PeerResponder, AwaitingAccept, AwaitingFinish } from './peer.js';
+export {
+  PeerContext,
+  PeerSession,
+  PeerInitiator,
+  PeerResponder,
+  AwaitingAccept,
+  AwaitingFinish,
+} from './peer.js';
 export { Channel, RecordFormat, RecordOpener, RecordSealer } from './record.js';
 export { RoomSecret, formatLinkFragment, parseLinkFragment } from './room.js';
 export { Sas } from './sas.js';

@@ -10,9 +10,14 @@ export const Kdf = Object.freeze({
   /** H(parts...) = SHA-256 over the concatenation. */
   hash: (/** @type {Uint8Array[]} */ ...parts) => sha256(...parts),
   /** Extract(salt, ikm) = HMAC(salt, ikm). */
-  extract: (/** @type {Uint8Array} */ salt, /** @type {Uint8Array} */ ikm) => hkdfExtract(salt, ikm),
+  extract: (/** @type {Uint8Array} */ salt, /** @type {Uint8Array} */ ikm) =>
+    hkdfExtract(salt, ikm),
   /** Expand(prk, label, length): the info is the label's ASCII bytes and nothing else. */
-  expand: (/** @type {Uint8Array} */ prk, /** @type {string} */ label, /** @type {number} */ length) => hkdfExpand(prk, ascii(label), length),
+  expand: (
+    /** @type {Uint8Array} */ prk,
+    /** @type {string} */ label,
+    /** @type {number} */ length,
+  ) => hkdfExpand(prk, ascii(label), length),
   hmac: (/** @type {Uint8Array} */ key, /** @type {Uint8Array} */ data) => hmacSha256(key, data),
 });
 

@@ -19,7 +19,13 @@ import { ProtocolError } from './errors.js';
 import { concat, constantTimeEquals, wipe } from './bytes.js';
 import { Trace } from './kdf.js';
 import { PeerSchedule } from './peerSchedule.js';
-import { XWING_CT_LEN, XWING_ESEED_LEN, XWING_PK_LEN, randomBytes, xwingEncapsulate } from './primitives.js';
+import {
+  XWING_CT_LEN,
+  XWING_ESEED_LEN,
+  XWING_PK_LEN,
+  randomBytes,
+  xwingEncapsulate,
+} from './primitives.js';
 import { Channel, RecordFormat } from './record.js';
 import { Sas } from './sas.js';
 import * as Wire from './wire.js';
@@ -37,9 +43,14 @@ export class PeerContext {
 
   /** @param {Uint8Array} roomId @param {Uint8Array} psk @param {Uint8Array} initiatorId @param {Uint8Array} responderId */
   constructor(roomId, psk, initiatorId, responderId) {
-    const ok = (/** @type {unknown} */ b, /** @type {number} */ n) => b instanceof Uint8Array && b.length === n;
-    if (!ok(roomId, Wire.ROOM_ID_LEN) || !ok(psk, 32) || !ok(initiatorId, Wire.PEER_ID_LEN)
-        || !ok(responderId, Wire.PEER_ID_LEN)) {
+    const ok = (/** @type {unknown} */ b, /** @type {number} */ n) =>
+      b instanceof Uint8Array && b.length === n;
+    if (
+      !ok(roomId, Wire.ROOM_ID_LEN) ||
+      !ok(psk, 32) ||
+      !ok(initiatorId, Wire.PEER_ID_LEN) ||
+      !ok(responderId, Wire.PEER_ID_LEN)
+    ) {
       throw new TypeError('peer context field of wrong length');
     }
     this.#roomId = roomId.slice();
@@ -48,10 +59,18 @@ export class PeerContext {
     this.#responderId = responderId.slice();
   }
 
-  get roomId() { return this.#roomId; }
-  get psk() { return this.#psk; }
-  get initiatorId() { return this.#initiatorId; }
-  get responderId() { return this.#responderId; }
+  get roomId() {
+    return this.#roomId;
+  }
+  get psk() {
+    return this.#psk;
+  }
+  get initiatorId() {
+    return this.#initiatorId;
+  }
+  get responderId() {
+    return this.#responderId;
+  }
 
   wipePsk() {
     wipe(this.#psk);
@@ -93,7 +112,7 @@ export const PeerInitiator = Object.freeze({
    * §6.1: sends PI1 to the responder whose announced key is responderPublicKey. ownKey is this
    * peer's per-session XWingKeyPair. Returns { peerInit, next }. Throws ProtocolError
    * INVALID_PUBLIC_KEY for a responder key of the wrong length or one that fails X-Wing checks.
- * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPublicKey
+   * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} responderPublicKey
    */
   start(ctx, ownKey, responderPublicKey) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -130,10 +149,26 @@ function startInitiator(ctx, ownKey, responderPk, eseed, nonceIn, trace) {
     const init = concat(Wire.prefix(Wire.PEER_INIT), ownKey.publicKey(), enc.ciphertext, commit);
     Trace.put(trace, 'ss_r', enc.sharedSecret);
     Trace.put(trace, 'commit', commit);
-    const schedule = new PeerSchedule(own.roomId, own.initiatorId, own.responderId, responderPk, init, trace);
+    const schedule = new PeerSchedule(
+      own.roomId,
+      own.initiatorId,
+      own.responderId,
+      responderPk,
+      init,
+      trace,
+    );
     return {
       peerInit: init,
-      next: new AwaitingAccept(own, ownKey, responderPk.slice(), enc.sharedSecret, nonce, schedule, trace, START),
+      next: new AwaitingAccept(
+        own,
+        ownKey,
+        responderPk.slice(),
+        enc.sharedSecret,
+        nonce,
+        schedule,
+        trace,
+        START,
+      ),
     };
   } catch (e) {
     own.wipePsk();
@@ -178,7 +213,12 @@ export class AwaitingAccept {
       ssI = this.#ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, XWING_CT_LEN)); // check 6
       Trace.put(this.#trace, 'ss_i', ssI);
       const bodyLen = Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN;
-      const expected = this.#schedule.accept(Wire.slice(accept, 0, bodyLen), this.#ssR, ssI, this.#ctx.psk); // PK3-PK5
+      const expected = this.#schedule.accept(
+        Wire.slice(accept, 0, bodyLen),
+        this.#ssR,
+        ssI,
+        this.#ctx.psk,
+      ); // PK3-PK5
       const got = Wire.slice(accept, bodyLen, Wire.CONFIRM_LEN);
       if (!constantTimeEquals(expected, got)) throw new ProtocolError('CONFIRMATION_FAILED'); // check 7
       const confirmI = this.#schedule.responderConfirmed(got); // PK6, PK7
@@ -216,7 +256,7 @@ export const PeerResponder = Object.freeze({
   /**
    * §6.2: receives PI1 from the peer ctx.initiatorId (the envelope's sender id); ownKey is this
    * peer's per-session XWingKeyPair. Returns { peerAccept, next }. Throws ProtocolError.
- * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} peerInit
+   * @param {PeerContext} ctx @param {import('./xwingKeyPair.js').XWingKeyPair} ownKey @param {Uint8Array} peerInit
    */
   receive(ctx, ownKey, peerInit) {
     const eseed = randomBytes(XWING_ESEED_LEN);
@@ -245,13 +285,24 @@ function receiveInit(ctx, ownKey, init, eseed, trace) {
     Wire.checkVersionAndSuite(init); // checks 4-5
     const pkI = Wire.slice(init, Wire.PREFIX_LEN, XWING_PK_LEN);
     const ctR = Wire.slice(init, Wire.PREFIX_LEN + XWING_PK_LEN, XWING_CT_LEN);
-    const commit = Wire.slice(init, Wire.PREFIX_LEN + XWING_PK_LEN + XWING_CT_LEN, Wire.CONFIRM_LEN);
+    const commit = Wire.slice(
+      init,
+      Wire.PREFIX_LEN + XWING_PK_LEN + XWING_CT_LEN,
+      Wire.CONFIRM_LEN,
+    );
     toInitiator = xwingEncapsulate(pkI, eseed); // check 6, before check 7
     ssR = ownKey.decapsulate(ctR); // check 7
     Trace.put(trace, 'ss_r', ssR);
     Trace.put(trace, 'commit', commit);
     Trace.put(trace, 'ss_i', toInitiator.sharedSecret);
-    const schedule = new PeerSchedule(own.roomId, own.initiatorId, own.responderId, ownKey.publicKey(), init, trace); // PK1, PK2
+    const schedule = new PeerSchedule(
+      own.roomId,
+      own.initiatorId,
+      own.responderId,
+      ownKey.publicKey(),
+      init,
+      trace,
+    ); // PK1, PK2
     const body = concat(Wire.prefix(Wire.PEER_ACCEPT), toInitiator.ciphertext);
     const confirmR = schedule.accept(body, ssR, toInitiator.sharedSecret, own.psk); // PK3-PK5
     const confirmI = schedule.responderConfirmed(confirmR); // PK6, PK7
@@ -301,7 +352,8 @@ export class AwaitingFinish {
       const confirmed = constantTimeEquals(this.#expectedConfirm, got);
       const committed = constantTimeEquals(this.#commit, PeerSchedule.commitment(nonce));
       // `&`, not `&&`: no short circuit on a secret-dependent result.
-      if ((Number(confirmed) & Number(committed)) === 0) throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
+      if ((Number(confirmed) & Number(committed)) === 0)
+        throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
       const s = this.#schedule.finish(got, nonce); // PK8-PK10
       const channel = new Channel(s.r2i, s.i2r, s.handshakeHash, RecordFormat.PEER_MAX_PLAINTEXT);
       const sas = new Sas(s.sas);

@@ -35,7 +35,7 @@ export class PeerSchedule {
   /**
    * PK3-PK5: th2 = H(th1 || PeerAccept without its confirm); prk = Extract(th2, ss_R || ss_I ||
    * psk); returns confirm_R = HMAC(fk_R, th2).
- * @param {Uint8Array} acceptBody @param {Uint8Array} ssR @param {Uint8Array} ssI @param {Uint8Array} psk
+   * @param {Uint8Array} acceptBody @param {Uint8Array} ssR @param {Uint8Array} ssI @param {Uint8Array} psk
    */
   accept(acceptBody, ssR, ssI, psk) {
     this.#th = Kdf.hash(this.#th, acceptBody);
@@ -70,7 +70,7 @@ export class PeerSchedule {
    * prk), PEER_SAS, 5). The SAS depends on nonce_I, which the initiator committed to before the
    * responder answered and reveals only after: neither side can steer the SAS. Returns
    * { i2r, r2i, sas, handshakeHash }; the schedule is wiped.
- * @param {Uint8Array} confirmI @param {Uint8Array} nonceI
+   * @param {Uint8Array} confirmI @param {Uint8Array} nonceI
    */
   finish(confirmI, nonceI) {
     const th4 = Kdf.hash(this.#th, confirmI, nonceI);

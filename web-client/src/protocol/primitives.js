@@ -72,7 +72,9 @@ export function mlkemPublicKeyValid(ek, off = 0) {
   if (off < 0 || ek.length - off < MLKEM768_PK_LEN) return false;
   let bad = 0;
   for (let i = off; i < off + 1152; i += 3) {
-    const b0 = ek[i], b1 = ek[i + 1], b2 = ek[i + 2];
+    const b0 = ek[i],
+      b1 = ek[i + 1],
+      b2 = ek[i + 2];
     const c0 = b0 | ((b1 & 0x0f) << 8);
     const c1 = (b1 >> 4) | (b2 << 4);
     bad |= Number(c0 >= 3329) | Number(c1 >= 3329); // no branch on key bytes
@@ -137,8 +139,11 @@ export function xwingPublicKey(seed) {
 export function xwingEncapsulate(pk, eseed) {
   requireBytes(eseed, XWING_ESEED_LEN, 'X-Wing eseed');
   requireUint8Array(pk, 'X-Wing public key');
-  if (pk.length !== XWING_PK_LEN || !mlkemPublicKeyValid(pk, 0)
-      || x25519IsLowOrder(pk.subarray(MLKEM768_PK_LEN, XWING_PK_LEN))) {
+  if (
+    pk.length !== XWING_PK_LEN ||
+    !mlkemPublicKeyValid(pk, 0) ||
+    x25519IsLowOrder(pk.subarray(MLKEM768_PK_LEN, XWING_PK_LEN))
+  ) {
     throw new ProtocolError('INVALID_PUBLIC_KEY');
   }
   let out;
@@ -178,8 +183,13 @@ export function xwingDecapsulate(seed, ct) {
  * @param {Uint8Array} scalar @param {Uint8Array} u
  */
 export function x25519(scalar, u) {
-  if (!(scalar instanceof Uint8Array) || !(u instanceof Uint8Array)
-      || scalar.length !== X25519_LEN || u.length !== X25519_LEN || x25519IsLowOrder(u)) {
+  if (
+    !(scalar instanceof Uint8Array) ||
+    !(u instanceof Uint8Array) ||
+    scalar.length !== X25519_LEN ||
+    u.length !== X25519_LEN ||
+    x25519IsLowOrder(u)
+  ) {
     throw new ProtocolError('INVALID_PUBLIC_KEY');
   }
   try {
@@ -241,7 +251,9 @@ function subtle() {
  */
 export async function gcmImportKey(key, usage) {
   requireBytes(key, AES_KEY_LEN, 'AES-256 key');
-  return subtle().importKey('raw', /** @type {BufferSource} */ (key), { name: 'AES-GCM' }, false, [usage]);
+  return subtle().importKey('raw', /** @type {BufferSource} */ (key), { name: 'AES-GCM' }, false, [
+    usage,
+  ]);
 }
 
 /** Seals: returns ciphertext || 16-byte tag. Each (key, nonce) pair must be used once. @param {CryptoKey} cryptoKey @param {Uint8Array} nonce @param {Uint8Array} aad @param {Uint8Array} plaintext */
@@ -249,8 +261,15 @@ export async function gcmSeal(cryptoKey, nonce, aad, plaintext) {
   requireBytes(nonce, GCM_NONCE_LEN, 'GCM nonce');
   // (BufferSource: TypeScript's name for what WebCrypto takes; every Uint8Array here is one.)
   const ct = await subtle().encrypt(
-    { name: 'AES-GCM', iv: /** @type {BufferSource} */ (nonce), additionalData: /** @type {BufferSource} */ (aad), tagLength: GCM_TAG_LEN * 8 },
-    cryptoKey, /** @type {BufferSource} */ (plaintext));
+    {
+      name: 'AES-GCM',
+      iv: /** @type {BufferSource} */ (nonce),
+      additionalData: /** @type {BufferSource} */ (aad),
+      tagLength: GCM_TAG_LEN * 8,
+    },
+    cryptoKey,
+    /** @type {BufferSource} */ (plaintext),
+  );
   return new Uint8Array(ct);
 }
 
@@ -264,11 +283,19 @@ export async function gcmOpen(cryptoKey, nonce, aad, body) {
   if (body.length < GCM_TAG_LEN) throw new ProtocolError('RECORD_AUTH_FAILED');
   try {
     const pt = await subtle().decrypt(
-      { name: 'AES-GCM', iv: /** @type {BufferSource} */ (nonce), additionalData: /** @type {BufferSource} */ (aad), tagLength: GCM_TAG_LEN * 8 },
-      cryptoKey, /** @type {BufferSource} */ (body));
+      {
+        name: 'AES-GCM',
+        iv: /** @type {BufferSource} */ (nonce),
+        additionalData: /** @type {BufferSource} */ (aad),
+        tagLength: GCM_TAG_LEN * 8,
+      },
+      cryptoKey,
+      /** @type {BufferSource} */ (body),
+    );
     return new Uint8Array(pt);
   } catch (e) {
-    if ((/** @type {{name?: string} | null | undefined} */ (e))?.name === 'OperationError') throw new ProtocolError('RECORD_AUTH_FAILED');
+    if (/** @type {{name?: string} | null | undefined} */ (e)?.name === 'OperationError')
+      throw new ProtocolError('RECORD_AUTH_FAILED');
     throw e;
   }
 }

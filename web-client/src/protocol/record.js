@@ -19,7 +19,14 @@ import { ProtocolError } from './errors.js';
 import { getU64, putU64, wipe } from './bytes.js';
 import { Kdf } from './kdf.js';
 import { Labels } from './labels.js';
-import { AES_KEY_LEN, GCM_NONCE_LEN, HASH_LEN, gcmImportKey, gcmOpen, gcmSeal } from './primitives.js';
+import {
+  AES_KEY_LEN,
+  GCM_NONCE_LEN,
+  HASH_LEN,
+  gcmImportKey,
+  gcmOpen,
+  gcmSeal,
+} from './primitives.js';
 
 /** Record layout and limits (spec/record-layer.md §1, §5). */
 export const RecordFormat = Object.freeze({
@@ -49,7 +56,10 @@ function epochOf(seq) {
 
 /** @param {number} maxPlaintext */
 function checkMaxPlaintext(maxPlaintext) {
-  if (maxPlaintext !== RecordFormat.HOP_MAX_PLAINTEXT && maxPlaintext !== RecordFormat.PEER_MAX_PLAINTEXT) {
+  if (
+    maxPlaintext !== RecordFormat.HOP_MAX_PLAINTEXT &&
+    maxPlaintext !== RecordFormat.PEER_MAX_PLAINTEXT
+  ) {
     throw new RangeError('maxPlaintext must be HOP_MAX_PLAINTEXT or PEER_MAX_PLAINTEXT');
   }
 }
@@ -163,7 +173,10 @@ class SerialQueue {
    */
   run(job) {
     const result = this.#tail.then(job);
-    this.#tail = result.then(() => {}, () => {});
+    this.#tail = result.then(
+      () => {},
+      () => {},
+    );
     return result;
   }
 }
@@ -187,10 +200,11 @@ export class RecordSealer {
    * Seals plaintext as the next record. Rejects with ProtocolError RECORD_TOO_LARGE over the
    * channel's maximum (no seq is used up, the sealer stays usable) and RECORD_LIMIT_REACHED once
    * 2^32 records were sent (re-handshake). The plaintext is copied at call time.
- * @param {Uint8Array} plaintext @returns {Promise<Uint8Array>}
+   * @param {Uint8Array} plaintext @returns {Promise<Uint8Array>}
    */
   seal(plaintext) {
-    if (!(plaintext instanceof Uint8Array)) return Promise.reject(new TypeError('plaintext must be a Uint8Array'));
+    if (!(plaintext instanceof Uint8Array))
+      return Promise.reject(new TypeError('plaintext must be a Uint8Array'));
     const pt = plaintext.slice();
     return this.#queue.run(() => this.#sealNow(pt));
   }
@@ -238,7 +252,7 @@ export class RecordSealer {
   /**
    * Starts at an arbitrary seq, for vectors that exercise epoch boundaries without sealing 65,536
    * records first. Never used by a real channel.
- * @param {Uint8Array} trafficSecret @param {number} maxPlaintext @param {number} seq
+   * @param {Uint8Array} trafficSecret @param {number} maxPlaintext @param {number} seq
    */
   static startingAtForTestingOnly(trafficSecret, maxPlaintext, seq) {
     const s = new RecordSealer(trafficSecret, maxPlaintext);
@@ -272,10 +286,11 @@ export class RecordOpener {
    * Opens the next record, with the checks in the order of spec/record-layer.md §4 (and the
    * 2^32 limit after the replay and order checks, as pq-crypto does). Resolves to the plaintext
    * or rejects with a ProtocolError. The record is copied at call time.
- * @param {Uint8Array} record @returns {Promise<Uint8Array>}
+   * @param {Uint8Array} record @returns {Promise<Uint8Array>}
    */
   open(record) {
-    if (!(record instanceof Uint8Array)) return Promise.reject(new TypeError('record must be a Uint8Array'));
+    if (!(record instanceof Uint8Array))
+      return Promise.reject(new TypeError('record must be a Uint8Array'));
     const rec = record.slice();
     return this.#queue.run(() => this.#openNow(rec));
   }
@@ -288,8 +303,12 @@ export class RecordOpener {
     this.#keys.advanceTo(this.#expected);
     const header = record.subarray(0, RecordFormat.HEADER_LEN);
     try {
-      const plaintext = await gcmOpen(await this.#keys.cryptoKey(), this.#keys.nonce(this.#expected), header,
-        record.subarray(RecordFormat.HEADER_LEN));
+      const plaintext = await gcmOpen(
+        await this.#keys.cryptoKey(),
+        this.#keys.nonce(this.#expected),
+        header,
+        record.subarray(RecordFormat.HEADER_LEN),
+      );
       this.#expected++;
       return plaintext;
     } catch (e) {

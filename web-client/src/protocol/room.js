@@ -72,8 +72,12 @@ const FRAGMENT = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 
 /** The invite-link fragment: base64url(secret) "." base64url(gateway fingerprint), 87 characters. @param {Uint8Array} secret @param {Uint8Array} fingerprint */
 export function formatLinkFragment(secret, fingerprint) {
-  if (!(secret instanceof Uint8Array) || secret.length !== 32 || !(fingerprint instanceof Uint8Array)
-      || fingerprint.length !== 32) {
+  if (
+    !(secret instanceof Uint8Array) ||
+    secret.length !== 32 ||
+    !(fingerprint instanceof Uint8Array) ||
+    fingerprint.length !== 32
+  ) {
     throw new TypeError('secret and fingerprint must be 32 bytes each');
   }
   return `${base64UrlEncode(secret)}.${base64UrlEncode(fingerprint)}`;
@@ -89,7 +93,12 @@ export function parseLinkFragment(fragment) {
   if (typeof fragment !== 'string' || !FRAGMENT.test(fragment)) return null;
   const secret = base64UrlDecode(fragment.slice(0, 43));
   const fingerprint = base64UrlDecode(fragment.slice(44));
-  if (secret === null || fingerprint === null || secret.length !== 32 || fingerprint.length !== 32) {
+  if (
+    secret === null ||
+    fingerprint === null ||
+    secret.length !== 32 ||
+    fingerprint.length !== 32
+  ) {
     wipe(secret);
     return null;
   }

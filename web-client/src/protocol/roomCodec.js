@@ -41,7 +41,10 @@ const NAMES = Object.freeze(Object.fromEntries(Object.entries(RoomType).map(([k,
 /** @type {Set<number>} */
 const CLIENT_TO_GATEWAY = new Set([RoomType.JOIN, RoomType.RELAY, RoomType.LEAVE]);
 
-export const Direction = Object.freeze({ CLIENT_TO_GATEWAY: 'client_to_gateway', GATEWAY_TO_CLIENT: 'gateway_to_client' });
+export const Direction = Object.freeze({
+  CLIENT_TO_GATEWAY: 'client_to_gateway',
+  GATEWAY_TO_CLIENT: 'gateway_to_client',
+});
 
 const malformed = () => new ProtocolError('MALFORMED_MESSAGE');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -93,7 +96,9 @@ export function decodeRoomMessage(msg, direction) {
   if (msg.length > MAX_MESSAGE) throw new ProtocolError('MESSAGE_TOO_LARGE');
   const type = msg[0];
   if (!(type in NAMES)) throw new ProtocolError('UNKNOWN_MESSAGE');
-  const dir = CLIENT_TO_GATEWAY.has(type) ? Direction.CLIENT_TO_GATEWAY : Direction.GATEWAY_TO_CLIENT;
+  const dir = CLIENT_TO_GATEWAY.has(type)
+    ? Direction.CLIENT_TO_GATEWAY
+    : Direction.GATEWAY_TO_CLIENT;
   if (dir !== direction) throw new ProtocolError('UNEXPECTED_MESSAGE');
   const r = new Reader(msg, 1);
   const exact = (/** @type {number} */ len) => {
@@ -108,7 +113,9 @@ export function decodeRoomMessage(msg, direction) {
       if (msg.length < RELAY_HEADER_LEN + 1) throw malformed();
       const peer = r.bytes(PEER_ID_LEN);
       const envelope = msg.slice(RELAY_HEADER_LEN);
-      return type === RoomType.RELAY ? { type: 'RELAY', to: peer, envelope } : { type: 'RELAYED', from: peer, envelope };
+      return type === RoomType.RELAY
+        ? { type: 'RELAY', to: peer, envelope }
+        : { type: 'RELAYED', from: peer, envelope };
     }
     case RoomType.LEAVE:
       exact(1);
@@ -136,7 +143,11 @@ export function decodeRoomMessage(msg, direction) {
     }
     case RoomType.PEER_JOINED:
       exact(1 + PEER_ID_LEN + XWING_PK_LEN);
-      return { type: 'PEER_JOINED', peerId: r.bytes(PEER_ID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
+      return {
+        type: 'PEER_JOINED',
+        peerId: r.bytes(PEER_ID_LEN),
+        publicKey: r.bytes(XWING_PK_LEN),
+      };
     case RoomType.PEER_LEFT:
       exact(1 + PEER_ID_LEN);
       return { type: 'PEER_LEFT', peerId: r.bytes(PEER_ID_LEN) };
@@ -152,7 +163,8 @@ export function decodeRoomMessage(msg, direction) {
 
 /** @param {unknown} bytes @param {number} len @param {string} what @returns {Uint8Array} */
 function fixed(bytes, len, what) {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== len) throw new TypeError(`${what} must be ${len} bytes`);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== len)
+    throw new TypeError(`${what} must be ${len} bytes`);
   return bytes;
 }
 
@@ -204,7 +216,8 @@ export function encodeRoomMessage(m) {
       }
       out.push(m.iceServers.length);
       for (const s of m.iceServers) {
-        if (s.urls.length === 0 || s.urls.length > 255) throw new TypeError('an ICE server needs 1..255 URLs');
+        if (s.urls.length === 0 || s.urls.length > 255)
+          throw new TypeError('an ICE server needs 1..255 URLs');
         out.push(s.urls.length);
         for (const url of s.urls) {
           if (url.length === 0) throw new TypeError('empty ICE URL');
@@ -222,7 +235,8 @@ export function encodeRoomMessage(m) {
       push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
       break;
     case 'ERROR':
-      if (!Number.isInteger(m.code) || m.code < 0 || m.code > 0xffff) throw new TypeError('error code out of range');
+      if (!Number.isInteger(m.code) || m.code < 0 || m.code > 0xffff)
+        throw new TypeError('error code out of range');
       out.push(m.code >> 8, m.code & 0xff);
       if (m.ref != null) push(fixed(m.ref, PEER_ID_LEN, 'peer id'));
       break;

@@ -11,7 +11,8 @@ export class Sas {
 
   /** @param {Uint8Array} bytes */
   constructor(bytes) {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== SAS_LEN) throw new TypeError('SAS is 5 bytes');
+    if (!(bytes instanceof Uint8Array) || bytes.length !== SAS_LEN)
+      throw new TypeError('SAS is 5 bytes');
     this.#bytes = bytes.slice();
   }
 

@@ -40,7 +40,8 @@ export const PEER_FINISH_LEN = 1 + CONFIRM_LEN + NONCE_LEN; // 65
  * @param {unknown} msg @param {number} type @param {number} length @returns {asserts msg is Uint8Array}
  */
 export function checkFrame(msg, type, length) {
-  if (!(msg instanceof Uint8Array) || msg.length === 0) throw new ProtocolError('MALFORMED_MESSAGE');
+  if (!(msg instanceof Uint8Array) || msg.length === 0)
+    throw new ProtocolError('MALFORMED_MESSAGE');
   if (msg[0] !== type) throw new ProtocolError('UNEXPECTED_MESSAGE');
   if (msg.length !== length) throw new ProtocolError('MALFORMED_MESSAGE');
 }

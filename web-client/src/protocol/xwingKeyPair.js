@@ -8,7 +8,13 @@
 
 import { wipe } from './bytes.js';
 import { Fingerprint } from './fingerprint.js';
-import { XWING_PK_LEN, XWING_SEED_LEN, randomBytes, xwingDecapsulate, xwingPublicKey } from './primitives.js';
+import {
+  XWING_PK_LEN,
+  XWING_SEED_LEN,
+  randomBytes,
+  xwingDecapsulate,
+  xwingPublicKey,
+} from './primitives.js';
 
 export class XWingKeyPair {
   static SEED_LEN = XWING_SEED_LEN;
@@ -20,7 +26,8 @@ export class XWingKeyPair {
 
   /** @param {Uint8Array} seed @param {symbol} token */
   constructor(seed, token) {
-    if (token !== CONSTRUCT) throw new TypeError('use XWingKeyPair.generate() or XWingKeyPair.fromSeed()');
+    if (token !== CONSTRUCT)
+      throw new TypeError('use XWingKeyPair.generate() or XWingKeyPair.fromSeed()');
     this.#seed = seed.slice();
     this.#publicKey = xwingPublicKey(this.#seed);
   }

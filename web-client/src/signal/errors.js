@@ -31,7 +31,6 @@ export const LOCAL_CODES = Object.freeze({
   INVALID_PEER_MESSAGE: 'INVALID_PEER_MESSAGE',
 });
 
-
 /** A readable message for a code of spec/errors.md or LOCAL_CODES (the one table: src/messages.js). @param {string} code */
 export function describeError(code) {
   const line = describe(code);
@@ -70,7 +69,7 @@ export class SignalError extends Error {
    * What a WebSocket close means (spec/errors.md "WebSocket close codes", spec/room-protocol.md):
    * 4001-4999 map back to their code (unknown ones to UNKNOWN_FAILURE); 1001 SHUTTING_DOWN and
    * 1009 MESSAGE_TOO_LARGE carry their name as the reason; anything else is CONNECTION_LOST.
- * @param {number} code @param {string} reason
+   * @param {number} code @param {string} reason
    */
   static fromClose(code, reason) {
     if (Number.isInteger(code) && code > 4000 && code <= 4999) {

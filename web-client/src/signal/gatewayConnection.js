@@ -18,7 +18,6 @@ import { XWING_PK_LEN } from '../protocol/primitives.js';
 import { Direction, decodeRoomMessage, encodeRoomMessage } from '../protocol/roomCodec.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
 
-
 /** @typedef {import('../protocol/record.js').Channel} Channel */
 
 /** Below the gateway's default bucket (50/s, burst 200), leaving room for handshake messages and pongs. */
@@ -76,27 +75,36 @@ export function checkWellKnown(doc, pinnedFingerprint) {
     throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   }
   const pk = base64UrlDecode(doc.public_key);
-  if (pk === null || pk.length !== XWING_PK_LEN) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
-  if (!(pinnedFingerprint instanceof Uint8Array) || !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)) {
+  if (pk === null || pk.length !== XWING_PK_LEN)
+    throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
+  if (
+    !(pinnedFingerprint instanceof Uint8Array) ||
+    !constantTimeEquals(Fingerprint.of(pk), pinnedFingerprint)
+  ) {
     throw retiredOrMismatch(doc, pinnedFingerprint);
   }
   const has1 = (/** @type {unknown} */ list) => Array.isArray(list) && list.includes(1);
-  if (!has1(doc.versions) || !has1(doc.suites)) throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
+  if (!has1(doc.versions) || !has1(doc.suites))
+    throw new SignalError(LOCAL_CODES.GATEWAY_INCOMPATIBLE);
   return pk;
 }
 
 /** §3.1: the error for a pin that does not match the current key. @param {any} doc @param {Uint8Array} pin */
 function retiredOrMismatch(doc, pin) {
-  if (!(pin instanceof Uint8Array) || !Array.isArray(doc.retired)) return new SignalError('UNKNOWN_GATEWAY_KEY');
+  if (!(pin instanceof Uint8Array) || !Array.isArray(doc.retired))
+    return new SignalError('UNKNOWN_GATEWAY_KEY');
   const pinHex = Array.from(pin, (b) => b.toString(16).padStart(2, '0')).join('');
   for (const r of doc.retired) {
     if (r === null || typeof r !== 'object' || r.fingerprint !== pinHex) continue;
     const at = typeof r.retired_at === 'string' ? new Date(r.retired_at) : null;
     const when = at !== null && !Number.isNaN(at.getTime()) ? at : null;
-    const message = when === null
-      ? "This link uses the gateway's previous key, which its operator retired. Ask for a new link."
-      : `This link uses the gateway's previous key, retired on ${when.toLocaleDateString()}. Ask for a new link.`;
-    return new SignalError(LOCAL_CODES.GATEWAY_KEY_RETIRED, message, { retiredAt: when?.toISOString() ?? null });
+    const message =
+      when === null
+        ? "This link uses the gateway's previous key, which its operator retired. Ask for a new link."
+        : `This link uses the gateway's previous key, retired on ${when.toLocaleDateString()}. Ask for a new link.`;
+    return new SignalError(LOCAL_CODES.GATEWAY_KEY_RETIRED, message, {
+      retiredAt: when?.toISOString() ?? null,
+    });
   }
   return new SignalError('UNKNOWN_GATEWAY_KEY');
 }
@@ -106,14 +114,19 @@ export async function fetchGatewayKey(origin, pinnedFingerprint, fetchImpl = glo
   let res;
   try {
     res = await fetchImpl(new URL('/.well-known/hybridge.json', origin).href, {
-      cache: 'no-store', credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer',
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
     });
   } catch {
     throw new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE);
   }
   if (!res.ok) {
     // 5xx and 404 both mean: no usable gateway here now.
-    throw new SignalError(res.status >= 500 ? LOCAL_CODES.GATEWAY_UNREACHABLE : LOCAL_CODES.GATEWAY_INCOMPATIBLE);
+    throw new SignalError(
+      res.status >= 500 ? LOCAL_CODES.GATEWAY_UNREACHABLE : LOCAL_CODES.GATEWAY_INCOMPATIBLE,
+    );
   }
   let doc;
   try {
@@ -156,8 +169,13 @@ export class GatewayConnection extends EventTarget {
    * @param {{origin: string, gatewayPublicKey: Uint8Array, WebSocketImpl?: typeof WebSocket, handshakeTimeoutMs?: number,
    *          sendRate?: {perSecond: number, burst: number} | null}} o
    */
-  constructor({ origin, gatewayPublicKey, WebSocketImpl = globalThis.WebSocket, handshakeTimeoutMs = 10_000,
-    sendRate = DEFAULT_SEND_RATE }) {
+  constructor({
+    origin,
+    gatewayPublicKey,
+    WebSocketImpl = globalThis.WebSocket,
+    handshakeTimeoutMs = 10_000,
+    sendRate = DEFAULT_SEND_RATE,
+  }) {
     super();
     this.#url = webSocketUrl(origin);
     this.#gatewayPublicKey = gatewayPublicKey;
@@ -187,69 +205,79 @@ export class GatewayConnection extends EventTarget {
    */
   open() {
     if (this.#ws !== null) return Promise.reject(new TypeError('a GatewayConnection opens once'));
-    return /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
-      let opened = false;
-      let settled = false;
-      const settle = (/** @type {SignalError | undefined} */ err) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#fail(new SignalError('HANDSHAKE_TIMEOUT'), 4000 + 9);
-      }, this.#handshakeTimeoutMs);
-      this.addEventListener('close', (e) => settle(/** @type {CustomEvent<{error: SignalError}>} */ (e).detail.error), { once: true });
+    return /** @type {Promise<void>} */ (
+      new Promise((resolve, reject) => {
+        let opened = false;
+        let settled = false;
+        const settle = (/** @type {SignalError | undefined} */ err) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        };
+        const timer = setTimeout(() => {
+          this.#fail(new SignalError('HANDSHAKE_TIMEOUT'), 4000 + 9);
+        }, this.#handshakeTimeoutMs);
+        this.addEventListener(
+          'close',
+          (e) => settle(/** @type {CustomEvent<{error: SignalError}>} */ (e).detail.error),
+          { once: true },
+        );
 
-      let ws;
-      try {
-        ws = new this.#WebSocketImpl(this.#url);
-      } catch {
-        this.#end(new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE), 1000, '', false); // settles through 'close'
-        return;
-      }
-      this.#ws = ws;
-      ws.binaryType = 'arraybuffer';
-      ws.onopen = () => {
-        opened = true;
-        if (this.#closed) return;
+        let ws;
         try {
-          const { clientHello, next } = HopClient.start(this.#gatewayPublicKey); // §6.1
-          this.#hs = next;
-          ws.send(clientHello);
-        } catch (e) {
-          this.#fail(SignalError.from(e));
-        }
-      };
-      ws.onmessage = (ev) => {
-        if (this.#closed) return;
-        if (!(ev.data instanceof ArrayBuffer)) { // §2: text messages do not exist in this protocol
-          this.#fail(new SignalError('MALFORMED_MESSAGE'), 4001);
+          ws = new this.#WebSocketImpl(this.#url);
+        } catch {
+          this.#end(new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE), 1000, '', false); // settles through 'close'
           return;
         }
-        const bytes = new Uint8Array(ev.data);
-        if (this.#channel === null) {
-          this.#receiveServerHello(bytes);
-          if (this.#channel !== null) settle(undefined);
-        } else {
-          this.#receiveRecord(bytes);
-        }
-      };
-      ws.onerror = () => {}; // a close event always follows
-      ws.onclose = (ev) => {
-        if (this.#closed) return;
-        const error = opened ? SignalError.fromClose(ev.code, ev.reason) : new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE);
-        this.#end(error, ev.code, ev.reason, false);
-      };
-    }));
+        this.#ws = ws;
+        ws.binaryType = 'arraybuffer';
+        ws.onopen = () => {
+          opened = true;
+          if (this.#closed) return;
+          try {
+            const { clientHello, next } = HopClient.start(this.#gatewayPublicKey); // §6.1
+            this.#hs = next;
+            ws.send(clientHello);
+          } catch (e) {
+            this.#fail(SignalError.from(e));
+          }
+        };
+        ws.onmessage = (ev) => {
+          if (this.#closed) return;
+          if (!(ev.data instanceof ArrayBuffer)) {
+            // §2: text messages do not exist in this protocol
+            this.#fail(new SignalError('MALFORMED_MESSAGE'), 4001);
+            return;
+          }
+          const bytes = new Uint8Array(ev.data);
+          if (this.#channel === null) {
+            this.#receiveServerHello(bytes);
+            if (this.#channel !== null) settle(undefined);
+          } else {
+            this.#receiveRecord(bytes);
+          }
+        };
+        ws.onerror = () => {}; // a close event always follows
+        ws.onclose = (ev) => {
+          if (this.#closed) return;
+          const error = opened
+            ? SignalError.fromClose(ev.code, ev.reason)
+            : new SignalError(LOCAL_CODES.GATEWAY_UNREACHABLE);
+          this.#end(error, ev.code, ev.reason, false);
+        };
+      })
+    );
   }
 
   /** §6.3: HS2 → HS3; the hop channel is established. @param {Uint8Array} bytes */
   #receiveServerHello(bytes) {
     const hs = this.#hs;
     this.#hs = null;
-    if (hs === null) { // a message before we sent HS1 cannot be HS2
+    if (hs === null) {
+      // a message before we sent HS1 cannot be HS2
       this.#fail(new SignalError('UNEXPECTED_MESSAGE'), 4002);
       return;
     }
@@ -285,7 +313,7 @@ export class GatewayConnection extends EventTarget {
    * Seals one room message (an object for encodeRoomMessage) and sends it, after every message
    * sent before it. Resolves true once handed to the WebSocket, false if the connection is (or
    * becomes) closed; never rejects for network reasons. A malformed message object throws.
- * @param {import('../protocol/roomCodec.js').RoomMessage} roomMessage @returns {Promise<boolean>}
+   * @param {import('../protocol/roomCodec.js').RoomMessage} roomMessage @returns {Promise<boolean>}
    */
   send(roomMessage) {
     const plaintext = encodeRoomMessage(roomMessage); // TypeError for a caller bug, synchronously
@@ -310,7 +338,10 @@ export class GatewayConnection extends EventTarget {
       }
       return true;
     });
-    this.#sendChain = result.then(() => {}, () => {});
+    this.#sendChain = result.then(
+      () => {},
+      () => {},
+    );
     return result;
   }
 
@@ -346,7 +377,10 @@ export class GatewayConnection extends EventTarget {
     if (ws !== null && byUs) {
       try {
         // Only 1000 and 3000-4999 may be sent by an application.
-        ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, String(reason).slice(0, 120));
+        ws.close(
+          code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000,
+          String(reason).slice(0, 120),
+        );
       } catch {
         // already closing
       }

@@ -24,11 +24,16 @@ function sameList(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-const entry = (/** @type {string} */ s) => ({ id: s.slice(0, s.indexOf(':')), fp: s.slice(s.indexOf(':') + 1) });
+const entry = (/** @type {string} */ s) => ({
+  id: s.slice(0, s.indexOf(':')),
+  fp: s.slice(s.indexOf(':') + 1),
+});
 
 /** Sorted by id, as spec/peer-messages.md §2 sends them. @param {ViewMember[]} members */
 export function sortView(members) {
-  return [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.fp < b.fp ? -1 : a.fp > b.fp ? 1 : 0));
+  return [...members].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : a.fp < b.fp ? -1 : a.fp > b.fp ? 1 : 0,
+  );
 }
 
 export class MembershipCheck {

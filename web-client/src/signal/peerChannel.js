@@ -76,7 +76,17 @@ export class PeerChannel {
     const ctx = new PeerContext(roomId, psk, ownId, remoteId);
     try {
       const { peerInit, next } = PeerInitiator.start(ctx, ownKey, remoteKey);
-      return { channel: new PeerChannel('initiator', remoteId, remoteKey, PeerChannelState.WAIT_PEER_ACCEPT, next, TOKEN), peerInit };
+      return {
+        channel: new PeerChannel(
+          'initiator',
+          remoteId,
+          remoteKey,
+          PeerChannelState.WAIT_PEER_ACCEPT,
+          next,
+          TOKEN,
+        ),
+        peerInit,
+      };
     } finally {
       ctx.wipePsk();
     }
@@ -84,7 +94,14 @@ export class PeerChannel {
 
   /** Responder (the peer joined after us): waits for PI1 from `remoteId`. @param {ChannelContext} context */
   static respond({ roomId, psk, ownId, remoteId, ownKey, remoteKey }) {
-    const channel = new PeerChannel('responder', remoteId, remoteKey, PeerChannelState.WAIT_PEER_INIT, null, TOKEN);
+    const channel = new PeerChannel(
+      'responder',
+      remoteId,
+      remoteKey,
+      PeerChannelState.WAIT_PEER_INIT,
+      null,
+      TOKEN,
+    );
     // PI1 is answered in receiveHandshake(); keep what it needs. The PeerContext copies psk and
     // wipes its copy when the handshake ends; this one is wiped by close()/fail.
     channel.#pending = { ctx: new PeerContext(roomId, psk, remoteId, ownId), ownKey };
@@ -122,7 +139,7 @@ export class PeerChannel {
    * A handshake message from the remote peer, in the current state (spec §6.2-§6.4). Returns
    * { reply: Uint8Array | null, established: boolean }. Throws ProtocolError or SignalError
    * KEY_MISMATCH; the channel is then FAILED (call fail() is not needed).
- * @param {Uint8Array} bytes @returns {{reply: Uint8Array | null, established: boolean}}
+   * @param {Uint8Array} bytes @returns {{reply: Uint8Array | null, established: boolean}}
    */
   receiveHandshake(bytes) {
     try {
@@ -134,7 +151,10 @@ export class PeerChannel {
           return { reply: peerFinish, established: true };
         }
         case PeerChannelState.WAIT_PEER_INIT: {
-          const { ctx, ownKey } = /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair}} */ (this.#pending);
+          const { ctx, ownKey } =
+            /** @type {{ctx: PeerContext, ownKey: import('../protocol/xwingKeyPair.js').XWingKeyPair}} */ (
+              this.#pending
+            );
           this.#pending = null;
           let res;
           try {
@@ -161,7 +181,9 @@ export class PeerChannel {
           throw new ProtocolError('UNEXPECTED_MESSAGE');
       }
     } catch (e) {
-      this.fail(e instanceof ProtocolError || e instanceof SignalError ? e.code : 'UNEXPECTED_MESSAGE');
+      this.fail(
+        e instanceof ProtocolError || e instanceof SignalError ? e.code : 'UNEXPECTED_MESSAGE',
+      );
       throw e;
     }
   }
@@ -192,7 +214,8 @@ export class PeerChannel {
 
   /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. @param {Uint8Array} plaintext */
   seal(plaintext) {
-    if (this.#state !== PeerChannelState.ESTABLISHED) return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
+    if (this.#state !== PeerChannelState.ESTABLISHED)
+      return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
     return /** @type {Channel} */ (this.#channel).seal(plaintext);
   }
 

@@ -34,7 +34,9 @@ export const PeerLimits = Object.freeze({
 });
 
 /** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
-export const KNOWN_TYPES = Object.freeze(new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'bye']));
+export const KNOWN_TYPES = Object.freeze(
+  new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'bye']),
+);
 
 /** Message types the session sends itself; the app sends the others. */
 export const SESSION_TYPES = Object.freeze(new Set(['hello', 'view', 'bye']));
@@ -51,7 +53,8 @@ function chars(s) {
   return n;
 }
 
-const isObject = (/** @type {unknown} */ v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (/** @type {unknown} */ v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The rule a message breaks, as a short English phrase, or null if it follows spec/peer-messages.md
@@ -67,40 +70,57 @@ export function peerMessageProblem(m) {
       if (chars(m.name) < 1 || chars(m.name) > PeerLimits.MAX_NAME_CHARS) {
         return `hello.name must have 1 to ${PeerLimits.MAX_NAME_CHARS} characters`;
       }
-      if (m.agent !== undefined && typeof m.agent !== 'string') return 'hello.agent must be a string';
+      if (m.agent !== undefined && typeof m.agent !== 'string')
+        return 'hello.agent must be a string';
       return null;
     case 'view':
       if (!Array.isArray(m.members)) return 'view.members must be an array';
-      if (m.members.length > PeerLimits.MAX_VIEW_MEMBERS) return 'view.members has too many entries';
+      if (m.members.length > PeerLimits.MAX_VIEW_MEMBERS)
+        return 'view.members has too many entries';
       for (const e of m.members) {
-        if (!isObject(e) || typeof e.id !== 'string' || !HEX16.test(e.id) || typeof e.fp !== 'string' || !HEX64.test(e.fp)) {
+        if (
+          !isObject(e) ||
+          typeof e.id !== 'string' ||
+          !HEX16.test(e.id) ||
+          typeof e.fp !== 'string' ||
+          !HEX64.test(e.fp)
+        ) {
           return 'view.members entries must be {id: 16 hex, fp: 64 hex}';
         }
       }
       return null;
     case 'sdp': {
       const d = m.description;
-      if (!isObject(d) || !['offer', 'answer', 'rollback'].includes(d.type)) return 'sdp.description.type must be offer, answer or rollback';
-      if (d.type !== 'rollback' && typeof d.sdp !== 'string') return 'sdp.description.sdp must be a string';
-      if (d.sdp !== undefined && typeof d.sdp !== 'string') return 'sdp.description.sdp must be a string';
+      if (!isObject(d) || !['offer', 'answer', 'rollback'].includes(d.type))
+        return 'sdp.description.type must be offer, answer or rollback';
+      if (d.type !== 'rollback' && typeof d.sdp !== 'string')
+        return 'sdp.description.sdp must be a string';
+      if (d.sdp !== undefined && typeof d.sdp !== 'string')
+        return 'sdp.description.sdp must be a string';
       return null;
     }
     case 'ice':
-      if (m.candidate !== null && !isObject(m.candidate)) return 'ice.candidate must be an object or null';
+      if (m.candidate !== null && !isObject(m.candidate))
+        return 'ice.candidate must be an object or null';
       return null;
     case 'key': {
-      if (!Number.isSafeInteger(m.kid) || m.kid < 0) return 'key.kid must be an integer from 0 to 2^53-1';
+      if (!Number.isSafeInteger(m.kid) || m.kid < 0)
+        return 'key.kid must be an integer from 0 to 2^53-1';
       const k = typeof m.key === 'string' ? base64UrlDecode(m.key) : null;
-      if (k === null || k.length !== 32) return 'key.key must be 32 bytes in base64url without padding';
+      if (k === null || k.length !== 32)
+        return 'key.key must be 32 bytes in base64url without padding';
       return null;
     }
     case 'tracks':
-      if (m.screen !== null && typeof m.screen !== 'string') return 'tracks.screen must be a string or null';
+      if (m.screen !== null && typeof m.screen !== 'string')
+        return 'tracks.screen must be a string or null';
       return null;
     case 'chat':
-      if (typeof m.id !== 'string' || !HEX16.test(m.id)) return 'chat.id must be 16 lowercase hex characters';
+      if (typeof m.id !== 'string' || !HEX16.test(m.id))
+        return 'chat.id must be 16 lowercase hex characters';
       if (typeof m.text !== 'string') return 'chat.text must be a string';
-      if (chars(m.text) > PeerLimits.MAX_CHAT_CHARS) return `chat.text must have at most ${PeerLimits.MAX_CHAT_CHARS} characters`;
+      if (chars(m.text) > PeerLimits.MAX_CHAT_CHARS)
+        return `chat.text must have at most ${PeerLimits.MAX_CHAT_CHARS} characters`;
       if (m.kind !== 'text' && m.kind !== 'code') return 'chat.kind must be "text" or "code"';
       if (!Number.isSafeInteger(m.ts)) return 'chat.ts must be an integer (ms since 1970)';
       return null;
@@ -118,17 +138,23 @@ export function peerMessageProblem(m) {
  */
 export function encodePeerMessage(m) {
   const problem = peerMessageProblem(m);
-  if (problem !== null) throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE, `peer message refused: ${problem}`);
+  if (problem !== null)
+    throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE, `peer message refused: ${problem}`);
   let json;
   try {
     json = JSON.stringify(m);
   } catch {
-    throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE, 'peer message refused: not serialisable as JSON');
+    throw new SignalError(
+      LOCAL_CODES.INVALID_PEER_MESSAGE,
+      'peer message refused: not serialisable as JSON',
+    );
   }
   const bytes = encoder.encode(json);
   if (bytes.length > PeerLimits.MAX_MESSAGE_BYTES) {
-    throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE,
-      `peer message refused: ${bytes.length} bytes of JSON, more than the ${PeerLimits.MAX_MESSAGE_BYTES} bytes a peer record holds`);
+    throw new SignalError(
+      LOCAL_CODES.INVALID_PEER_MESSAGE,
+      `peer message refused: ${bytes.length} bytes of JSON, more than the ${PeerLimits.MAX_MESSAGE_BYTES} bytes a peer record holds`,
+    );
   }
   return bytes;
 }

@@ -34,7 +34,12 @@ export const PeerPhase = Object.freeze({
 
 /** Every transition the machine makes; anything else is a bug and throws. @type {Readonly<Record<string, string[]>>} */
 const TRANSITIONS = Object.freeze({
-  [PeerPhase.HANDSHAKING]: [PeerPhase.HANDSHAKING, PeerPhase.CONNECTED, PeerPhase.FAILED, PeerPhase.GONE],
+  [PeerPhase.HANDSHAKING]: [
+    PeerPhase.HANDSHAKING,
+    PeerPhase.CONNECTED,
+    PeerPhase.FAILED,
+    PeerPhase.GONE,
+  ],
   [PeerPhase.CONNECTED]: [PeerPhase.UP, PeerPhase.HANDSHAKING, PeerPhase.FAILED, PeerPhase.GONE],
   [PeerPhase.UP]: [PeerPhase.HANDSHAKING, PeerPhase.FAILED, PeerPhase.GONE],
   // INVALID_PUBLIC_KEY of a peer that failed or left before: FAILED again.

@@ -110,7 +110,8 @@ export class PeerTable {
    */
   joined(latest) {
     for (const entry of this.#entries.values()) {
-      if (!latest.has(entry.peer.keyFp) && entry.phase !== PeerPhase.GONE) this.#markGone(entry, 'left');
+      if (!latest.has(entry.peer.keyFp) && entry.phase !== PeerPhase.GONE)
+        this.#markGone(entry, 'left');
     }
     for (const [fp, p] of latest) this.#startInitiator(this.#entryFor(fp), p.peerId, p.publicKey);
   }
@@ -184,9 +185,12 @@ export class PeerTable {
       entry.endChannel();
       this.#dropCandidate(entry, null);
       if (entry.to(PeerPhase.GONE)) {
-        this.#host.emit('peer-down', error === null
-          ? { peer: entry.peer, reason: 'left', local: true }
-          : { peer: entry.peer, reason: 'failed', local: true, code: error.code });
+        this.#host.emit(
+          'peer-down',
+          error === null
+            ? { peer: entry.peer, reason: 'left', local: true }
+            : { peer: entry.peer, reason: 'failed', local: true, code: error.code },
+        );
       }
     }
     this.#byId.clear();
@@ -207,7 +211,9 @@ export class PeerTable {
   }
 
   #pruneGone() {
-    const gone = [...this.#entries.values()].filter((e) => e.phase === PeerPhase.GONE).sort((a, b) => a.goneAt - b.goneAt);
+    const gone = [...this.#entries.values()]
+      .filter((e) => e.phase === PeerPhase.GONE)
+      .sort((a, b) => a.goneAt - b.goneAt);
     for (const e of gone.slice(0, Math.max(0, gone.length - MAX_GONE_PEERS))) this.#forget(e);
   }
 
@@ -227,7 +233,11 @@ export class PeerTable {
     } catch (e) {
       // INVALID_PUBLIC_KEY: the announced key is unusable. Track the id so its envelopes are ignored.
       this.#bindId(entry, toHex(peerId));
-      this.#failed(entry, null, SignalError.from(e, 'INVALID_PUBLIC_KEY').code, { id: toHex(peerId), role: 'initiator', polite: false });
+      this.#failed(entry, null, SignalError.from(e, 'INVALID_PUBLIC_KEY').code, {
+        id: toHex(peerId),
+        role: 'initiator',
+        polite: false,
+      });
       return;
     }
     this.#attach(entry, started.channel);
@@ -280,7 +290,12 @@ export class PeerTable {
     if (code !== null) {
       this.#stats.seatsRefused++;
       channel.fail(code);
-      this.#host.emit('warning', { code, message: `A second seat announced with the key of a connected peer failed its handshake: ${describeError(code)}`, peerId: channel.remoteIdHex, peer: entry.peer });
+      this.#host.emit('warning', {
+        code,
+        message: `A second seat announced with the key of a connected peer failed its handshake: ${describeError(code)}`,
+        peerId: channel.remoteIdHex,
+        peer: entry.peer,
+      });
     } else {
       channel.close();
     }
@@ -304,7 +319,13 @@ export class PeerTable {
   #setChannel(entry, channel) {
     entry.channel = channel;
     entry.byeReceived = false;
-    const wasUp = entry.to(PeerPhase.HANDSHAKING, { id: channel.remoteIdHex, role: channel.role, polite: channel.role === 'responder', sas: null, error: null });
+    const wasUp = entry.to(PeerPhase.HANDSHAKING, {
+      id: channel.remoteIdHex,
+      role: channel.role,
+      polite: channel.role === 'responder',
+      sas: null,
+      error: null,
+    });
     if (wasUp) this.#host.emit('peer-down', { peer: entry.peer, reason: 'reconnecting' });
     this.#host.emit('peer-state', { peer: entry.peer });
   }
@@ -344,7 +365,8 @@ export class PeerTable {
     try {
       plaintext = await channel.openRecord(envelope);
     } catch (e) {
-      if (entry.channel === channel) this.#failed(entry, channel, SignalError.from(e, 'UNEXPECTED_MESSAGE').code);
+      if (entry.channel === channel)
+        this.#failed(entry, channel, SignalError.from(e, 'UNEXPECTED_MESSAGE').code);
       return;
     }
     if (entry.channel !== channel) return;

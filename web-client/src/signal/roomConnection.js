@@ -174,8 +174,12 @@ export class RoomConnection {
       sendRate: this.#sendRate,
     });
     this.#conn = conn;
-    conn.addEventListener('message', (e) => this.#onRoomMessage(conn, /** @type {CustomEvent} */ (e).detail.msg));
-    conn.addEventListener('close', (e) => this.#onClosed(conn, /** @type {CustomEvent} */ (e).detail));
+    conn.addEventListener('message', (e) =>
+      this.#onRoomMessage(conn, /** @type {CustomEvent} */ (e).detail.msg),
+    );
+    conn.addEventListener('close', (e) =>
+      this.#onClosed(conn, /** @type {CustomEvent} */ (e).detail),
+    );
     await conn.open();
     if (this.#leaving) {
       await conn.close(1000, 'leave');
@@ -189,7 +193,9 @@ export class RoomConnection {
       timer = setTimeout(() => {
         // The gateway did not answer the JOIN: treat the connection as broken.
         conn.close(4000 + 9, 'HANDSHAKE_TIMEOUT');
-        reject(new SignalError('HANDSHAKE_TIMEOUT', 'The gateway did not answer the join in time.'));
+        reject(
+          new SignalError('HANDSHAKE_TIMEOUT', 'The gateway did not answer the join in time.'),
+        );
       }, this.#joinTimeoutMs);
     });
     try {

@@ -92,9 +92,12 @@ export class RoomView {
     clearTimeout(this.#timer);
     const at = this.#check.nextCheckAt();
     if (at === null || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      for (const m of this.#check.evaluate(this.#now())) this.#onMismatch(m);
-      this.#schedule();
-    }, Math.max(0, Math.ceil(at - this.#now())));
+    this.#timer = setTimeout(
+      () => {
+        for (const m of this.#check.evaluate(this.#now())) this.#onMismatch(m);
+        this.#schedule();
+      },
+      Math.max(0, Math.ceil(at - this.#now())),
+    );
   }
 }

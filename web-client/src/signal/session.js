@@ -76,7 +76,14 @@ export class CallSession extends EventTarget {
   #table;
 
   /** @type {SessionStats} counters for tests and diagnostics (no content) */
-  stats = { droppedMessages: 0, ignoredMessages: 0, ignoredEnvelopes: 0, reconnects: 0, seatsTakenOver: 0, seatsRefused: 0 };
+  stats = {
+    droppedMessages: 0,
+    ignoredMessages: 0,
+    ignoredEnvelopes: 0,
+    reconnects: 0,
+    seatsTakenOver: 0,
+    seatsRefused: 0,
+  };
 
   /** @param {CallSessionOptions} o */
   constructor(o) {
@@ -93,7 +100,10 @@ export class CallSession extends EventTarget {
     this.#psk = room.psk();
     // test-hook:begin
     if (o.pskOverrideForTestingOnly !== undefined) {
-      if (!(o.pskOverrideForTestingOnly instanceof Uint8Array) || o.pskOverrideForTestingOnly.length !== 32) {
+      if (
+        !(o.pskOverrideForTestingOnly instanceof Uint8Array) ||
+        o.pskOverrideForTestingOnly.length !== 32
+      ) {
         throw new TypeError('pskOverrideForTestingOnly must be 32 bytes');
       }
       this.#psk.fill(0);
@@ -111,9 +121,14 @@ export class CallSession extends EventTarget {
       joinTimeoutMs: o.joinTimeoutMs ?? 10_000,
       sendRate: o.sendRate, // undefined: GatewayConnection's default pacing
       backoff: new Backoff({ ...(o.backoff ?? {}), random: o.random ?? Math.random }),
-      joinMessage: () => ({ type: 'JOIN', roomId: this.#roomId, publicKey: /** @type {XWingKeyPair} */ (this.#key).publicKey() }),
+      joinMessage: () => ({
+        type: 'JOIN',
+        roomId: this.#roomId,
+        publicKey: /** @type {XWingKeyPair} */ (this.#key).publicKey(),
+      }),
       hooks: {
-        state: (state, error) => this.#emit('state', error === null ? { state } : { state, error: error.toJSON() }),
+        state: (state, error) =>
+          this.#emit('state', error === null ? { state } : { state, error: error.toJSON() }),
         joining: (msg) => this.#onJoining(msg),
         joined: (msg) => this.#onJoined(msg),
         message: (msg) => this.#onRoomMessage(msg),
@@ -126,7 +141,14 @@ export class CallSession extends EventTarget {
       now: this.#now,
       onMismatch: (m) => {
         const peer = this.#table.peers.get(m.key);
-        if (peer !== undefined) this.#emit('view-mismatch', { peer, mine: m.mine, theirs: m.theirs, onlyMine: m.onlyMine, onlyTheirs: m.onlyTheirs });
+        if (peer !== undefined)
+          this.#emit('view-mismatch', {
+            peer,
+            mine: m.mine,
+            theirs: m.theirs,
+            onlyMine: m.onlyMine,
+            onlyTheirs: m.onlyTheirs,
+          });
       },
       sendToAll: (bytes) => this.#table.sendToAll(bytes),
     });
@@ -135,8 +157,12 @@ export class CallSession extends EventTarget {
         emit: (type, detail) => this.#emit(type, detail),
         relay: (to, envelope) => this.#connection.relay(to, envelope),
         context: (remoteId, remoteKey) => ({
-          roomId: this.#roomId, psk: this.#psk, ownId: /** @type {Uint8Array} */ (this.#selfId), remoteId,
-          ownKey: /** @type {XWingKeyPair} */ (this.#key), remoteKey,
+          roomId: this.#roomId,
+          psk: this.#psk,
+          ownId: /** @type {Uint8Array} */ (this.#selfId),
+          remoteId,
+          ownKey: /** @type {XWingKeyPair} */ (this.#key),
+          remoteKey,
         }),
       },
       view: this.#view,
@@ -197,12 +223,15 @@ export class CallSession extends EventTarget {
     if (this.#started) throw new TypeError('a CallSession starts once');
     this.#started = true;
     try {
-      if (globalThis.crypto?.subtle === undefined) throw new SignalError(LOCAL_CODES.INSECURE_CONTEXT);
+      if (globalThis.crypto?.subtle === undefined)
+        throw new SignalError(LOCAL_CODES.INSECURE_CONTEXT);
       this.#key = XWingKeyPair.generate();
       this.#ownFp = Fingerprint.toHex(this.#key.fingerprint());
       await this.#connection.start();
     } catch (e) {
-      const err = this.#connection.leaving ? new SignalError(LOCAL_CODES.CONNECTION_LOST, 'left before the join completed') : SignalError.from(e);
+      const err = this.#connection.leaving
+        ? new SignalError(LOCAL_CODES.CONNECTION_LOST, 'left before the join completed')
+        : SignalError.from(e);
       this.#closeFinal(err);
       throw err;
     }
@@ -306,7 +335,8 @@ export class CallSession extends EventTarget {
     this.#iceServers = msg.iceServers.map(toRtcIceServer);
     this.#view.clear();
     this.#view.set(toHex(msg.peerId), /** @type {string} */ (this.#ownFp));
-    for (const p of msg.peers) this.#view.set(toHex(p.peerId), Fingerprint.toHex(Fingerprint.of(p.publicKey)));
+    for (const p of msg.peers)
+      this.#view.set(toHex(p.peerId), Fingerprint.toHex(Fingerprint.of(p.publicKey)));
   }
 
   /** JOINED, once 'joined': a channel to each member. @param {JoinedMessage} msg */
@@ -360,7 +390,10 @@ export class CallSession extends EventTarget {
     // Not fatal (room-protocol.md: ERROR replies leave the connection open). SHUTTING_DOWN is
     // followed by close 1001, and the reconnection says so.
     if (name !== 'SHUTTING_DOWN') {
-      this.#emit('warning', { ...new SignalError(name).toJSON(), peerId: ref === null ? null : toHex(ref) });
+      this.#emit('warning', {
+        ...new SignalError(name).toJSON(),
+        peerId: ref === null ? null : toHex(ref),
+      });
     }
   }
 
@@ -368,8 +401,16 @@ export class CallSession extends EventTarget {
 
   /** @param {unknown} msg */
   #encodeAppMessage(msg) {
-    if (msg !== null && typeof msg === 'object' && 't' in msg && SESSION_TYPES.has(/** @type {any} */ (msg).t)) {
-      throw new SignalError(LOCAL_CODES.INVALID_PEER_MESSAGE, `peer message refused: ${/** @type {any} */ (msg).t} is sent by the session itself`);
+    if (
+      msg !== null &&
+      typeof msg === 'object' &&
+      't' in msg &&
+      SESSION_TYPES.has(/** @type {any} */ (msg).t)
+    ) {
+      throw new SignalError(
+        LOCAL_CODES.INVALID_PEER_MESSAGE,
+        `peer message refused: ${/** @type {any} */ (msg).t} is sent by the session itself`,
+      );
     }
     return encodePeerMessage(msg);
   }

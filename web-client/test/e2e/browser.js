@@ -34,23 +34,42 @@ export function chromiumAvailable() {
 
 /** `without`: flags of CHROMIUM_ARGS to leave out (e.g. the fake media UI, to test a denial). */
 export async function launchBrowser(extraArgs = [], { without = [] } = {}) {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS.filter((a) => !without.includes(a)), ...extraArgs] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS.filter((a) => !without.includes(a)), ...extraArgs],
+  });
 }
 
 /** A page in its own browser context (its own storage and renderer), with the test hook. */
-export async function openPage(browser, { video = TEST_VIDEO, viewport = { width: 1280, height: 720 }, consoleTo = null, config = {} } = {}) {
+export async function openPage(
+  browser,
+  {
+    video = TEST_VIDEO,
+    viewport = { width: 1280, height: 720 },
+    consoleTo = null,
+    config = {},
+  } = {},
+) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  await page.addInitScript((c) => {
-    globalThis.__hybridgeTestConfig = c;
-  }, { hooks: true, video, ...config });
+  await page.addInitScript(
+    (c) => {
+      globalThis.__hybridgeTestConfig = c;
+    },
+    { hooks: true, video, ...config },
+  );
   if (consoleTo) page.on('console', (m) => consoleTo(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => process.stderr.write(`pageerror: ${e.message}\n`));
   return page;
 }
 
 /** Opens a room link, enters a name and joins. Resolves once the page's session is joined. */
-export async function joinRoom(page, link, name, { mic = true, camera = true, waitJoined = true } = {}) {
+export async function joinRoom(
+  page,
+  link,
+  name,
+  { mic = true, camera = true, waitJoined = true } = {},
+) {
   await page.goto(link);
   await page.waitForSelector('#view-join:not([hidden])');
   await page.fill('#join-name', name);
@@ -72,7 +91,11 @@ export function alerts(page) {
  * Polls the page's stats until `predicate(stats)` is truthy; returns that stats object. Throws
  * with `what` and the last stats after `timeout` ms.
  */
-export async function waitFor(page, predicate, { timeout = 30_000, interval = 250, what = 'condition' } = {}) {
+export async function waitFor(
+  page,
+  predicate,
+  { timeout = 30_000, interval = 250, what = 'condition' } = {},
+) {
   const end = Date.now() + timeout;
   for (;;) {
     const last = await stats(page);
@@ -102,7 +125,10 @@ export function summary(s) {
       sig: p.media?.signalingState,
       ice: p.media?.iceConnectionState,
       negotiation: p.media?.negotiation,
-      inbound: p.media?.inbound?.map((i) => `${i.kind}${i.screen ? '/screen' : ''}:${i.kind === 'video' ? i.framesDecoded : i.totalSamplesReceived}`),
+      inbound: p.media?.inbound?.map(
+        (i) =>
+          `${i.kind}${i.screen ? '/screen' : ''}:${i.kind === 'video' ? i.framesDecoded : i.totalSamplesReceived}`,
+      ),
     })),
   };
 }

@@ -16,7 +16,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
 import { Messages } from '../../src/messages.js';
-import { chromiumAvailable, inboundFrom, joinRoom, launchBrowser, openPage, peerNamed, sleep, stats, waitFor } from './browser.js';
+import {
+  chromiumAvailable,
+  inboundFrom,
+  joinRoom,
+  launchBrowser,
+  openPage,
+  peerNamed,
+  sleep,
+  stats,
+  waitFor,
+} from './browser.js';
 
 const skip = !chromiumAvailable() && 'no /usr/bin/chromium (apt-get install chromium)';
 
@@ -41,7 +51,11 @@ async function assertAlert(page, code) {
   const box = page.locator(`.alert[data-code="${code}"]`);
   await box.waitFor({ timeout: 30_000 });
   assert.equal(await box.locator('strong').textContent(), Messages[code].title, `${code} title`);
-  assert.equal(await box.locator('span:not(.muted)').first().textContent(), Messages[code].text, `${code} text`);
+  assert.equal(
+    await box.locator('span:not(.muted)').first().textContent(),
+    Messages[code].text,
+    `${code} text`,
+  );
 }
 
 async function alertCodes(page) {
@@ -57,15 +71,28 @@ async function assertMediaRising(a, b, what, ms = 2500) {
   const before = { a: inboundFrom(await stats(a), fpB), b: inboundFrom(await stats(b), fpA) };
   await sleep(ms);
   const later = { a: inboundFrom(await stats(a), fpB), b: inboundFrom(await stats(b), fpA) };
-  for (const [k, from] of [['a', bName], ['b', aName]]) {
-    assert.ok(later[k].video > before[k].video, `${what}: video from ${from} decoded (${before[k].video} -> ${later[k].video})`);
-    assert.ok(later[k].audio > before[k].audio, `${what}: audio from ${from} received (${before[k].audio} -> ${later[k].audio})`);
+  for (const [k, from] of [
+    ['a', bName],
+    ['b', aName],
+  ]) {
+    assert.ok(
+      later[k].video > before[k].video,
+      `${what}: video from ${from} decoded (${before[k].video} -> ${later[k].video})`,
+    );
+    assert.ok(
+      later[k].audio > before[k].audio,
+      `${what}: audio from ${from} received (${before[k].audio} -> ${later[k].audio})`,
+    );
   }
 }
 
 function connectedTo(s, name) {
   const fp = peerNamed(s, name);
-  return fp !== null && s.peers[fp].state === 'connected' && s.peers[fp].media?.connectionState === 'connected';
+  return (
+    fp !== null &&
+    s.peers[fp].state === 'connected' &&
+    s.peers[fp].media?.connectionState === 'connected'
+  );
 }
 
 describe('error cases and the encoded-streams fallback in Chromium', { skip }, () => {
@@ -95,28 +122,59 @@ describe('error cases and the encoded-streams fallback in Chromium', { skip }, (
     });
     await joinRoom(pages.Alice, link, 'Alice');
     await joinRoom(pages.Bob, link, 'Bob');
-    await waitFor(pages.Alice, (s) => connectedTo(s, 'Bob'), { timeout: 45_000, what: 'Alice connected to Bob' });
-    await waitFor(pages.Bob, (s) => connectedTo(s, 'Alice'), { timeout: 45_000, what: 'Bob connected to Alice' });
-    await waitFor(pages.Bob, (s) => inboundFrom(s, peerNamed(s, 'Alice')).video > 0, { what: 'Bob decodes Alice' });
-    await waitFor(pages.Alice, (s) => inboundFrom(s, peerNamed(s, 'Bob')).video > 0, { what: 'Alice decodes Bob' });
+    await waitFor(pages.Alice, (s) => connectedTo(s, 'Bob'), {
+      timeout: 45_000,
+      what: 'Alice connected to Bob',
+    });
+    await waitFor(pages.Bob, (s) => connectedTo(s, 'Alice'), {
+      timeout: 45_000,
+      what: 'Bob connected to Alice',
+    });
+    await waitFor(pages.Bob, (s) => inboundFrom(s, peerNamed(s, 'Alice')).video > 0, {
+      what: 'Bob decodes Alice',
+    });
+    await waitFor(pages.Alice, (s) => inboundFrom(s, peerNamed(s, 'Bob')).video > 0, {
+      what: 'Alice decodes Bob',
+    });
     await assertMediaRising(pages.Alice, pages.Bob, 'fallback <-> script transform');
 
     const a = await stats(pages.Alice);
     const b = await stats(pages.Bob);
     assert.equal(b.transformApi, 'encoded-streams', 'Bob runs the createEncodedStreams fallback');
     assert.equal(a.transformApi, 'script', 'Alice runs RTCRtpScriptTransform');
-    assert.equal(await pages.Bob.evaluate(() => typeof globalThis.RTCRtpScriptTransform), 'undefined');
+    assert.equal(
+      await pages.Bob.evaluate(() => typeof globalThis.RTCRtpScriptTransform),
+      'undefined',
+    );
     const fpA = peerNamed(b, 'Alice');
     const fpB = peerNamed(a, 'Bob');
     // Bob's worker got a stream pair per sender and receiver (4 slots each) and carries frames both ways.
-    assert.ok(b.sframe.transforms.send >= 4 && b.sframe.transforms.receive >= 4, `Bob's transforms: ${JSON.stringify(b.sframe.transforms)}`);
-    assert.ok(b.sframe.send.frames > 0 && b.sframe.send.kid !== null, `Bob encrypts (${b.sframe.send.frames} frames)`);
-    assert.ok(b.sframe.receive[fpA].frames > 0, `Bob decrypts Alice (${b.sframe.receive[fpA].frames} frames)`);
+    assert.ok(
+      b.sframe.transforms.send >= 4 && b.sframe.transforms.receive >= 4,
+      `Bob's transforms: ${JSON.stringify(b.sframe.transforms)}`,
+    );
+    assert.ok(
+      b.sframe.send.frames > 0 && b.sframe.send.kid !== null,
+      `Bob encrypts (${b.sframe.send.frames} frames)`,
+    );
+    assert.ok(
+      b.sframe.receive[fpA].frames > 0,
+      `Bob decrypts Alice (${b.sframe.receive[fpA].frames} frames)`,
+    );
     // What Bob sends is SFrame: Alice's worker decrypts it under Bob's current KID.
     assert.ok(a.sframe.receive[fpB].frames > 0, 'Alice decrypts Bob');
-    assert.ok((a.sframe.receive[fpB].byKid[b.sframe.send.kid]?.frames ?? 0) > 0, `Alice decrypts frames under Bob's KID ${b.sframe.send.kid}`);
-    assert.equal(a.sframe.receive[fpB].dropped.authFailed, 0, 'no frame of Bob fails authentication');
-    for (const i of b.peers[fpA].media.inbound.filter((x) => x.kind === 'video' && x.framesDecoded > 0)) {
+    assert.ok(
+      (a.sframe.receive[fpB].byKid[b.sframe.send.kid]?.frames ?? 0) > 0,
+      `Alice decrypts frames under Bob's KID ${b.sframe.send.kid}`,
+    );
+    assert.equal(
+      a.sframe.receive[fpB].dropped.authFailed,
+      0,
+      'no frame of Bob fails authentication',
+    );
+    for (const i of b.peers[fpA].media.inbound.filter(
+      (x) => x.kind === 'video' && x.framesDecoded > 0,
+    )) {
       assert.match(i.codec, /^video\/VP[89]$/i);
     }
   });
@@ -133,9 +191,16 @@ describe('error cases and the encoded-streams fallback in Chromium', { skip }, (
     assert.equal((await stats(pages.Carol)).state, 'idle', 'no call object left behind');
     assert.equal((await metrics(gw)).hybridge_peers, 2, 'the gateway seated nobody new');
 
-    for (const [n, other] of [['Alice', 'Bob'], ['Bob', 'Alice']]) {
+    for (const [n, other] of [
+      ['Alice', 'Bob'],
+      ['Bob', 'Alice'],
+    ]) {
       const s = await stats(pages[n]);
-      assert.deepEqual(Object.values(s.peers).map((p) => p.name), [other], `${n} sees only ${other}`);
+      assert.deepEqual(
+        Object.values(s.peers).map((p) => p.name),
+        [other],
+        `${n} sees only ${other}`,
+      );
       assert.ok(connectedTo(s, other));
       assert.deepEqual(await alertCodes(pages[n]), [], `${n} was told nothing`);
     }
@@ -153,28 +218,55 @@ describe('error cases and the encoded-streams fallback in Chromium', { skip }, (
       const { targetInfo } = await cdp.send('Target.getTargetInfo');
       const browserCdp = await denying.newBrowserCDPSession();
       await browserCdp.send('Browser.setPermission', {
-        permission: { name: 'microphone' }, setting: 'denied', origin: gw.url, browserContextId: targetInfo.browserContextId,
+        permission: { name: 'microphone' },
+        setting: 'denied',
+        origin: gw.url,
+        browserContextId: targetInfo.browserContextId,
       });
       const other = newLink(gw);
       await page.goto(other);
-      assert.equal(await page.evaluate(async () => (await navigator.permissions.query({ name: 'microphone' })).state), 'denied');
-      assert.equal(await page.evaluate(async () => (await navigator.permissions.query({ name: 'camera' })).state), 'granted');
+      assert.equal(
+        await page.evaluate(
+          async () => (await navigator.permissions.query({ name: 'microphone' })).state,
+        ),
+        'denied',
+      );
+      assert.equal(
+        await page.evaluate(
+          async () => (await navigator.permissions.query({ name: 'camera' })).state,
+        ),
+        'granted',
+      );
 
       const m0 = await metrics(gw);
       await joinRoom(page, other, 'Dave', { waitJoined: false });
       await assertAlert(page, 'MIC_DENIED');
-      assert.equal(await page.locator('.alert[data-code="MIC_DENIED"] .muted').textContent(), ' (NotAllowedError)');
-      assert.deepEqual(await alertCodes(page), ['MIC_DENIED'], 'only the microphone message (no camera one)');
+      assert.equal(
+        await page.locator('.alert[data-code="MIC_DENIED"] .muted').textContent(),
+        ' (NotAllowedError)',
+      );
+      assert.deepEqual(
+        await alertCodes(page),
+        ['MIC_DENIED'],
+        'only the microphone message (no camera one)',
+      );
       assert.equal(await page.isVisible('#view-join'), true, 'still on the join form');
       assert.equal(await page.isVisible('#view-call'), false, 'not in a call');
       assert.equal(await page.isEnabled('#join-button'), true, 'can try again');
       assert.equal((await stats(page)).state, 'idle', 'no call object');
       await sleep(500);
       const m1 = await metrics(gw);
-      assert.equal(m1.hybridge_connections_total, m0.hybridge_connections_total, 'no WebSocket to the gateway');
+      assert.equal(
+        m1.hybridge_connections_total,
+        m0.hybridge_connections_total,
+        'no WebSocket to the gateway',
+      );
       assert.equal(m1.hybridge_rooms, m0.hybridge_rooms, 'no room created');
       assert.equal(m1.hybridge_peers, m0.hybridge_peers, 'nobody seated');
-      assert.ok(new URL(page.url()).hash.length > 1, 'the link stays in the address bar, for a retry');
+      assert.ok(
+        new URL(page.url()).hash.length > 1,
+        'the link stays in the address bar, for a retry',
+      );
     } finally {
       await denying.close();
     }
@@ -183,18 +275,28 @@ describe('error cases and the encoded-streams fallback in Chromium', { skip }, (
   test('(i) a screen share the browser refuses: "Screen sharing not started", and the call goes on', async () => {
     // The fake media UI in "deny" mode refuses every capture request, as a user cancelling the
     // picker does; so this page joins without microphone and camera, and only receives.
-    const denying = await launchBrowser(['--use-fake-ui-for-media-stream=deny'], { without: ['--use-fake-ui-for-media-stream'] });
+    const denying = await launchBrowser(['--use-fake-ui-for-media-stream=deny'], {
+      without: ['--use-fake-ui-for-media-stream'],
+    });
     const room = newLink(gw);
     try {
       await joinRoom(pages.Carol, room, 'Carol');
       const erin = await openPage(denying);
       await joinRoom(erin, room, 'Erin', { mic: false, camera: false });
-      await waitFor(erin, (s) => connectedTo(s, 'Carol'), { timeout: 45_000, what: 'Erin connected to Carol' });
-      await waitFor(erin, (s) => inboundFrom(s, peerNamed(s, 'Carol')).video > 0, { what: 'Erin decodes Carol' });
+      await waitFor(erin, (s) => connectedTo(s, 'Carol'), {
+        timeout: 45_000,
+        what: 'Erin connected to Carol',
+      });
+      await waitFor(erin, (s) => inboundFrom(s, peerNamed(s, 'Carol')).video > 0, {
+        what: 'Erin decodes Carol',
+      });
 
       await erin.click('#btn-share');
       await assertAlert(erin, 'SCREEN_DENIED');
-      assert.equal(await erin.locator('.alert[data-code="SCREEN_DENIED"] .muted').textContent(), ' (NotAllowedError)');
+      assert.equal(
+        await erin.locator('.alert[data-code="SCREEN_DENIED"] .muted').textContent(),
+        ' (NotAllowedError)',
+      );
       assert.deepEqual(await alertCodes(erin), ['SCREEN_DENIED']);
       assert.equal(await erin.isVisible('#btn-share'), true, 'the share button is back');
       assert.equal(await erin.isVisible('#btn-stop-share'), false);
@@ -217,7 +319,9 @@ describe('error cases and the encoded-streams fallback in Chromium', { skip }, (
       // Chat still crosses.
       await erin.fill('#chat-text', 'share failed, still here');
       await erin.click('#chat-form button[type=submit]');
-      await waitFor(pages.Carol, (s) => s.chat.some((x) => x.text === 'share failed, still here'), { what: 'Carol gets Erin\'s chat' });
+      await waitFor(pages.Carol, (s) => s.chat.some((x) => x.text === 'share failed, still here'), {
+        what: "Carol gets Erin's chat",
+      });
     } finally {
       await denying.close();
     }
@@ -247,21 +351,56 @@ describe('a gateway that shows different members to different peers is caught', 
       await joinRoom(pages[n], link, n);
     }
     // Alice and Bob compare views inside their channel once both are stable for 3 s.
-    for (const [n, other] of [['Alice', 'Bob'], ['Bob', 'Alice']]) {
-      const s = await waitFor(pages[n], (x) => x.peers[peerNamed(x, other)]?.viewMismatch === true, { timeout: 30_000, what: `${n} warns about ${other}` });
-      if (process.env.HYBRIDGE_TEST_LOG) console.error(n, JSON.stringify(s.problems), JSON.stringify(Object.fromEntries(Object.entries(s.peers).map(([k, p]) => [k, [p.name, p.state, p.viewMismatch]]))));
+    for (const [n, other] of [
+      ['Alice', 'Bob'],
+      ['Bob', 'Alice'],
+    ]) {
+      const s = await waitFor(
+        pages[n],
+        (x) => x.peers[peerNamed(x, other)]?.viewMismatch === true,
+        { timeout: 30_000, what: `${n} warns about ${other}` },
+      );
+      if (process.env.HYBRIDGE_TEST_LOG)
+        console.error(
+          n,
+          JSON.stringify(s.problems),
+          JSON.stringify(
+            Object.fromEntries(
+              Object.entries(s.peers).map(([k, p]) => [k, [p.name, p.state, p.viewMismatch]]),
+            ),
+          ),
+        );
       await assertAlert(pages[n], 'VIEW_MISMATCH');
-      assert.ok(await pages[n].locator('.alert[data-code="VIEW_MISMATCH"]').evaluate((e) => e.classList.contains('sticky')), 'the warning stays');
+      assert.ok(
+        await pages[n]
+          .locator('.alert[data-code="VIEW_MISMATCH"]')
+          .evaluate((e) => e.classList.contains('sticky')),
+        'the warning stays',
+      );
       const fp = peerNamed(s, other);
-      assert.ok(s.problems.some((p) => p.code === 'VIEW_MISMATCH' && p.keyFp === fp), `${n}: a VIEW_MISMATCH about ${other}`);
+      assert.ok(
+        s.problems.some((p) => p.code === 'VIEW_MISMATCH' && p.keyFp === fp),
+        `${n}: a VIEW_MISMATCH about ${other}`,
+      );
       await pages[n].click('#tab-security');
-      assert.equal(await pages[n].locator(`#sec-peers li[data-fp="${fp}"] .warn`).textContent(), 'sees different members');
+      assert.equal(
+        await pages[n].locator(`#sec-peers li[data-fp="${fp}"] .warn`).textContent(),
+        'sees different members',
+      );
     }
     // What the lie was: Alice no longer lists Carol, Bob and Carol still list everyone.
     const a = await stats(pages.Alice);
-    assert.equal(peerNamed(a, 'Carol') === null || a.peers[peerNamed(a, 'Carol')].state !== 'connected', true, 'Alice was told Carol left');
+    assert.equal(
+      peerNamed(a, 'Carol') === null || a.peers[peerNamed(a, 'Carol')].state !== 'connected',
+      true,
+      'Alice was told Carol left',
+    );
     const b = await stats(pages.Bob);
     assert.ok(connectedTo(b, 'Carol'), 'Bob still has Carol');
-    assert.equal(b.peers[peerNamed(b, 'Carol')].viewMismatch, false, 'Bob and Carol saw the same room');
+    assert.equal(
+      b.peers[peerNamed(b, 'Carol')].viewMismatch,
+      false,
+      'Bob and Carol saw the same room',
+    );
   });
 });

@@ -12,10 +12,24 @@ import { XWingKeyPair } from '../../src/protocol/xwingKeyPair.js';
 import { LOCAL_CODES, SignalError } from '../../src/signal/errors.js';
 import { GatewayConnection, fetchGatewayKey } from '../../src/signal/gatewayConnection.js';
 import { startGateway } from '../support/gateway.js';
-import { allConnected, chat, events, leaveAll, messages, peerUp, session, sleep, waitFor } from '../support/signalSessions.js';
+import {
+  allConnected,
+  chat,
+  events,
+  leaveAll,
+  messages,
+  peerUp,
+  session,
+  sleep,
+  waitFor,
+} from '../support/signalSessions.js';
 
 const CAPACITY = 3;
-const FAST = { peerHandshakeTimeoutMs: 1500, viewStableMs: 300, backoff: { minMs: 100, maxMs: 1000 } };
+const FAST = {
+  peerHandshakeTimeoutMs: 1500,
+  viewStableMs: 300,
+  backoff: { minMs: 100, maxMs: 1000 },
+};
 
 let gw;
 const live = [];
@@ -57,7 +71,10 @@ test('two sessions: both channels up with equal SAS, roles by join order, messag
   assert.match(a.selfId, /^[0-9a-f]{16}$/);
   assert.deepEqual(a.gatewayFingerprint, gw.fingerprint);
   assert.deepEqual(a.iceServers, []); // the default config names no STUN/TURN server
-  assert.deepEqual(events(a, 'state').map((d) => d.state), ['connecting', 'handshaking', 'joined']);
+  assert.deepEqual(
+    events(a, 'state').map((d) => d.state),
+    ['connecting', 'handshaking', 'joined'],
+  );
   await b.start();
   await allConnected([a, b]);
 
@@ -78,7 +95,10 @@ test('two sessions: both channels up with equal SAS, roles by join order, messag
   assert.equal(bAtA.polite, true);
   // hello came first, then view (spec/peer-messages.md §2).
   await waitFor(b, 'peer-message', (d) => d.msg.t === 'view');
-  const firstTwo = b.log.filter((x) => x.type === 'peer-message').slice(0, 2).map((x) => x.detail.msg.t);
+  const firstTwo = b.log
+    .filter((x) => x.type === 'peer-message')
+    .slice(0, 2)
+    .map((x) => x.detail.msg.t);
   assert.deepEqual(firstTwo, ['hello', 'view']);
 
   const N = 30;
@@ -90,12 +110,23 @@ test('two sessions: both channels up with equal SAS, roles by join order, messag
   assert.deepEqual(new Set(await Promise.all(sends)), new Set([true]));
   await waitFor(b, 'peer-message', (d) => d.msg.text === `a→b ${N - 1}`);
   await waitFor(a, 'peer-message', (d) => d.msg.text === `b→a ${N - 1}`);
-  assert.deepEqual(messages(b, a.selfKeyFp, 'chat').map((m) => m.text), Array.from({ length: N }, (_, i) => `a→b ${i}`));
-  assert.deepEqual(messages(a, b.selfKeyFp, 'chat').map((m) => m.text), Array.from({ length: N }, (_, i) => `b→a ${i}`));
+  assert.deepEqual(
+    messages(b, a.selfKeyFp, 'chat').map((m) => m.text),
+    Array.from({ length: N }, (_, i) => `a→b ${i}`),
+  );
+  assert.deepEqual(
+    messages(a, b.selfKeyFp, 'chat').map((m) => m.text),
+    Array.from({ length: N }, (_, i) => `b→a ${i}`),
+  );
 
   // Every app message type of spec/peer-messages.md §2 passes through.
   const key = { t: 'key', kid: 7, key: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
-  for (const msg of [{ t: 'sdp', description: { type: 'offer', sdp: 'v=0\r\n' } }, { t: 'ice', candidate: null }, key, { t: 'tracks', screen: null }]) {
+  for (const msg of [
+    { t: 'sdp', description: { type: 'offer', sdp: 'v=0\r\n' } },
+    { t: 'ice', candidate: null },
+    key,
+    { t: 'tracks', screen: null },
+  ]) {
     await a.send(b.selfKeyFp, msg);
   }
   const got = await waitFor(b, 'peer-message', (d) => d.msg.t === 'tracks');
@@ -108,15 +139,27 @@ test('two sessions: both channels up with equal SAS, roles by join order, messag
 
 test('three sessions: every pair up with equal SAS, broadcast reaches all, views agree (no mismatch), a fourth gets ROOM_FULL', async () => {
   const [room, a, b, c] = await connectedRoom('Ada', 'Bob', 'Cy');
-  for (const [x, y] of [[a, b], [a, c], [b, c]]) {
+  for (const [x, y] of [
+    [a, b],
+    [a, c],
+    [b, c],
+  ]) {
     const sas = x.peers.get(y.selfKeyFp).sas;
     assert.match(sas, /^\d{4}-\d{4}-\d{4}$/);
     assert.equal(sas, y.peers.get(x.selfKeyFp).sas, `${x.label}-${y.label}`);
   }
   assert.notEqual(a.peers.get(b.selfKeyFp).sas, a.peers.get(c.selfKeyFp).sas);
   assert.equal(await c.broadcast(chat('hello all')), 2);
-  await waitFor(a, 'peer-message', (d) => d.msg.text === 'hello all' && d.peer.keyFp === c.selfKeyFp);
-  await waitFor(b, 'peer-message', (d) => d.msg.text === 'hello all' && d.peer.keyFp === c.selfKeyFp);
+  await waitFor(
+    a,
+    'peer-message',
+    (d) => d.msg.text === 'hello all' && d.peer.keyFp === c.selfKeyFp,
+  );
+  await waitFor(
+    b,
+    'peer-message',
+    (d) => d.msg.text === 'hello all' && d.peer.keyFp === c.selfKeyFp,
+  );
   assert.equal(a.view.length, 3);
   assert.deepEqual(a.view, b.view);
   assert.deepEqual(a.view, c.view);
@@ -124,24 +167,40 @@ test('three sessions: every pair up with equal SAS, broadcast reaches all, views
   // Room full (capacity 3): the fourth is refused and the members see nothing of it.
   const d = make(room, 'Dee');
   const before = a.log.length;
-  await assert.rejects(d.start(), (e) => e instanceof SignalError && e.code === 'ROOM_FULL' && /full/.test(e.message));
-  assert.deepEqual(events(d, 'error').map((x) => x.code), ['ROOM_FULL']);
+  await assert.rejects(
+    d.start(),
+    (e) => e instanceof SignalError && e.code === 'ROOM_FULL' && /full/.test(e.message),
+  );
+  assert.deepEqual(
+    events(d, 'error').map((x) => x.code),
+    ['ROOM_FULL'],
+  );
   assert.equal(d.state, 'closed');
 
   await sleep(3 * FAST.viewStableMs); // past the stability window: views were compared
-  assert.deepEqual([...events(a, 'view-mismatch'), ...events(b, 'view-mismatch'), ...events(c, 'view-mismatch')], []);
-  assert.deepEqual(a.log.slice(before).filter((x) => x.type.startsWith('peer-') && x.type !== 'peer-message'), []);
+  assert.deepEqual(
+    [...events(a, 'view-mismatch'), ...events(b, 'view-mismatch'), ...events(c, 'view-mismatch')],
+    [],
+  );
+  assert.deepEqual(
+    a.log.slice(before).filter((x) => x.type.startsWith('peer-') && x.type !== 'peer-message'),
+    [],
+  );
   await leaveAll([a, b, c]);
 });
 
 test('wrong psk (right room id): CONFIRMATION_FAILED at the impostor, HANDSHAKE_TIMEOUT at the others, who carry on', async () => {
   const [room, a, b] = await connectedRoom('Ada', 'Bob');
-  const eve = make(room, 'Eve', { pskOverrideForTestingOnly: crypto.getRandomValues(new Uint8Array(32)) });
+  const eve = make(room, 'Eve', {
+    pskOverrideForTestingOnly: crypto.getRandomValues(new Uint8Array(32)),
+  });
   await eve.start(); // the gateway lets it in: it has the room id
 
   // Eve initiates to both; their confirm_R does not verify under her psk.
-  const failedAtEve = [await waitFor(eve, 'peer-failed', (d) => d.peer.keyFp === a.selfKeyFp),
-    await waitFor(eve, 'peer-failed', (d) => d.peer.keyFp === b.selfKeyFp)];
+  const failedAtEve = [
+    await waitFor(eve, 'peer-failed', (d) => d.peer.keyFp === a.selfKeyFp),
+    await waitFor(eve, 'peer-failed', (d) => d.peer.keyFp === b.selfKeyFp),
+  ];
   for (const f of failedAtEve) {
     assert.equal(f.code, 'CONFIRMATION_FAILED');
     assert.match(f.message, /same room link/);
@@ -165,13 +224,23 @@ test('wrong psk (right room id): CONFIRMATION_FAILED at the impostor, HANDSHAKE_
   await b.send(a.selfKeyFp, chat('me too'));
   await waitFor(b, 'peer-message', (d) => d.msg.text === 'still here', { from });
   await waitFor(a, 'peer-message', (d) => d.msg.text === 'me too');
-  assert.deepEqual([...events(a, 'error'), ...events(b, 'error'), ...events(a, 'peer-down'), ...events(b, 'peer-down')], []);
+  assert.deepEqual(
+    [
+      ...events(a, 'error'),
+      ...events(b, 'error'),
+      ...events(a, 'peer-down'),
+      ...events(b, 'peer-down'),
+    ],
+    [],
+  );
   await leaveAll([a, b, eve]);
 });
 
 test('the impostor joining first: the honest initiator reports CONFIRMATION_FAILED', async () => {
   const room = newRoom();
-  const eve = make(room, 'Eve', { pskOverrideForTestingOnly: crypto.getRandomValues(new Uint8Array(32)) });
+  const eve = make(room, 'Eve', {
+    pskOverrideForTestingOnly: crypto.getRandomValues(new Uint8Array(32)),
+  });
   const a = make(room, 'Ada');
   await eve.start();
   await a.start();
@@ -191,11 +260,25 @@ test('pin mismatch: UNKNOWN_GATEWAY_KEY before any WebSocket is opened', async (
   }
   const wrongPin = gw.fingerprint.slice();
   wrongPin[0] ^= 1;
-  const s = session({ url: gw.url, fingerprint: wrongPin }, newRoom(), 'Ada', { WebSocketImpl: CountingWebSocket });
-  await assert.rejects(s.start(), (e) => e.code === 'UNKNOWN_GATEWAY_KEY' && /does not match the link/.test(e.message));
+  const s = session({ url: gw.url, fingerprint: wrongPin }, newRoom(), 'Ada', {
+    WebSocketImpl: CountingWebSocket,
+  });
+  await assert.rejects(
+    s.start(),
+    (e) => e.code === 'UNKNOWN_GATEWAY_KEY' && /does not match the link/.test(e.message),
+  );
   assert.equal(sockets, 0);
-  assert.deepEqual(events(s, 'error'), [{ code: 'UNKNOWN_GATEWAY_KEY', message: s.log.find((x) => x.type === 'error').detail.message, fatal: true }]);
-  assert.deepEqual(events(s, 'state').map((d) => d.state), ['connecting', 'closed']);
+  assert.deepEqual(events(s, 'error'), [
+    {
+      code: 'UNKNOWN_GATEWAY_KEY',
+      message: s.log.find((x) => x.type === 'error').detail.message,
+      fatal: true,
+    },
+  ]);
+  assert.deepEqual(
+    events(s, 'state').map((d) => d.state),
+    ['connecting', 'closed'],
+  );
   // The same class works with the right pin: the count above is meaningful.
   const ok = session(gw, newRoom(), 'Ada', { WebSocketImpl: CountingWebSocket });
   await ok.start();
@@ -204,9 +287,15 @@ test('pin mismatch: UNKNOWN_GATEWAY_KEY before any WebSocket is opened', async (
 });
 
 test('gateway close codes: a ClientHello for a key the gateway does not hold is closed with 4005 UNKNOWN_GATEWAY_KEY', async () => {
-  const conn = new GatewayConnection({ origin: gw.url, gatewayPublicKey: XWingKeyPair.generate().publicKey() });
+  const conn = new GatewayConnection({
+    origin: gw.url,
+    gatewayPublicKey: XWingKeyPair.generate().publicKey(),
+  });
   const closed = new Promise((r) => conn.addEventListener('close', (e) => r(e.detail)));
-  await assert.rejects(conn.open(), (e) => e instanceof SignalError && e.code === 'UNKNOWN_GATEWAY_KEY');
+  await assert.rejects(
+    conn.open(),
+    (e) => e instanceof SignalError && e.code === 'UNKNOWN_GATEWAY_KEY',
+  );
   const d = await closed;
   assert.equal(d.code, 4005);
   assert.equal(d.reason, 'UNKNOWN_GATEWAY_KEY');
@@ -215,8 +304,14 @@ test('gateway close codes: a ClientHello for a key the gateway does not hold is 
 
 test('gateway unreachable: GATEWAY_UNREACHABLE', async () => {
   const s = session({ url: 'http://127.0.0.1:9', fingerprint: gw.fingerprint }, newRoom(), 'Ada');
-  await assert.rejects(s.start(), (e) => e.code === LOCAL_CODES.GATEWAY_UNREACHABLE && /cannot be reached/.test(e.message));
-  assert.deepEqual(events(s, 'error').map((d) => d.code), [LOCAL_CODES.GATEWAY_UNREACHABLE]);
+  await assert.rejects(
+    s.start(),
+    (e) => e.code === LOCAL_CODES.GATEWAY_UNREACHABLE && /cannot be reached/.test(e.message),
+  );
+  assert.deepEqual(
+    events(s, 'error').map((d) => d.code),
+    [LOCAL_CODES.GATEWAY_UNREACHABLE],
+  );
 });
 
 test('leave: the others get bye, then peer-down "bye", and forget the peer', async () => {
@@ -227,7 +322,10 @@ test('leave: the others get bye, then peer-down "bye", and forget the peer', asy
   assert.ok(secrets.every((x) => x.some((v) => v !== 0)));
   await b.leave();
   assert.equal(b.state, 'closed');
-  assert.ok(secrets.every((x) => x.every((v) => v === 0)), 'leave wipes the per-session key and psk');
+  assert.ok(
+    secrets.every((x) => x.every((v) => v === 0)),
+    'leave wipes the per-session key and psk',
+  );
   for (const s of [a, c]) {
     const down = await waitFor(s, 'peer-down', (d) => d.peer.keyFp === bKey);
     assert.equal(down.reason, 'bye');
@@ -238,7 +336,10 @@ test('leave: the others get bye, then peer-down "bye", and forget the peer', asy
   assert.equal(a.peers.has(bKey), false);
   assert.equal(a.view.length, 2);
   assert.equal(events(a, 'peer-down').length, 1);
-  assert.throws(() => a.send(bKey, chat('x')), (e) => e.code === LOCAL_CODES.PEER_NOT_CONNECTED);
+  assert.throws(
+    () => a.send(bKey, chat('x')),
+    (e) => e.code === LOCAL_CODES.PEER_NOT_CONNECTED,
+  );
   assert.equal(a.peers.get(c.selfKeyFp).state, 'connected');
   await leaveAll([a, c]);
 });
@@ -252,7 +353,10 @@ test('membership cross-check: a fake view from one peer raises view-mismatch at 
   const t0 = performance.now();
   await a.sendForTestingOnly(b.selfKeyFp, { t: 'view', members: [...a.view, hidden] });
   const mm = await waitFor(b, 'view-mismatch');
-  assert.ok(performance.now() - t0 >= FAST.viewStableMs - 20, 'compared only after the stability window');
+  assert.ok(
+    performance.now() - t0 >= FAST.viewStableMs - 20,
+    'compared only after the stability window',
+  );
   assert.equal(mm.peer.keyFp, a.selfKeyFp);
   assert.deepEqual(mm.onlyTheirs, [hidden]);
   assert.deepEqual(mm.onlyMine, []);
@@ -264,12 +368,28 @@ test('membership cross-check: a fake view from one peer raises view-mismatch at 
 
 test('limits: refused sends say why; bad received messages are dropped; nobody else is disturbed', async () => {
   const [, a, b, c] = await connectedRoom('Ada', 'Bob', 'Cy');
-  const refused = (why) => (e) => e.code === LOCAL_CODES.INVALID_PEER_MESSAGE && why.test(e.message);
-  assert.throws(() => a.send(b.selfKeyFp, chat('x'.repeat(8001))), refused(/at most 8000 characters/));
-  assert.throws(() => a.send(b.selfKeyFp, { t: 'sdp', description: { type: 'offer', sdp: 'x'.repeat(17000) } }), refused(/16384 bytes/));
-  assert.throws(() => a.send(b.selfKeyFp, { t: 'hello', name: 'Mallory' }), refused(/sent by the session/));
-  assert.throws(() => a.send(b.selfKeyFp, { t: 'view', members: [] }), refused(/sent by the session/));
-  assert.throws(() => a.send('00'.repeat(32), chat('x')), (e) => e.code === LOCAL_CODES.PEER_NOT_CONNECTED);
+  const refused = (why) => (e) =>
+    e.code === LOCAL_CODES.INVALID_PEER_MESSAGE && why.test(e.message);
+  assert.throws(
+    () => a.send(b.selfKeyFp, chat('x'.repeat(8001))),
+    refused(/at most 8000 characters/),
+  );
+  assert.throws(
+    () => a.send(b.selfKeyFp, { t: 'sdp', description: { type: 'offer', sdp: 'x'.repeat(17000) } }),
+    refused(/16384 bytes/),
+  );
+  assert.throws(
+    () => a.send(b.selfKeyFp, { t: 'hello', name: 'Mallory' }),
+    refused(/sent by the session/),
+  );
+  assert.throws(
+    () => a.send(b.selfKeyFp, { t: 'view', members: [] }),
+    refused(/sent by the session/),
+  );
+  assert.throws(
+    () => a.send('00'.repeat(32), chat('x')),
+    (e) => e.code === LOCAL_CODES.PEER_NOT_CONNECTED,
+  );
   assert.throws(() => a.broadcast(chat('x'.repeat(8001))), refused(/8000/));
 
   // What a buggy or newer peer might send: dropped and counted, the channel carries on.
@@ -277,11 +397,20 @@ test('limits: refused sends say why; bad received messages are dropped; nobody e
   const from = b.log.length;
   await a.sendBytesForTestingOnly(b.selfKeyFp, enc.encode('not json'));
   await a.sendBytesForTestingOnly(b.selfKeyFp, enc.encode(JSON.stringify(chat('y'.repeat(8001)))));
-  await a.sendBytesForTestingOnly(b.selfKeyFp, enc.encode(JSON.stringify({ t: 'hello', name: 'z'.repeat(65) })));
-  await a.sendBytesForTestingOnly(b.selfKeyFp, enc.encode(JSON.stringify({ t: 'from-the-future', x: 1 })));
+  await a.sendBytesForTestingOnly(
+    b.selfKeyFp,
+    enc.encode(JSON.stringify({ t: 'hello', name: 'z'.repeat(65) })),
+  );
+  await a.sendBytesForTestingOnly(
+    b.selfKeyFp,
+    enc.encode(JSON.stringify({ t: 'from-the-future', x: 1 })),
+  );
   await a.send(b.selfKeyFp, chat('after the bad ones'));
   await waitFor(b, 'peer-message', (d) => d.msg.text === 'after the bad ones', { from });
-  const drops = b.log.slice(from).filter((x) => x.type === 'message-dropped').map((x) => x.detail.reason);
+  const drops = b.log
+    .slice(from)
+    .filter((x) => x.type === 'message-dropped')
+    .map((x) => x.detail.reason);
   assert.equal(drops.length, 3);
   assert.match(drops[0], /JSON/);
   assert.match(drops[1], /8000/);
@@ -291,8 +420,17 @@ test('limits: refused sends say why; bad received messages are dropped; nobody e
   assert.equal(b.peers.get(a.selfKeyFp).name, 'Ada'); // the long name did not replace it
   // None of the bad ones surfaced. A 'view' may: peers resend theirs whenever their membership
   // view settles, which can be after allConnected (seen once in CI, with a faster gateway).
-  assert.ok(b.log.slice(from).every((x) => x.type !== 'peer-message' || ['chat', 'view'].includes(x.detail.msg.t)),
-    JSON.stringify(b.log.slice(from).filter((x) => x.type === 'peer-message').map((x) => x.detail.msg.t)));
+  assert.ok(
+    b.log
+      .slice(from)
+      .every((x) => x.type !== 'peer-message' || ['chat', 'view'].includes(x.detail.msg.t)),
+    JSON.stringify(
+      b.log
+        .slice(from)
+        .filter((x) => x.type === 'peer-message')
+        .map((x) => x.detail.msg.t),
+    ),
+  );
 
   // Largest message that fits: exactly one full peer record.
   const base = JSON.stringify({ t: 'sdp', description: { type: 'offer', sdp: '' } }).length;
@@ -301,7 +439,10 @@ test('limits: refused sends say why; bad received messages are dropped; nobody e
   const got = await waitFor(c, 'peer-message', (d) => d.msg.t === 'sdp');
   assert.equal(got.msg.description.sdp.length, 16384 - base);
   for (const s of [a, b, c]) {
-    assert.deepEqual([...s.peers.values()].map((p) => p.state), ['connected', 'connected']);
+    assert.deepEqual(
+      [...s.peers.values()].map((p) => p.state),
+      ['connected', 'connected'],
+    );
     assert.deepEqual(events(s, 'peer-down'), []);
     assert.deepEqual(events(s, 'error'), []);
   }
@@ -318,7 +459,10 @@ test('one client loses its connection: it rejoins with the same key, peers recog
   const fromB = b.log.length;
 
   a.connectionForTestingOnly().close(4000 + 109, 'IDLE_TIMEOUT'); // as if the network went away
-  assert.equal((await waitFor(a, 'state', (d) => d.state === 'reconnecting', { from: fromA })).state, 'reconnecting');
+  assert.equal(
+    (await waitFor(a, 'state', (d) => d.state === 'reconnecting', { from: fromA })).state,
+    'reconnecting',
+  );
   assert.equal((await waitFor(a, 'peer-down', () => true, { from: fromA })).reason, 'reconnecting');
   assert.equal((await waitFor(b, 'peer-down', () => true, { from: fromB })).reason, 'left'); // PEER_LEFT, no bye
   await waitFor(a, 'state', (d) => d.state === 'joined', { from: fromA });
@@ -352,8 +496,14 @@ test('rate limit: sends are paced below the gateway bucket, so a burst of 260 ar
   await waitFor(b, 'peer-message', (d) => d.msg.text === `burst ${N - 1}`);
   assert.ok((await Promise.all(sends)).every(Boolean));
   assert.ok(performance.now() - t0 > 1500, 'paced, not sent at once');
-  assert.deepEqual(messages(b, a.selfKeyFp, 'chat').map((m) => m.text), Array.from({ length: N }, (_, i) => `burst ${i}`));
-  assert.deepEqual(events(a, 'state').filter((d) => d.state === 'reconnecting'), []);
+  assert.deepEqual(
+    messages(b, a.selfKeyFp, 'chat').map((m) => m.text),
+    Array.from({ length: N }, (_, i) => `burst ${i}`),
+  );
+  assert.deepEqual(
+    events(a, 'state').filter((d) => d.state === 'reconnecting'),
+    [],
+  );
   await leaveAll([a, b]);
 });
 
@@ -370,7 +520,9 @@ test('rate limit without pacing: the gateway closes with 4104, reported as a non
   assert.equal(err.code, 'RATE_LIMITED');
   assert.equal(err.fatal, false);
   await waitFor(a, 'state', (d) => d.state === 'reconnecting' && d.error?.code === 'RATE_LIMITED');
-  await waitFor(a, 'state', (d) => d.state === 'joined', { from: a.log.findIndex((x) => x.detail?.state === 'reconnecting') });
+  await waitFor(a, 'state', (d) => d.state === 'joined', {
+    from: a.log.findIndex((x) => x.detail?.state === 'reconnecting'),
+  });
   await peerUp(b, a.selfKeyFp, { from });
   await a.send(b.selfKeyFp, chat('calm again'));
   await waitFor(b, 'peer-message', (d) => d.msg.text === 'calm again');
@@ -380,7 +532,10 @@ test('rate limit without pacing: the gateway closes with 4104, reported as a non
 
 /** A raw room client (no peer channels): joins `room` announcing `publicKey`, returns what it saw. */
 async function rawJoin(room, publicKey) {
-  const conn = new GatewayConnection({ origin: gw.url, gatewayPublicKey: await fetchGatewayKey(gw.url, gw.fingerprint) });
+  const conn = new GatewayConnection({
+    origin: gw.url,
+    gatewayPublicKey: await fetchGatewayKey(gw.url, gw.fingerprint),
+  });
   const msgs = [];
   let notify = () => {};
   conn.addEventListener('message', (e) => {
@@ -388,17 +543,18 @@ async function rawJoin(room, publicKey) {
     notify();
   });
   await conn.open();
-  const next = (type) => new Promise((resolve) => {
-    const check = () => {
-      const m = msgs.find((x) => x.type === type);
-      if (m) {
-        msgs.splice(msgs.indexOf(m), 1);
-        resolve(m);
-      }
-    };
-    notify = check;
-    check();
-  });
+  const next = (type) =>
+    new Promise((resolve) => {
+      const check = () => {
+        const m = msgs.find((x) => x.type === type);
+        if (m) {
+          msgs.splice(msgs.indexOf(m), 1);
+          resolve(m);
+        }
+      };
+      notify = check;
+      check();
+    });
   const roomId = RoomSecret.of(room).roomId();
   await conn.send({ type: 'JOIN', roomId, publicKey });
   return { conn, joined: await next('JOINED'), roomId, next };
@@ -410,7 +566,9 @@ test('a seat announced with the key of a connected peer does not take that peer 
   const bId = bAtA.id;
   // A room member (or the gateway) sees Bob's announced key and announces it as its own.
   const raw = await rawJoin(room, XWingKeyPair.generate().publicKey());
-  const bobKey = raw.joined.peers.find((p) => p.peerId.every((x, i) => x === Buffer.from(b.selfId, 'hex')[i])).publicKey;
+  const bobKey = raw.joined.peers.find((p) =>
+    p.peerId.every((x, i) => x === Buffer.from(b.selfId, 'hex')[i]),
+  ).publicKey;
   await raw.conn.send({ type: 'LEAVE' });
   await raw.conn.send({ type: 'JOIN', roomId: raw.roomId, publicKey: bobKey });
   await raw.next('JOINED');
@@ -423,7 +581,10 @@ test('a seat announced with the key of a connected peer does not take that peer 
   assert.equal(a.stats.seatsTakenOver, 0);
   assert.equal(bAtA.id, bId);
   assert.equal(bAtA.state, 'connected');
-  assert.deepEqual(a.log.slice(from).filter((x) => x.type === 'peer-down' || x.type === 'peer-failed'), []);
+  assert.deepEqual(
+    a.log.slice(from).filter((x) => x.type === 'peer-down' || x.type === 'peer-failed'),
+    [],
+  );
   await a.send(b.selfKeyFp, chat('still you?'));
   await waitFor(b, 'peer-message', (d) => d.msg.text === 'still you?');
   await raw.conn.close();
@@ -444,10 +605,18 @@ class ZombieWebSocket extends WebSocket {
       if (!this.#zombie) this.onclose?.(e);
     });
   }
-  set onmessage(f) { this._onmessage = f; }
-  get onmessage() { return this._onmessage; }
-  set onclose(f) { this._onclose = f; }
-  get onclose() { return this._onclose; }
+  set onmessage(f) {
+    this._onmessage = f;
+  }
+  get onmessage() {
+    return this._onmessage;
+  }
+  set onclose(f) {
+    this._onclose = f;
+  }
+  get onclose() {
+    return this._onclose;
+  }
   send(data) {
     if (!this.#zombie) super.send(data);
   }
@@ -480,7 +649,10 @@ test('a peer that rejoins while its old seat lingers: the new seat takes over on
   const fromB = b.log.length;
   zombie.zombify();
   await waitFor(b, 'state', (d) => d.state === 'joined', { from: fromB });
-  assert.ok(b.view.some((m) => m.id === oldId), 'Bob sees his own old seat in JOINED');
+  assert.ok(
+    b.view.some((m) => m.id === oldId),
+    'Bob sees his own old seat in JOINED',
+  );
   const down = await waitFor(a, 'peer-down', () => true, { from: fromA });
   assert.equal(down.reason, 'reconnecting');
   assert.equal((await peerUp(a, b.selfKeyFp, { from: fromA })).peer, bAtA);
@@ -495,8 +667,16 @@ test('a peer that rejoins while its old seat lingers: the new seat takes over on
   // The old seat finally goes: nothing changes for the peer.
   const before = a.log.length;
   zombie.bury();
-  await waitFor(a, 'peer-message', (d) => d.msg.t === 'view' && !d.msg.members.some((m) => m.id === oldId), { from: before });
-  assert.deepEqual(a.log.slice(before).filter((x) => ['peer-down', 'peer-failed', 'peer-up'].includes(x.type)), []);
+  await waitFor(
+    a,
+    'peer-message',
+    (d) => d.msg.t === 'view' && !d.msg.members.some((m) => m.id === oldId),
+    { from: before },
+  );
+  assert.deepEqual(
+    a.log.slice(before).filter((x) => ['peer-down', 'peer-failed', 'peer-up'].includes(x.type)),
+    [],
+  );
   assert.equal(bAtA.state, 'connected');
   await leaveAll([a, b]);
 });

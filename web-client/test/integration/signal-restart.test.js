@@ -7,7 +7,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
-import { allConnected, chat, events, leaveAll, peerUp, session, waitFor } from '../support/signalSessions.js';
+import {
+  allConnected,
+  chat,
+  events,
+  leaveAll,
+  peerUp,
+  session,
+  waitFor,
+} from '../support/signalSessions.js';
 
 let gw;
 const live = [];
@@ -29,7 +37,12 @@ test('gateway restart: sessions reconnect with the same keys, peers come up agai
   const [a, b, c] = sessions;
   for (const s of sessions) await s.start();
   await allConnected(sessions);
-  const before = new Map(sessions.map((s) => [s, { id: s.selfId, key: s.selfKeyFp, peers: new Map(s.peers), from: s.log.length }]));
+  const before = new Map(
+    sessions.map((s) => [
+      s,
+      { id: s.selfId, key: s.selfKeyFp, peers: new Map(s.peers), from: s.log.length },
+    ]),
+  );
 
   await gw.restart();
 
@@ -73,7 +86,12 @@ test('gateway down for a while: reconnection keeps trying (GATEWAY_UNREACHABLE),
   await allConnected([a, b]);
   const from = a.log.length;
   await gw.stopOnly();
-  await waitFor(a, 'state', (d) => d.state === 'reconnecting' && d.error?.code === 'GATEWAY_UNREACHABLE', { from });
+  await waitFor(
+    a,
+    'state',
+    (d) => d.state === 'reconnecting' && d.error?.code === 'GATEWAY_UNREACHABLE',
+    { from },
+  );
   await new Promise((r) => setTimeout(r, 800)); // several failed attempts
   await gw.start();
   await waitFor(a, 'state', (d) => d.state === 'joined', { from });

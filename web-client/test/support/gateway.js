@@ -93,8 +93,10 @@ export function findJava() {
 export function checkGatewayBuilt() {
   const main = join(GATEWAY_CLASSES, 'dev', 'hybridge', 'gateway', 'Main.class');
   if (!existsSync(main) || !existsSync(CLASSPATH_FILE)) {
-    throw new Error(`the gateway is not built (${existsSync(main) ? CLASSPATH_FILE : main} is missing). `
-      + `Build it from the repository root with:\n  ${BUILD_COMMAND}\n(mvn verify runs these tests after building the gateway).`);
+    throw new Error(
+      `the gateway is not built (${existsSync(main) ? CLASSPATH_FILE : main} is missing). ` +
+        `Build it from the repository root with:\n  ${BUILD_COMMAND}\n(mvn verify runs these tests after building the gateway).`,
+    );
   }
 }
 
@@ -121,10 +123,21 @@ function deepMerge(base, over) {
  *            'dev.hybridge.gateway.room.LyingGatewayMain') run instead of Main, with the gateway's
  *            test classes on the classpath; it takes the same config file and prints the same line
  */
-export async function startGateway({ port = 0, keyFile, config = {}, log = !!process.env.HYBRIDGE_TEST_LOG, testMain = null } = {}) {
+export async function startGateway({
+  port = 0,
+  keyFile,
+  config = {},
+  log = !!process.env.HYBRIDGE_TEST_LOG,
+  testMain = null,
+} = {}) {
   checkGatewayBuilt();
-  if (testMain !== null && !existsSync(join(GATEWAY_TEST_CLASSES, ...testMain.split('.')) + '.class')) {
-    throw new Error(`the gateway's test classes are not built (${testMain} is missing). Build them from the repository root with:\n  ${TEST_BUILD_COMMAND}`);
+  if (
+    testMain !== null &&
+    !existsSync(join(GATEWAY_TEST_CLASSES, ...testMain.split('.')) + '.class')
+  ) {
+    throw new Error(
+      `the gateway's test classes are not built (${testMain} is missing). Build them from the repository root with:\n  ${TEST_BUILD_COMMAND}`,
+    );
   }
   hookExit();
   const dir = mkdtempSync(join(tmpdir(), 'hybridge-gw-'));
@@ -141,7 +154,9 @@ export async function startGateway({ port = 0, keyFile, config = {}, log = !!pro
   const configFile = join(dir, 'gateway.yaml');
 
   // The environment would override the file (ConfigLoader): keep the test's config exactly.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HYBRIDGE_')));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('HYBRIDGE_')),
+  );
 
   let child = null;
   let currentPort = port;
@@ -150,15 +165,28 @@ export async function startGateway({ port = 0, keyFile, config = {}, log = !!pro
     settings.server = { ...settings.server, port: currentPort };
     // JSON is YAML: no YAML writer needed.
     writeFileSync(configFile, JSON.stringify({ hybridge: settings }, null, 2));
-    child = spawn(java, ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto',
-      '-cp', classpath, testMain ?? 'dev.hybridge.gateway.Main', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      java,
+      [
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Xshare:auto',
+        '-cp',
+        classpath,
+        testMain ?? 'dev.hybridge.gateway.Main',
+        configFile,
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     running.add(child);
     const me = child;
     let output = '';
-    const exited = new Promise((res) => me.once('exit', (code, signal) => {
-      running.delete(me);
-      res({ code, signal });
-    }));
+    const exited = new Promise((res) =>
+      me.once('exit', (code, signal) => {
+        running.delete(me);
+        res({ code, signal });
+      }),
+    );
     me.exited = exited;
     const announced = new Promise((res, rej) => {
       const onData = (chunk) => {
@@ -172,11 +200,16 @@ export async function startGateway({ port = 0, keyFile, config = {}, log = !!pro
       me.stdout.on('data', onData);
       me.stderr.on('data', onData);
       me.once('error', (e) => rej(new Error(`cannot run ${java}: ${e.message}`)));
-      exited.then(({ code, signal }) => rej(new Error(`gateway exited (${code ?? signal}) before it was ready:\n${output}`)));
+      exited.then(({ code, signal }) =>
+        rej(new Error(`gateway exited (${code ?? signal}) before it was ready:\n${output}`)),
+      );
     });
     let timer;
     const timeout = new Promise((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`gateway did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+      timer = setTimeout(
+        () => rej(new Error(`gateway did not start within ${START_TIMEOUT_MS} ms:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
     });
     try {
       currentPort = await Promise.race([announced, timeout]);
@@ -197,7 +230,9 @@ export async function startGateway({ port = 0, keyFile, config = {}, log = !!pro
     let timer;
     const killed = await Promise.race([
       c.exited.then(() => false),
-      new Promise((res) => { timer = setTimeout(() => res(true), STOP_TIMEOUT_MS); }),
+      new Promise((res) => {
+        timer = setTimeout(() => res(true), STOP_TIMEOUT_MS);
+      }),
     ]);
     clearTimeout(timer);
     if (killed) {

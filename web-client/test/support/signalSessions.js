@@ -3,12 +3,28 @@
 
 import { CallSession } from '../../src/signal/session.js';
 
-const EVENTS = ['state', 'peer-up', 'peer-down', 'peer-failed', 'peer-state', 'peer-message', 'view-mismatch',
-  'error', 'warning', 'message-dropped'];
+const EVENTS = [
+  'state',
+  'peer-up',
+  'peer-down',
+  'peer-failed',
+  'peer-state',
+  'peer-message',
+  'view-mismatch',
+  'error',
+  'warning',
+  'message-dropped',
+];
 
 /** A CallSession on `gw` for `roomSecret`, with `s.log` = [{type, detail, at}] of all its events. */
 export function session(gw, roomSecret, name, options = {}) {
-  const s = new CallSession({ origin: gw.url, roomSecret, pinnedFingerprint: gw.fingerprint, name, ...options });
+  const s = new CallSession({
+    origin: gw.url,
+    roomSecret,
+    pinnedFingerprint: gw.fingerprint,
+    name,
+    ...options,
+  });
   s.log = [];
   s.label = name;
   for (const type of EVENTS) {
@@ -41,8 +57,15 @@ export function waitFor(s, type, pred = () => true, { timeout = 20_000, from = 0
     };
     const timer = setTimeout(() => {
       s.removeEventListener(type, listener);
-      const seen = s.log.slice(-15).map((x) => `${x.type}${x.detail?.code ? `(${x.detail.code})` : ''}${x.detail?.state ? `(${x.detail.state})` : ''}`);
-      reject(new Error(`${s.label}: no '${type}' within ${timeout} ms; last events: ${seen.join(', ')}`));
+      const seen = s.log
+        .slice(-15)
+        .map(
+          (x) =>
+            `${x.type}${x.detail?.code ? `(${x.detail.code})` : ''}${x.detail?.state ? `(${x.detail.state})` : ''}`,
+        );
+      reject(
+        new Error(`${s.label}: no '${type}' within ${timeout} ms; last events: ${seen.join(', ')}`),
+      );
     }, timeout);
     s.addEventListener(type, listener);
   });
@@ -64,7 +87,10 @@ export async function allConnected(sessions, opts) {
 
 /** The 'peer-message' details of `s` from `peerFp` of type `t`, in arrival order. */
 export function messages(s, peerFp, t) {
-  return s.log.filter((x) => x.type === 'peer-message' && x.detail.peer.keyFp === peerFp && x.detail.msg.t === t)
+  return s.log
+    .filter(
+      (x) => x.type === 'peer-message' && x.detail.peer.keyFp === peerFp && x.detail.msg.t === t,
+    )
     .map((x) => x.detail.msg);
 }
 
@@ -75,7 +101,9 @@ export function events(s, type) {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function chat(text) {
-  const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
   return { t: 'chat', id, text, kind: 'text', ts: Date.now() };
 }
 

@@ -17,12 +17,27 @@ import { chromium } from 'playwright-core';
 import { XWingKeyPair } from '../../src/protocol/index.js';
 import { classifyIceCandidateError } from '../../src/app/turn.js';
 import {
-  CHROMIUM, fingerprintOf, joinRoom, mintTurnCredentials, requirePrerequisites, startCoturn, startGatewayJar,
+  CHROMIUM,
+  fingerprintOf,
+  joinRoom,
+  mintTurnCredentials,
+  requirePrerequisites,
+  startCoturn,
+  startGatewayJar,
 } from './support.js';
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
 
 let coturn;
 let gateway;
@@ -34,7 +49,11 @@ before(async () => {
   gateway = await startGatewayJar({
     ice: { turn: { urls: [coturn.url], secret: coturn.secret, 'credential-ttl': 'PT1H' } },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: 60_000 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_FLAGS,
+    timeout: 60_000,
+  });
 });
 
 after(async () => {
@@ -63,7 +82,13 @@ function pageCreatePc(config) {
     if (e.candidate) window.candidates.push(e.candidate.candidate);
   });
   pc.addEventListener('icecandidateerror', (e) => {
-    window.candidateErrors.push({ errorCode: e.errorCode, errorText: e.errorText, url: e.url, address: e.address, port: e.port });
+    window.candidateErrors.push({
+      errorCode: e.errorCode,
+      errorText: e.errorText,
+      url: e.url,
+      address: e.address,
+      port: e.port,
+    });
   });
   const wireChannel = (dc) => {
     window.dc = dc;
@@ -109,15 +134,27 @@ async function pageSelectedPair() {
   let pair = null;
   let audioBytes = 0;
   stats.forEach((r) => {
-    if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
+    if (r.type === 'transport' && r.selectedCandidatePairId)
+      pair = stats.get(r.selectedCandidatePairId);
     if (r.type === 'inbound-rtp' && r.kind === 'audio') audioBytes += r.bytesReceived ?? 0;
   });
   if (!pair) return { pair: null, audioBytes };
   const local = stats.get(pair.localCandidateId);
   const remote = stats.get(pair.remoteCandidateId);
   return {
-    pair: { state: pair.state, nominated: pair.nominated, bytesSent: pair.bytesSent, bytesReceived: pair.bytesReceived },
-    local: { candidateType: local.candidateType, address: local.address, port: local.port, relayProtocol: local.relayProtocol, url: local.url },
+    pair: {
+      state: pair.state,
+      nominated: pair.nominated,
+      bytesSent: pair.bytesSent,
+      bytesReceived: pair.bytesReceived,
+    },
+    local: {
+      candidateType: local.candidateType,
+      address: local.address,
+      port: local.port,
+      relayProtocol: local.relayProtocol,
+      url: local.url,
+    },
     remote: { candidateType: remote.candidateType, address: remote.address, port: remote.port },
     audioBytes,
   };
@@ -135,10 +172,14 @@ async function waitFor(page, fn, arg, what, timeoutMs = 20_000) {
   }
   if (!ok) {
     const state = await page.evaluate(() => ({
-      connection: window.pc?.connectionState, ice: window.pc?.iceConnectionState,
-      candidates: window.candidates, errors: window.candidateErrors,
+      connection: window.pc?.connectionState,
+      ice: window.pc?.iceConnectionState,
+      candidates: window.candidates,
+      errors: window.candidateErrors,
     }));
-    throw new Error(`${what} did not happen: ${JSON.stringify(state)}\ncoturn:\n${coturn.output().slice(-3000)}`);
+    throw new Error(
+      `${what} did not happen: ${JSON.stringify(state)}\ncoturn:\n${coturn.output().slice(-3000)}`,
+    );
   }
 }
 
@@ -152,7 +193,10 @@ async function gatherOnly(iceServers) {
       await window.pc.setLocalDescription(await window.pc.createOffer());
     });
     const desc = await page.evaluate(pageGathered, 15_000);
-    return await page.evaluate((sdp) => ({ candidates: window.candidates, errors: window.candidateErrors, sdp }), desc.sdp);
+    return await page.evaluate(
+      (sdp) => ({ candidates: window.candidates, errors: window.candidateErrors, sdp }),
+      desc.sdp,
+    );
   } finally {
     await page.close();
   }
@@ -175,14 +219,19 @@ describe('TURN through a real coturn', { timeout: 180_000 }, () => {
 
       const pageA = await openPage();
       const pageB = await openPage();
-      const toRtc = (servers) => servers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential }));
+      const toRtc = (servers) =>
+        servers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential }));
       await pageA.evaluate(pageCreatePc, { iceServers: toRtc(iceA), iceTransportPolicy: 'relay' });
       await pageB.evaluate(pageCreatePc, { iceServers: toRtc(iceB), iceTransportPolicy: 'relay' });
 
       // SDP with all candidates in it, exchanged through the test (the app relays it in peer envelopes)
       await pageA.evaluate(pageOffer);
       const offer = await pageA.evaluate(pageGathered, 15_000);
-      assert.match(offer.sdp, /typ relay/, `A gathered no relay candidate: ${JSON.stringify(await pageA.evaluate(() => window.candidateErrors))}`);
+      assert.match(
+        offer.sdp,
+        /typ relay/,
+        `A gathered no relay candidate: ${JSON.stringify(await pageA.evaluate(() => window.candidateErrors))}`,
+      );
       assert.doesNotMatch(offer.sdp, /typ host|typ srflx/, 'policy relay: relay candidates only');
       await pageB.evaluate(pageAnswer, offer);
       const answer = await pageB.evaluate(pageGathered, 15_000);
@@ -192,27 +241,51 @@ describe('TURN through a real coturn', { timeout: 180_000 }, () => {
       await waitFor(pageA, () => window.dc?.readyState === 'open', null, 'A data channel open');
       await waitFor(pageB, () => window.dc?.readyState === 'open', null, 'B data channel open');
       await pageA.evaluate(() => window.dc.send('hello through the relay'));
-      await waitFor(pageB, () => window.received.includes('hello through the relay'), null, 'B receives the message');
+      await waitFor(
+        pageB,
+        () => window.received.includes('hello through the relay'),
+        null,
+        'B receives the message',
+      );
       await pageB.evaluate(() => window.dc.send('and back'));
-      await waitFor(pageA, () => window.received.includes('and back'), null, 'A receives the reply');
+      await waitFor(
+        pageA,
+        () => window.received.includes('and back'),
+        null,
+        'A receives the reply',
+      );
 
       // audio from the fake microphone flows both ways
       for (const page of [pageA, pageB]) {
-        await waitFor(page, async () => {
-          const s = await window.pc.getStats();
-          let n = 0;
-          s.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') n += r.bytesReceived ?? 0; });
-          return n > 1000;
-        }, null, 'audio received');
+        await waitFor(
+          page,
+          async () => {
+            const s = await window.pc.getStats();
+            let n = 0;
+            s.forEach((r) => {
+              if (r.type === 'inbound-rtp' && r.kind === 'audio') n += r.bytesReceived ?? 0;
+            });
+            return n > 1000;
+          },
+          null,
+          'audio received',
+        );
       }
 
-      for (const [name, page] of [['A', pageA], ['B', pageB]]) {
+      for (const [name, page] of [
+        ['A', pageA],
+        ['B', pageB],
+      ]) {
         const s = await page.evaluate(pageSelectedPair);
         assert.ok(s.pair, `${name}: no selected candidate pair`);
         assert.equal(s.pair.state, 'succeeded', `${name}: ${JSON.stringify(s)}`);
         assert.equal(s.local.candidateType, 'relay', `${name}: ${JSON.stringify(s)}`);
         assert.equal(s.remote.candidateType, 'relay', `${name}: ${JSON.stringify(s)}`);
-        assert.equal(s.local.address, '127.0.0.1', `${name}: the relay address is coturn's relay-ip`);
+        assert.equal(
+          s.local.address,
+          '127.0.0.1',
+          `${name}: the relay address is coturn's relay-ip`,
+        );
         assert.ok(s.audioBytes > 1000, `${name}: audio bytes ${s.audioBytes}`);
       }
       // and coturn agrees: it allocated relays for both usernames the gateway minted
@@ -228,11 +301,17 @@ describe('TURN through a real coturn', { timeout: 180_000 }, () => {
   });
 
   test('credentials minted with a wrong secret are refused: no relay candidate, errorCode 401', async () => {
-    const wrong = mintTurnCredentials(randomBytes(24).toString('hex'), Math.floor(Date.now() / 1000) + 3600);
+    const wrong = mintTurnCredentials(
+      randomBytes(24).toString('hex'),
+      Math.floor(Date.now() / 1000) + 3600,
+    );
     const r = await gatherOnly([{ urls: [coturn.url], ...wrong }]);
-    if (process.env.HYBRIDGE_TEST_LOG) console.error("wrong secret:", JSON.stringify(r.errors));
+    if (process.env.HYBRIDGE_TEST_LOG) console.error('wrong secret:', JSON.stringify(r.errors));
     assert.doesNotMatch(r.sdp, /typ relay/, 'no relay candidate');
-    assert.deepEqual(r.candidates.filter((c) => c.includes('typ relay')), []);
+    assert.deepEqual(
+      r.candidates.filter((c) => c.includes('typ relay')),
+      [],
+    );
     assert.ok(r.errors.length >= 1, `an icecandidateerror was fired: ${JSON.stringify(r)}`);
     for (const e of r.errors) {
       assert.equal(e.errorCode, 401, JSON.stringify(e));
@@ -244,7 +323,7 @@ describe('TURN through a real coturn', { timeout: 180_000 }, () => {
   test('expired credentials (right secret, expiry in the past) are refused the same way', async () => {
     const expired = mintTurnCredentials(coturn.secret, Math.floor(Date.now() / 1000) - 60);
     const r = await gatherOnly([{ urls: [coturn.url], ...expired }]);
-    if (process.env.HYBRIDGE_TEST_LOG) console.error("expired:", JSON.stringify(r.errors));
+    if (process.env.HYBRIDGE_TEST_LOG) console.error('expired:', JSON.stringify(r.errors));
     assert.doesNotMatch(r.sdp, /typ relay/);
     assert.ok(r.errors.length >= 1, `an icecandidateerror was fired: ${JSON.stringify(r)}`);
     for (const e of r.errors) {

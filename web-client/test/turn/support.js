@@ -20,7 +20,8 @@ import { base64UrlDecode } from '../../src/protocol/bytes.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '..', '..', '..');
-export const JAR = process.env.HYBRIDGE_JAR ?? join(REPO_ROOT, 'gateway', 'target', 'hybridge-gateway.jar');
+export const JAR =
+  process.env.HYBRIDGE_JAR ?? join(REPO_ROOT, 'gateway', 'target', 'hybridge-gateway.jar');
 export const TURNSERVER = '/usr/bin/turnserver';
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -41,8 +42,12 @@ export function requirePrerequisites() {
   if (!existsSync(TURNSERVER)) missing.push(`${TURNSERVER} (apt-get install coturn)`);
   if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (apt-get install chromium)`);
   if (!existsSync(JAR)) missing.push(`${JAR} (./hybridge package)`);
-  if (typeof WebSocket !== 'function') missing.push('the WebSocket global (run node with --experimental-websocket)');
-  if (missing.length) throw new Error(`TURN test prerequisites missing: ${missing.join('; ')}. ./hybridge test installs and builds them.`);
+  if (typeof WebSocket !== 'function')
+    missing.push('the WebSocket global (run node with --experimental-websocket)');
+  if (missing.length)
+    throw new Error(
+      `TURN test prerequisites missing: ${missing.join('; ')}. ./hybridge test installs and builds them.`,
+    );
 }
 
 /** A free TCP port on 127.0.0.1 (also free for UDP in practice; coturn listens on both). */
@@ -83,12 +88,17 @@ async function startProcess(name, cmd, args, ready, timeoutMs = 30_000, env = pr
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.add(child);
   let out = '';
-  const exited = new Promise((res) => child.once('exit', (code, signal) => {
-    children.delete(child);
-    res({ code, signal });
-  }));
+  const exited = new Promise((res) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      res({ code, signal });
+    }),
+  );
   const m = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${name} not ready within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => rej(new Error(`${name} not ready within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const onData = (chunk) => {
       out += chunk.toString();
       if (out.length > 200_000) out = out.slice(-100_000);
@@ -132,11 +142,32 @@ export async function startCoturn() {
   const port = await freePort();
   const minPort = 49152 + Math.floor(Math.random() * 15000);
   const realm = 'hybridge.test';
-  const args = ['-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
-    `--min-port=${minPort}`, `--max-port=${minPort + 200}`, '--use-auth-secret', `--static-auth-secret=${secret}`,
-    `--realm=${realm}`, '--no-cli', '--no-tls', '--no-dtls', '--allow-loopback-peers', '--log-file=stdout',
-    '--simple-log', `--pidfile=${join(dir, 'turnserver.pid')}`, `--db=${join(dir, 'turndb')}`, '--verbose'];
-  const p = await startProcess('coturn', TURNSERVER, args, /(IPv4\. UDP listener opened on|listener opened on).*127\.0\.0\.1/);
+  const args = [
+    '-n',
+    '--listening-ip=127.0.0.1',
+    '--relay-ip=127.0.0.1',
+    `--listening-port=${port}`,
+    `--min-port=${minPort}`,
+    `--max-port=${minPort + 200}`,
+    '--use-auth-secret',
+    `--static-auth-secret=${secret}`,
+    `--realm=${realm}`,
+    '--no-cli',
+    '--no-tls',
+    '--no-dtls',
+    '--allow-loopback-peers',
+    '--log-file=stdout',
+    '--simple-log',
+    `--pidfile=${join(dir, 'turnserver.pid')}`,
+    `--db=${join(dir, 'turndb')}`,
+    '--verbose',
+  ];
+  const p = await startProcess(
+    'coturn',
+    TURNSERVER,
+    args,
+    /(IPv4\. UDP listener opened on|listener opened on).*127\.0\.0\.1/,
+  );
   // give it a moment to open the TCP listener and relay threads too
   await new Promise((r) => setTimeout(r, 300));
   return {
@@ -163,11 +194,24 @@ export function mintTurnCredentials(secret, expiryUnixSeconds) {
 export async function startGatewayJar(settings) {
   const dir = mkdtempSync(join(tmpdir(), 'hybridge-jar-'));
   const config = join(dir, 'gateway.yaml');
-  const all = { server: { host: '127.0.0.1', port: 0 }, 'key-file': join(dir, 'gateway.key'), 'log-level': 'WARNING', ...settings };
+  const all = {
+    server: { host: '127.0.0.1', port: 0 },
+    'key-file': join(dir, 'gateway.key'),
+    'log-level': 'WARNING',
+    ...settings,
+  };
   writeFileSync(config, JSON.stringify({ hybridge: all }, null, 2));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HYBRIDGE_')));
-  const p = await startProcess('gateway', findJava(), ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', JAR, config],
-    /Hybridge gateway at http:\/\/127\.0\.0\.1:(\d+)\//, 60_000, env);
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('HYBRIDGE_')),
+  );
+  const p = await startProcess(
+    'gateway',
+    findJava(),
+    ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', JAR, config],
+    /Hybridge gateway at http:\/\/127\.0\.0\.1:(\d+)\//,
+    60_000,
+    env,
+  );
   const port = Number(p.match[1]);
   return {
     url: `http://127.0.0.1:${port}`,
@@ -185,11 +229,13 @@ function queue(ws) {
   const items = [];
   const waiters = [];
   let closed = null;
-  const closedP = new Promise((res) => ws.addEventListener('close', (e) => {
-    closed = { code: e.code, reason: e.reason };
-    res(closed);
-    for (const w of waiters.splice(0)) w.reject(new Error(`closed ${e.code} ${e.reason}`));
-  }));
+  const closedP = new Promise((res) =>
+    ws.addEventListener('close', (e) => {
+      closed = { code: e.code, reason: e.reason };
+      res(closed);
+      for (const w of waiters.splice(0)) w.reject(new Error(`closed ${e.code} ${e.reason}`));
+    }),
+  );
   ws.addEventListener('message', (e) => {
     const b = new Uint8Array(e.data);
     const w = waiters.shift();
@@ -203,7 +249,16 @@ function queue(ws) {
       if (closed) return Promise.reject(new Error(`closed ${closed.code} ${closed.reason}`));
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error('no message in time')), timeoutMs);
-        waiters.push({ resolve: (v) => { clearTimeout(t); resolve(v); }, reject: (e) => { clearTimeout(t); reject(e); } });
+        waiters.push({
+          resolve: (v) => {
+            clearTimeout(t);
+            resolve(v);
+          },
+          reject: (e) => {
+            clearTimeout(t);
+            reject(e);
+          },
+        });
       });
     },
   };
@@ -228,7 +283,9 @@ export async function joinRoom(gateway, pin, roomId, peerPublicKey) {
   ws.send(clientHello);
   const { clientFinished, channel } = next.receive(await q.next());
   ws.send(clientFinished);
-  ws.send(await channel.seal(encodeRoomMessage({ type: 'JOIN', roomId, publicKey: peerPublicKey })));
+  ws.send(
+    await channel.seal(encodeRoomMessage({ type: 'JOIN', roomId, publicKey: peerPublicKey })),
+  );
   const joined = decodeRoomMessage(await channel.open(await q.next()), Direction.GATEWAY_TO_CLIENT);
   if (joined.type !== 'JOINED') throw new Error(`expected JOINED, got ${joined.type}`);
   return {

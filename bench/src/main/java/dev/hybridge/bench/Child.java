@@ -37,7 +37,8 @@ final class Child {
 
     private Child(Process process, int port, byte[] publicKey, boolean gateway) {
         // a load tool stopped early (Ctrl-C, a timeout) takes its relays with it
-        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "bench-child-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(process::destroyForcibly, "bench-child-stop"));
         this.process = process;
         this.port = port;
         this.publicKey = publicKey;
@@ -53,46 +54,64 @@ final class Child {
     }
 
     static Child gateway(String jvmOpts) throws Exception {
-        return gateway(jvmOpts, freePort(), Files.createTempDirectory("hybridge-bench").resolve("gateway.key"));
+        return gateway(
+                jvmOpts,
+                freePort(),
+                Files.createTempDirectory("hybridge-bench").resolve("gateway.key"));
     }
 
     /** A gateway on {@code port} with the key in {@code keyFile} (created on its first start). */
     static Child gateway(String jvmOpts, int port, Path keyFile) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java")
+                                        .toString()));
         for (String o : jvmOpts.split(" ")) {
             if (!o.isBlank()) {
                 cmd.add(o);
             }
         }
-        cmd.addAll(List.of(
-                // compiler threads live for the whole run, so cpuSplit() sees all of the JIT's CPU
-                "-XX:-UseDynamicNumberOfCompilerThreads",
-                "-Dhybridge.server.port=" + port,
-                "-Dhybridge.key-file=" + keyFile,
-                "-Dhybridge.limits.connections-per-address=19000",
-                "-Dhybridge.limits.max-connections=19000",
-                "-Dhybridge.limits.messages-per-second=1000000",
-                "-Dhybridge.limits.message-burst=1000000",
-                "-Dhybridge.limits.idle-timeout=PT10M",
-                "-Dhybridge.limits.ping-interval=PT5M",
-                "-Dhybridge.limits.handshake-timeout=PT60S",
-                "-Dhybridge.limits.send-queue-max-bytes=67108864",
-                "-Dhybridge.limits.max-rooms=100000",
-                "-Dhybridge.log-level=WARNING",
-                "-cp", System.getProperty("java.class.path"),
-                "dev.hybridge.gateway.Main"));
+        cmd.addAll(
+                List.of(
+                        // compiler threads live for the whole run, so cpuSplit() sees all of the
+                        // JIT's CPU
+                        "-XX:-UseDynamicNumberOfCompilerThreads",
+                        "-Dhybridge.server.port=" + port,
+                        "-Dhybridge.key-file=" + keyFile,
+                        "-Dhybridge.limits.connections-per-address=19000",
+                        "-Dhybridge.limits.max-connections=19000",
+                        "-Dhybridge.limits.messages-per-second=1000000",
+                        "-Dhybridge.limits.message-burst=1000000",
+                        "-Dhybridge.limits.idle-timeout=PT10M",
+                        "-Dhybridge.limits.ping-interval=PT5M",
+                        "-Dhybridge.limits.handshake-timeout=PT60S",
+                        "-Dhybridge.limits.send-queue-max-bytes=67108864",
+                        "-Dhybridge.limits.max-rooms=100000",
+                        "-Dhybridge.log-level=WARNING",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "dev.hybridge.gateway.Main"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         waitForLine(p, "Hybridge gateway at");
         JsonNode wk = JSON.readTree(get(port, "/.well-known/hybridge.json"));
         byte[] pk = Base64.getUrlDecoder().decode(wk.path("public_key").asText());
-        System.out.println("gateway pid " + p.pid() + " on port " + port + ", fingerprint " + wk.path("fingerprint").asText());
+        System.out.println(
+                "gateway pid "
+                        + p.pid()
+                        + " on port "
+                        + port
+                        + ", fingerprint "
+                        + wk.path("fingerprint").asText());
         return new Child(p, port, pk, true);
     }
 
     static Child node(Path script) throws Exception {
         int port = freePort();
-        Process p = new ProcessBuilder("node", "--expose-gc", script.toString(), String.valueOf(port)).redirectErrorStream(true).start();
+        Process p =
+                new ProcessBuilder("node", "--expose-gc", script.toString(), String.valueOf(port))
+                        .redirectErrorStream(true)
+                        .start();
         waitForLine(p, "listening");
         System.out.println("node ws relay pid " + p.pid() + " on port " + port);
         return new Child(p, port, null, false);
@@ -177,14 +196,21 @@ final class Child {
         }
         jcmd("GC.run");
         Thread.sleep(500);
-        Matcher m = Pattern.compile("^hybridge_jvm_heap_used_bytes (\\d+)$", Pattern.MULTILINE).matcher(get(port, "/metrics"));
+        Matcher m =
+                Pattern.compile("^hybridge_jvm_heap_used_bytes (\\d+)$", Pattern.MULTILINE)
+                        .matcher(get(port, "/metrics"));
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     /** Runs a jcmd command against the gateway; its output. */
     String jcmd(String command) throws Exception {
-        Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                String.valueOf(process.pid()), command).redirectErrorStream(true).start();
+        Process j =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                                String.valueOf(process.pid()),
+                                command)
+                        .redirectErrorStream(true)
+                        .start();
         String out = new String(j.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         j.waitFor(60, TimeUnit.SECONDS);
         return out;
@@ -197,7 +223,8 @@ final class Child {
         }
     }
 
-    // ------------------------------------------------------------------ readings of this process and the machine
+    // ------------------------------------------------------------------ readings of this process
+    // and the machine
 
     /** Machine busy and total jiffies from /proc/stat. */
     static long[] machine() throws IOException {
@@ -212,7 +239,9 @@ final class Child {
 
     /** CPU time of this process (the load generator), ns. */
     static long selfCpu() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean)
+                        ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** The soft limit on open files of this process (children inherit it); -1 when unknown. */
@@ -237,16 +266,28 @@ final class Child {
      */
     static void requireOpenFiles(long needed, String why) {
         long limit = openFilesLimit();
-        System.out.printf("open files: %s needs %d; the limit here is %s%n", why, needed, limit < 0 ? "unknown" : limit);
+        System.out.printf(
+                "open files: %s needs %d; the limit here is %s%n",
+                why, needed, limit < 0 ? "unknown" : limit);
         if (limit >= 0 && limit < needed) {
-            throw new IllegalStateException("too few file descriptors: " + why + " needs " + needed + " open files, the limit is "
-                    + limit + ". Raise it in the shell that starts the tool (ulimit -n " + needed + "; the hard limit too, as "
-                    + "root or in /etc/security/limits.conf), or run fewer sessions.");
+            throw new IllegalStateException(
+                    "too few file descriptors: "
+                            + why
+                            + " needs "
+                            + needed
+                            + " open files, the limit is "
+                            + limit
+                            + ". Raise it in the shell that starts the tool (ulimit -n "
+                            + needed
+                            + "; the hard limit too, as "
+                            + "root or in /etc/security/limits.conf), or run fewer sessions.");
         }
     }
 
     static void waitForLine(Process p, String marker) throws Exception {
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader r =
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + 60_000_000_000L;
         String line;
         StringBuilder seen = new StringBuilder();
@@ -258,24 +299,32 @@ final class Child {
                 // keep draining the child's output so it never blocks on a full pipe; on a platform
                 // thread: a virtual one blocked in this pipe read holds its carrier, and with two
                 // such readers on a 2-core machine no other virtual thread ran (the tool hung)
-                Thread.ofPlatform().daemon().name("bench-child-output").start(() -> {
-                    try {
-                        while (r.readLine() != null) {
-                            // discard
-                        }
-                    } catch (IOException ignored) {
-                        // child ended
-                    }
-                });
+                Thread.ofPlatform()
+                        .daemon()
+                        .name("bench-child-output")
+                        .start(
+                                () -> {
+                                    try {
+                                        while (r.readLine() != null) {
+                                            // discard
+                                        }
+                                    } catch (IOException ignored) {
+                                        // child ended
+                                    }
+                                });
                 return;
             }
         }
-        throw new IllegalStateException("child did not start (no \"" + marker + "\" line); it printed:" + seen);
+        throw new IllegalStateException(
+                "child did not start (no \"" + marker + "\" line); it printed:" + seen);
     }
 
     static String get(int port, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     static int freePort() throws IOException {

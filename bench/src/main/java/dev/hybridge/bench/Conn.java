@@ -28,10 +28,12 @@ import java.util.function.Consumer;
  * requires, with keys from a fast non-cryptographic generator (fine for a loopback benchmark).
  */
 final class Conn {
-    volatile Consumer<byte[]> onBinary = b -> { };
-    volatile Consumer<String> onText = s -> { };
+    volatile Consumer<byte[]> onBinary = b -> {};
+    volatile Consumer<String> onText = s -> {};
+
     /** Called once on a reactor thread when the peer closed the connection or it broke (not after {@link #abort()}). */
-    volatile Runnable onClose = () -> { };
+    volatile Runnable onClose = () -> {};
+
     private final SocketChannel channel;
     private final ByteBuffer in = ByteBuffer.allocate(72 * 1024);
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
@@ -40,11 +42,12 @@ final class Conn {
     private static final Reactor[] REACTORS = {new Reactor(0), new Reactor(1)};
     private static final AtomicInteger NEXT = new AtomicInteger();
     private static final java.util.concurrent.ScheduledExecutorService TIMER =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "bench-ws-timeout");
-                t.setDaemon(true);
-                return t;
-            });
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    r -> {
+                        Thread t = new Thread(r, "bench-ws-timeout");
+                        t.setDaemon(true);
+                        return t;
+                    });
 
     private Conn(SocketChannel channel) {
         this.channel = channel;
@@ -62,27 +65,39 @@ final class Conn {
             SocketChannel ch = SocketChannel.open();
             opened = ch;
             if (timeoutMs > 0) { // closing the channel ends a blocking connect or read at once
-                timeout = TIMER.schedule(() -> {
-                    try {
-                        ch.close();
-                    } catch (IOException ignored) {
-                        // closing anyway
-                    }
-                }, timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+                timeout =
+                        TIMER.schedule(
+                                () -> {
+                                    try {
+                                        ch.close();
+                                    } catch (IOException ignored) {
+                                        // closing anyway
+                                    }
+                                },
+                                timeoutMs,
+                                java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
             Conn c = new Conn(ch);
             byte[] key = new byte[16];
             ThreadLocalRandom.current().nextBytes(key);
-            String req = "GET " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
-                    + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            String req =
+                    "GET "
+                            + uri.getRawPath()
+                            + " HTTP/1.1\r\nHost: "
+                            + uri.getHost()
+                            + ":"
+                            + uri.getPort()
+                            + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                            + Base64.getEncoder().encodeToString(key)
+                            + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
             c.writeFully(ByteBuffer.wrap(req.getBytes(StandardCharsets.US_ASCII)));
             String head = c.readHead();
             if (!head.startsWith("HTTP/1.1 101")) {
                 ch.close();
-                throw new IOException("upgrade refused: " + head.lines().findFirst().orElse("(nothing)"));
+                throw new IOException(
+                        "upgrade refused: " + head.lines().findFirst().orElse("(nothing)"));
             }
             if (timeout != null && !timeout.cancel(false)) {
                 throw new IOException("no upgrade within " + timeoutMs + " ms");
@@ -126,9 +141,18 @@ final class Conn {
     }
 
     private void write(int opcode, byte[] payload) {
-        // framed and masked by the gateway's own RFC 6455 codec (one codec for gateway, tests and this tool)
+        // framed and masked by the gateway's own RFC 6455 codec (one codec for gateway, tests and
+        // this tool)
         byte[] frame = new byte[WsCodec.headerSize(payload.length, true) + payload.length];
-        WsCodec.encodeMasked(frame, 0, true, opcode, payload, 0, payload.length, ThreadLocalRandom.current().nextInt());
+        WsCodec.encodeMasked(
+                frame,
+                0,
+                true,
+                opcode,
+                payload,
+                0,
+                payload.length,
+                ThreadLocalRandom.current().nextInt());
         try {
             synchronized (this) {
                 writeFully(ByteBuffer.wrap(frame));
@@ -158,7 +182,11 @@ final class Conn {
             }
             int c = one.get(0);
             b.write(c);
-            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+            state =
+                    (c == '\r' && (state == 0 || state == 2))
+                                    || (c == '\n' && (state == 1 || state == 3))
+                            ? state + 1
+                            : 0;
         }
         return b.toString(StandardCharsets.US_ASCII);
     }
@@ -175,7 +203,8 @@ final class Conn {
         in.flip();
         while (true) {
             int start = in.position();
-            WsCodec.Header h = WsCodec.decodeHeader(in.array(), in.arrayOffset() + start, in.remaining());
+            WsCodec.Header h =
+                    WsCodec.decodeHeader(in.array(), in.arrayOffset() + start, in.remaining());
             if (h == null) {
                 break; // the header is not whole yet
             }
@@ -204,7 +233,7 @@ final class Conn {
                 return false;
             }
             case 0x9 -> write(0xA, payload);
-            case 0xA -> { }
+            case 0xA -> {}
             default -> {
                 if (op != 0) {
                     partialOp = op;

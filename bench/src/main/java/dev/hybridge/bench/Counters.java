@@ -15,8 +15,10 @@ final class Counters {
 
     final AtomicLong received = new AtomicLong();
     volatile Histogram histogram;
+
     /** Per sender: envelopes it may still have in flight (sent, not yet received). */
     final Semaphore[] window;
+
     final int windowSize;
 
     Counters(int senders, int windowSize) {

@@ -54,8 +54,10 @@ public final class CpuTimeProfiler implements InternalProfiler {
     }
 
     @Override
-    public List<Result<?>> afterIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams,
-                                          IterationResult result) {
+    public List<Result<?>> afterIteration(
+            BenchmarkParams benchmarkParams,
+            IterationParams iterationParams,
+            IterationResult result) {
         long process = os.getProcessCpuTime() - processBefore;
         long worker = 0;
         for (Map.Entry<Long, Long> e : workerCpu().entrySet()) {
@@ -69,7 +71,8 @@ public final class CpuTimeProfiler implements InternalProfiler {
         String unit = unitName(benchmarkParams) + "/op";
         return List.of(
                 new ScalarResult("cpu.thread", worker * scale / ops, unit, AggregationPolicy.AVG),
-                new ScalarResult("cpu.process", process * scale / ops, unit, AggregationPolicy.AVG));
+                new ScalarResult(
+                        "cpu.process", process * scale / ops, unit, AggregationPolicy.AVG));
     }
 
     /** CPU nanoseconds of every live JMH worker thread, by thread id. */

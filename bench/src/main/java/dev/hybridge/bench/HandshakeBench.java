@@ -88,9 +88,11 @@ public class HandshakeBench {
         serverEseed = PrimitivesBench.random(rng, 64);
 
         HopClient.Started started =
-                DeterministicHandshakes.hopClientStart(gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
+                DeterministicHandshakes.hopClientStart(
+                        gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
         clientHello = started.clientHello();
-        HopServer.Accepted accepted = DeterministicHandshakes.hopServerReceive(server, clientHello, serverEseed, null);
+        HopServer.Accepted accepted =
+                DeterministicHandshakes.hopServerReceive(server, clientHello, serverEseed, null);
         serverHello = accepted.serverHello();
         HopClient.Established established = started.next().receive(serverHello);
         clientFinished = established.clientFinished();
@@ -114,7 +116,8 @@ public class HandshakeBench {
     @Benchmark
     public Channel hopHandshakeGateway() throws ProtocolException {
         rng.nextBytes(draw64); // receiveClientHello's eseed
-        HopServer.Accepted accepted = DeterministicHandshakes.hopServerReceive(server, clientHello, serverEseed, null);
+        HopServer.Accepted accepted =
+                DeterministicHandshakes.hopServerReceive(server, clientHello, serverEseed, null);
         return accepted.next().receive(clientFinished);
     }
 
@@ -152,7 +155,8 @@ public class HandshakeBench {
         rng.nextBytes(draw64); // start's eseed
         rng.nextBytes(draw32); // XWingKeyPair.generate's seed
         HopClient.Started started =
-                DeterministicHandshakes.hopClientStart(gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
+                DeterministicHandshakes.hopClientStart(
+                        gatewayPublicKey, clientEphemeralSeed, clientEseed, null);
         return started.next().receive(serverHello);
     }
 

@@ -46,17 +46,27 @@ final class HandshakeWorkload {
         long cpu = cpu1[0] - cpu0[0];
         long jit = cpu1[1] - cpu0[1];
         gatewayCpuMicrosPerHandshake = cpu / 1000.0 / n;
-        report.result("gateway handshakes: %d in %.1f s = %.0f/s (%d client workers); gateway CPU %.0f us per handshake "
+        report.result(
+                "gateway handshakes: %d in %.1f s = %.0f/s (%d client workers); gateway CPU %.0f us per handshake "
                         + "(connect + upgrade + handshake + close; JIT compiler threads %.0f%% of it)",
-                n, wall / 1e9, n / (wall / 1e9), workers, gatewayCpuMicrosPerHandshake, 100.0 * jit / Math.max(1, cpu));
+                n,
+                wall / 1e9,
+                n / (wall / 1e9),
+                workers,
+                gatewayCpuMicrosPerHandshake,
+                100.0 * jit / Math.max(1, cpu));
         // the same connections without the handshake: what TCP, the HTTP upgrade and the close cost
         long[] b0 = gw.cpuSplit();
         long bare = repeat(workers, seconds, () -> Conn.open(gw.ws()).abort());
         long[] b1 = gw.cpuSplit();
         gatewayCpuMicrosPerConnection = (b1[0] - b0[0]) / 1000.0 / bare;
-        report.result("gateway bare connections (connect + upgrade + close, no handshake): %d in %d s; gateway CPU %.0f us each; "
+        report.result(
+                "gateway bare connections (connect + upgrade + close, no handshake): %d in %d s; gateway CPU %.0f us each; "
                         + "so the hop handshake itself costs %.0f us of gateway CPU",
-                bare, seconds, gatewayCpuMicrosPerConnection, gatewayCpuMicrosPerHandshake - gatewayCpuMicrosPerConnection);
+                bare,
+                seconds,
+                gatewayCpuMicrosPerConnection,
+                gatewayCpuMicrosPerHandshake - gatewayCpuMicrosPerConnection);
     }
 
     private static long handshakes(Child gw, int workers, int seconds) throws Exception {
@@ -73,13 +83,14 @@ final class HandshakeWorkload {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int w = 0; w < workers; w++) {
-                ex.submit(() -> {
-                    while (System.nanoTime() < end) {
-                        op.run();
-                        count.incrementAndGet();
-                    }
-                    return null;
-                });
+                ex.submit(
+                        () -> {
+                            while (System.nanoTime() < end) {
+                                op.run();
+                                count.incrementAndGet();
+                            }
+                            return null;
+                        });
             }
         }
         return count.get();
@@ -91,19 +102,35 @@ final class HandshakeWorkload {
         Map<String, Double> us = new HashMap<>();
         for (JsonNode r : results) {
             String name = r.path("benchmark").asText();
-            us.put(name.substring(name.lastIndexOf('.') + 1), r.path("primaryMetric").path("score").asDouble());
+            us.put(
+                    name.substring(name.lastIndexOf('.') + 1),
+                    r.path("primaryMetric").path("score").asDouble());
         }
         // per spec/hop-handshake.md and RK2, what the gateway computes for one handshake
-        double sum = us.get("xwingEncaps") + us.get("xwingDecaps") + us.get("random64")
-                + us.get("sha256ClientHello") + us.get("sha256ServerHello") + 2 * us.get("sha256Short")
-                + 2 * us.get("hkdfExtract") + 8 * us.get("hkdfExpand") + 2 * us.get("hmac") + 2 * us.get("gcmKeySetup");
-        report.result("JMH primitive sum for the gateway's side of one handshake: %.0f us (encaps %.0f, decaps %.0f); "
-                        + "both sides in memory: %.0f us", sum, us.get("xwingEncaps"), us.get("xwingDecaps"),
+        double sum =
+                us.get("xwingEncaps")
+                        + us.get("xwingDecaps")
+                        + us.get("random64")
+                        + us.get("sha256ClientHello")
+                        + us.get("sha256ServerHello")
+                        + 2 * us.get("sha256Short")
+                        + 2 * us.get("hkdfExtract")
+                        + 8 * us.get("hkdfExpand")
+                        + 2 * us.get("hmac")
+                        + 2 * us.get("gcmKeySetup");
+        report.result(
+                "JMH primitive sum for the gateway's side of one handshake: %.0f us (encaps %.0f, decaps %.0f); "
+                        + "both sides in memory: %.0f us",
+                sum,
+                us.get("xwingEncaps"),
+                us.get("xwingDecaps"),
                 us.get("serverHandshakeInMemory"));
         if (gatewayCpuMicrosPerHandshake > 0) {
-            report.result("gateway CPU per hop handshake (network handshake minus bare connection) / primitive sum = %.2f (target <= 1.2); "
+            report.result(
+                    "gateway CPU per hop handshake (network handshake minus bare connection) / primitive sum = %.2f (target <= 1.2); "
                             + "with the connection's own cost: %.2f",
-                    (gatewayCpuMicrosPerHandshake - gatewayCpuMicrosPerConnection) / sum, gatewayCpuMicrosPerHandshake / sum);
+                    (gatewayCpuMicrosPerHandshake - gatewayCpuMicrosPerConnection) / sum,
+                    gatewayCpuMicrosPerHandshake / sum);
         }
     }
 }

@@ -25,6 +25,7 @@ final class HopPeer implements Peer {
     final BlockingQueue<RoomMessage> control = new LinkedBlockingQueue<>();
     byte[][] ids;
     Counters counters;
+
     /** Sees every room message first (the storm's healthy pair); RELAYED then goes nowhere else. */
     volatile java.util.function.Consumer<RoomMessage> watch;
 
@@ -43,12 +44,16 @@ final class HopPeer implements Peer {
         try {
             CompletableFuture<byte[]> hello = new CompletableFuture<>();
             c.onBinary = hello::complete;
-            c.onClose = () -> hello.completeExceptionally(new java.io.EOFException("closed during the hop handshake"));
+            c.onClose =
+                    () ->
+                            hello.completeExceptionally(
+                                    new java.io.EOFException("closed during the hop handshake"));
             HopClient.Started started = HopClient.start(gatewayKey, RNG);
             c.send(started.clientHello());
-            HopClient.Established est = started.next().receive(hello.get(timeoutMs, TimeUnit.MILLISECONDS));
+            HopClient.Established est =
+                    started.next().receive(hello.get(timeoutMs, TimeUnit.MILLISECONDS));
             HopPeer h = new HopPeer(c, est.channel());
-            c.onClose = () -> { };
+            c.onClose = () -> {};
             c.onBinary = h::onRecord;
             c.send(est.clientFinished());
             return h;

@@ -52,24 +52,30 @@ final class IdleWorkload {
             for (int i = 0; i < n; i++) {
                 int idx = i;
                 inFlight.acquire();
-                fs.add(ex.submit(() -> {
-                    try {
-                        if (hop) { // hop handshake, then JOIN: 2 per room
-                            HopPeer h = HopPeer.connect(server);
-                            if (h.join(roomIds[idx / 2], pk, 30_000) == null) {
-                                throw new IllegalStateException("no JOINED within 30 s");
-                            }
-                            return h;
-                        }
-                        JsonPeer p = JsonPeer.connect(server); // the seed's join: no handshake
-                        if (p.join("idle-" + (idx / 2)) == null) {
-                            throw new IllegalStateException("no joined within 30 s");
-                        }
-                        return p;
-                    } finally {
-                        inFlight.release();
-                    }
-                }));
+                fs.add(
+                        ex.submit(
+                                () -> {
+                                    try {
+                                        if (hop) { // hop handshake, then JOIN: 2 per room
+                                            HopPeer h = HopPeer.connect(server);
+                                            if (h.join(roomIds[idx / 2], pk, 30_000) == null) {
+                                                throw new IllegalStateException(
+                                                        "no JOINED within 30 s");
+                                            }
+                                            return h;
+                                        }
+                                        JsonPeer p =
+                                                JsonPeer.connect(
+                                                        server); // the seed's join: no handshake
+                                        if (p.join("idle-" + (idx / 2)) == null) {
+                                            throw new IllegalStateException(
+                                                    "no joined within 30 s");
+                                        }
+                                        return p;
+                                    } finally {
+                                        inFlight.release();
+                                    }
+                                }));
             }
             for (var f : fs) {
                 open.add(f.get(120, TimeUnit.SECONDS));
@@ -85,17 +91,30 @@ final class IdleWorkload {
         Footprint f = new Footprint(n, heap1 - heap0, rss1 - rss0);
         if (hop) {
             gateway = f;
-            report.result("gateway idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
+            report.result(
+                    "gateway idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
                             + "(%.1f MiB total), RSS %.1f KiB per session",
-                    n, wall / 1e9, n / (wall / 1e9), f.heapKiB(), f.heapBytes() / 1048576.0, f.rssKiB());
+                    n,
+                    wall / 1e9,
+                    n / (wall / 1e9),
+                    f.heapKiB(),
+                    f.heapBytes() / 1048576.0,
+                    f.rssKiB());
         } else {
-            report.result("node ws relay idle joined connections: %d in %.1f s; heap (V8 + external) %.1f KiB per connection, "
+            report.result(
+                    "node ws relay idle joined connections: %d in %.1f s; heap (V8 + external) %.1f KiB per connection, "
                             + "RSS %.1f KiB per connection (%.1f MiB total)",
                     n, wall / 1e9, f.heapKiB(), f.rssKiB(), f.rssBytes() / 1048576.0);
             if (gateway != null) {
-                report.result("idle joined session, gateway / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
+                report.result(
+                        "idle joined session, gateway / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
                                 + "heap %.1f / %.1f KiB = %.2f",
-                        n, gateway.rssKiB(), f.rssKiB(), gateway.rssKiB() / f.rssKiB(), gateway.heapKiB(), f.heapKiB(),
+                        n,
+                        gateway.rssKiB(),
+                        f.rssKiB(),
+                        gateway.rssKiB() / f.rssKiB(),
+                        gateway.heapKiB(),
+                        f.heapKiB(),
                         gateway.heapKiB() / f.heapKiB());
             }
         }

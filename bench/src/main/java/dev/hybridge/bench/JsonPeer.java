@@ -67,8 +67,14 @@ final class JsonPeer implements Peer {
 
     @Override
     public void relay(int to, byte[] envelope) {
-        // the seed relays SDP/ICE as JSON; a binary envelope travels as base64 text (1 KiB -> 1368 chars)
-        conn.sendText("{\"type\":\"offer\",\"to\":\"" + ids[to] + "\",\"data\":\"" + Base64.getEncoder().encodeToString(envelope) + "\"}");
+        // the seed relays SDP/ICE as JSON; a binary envelope travels as base64 text (1 KiB -> 1368
+        // chars)
+        conn.sendText(
+                "{\"type\":\"offer\",\"to\":\""
+                        + ids[to]
+                        + "\",\"data\":\""
+                        + Base64.getEncoder().encodeToString(envelope)
+                        + "\"}");
     }
 
     @Override

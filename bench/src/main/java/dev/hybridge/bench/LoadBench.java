@@ -22,22 +22,30 @@ import java.nio.file.Files;
  * {@link JsonPeer}). Loopback only. Every loop is bounded in count and time.
  */
 public final class LoadBench {
-    private LoadBench() {
-    }
+    private LoadBench() {}
 
     public static void main(String[] args) throws Exception {
         Options opt = new Options(args);
         Report report = new Report();
-        System.out.printf("LoadBench: phases %s, sessions=%d, %d s per measurement, %d cores%n", String.join(",", opt.phases),
-                opt.sessions, opt.seconds, Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                "LoadBench: phases %s, sessions=%d, %d s per measurement, %d cores%n",
+                String.join(",", opt.phases),
+                opt.sessions,
+                opt.seconds,
+                Runtime.getRuntime().availableProcessors());
         boolean shapes = opt.phases.contains("shape");
         boolean withNode = opt.phases.contains("node") || opt.phases.contains("idle") || shapes;
         if (withNode && !Files.exists(opt.nodeRelay)) {
             if (shapes) {
-                throw new IllegalStateException("phase shape needs the Node relay at " + opt.nodeRelay
-                        + " (and its dependencies: cd bench/node-relay && npm ci)");
+                throw new IllegalStateException(
+                        "phase shape needs the Node relay at "
+                                + opt.nodeRelay
+                                + " (and its dependencies: cd bench/node-relay && npm ci)");
             }
-            System.out.println("node relay not found at " + opt.nodeRelay + "; its side of idle and relay skipped");
+            System.out.println(
+                    "node relay not found at "
+                            + opt.nodeRelay
+                            + "; its side of idle and relay skipped");
             withNode = false;
         }
         long fds = 256;

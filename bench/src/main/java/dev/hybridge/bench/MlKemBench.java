@@ -66,8 +66,10 @@ public class MlKemBench {
         @Setup(Level.Trial)
         public void setup() throws GeneralSecurityException {
             if (!JdkMlKem.available()) {
-                throw new IllegalStateException("this JDK (" + Runtime.version()
-                        + ") has no ML-KEM-768 (JDK 24+); exclude the mlkemJdk benchmarks");
+                throw new IllegalStateException(
+                        "this JDK ("
+                                + Runtime.version()
+                                + ") has no ML-KEM-768 (JDK 24+); exclude the mlkemJdk benchmarks");
             }
             keyPairGenerator = KeyPairGenerator.getInstance("ML-KEM-768");
             KeyPair kp = keyPairGenerator.generateKeyPair();

@@ -13,42 +13,60 @@ import java.util.Set;
 final class Options {
     /** Idle sessions to establish (phase idle). */
     final int sessions;
+
     /** Seconds of one measurement window. */
     final int seconds;
+
     /**
      * Which phases run: handshakes, idle, relay, node (the Node relay side of idle and relay),
      * shape (browser-shaped, both sides), storm (the reconnect storm; not in the default).
      */
     final Set<String> phases;
+
     /** Room sizes of the relay phase. */
     final int[] rooms;
+
     /** Extra JVM options for the gateway child (e.g. a JFR recording). */
     final String gatewayJvm;
+
     /** Print the gateway's class histogram after the idle phase. */
     final boolean histogram;
+
     /** The JMH result of HandshakePrimitivesBench, for the primitive sum. */
     final Path jmh;
+
     /** The Node relay script (bench/node-relay). */
     final Path nodeRelay;
+
     /** At most this many seconds of handshake warm-up (5 s rounds until the JIT is quiet). */
     final int handshakeWarmup;
+
     /** Client threads of the handshake phase. */
     final int handshakeWorkers;
+
     /** Seconds of one warm-up round, and how many extra relay rounds may wait for the JIT. */
     final int warmupRound;
+
     final int warmupRounds;
+
     /** Browser-shaped workloads of phase shape ({@link ShapeWorkload.Shape#parse}). */
     final java.util.List<ShapeWorkload.Shape> shapes;
+
     /** Alternating rounds per shape and side. */
     final int rounds;
+
     /** Seconds of one warm-up round of a shape. */
     final int shapeWarmup;
+
     /** Reconnect storm: sessions, how the gateway is stopped (term or kill), at most how long to wait for all to rejoin. */
     final int stormSessions;
+
     final String stormSignal;
     final int stormTimeout;
+
     /** A test of the tool itself (LoadBenchSmokeTest): shortest warm-ups and pauses, figures meaningless. */
     final boolean smoke;
+
     /** Extra output while profiling ({@code -Dloadbench.debug=true}). */
     final boolean debug = Boolean.getBoolean("loadbench.debug");
 
@@ -57,13 +75,20 @@ final class Options {
         sessions = Integer.parseInt(opt.getOrDefault("sessions", "10000"));
         seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
         phases = Set.of(opt.getOrDefault("phases", "handshakes,idle,relay,node,shape").split(","));
-        rooms = Arrays.stream(opt.getOrDefault("rooms", "2,6").split(",")).mapToInt(Integer::parseInt).toArray();
+        rooms =
+                Arrays.stream(opt.getOrDefault("rooms", "2,6").split(","))
+                        .mapToInt(Integer::parseInt)
+                        .toArray();
         gatewayJvm = opt.getOrDefault("gateway-jvm", "");
         histogram = opt.containsKey("histogram");
         jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
         nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
-        shapes = Arrays.stream(opt.getOrDefault("shapes", "5000x2,500x20,closed,pingpong").split(","))
-                .map(ShapeWorkload.Shape::parse).toList();
+        shapes =
+                Arrays.stream(
+                                opt.getOrDefault("shapes", "5000x2,500x20,closed,pingpong")
+                                        .split(","))
+                        .map(ShapeWorkload.Shape::parse)
+                        .toList();
         rounds = Integer.parseInt(opt.getOrDefault("rounds", "3"));
         stormSessions = Integer.parseInt(opt.getOrDefault("storm-sessions", "10000"));
         stormSignal = opt.getOrDefault("storm-signal", "term");

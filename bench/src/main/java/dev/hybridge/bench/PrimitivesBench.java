@@ -31,19 +31,19 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 public class PrimitivesBench {
     private SecureRandom rng;
-    private byte[] seed;          // X-Wing private key (32-byte seed)
-    private byte[] publicKey;     // its 1216-byte public key
-    private byte[] eseed;         // fixed encapsulation randomness
-    private byte[] ciphertext;    // 1120-byte X-Wing ciphertext to the key above
+    private byte[] seed; // X-Wing private key (32-byte seed)
+    private byte[] publicKey; // its 1216-byte public key
+    private byte[] eseed; // fixed encapsulation randomness
+    private byte[] ciphertext; // 1120-byte X-Wing ciphertext to the key above
     private Primitives.XWingPrivateKey expandedKey;
     private byte[] x25519Scalar;
     private byte[] x25519Peer;
 
-    private byte[] hash32;        // a transcript hash th_i
-    private byte[] clientHello;   // 2372 bytes
+    private byte[] hash32; // a transcript hash th_i
+    private byte[] clientHello; // 2372 bytes
     private byte[] serverHelloBody; // 1124 bytes: ServerHello without its confirm
     private byte[] salt32;
-    private byte[] ikm64;         // ss || th
+    private byte[] ikm64; // ss || th
     private byte[] prk32;
     private byte[] aesKey;
     private byte[] random64;
@@ -57,7 +57,8 @@ public class PrimitivesBench {
         ciphertext = Primitives.xwingEncapsulate(publicKey, eseed).ciphertext();
         expandedKey = new Primitives.XWingPrivateKey(seed);
         x25519Scalar = random(rng, 32);
-        x25519Peer = new X25519PrivateKeyParameters(random(rng, 32), 0).generatePublicKey().getEncoded();
+        x25519Peer =
+                new X25519PrivateKeyParameters(random(rng, 32), 0).generatePublicKey().getEncoded();
 
         hash32 = random(rng, Primitives.HASH_LEN);
         clientHello = random(rng, Wire.CLIENT_HELLO_LEN);
@@ -176,7 +177,8 @@ public class PrimitivesBench {
         return Kdf.hmac(prk32, hash32);
     }
 
-    // ---------------------------------------------------------------- AES-GCM key setup, randomness
+    // ---------------------------------------------------------------- AES-GCM key setup,
+    // randomness
 
     /** One record direction's cipher object: SecretKeySpec + Cipher.getInstance("AES/GCM/NoPadding"). */
     @Benchmark

@@ -50,7 +50,9 @@ public class RecordBench {
         public void setup() {
             SecureRandom rng = new SecureRandom();
             plaintext = PrimitivesBench.random(rng, PLAINTEXT_LEN);
-            sealer = new RecordSealer(PrimitivesBench.random(rng, 32), RecordFormat.HOP_MAX_PLAINTEXT);
+            sealer =
+                    new RecordSealer(
+                            PrimitivesBench.random(rng, 32), RecordFormat.HOP_MAX_PLAINTEXT);
             gcm = new Primitives.Gcm(PrimitivesBench.random(rng, Primitives.AES_KEY_LEN));
             nonce = PrimitivesBench.random(rng, Primitives.GCM_NONCE_LEN);
             aad = PrimitivesBench.random(rng, RecordFormat.HEADER_LEN);

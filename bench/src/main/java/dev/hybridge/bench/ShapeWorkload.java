@@ -29,6 +29,7 @@ import org.HdrHistogram.Histogram;
 final class ShapeWorkload {
     /** Sends due within this much of now go at once: one wake-up of a pacing thread serves them all. */
     static final long SLACK_NANOS = 1_000_000;
+
     /** Pacing threads: each serves half of the senders. */
     static final int PACERS = 2;
 
@@ -47,26 +48,45 @@ final class ShapeWorkload {
             }
             String[] nr = s.split("x");
             if (nr.length != 2) {
-                throw new IllegalArgumentException("shape " + s + ": expected NxR (N connections at R messages/s each), closed or pingpong");
+                throw new IllegalArgumentException(
+                        "shape "
+                                + s
+                                + ": expected NxR (N connections at R messages/s each), closed or pingpong");
             }
             int n = Integer.parseInt(nr[0]);
             double r = Double.parseDouble(nr[1]);
             if (n < 2 || n % 2 != 0 || r <= 0 || r > 1000) {
-                throw new IllegalArgumentException("shape " + s + ": N must be even and at least 2 (rooms of 2), 0 < R <= 1000");
+                throw new IllegalArgumentException(
+                        "shape "
+                                + s
+                                + ": N must be even and at least 2 (rooms of 2), 0 < R <= 1000");
             }
             return new Shape(s, n, r, 1);
         }
 
         String describe() {
             return paced()
-                    ? String.format("%d connections in rooms of 2, each %s msg/s, %.0f/s in all", connections, fmt(rate), connections * rate)
-                    : String.format("%d connections in rooms of 2, closed loop, %d in flight per sender", connections, window);
+                    ? String.format(
+                            "%d connections in rooms of 2, each %s msg/s, %.0f/s in all",
+                            connections, fmt(rate), connections * rate)
+                    : String.format(
+                            "%d connections in rooms of 2, closed loop, %d in flight per sender",
+                            connections, window);
         }
     }
 
     /** One round of one side. */
-    record Measure(long delivered, double seconds, double serverUsPerMsg, double serverCores, long p50, long p99,
-            double generatorCores, double generatorUsPerMsg, long lagP99Us, double machineCores) {
+    record Measure(
+            long delivered,
+            double seconds,
+            double serverUsPerMsg,
+            double serverCores,
+            long p50,
+            long p99,
+            double generatorCores,
+            double generatorUsPerMsg,
+            long lagP99Us,
+            double machineCores) {
         double rate() {
             return delivered / seconds;
         }
@@ -110,8 +130,9 @@ final class ShapeWorkload {
     }
 
     private void run(Child gw, Child node, Shape shape) throws Exception {
-        System.out.printf("%nshape %s: %s; %d rounds of %d s per side, alternating%n", shape.name(), shape.describe(),
-                opt.rounds, opt.seconds);
+        System.out.printf(
+                "%nshape %s: %s; %d rounds of %d s per side, alternating%n",
+                shape.name(), shape.describe(), opt.rounds, opt.seconds);
         Side g = open(gw, shape);
         Side n = open(node, shape);
         try {
@@ -131,22 +152,45 @@ final class ShapeWorkload {
                 for (Side s : round % 2 == 1 ? List.of(g, n) : List.of(n, g)) {
                     Measure m = measure(s, shape);
                     s.rounds.add(m);
-                    System.out.printf("  round %d, %-8s delivered %.0f/s; relay CPU %.1f us per message (%.2f cores); "
+                    System.out.printf(
+                            "  round %d, %-8s delivered %.0f/s; relay CPU %.1f us per message (%.2f cores); "
                                     + "latency p50 %d us, p99 %d us; load generator %.2f cores (%.1f us per message%s); "
                                     + "machine %.2f cores busy%n",
-                            round, s.name() + ":", m.rate(), m.serverUsPerMsg(), m.serverCores(), m.p50(), m.p99(),
-                            m.generatorCores(), m.generatorUsPerMsg(),
-                            shape.paced() ? ", its send lag p99 " + m.lagP99Us() + " us" : "", m.machineCores());
+                            round,
+                            s.name() + ":",
+                            m.rate(),
+                            m.serverUsPerMsg(),
+                            m.serverCores(),
+                            m.p50(),
+                            m.p99(),
+                            m.generatorCores(),
+                            m.generatorUsPerMsg(),
+                            shape.paced() ? ", its send lag p99 " + m.lagP99Us() + " us" : "",
+                            m.machineCores());
                 }
             }
             Measure mg = median(g.rounds);
             Measure mn = median(n.rounds);
-            report.result("shape %s (%s), median of %d rounds: relay CPU per relayed message gateway %.1f us, node %.1f us, "
+            report.result(
+                    "shape %s (%s), median of %d rounds: relay CPU per relayed message gateway %.1f us, node %.1f us, "
                             + "ratio gateway/node %.2f; delivered gateway %.0f/s, node %.0f/s; p50/p99 gateway %d/%d us, node %d/%d us; "
                             + "load generator %.2f / %.2f cores (gateway / node rounds); machine %.2f / %.2f of %d cores busy",
-                    shape.name(), shape.describe(), opt.rounds, mg.serverUsPerMsg(), mn.serverUsPerMsg(),
-                    mg.serverUsPerMsg() / mn.serverUsPerMsg(), mg.rate(), mn.rate(), mg.p50(), mg.p99(), mn.p50(), mn.p99(),
-                    mg.generatorCores(), mn.generatorCores(), mg.machineCores(), mn.machineCores(),
+                    shape.name(),
+                    shape.describe(),
+                    opt.rounds,
+                    mg.serverUsPerMsg(),
+                    mn.serverUsPerMsg(),
+                    mg.serverUsPerMsg() / mn.serverUsPerMsg(),
+                    mg.rate(),
+                    mn.rate(),
+                    mg.p50(),
+                    mg.p99(),
+                    mn.p50(),
+                    mn.p99(),
+                    mg.generatorCores(),
+                    mn.generatorCores(),
+                    mg.machineCores(),
+                    mn.machineCores(),
                     Runtime.getRuntime().availableProcessors());
         } finally {
             close(g);
@@ -174,19 +218,25 @@ final class ShapeWorkload {
             for (int r = 0; r < rooms; r++) {
                 String tag = "shape-" + shape.name() + "-" + r;
                 inFlight.acquire();
-                fs.add(ex.submit(() -> {
-                    try {
-                        return server.gateway ? HopPeer.room(server, 2, counters) : JsonPeer.room(server, 2, counters, tag);
-                    } finally {
-                        inFlight.release();
-                    }
-                }));
+                fs.add(
+                        ex.submit(
+                                () -> {
+                                    try {
+                                        return server.gateway
+                                                ? HopPeer.room(server, 2, counters)
+                                                : JsonPeer.room(server, 2, counters, tag);
+                                    } finally {
+                                        inFlight.release();
+                                    }
+                                }));
             }
             for (var f : fs) {
                 all.add(f.get(120, TimeUnit.SECONDS));
             }
         }
-        System.out.printf("  %s: %d connections joined in %.1f s%n", server.name(), shape.connections(), (System.nanoTime() - t0) / 1e9);
+        System.out.printf(
+                "  %s: %d connections joined in %.1f s%n",
+                server.name(), shape.connections(), (System.nanoTime() - t0) / 1e9);
         return new Side(server, counters, all);
     }
 
@@ -215,9 +265,16 @@ final class ShapeWorkload {
         int cores = Runtime.getRuntime().availableProcessors();
         double secs = wall / 1e9;
         synchronized (latency) {
-            return new Measure(delivered, secs, cpu / 1000.0 / Math.max(1, delivered), cpu / 1e9 / secs,
-                    latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), gen / 1e9 / secs,
-                    gen / 1000.0 / Math.max(1, delivered), lag.getValueAtPercentile(99),
+            return new Measure(
+                    delivered,
+                    secs,
+                    cpu / 1000.0 / Math.max(1, delivered),
+                    cpu / 1e9 / secs,
+                    latency.getValueAtPercentile(50),
+                    latency.getValueAtPercentile(99),
+                    gen / 1e9 / secs,
+                    gen / 1000.0 / Math.max(1, delivered),
+                    lag.getValueAtPercentile(99),
                     (double) (m1[0] - m0[0]) / Math.max(1, m1[1] - m0[1]) * cores);
         }
     }
@@ -258,7 +315,8 @@ final class ShapeWorkload {
      * connection and no wake-up per message. A sender that is late goes at once; how late is
      * recorded in {@code lag} (the load generator's own delay, printed beside the figures).
      */
-    static void paced(List<List<Peer>> rooms, double rate, long end, Histogram lag) throws Exception {
+    static void paced(List<List<Peer>> rooms, double rate, long end, Histogram lag)
+            throws Exception {
         long period = (long) (1e9 / rate);
         List<List<Sender>> perThread = new ArrayList<>();
         for (int t = 0; t < PACERS; t++) {
@@ -267,7 +325,12 @@ final class ShapeWorkload {
         int id = 0;
         for (List<Peer> room : rooms) {
             for (int i = 0; i < room.size(); i++) {
-                Sender s = new Sender(room.get(i), (i + 1) % room.size(), id, (long) (HopPeer.RNG.nextDouble() * period));
+                Sender s =
+                        new Sender(
+                                room.get(i),
+                                (i + 1) % room.size(),
+                                id,
+                                (long) (HopPeer.RNG.nextDouble() * period));
                 perThread.get(id % PACERS).add(s);
                 id++;
             }
@@ -278,40 +341,53 @@ final class ShapeWorkload {
         for (List<Sender> senders : perThread) {
             Sender[] order = senders.toArray(Sender[]::new);
             Arrays.sort(order, (a, b) -> Long.compare(a.phase, b.phase));
-            threads.add(Thread.ofPlatform().name("bench-pacer").start(() -> {
-                byte[] env = new byte[Counters.ENVELOPE];
-                Histogram myLag = new Histogram(3);
-                try {
-                    for (long k = 0; ; k++) {
-                        for (Sender s : order) {
-                            long due = start + k * period + s.phase;
-                            if (due >= end) {
-                                return;
-                            }
-                            long wait = due - System.nanoTime();
-                            if (wait > SLACK_NANOS) {
-                                LockSupport.parkNanos(wait);
-                            }
-                            long now = System.nanoTime();
-                            myLag.recordValue(Math.min(60_000_000L, Math.max(0, now - due) / 1000));
-                            ByteBuffer.wrap(env).putLong(0, s.seq++).putLong(8, now).putInt(16, s.id);
-                            s.peer.relay(s.to, env);
-                        }
-                    }
-                } catch (Throwable e) {
-                    synchronized (failure) {
-                        failure[0] = e;
-                    }
-                } finally {
-                    synchronized (lag) {
-                        lag.add(myLag);
-                    }
-                }
-            }));
+            threads.add(
+                    Thread.ofPlatform()
+                            .name("bench-pacer")
+                            .start(
+                                    () -> {
+                                        byte[] env = new byte[Counters.ENVELOPE];
+                                        Histogram myLag = new Histogram(3);
+                                        try {
+                                            for (long k = 0; ; k++) {
+                                                for (Sender s : order) {
+                                                    long due = start + k * period + s.phase;
+                                                    if (due >= end) {
+                                                        return;
+                                                    }
+                                                    long wait = due - System.nanoTime();
+                                                    if (wait > SLACK_NANOS) {
+                                                        LockSupport.parkNanos(wait);
+                                                    }
+                                                    long now = System.nanoTime();
+                                                    myLag.recordValue(
+                                                            Math.min(
+                                                                    60_000_000L,
+                                                                    Math.max(0, now - due) / 1000));
+                                                    ByteBuffer.wrap(env)
+                                                            .putLong(0, s.seq++)
+                                                            .putLong(8, now)
+                                                            .putInt(16, s.id);
+                                                    s.peer.relay(s.to, env);
+                                                }
+                                            }
+                                        } catch (Throwable e) {
+                                            synchronized (failure) {
+                                                failure[0] = e;
+                                            }
+                                        } finally {
+                                            synchronized (lag) {
+                                                lag.add(myLag);
+                                            }
+                                        }
+                                    }));
         }
         for (Thread t : threads) {
-            if (!t.join(java.time.Duration.ofNanos(Math.max(0, end - System.nanoTime()) + 30_000_000_000L))) {
-                throw new IllegalStateException("a pacing thread did not finish 30 s after its end");
+            if (!t.join(
+                    java.time.Duration.ofNanos(
+                            Math.max(0, end - System.nanoTime()) + 30_000_000_000L))) {
+                throw new IllegalStateException(
+                        "a pacing thread did not finish 30 s after its end");
             }
         }
         synchronized (failure) {

@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class StormWorkload {
     /** The web client's hop handshake and join timeouts (session.js). */
     static final long HANDSHAKE_TIMEOUT_MS = 10_000;
+
     static final long JOIN_TIMEOUT_MS = 10_000;
+
     /** The healthy pair's period per direction. */
     static final long PAIR_PERIOD_MS = 50;
 
@@ -58,6 +60,7 @@ final class StormWorkload {
     private final AtomicLong fetchFailed = new AtomicLong();
     private final AtomicLong handshakeFailed = new AtomicLong();
     private final AtomicLong joinFailed = new AtomicLong();
+
     /** Hop handshakes completed in each second after the storm began (bounded by the timeout). */
     private AtomicLongArray perSecond;
 
@@ -97,7 +100,8 @@ final class StormWorkload {
                 throw e;
             }
             if (!Arrays.equals(key, pinnedKey)) {
-                throw new IllegalStateException("UNKNOWN_GATEWAY_KEY: the restarted gateway has another key");
+                throw new IllegalStateException(
+                        "UNKNOWN_GATEWAY_KEY: the restarted gateway has another key");
             }
             HopPeer h;
             try {
@@ -125,11 +129,12 @@ final class StormWorkload {
                 throw new IOException("no JOINED within " + JOIN_TIMEOUT_MS + " ms");
             }
             AtomicBoolean lost = new AtomicBoolean();
-            Runnable onLost = () -> {
-                if (lost.compareAndSet(false, true)) {
-                    lost(h);
-                }
-            };
+            Runnable onLost =
+                    () -> {
+                        if (lost.compareAndSet(false, true)) {
+                            lost(h);
+                        }
+                    };
             hop = h;
             joinedAt = System.nanoTime();
             h.conn.onClose = onLost;
@@ -146,24 +151,27 @@ final class StormWorkload {
             if (stopping) {
                 return;
             }
-            Thread.ofVirtual().start(() -> {
-                long deadline = System.nanoTime() + opt.stormTimeout * 1_000_000_000L;
-                while (!stopping && System.nanoTime() < deadline) {
-                    try {
-                        Thread.sleep(backoff.next());
-                        if (stopping) {
-                            return;
-                        }
-                        connectAndJoin();
-                        backoff.reset();
-                        return;
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (Exception e) {
-                        // counted where it failed; the next backoff follows
-                    }
-                }
-            });
+            Thread.ofVirtual()
+                    .start(
+                            () -> {
+                                long deadline =
+                                        System.nanoTime() + opt.stormTimeout * 1_000_000_000L;
+                                while (!stopping && System.nanoTime() < deadline) {
+                                    try {
+                                        Thread.sleep(backoff.next());
+                                        if (stopping) {
+                                            return;
+                                        }
+                                        connectAndJoin();
+                                        backoff.reset();
+                                        return;
+                                    } catch (InterruptedException e) {
+                                        return;
+                                    } catch (Exception e) {
+                                        // counted where it failed; the next backoff follows
+                                    }
+                                }
+                            });
         }
 
         boolean rejoinedSince(long t) {
@@ -184,8 +192,11 @@ final class StormWorkload {
             s.connect(new InetSocketAddress("127.0.0.1", port), (int) HANDSHAKE_TIMEOUT_MS);
             s.setSoTimeout((int) HANDSHAKE_TIMEOUT_MS);
             OutputStream out = s.getOutputStream();
-            out.write(("GET /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1:" + port
-                    + "\r\nAccept: application/json\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(
+                    ("GET /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1:"
+                                    + port
+                                    + "\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = s.getInputStream();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
@@ -196,14 +207,19 @@ final class StormWorkload {
                     throw new IOException("connection closed in the response head");
                 }
                 head.write(c);
-                state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+                state =
+                        (c == '\r' && (state == 0 || state == 2))
+                                        || (c == '\n' && (state == 1 || state == 3))
+                                ? state + 1
+                                : 0;
             }
             String h = head.toString(StandardCharsets.US_ASCII);
             if (!h.startsWith("HTTP/1.1 200")) {
                 throw new IOException("well-known: " + h.lines().findFirst().orElse(""));
             }
             byte[] body;
-            java.util.regex.Matcher len = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(h);
+            java.util.regex.Matcher len =
+                    java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(h);
             if (len.find()) {
                 body = in.readNBytes(Math.min(65_536, Integer.parseInt(len.group(1))));
             } else if (h.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
@@ -283,7 +299,8 @@ final class StormWorkload {
     void run() throws Exception {
         int n = opt.stormSessions;
         if (n < 2 || n % 2 != 0) {
-            throw new IllegalArgumentException("--storm-sessions: an even number, at least 2 (rooms of 2)");
+            throw new IllegalArgumentException(
+                    "--storm-sessions: an even number, at least 2 (rooms of 2)");
         }
         port = Child.freePort();
         Path keyFile = Files.createTempDirectory("hybridge-storm").resolve("gateway.key");
@@ -317,14 +334,16 @@ final class StormWorkload {
                 List<Future<?>> fs = new ArrayList<>(n);
                 for (Client c : clients) {
                     inFlight.acquire();
-                    fs.add(ex.submit(() -> {
-                        try {
-                            c.connectAndJoin();
-                            return null;
-                        } finally {
-                            inFlight.release();
-                        }
-                    }));
+                    fs.add(
+                            ex.submit(
+                                    () -> {
+                                        try {
+                                            c.connectAndJoin();
+                                            return null;
+                                        } finally {
+                                            inFlight.release();
+                                        }
+                                    }));
                 }
                 for (Future<?> f : fs) {
                     f.get(120, TimeUnit.SECONDS);
@@ -333,10 +352,15 @@ final class StormWorkload {
             a.connectAndJoin();
             b.connectAndJoin();
             long rssBefore = gw.rssBytes();
-            System.out.printf("storm: %d sessions joined in %.1f s, plus the healthy pair; gateway RSS %.0f MiB%n", n,
-                    (System.nanoTime() - t0) / 1e9, rssBefore / 1048576.0);
+            System.out.printf(
+                    "storm: %d sessions joined in %.1f s, plus the healthy pair; gateway RSS %.0f MiB%n",
+                    n, (System.nanoTime() - t0) / 1e9, rssBefore / 1048576.0);
             long handshakesBefore = handshakes.get();
-            sender = Thread.ofPlatform().name("bench-storm-pair").daemon().start(() -> pairSender(a, b, otherOf));
+            sender =
+                    Thread.ofPlatform()
+                            .name("bench-storm-pair")
+                            .daemon()
+                            .start(() -> pairSender(a, b, otherOf));
             long base0 = System.nanoTime();
             opt.settle(3000); // the pair in quiet times, for comparison
             long base1 = System.nanoTime();
@@ -359,7 +383,8 @@ final class StormWorkload {
             long selfAtUp = Child.selfCpu();
             long[] machineAtUp = Child.machine();
             if (!Arrays.equals(gw.publicKey, pinnedKey)) {
-                throw new IllegalStateException("the restarted gateway has another key: the key file was not reused");
+                throw new IllegalStateException(
+                        "the restarted gateway has another key: the key file was not reused");
             }
             long deadline = storm0 + opt.stormTimeout * 1_000_000_000L;
             long peakSampled = 0;
@@ -405,41 +430,73 @@ final class StormWorkload {
                 peakPerSecond = Math.max(peakPerSecond, perSecond.get(i));
             }
             double fromUp = (lastJoin - up) / 1e9;
-            report.result("reconnect storm: %d sessions in rooms of 2 + 1 healthy pair; gateway stopped with %s: gone after %.2f s, "
+            report.result(
+                    "reconnect storm: %d sessions in rooms of 2 + 1 healthy pair; gateway stopped with %s: gone after %.2f s, "
                             + "listening again (same port, same key) %.2f s after the stop",
-                    n, opt.stormSignal.equals("kill") ? "SIGKILL" : "SIGTERM", (gone - storm0) / 1e9, (up - storm0) / 1e9);
-            report.result("reconnect storm: %s rejoined by %.2f s after the stop (%.2f s after the gateway listened); "
+                    n,
+                    opt.stormSignal.equals("kill") ? "SIGKILL" : "SIGTERM",
+                    (gone - storm0) / 1e9,
+                    (up - storm0) / 1e9);
+            report.result(
+                    "reconnect storm: %s rejoined by %.2f s after the stop (%.2f s after the gateway listened); "
                             + "hop handshakes %d (%.0f/s from listening to the last rejoin, peak %d in one second); failed attempts: "
                             + "refused %d, key fetch %d, handshake %d, join %d",
-                    (back == n ? "all " + n + " sessions" : "ONLY " + back + " of " + n + " sessions") + (pairBack ? " and the pair" : ", NOT the pair,")
-                            + (back == n && pairBack ? "" : " (timeout " + opt.stormTimeout + " s)"),
-                    (lastJoin - storm0) / 1e9, fromUp, stormHandshakes, stormHandshakes / Math.max(1e-3, fromUp), peakPerSecond,
-                    refused.get(), fetchFailed.get(), handshakeFailed.get(), joinFailed.get());
-            report.result("reconnect storm: restarted gateway peak RSS %.0f MiB (the gateway before the restart, same sessions "
+                    (back == n
+                                    ? "all " + n + " sessions"
+                                    : "ONLY " + back + " of " + n + " sessions")
+                            + (pairBack ? " and the pair" : ", NOT the pair,")
+                            + (back == n && pairBack
+                                    ? ""
+                                    : " (timeout " + opt.stormTimeout + " s)"),
+                    (lastJoin - storm0) / 1e9,
+                    fromUp,
+                    stormHandshakes,
+                    stormHandshakes / Math.max(1e-3, fromUp),
+                    peakPerSecond,
+                    refused.get(),
+                    fetchFailed.get(),
+                    handshakeFailed.get(),
+                    joinFailed.get());
+            report.result(
+                    "reconnect storm: restarted gateway peak RSS %.0f MiB (the gateway before the restart, same sessions "
                             + "joined: %.0f MiB); its CPU from listening to the last rejoin %.2f s = %.0f us per hop handshake "
                             + "(connection, key fetch, upgrade, handshake, JOIN; its start-up before that: %.2f s)",
-                    peakRss / 1048576.0, rssBefore / 1048576.0, (gwCpu - cpuAtUp) / 1e9,
-                    (gwCpu - cpuAtUp) / 1000.0 / Math.max(1, stormHandshakes), cpuAtUp / 1e9);
+                    peakRss / 1048576.0,
+                    rssBefore / 1048576.0,
+                    (gwCpu - cpuAtUp) / 1e9,
+                    (gwCpu - cpuAtUp) / 1000.0 / Math.max(1, stormHandshakes),
+                    cpuAtUp / 1e9);
             double stormSecs = Math.max(1e-3, (allBack - up) / 1e9);
             int cores = Runtime.getRuntime().availableProcessors();
-            report.result("reconnect storm: cores busy from listening to the last rejoin: gateway %.2f, load generator %.2f "
+            report.result(
+                    "reconnect storm: cores busy from listening to the last rejoin: gateway %.2f, load generator %.2f "
                             + "(the clients' side of every handshake), machine %.2f of %d",
-                    (gwCpu - cpuAtUp) / 1e9 / stormSecs, selfCpu / 1e9 / stormSecs,
-                    (double) (machineEnd[0] - machineAtUp[0]) / Math.max(1, machineEnd[1] - machineAtUp[1]) * cores, cores);
+                    (gwCpu - cpuAtUp) / 1e9 / stormSecs,
+                    selfCpu / 1e9 / stormSecs,
+                    (double) (machineEnd[0] - machineAtUp[0])
+                            / Math.max(1, machineEnd[1] - machineAtUp[1])
+                            * cores,
+                    cores);
             // only the new gateway can deliver after the old one is gone
             long firstA = atA.firstAfter(gone);
             long firstB = atB.firstAfter(gone);
             if (firstA < 0 || firstB < 0) {
-                report.result("reconnect storm: healthy pair: signaling NOT back after the restart (a->b %s, b->a %s)",
+                report.result(
+                        "reconnect storm: healthy pair: signaling NOT back after the restart (a->b %s, b->a %s)",
                         firstB < 0 ? "no" : "yes", firstA < 0 ? "no" : "yes");
             } else {
                 long resumed = Math.max(firstA, firstB);
                 long gapAfter = Math.max(atA.maxGap(firstA, end), atB.maxGap(firstB, end));
                 long gapBefore = Math.max(atA.maxGap(base0, base1), atB.maxGap(base0, base1));
-                report.result("reconnect storm: healthy pair (%d ms per envelope each way): max gap %d ms before the restart; "
+                report.result(
+                        "reconnect storm: healthy pair (%d ms per envelope each way): max gap %d ms before the restart; "
                                 + "signaling back %.2f s after the stop (%.2f s after the gateway listened; the pair has its backoff too); "
                                 + "max signaling stall after that, through the storm and %.1f s beyond: %d ms",
-                        PAIR_PERIOD_MS, gapBefore / 1_000_000, (resumed - storm0) / 1e9, (resumed - up) / 1e9, beyond,
+                        PAIR_PERIOD_MS,
+                        gapBefore / 1_000_000,
+                        (resumed - storm0) / 1e9,
+                        (resumed - up) / 1e9,
+                        beyond,
                         gapAfter / 1_000_000);
             }
         } finally {
@@ -460,7 +517,10 @@ final class StormWorkload {
             case RoomMessage.Relayed r -> arrivals.add(System.nanoTime());
             case RoomMessage.Joined j -> {
                 synchronized (otherOf) {
-                    otherOf[self] = j.peers().isEmpty() ? null : j.peers().get(j.peers().size() - 1).peerId();
+                    otherOf[self] =
+                            j.peers().isEmpty()
+                                    ? null
+                                    : j.peers().get(j.peers().size() - 1).peerId();
                 }
             }
             case RoomMessage.PeerJoined p -> {
@@ -475,7 +535,7 @@ final class StormWorkload {
                     }
                 }
             }
-            default -> { }
+            default -> {}
         }
     }
 

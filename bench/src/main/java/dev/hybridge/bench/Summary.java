@@ -34,7 +34,9 @@ public final class Summary {
 
     /** What was timed. */
     public enum Metric {
-        WALL("wall", null), CPU("CPU", "cpu.thread"), JVM("JVM CPU", "cpu.process");
+        WALL("wall", null),
+        CPU("CPU", "cpu.thread"),
+        JVM("JVM CPU", "cpu.process");
 
         final String label;
         final String secondary;
@@ -47,7 +49,8 @@ public final class Summary {
 
     /** Which number of the iterations. */
     public enum Statistic {
-        MEAN("mean"), BEST("best");
+        MEAN("mean"),
+        BEST("best");
 
         final String label;
 
@@ -75,6 +78,7 @@ public final class Summary {
     private final JsonNode first;
     private final boolean markdown;
     private final PrintStream out;
+
     /** The benchmark thread's CPU time where every result has it, else wall clock. */
     private final Metric main;
 
@@ -83,8 +87,12 @@ public final class Summary {
         this.first = root.size() > 0 ? root.get(0) : null;
         this.markdown = markdown;
         this.out = out;
-        this.main = !results.isEmpty() && results.values().stream().allMatch(r -> r.stats().containsKey(Metric.CPU))
-                ? Metric.CPU : Metric.WALL;
+        this.main =
+                !results.isEmpty()
+                                && results.values().stream()
+                                        .allMatch(r -> r.stats().containsKey(Metric.CPU))
+                        ? Metric.CPU
+                        : Metric.WALL;
     }
 
     public static void main(String[] args) throws IOException {
@@ -99,7 +107,11 @@ public final class Summary {
 
     /** The classes whose results this summary reads (method names are unique across them). */
     static final List<Class<?>> CLASSES =
-            List.of(PrimitivesBench.class, RecordBench.class, HandshakeBench.class, MlKemBench.class);
+            List.of(
+                    PrimitivesBench.class,
+                    RecordBench.class,
+                    HandshakeBench.class,
+                    MlKemBench.class);
 
     static Map<String, Result> parse(JsonNode root) {
         Map<String, Result> m = new LinkedHashMap<>();
@@ -130,7 +142,10 @@ public final class Summary {
         }
         double scale = toMicros(metric.get("scoreUnit").asText());
         double mean = metric.get("score").asDouble() * scale;
-        double err = metric.path("scoreError").isNumber() ? metric.get("scoreError").asDouble() * scale : Double.NaN;
+        double err =
+                metric.path("scoreError").isNumber()
+                        ? metric.get("scoreError").asDouble() * scale
+                        : Double.NaN;
         double best = Double.POSITIVE_INFINITY;
         for (JsonNode fork : metric.path("rawData")) {
             for (JsonNode it : fork) {
@@ -146,7 +161,9 @@ public final class Summary {
             case "ms/op" -> 1e3;
             case "us/op" -> 1.0;
             case "ns/op" -> 1e-3;
-            default -> throw new IllegalArgumentException("expected an average-time result, got " + unit);
+            default ->
+                    throw new IllegalArgumentException(
+                            "expected an average-time result, got " + unit);
         };
     }
 
@@ -174,26 +191,47 @@ public final class Summary {
             out.println("no results");
             return;
         }
-        out.printf(Locale.ROOT, "JMH %s, %s %s, forks %d, warmup %d x %s, measurement %d x %s, threads %d, %d CPUs%n",
-                first.path("jmhVersion").asText("?"), first.path("vmName").asText("?"),
-                first.path("jdkVersion").asText("?"), first.path("forks").asInt(),
-                first.path("warmupIterations").asInt(), first.path("warmupTime").asText(),
-                first.path("measurementIterations").asInt(), first.path("measurementTime").asText(),
-                first.path("threads").asInt(), Runtime.getRuntime().availableProcessors());
-        out.println("per operation, single thread. wall = JMH's score; CPU = CPU time of the benchmark thread,"
-                + " JVM CPU = of the whole JVM (CpuTimeProfiler); mean = over the measurement iterations (± its 99.9%"
-                + " half-width), best = the lowest iteration; alloc = bytes allocated (-prof gc).");
+        out.printf(
+                Locale.ROOT,
+                "JMH %s, %s %s, forks %d, warmup %d x %s, measurement %d x %s, threads %d, %d CPUs%n",
+                first.path("jmhVersion").asText("?"),
+                first.path("vmName").asText("?"),
+                first.path("jdkVersion").asText("?"),
+                first.path("forks").asInt(),
+                first.path("warmupIterations").asInt(),
+                first.path("warmupTime").asText(),
+                first.path("measurementIterations").asInt(),
+                first.path("measurementTime").asText(),
+                first.path("threads").asInt(),
+                Runtime.getRuntime().availableProcessors());
+        out.println(
+                "per operation, single thread. wall = JMH's score; CPU = CPU time of the benchmark thread,"
+                        + " JVM CPU = of the whole JVM (CpuTimeProfiler); mean = over the measurement iterations (± its 99.9%"
+                        + " half-width), best = the lowest iteration; alloc = bytes allocated (-prof gc).");
         out.println("headline figures: " + main.label + ", best iteration.");
     }
 
     private void all() {
         title("All benchmarks");
-        row("benchmark", "wall mean", "± 99.9%", "wall best", "CPU mean", "CPU best", "JVM CPU mean", "alloc/op");
+        row(
+                "benchmark",
+                "wall mean",
+                "± 99.9%",
+                "wall best",
+                "CPU mean",
+                "CPU best",
+                "JVM CPU mean",
+                "alloc/op");
         rule(8);
         for (Result r : results.values()) {
-            row(r.name(), time(r.get(Metric.WALL, Statistic.MEAN)), time(r.stats().get(Metric.WALL).error()),
-                    time(r.get(Metric.WALL, Statistic.BEST)), time(r.get(Metric.CPU, Statistic.MEAN)),
-                    time(r.get(Metric.CPU, Statistic.BEST)), time(r.get(Metric.JVM, Statistic.MEAN)),
+            row(
+                    r.name(),
+                    time(r.get(Metric.WALL, Statistic.MEAN)),
+                    time(r.stats().get(Metric.WALL).error()),
+                    time(r.get(Metric.WALL, Statistic.BEST)),
+                    time(r.get(Metric.CPU, Statistic.MEAN)),
+                    time(r.get(Metric.CPU, Statistic.BEST)),
+                    time(r.get(Metric.JVM, Statistic.MEAN)),
                     r.allocBytes() == null ? "-" : bytes(r.allocBytes()));
         }
         end();
@@ -220,9 +258,12 @@ public final class Summary {
         }
     }
 
-    private static final List<Column> COLUMNS = List.of(new Column(Metric.WALL, Statistic.MEAN),
-            new Column(Metric.WALL, Statistic.BEST), new Column(Metric.CPU, Statistic.MEAN),
-            new Column(Metric.CPU, Statistic.BEST));
+    private static final List<Column> COLUMNS =
+            List.of(
+                    new Column(Metric.WALL, Statistic.MEAN),
+                    new Column(Metric.WALL, Statistic.BEST),
+                    new Column(Metric.CPU, Statistic.MEAN),
+                    new Column(Metric.CPU, Statistic.BEST));
 
     private void handshake(String side, String bench, List<HandshakeOps.Op> ops, boolean gateway) {
         Result hs = results.get(bench);
@@ -231,8 +272,10 @@ public final class Summary {
             out.println("not measured");
             return;
         }
-        out.println("The primitive operations it performs (counted in HandshakeOps), at their measured "
-                + main.label + " time (best iteration):");
+        out.println(
+                "The primitive operations it performs (counted in HandshakeOps), at their measured "
+                        + main.label
+                        + " time (best iteration):");
         if (markdown) {
             out.println();
         }
@@ -240,8 +283,12 @@ public final class Summary {
         rule(5);
         for (HandshakeOps.Op op : ops) {
             Result r = results.get(op.benchmark());
-            row(op.benchmark(), Integer.toString(op.count()), r == null ? "missing" : time(v(r)),
-                    r == null ? "-" : time(op.count() * v(r)), op.where());
+            row(
+                    op.benchmark(),
+                    Integer.toString(op.count()),
+                    r == null ? "missing" : time(v(r)),
+                    r == null ? "-" : time(op.count() * v(r)),
+                    op.where());
         }
         Double headlineSum = sum(ops, main, Statistic.BEST);
         row("sum", "", "", time(headlineSum), "");
@@ -256,15 +303,27 @@ public final class Summary {
         row(head);
         rule(head.length);
         columnRow(bench, c -> hs.get(c.metric(), c.statistic()), Summary::time);
-        columnRow("handshakes/s per core", c -> inverse(hs.get(c.metric(), c.statistic())), Summary::count);
+        columnRow(
+                "handshakes/s per core",
+                c -> inverse(hs.get(c.metric(), c.statistic())),
+                Summary::count);
         columnRow("sum of its primitives", c -> sum(ops, c.metric(), c.statistic()), Summary::time);
-        columnRow("**ratio handshake / sum**", c -> ratio(hs.get(c.metric(), c.statistic()),
-                sum(ops, c.metric(), c.statistic())), Summary::times);
+        columnRow(
+                "**ratio handshake / sum**",
+                c -> ratio(hs.get(c.metric(), c.statistic()), sum(ops, c.metric(), c.statistic())),
+                Summary::times);
         if (seq != null) {
-            columnRow("gatewayPrimitives (same ops in one benchmark)", c -> seq.get(c.metric(), c.statistic()),
+            columnRow(
+                    "gatewayPrimitives (same ops in one benchmark)",
+                    c -> seq.get(c.metric(), c.statistic()),
                     Summary::time);
-            columnRow("ratio handshake / gatewayPrimitives", c -> ratio(hs.get(c.metric(), c.statistic()),
-                    seq.get(c.metric(), c.statistic())), Summary::times);
+            columnRow(
+                    "ratio handshake / gatewayPrimitives",
+                    c ->
+                            ratio(
+                                    hs.get(c.metric(), c.statistic()),
+                                    seq.get(c.metric(), c.statistic())),
+                    Summary::times);
         }
         end();
 
@@ -274,24 +333,44 @@ public final class Summary {
         }
         double time = v(hs);
         double ratio = time / headlineSum;
-        out.printf(Locale.ROOT, "%s per handshake %s (%,.0f handshakes/s per core); sum of its primitives %s;"
+        out.printf(
+                Locale.ROOT,
+                "%s per handshake %s (%,.0f handshakes/s per core); sum of its primitives %s;"
                         + " ratio %.2fx%s%n",
-                main.label, time(time), 1e6 / time, time(headlineSum), ratio,
-                gateway ? String.format(Locale.ROOT, " (target <= %.1fx: %s)", TARGET_RATIO,
-                        ratio <= TARGET_RATIO ? "met" : "NOT met") : "");
+                main.label,
+                time(time),
+                1e6 / time,
+                time(headlineSum),
+                ratio,
+                gateway
+                        ? String.format(
+                                Locale.ROOT,
+                                " (target <= %.1fx: %s)",
+                                TARGET_RATIO,
+                                ratio <= TARGET_RATIO ? "met" : "NOT met")
+                        : "");
         Double meanTime = hs.get(main, Statistic.MEAN);
         Double meanSum = sum(ops, main, Statistic.MEAN);
         if (meanTime != null && meanSum != null) {
-            out.printf(Locale.ROOT, "(by the means of the iterations: %s, sum %s, ratio %.2fx)%n",
-                    time(meanTime), time(meanSum), meanTime / meanSum);
+            out.printf(
+                    Locale.ROOT,
+                    "(by the means of the iterations: %s, sum %s, ratio %.2fx)%n",
+                    time(meanTime),
+                    time(meanSum),
+                    meanTime / meanSum);
         }
         Result fromSeed = results.get("xwingDecapsFromSeed");
         Result dec = results.get("xwingDecaps");
         if (fromSeed != null && dec != null) {
             double saved = v(fromSeed) - v(dec);
-            out.printf(Locale.ROOT, "decapsulation with the key expanded once (xwingDecaps %s) instead of from the"
+            out.printf(
+                    Locale.ROOT,
+                    "decapsulation with the key expanded once (xwingDecaps %s) instead of from the"
                             + " 32-byte seed (xwingDecapsFromSeed %s) saves %s per handshake (%.0f%% of it)%n",
-                    time(v(dec)), time(v(fromSeed)), time(saved), 100 * saved / time);
+                    time(v(dec)),
+                    time(v(fromSeed)),
+                    time(saved),
+                    100 * saved / time);
         }
     }
 
@@ -322,19 +401,33 @@ public final class Summary {
             out.println("not measured");
             return;
         }
-        out.printf(Locale.ROOT, "%s, best iteration: measured %s; client + gateway measured apart = %s (%.2fx)%n",
-                main.label, time(v(f)), time(v(c) + v(g)), v(f) / (v(c) + v(g)));
+        out.printf(
+                Locale.ROOT,
+                "%s, best iteration: measured %s; client + gateway measured apart = %s (%.2fx)%n",
+                main.label,
+                time(v(f)),
+                time(v(c) + v(g)),
+                v(f) / (v(c) + v(g)));
     }
 
     private void records() {
         title("Record layer, 1 KiB of plaintext per record (" + main.label + ", best iteration)");
-        row("operation", "time", "records/s", "MB/s", "alloc/record", "bare AES-GCM", "record / bare");
+        row(
+                "operation",
+                "time",
+                "records/s",
+                "MB/s",
+                "alloc/record",
+                "bare AES-GCM",
+                "record / bare");
         rule(7);
         recordRow("seal", results.get("recordSeal1KiB"), results.get("gcmSeal1KiB"));
         recordRow("open", results.get("recordOpen1KiB"), results.get("gcmOpen1KiB"));
         end();
-        out.println("MB = 10^6 bytes of plaintext; one thread (one core); open: per record of a batch of "
-                + RecordBench.BATCH + ", opened in order");
+        out.println(
+                "MB = 10^6 bytes of plaintext; one thread (one core); open: per record of a batch of "
+                        + RecordBench.BATCH
+                        + ", opened in order");
     }
 
     private void recordRow(String what, Result rec, Result bare) {
@@ -343,20 +436,30 @@ public final class Summary {
             return;
         }
         double perSec = 1e6 / v(rec);
-        row(what, time(v(rec)), count(perSec), count(perSec * RecordBench.PLAINTEXT_LEN / 1e6),
+        row(
+                what,
+                time(v(rec)),
+                count(perSec),
+                count(perSec * RecordBench.PLAINTEXT_LEN / 1e6),
                 rec.allocBytes() == null ? "-" : bytes(rec.allocBytes()),
                 bare == null ? "-" : time(v(bare)),
                 bare == null ? "-" : times(v(rec) / v(bare)));
     }
 
     private void mlkem() {
-        title("ML-KEM-768: Bouncy Castle 1.87 vs the JDK's javax.crypto.KEM (" + main.label + ", best iteration)");
+        title(
+                "ML-KEM-768: Bouncy Castle 1.87 vs the JDK's javax.crypto.KEM ("
+                        + main.label
+                        + ", best iteration)");
         row("operation", "Bouncy Castle", "JDK", "BC / JDK");
         rule(4);
         for (String op : List.of("Keygen", "Encaps", "Decaps")) {
             Result bc = results.get("mlkemBc" + op);
             Result jdk = results.get("mlkemJdk" + op);
-            row(op.toLowerCase(Locale.ROOT), bc == null ? "-" : time(v(bc)), jdk == null ? "-" : time(v(jdk)),
+            row(
+                    op.toLowerCase(Locale.ROOT),
+                    bc == null ? "-" : time(v(bc)),
+                    jdk == null ? "-" : time(v(jdk)),
                     bc == null || jdk == null ? "-" : times(v(bc) / v(jdk)));
         }
         end();
@@ -373,28 +476,47 @@ public final class Summary {
         }
         double mlkem = v(enc) + v(dec);
         double xwing = v(xe) + v(xd);
-        out.printf(Locale.ROOT, "Where the gateway's %s per handshake goes (estimates from the primitives above):%n",
+        out.printf(
+                Locale.ROOT,
+                "Where the gateway's %s per handshake goes (estimates from the primitives above):%n",
                 time(v(g)));
-        out.printf(Locale.ROOT, "- X-Wing encapsulation + decapsulation: %s (%.0f%%)%n", time(xwing), 100 * xwing / v(g));
-        out.printf(Locale.ROOT, "- of which ML-KEM-768 encapsulation + decapsulation (BC): %s (%.0f%%)%n",
-                time(mlkem), 100 * mlkem / v(g));
+        out.printf(
+                Locale.ROOT,
+                "- X-Wing encapsulation + decapsulation: %s (%.0f%%)%n",
+                time(xwing),
+                100 * xwing / v(g));
+        out.printf(
+                Locale.ROOT,
+                "- of which ML-KEM-768 encapsulation + decapsulation (BC): %s (%.0f%%)%n",
+                time(mlkem),
+                100 * mlkem / v(g));
         if (x != null && xb != null) {
             double x25519 = 2 * v(x) + v(xb);
-            out.printf(Locale.ROOT, "- of which X25519, 1 fixed-base + 2 variable-base multiplications (BC): %s (%.0f%%)%n",
-                    time(x25519), 100 * x25519 / v(g));
-            out.printf(Locale.ROOT, "- rest of X-Wing (SHA3-256 combiners, key parsing and checks, copies): %s (%.0f%%)%n",
-                    time(xwing - mlkem - x25519), 100 * (xwing - mlkem - x25519) / v(g));
+            out.printf(
+                    Locale.ROOT,
+                    "- of which X25519, 1 fixed-base + 2 variable-base multiplications (BC): %s (%.0f%%)%n",
+                    time(x25519),
+                    100 * x25519 / v(g));
+            out.printf(
+                    Locale.ROOT,
+                    "- rest of X-Wing (SHA3-256 combiners, key parsing and checks, copies): %s (%.0f%%)%n",
+                    time(xwing - mlkem - x25519),
+                    100 * (xwing - mlkem - x25519) / v(g));
         }
         Result je = results.get("mlkemJdkEncaps");
         Result jd = results.get("mlkemJdkDecaps");
         if (je != null && jd != null) {
             double saved = v(enc) + v(dec) - v(je) - v(jd);
-            out.printf(Locale.ROOT, "- the JDK's ML-KEM for these two would save ~ %s per handshake (%.0f%%)%n",
-                    time(saved), 100 * saved / v(g));
+            out.printf(
+                    Locale.ROOT,
+                    "- the JDK's ML-KEM for these two would save ~ %s per handshake (%.0f%%)%n",
+                    time(saved),
+                    100 * saved / v(g));
         }
     }
 
-    // ------------------------------------------------------------------------------------ formatting
+    // ------------------------------------------------------------------------------------
+    // formatting
 
     private void title(String t) {
         out.println();
@@ -417,7 +539,8 @@ public final class Summary {
         for (int i = 0; i < cells.length; i++) {
             String c = cells[i];
             boolean text = i == 0 || (i == cells.length - 1 && c.length() > 14);
-            sb.append(String.format(Locale.ROOT, text ? "%-" + (i == 0 ? 44 : 1) + "s" : "%13s", c)).append(' ');
+            sb.append(String.format(Locale.ROOT, text ? "%-" + (i == 0 ? 44 : 1) + "s" : "%13s", c))
+                    .append(' ');
         }
         out.println(sb.toString().stripTrailing());
     }

@@ -43,7 +43,8 @@ class BenchmarkSmokeTest {
     static final List<Class<?>> BENCHMARKS = Summary.CLASSES;
 
     static Blackhole blackhole() {
-        return new Blackhole("Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
+        return new Blackhole(
+                "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
     }
 
     static List<Method> benchmarkMethods() {
@@ -57,8 +58,11 @@ class BenchmarkSmokeTest {
     /** Makes a state object and runs its @Setup methods, Trial first, then Iteration, then Invocation. */
     static Object state(Class<?> type) throws Exception {
         Object o = type.getDeclaredConstructor().newInstance();
-        List<Method> setups = new ArrayList<>(Arrays.stream(type.getDeclaredMethods())
-                .filter(m -> m.isAnnotationPresent(Setup.class)).toList());
+        List<Method> setups =
+                new ArrayList<>(
+                        Arrays.stream(type.getDeclaredMethods())
+                                .filter(m -> m.isAnnotationPresent(Setup.class))
+                                .toList());
         setups.sort(Comparator.comparing(m -> m.getAnnotation(Setup.class).value()));
         for (Method m : setups) {
             m.invoke(o);
@@ -68,13 +72,17 @@ class BenchmarkSmokeTest {
 
     static Object run(Method m, Map<Class<?>, Object> states) throws Throwable {
         Class<?> owner = m.getDeclaringClass();
-        Object target = owner.isAnnotationPresent(State.class)
-                ? states.computeIfAbsent(owner, BenchmarkSmokeTest::stateUnchecked)
-                : owner.getDeclaredConstructor().newInstance();
+        Object target =
+                owner.isAnnotationPresent(State.class)
+                        ? states.computeIfAbsent(owner, BenchmarkSmokeTest::stateUnchecked)
+                        : owner.getDeclaredConstructor().newInstance();
         Object[] args = new Object[m.getParameterCount()];
         for (int i = 0; i < args.length; i++) {
             Class<?> p = m.getParameterTypes()[i];
-            args[i] = p == Blackhole.class ? blackhole() : states.computeIfAbsent(p, BenchmarkSmokeTest::stateUnchecked);
+            args[i] =
+                    p == Blackhole.class
+                            ? blackhole()
+                            : states.computeIfAbsent(p, BenchmarkSmokeTest::stateUnchecked);
         }
         try {
             return m.invoke(target, args);
@@ -93,17 +101,25 @@ class BenchmarkSmokeTest {
 
     @TestFactory
     Stream<DynamicTest> everyBenchmarkBodyRunsOnce() {
-        return benchmarkMethods().stream().map(m -> DynamicTest.dynamicTest(m.getName(), () -> {
-            if (m.getName().startsWith("mlkemJdk")) {
-                assumeTrue(MlKemBench.JdkMlKem.available(), "this JDK has no ML-KEM-768");
-            }
-            run(m, new HashMap<>());
-        }));
+        return benchmarkMethods().stream()
+                .map(
+                        m ->
+                                DynamicTest.dynamicTest(
+                                        m.getName(),
+                                        () -> {
+                                            if (m.getName().startsWith("mlkemJdk")) {
+                                                assumeTrue(
+                                                        MlKemBench.JdkMlKem.available(),
+                                                        "this JDK has no ML-KEM-768");
+                                            }
+                                            run(m, new HashMap<>());
+                                        }));
     }
 
     @Test
     void setupLevelsAreOrderedTrialIterationInvocation() {
-        assertEquals(List.of(Level.Trial, Level.Iteration, Level.Invocation), List.of(Level.values()));
+        assertEquals(
+                List.of(Level.Trial, Level.Iteration, Level.Invocation), List.of(Level.values()));
     }
 
     @Test
@@ -133,7 +149,8 @@ class BenchmarkSmokeTest {
 
     @Test
     void countedOperationsNameRealBenchmarks() {
-        Set<String> names = benchmarkMethods().stream().map(Method::getName).collect(Collectors.toSet());
+        Set<String> names =
+                benchmarkMethods().stream().map(Method::getName).collect(Collectors.toSet());
         for (HandshakeOps.Op op : concat(HandshakeOps.GATEWAY, HandshakeOps.CLIENT)) {
             assertTrue(names.contains(op.benchmark()), op.benchmark());
             assertTrue(op.count() > 0);
@@ -161,25 +178,51 @@ class BenchmarkSmokeTest {
             pm.put("score", ns ? 1000.0 : 1.0); // 1 us each
             pm.put("scoreError", 0.0);
             pm.put("scoreUnit", ns ? "ns/op" : "us/op");
-            pm.putArray("rawData").addArray().add(ns ? 3000.0 : 3.0).add(ns ? 1000.0 : 1.0); // best = score
+            pm.putArray("rawData")
+                    .addArray()
+                    .add(ns ? 3000.0 : 3.0)
+                    .add(ns ? 1000.0 : 1.0); // best = score
             ObjectNode cpu = b.putObject("secondaryMetrics").putObject("cpu.thread");
             cpu.put("score", ns ? 2000.0 : 2.0); // 2 us each
             cpu.put("scoreUnit", ns ? "ns/op" : "us/op");
         }
-        ((ObjectNode) root.get(0).get("secondaryMetrics")).putObject("gc.alloc.rate.norm").put("score", 10.0);
-        ObjectNode foreign = root.addObject(); // another class's method of the same name is not read
+        ((ObjectNode) root.get(0).get("secondaryMetrics"))
+                .putObject("gc.alloc.rate.norm")
+                .put("score", 10.0);
+        ObjectNode foreign =
+                root.addObject(); // another class's method of the same name is not read
         foreign.put("benchmark", "dev.hybridge.bench.HandshakePrimitivesBench.xwingEncaps");
         foreign.putObject("primaryMetric").put("score", 999.0).put("scoreUnit", "us/op");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Summary s = new Summary(root, false, new PrintStream(buf, true, StandardCharsets.UTF_8));
         int gatewayOps = HandshakeOps.GATEWAY.stream().mapToInt(HandshakeOps.Op::count).sum();
-        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, Summary.Metric.WALL, Summary.Statistic.MEAN), 1e-9);
-        assertEquals(2.0 * gatewayOps,
-                s.sum(HandshakeOps.GATEWAY, Summary.Metric.CPU, Summary.Statistic.BEST), 1e-9);
-        assertEquals(gatewayOps, s.sum(HandshakeOps.GATEWAY, Summary.Metric.WALL, Summary.Statistic.BEST), 1e-9);
+        assertEquals(
+                gatewayOps,
+                s.sum(HandshakeOps.GATEWAY, Summary.Metric.WALL, Summary.Statistic.MEAN),
+                1e-9);
+        assertEquals(
+                2.0 * gatewayOps,
+                s.sum(HandshakeOps.GATEWAY, Summary.Metric.CPU, Summary.Statistic.BEST),
+                1e-9);
+        assertEquals(
+                gatewayOps,
+                s.sum(HandshakeOps.GATEWAY, Summary.Metric.WALL, Summary.Statistic.BEST),
+                1e-9);
         s.print();
         String text = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains(String.format(Locale.ROOT, "CPU per handshake 2.00 us (500,000 handshakes/s per core); sum of its primitives %.1f us; ratio %.2fx (target <= 1.2x: met)", 2.0 * gatewayOps, 1.0 / gatewayOps)), text);
-        assertNotNull(new Summary(root, true, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        assertTrue(
+                text.contains(
+                        String.format(
+                                Locale.ROOT,
+                                "CPU per handshake 2.00 us (500,000 handshakes/s per core); sum of its primitives %.1f us; ratio %.2fx (target <= 1.2x: met)",
+                                2.0 * gatewayOps,
+                                1.0 / gatewayOps)),
+                text);
+        assertNotNull(
+                new Summary(
+                        root,
+                        true,
+                        new PrintStream(
+                                new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
     }
 }

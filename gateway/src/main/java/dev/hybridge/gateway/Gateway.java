@@ -6,10 +6,10 @@ import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.gateway.config.ClientAddress;
 import dev.hybridge.gateway.config.GatewayConfig;
+import dev.hybridge.gateway.edge.Edge;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.AddressLimiter;
 import dev.hybridge.gateway.relay.IceServers;
-import dev.hybridge.gateway.edge.Edge;
 import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.ws.Services;
 import java.security.SecureRandom;
@@ -44,20 +44,33 @@ public final class Gateway {
      *     the well-known document and never accepted: a ClientHello addressed to one of them is
      *     UNKNOWN_GATEWAY_KEY like any other (spec/hop-handshake.md §3)
      */
-    public Gateway(GatewayConfig config, XWingKeyPair staticKey, List<KeyRotation.Retired> retiredKeys, SecureRandom rng) {
+    public Gateway(
+            GatewayConfig config,
+            XWingKeyPair staticKey,
+            List<KeyRotation.Retired> retiredKeys,
+            SecureRandom rng) {
         this.config = config;
         this.staticKey = staticKey;
         this.hopServer = new HopServer(List.of(staticKey));
         String current = Fingerprint.toHex(staticKey.fingerprint());
         // an operator who rolled back (moved a retired file over the key file) holds that key again
-        this.retiredKeys = retiredKeys.stream().filter(r -> !r.fingerprintHex().equals(current)).toList();
+        this.retiredKeys =
+                retiredKeys.stream().filter(r -> !r.fingerprintHex().equals(current)).toList();
         this.clientAddress = new ClientAddress(config.trustedProxies());
         this.rng = rng;
         GatewayConfig.Limits l = config.limits();
         this.rooms = new RoomRegistry(l.roomCapacity(), l.maxRooms(), rng);
-        this.ice = new IceServers(config.ice().stunUrls(), config.ice().turnUrls(), config.ice().turnSecret(),
-                config.ice().turnCredentialTtl(), Clock.systemUTC(), rng);
-        this.connectionLimiter = new AddressLimiter(l.connectionsPerAddress(), Edge.connectionCap(l.maxConnections()));
+        this.ice =
+                new IceServers(
+                        config.ice().stunUrls(),
+                        config.ice().turnUrls(),
+                        config.ice().turnSecret(),
+                        config.ice().turnCredentialTtl(),
+                        Clock.systemUTC(),
+                        rng);
+        this.connectionLimiter =
+                new AddressLimiter(
+                        l.connectionsPerAddress(), Edge.connectionCap(l.maxConnections()));
         this.metrics = new Metrics(connectionLimiter::open, rooms::rooms, rooms::peers);
         this.services = new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown);
     }

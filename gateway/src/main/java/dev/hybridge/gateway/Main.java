@@ -1,12 +1,12 @@
 package dev.hybridge.gateway;
 
 import dev.hybridge.crypto.Fingerprint;
-import dev.hybridge.crypto.XWingKeyPair;
-import dev.hybridge.gateway.config.ConfigLoader;
-import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.crypto.KeyFile;
 import dev.hybridge.crypto.KeyRotation;
+import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.cli.Cli;
+import dev.hybridge.gateway.config.ConfigLoader;
+import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.edge.Edge;
 import dev.hybridge.gateway.web.WebRoutes;
 import dev.hybridge.gateway.ws.OriginPolicy;
@@ -23,9 +23,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import javax.net.ssl.SSLContext;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 
 /**
  * Starts the Hybridge gateway: {@code java -jar hybridge-gateway.jar [config.yaml]} (or
@@ -36,12 +36,14 @@ import java.util.logging.Logger;
  */
 public final class Main {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
     /** How long shutdown waits for connections to take their close 1001. */
     public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(3);
 
     private Main() {}
 
-    static final String USAGE = """
+    static final String USAGE =
+            """
             usage: java -jar hybridge-gateway.jar [CONFIG.yaml]   run the gateway (embedded defaults, CONFIG over them)
                    java -jar hybridge-gateway.jar keygen FILE       create an owner-only static key file
                    java -jar hybridge-gateway.jar fingerprint FILE  print a key file's fingerprint
@@ -51,7 +53,8 @@ public final class Main {
     static final Set<String> KEY_COMMANDS = Set.of("keygen", "fingerprint", "rotate-key");
 
     public static void main(String[] args) throws IOException {
-        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help"))) {
+        if (args.length > 0
+                && (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help"))) {
             System.out.println(USAGE);
             return;
         }
@@ -82,19 +85,27 @@ public final class Main {
             System.exit(2);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("shutting down: closing connections with 1001");
-            running.stop();
-            LOG.info("stopped");
-        }, "hybridge-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    LOG.info("shutting down: closing connections with 1001");
+                                    running.stop();
+                                    LOG.info("stopped");
+                                },
+                                "hybridge-shutdown"));
         String scheme = config.server().tls().isPresent() ? "https" : "http";
-        String url = scheme + "://" + hostForUrl(config.server().host()) + ":" + running.port() + "/";
+        String url =
+                scheme + "://" + hostForUrl(config.server().host()) + ":" + running.port() + "/";
         System.out.println("Hybridge gateway at " + url);
-        System.out.println("Gateway key fingerprint: " + Fingerprint.toDisplay(hex(running.gateway().fingerprintHex())));
+        System.out.println(
+                "Gateway key fingerprint: "
+                        + Fingerprint.toDisplay(hex(running.gateway().fingerprintHex())));
     }
 
     /** Exit status when the gateway can no longer accept connections (a supervisor restarts it). */
     public static final int EXIT_LISTENER_LOST = 70;
+
     /** The WebSocket endpoint (spec/hop-handshake.md §2). */
     public static final String WS_PATH = "/ws";
 
@@ -121,10 +132,14 @@ public final class Main {
 
     /** Builds and starts the gateway for {@code config} (host, port and TLS from it). */
     public static Running start(GatewayConfig config) throws IOException {
-        return start(config, () -> {
-            System.err.println("hybridge: the listener cannot accept connections any more; exiting with " + EXIT_LISTENER_LOST);
-            System.exit(EXIT_LISTENER_LOST);
-        });
+        return start(
+                config,
+                () -> {
+                    System.err.println(
+                            "hybridge: the listener cannot accept connections any more; exiting with "
+                                    + EXIT_LISTENER_LOST);
+                    System.exit(EXIT_LISTENER_LOST);
+                });
     }
 
     /**
@@ -135,40 +150,67 @@ public final class Main {
         Logger.getLogger("dev.hybridge").setLevel(Level.parse(config.logLevel()));
         SecureRandom rng = new SecureRandom();
         XWingKeyPair key = KeyFile.loadOrCreate(config.keyFile(), rng);
-        List<KeyRotation.Retired> retired = config.announceRetiredKeys() ? KeyRotation.readRetired(config.keyFile()) : List.of();
+        List<KeyRotation.Retired> retired =
+                config.announceRetiredKeys()
+                        ? KeyRotation.readRetired(config.keyFile())
+                        : List.of();
         Gateway gateway = new Gateway(config, key, retired, rng);
         // Helidon serves the plain HTTP routes on loopback only; the edge forwards to it. It gets
         // one request per connection from the edge, each already checked and bounded.
-        WebServer http = WebServer.builder()
-                .host("127.0.0.1")
-                .port(0)
-                .shutdownHook(false) // our hook closes connections with 1001 first
-                .connectionOptions(o -> o.tcpNoDelay(true))
-                .routing(r -> WebRoutes.register(r, gateway))
-                .build()
-                .start();
-        Edge edge = new Edge(config.limits(), gateway.services(), gateway.clientAddress(), gateway.connectionLimiter(),
-                WebRoutes.wellKnown(gateway),
-                new OriginPolicy(config.allowedOrigins()), new InetSocketAddress("127.0.0.1", http.port()),
-                config.server().tls().map(Main::sslContext), WS_PATH, onListenerLost);
+        WebServer http =
+                WebServer.builder()
+                        .host("127.0.0.1")
+                        .port(0)
+                        .shutdownHook(false) // our hook closes connections with 1001 first
+                        .connectionOptions(o -> o.tcpNoDelay(true))
+                        .routing(r -> WebRoutes.register(r, gateway))
+                        .build()
+                        .start();
+        Edge edge =
+                new Edge(
+                        config.limits(),
+                        gateway.services(),
+                        gateway.clientAddress(),
+                        gateway.connectionLimiter(),
+                        WebRoutes.wellKnown(gateway),
+                        new OriginPolicy(config.allowedOrigins()),
+                        new InetSocketAddress("127.0.0.1", http.port()),
+                        config.server().tls().map(Main::sslContext),
+                        WS_PATH,
+                        onListenerLost);
         try {
             edge.start(config.server().host(), config.server().port());
         } catch (IOException | RuntimeException e) {
             http.stop();
             throw e;
         }
-        LOG.info(() -> "gateway key fingerprint " + gateway.fingerprintHex() + " (key file " + config.keyFile() + ")");
+        LOG.info(
+                () ->
+                        "gateway key fingerprint "
+                                + gateway.fingerprintHex()
+                                + " (key file "
+                                + config.keyFile()
+                                + ")");
         if (!gateway.retiredKeys().isEmpty()) {
-            LOG.info(() -> "announcing " + gateway.retiredKeys().size() + " retired key(s) from " + KeyRotation.retiredList(config.keyFile()));
+            LOG.info(
+                    () ->
+                            "announcing "
+                                    + gateway.retiredKeys().size()
+                                    + " retired key(s) from "
+                                    + KeyRotation.retiredList(config.keyFile()));
         }
         return new Running(edge, http, gateway);
     }
 
     /** The server's TLS context from the PEM files of the config (TLS 1.2 and 1.3, the JDK's defaults). */
     private static SSLContext sslContext(GatewayConfig.Tls tls) {
-        Keys keys = Keys.builder()
-                .pem(pem -> pem.key(Resource.create(tls.privateKey())).certChain(Resource.create(tls.certificate())))
-                .build();
+        Keys keys =
+                Keys.builder()
+                        .pem(
+                                pem ->
+                                        pem.key(Resource.create(tls.privateKey()))
+                                                .certChain(Resource.create(tls.certificate())))
+                        .build();
         return Tls.builder().privateKey(keys).privateKeyCertChain(keys).build().sslContext();
     }
 

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hybridge.crypto.ErrorCode;
-import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.crypto.XWingKeyPair;
+import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.gateway.testing.NextToAHealthyRoom;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.RawWebSocket;
@@ -40,22 +40,24 @@ import org.junit.jupiter.api.io.TempDir;
 class AbuseTest extends NextToAHealthyRoom {
     static final SecureRandom RNG = new SecureRandom();
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static TestGateway gw;
 
     @BeforeAll
     static void start() throws Exception {
-        gw = TestGateway.start(dir.resolve("gateway.key"), Map.of(
-                "hybridge.limits.handshake-timeout", "PT1S",
-                "hybridge.limits.idle-timeout", "PT2S",
-                "hybridge.limits.ping-interval", "PT0.3S",
-                "hybridge.limits.messages-per-second", "100",
-                "hybridge.limits.message-burst", "100",
-                "hybridge.limits.connections-per-address", "8",
-                "hybridge.limits.max-rooms", "4",
-                "hybridge.limits.room-capacity", "3",
-                "hybridge.limits.envelope-max-bytes", "16473"));
+        gw =
+                TestGateway.start(
+                        dir.resolve("gateway.key"),
+                        Map.of(
+                                "hybridge.limits.handshake-timeout", "PT1S",
+                                "hybridge.limits.idle-timeout", "PT2S",
+                                "hybridge.limits.ping-interval", "PT0.3S",
+                                "hybridge.limits.messages-per-second", "100",
+                                "hybridge.limits.message-burst", "100",
+                                "hybridge.limits.connections-per-address", "8",
+                                "hybridge.limits.max-rooms", "4",
+                                "hybridge.limits.room-capacity", "3",
+                                "hybridge.limits.envelope-max-bytes", "16473"));
     }
 
     @AfterAll
@@ -68,17 +70,18 @@ class AbuseTest extends NextToAHealthyRoom {
         return gw;
     }
 
-
     private long rejected(ErrorCode code) throws Exception {
         return gw.metric("hybridge_inputs_rejected_total{reason=\"" + code.name() + "\"}");
     }
 
     /** Asserts the server closed {@code c} with 4000+code and the code's name, and counted it. */
-    private void assertClosedWith(TestClient c, ErrorCode code, long rejectedBefore) throws Exception {
+    private void assertClosedWith(TestClient c, ErrorCode code, long rejectedBefore)
+            throws Exception {
         TestClient.Close close = c.awaitClose();
         assertEquals(code.closeCode(), close.code(), "close code; reason " + close.reason());
         assertEquals(code.name(), close.reason());
-        assertEquals(rejectedBefore + 1, rejected(code), "counted in hybridge_inputs_rejected_total");
+        assertEquals(
+                rejectedBefore + 1, rejected(code), "counted in hybridge_inputs_rejected_total");
     }
 
     private RoomMessage.Error assertError(TestClient c, ErrorCode code) throws Exception {
@@ -100,7 +103,9 @@ class AbuseTest extends NextToAHealthyRoom {
         junk[0] = 0x55;
         c.sendRaw(junk);
         assertClosedWith(c, ErrorCode.UNEXPECTED_MESSAGE, before);
-        assertEquals(hsBefore + 1, gw.metric("hybridge_handshakes_failed_total{code=\"UNEXPECTED_MESSAGE\"}"));
+        assertEquals(
+                hsBefore + 1,
+                gw.metric("hybridge_handshakes_failed_total{code=\"UNEXPECTED_MESSAGE\"}"));
     }
 
     @Test
@@ -156,7 +161,8 @@ class AbuseTest extends NextToAHealthyRoom {
             finished = started.next().receive(first.nextRaw()).clientFinished();
             first.sendRaw(finished);
         }
-        // ... and replay it: the gateway encapsulates afresh, so the old ClientFinished cannot match
+        // ... and replay it: the gateway encapsulates afresh, so the old ClientFinished cannot
+        // match
         long before = rejected(ErrorCode.CONFIRMATION_FAILED);
         TestClient replay = TestClient.connect(gw.ws());
         replay.sendRaw(started.clientHello());
@@ -183,7 +189,9 @@ class AbuseTest extends NextToAHealthyRoom {
         HopClient.Started started = HopClient.start(gw.publicKey(), RNG);
         c.sendRaw(started.clientHello());
         HopClient.Established est = started.next().receive(c.nextRaw());
-        c.sendRaw(est.channel().seal(RoomCodec.encode(new RoomMessage.Leave()))); // skips ClientFinished
+        c.sendRaw(
+                est.channel()
+                        .seal(RoomCodec.encode(new RoomMessage.Leave()))); // skips ClientFinished
         assertClosedWith(c, ErrorCode.UNEXPECTED_MESSAGE, before);
     }
 
@@ -193,14 +201,16 @@ class AbuseTest extends NextToAHealthyRoom {
         long rBefore = rejected(ErrorCode.HANDSHAKE_TIMEOUT);
         TestClient silent = TestClient.connect(gw.ws());
         TestClient halfway = TestClient.connect(gw.ws());
-        halfway.sendRaw(HopClient.start(gw.publicKey(), RNG).clientHello()); // never sends ClientFinished
+        halfway.sendRaw(
+                HopClient.start(gw.publicKey(), RNG).clientHello()); // never sends ClientFinished
         assertTrue(halfway.nextRaw() != null);
         for (TestClient c : List.of(silent, halfway)) {
             TestClient.Close close = c.awaitClose();
             assertEquals(ErrorCode.HANDSHAKE_TIMEOUT.closeCode(), close.code());
             assertEquals("HANDSHAKE_TIMEOUT", close.reason());
         }
-        assertEquals(before + 2, gw.metric("hybridge_limit_hits_total{limit=\"handshake_timeout\"}"));
+        assertEquals(
+                before + 2, gw.metric("hybridge_limit_hits_total{limit=\"handshake_timeout\"}"));
         assertEquals(rBefore + 2, rejected(ErrorCode.HANDSHAKE_TIMEOUT));
     }
 
@@ -210,7 +220,9 @@ class AbuseTest extends NextToAHealthyRoom {
     void forgedRecord() throws Exception {
         long before = rejected(ErrorCode.RECORD_AUTH_FAILED);
         TestClient c = TestClient.established(gw.ws(), gw.publicKey());
-        byte[] rec = c.channel().seal(RoomCodec.encode(new RoomMessage.Join(Peers.roomId(), Peers.key())));
+        byte[] rec =
+                c.channel()
+                        .seal(RoomCodec.encode(new RoomMessage.Join(Peers.roomId(), Peers.key())));
         rec[rec.length - 1] ^= 1;
         c.sendRaw(rec);
         assertClosedWith(c, ErrorCode.RECORD_AUTH_FAILED, before);
@@ -301,7 +313,9 @@ class AbuseTest extends NextToAHealthyRoom {
             assertArrayEquals(jb.peerId(), assertError(a, ErrorCode.ENVELOPE_TOO_LARGE).ref());
             assertEquals(before + 1, rejected(ErrorCode.ENVELOPE_TOO_LARGE));
             a.send(new RoomMessage.Relay(jb.peerId(), new byte[16473]));
-            assertEquals(16473, assertInstanceOf(RoomMessage.Relayed.class, b.receive()).envelope().length);
+            assertEquals(
+                    16473,
+                    assertInstanceOf(RoomMessage.Relayed.class, b.receive()).envelope().length);
         }
     }
 
@@ -392,13 +406,20 @@ class AbuseTest extends NextToAHealthyRoom {
     @Test
     void foreignOriginIsRefusedAtUpgrade() throws Exception {
         long before = gw.metric("hybridge_inputs_rejected_total{reason=\"FOREIGN_ORIGIN\"}");
-        CompletionException e = assertThrows(CompletionException.class,
-                () -> TestClient.connect(gw.ws(), Map.of("Origin", "https://evil.example")));
-        WebSocketHandshakeException hs = assertInstanceOf(WebSocketHandshakeException.class, e.getCause());
+        CompletionException e =
+                assertThrows(
+                        CompletionException.class,
+                        () ->
+                                TestClient.connect(
+                                        gw.ws(), Map.of("Origin", "https://evil.example")));
+        WebSocketHandshakeException hs =
+                assertInstanceOf(WebSocketHandshakeException.class, e.getCause());
         assertEquals(403, hs.getResponse().statusCode());
-        assertEquals(before + 1, gw.metric("hybridge_inputs_rejected_total{reason=\"FOREIGN_ORIGIN\"}"));
+        assertEquals(
+                before + 1, gw.metric("hybridge_inputs_rejected_total{reason=\"FOREIGN_ORIGIN\"}"));
         // the gateway's own origin is accepted
-        try (TestClient ok = TestClient.connect(gw.ws(), Map.of("Origin", "http://127.0.0.1:" + gw.port()))) {
+        try (TestClient ok =
+                TestClient.connect(gw.ws(), Map.of("Origin", "http://127.0.0.1:" + gw.port()))) {
             ok.handshake(gw.publicKey());
         }
     }
@@ -429,7 +450,8 @@ class AbuseTest extends NextToAHealthyRoom {
             }
             // refused at accept, before a byte of it is read: 503 (or, if the client's request
             // was still arriving when the socket closed, a reset); never an upgrade
-            CompletionException e = assertThrows(CompletionException.class, () -> TestClient.connect(gw.ws()));
+            CompletionException e =
+                    assertThrows(CompletionException.class, () -> TestClient.connect(gw.ws()));
             if (e.getCause() instanceof WebSocketHandshakeException hs) {
                 assertEquals(503, hs.getResponse().statusCode());
             }

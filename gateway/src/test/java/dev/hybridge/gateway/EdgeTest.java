@@ -39,21 +39,23 @@ class EdgeTest extends NextToAHealthyRoom {
     static final SecureRandom RNG = new SecureRandom();
     static final int CAP = 8;
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static TestGateway gw;
 
     @BeforeAll
     static void start() throws Exception {
-        gw = TestGateway.start(dir.resolve("gateway.key"), Map.of(
-                "hybridge.limits.header-timeout", "PT1S",
-                "hybridge.limits.write-timeout", "PT2S",
-                "hybridge.limits.handshake-timeout", "PT1S",
-                "hybridge.limits.idle-timeout", "PT2S",
-                "hybridge.limits.ping-interval", "PT0.3S",
-                "hybridge.limits.messages-per-second", "100",
-                "hybridge.limits.message-burst", "100",
-                "hybridge.limits.connections-per-address", String.valueOf(CAP)));
+        gw =
+                TestGateway.start(
+                        dir.resolve("gateway.key"),
+                        Map.of(
+                                "hybridge.limits.header-timeout", "PT1S",
+                                "hybridge.limits.write-timeout", "PT2S",
+                                "hybridge.limits.handshake-timeout", "PT1S",
+                                "hybridge.limits.idle-timeout", "PT2S",
+                                "hybridge.limits.ping-interval", "PT0.3S",
+                                "hybridge.limits.messages-per-second", "100",
+                                "hybridge.limits.message-burst", "100",
+                                "hybridge.limits.connections-per-address", String.valueOf(CAP)));
     }
 
     @AfterAll
@@ -127,13 +129,18 @@ class EdgeTest extends NextToAHealthyRoom {
         try {
             for (int i = 0; i < CAP; i++) {
                 Socket s = from("127.0.0.2");
-                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write(
+                                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+                                        .getBytes(StandardCharsets.US_ASCII));
                 attack.add(s);
             }
             GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2 + CAP);
             for (Socket s : attack) {
                 long ms = awaitServerClose(s);
-                assertTrue(ms < 3_000, "a half-sent request was held " + ms + " ms (header-timeout 1 s)");
+                assertTrue(
+                        ms < 3_000,
+                        "a half-sent request was held " + ms + " ms (header-timeout 1 s)");
             }
         } finally {
             for (Socket s : attack) {
@@ -149,10 +156,15 @@ class EdgeTest extends NextToAHealthyRoom {
     void slowlorisIsCutAtTheHeaderDeadlineWhateverItSends() throws Exception {
         try (Socket s = from("127.0.0.3")) {
             long t0 = System.nanoTime();
-            byte[] head = ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + "a".repeat(200) + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII);
+            byte[] head =
+                    ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
+                                    + "a".repeat(200)
+                                    + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII);
             boolean cut = false;
-            for (int i = 0; i < head.length && !cut; i++) { // one byte per 100 ms: 20+ s for the whole head
+            for (int i = 0;
+                    i < head.length && !cut;
+                    i++) { // one byte per 100 ms: 20+ s for the whole head
                 try {
                     s.getOutputStream().write(head[i]);
                     s.getOutputStream().flush();
@@ -176,7 +188,11 @@ class EdgeTest extends NextToAHealthyRoom {
 
     @Test
     void connectionsOverThePerAddressCapAreRefusedAtAcceptWhileOthersConnect() throws Exception {
-        long refused = metric("hybridge_inputs_rejected_total{reason=\"" + ErrorCode.TOO_MANY_CONNECTIONS.name() + "\"}");
+        long refused =
+                metric(
+                        "hybridge_inputs_rejected_total{reason=\""
+                                + ErrorCode.TOO_MANY_CONNECTIONS.name()
+                                + "\"}");
         List<Socket> held = new ArrayList<>();
         try {
             for (int i = 0; i < CAP; i++) {
@@ -201,7 +217,12 @@ class EdgeTest extends NextToAHealthyRoom {
             }
         }
         GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2);
-        assertEquals(refused + 50, metric("hybridge_inputs_rejected_total{reason=\"" + ErrorCode.TOO_MANY_CONNECTIONS.name() + "\"}"));
+        assertEquals(
+                refused + 50,
+                metric(
+                        "hybridge_inputs_rejected_total{reason=\""
+                                + ErrorCode.TOO_MANY_CONNECTIONS.name()
+                                + "\"}"));
     }
 
     // ------------------------------------------------------------ after the gateway's close frame
@@ -210,13 +231,18 @@ class EdgeTest extends NextToAHealthyRoom {
     void aClientThatNeverAnswersOurCloseCountsUntilItIsCutAfterTheGrace() throws Exception {
         long grace = limitHits("close_grace");
         try (RawWebSocket ws = RawWebSocket.connect(gw.port(), "127.0.0.6")) {
-            ws.sendBytes(new byte[] {(byte) 0xC2, (byte) 0x80, 1, 2, 3, 4}); // RSV1 set: a protocol error
+            ws.sendBytes(
+                    new byte[] {
+                        (byte) 0xC2, (byte) 0x80, 1, 2, 3, 4
+                    }); // RSV1 set: a protocol error
             RawWebSocket.Frame close = ws.readUntilClose();
             assertEquals(1002, close.closeCode());
-            // we never answer: the socket stays counted against the limits until the gateway cuts it
+            // we never answer: the socket stays counted against the limits until the gateway cuts
+            // it
             assertEquals(3, gw.gateway().connectionLimiter().open());
             long ms = awaitServerClose(ws.socket());
-            assertTrue(ms < 3_500, "the close grace is 2 s; the socket was held " + ms + " ms more");
+            assertTrue(
+                    ms < 3_500, "the close grace is 2 s; the socket was held " + ms + " ms more");
         }
         GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2);
         assertEquals(grace + 1, limitHits("close_grace"));
@@ -233,7 +259,10 @@ class EdgeTest extends NextToAHealthyRoom {
             }
             // all eight are closing but not closed: they still fill the address's cap
             try (Socket over = from("127.0.0.7")) {
-                assertEquals("HTTP/1.1 503", new String(over.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));
+                assertEquals(
+                        "HTTP/1.1 503",
+                        new String(
+                                over.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));
             }
         } finally {
             for (RawWebSocket ws : zombies) {
@@ -243,7 +272,8 @@ class EdgeTest extends NextToAHealthyRoom {
         GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2);
     }
 
-    // ------------------------------------------------------------ control frames cost and are bounded
+    // ------------------------------------------------------------ control frames cost and are
+    // bounded
 
     @Test
     void aClientThatPingsButNeverReadsEndsInIdleTimeout() throws Exception {
@@ -292,13 +322,15 @@ class EdgeTest extends NextToAHealthyRoom {
             RawWebSocket.Frame close = ws.readUntilClose();
             assertEquals(ErrorCode.RATE_LIMITED.closeCode(), close.closeCode(), what);
         }
-        assertEquals(limited + 1, metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}"));
+        assertEquals(
+                limited + 1, metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}"));
     }
 
     @Test
     void textThatIsNotUtf8Is1007() throws Exception {
         try (RawWebSocket ws = RawWebSocket.connect(gw.port(), "127.0.0.10")) {
-            ws.sendFrame(0x1, new byte[] {'o', 'k', (byte) 0xC0, (byte) 0xAF}, true); // an overlong '/'
+            ws.sendFrame(
+                    0x1, new byte[] {'o', 'k', (byte) 0xC0, (byte) 0xAF}, true); // an overlong '/'
             assertEquals(1007, ws.readUntilClose().closeCode());
         }
     }
@@ -313,40 +345,81 @@ class EdgeTest extends NextToAHealthyRoom {
         }
     }
 
-    // ------------------------------------------------------------ the upgrade request (RFC 6455 §4.2.1)
+    // ------------------------------------------------------------ the upgrade request (RFC 6455
+    // §4.2.1)
 
     private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-        "no Connection: Upgrade | 400 | Upgrade: websocket ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Version: 13",
-        "two keys | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA== ~ Sec-WebSocket-Version: 13",
-        "two versions | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Version: 13 ~ Sec-WebSocket-Version: 8",
-        "an unpadded key | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ ~ Sec-WebSocket-Version: 13",
-        "two Origin headers | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Version: 13 ~ Origin: http://127.0.0.1 ~ Origin: https://evil.example",
-        "two Host headers | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Version: 13 ~ Host: evil.example",
-        "Upgrade naming another protocol | 400 | Upgrade: h2c ~ Connection: Upgrade ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Version: 13",
-        "a plain GET of the endpoint | 426 | Accept: text/html",
-        "version 8 | 426 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: " + KEY + " ~ Sec-WebSocket-Version: 8",
-    })
-    void upgradeRequestsAreCheckedAsRfc6455Says(String what, int expected, String headers) throws Exception {
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "no Connection: Upgrade | 400 | Upgrade: websocket ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Version: 13",
+                "two keys | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA== ~ Sec-WebSocket-Version: 13",
+                "two versions | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Version: 13 ~ Sec-WebSocket-Version: 8",
+                "an unpadded key | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ ~ Sec-WebSocket-Version: 13",
+                "two Origin headers | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Version: 13 ~ Origin: http://127.0.0.1 ~ Origin: https://evil.example",
+                "two Host headers | 400 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Version: 13 ~ Host: evil.example",
+                "Upgrade naming another protocol | 400 | Upgrade: h2c ~ Connection: Upgrade ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Version: 13",
+                "a plain GET of the endpoint | 426 | Accept: text/html",
+                "version 8 | 426 | Upgrade: websocket ~ Connection: Upgrade ~ Sec-WebSocket-Key: "
+                        + KEY
+                        + " ~ Sec-WebSocket-Version: 8",
+            })
+    void upgradeRequestsAreCheckedAsRfc6455Says(String what, int expected, String headers)
+            throws Exception {
         // header lines are separated by " ~ " in the table above
-        String response = request("127.0.0.12", "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers.replace(" ~ ", "\r\n") + "\r\n\r\n");
+        String response =
+                request(
+                        "127.0.0.12",
+                        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                + headers.replace(" ~ ", "\r\n")
+                                + "\r\n\r\n");
         assertEquals(expected, status(response), what + ":\n" + response);
-        assertTrue(response.contains("\r\nContent-Security-Policy: "), "security headers on the edge's own answers");
+        assertTrue(
+                response.contains("\r\nContent-Security-Policy: "),
+                "security headers on the edge's own answers");
         assertTrue(response.contains("\r\nX-Content-Type-Options: nosniff\r\n"));
         if (expected == 426) {
-            assertTrue(response.contains("\r\nSec-WebSocket-Version: 13\r\n"), "426 names the version spoken (§4.4)");
+            assertTrue(
+                    response.contains("\r\nSec-WebSocket-Version: 13\r\n"),
+                    "426 names the version spoken (§4.4)");
         }
     }
 
     @Test
     void malformedAndOversizedHeadsAreRefusedWithTheirStatus() throws Exception {
-        assertEquals(400, status(request("127.0.0.13", "GET / HTTP/1.1\r\nHost: x\r\n folded: no\r\n\r\n")));
+        assertEquals(
+                400,
+                status(request("127.0.0.13", "GET / HTTP/1.1\r\nHost: x\r\n folded: no\r\n\r\n")));
         assertEquals(400, status(request("127.0.0.13", "GET / HTTP/1.1\nHost: x\n\n")));
         assertEquals(505, status(request("127.0.0.13", "GET / HTTP/2.0\r\nHost: x\r\n\r\n")));
-        assertEquals(431, status(request("127.0.0.13", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(9000) + "\r\n\r\n")));
-        assertEquals(413, status(request("127.0.0.13", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")));
+        assertEquals(
+                431,
+                status(
+                        request(
+                                "127.0.0.13",
+                                "GET / HTTP/1.1\r\nHost: x\r\nX-Big: "
+                                        + "b".repeat(9000)
+                                        + "\r\n\r\n")));
+        assertEquals(
+                413,
+                status(
+                        request(
+                                "127.0.0.13",
+                                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")));
         assertEquals(405, status(request("127.0.0.13", "POST /ws HTTP/1.1\r\nHost: x\r\n\r\n")));
     }
 
@@ -354,23 +427,38 @@ class EdgeTest extends NextToAHealthyRoom {
 
     @Test
     void everyResponseCarriesTheSecurityHeadersEvenA404() throws Exception {
-        String response = request("127.0.0.14", "GET /no-such-file HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        String response =
+                request("127.0.0.14", "GET /no-such-file HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assertEquals(404, status(response));
         assertTrue(response.contains("\r\nContent-Security-Policy: "), response);
         assertTrue(response.contains("\r\nX-Content-Type-Options: nosniff\r\n"), response);
-        assertTrue(!response.contains("Strict-Transport-Security"), "HSTS only when the gateway terminates TLS");
+        assertTrue(
+                !response.contains("Strict-Transport-Security"),
+                "HSTS only when the gateway terminates TLS");
     }
 
     @Test
     void theKeyDocumentIsAnsweredByTheEdgeWithItsHeaders() throws Exception {
-        String get = request("127.0.0.16", "GET /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        String get =
+                request(
+                        "127.0.0.16",
+                        "GET /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assertEquals(200, status(get));
         assertTrue(get.contains("\r\nContent-Type: application/json\r\n"), get);
-        assertTrue(get.contains("\r\nCache-Control: no-cache\r\n"), "a rotated key must be seen at once");
+        assertTrue(
+                get.contains("\r\nCache-Control: no-cache\r\n"),
+                "a rotated key must be seen at once");
         assertTrue(get.contains("\r\nAccess-Control-Allow-Origin: *\r\n"), get);
         assertTrue(get.contains("\r\nContent-Security-Policy: "), get);
-        assertTrue(get.endsWith("}") && get.contains("\"fingerprint\":\"" + gw.gateway().fingerprintHex() + "\""), get);
-        String head = request("127.0.0.16", "HEAD /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertTrue(
+                get.endsWith("}")
+                        && get.contains(
+                                "\"fingerprint\":\"" + gw.gateway().fingerprintHex() + "\""),
+                get);
+        String head =
+                request(
+                        "127.0.0.16",
+                        "HEAD /.well-known/hybridge.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assertEquals(200, status(head));
         assertTrue(head.endsWith("\r\n\r\n"), "HEAD: the head only");
     }
@@ -378,9 +466,12 @@ class EdgeTest extends NextToAHealthyRoom {
     @Test
     void connectionCloseIsHonouredAndEveryRequestEndsItsConnection() throws Exception {
         try (Socket s = from("127.0.0.15")) {
-            s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            s.getOutputStream()
+                    .write(
+                            "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
+            String response =
+                    new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertEquals(200, status(response));
             assertTrue(response.contains("\r\nConnection: close\r\n"));
         }

@@ -15,7 +15,6 @@ import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.TestClient;
 import dev.hybridge.gateway.testing.TestGateway;
-import dev.hybridge.gateway.web.WebRoutes;
 import dev.hybridge.protocol.RoomMessage;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -40,18 +39,22 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayFlowTest {
     static final String TURN_SECRET = "a-shared-coturn-secret-for-tests";
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static TestGateway gw;
 
     @BeforeAll
     static void start() throws Exception {
-        gw = TestGateway.start(dir.resolve("keys/gateway.key"), Map.of(
-                "hybridge.ice.stun-urls.0", "stun:stun.example.org:3478",
-                "hybridge.ice.turn.urls.0", "turn:turn.example.org:3478?transport=udp",
-                "hybridge.ice.turn.urls.1", "turns:turn.example.org:5349?transport=tcp",
-                "hybridge.ice.turn.secret", TURN_SECRET,
-                "hybridge.ice.turn.credential-ttl", "PT1H"));
+        gw =
+                TestGateway.start(
+                        dir.resolve("keys/gateway.key"),
+                        Map.of(
+                                "hybridge.ice.stun-urls.0", "stun:stun.example.org:3478",
+                                "hybridge.ice.turn.urls.0",
+                                        "turn:turn.example.org:3478?transport=udp",
+                                "hybridge.ice.turn.urls.1",
+                                        "turns:turn.example.org:5349?transport=tcp",
+                                "hybridge.ice.turn.secret", TURN_SECRET,
+                                "hybridge.ice.turn.credential-ttl", "PT1H"));
     }
 
     @AfterAll
@@ -94,7 +97,8 @@ class GatewayFlowTest {
                     assertArrayEquals(keys.get(k), j.peers().get(k).publicKey());
                 }
                 for (TestClient earlier : clients) {
-                    RoomMessage.PeerJoined pj = assertInstanceOf(RoomMessage.PeerJoined.class, earlier.receive());
+                    RoomMessage.PeerJoined pj =
+                            assertInstanceOf(RoomMessage.PeerJoined.class, earlier.receive());
                     assertArrayEquals(j.peerId(), pj.peerId());
                     assertArrayEquals(pk, pj.publicKey());
                 }
@@ -120,7 +124,8 @@ class GatewayFlowTest {
             for (int t = 0; t < n; t++) {
                 int[] next = new int[n];
                 for (int k = 0; k < rounds * (n - 1); k++) {
-                    RoomMessage.Relayed m = assertInstanceOf(RoomMessage.Relayed.class, clients.get(t).receive());
+                    RoomMessage.Relayed m =
+                            assertInstanceOf(RoomMessage.Relayed.class, clients.get(t).receive());
                     int s = indexOf(ids, m.from());
                     assertTrue(s >= 0 && s != t);
                     assertArrayEquals(envelope(s, next[s]), m.envelope(), "per-sender order");
@@ -131,14 +136,19 @@ class GatewayFlowTest {
                 try (TestClient seventh = TestClient.established(gw.ws(), gw.publicKey())) {
                     long before = gw.metric("hybridge_limit_hits_total{limit=\"room_capacity\"}");
                     seventh.send(new RoomMessage.Join(roomId, Peers.key()));
-                    RoomMessage.Error e = assertInstanceOf(RoomMessage.Error.class, seventh.receive());
+                    RoomMessage.Error e =
+                            assertInstanceOf(RoomMessage.Error.class, seventh.receive());
                     assertEquals(ErrorCode.ROOM_FULL.code(), e.code());
                     assertNull(e.ref());
                     assertFalse(seventh.isClosed(), "ROOM_FULL is not fatal");
-                    assertEquals(before + 1, gw.metric("hybridge_limit_hits_total{limit=\"room_capacity\"}"));
+                    assertEquals(
+                            before + 1,
+                            gw.metric("hybridge_limit_hits_total{limit=\"room_capacity\"}"));
                 }
                 for (TestClient c : clients) {
-                    assertNull(c.nextRaw(java.time.Duration.ofMillis(100)), "members see nothing of a refused join");
+                    assertNull(
+                            c.nextRaw(java.time.Duration.ofMillis(100)),
+                            "members see nothing of a refused join");
                 }
             }
         } finally {
@@ -176,19 +186,30 @@ class GatewayFlowTest {
             b.receive();
 
             b.send(new RoomMessage.Leave());
-            assertArrayEquals(jb.peerId(), assertInstanceOf(RoomMessage.PeerLeft.class, a.receive()).peerId());
-            assertArrayEquals(jb.peerId(), assertInstanceOf(RoomMessage.PeerLeft.class, c.receive()).peerId());
+            assertArrayEquals(
+                    jb.peerId(),
+                    assertInstanceOf(RoomMessage.PeerLeft.class, a.receive()).peerId());
+            assertArrayEquals(
+                    jb.peerId(),
+                    assertInstanceOf(RoomMessage.PeerLeft.class, c.receive()).peerId());
             // after LEAVE the connection stays usable: relaying now is NOT_IN_ROOM
             b.send(new RoomMessage.Relay(jc.peerId(), new byte[] {1}));
             RoomMessage.Error e = assertInstanceOf(RoomMessage.Error.class, b.receive());
             assertEquals(ErrorCode.NOT_IN_ROOM.code(), e.code());
 
             c.abort(); // vanishes without a close frame
-            assertArrayEquals(jc.peerId(), assertInstanceOf(RoomMessage.PeerLeft.class, a.receive()).peerId());
+            assertArrayEquals(
+                    jc.peerId(),
+                    assertInstanceOf(RoomMessage.PeerLeft.class, a.receive()).peerId());
 
             a.send(new RoomMessage.Leave());
-            // This room is gone (other tests' rooms on the shared gateway may come and go meanwhile).
-            waitFor(() -> !gw.gateway().rooms().exists(new dev.hybridge.gateway.room.RoomId(roomId)));
+            // This room is gone (other tests' rooms on the shared gateway may come and go
+            // meanwhile).
+            waitFor(
+                    () ->
+                            !gw.gateway()
+                                    .rooms()
+                                    .exists(new dev.hybridge.gateway.room.RoomId(roomId)));
             // the same connection can join again and gets a fresh peer id
             b.send(new RoomMessage.Join(roomId, Peers.key()));
             RoomMessage.Joined again = assertInstanceOf(RoomMessage.Joined.class, b.receive());
@@ -208,7 +229,10 @@ class GatewayFlowTest {
             assertEquals(List.of("stun:stun.example.org:3478"), stun.urls());
             assertEquals("", stun.username());
             RoomMessage.IceServer turn = j.iceServers().get(1);
-            assertEquals(List.of("turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349?transport=tcp"),
+            assertEquals(
+                    List.of(
+                            "turn:turn.example.org:3478?transport=udp",
+                            "turns:turn.example.org:5349?transport=tcp"),
                     turn.urls());
             String[] parts = turn.username().split(":");
             assertEquals(2, parts.length);
@@ -218,10 +242,18 @@ class GatewayFlowTest {
             assertTrue(parts[1].length() >= 8, "random part");
             // what coturn does with use-auth-secret: recompute the HMAC with the shared secret
             javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
-            mac.init(new javax.crypto.spec.SecretKeySpec(TURN_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
-            String expected = Base64.getEncoder().encodeToString(mac.doFinal(turn.username().getBytes(StandardCharsets.UTF_8)));
+            mac.init(
+                    new javax.crypto.spec.SecretKeySpec(
+                            TURN_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+            String expected =
+                    Base64.getEncoder()
+                            .encodeToString(
+                                    mac.doFinal(turn.username().getBytes(StandardCharsets.UTF_8)));
             assertEquals(expected, turn.credential());
-            assertEquals(expected, IceServers.credential(TURN_SECRET.getBytes(StandardCharsets.UTF_8), turn.username()));
+            assertEquals(
+                    expected,
+                    IceServers.credential(
+                            TURN_SECRET.getBytes(StandardCharsets.UTF_8), turn.username()));
         }
         // credentials are minted per join
         try (TestClient c1 = TestClient.established(gw.ws(), gw.publicKey());
@@ -252,18 +284,24 @@ class GatewayFlowTest {
     void webClientIsServedWithStrictHeaders() throws Exception {
         HttpResponse<String> r = gw.get("/");
         assertEquals(200, r.statusCode());
-        // The web client's build (web-client/dist, copied into the jar by Maven) or the placeholder.
+        // The web client's build (web-client/dist, copied into the jar by Maven) or the
+        // placeholder.
         assertTrue(r.body().contains("<title>Hybridge</title>"));
         assertFalse(r.body().matches("(?s).*<script(?![^>]*\\bsrc=)[^>]*>.*"), "no inline script");
         assertFalse(r.body().contains(" style="), "no inline style");
-        assertEquals(dev.hybridge.gateway.web.SecurityHeaders.CONTENT_SECURITY_POLICY, r.headers().firstValue("Content-Security-Policy").orElseThrow());
+        assertEquals(
+                dev.hybridge.gateway.web.SecurityHeaders.CONTENT_SECURITY_POLICY,
+                r.headers().firstValue("Content-Security-Policy").orElseThrow());
         String csp = r.headers().firstValue("Content-Security-Policy").orElseThrow();
         assertFalse(csp.contains("unsafe-inline"));
         assertTrue(csp.contains("script-src 'self'"));
         assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElseThrow());
         assertEquals("no-referrer", r.headers().firstValue("Referrer-Policy").orElseThrow());
         String pp = r.headers().firstValue("Permissions-Policy").orElseThrow();
-        assertTrue(pp.contains("microphone=(self)") && pp.contains("display-capture=(self)") && pp.contains("camera=(self)"));
+        assertTrue(
+                pp.contains("microphone=(self)")
+                        && pp.contains("display-capture=(self)")
+                        && pp.contains("camera=(self)"));
         assertEquals(404, gw.get("/nope.js").statusCode());
     }
 
@@ -276,11 +314,20 @@ class GatewayFlowTest {
             c.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
             c.receive();
             HttpResponse<String> m = gw.get("/metrics");
-            assertTrue(m.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
-            for (String name : List.of("hybridge_connections ", "hybridge_connections_total ", "hybridge_handshakes_completed_total ",
-                    "hybridge_rooms ", "hybridge_peers ", "hybridge_envelopes_relayed_total ",
-                    "hybridge_envelope_bytes_relayed_total ", "# TYPE hybridge_handshakes_failed_total counter",
-                    "# TYPE hybridge_inputs_rejected_total counter", "# TYPE hybridge_limit_hits_total counter")) {
+            assertTrue(
+                    m.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+            for (String name :
+                    List.of(
+                            "hybridge_connections ",
+                            "hybridge_connections_total ",
+                            "hybridge_handshakes_completed_total ",
+                            "hybridge_rooms ",
+                            "hybridge_peers ",
+                            "hybridge_envelopes_relayed_total ",
+                            "hybridge_envelope_bytes_relayed_total ",
+                            "# TYPE hybridge_handshakes_failed_total counter",
+                            "# TYPE hybridge_inputs_rejected_total counter",
+                            "# TYPE hybridge_limit_hits_total counter")) {
                 assertTrue(m.body().contains(name), name);
             }
             assertTrue(gw.metric("hybridge_rooms") >= 1);
@@ -290,7 +337,10 @@ class GatewayFlowTest {
 
     @Test
     void keyFileIsOwnerOnly() throws Exception {
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("keys/gateway.key"))));
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("keys/gateway.key"))));
         assertEquals(32, Files.size(dir.resolve("keys/gateway.key")));
     }
 

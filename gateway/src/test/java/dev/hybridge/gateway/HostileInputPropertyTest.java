@@ -32,16 +32,20 @@ class HostileInputPropertyTest {
     static Path dir;
     static TestGateway gw;
     static HealthyRoom healthy;
+
     /** A few room ids, so random joins meet each other; none is the healthy room's. */
     static final byte[][] ROOMS = {filled(1), filled(2), filled(3)};
 
     @BeforeContainer
     static void start() throws Exception {
         dir = Files.createTempDirectory("hybridge-prop");
-        gw = TestGateway.start(dir.resolve("gateway.key"), Map.of(
-                "hybridge.limits.handshake-timeout", "PT2S",
-                "hybridge.limits.room-capacity", "3",
-                "hybridge.limits.envelope-max-bytes", "16473"));
+        gw =
+                TestGateway.start(
+                        dir.resolve("gateway.key"),
+                        Map.of(
+                                "hybridge.limits.handshake-timeout", "PT2S",
+                                "hybridge.limits.room-capacity", "3",
+                                "hybridge.limits.envelope-max-bytes", "16473"));
         healthy = HealthyRoom.start(gw.ws(), gw.publicKey(), 25);
     }
 
@@ -56,7 +60,8 @@ class HostileInputPropertyTest {
     }
 
     @Property(tries = 60)
-    void arbitraryFramesBeforeTheHandshake(@ForAll @Size(max = 6) List<@Size(max = 3000) byte[]> frames) throws Exception {
+    void arbitraryFramesBeforeTheHandshake(
+            @ForAll @Size(max = 6) List<@Size(max = 3000) byte[]> frames) throws Exception {
         TestClient c = TestClient.connect(gw.ws());
         try {
             for (byte[] f : frames) {
@@ -81,24 +86,37 @@ class HostileInputPropertyTest {
     @Provide
     Arbitrary<List<Step>> steps() {
         Arbitrary<byte[]> peerId = Arbitraries.bytes().array(byte[].class).ofSize(8);
-        Arbitrary<byte[]> key = Arbitraries.bytes().array(byte[].class).ofSize(RoomCodec.PUBLIC_KEY_LEN);
-        Arbitrary<Step> join = Combinators.combine(Arbitraries.of(ROOMS), key).as((r, k) -> new Send(new RoomMessage.Join(r, k)));
-        Arbitrary<Step> relay = Combinators.combine(peerId, Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(3000))
-                .as((p, e) -> new Send(new RoomMessage.Relay(p, e)));
+        Arbitrary<byte[]> key =
+                Arbitraries.bytes().array(byte[].class).ofSize(RoomCodec.PUBLIC_KEY_LEN);
+        Arbitrary<Step> join =
+                Combinators.combine(Arbitraries.of(ROOMS), key)
+                        .as((r, k) -> new Send(new RoomMessage.Join(r, k)));
+        Arbitrary<Step> relay =
+                Combinators.combine(
+                                peerId,
+                                Arbitraries.bytes()
+                                        .array(byte[].class)
+                                        .ofMinSize(1)
+                                        .ofMaxSize(3000))
+                        .as((p, e) -> new Send(new RoomMessage.Relay(p, e)));
         Arbitrary<Step> leave = Arbitraries.just(new Send(new RoomMessage.Leave()));
-        Arbitrary<Step> sealedBytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(2000).map(SealedBytes::new);
-        Arbitrary<Step> unsealed = Arbitraries.bytes().array(byte[].class).ofMaxSize(200).map(UnsealedBytes::new);
+        Arbitrary<Step> sealedBytes =
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(2000).map(SealedBytes::new);
+        Arbitrary<Step> unsealed =
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(200).map(UnsealedBytes::new);
         return Arbitraries.frequencyOf(
                         net.jqwik.api.Tuple.of(4, join),
                         net.jqwik.api.Tuple.of(6, relay),
                         net.jqwik.api.Tuple.of(2, leave),
                         net.jqwik.api.Tuple.of(2, sealedBytes),
                         net.jqwik.api.Tuple.of(1, unsealed))
-                .list().ofMaxSize(25);
+                .list()
+                .ofMaxSize(25);
     }
 
     @Property(tries = 60)
-    void arbitraryMessageSequencesAfterTheHandshake(@ForAll("steps") List<Step> steps) throws Exception {
+    void arbitraryMessageSequencesAfterTheHandshake(@ForAll("steps") List<Step> steps)
+            throws Exception {
         TestClient c = TestClient.established(gw.ws(), gw.publicKey());
         try {
             for (Step s : steps) {
@@ -121,10 +139,12 @@ class HostileInputPropertyTest {
     private static void assertGatewayHealthyAndClean() throws Exception {
         assertEquals(200, gw.get("/health").statusCode());
         // only the healthy room's two connections, one room and two peers remain
-        GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2
-                && gw.running().edge().openConnections() == 2
-                && gw.gateway().rooms().rooms() == 1
-                && gw.gateway().rooms().peers() == 2);
+        GatewayFlowTest.waitFor(
+                () ->
+                        gw.gateway().connectionLimiter().open() == 2
+                                && gw.running().edge().openConnections() == 2
+                                && gw.gateway().rooms().rooms() == 1
+                                && gw.gateway().rooms().peers() == 2);
     }
 
     private static byte[] filled(int b) {

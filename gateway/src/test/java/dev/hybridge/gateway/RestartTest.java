@@ -22,8 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Graceful shutdown (close 1001) and a restart on the same key file that clients reconnect to. */
 class RestartTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /**
      * A member whose close is answered first during a shutdown must not be announced as gone to
@@ -43,7 +42,10 @@ class RestartTest {
             assertInstanceOf(RoomMessage.PeerJoined.class, a.receive());
             gw.gateway().beginShutdown();
             b.send(new RoomMessage.Leave());
-            assertEquals(null, a.nextRaw(java.time.Duration.ofMillis(500)), "no PEER_LEFT while the gateway shuts down");
+            assertEquals(
+                    null,
+                    a.nextRaw(java.time.Duration.ofMillis(500)),
+                    "no PEER_LEFT while the gateway shuts down");
         }
     }
 
@@ -56,7 +58,11 @@ class RestartTest {
         TestGateway first = TestGateway.start(key, Map.of());
         try {
             pinnedKey = first.publicKey();
-            fingerprint = new ObjectMapper().readTree(first.get("/.well-known/hybridge.json").body()).path("fingerprint").asText();
+            fingerprint =
+                    new ObjectMapper()
+                            .readTree(first.get("/.well-known/hybridge.json").body())
+                            .path("fingerprint")
+                            .asText();
             TestClient joined = TestClient.established(first.ws(), pinnedKey);
             joined.send(new RoomMessage.Join(roomId, Peers.key()));
             joined.receive();
@@ -75,11 +81,19 @@ class RestartTest {
 
         try (TestGateway second = TestGateway.start(key, Map.of())) {
             assertArrayEquals(pinnedKey, second.publicKey(), "same key file, same key");
-            assertEquals(fingerprint,
-                    new ObjectMapper().readTree(second.get("/.well-known/hybridge.json").body()).path("fingerprint").asText());
-            try (TestClient again = TestClient.established(second.ws(), pinnedKey)) { // the pinned key still works
+            assertEquals(
+                    fingerprint,
+                    new ObjectMapper()
+                            .readTree(second.get("/.well-known/hybridge.json").body())
+                            .path("fingerprint")
+                            .asText());
+            try (TestClient again =
+                    TestClient.established(second.ws(), pinnedKey)) { // the pinned key still works
                 again.send(new RoomMessage.Join(roomId, Peers.key()));
-                assertTrue(assertInstanceOf(RoomMessage.Joined.class, again.receive()).peers().isEmpty(),
+                assertTrue(
+                        assertInstanceOf(RoomMessage.Joined.class, again.receive())
+                                .peers()
+                                .isEmpty(),
                         "rooms were in memory only");
             }
         }
@@ -90,7 +104,8 @@ class RestartTest {
         Path key = dir.resolve("gateway.key");
         TestGateway.start(key, Map.of()).close();
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> TestGateway.start(key, Map.of()));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> TestGateway.start(key, Map.of()));
         assertTrue(e.getMessage().contains("chmod 600"), e.getMessage());
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw----r--"));
         assertThrows(IllegalStateException.class, () -> TestGateway.start(key, Map.of()));
@@ -99,7 +114,9 @@ class RestartTest {
     @Test
     void aKeyFileMadeByTheCliIsUsedAsIs() throws Exception {
         Path key = dir.resolve("cli.key");
-        byte[] pk = dev.hybridge.crypto.KeyFile.create(key, new java.security.SecureRandom()).publicKey();
+        byte[] pk =
+                dev.hybridge.crypto.KeyFile.create(key, new java.security.SecureRandom())
+                        .publicKey();
         try (TestGateway gw = TestGateway.start(key, Map.of())) {
             assertArrayEquals(pk, gw.publicKey());
         }

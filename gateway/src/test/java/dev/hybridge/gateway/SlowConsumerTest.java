@@ -25,15 +25,17 @@ import org.junit.jupiter.api.io.TempDir;
  * memory: its outbox is capped and it is closed with SLOW_CONSUMER (4112) and leaves its room.
  */
 class SlowConsumerTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void aPeerThatNeverReadsIsCutAndTheSenderIsNotBlocked() throws Exception {
-        try (TestGateway gw = TestGateway.start(dir.resolve("gateway.key"), Map.of(
-                "hybridge.limits.send-queue-max-bytes", "131122",
-                "hybridge.limits.messages-per-second", "100000",
-                "hybridge.limits.message-burst", "100000"))) {
+        try (TestGateway gw =
+                TestGateway.start(
+                        dir.resolve("gateway.key"),
+                        Map.of(
+                                "hybridge.limits.send-queue-max-bytes", "131122",
+                                "hybridge.limits.messages-per-second", "100000",
+                                "hybridge.limits.message-burst", "100000"))) {
             HealthyRoom healthy = HealthyRoom.start(gw.ws(), gw.publicKey(), 20);
             byte[] roomId = Peers.roomId();
             try (TestClient sender = TestClient.established(gw.ws(), gw.publicKey());
@@ -46,8 +48,10 @@ class SlowConsumerTest {
                 HopClient.Established est = started.next().receive(stalled.readFrame().payload());
                 stalled.sendBinary(est.clientFinished());
                 Channel ch = est.channel();
-                stalled.sendBinary(ch.seal(RoomCodec.encode(new RoomMessage.Join(roomId, Peers.key()))));
-                RoomMessage.PeerJoined pj = assertInstanceOf(RoomMessage.PeerJoined.class, sender.receive());
+                stalled.sendBinary(
+                        ch.seal(RoomCodec.encode(new RoomMessage.Join(roomId, Peers.key()))));
+                RoomMessage.PeerJoined pj =
+                        assertInstanceOf(RoomMessage.PeerJoined.class, sender.receive());
 
                 long before = gw.metric("hybridge_limit_hits_total{limit=\"send_queue\"}");
                 byte[] envelope = new byte[32_000];
@@ -58,7 +62,11 @@ class SlowConsumerTest {
                     byte[] in = sender.nextRaw(java.time.Duration.ZERO);
                     if (in != null) {
                         RoomMessage m = RoomCodec.decodeFromGateway(sender.channel().open(in));
-                        left = assertInstanceOf(RoomMessage.PeerLeft.class, m, "only PEER_LEFT (or UNKNOWN_PEER after it) may come");
+                        left =
+                                assertInstanceOf(
+                                        RoomMessage.PeerLeft.class,
+                                        m,
+                                        "only PEER_LEFT (or UNKNOWN_PEER after it) may come");
                     }
                 }
                 if (left == null) {
@@ -66,7 +74,8 @@ class SlowConsumerTest {
                 }
                 assertArrayEquals(pj.peerId(), left.peerId());
                 assertTrue(gw.metric("hybridge_limit_hits_total{limit=\"send_queue\"}") > before);
-                assertTrue(gw.metric("hybridge_inputs_rejected_total{reason=\"SLOW_CONSUMER\"}") >= 1);
+                assertTrue(
+                        gw.metric("hybridge_inputs_rejected_total{reason=\"SLOW_CONSUMER\"}") >= 1);
             }
             // the stalled connection is released, not kept half-open
             GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2);

@@ -30,15 +30,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WebSocketFramingTest extends NextToAHealthyRoom {
     static final SecureRandom RNG = new SecureRandom();
-    static final String PROTOCOL_METRIC = "hybridge_inputs_rejected_total{reason=\"WEBSOCKET_PROTOCOL\"}";
+    static final String PROTOCOL_METRIC =
+            "hybridge_inputs_rejected_total{reason=\"WEBSOCKET_PROTOCOL\"}";
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static TestGateway gw;
 
     @BeforeAll
     static void start() throws Exception {
-        gw = TestGateway.start(dir.resolve("gateway.key"), Map.of("hybridge.limits.connections-per-address", "8"));
+        gw =
+                TestGateway.start(
+                        dir.resolve("gateway.key"),
+                        Map.of("hybridge.limits.connections-per-address", "8"));
     }
 
     @AfterAll
@@ -51,7 +54,6 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
         return gw;
     }
 
-
     /** Sends {@code bytes} on a fresh connection; asserts close {@code code}, a closed socket and the metric. */
     private void assertProtocolError(byte[] bytes, int code) throws Exception {
         long before = gw.metric(PROTOCOL_METRIC);
@@ -59,8 +61,13 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
             raw.sendBytes(bytes);
             RawWebSocket.Frame close = raw.readUntilClose();
             assertEquals(code, close.closeCode(), "close code, reason: " + close.closeReason());
-            raw.sendFrame(0x8, new byte[] {(byte) (code >> 8), (byte) code}, true); // finish the closing handshake
-            assertTrue(raw.serverClosedSocket(), "the server ends the TCP connection after the closing handshake");
+            raw.sendFrame(
+                    0x8,
+                    new byte[] {(byte) (code >> 8), (byte) code},
+                    true); // finish the closing handshake
+            assertTrue(
+                    raw.serverClosedSocket(),
+                    "the server ends the TCP connection after the closing handshake");
         }
         assertEquals(before + 1, gw.metric(PROTOCOL_METRIC), "counted as " + PROTOCOL_METRIC);
     }
@@ -81,7 +88,8 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
 
     @Test
     void reservedBitsAreAProtocolError() throws Exception {
-        assertProtocolError(frame(0x80 | 0x40 | 0x2, new byte[10]), 1002); // RSV1 without permessage-deflate
+        assertProtocolError(
+                frame(0x80 | 0x40 | 0x2, new byte[10]), 1002); // RSV1 without permessage-deflate
     }
 
     @Test
@@ -115,7 +123,8 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
 
     @Test
     void closeWithAReservedCodeIsAProtocolError() throws Exception {
-        assertProtocolError(frame(0x88, new byte[] {0x03, (byte) 0xED}), 1002); // 1005 must not be sent
+        assertProtocolError(
+                frame(0x88, new byte[] {0x03, (byte) 0xED}), 1002); // 1005 must not be sent
     }
 
     @Test
@@ -133,7 +142,10 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
         long before = gw.metric("hybridge_limit_hits_total{limit=\"max_frame\"}");
         try (RawWebSocket raw = RawWebSocket.connect(gw.port())) {
             // the header announces 2^40 bytes; none of them is ever sent
-            raw.sendBytes(new byte[] {(byte) 0x82, (byte) (0x80 | 127), 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3, 4});
+            raw.sendBytes(
+                    new byte[] {
+                        (byte) 0x82, (byte) (0x80 | 127), 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3, 4
+                    });
             RawWebSocket.Frame close = raw.readUntilClose();
             assertEquals(1009, close.closeCode());
             assertEquals("MESSAGE_TOO_LARGE", close.closeReason());
@@ -154,7 +166,8 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
             assertEquals(4321, close.closeCode(), "the client's code is echoed");
             assertTrue(raw.serverClosedSocket());
         }
-        GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2); // only the healthy room
+        GatewayFlowTest.waitFor(
+                () -> gw.gateway().connectionLimiter().open() == 2); // only the healthy room
     }
 
     @Test
@@ -180,7 +193,8 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
             assertEquals(4104, close.closeCode());
             assertEquals("RATE_LIMITED", close.closeReason());
         }
-        assertEquals(before + 1, gw.metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}"));
+        assertEquals(
+                before + 1, gw.metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}"));
     }
 
     /** A ClientHello in three fragments with a ping between them is one message: the handshake proceeds. */
@@ -199,30 +213,39 @@ class WebSocketFramingTest extends NextToAHealthyRoom {
             assertEquals(0xA, pong.opcode(), "the ping is answered mid-message");
             RawWebSocket.Frame serverHello = raw.readFrame();
             assertEquals(0x2, serverHello.opcode());
-            started.next().receive(serverHello.payload()); // a valid ServerHello for our ClientHello
+            started.next()
+                    .receive(serverHello.payload()); // a valid ServerHello for our ClientHello
         }
     }
 
     @Test
     void upgradeWithAnotherVersionGets426WithOurs() throws Exception {
-        String head = rawRequest("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+        String head =
+                rawRequest(
+                        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 426"), head);
         assertTrue(head.toLowerCase().contains("sec-websocket-version: 13"), head);
     }
 
     @Test
     void upgradeWithAKeyThatIsNot16BytesGets400() throws Exception {
-        String head = rawRequest("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        String head =
+                rawRequest(
+                        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                + "Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 400"), head);
     }
 
     @Test
     void acceptValueIsTheOneOfRfc6455() throws Exception {
         // RFC 6455 §1.3: key "dGhlIHNhbXBsZSBub25jZQ==" gives "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        String head = rawRequest("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + gw.port() + "\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        String head =
+                rawRequest(
+                        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:"
+                                + gw.port()
+                                + "\r\nUpgrade: websocket\r\n"
+                                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 101"), head);
         assertTrue(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), head);
     }

@@ -22,7 +22,8 @@ public enum ErrorCode {
     RECORD_TOO_LARGE(23),
     RECORD_LIMIT_REACHED(24),
 
-    // SFrame media failures (spec/media-sframe.md §9): local to the browser client, never on the wire.
+    // SFrame media failures (spec/media-sframe.md §9): local to the browser client, never on the
+    // wire.
     SFRAME_MALFORMED(30),
     SFRAME_UNKNOWN_KID(31),
     SFRAME_AUTH_FAILED(32),

@@ -40,11 +40,15 @@ public final class KeyFile {
     public static XWingKeyPair create(Path path, SecureRandom rng) throws IOException {
         path = path.toAbsolutePath();
         Path dir = path.getParent();
-        boolean posix = Files.getFileStore(Files.exists(dir) ? dir : dir.getRoot())
-                .supportsFileAttributeView(PosixFileAttributeView.class);
+        boolean posix =
+                Files.getFileStore(Files.exists(dir) ? dir : dir.getRoot())
+                        .supportsFileAttributeView(PosixFileAttributeView.class);
         if (!Files.exists(dir)) {
             if (posix) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectories(
+                        dir,
+                        PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rwx------")));
             } else {
                 Files.createDirectories(dir);
             }
@@ -65,12 +69,19 @@ public final class KeyFile {
      */
     static void createOwnerOnly(Path file, byte[] content, boolean posix) throws IOException {
         if (posix) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(
+                    file,
+                    PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rw-------")));
         } else {
             Files.createFile(file);
         }
-        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.SYNC)) {
+        try (OutputStream out =
+                Files.newOutputStream(
+                        file,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.SYNC)) {
             out.write(content);
         }
     }
@@ -81,19 +92,30 @@ public final class KeyFile {
             throw new IllegalStateException("key file " + path + " is not a regular file");
         }
         if (Files.getFileStore(path).supportsFileAttributeView(PosixFileAttributeView.class)) {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
+            Set<PosixFilePermission> perms =
+                    Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
             for (PosixFilePermission p : perms) {
                 if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
-                    throw new IllegalStateException("key file " + path + " has permissions "
-                            + PosixFilePermissions.toString(perms) + "; it must be accessible by its owner only: chmod 600 " + path);
+                    throw new IllegalStateException(
+                            "key file "
+                                    + path
+                                    + " has permissions "
+                                    + PosixFilePermissions.toString(perms)
+                                    + "; it must be accessible by its owner only: chmod 600 "
+                                    + path);
                 }
             }
         }
         byte[] seed = Files.readAllBytes(path);
         try {
             if (seed.length != XWingKeyPair.SEED_LEN) {
-                throw new IllegalStateException("key file " + path + " must hold exactly " + XWingKeyPair.SEED_LEN
-                        + " bytes (an X-Wing seed), it holds " + seed.length);
+                throw new IllegalStateException(
+                        "key file "
+                                + path
+                                + " must hold exactly "
+                                + XWingKeyPair.SEED_LEN
+                                + " bytes (an X-Wing seed), it holds "
+                                + seed.length);
             }
             return XWingKeyPair.fromSeed(seed);
         } finally {

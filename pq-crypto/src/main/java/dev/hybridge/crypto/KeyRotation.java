@@ -38,6 +38,7 @@ import java.util.List;
 public final class KeyRotation {
     /** Suffix of the public list of retired keys beside the key file. */
     public static final String RETIRED_LIST_SUFFIX = ".retired.json";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private KeyRotation() {}
@@ -46,7 +47,8 @@ public final class KeyRotation {
     public record Retired(String fingerprintHex, Instant retiredAt) {}
 
     /** What {@link #rotate} did. */
-    public record Result(byte[] oldFingerprint, XWingKeyPair newKey, Path retiredKeyFile, Instant retiredAt) {}
+    public record Result(
+            byte[] oldFingerprint, XWingKeyPair newKey, Path retiredKeyFile, Instant retiredAt) {}
 
     /** The public list beside {@code keyFile}. */
     public static Path retiredList(Path keyFile) {
@@ -60,9 +62,11 @@ public final class KeyRotation {
         XWingKeyPair old = KeyFile.load(key); // checks owner-only permissions and the length
         byte[] oldFp = old.fingerprint();
         String oldHex = Fingerprint.toHex(oldFp);
-        Path retiredFile = key.resolveSibling(key.getFileName() + ".retired-" + oldHex.substring(0, 16));
+        Path retiredFile =
+                key.resolveSibling(key.getFileName() + ".retired-" + oldHex.substring(0, 16));
         if (Files.exists(retiredFile, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalStateException(retiredFile + " already exists; this key was retired before");
+            throw new IllegalStateException(
+                    retiredFile + " already exists; this key was retired before");
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         List<Retired> list = new ArrayList<>(readRetired(key));
@@ -106,12 +110,17 @@ public final class KeyRotation {
             String fp = n.path("fingerprint").asText("");
             String at = n.path("retired_at").asText("");
             if (!fp.matches("[0-9a-f]{64}")) {
-                throw new IllegalStateException(file + ": fingerprint must be 64 lowercase hex characters, got '" + fp + "'");
+                throw new IllegalStateException(
+                        file
+                                + ": fingerprint must be 64 lowercase hex characters, got '"
+                                + fp
+                                + "'");
             }
             try {
                 out.add(new Retired(fp, Instant.parse(at)));
             } catch (DateTimeParseException e) {
-                throw new IllegalStateException(file + ": retired_at must be an ISO-8601 instant, got '" + at + "'");
+                throw new IllegalStateException(
+                        file + ": retired_at must be an ISO-8601 instant, got '" + at + "'");
             }
         }
         return List.copyOf(out);
@@ -123,7 +132,9 @@ public final class KeyRotation {
      */
     public static void addTo(ArrayNode arr, List<Retired> list) {
         for (Retired r : list) {
-            arr.addObject().put("fingerprint", r.fingerprintHex()).put("retired_at", r.retiredAt().toString());
+            arr.addObject()
+                    .put("fingerprint", r.fingerprintHex())
+                    .put("retired_at", r.retiredAt().toString());
         }
     }
 
@@ -137,7 +148,9 @@ public final class KeyRotation {
     }
 
     private static void writeOwnerOnly(Path file, byte[] content) throws IOException {
-        boolean posix = Files.getFileStore(file.getParent()).supportsFileAttributeView(PosixFileAttributeView.class);
+        boolean posix =
+                Files.getFileStore(file.getParent())
+                        .supportsFileAttributeView(PosixFileAttributeView.class);
         try {
             KeyFile.createOwnerOnly(file, content, posix);
         } catch (FileAlreadyExistsException e) {
@@ -147,7 +160,8 @@ public final class KeyRotation {
 
     private static void move(Path from, Path to) throws IOException {
         try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }

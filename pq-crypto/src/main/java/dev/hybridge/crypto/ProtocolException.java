@@ -8,7 +8,11 @@ public final class ProtocolException extends Exception {
     private final ErrorCode code;
 
     public ProtocolException(ErrorCode code) {
-        super(code.name(), null, false, false); // no stack trace: failures are expected input, not bugs
+        super(
+                code.name(),
+                null,
+                false,
+                false); // no stack trace: failures are expected input, not bugs
         this.code = code;
     }
 

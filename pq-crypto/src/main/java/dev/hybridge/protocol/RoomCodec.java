@@ -33,12 +33,16 @@ public final class RoomCodec {
     public static final int ROOM_ID_LEN = 32;
     public static final int PEER_ID_LEN = 8;
     public static final int PUBLIC_KEY_LEN = 1216;
+
     /** A room message is one hop-record plaintext: at most this long (spec/record-layer.md). */
     public static final int MAX_MESSAGE = RecordFormat.HOP_MAX_PLAINTEXT;
+
     /** RELAY and RELAYED carry type (1) and a peer id (8) before the envelope. */
     public static final int RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
+
     /** The largest envelope the protocol can carry; a gateway may configure a smaller cap. */
     public static final int MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
+
     public static final int JOIN_LEN = 1 + ROOM_ID_LEN + PUBLIC_KEY_LEN; // 1249
     public static final int PEER_JOINED_LEN = 1 + PEER_ID_LEN + PUBLIC_KEY_LEN; // 1225
     public static final int PEER_LEFT_LEN = 1 + PEER_ID_LEN; // 9
@@ -105,11 +109,14 @@ public final class RoomCodec {
             return switch (msg[0]) {
                 case JOIN -> {
                     exactLength(msg, JOIN_LEN);
-                    yield new RoomMessage.Join(slice(msg, 1, ROOM_ID_LEN), slice(msg, 1 + ROOM_ID_LEN, PUBLIC_KEY_LEN));
+                    yield new RoomMessage.Join(
+                            slice(msg, 1, ROOM_ID_LEN),
+                            slice(msg, 1 + ROOM_ID_LEN, PUBLIC_KEY_LEN));
                 }
                 case RELAY -> {
                     minLength(msg, RELAY_HEADER_LEN + 1);
-                    yield new RoomMessage.Relay(slice(msg, 1, PEER_ID_LEN),
+                    yield new RoomMessage.Relay(
+                            slice(msg, 1, PEER_ID_LEN),
                             slice(msg, RELAY_HEADER_LEN, msg.length - RELAY_HEADER_LEN));
                 }
                 case LEAVE -> {
@@ -119,7 +126,9 @@ public final class RoomCodec {
                 case JOINED -> decodeJoined(msg);
                 case PEER_JOINED -> {
                     exactLength(msg, PEER_JOINED_LEN);
-                    yield new RoomMessage.PeerJoined(slice(msg, 1, PEER_ID_LEN), slice(msg, 1 + PEER_ID_LEN, PUBLIC_KEY_LEN));
+                    yield new RoomMessage.PeerJoined(
+                            slice(msg, 1, PEER_ID_LEN),
+                            slice(msg, 1 + PEER_ID_LEN, PUBLIC_KEY_LEN));
                 }
                 case PEER_LEFT -> {
                     exactLength(msg, PEER_LEFT_LEN);
@@ -127,7 +136,8 @@ public final class RoomCodec {
                 }
                 case RELAYED -> {
                     minLength(msg, RELAY_HEADER_LEN + 1);
-                    yield new RoomMessage.Relayed(slice(msg, 1, PEER_ID_LEN),
+                    yield new RoomMessage.Relayed(
+                            slice(msg, 1, PEER_ID_LEN),
                             slice(msg, RELAY_HEADER_LEN, msg.length - RELAY_HEADER_LEN));
                 }
                 case ERROR -> {
@@ -135,7 +145,8 @@ public final class RoomCodec {
                         throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
                     }
                     int code = ((msg[1] & 0xFF) << 8) | (msg[2] & 0xFF);
-                    yield new RoomMessage.Error(code, msg.length == ERROR_LEN ? null : slice(msg, 3, PEER_ID_LEN));
+                    yield new RoomMessage.Error(
+                            code, msg.length == ERROR_LEN ? null : slice(msg, 3, PEER_ID_LEN));
                 }
                 default -> throw new ProtocolException(ErrorCode.UNKNOWN_MESSAGE);
             };
@@ -320,11 +331,13 @@ public final class RoomCodec {
             pos += 2;
             need(n);
             try {
-                String s = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(b, pos, n))
-                        .toString();
+                String s =
+                        StandardCharsets.UTF_8
+                                .newDecoder()
+                                .onMalformedInput(CodingErrorAction.REPORT)
+                                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                                .decode(ByteBuffer.wrap(b, pos, n))
+                                .toString();
                 pos += n;
                 return s;
             } catch (CharacterCodingException e) {

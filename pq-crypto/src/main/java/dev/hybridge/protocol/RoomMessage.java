@@ -41,7 +41,8 @@ public sealed interface RoomMessage {
     // ---- gateway -> client ----
 
     /** JOINED: the joiner's peer id, the peers already in the room, and the ICE servers. */
-    record Joined(byte[] peerId, List<Peer> peers, List<IceServer> iceServers) implements RoomMessage {
+    record Joined(byte[] peerId, List<Peer> peers, List<IceServer> iceServers)
+            implements RoomMessage {
         public Joined {
             peers = List.copyOf(peers);
             iceServers = List.copyOf(iceServers);

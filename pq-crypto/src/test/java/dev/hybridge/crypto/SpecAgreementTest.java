@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
 
 /** The spec's label table and error table are the same lists the code uses (STYLE: labels defined once). */
 class SpecAgreementTest {
-    private static final Pattern LABEL_ROW = Pattern.compile("^\\| ([A-Z0-9_]+) \\| `([^`]+)` \\|", Pattern.MULTILINE);
-    private static final Pattern ERROR_ROW = Pattern.compile("^\\| (\\d+) \\| ([A-Z0-9_]+) \\|", Pattern.MULTILINE);
+    private static final Pattern LABEL_ROW =
+            Pattern.compile("^\\| ([A-Z0-9_]+) \\| `([^`]+)` \\|", Pattern.MULTILINE);
+    private static final Pattern ERROR_ROW =
+            Pattern.compile("^\\| (\\d+) \\| ([A-Z0-9_]+) \\|", Pattern.MULTILINE);
 
     private static String spec(String file) throws IOException {
         String dir = System.getProperty("hybridge.spec.dir", "../spec");
@@ -33,8 +35,14 @@ class SpecAgreementTest {
             inSpec.put(m.group(1), m.group(2));
         }
         assertFalse(inSpec.isEmpty(), "no label rows parsed from spec/labels.md");
-        Map<String, String> inCode = Arrays.stream(Labels.values())
-                .collect(Collectors.toMap(Enum::name, Labels::label, (a, b) -> a, LinkedHashMap::new));
+        Map<String, String> inCode =
+                Arrays.stream(Labels.values())
+                        .collect(
+                                Collectors.toMap(
+                                        Enum::name,
+                                        Labels::label,
+                                        (a, b) -> a,
+                                        LinkedHashMap::new));
         assertEquals(inCode, inSpec);
     }
 
@@ -53,8 +61,14 @@ class SpecAgreementTest {
             }
         }
         assertFalse(inSpec.isEmpty(), "no error rows parsed from spec/errors.md");
-        Map<Integer, String> inCode = Arrays.stream(ErrorCode.values())
-                .collect(Collectors.toMap(ErrorCode::code, Enum::name, (a, b) -> a, LinkedHashMap::new));
+        Map<Integer, String> inCode =
+                Arrays.stream(ErrorCode.values())
+                        .collect(
+                                Collectors.toMap(
+                                        ErrorCode::code,
+                                        Enum::name,
+                                        (a, b) -> a,
+                                        LinkedHashMap::new));
         assertEquals(new java.util.TreeMap<>(inCode), new java.util.TreeMap<>(inSpec));
     }
 }

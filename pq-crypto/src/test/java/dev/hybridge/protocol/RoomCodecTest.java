@@ -2,7 +2,6 @@ package dev.hybridge.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +34,9 @@ class RoomCodecTest {
         ObjectNode doc = RoomMessageVectors.generate();
         ObjectNode first = (ObjectNode) doc.path("tests").get(0);
         String hex = first.path("message_hex").asText();
-        first.put("message_hex", hex.substring(0, hex.length() - 2) + (hex.endsWith("00") ? "01" : "00"));
+        first.put(
+                "message_hex",
+                hex.substring(0, hex.length() - 2) + (hex.endsWith("00") ? "01" : "00"));
         assertEquals(1, RoomMessageVectors.verify(doc).size());
     }
 
@@ -53,9 +54,12 @@ class RoomCodecTest {
                 continue;
             }
             byte[] msg = HexFormat.of().parseHex(v.path("message_hex").asText());
-            RoomCodec.Direction dir = v.path("direction").asText().equals("client_to_gateway")
-                    ? RoomCodec.Direction.CLIENT_TO_GATEWAY : RoomCodec.Direction.GATEWAY_TO_CLIENT;
-            // every length for ordinary messages; a sample for the 64 KiB one (copies are quadratic)
+            RoomCodec.Direction dir =
+                    v.path("direction").asText().equals("client_to_gateway")
+                            ? RoomCodec.Direction.CLIENT_TO_GATEWAY
+                            : RoomCodec.Direction.GATEWAY_TO_CLIENT;
+            // every length for ordinary messages; a sample for the 64 KiB one (copies are
+            // quadratic)
             int step = msg.length > 4096 ? 997 : 1;
             for (int len = 0; len < msg.length; len += step) {
                 byte[] cut = Arrays.copyOf(msg, len);
@@ -63,7 +67,9 @@ class RoomCodecTest {
                 try {
                     RoomCodec.decode(cut, dir);
                 } catch (ProtocolException e) {
-                    assertTrue(e.code() == ErrorCode.MALFORMED_MESSAGE, v.path("tc_id") + " len " + len + ": " + e.code());
+                    assertTrue(
+                            e.code() == ErrorCode.MALFORMED_MESSAGE,
+                            v.path("tc_id") + " len " + len + ": " + e.code());
                 }
             }
         }
@@ -73,7 +79,8 @@ class RoomCodecTest {
     void relayRoundTrip() throws Exception {
         byte[] to = {1, 2, 3, 4, 5, 6, 7, 8};
         byte[] env = {9, 9, 9};
-        RoomMessage m = RoomCodec.decodeFromClient(RoomCodec.encode(new RoomMessage.Relay(to, env)));
+        RoomMessage m =
+                RoomCodec.decodeFromClient(RoomCodec.encode(new RoomMessage.Relay(to, env)));
         RoomMessage.Relay r = (RoomMessage.Relay) m;
         assertArrayEquals(to, r.to());
         assertArrayEquals(env, r.envelope());

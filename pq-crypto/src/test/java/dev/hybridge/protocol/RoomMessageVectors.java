@@ -34,7 +34,11 @@ public final class RoomMessageVectors {
             ObjectNode v = vectors.addObject();
             v.put("tc_id", id++);
             v.put("comment", c.comment);
-            v.put("direction", c.direction == RoomCodec.Direction.CLIENT_TO_GATEWAY ? "client_to_gateway" : "gateway_to_client");
+            v.put(
+                    "direction",
+                    c.direction == RoomCodec.Direction.CLIENT_TO_GATEWAY
+                            ? "client_to_gateway"
+                            : "gateway_to_client");
             v.put("message_hex", HEX.formatHex(c.bytes));
             if (c.expect == null) {
                 v.put("result", "valid");
@@ -44,7 +48,8 @@ public final class RoomMessageVectors {
                 v.put("expect", c.expect.name());
             }
         }
-        return dev.hybridge.crypto.vectors.Json.document("room-messages",
+        return dev.hybridge.crypto.vectors.Json.document(
+                "room-messages",
                 "Room protocol messages (spec/room-protocol.md). Each message_hex is one hop-record plaintext. Valid: "
                         + "decoding in 'direction' yields 'decoded', and encoding 'decoded' yields message_hex. Invalid: "
                         + "decoding in 'direction' fails with 'expect'.",
@@ -63,11 +68,12 @@ public final class RoomMessageVectors {
             String id = "tc_id " + v.path("tc_id").asText("?");
             try {
                 byte[] bytes = HEX.parseHex(v.path("message_hex").asText());
-                RoomCodec.Direction dir = switch (v.path("direction").asText()) {
-                    case "client_to_gateway" -> RoomCodec.Direction.CLIENT_TO_GATEWAY;
-                    case "gateway_to_client" -> RoomCodec.Direction.GATEWAY_TO_CLIENT;
-                    default -> throw new IllegalArgumentException("bad direction");
-                };
+                RoomCodec.Direction dir =
+                        switch (v.path("direction").asText()) {
+                            case "client_to_gateway" -> RoomCodec.Direction.CLIENT_TO_GATEWAY;
+                            case "gateway_to_client" -> RoomCodec.Direction.GATEWAY_TO_CLIENT;
+                            default -> throw new IllegalArgumentException("bad direction");
+                        };
                 String result = v.path("result").asText();
                 if (result.equals("valid")) {
                     RoomMessage m = RoomCodec.decode(bytes, dir);
@@ -157,7 +163,12 @@ public final class RoomMessageVectors {
         return o;
     }
 
-    private record Case(String comment, RoomCodec.Direction direction, byte[] bytes, RoomMessage message, ErrorCode expect) {}
+    private record Case(
+            String comment,
+            RoomCodec.Direction direction,
+            byte[] bytes,
+            RoomMessage message,
+            ErrorCode expect) {}
 
     private static final RoomCodec.Direction C2G = RoomCodec.Direction.CLIENT_TO_GATEWAY;
     private static final RoomCodec.Direction G2C = RoomCodec.Direction.GATEWAY_TO_CLIENT;
@@ -166,7 +177,8 @@ public final class RoomMessageVectors {
         return new Case(comment, d, RoomCodec.encode(m), m, null);
     }
 
-    private static Case invalid(String comment, RoomCodec.Direction d, byte[] bytes, ErrorCode expect) {
+    private static Case invalid(
+            String comment, RoomCodec.Direction d, byte[] bytes, ErrorCode expect) {
         return new Case(comment, d, bytes, null, expect);
     }
 
@@ -179,66 +191,210 @@ public final class RoomMessageVectors {
         byte[] idB = filler("peer B id", RoomCodec.PEER_ID_LEN);
         byte[] idC = filler("peer C id", RoomCodec.PEER_ID_LEN);
         byte[] envelope = filler("opaque envelope", 100);
-        RoomMessage.IceServer stun = new RoomMessage.IceServer(List.of("stun:stun.example.org:3478"), "", "");
-        RoomMessage.IceServer turn = new RoomMessage.IceServer(
-                List.of("turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349?transport=tcp"),
-                "1767225600:q1dQSbDuFfo", "bVi2d2k2yA+c/wHBsW8gD7ki3Sg=");
+        RoomMessage.IceServer stun =
+                new RoomMessage.IceServer(List.of("stun:stun.example.org:3478"), "", "");
+        RoomMessage.IceServer turn =
+                new RoomMessage.IceServer(
+                        List.of(
+                                "turn:turn.example.org:3478?transport=udp",
+                                "turns:turn.example.org:5349?transport=tcp"),
+                        "1767225600:q1dQSbDuFfo",
+                        "bVi2d2k2yA+c/wHBsW8gD7ki3Sg=");
 
         List<Case> c = new ArrayList<>();
         byte[] join = RoomCodec.encode(new RoomMessage.Join(roomId, pkA));
-        c.add(valid("JOIN: room id and announced peer-handshake key", C2G, new RoomMessage.Join(roomId, pkA)));
-        c.add(valid("RELAY: one-byte envelope (the minimum)", C2G, new RoomMessage.Relay(idB, new byte[] {0x42})));
+        c.add(
+                valid(
+                        "JOIN: room id and announced peer-handshake key",
+                        C2G,
+                        new RoomMessage.Join(roomId, pkA)));
+        c.add(
+                valid(
+                        "RELAY: one-byte envelope (the minimum)",
+                        C2G,
+                        new RoomMessage.Relay(idB, new byte[] {0x42})));
         c.add(valid("RELAY: 100-byte opaque envelope", C2G, new RoomMessage.Relay(idB, envelope)));
-        c.add(valid("RELAY: envelope of MAX_ENVELOPE bytes (a message of exactly 65536 bytes)", C2G,
-                new RoomMessage.Relay(idB, filler("max envelope", RoomCodec.MAX_ENVELOPE))));
+        c.add(
+                valid(
+                        "RELAY: envelope of MAX_ENVELOPE bytes (a message of exactly 65536 bytes)",
+                        C2G,
+                        new RoomMessage.Relay(
+                                idB, filler("max envelope", RoomCodec.MAX_ENVELOPE))));
         c.add(valid("LEAVE", C2G, new RoomMessage.Leave()));
-        c.add(valid("JOINED: first in the room, no ICE servers (the default config)", G2C,
-                new RoomMessage.Joined(idA, List.of(), List.of())));
-        c.add(valid("JOINED: two peers already present, one STUN and one TURN server with credentials", G2C,
-                new RoomMessage.Joined(idC, List.of(new RoomMessage.Peer(idA, pkA), new RoomMessage.Peer(idB, pkB)),
-                        List.of(stun, turn))));
+        c.add(
+                valid(
+                        "JOINED: first in the room, no ICE servers (the default config)",
+                        G2C,
+                        new RoomMessage.Joined(idA, List.of(), List.of())));
+        c.add(
+                valid(
+                        "JOINED: two peers already present, one STUN and one TURN server with credentials",
+                        G2C,
+                        new RoomMessage.Joined(
+                                idC,
+                                List.of(
+                                        new RoomMessage.Peer(idA, pkA),
+                                        new RoomMessage.Peer(idB, pkB)),
+                                List.of(stun, turn))));
         c.add(valid("PEER_JOINED", G2C, new RoomMessage.PeerJoined(idC, pkC)));
         c.add(valid("PEER_LEFT", G2C, new RoomMessage.PeerLeft(idB)));
-        c.add(valid("RELAYED: envelope delivered byte for byte with the sender's id", G2C,
-                new RoomMessage.Relayed(idA, envelope)));
-        c.add(valid("ERROR without ref: ROOM_FULL", G2C, new RoomMessage.Error(ErrorCode.ROOM_FULL.code(), null)));
-        c.add(valid("ERROR with ref: UNKNOWN_PEER naming the peer id of the failed RELAY", G2C,
-                new RoomMessage.Error(ErrorCode.UNKNOWN_PEER.code(), idB)));
-        c.add(valid("ERROR with a code this client does not know: still decodes (code_name null)", G2C,
-                new RoomMessage.Error(999, null)));
+        c.add(
+                valid(
+                        "RELAYED: envelope delivered byte for byte with the sender's id",
+                        G2C,
+                        new RoomMessage.Relayed(idA, envelope)));
+        c.add(
+                valid(
+                        "ERROR without ref: ROOM_FULL",
+                        G2C,
+                        new RoomMessage.Error(ErrorCode.ROOM_FULL.code(), null)));
+        c.add(
+                valid(
+                        "ERROR with ref: UNKNOWN_PEER naming the peer id of the failed RELAY",
+                        G2C,
+                        new RoomMessage.Error(ErrorCode.UNKNOWN_PEER.code(), idB)));
+        c.add(
+                valid(
+                        "ERROR with a code this client does not know: still decodes (code_name null)",
+                        G2C,
+                        new RoomMessage.Error(999, null)));
 
         c.add(invalid("empty message", C2G, new byte[0], ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("JOIN truncated by one byte", C2G, Arrays.copyOf(join, join.length - 1), ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("JOIN extended by one byte", C2G, Arrays.copyOf(join, join.length + 1), ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("JOIN type byte only", C2G, new byte[] {RoomCodec.JOIN}, ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("RELAY with an empty envelope", C2G, concat(new byte[] {RoomCodec.RELAY}, idB), ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("RELAY with a truncated peer id", C2G, new byte[] {RoomCodec.RELAY, 1, 2, 3}, ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("LEAVE with a trailing byte", C2G, new byte[] {RoomCodec.LEAVE, 0}, ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "JOIN truncated by one byte",
+                        C2G,
+                        Arrays.copyOf(join, join.length - 1),
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "JOIN extended by one byte",
+                        C2G,
+                        Arrays.copyOf(join, join.length + 1),
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "JOIN type byte only",
+                        C2G,
+                        new byte[] {RoomCodec.JOIN},
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "RELAY with an empty envelope",
+                        C2G,
+                        concat(new byte[] {RoomCodec.RELAY}, idB),
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "RELAY with a truncated peer id",
+                        C2G,
+                        new byte[] {RoomCodec.RELAY, 1, 2, 3},
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "LEAVE with a trailing byte",
+                        C2G,
+                        new byte[] {RoomCodec.LEAVE, 0},
+                        ErrorCode.MALFORMED_MESSAGE));
         c.add(invalid("unknown type 0x00", C2G, new byte[] {0x00}, ErrorCode.UNKNOWN_MESSAGE));
-        c.add(invalid("unknown type 0x7f with a body", C2G, concat(new byte[] {0x7f}, envelope), ErrorCode.UNKNOWN_MESSAGE));
-        c.add(invalid("unknown type 0x17 (a record type byte inside a record)", C2G, new byte[] {0x17, 0, 0}, ErrorCode.UNKNOWN_MESSAGE));
-        c.add(invalid("oversized: RELAY of 65537 bytes (envelope one over MAX_ENVELOPE)", C2G,
-                concat(new byte[] {RoomCodec.RELAY}, idB, filler("oversized", RoomCodec.MAX_ENVELOPE + 1)),
-                ErrorCode.MESSAGE_TOO_LARGE));
-        c.add(invalid("a gateway-to-client type (RELAYED) sent by a client", C2G,
-                RoomCodec.encode(new RoomMessage.Relayed(idA, envelope)), ErrorCode.UNEXPECTED_MESSAGE));
-        c.add(invalid("a client-to-gateway type (JOIN) sent by the gateway", G2C, join, ErrorCode.UNEXPECTED_MESSAGE));
-        byte[] joined = RoomCodec.encode(new RoomMessage.Joined(idC,
-                List.of(new RoomMessage.Peer(idA, pkA), new RoomMessage.Peer(idB, pkB)), List.of(stun, turn)));
-        c.add(invalid("JOINED truncated by one byte", G2C, Arrays.copyOf(joined, joined.length - 1), ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("JOINED with a trailing byte", G2C, Arrays.copyOf(joined, joined.length + 1), ErrorCode.MALFORMED_MESSAGE));
-        byte[] overCount = RoomCodec.encode(new RoomMessage.Joined(idA, List.of(new RoomMessage.Peer(idB, pkB)), List.of()));
+        c.add(
+                invalid(
+                        "unknown type 0x7f with a body",
+                        C2G,
+                        concat(new byte[] {0x7f}, envelope),
+                        ErrorCode.UNKNOWN_MESSAGE));
+        c.add(
+                invalid(
+                        "unknown type 0x17 (a record type byte inside a record)",
+                        C2G,
+                        new byte[] {0x17, 0, 0},
+                        ErrorCode.UNKNOWN_MESSAGE));
+        c.add(
+                invalid(
+                        "oversized: RELAY of 65537 bytes (envelope one over MAX_ENVELOPE)",
+                        C2G,
+                        concat(
+                                new byte[] {RoomCodec.RELAY},
+                                idB,
+                                filler("oversized", RoomCodec.MAX_ENVELOPE + 1)),
+                        ErrorCode.MESSAGE_TOO_LARGE));
+        c.add(
+                invalid(
+                        "a gateway-to-client type (RELAYED) sent by a client",
+                        C2G,
+                        RoomCodec.encode(new RoomMessage.Relayed(idA, envelope)),
+                        ErrorCode.UNEXPECTED_MESSAGE));
+        c.add(
+                invalid(
+                        "a client-to-gateway type (JOIN) sent by the gateway",
+                        G2C,
+                        join,
+                        ErrorCode.UNEXPECTED_MESSAGE));
+        byte[] joined =
+                RoomCodec.encode(
+                        new RoomMessage.Joined(
+                                idC,
+                                List.of(
+                                        new RoomMessage.Peer(idA, pkA),
+                                        new RoomMessage.Peer(idB, pkB)),
+                                List.of(stun, turn)));
+        c.add(
+                invalid(
+                        "JOINED truncated by one byte",
+                        G2C,
+                        Arrays.copyOf(joined, joined.length - 1),
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "JOINED with a trailing byte",
+                        G2C,
+                        Arrays.copyOf(joined, joined.length + 1),
+                        ErrorCode.MALFORMED_MESSAGE));
+        byte[] overCount =
+                RoomCodec.encode(
+                        new RoomMessage.Joined(
+                                idA, List.of(new RoomMessage.Peer(idB, pkB)), List.of()));
         overCount[1 + RoomCodec.PEER_ID_LEN] = 2; // claims two peers, carries one
-        c.add(invalid("JOINED whose peer count exceeds the peers present", G2C, overCount, ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "JOINED whose peer count exceeds the peers present",
+                        G2C,
+                        overCount,
+                        ErrorCode.MALFORMED_MESSAGE));
         byte[] badUtf8 = RoomCodec.encode(new RoomMessage.Joined(idA, List.of(), List.of(stun)));
         badUtf8[badUtf8.length - 5] = (byte) 0xFF; // inside the URL
-        c.add(invalid("JOINED with an ICE URL that is not UTF-8", G2C, badUtf8, ErrorCode.MALFORMED_MESSAGE));
-        byte[] noUrls = concat(new byte[] {RoomCodec.JOINED}, idA, new byte[] {0, 1, 0, 0, 0, 0, 0});
-        c.add(invalid("JOINED with an ICE server of zero URLs", G2C, noUrls, ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("PEER_LEFT truncated", G2C, new byte[] {RoomCodec.PEER_LEFT, 1, 2, 3, 4, 5, 6, 7}, ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("ERROR with a 4-byte ref (only 0 or 8 allowed)", G2C, new byte[] {RoomCodec.ERROR, 0, 100, 1, 2, 3, 4},
-                ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("ERROR without its code", G2C, new byte[] {RoomCodec.ERROR, 0}, ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "JOINED with an ICE URL that is not UTF-8",
+                        G2C,
+                        badUtf8,
+                        ErrorCode.MALFORMED_MESSAGE));
+        byte[] noUrls =
+                concat(new byte[] {RoomCodec.JOINED}, idA, new byte[] {0, 1, 0, 0, 0, 0, 0});
+        c.add(
+                invalid(
+                        "JOINED with an ICE server of zero URLs",
+                        G2C,
+                        noUrls,
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "PEER_LEFT truncated",
+                        G2C,
+                        new byte[] {RoomCodec.PEER_LEFT, 1, 2, 3, 4, 5, 6, 7},
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "ERROR with a 4-byte ref (only 0 or 8 allowed)",
+                        G2C,
+                        new byte[] {RoomCodec.ERROR, 0, 100, 1, 2, 3, 4},
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "ERROR without its code",
+                        G2C,
+                        new byte[] {RoomCodec.ERROR, 0},
+                        ErrorCode.MALFORMED_MESSAGE));
         return c;
     }
 
@@ -250,7 +406,10 @@ public final class RoomMessageVectors {
             byte[] out = new byte[len];
             for (int off = 0, ctr = 0; off < len; off += 32, ctr++) {
                 sha.update(prefix);
-                sha.update(new byte[] {(byte) (ctr >> 24), (byte) (ctr >> 16), (byte) (ctr >> 8), (byte) ctr});
+                sha.update(
+                        new byte[] {
+                            (byte) (ctr >> 24), (byte) (ctr >> 16), (byte) (ctr >> 8), (byte) ctr
+                        });
                 byte[] block = sha.digest();
                 System.arraycopy(block, 0, out, off, Math.min(32, len - off));
             }

@@ -22,7 +22,9 @@ public final class ClientAddress {
 
     /** {@code peer} (the socket's remote IP), or the forwarded client when {@code peer} is a trusted proxy. */
     public String of(String peer, Optional<String> xForwardedFor) {
-        if (trustedProxies.isEmpty() || xForwardedFor.isEmpty() || !trustedProxies.contains(normalize(peer))) {
+        if (trustedProxies.isEmpty()
+                || xForwardedFor.isEmpty()
+                || !trustedProxies.contains(normalize(peer))) {
             return peer;
         }
         String header = xForwardedFor.get();

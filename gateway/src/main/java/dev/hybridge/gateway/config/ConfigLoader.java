@@ -24,12 +24,13 @@ public final class ConfigLoader {
         List<ConfigSource> sources = new ArrayList<>();
         sources.add(ConfigSources.environmentVariables());
         sources.add(ConfigSources.systemProperties().build());
-        file.ifPresent(f -> {
-            if (!Files.isRegularFile(f)) {
-                throw new IllegalArgumentException("config file not found: " + f);
-            }
-            sources.add(ConfigSources.file(f).build());
-        });
+        file.ifPresent(
+                f -> {
+                    if (!Files.isRegularFile(f)) {
+                        throw new IllegalArgumentException("config file not found: " + f);
+                    }
+                    sources.add(ConfigSources.file(f).build());
+                });
         return build(sources);
     }
 
@@ -39,9 +40,10 @@ public final class ConfigLoader {
     }
 
     private static Config build(List<ConfigSource> highFirst) {
-        Config.Builder b = Config.builder()
-                .disableEnvironmentVariablesSource()
-                .disableSystemPropertiesSource();
+        Config.Builder b =
+                Config.builder()
+                        .disableEnvironmentVariablesSource()
+                        .disableSystemPropertiesSource();
         for (ConfigSource s : highFirst) {
             b.addSource(s);
         }

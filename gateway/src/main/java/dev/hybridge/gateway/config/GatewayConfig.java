@@ -53,33 +53,48 @@ public record GatewayConfig(
      * ICE servers handed to joined peers. The TURN secret is shared with coturn
      * ({@code use-auth-secret}); {@link #toString()} never shows it.
      */
-    public record Ice(List<String> stunUrls, List<String> turnUrls, String turnSecret, Duration turnCredentialTtl) {
+    public record Ice(
+            List<String> stunUrls,
+            List<String> turnUrls,
+            String turnSecret,
+            Duration turnCredentialTtl) {
         @Override
         public String toString() {
-            return "Ice[stunUrls=" + stunUrls + ", turnUrls=" + turnUrls + ", turnSecret=" + (turnSecret.isEmpty() ? "unset" : "set")
-                    + ", turnCredentialTtl=" + turnCredentialTtl + "]";
+            return "Ice[stunUrls="
+                    + stunUrls
+                    + ", turnUrls="
+                    + turnUrls
+                    + ", turnSecret="
+                    + (turnSecret.isEmpty() ? "unset" : "set")
+                    + ", turnCredentialTtl="
+                    + turnCredentialTtl
+                    + "]";
         }
     }
 
     /** The smallest max-frame that still carries a ClientHello (2372 bytes). */
     public static final int MIN_FRAME = 2372;
+
     /** A hop record is at most 65,561 bytes (spec/record-layer.md); larger frames are never valid. */
     public static final int MAX_FRAME = 65561;
+
     /**
      * spec/room-protocol.md: a relay must carry the largest peer record (16409 bytes) plus at most
      * 64 bytes of envelope fields, so no configuration may cap envelopes below that.
      */
     public static final int MIN_ENVELOPE = 16473;
+
     /** JOINED must fit one record: 1 + 8 + 1 + 1224 per peer + ICE servers. */
     public static final int MAX_ROOM_CAPACITY = 32;
 
     /** Reads and validates {@code root.get("hybridge")}. */
     public static GatewayConfig from(Config root) {
         Config h = root.get("hybridge");
-        Server server = new Server(
-                string(h.get("server.host")),
-                range(h.get("server.port"), 0, 65535),
-                tls(h.get("server.tls")));
+        Server server =
+                new Server(
+                        string(h.get("server.host")),
+                        range(h.get("server.port"), 0, 65535),
+                        tls(h.get("server.tls")));
         Limits limits = limits(h.get("limits"));
         Ice ice = ice(h.get("ice"));
         String webRoot = h.get("web-root").asString().orElse("");
@@ -92,51 +107,71 @@ public record GatewayConfig(
         List<String> origins = list(h.get("allowed-origins"));
         for (String o : origins) {
             if (!o.matches("https?://[^/\\s]+")) {
-                throw invalid(h.get("allowed-origins"), "each origin is scheme://host[:port], got '" + o + "'");
+                throw invalid(
+                        h.get("allowed-origins"),
+                        "each origin is scheme://host[:port], got '" + o + "'");
             }
         }
         List<String> proxies = list(h.get("trusted-proxies"));
         for (String p : proxies) {
             if (!ClientAddress.isIpLiteral(p)) {
-                throw invalid(h.get("trusted-proxies"), "each entry is an IP address (no names, no ranges), got '" + p + "'");
+                throw invalid(
+                        h.get("trusted-proxies"),
+                        "each entry is an IP address (no names, no ranges), got '" + p + "'");
             }
         }
         boolean announce = h.get("announce-retired-keys").asBoolean().orElse(true);
-        return new GatewayConfig(server, Path.of(string(h.get("key-file"))), announce, List.copyOf(origins),
+        return new GatewayConfig(
+                server,
+                Path.of(string(h.get("key-file"))),
+                announce,
+                List.copyOf(origins),
                 proxies.stream().map(ClientAddress::normalize).toList(),
-                webRoot.isBlank() ? Optional.empty() : Optional.of(Path.of(webRoot)), level, limits, ice);
+                webRoot.isBlank() ? Optional.empty() : Optional.of(Path.of(webRoot)),
+                level,
+                limits,
+                ice);
     }
 
     private static Optional<Tls> tls(Config t) {
         if (!t.get("enabled").asBoolean().orElse(false)) {
             return Optional.empty();
         }
-        return Optional.of(new Tls(Path.of(string(t.get("certificate"))), Path.of(string(t.get("private-key")))));
+        return Optional.of(
+                new Tls(
+                        Path.of(string(t.get("certificate"))),
+                        Path.of(string(t.get("private-key")))));
     }
 
     private static Limits limits(Config l) {
-        Limits limits = new Limits(
-                duration(l.get("header-timeout")),
-                duration(l.get("write-timeout")),
-                duration(l.get("http-request-timeout")),
-                duration(l.get("accept-failure-timeout")),
-                duration(l.get("handshake-timeout")),
-                duration(l.get("idle-timeout")),
-                duration(l.get("ping-interval")),
-                range(l.get("max-frame-bytes"), MIN_FRAME, MAX_FRAME),
-                range(l.get("messages-per-second"), 1, 1_000_000),
-                range(l.get("message-burst"), 1, 1_000_000),
-                range(l.get("connections-per-address"), 1, 1_000_000),
-                range(l.get("max-connections"), 1, 10_000_000),
-                range(l.get("max-rooms"), 1, 10_000_000),
-                range(l.get("room-capacity"), 2, MAX_ROOM_CAPACITY),
-                range(l.get("envelope-max-bytes"), MIN_ENVELOPE, dev.hybridge.protocol.RoomCodec.MAX_ENVELOPE),
-                range(l.get("send-queue-max-bytes"), 2 * MAX_FRAME, Integer.MAX_VALUE));
+        Limits limits =
+                new Limits(
+                        duration(l.get("header-timeout")),
+                        duration(l.get("write-timeout")),
+                        duration(l.get("http-request-timeout")),
+                        duration(l.get("accept-failure-timeout")),
+                        duration(l.get("handshake-timeout")),
+                        duration(l.get("idle-timeout")),
+                        duration(l.get("ping-interval")),
+                        range(l.get("max-frame-bytes"), MIN_FRAME, MAX_FRAME),
+                        range(l.get("messages-per-second"), 1, 1_000_000),
+                        range(l.get("message-burst"), 1, 1_000_000),
+                        range(l.get("connections-per-address"), 1, 1_000_000),
+                        range(l.get("max-connections"), 1, 10_000_000),
+                        range(l.get("max-rooms"), 1, 10_000_000),
+                        range(l.get("room-capacity"), 2, MAX_ROOM_CAPACITY),
+                        range(
+                                l.get("envelope-max-bytes"),
+                                MIN_ENVELOPE,
+                                dev.hybridge.protocol.RoomCodec.MAX_ENVELOPE),
+                        range(l.get("send-queue-max-bytes"), 2 * MAX_FRAME, Integer.MAX_VALUE));
         if (limits.pingInterval().compareTo(limits.idleTimeout()) >= 0) {
             throw invalid(l.get("ping-interval"), "must be shorter than idle-timeout");
         }
         if (limits.envelopeMaxBytes() + 9 + 25 > limits.maxFrameBytes()) {
-            throw invalid(l.get("envelope-max-bytes"), "a RELAY record of this envelope would exceed max-frame-bytes");
+            throw invalid(
+                    l.get("envelope-max-bytes"),
+                    "a RELAY record of this envelope would exceed max-frame-bytes");
         }
         return limits;
     }
@@ -156,7 +191,9 @@ public record GatewayConfig(
             }
         }
         if (!turn.isEmpty() && secret.length() < 16) {
-            throw invalid(i.get("turn.secret"), "TURN URLs need the coturn static-auth-secret (at least 16 characters)");
+            throw invalid(
+                    i.get("turn.secret"),
+                    "TURN URLs need the coturn static-auth-secret (at least 16 characters)");
         }
         Duration ttl = duration(i.get("turn.credential-ttl"));
         return new Ice(List.copyOf(stun), List.copyOf(turn), secret, ttl);
@@ -169,9 +206,14 @@ public record GatewayConfig(
         }
         if (c.isLeaf()) {
             return java.util.Arrays.stream(c.asString().orElse("").split(","))
-                    .map(String::trim).filter(s -> !s.isEmpty()).toList();
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty())
+                    .toList();
         }
-        return c.asList(String.class).orElse(List.of()).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return c.asList(String.class).orElse(List.of()).stream()
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     private static String string(Config c) {

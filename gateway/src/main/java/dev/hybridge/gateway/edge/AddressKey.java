@@ -34,7 +34,8 @@ final class AddressKey {
             byte[] b = a.getAddress();
             StringBuilder sb = new StringBuilder(24);
             for (int i = 0; i < 8; i += 2) {
-                sb.append(Integer.toHexString(((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF))).append(':');
+                sb.append(Integer.toHexString(((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF)))
+                        .append(':');
             }
             return sb.append(":/64").toString();
         }

@@ -42,8 +42,10 @@ import javax.net.ssl.SSLSocketFactory;
  */
 public final class Edge {
     private static final System.Logger LOG = System.getLogger(Edge.class.getName());
+
     /** File descriptors kept free of connections: log files, key files, the JDK's own, Helidon's listener. */
     static final int FD_RESERVE = 128;
+
     /** Most plain HTTP requests forwarded to Helidon at once (each holds two more descriptors); more get 503. */
     static final int MAX_FORWARDS = 256;
 
@@ -52,8 +54,10 @@ public final class Edge {
     private final Metrics metrics;
     private final ClientAddress clientAddress;
     private final AddressLimiter limiter;
+
     /** The whole response to GET /.well-known/hybridge.json, made once. */
     private final byte[] wellKnownResponse;
+
     private final AddressLimiter forwardedLimiter;
     private final OriginPolicy origins;
     private final InetSocketAddress upstream;
@@ -61,14 +65,18 @@ public final class Edge {
     private final String wsPath;
     private final Runnable onListenerLost;
     private final Set<EdgeConnection> open = ConcurrentHashMap.newKeySet();
-    private final java.util.concurrent.Semaphore forwards = new java.util.concurrent.Semaphore(MAX_FORWARDS);
+    private final java.util.concurrent.Semaphore forwards =
+            new java.util.concurrent.Semaphore(MAX_FORWARDS);
     private final RateLimitedLog acceptLog = new RateLimitedLog(LOG, Duration.ofSeconds(10));
     private final RateLimitedLog capLog = new RateLimitedLog(LOG, Duration.ofSeconds(10));
 
     private volatile ServerSocketChannel server;
+
     /** Event loops for upgraded plain-TCP WebSockets: one per core. */
     private final EventLoop[] loops;
-    private final java.util.concurrent.atomic.AtomicInteger nextLoop = new java.util.concurrent.atomic.AtomicInteger();
+
+    private final java.util.concurrent.atomic.AtomicInteger nextLoop =
+            new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean running;
     private Thread acceptor;
     private ScheduledExecutorService timer;
@@ -81,15 +89,25 @@ public final class Edge {
      *     {@code limits.acceptFailureTimeout}: the gateway can no longer serve, and Main exits
      *     non-zero so that a supervisor restarts it
      */
-    public Edge(GatewayConfig.Limits limits, Services services, ClientAddress clientAddress, AddressLimiter limiter,
-            byte[] wellKnown, OriginPolicy origins, InetSocketAddress upstream, Optional<SSLContext> tls, String wsPath, Runnable onListenerLost) {
+    public Edge(
+            GatewayConfig.Limits limits,
+            Services services,
+            ClientAddress clientAddress,
+            AddressLimiter limiter,
+            byte[] wellKnown,
+            OriginPolicy origins,
+            InetSocketAddress upstream,
+            Optional<SSLContext> tls,
+            String wsPath,
+            Runnable onListenerLost) {
         this.limits = limits;
         this.services = services;
         this.metrics = services.metrics();
         this.clientAddress = clientAddress;
         this.limiter = limiter;
         this.wellKnownResponse = HttpReplies.wellKnown(wellKnown, tls.isPresent());
-        this.forwardedLimiter = new AddressLimiter(limits.connectionsPerAddress(), Integer.MAX_VALUE);
+        this.forwardedLimiter =
+                new AddressLimiter(limits.connectionsPerAddress(), Integer.MAX_VALUE);
         this.origins = origins;
         this.upstream = upstream;
         this.tls = tls;
@@ -111,15 +129,23 @@ public final class Edge {
         long fit = fds - FD_RESERVE - 2L * MAX_FORWARDS;
         if (fit < configured) {
             int cap = (int) Math.max(16, fit);
-            LOG.log(System.Logger.Level.WARNING, "limits.max-connections " + configured + " does not fit the file descriptor limit "
-                    + fds + " (ulimit -n): using " + cap + "; raise LimitNOFILE to serve more");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "limits.max-connections "
+                            + configured
+                            + " does not fit the file descriptor limit "
+                            + fds
+                            + " (ulimit -n): using "
+                            + cap
+                            + "; raise LimitNOFILE to serve more");
             return cap;
         }
         return configured;
     }
 
     static long maxFileDescriptors() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean u) {
+        if (ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean u) {
             return u.getMaxFileDescriptorCount();
         }
         return -1;
@@ -136,9 +162,20 @@ public final class Edge {
             loops[i] = new EventLoop("hybridge-loop-" + i);
             loops[i].start();
         }
-        long tick = Math.max(20, Math.min(250, Math.min(limits.headerTimeout().toMillis(),
-                Math.min(limits.handshakeTimeout().toMillis(), limits.pingInterval().toMillis())) / 4));
-        timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("hybridge-edge-timer").daemon().factory());
+        long tick =
+                Math.max(
+                        20,
+                        Math.min(
+                                250,
+                                Math.min(
+                                                limits.headerTimeout().toMillis(),
+                                                Math.min(
+                                                        limits.handshakeTimeout().toMillis(),
+                                                        limits.pingInterval().toMillis()))
+                                        / 4));
+        timer =
+                Executors.newSingleThreadScheduledExecutor(
+                        Thread.ofPlatform().name("hybridge-edge-timer").daemon().factory());
         timer.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
         acceptor = Thread.ofPlatform().name("hybridge-accept").daemon().start(this::acceptLoop);
     }
@@ -205,7 +242,8 @@ public final class Edge {
             SocketChannel s;
             try {
                 s = server.accept();
-            } catch (Throwable e) { // EMFILE, ENOBUFS, an OutOfMemoryError: never the end of the listener
+            } catch (Throwable e) { // EMFILE, ENOBUFS, an OutOfMemoryError: never the end of the
+                // listener
                 if (!running) {
                     return;
                 }
@@ -214,8 +252,11 @@ public final class Edge {
                 failingSince = failingSince == 0 ? now : failingSince;
                 acceptLog.warn("accepting connections fails", e);
                 if (now - failingSince > limits.acceptFailureTimeout().toNanos()) {
-                    LOG.log(System.Logger.Level.ERROR, "accepting connections has failed for "
-                            + limits.acceptFailureTimeout().toSeconds() + " s without a pause: exiting so that a supervisor restarts the gateway");
+                    LOG.log(
+                            System.Logger.Level.ERROR,
+                            "accepting connections has failed for "
+                                    + limits.acceptFailureTimeout().toSeconds()
+                                    + " s without a pause: exiting so that a supervisor restarts the gateway");
                     onListenerLost.run();
                     return;
                 }
@@ -269,7 +310,10 @@ public final class Edge {
         try {
             Socket io = s;
             if (tls.isPresent()) {
-                SSLSocket t = (SSLSocket) ((SSLSocketFactory) tls.get().getSocketFactory()).createSocket(s, null, s.getPort(), false);
+                SSLSocket t =
+                        (SSLSocket)
+                                ((SSLSocketFactory) tls.get().getSocketFactory())
+                                        .createSocket(s, null, s.getPort(), false);
                 t.setUseClientMode(false);
                 io = t;
             }

@@ -23,22 +23,36 @@ import java.util.Optional;
  */
 final class EdgeConnection implements Transport {
     private static final System.Logger LOG = System.getLogger(EdgeConnection.class.getName());
-    enum State { HEAD, WEBSOCKET, FORWARD, LINGER, DONE }
+
+    enum State {
+        HEAD,
+        WEBSOCKET,
+        FORWARD,
+        LINGER,
+        DONE
+    }
 
     /** After a whole response, how long the client's remaining bytes are read and dropped before the close. */
     private static final long LINGER_NANOS = 2_000_000_000L;
+
     /** Most bytes dropped while lingering. */
     private static final int LINGER_BYTES = 64 * 1024;
 
     private final Edge edge;
+
     /** The TCP socket: cutting closes it, which never blocks. */
     private final SocketChannel channel;
+
     private final Socket raw;
+
     /** What is read and written: {@code raw}, or a TLS socket layered over it. */
     private final Socket socket;
+
     private final String peer;
+
     /** The key the connection is counted under at accept (null: a trusted proxy, counted in total only). */
     private final String acceptKey;
+
     private final long acceptedAt = System.nanoTime();
 
     private volatile State state = State.HEAD;
@@ -46,12 +60,15 @@ final class EdgeConnection implements Transport {
     private volatile String deadlineLimit;
     private volatile long writeStartedAt;
     private volatile Connection ws;
+
     /** Set when an event loop took the socket over: the loop closes it and releases the slot. */
     private volatile LoopTransport loopTransport;
+
     private volatile Socket upstream;
     private HeadInput in;
     private OutputStream out;
-    private final java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean cut =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     EdgeConnection(Edge edge, SocketChannel channel, Socket socket, String peer, String acceptKey) {
         this.edge = edge;
@@ -91,7 +108,8 @@ final class EdgeConnection implements Transport {
                     String client = edge.clientAddress().of(peer, forwardedFor(head));
                     ErrorCode refusal = null;
                     if (acceptKey == null && !client.equals(peer)) {
-                        // behind a trusted proxy: the per-address cap applies to the forwarded client
+                        // behind a trusted proxy: the per-address cap applies to the forwarded
+                        // client
                         forwardedKey = AddressKey.of(client);
                         if (!edge.forwardedLimiter().tryAcquire(forwardedKey)) {
                             forwardedKey = null;
@@ -101,7 +119,8 @@ final class EdgeConnection implements Transport {
                     websocket(switching, refusal);
                 } else {
                     refuseBody(head);
-                    if (head.path().equals(HttpReplies.WELL_KNOWN_PATH) && (head.method().equals("GET") || head.method().equals("HEAD"))) {
+                    if (head.path().equals(HttpReplies.WELL_KNOWN_PATH)
+                            && (head.method().equals("GET") || head.method().equals("HEAD"))) {
                         wellKnown(head.method().equals("HEAD"));
                     } else {
                         forward(head);
@@ -156,9 +175,13 @@ final class EdgeConnection implements Transport {
             loop.adopt(channel, t, lt -> c.open(lt, edge.limits().maxFrameBytes()), first);
             return;
         }
-        c.run(this, edge.limits().maxFrameBytes(), new byte[0]); // TLS: this thread reads until the end
+        c.run(
+                this,
+                edge.limits().maxFrameBytes(),
+                new byte[0]); // TLS: this thread reads until the end
         if (!cut.get()) {
-            linger(); // the closing handshake is done: FIN first, so no reset destroys our close frame
+            linger(); // the closing handshake is done: FIN first, so no reset destroys our close
+            // frame
         }
     }
 
@@ -193,14 +216,22 @@ final class EdgeConnection implements Transport {
         try {
             up.connect(edge.upstream(), 2_000);
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "the gateway's HTTP routes (loopback) did not accept a request: " + e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "the gateway's HTTP routes (loopback) did not accept a request: " + e);
             throw new HttpRefusal(502, "the gateway's HTTP service is unavailable");
         }
         StringBuilder sb = new StringBuilder(256);
         sb.append(head.method()).append(' ').append(head.target()).append(" HTTP/1.1\r\n");
         for (RequestHead.Field f : head.fields()) {
             switch (f.key()) {
-                case "connection", "keep-alive", "proxy-connection", "te", "upgrade", "content-length", "trailer" -> { }
+                case "connection",
+                        "keep-alive",
+                        "proxy-connection",
+                        "te",
+                        "upgrade",
+                        "content-length",
+                        "trailer" -> {}
                 default -> sb.append(f.name()).append(": ").append(f.value()).append("\r\n");
             }
         }
@@ -245,7 +276,10 @@ final class EdgeConnection implements Transport {
 
     private static int headLength(byte[] response) {
         for (int i = 3; i < response.length; i++) {
-            if (response[i] == '\n' && response[i - 1] == '\r' && response[i - 2] == '\n' && response[i - 3] == '\r') {
+            if (response[i] == '\n'
+                    && response[i - 1] == '\r'
+                    && response[i - 2] == '\n'
+                    && response[i - 3] == '\r') {
                 return i + 1;
             }
         }
@@ -256,9 +290,13 @@ final class EdgeConnection implements Transport {
     private void refuse(HttpRefusal r) throws IOException {
         edge.metrics().httpRefused(r.status());
         if (r.status() == 403) {
-            edge.metrics().inputRejected("FOREIGN_ORIGIN"); // the one 403: an upgrade from another site's page
+            edge.metrics()
+                    .inputRejected(
+                            "FOREIGN_ORIGIN"); // the one 403: an upgrade from another site's page
         }
-        LOG.log(System.Logger.Level.DEBUG, () -> "refused a request with " + r.status() + ": " + r.getMessage());
+        LOG.log(
+                System.Logger.Level.DEBUG,
+                () -> "refused a request with " + r.status() + ": " + r.getMessage());
         writeStartedAt = System.nanoTime();
         out.write(HttpReplies.error(r.status(), r.getMessage(), r.extraHeaders(), edge.tls()));
         out.flush();
@@ -335,7 +373,8 @@ final class EdgeConnection implements Transport {
         }
     }
 
-    // ---------------------------------------------------------------- Transport (the blocking, TLS path)
+    // ---------------------------------------------------------------- Transport (the blocking, TLS
+    // path)
 
     @Override
     public InputStream in() {

@@ -20,6 +20,7 @@ import java.util.function.Function;
  */
 public final class EventLoop implements Runnable {
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+
     /** The most bytes one read takes: a whole hop record and then some. */
     private static final int READ_BUFFER = 64 * 1024;
 
@@ -54,21 +55,27 @@ public final class EventLoop implements Runnable {
      * transport, lets {@code open} open the WebSocket on it, feeds it {@code first} (bytes read
      * past the upgrade request) and from then on everything the socket brings.
      */
-    public void adopt(SocketChannel channel, LoopTransport transport, Function<LoopTransport, Inbound> open, byte[] first) {
-        execute(() -> {
-            try {
-                channel.configureBlocking(false);
-                SelectionKey key = channel.register(selector, SelectionKey.OP_READ, transport);
-                transport.registered(key);
-                Inbound in = open.apply(transport);
-                transport.inbound(in);
-                if (first.length > 0) {
-                    in.feed(first, 0, first.length);
-                }
-            } catch (IOException | CancelledKeyException e) {
-                transport.cut(); // closed before the loop took it
-            }
-        });
+    public void adopt(
+            SocketChannel channel,
+            LoopTransport transport,
+            Function<LoopTransport, Inbound> open,
+            byte[] first) {
+        execute(
+                () -> {
+                    try {
+                        channel.configureBlocking(false);
+                        SelectionKey key =
+                                channel.register(selector, SelectionKey.OP_READ, transport);
+                        transport.registered(key);
+                        Inbound in = open.apply(transport);
+                        transport.inbound(in);
+                        if (first.length > 0) {
+                            in.feed(first, 0, first.length);
+                        }
+                    } catch (IOException | CancelledKeyException e) {
+                        transport.cut(); // closed before the loop took it
+                    }
+                });
     }
 
     public void stop() {
@@ -97,7 +104,10 @@ public final class EventLoop implements Runnable {
                     } catch (CancelledKeyException e) {
                         // cut by another thread meanwhile
                     } catch (RuntimeException e) {
-                        LOG.log(System.Logger.Level.ERROR, "bug: a connection failed on the event loop", e);
+                        LOG.log(
+                                System.Logger.Level.ERROR,
+                                "bug: a connection failed on the event loop",
+                                e);
                         c.cut();
                     }
                 }

@@ -9,7 +9,8 @@ final class HttpReplies {
     private HttpReplies() {}
 
     /** Written at accept, before any byte is read, to a plain-HTTP connection over a cap. */
-    static final byte[] OVER_CAPACITY = error(503, "too many connections", new String[] {"Retry-After: 5"}, false);
+    static final byte[] OVER_CAPACITY =
+            error(503, "too many connections", new String[] {"Retry-After: 5"}, false);
 
     /** The path of the gateway's key document (spec/hop-handshake.md §3), answered by the edge itself. */
     static final String WELL_KNOWN_PATH = "/.well-known/hybridge.json";
@@ -19,15 +20,36 @@ final class HttpReplies {
      * seen), readable from any origin (public data; a client checks its pin against it).
      */
     static byte[] wellKnown(byte[] json, boolean tls) {
-        return response(200, "OK", "application/json", "no-cache", new String[] {"Access-Control-Allow-Origin: *"}, json, tls);
+        return response(
+                200,
+                "OK",
+                "application/json",
+                "no-cache",
+                new String[] {"Access-Control-Allow-Origin: *"},
+                json,
+                tls);
     }
 
     static byte[] error(int status, String reason, String[] extraHeaders, boolean tls) {
         byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
-        return response(status, phrase(status), "text/plain; charset=utf-8", "no-store", extraHeaders, body, tls);
+        return response(
+                status,
+                phrase(status),
+                "text/plain; charset=utf-8",
+                "no-store",
+                extraHeaders,
+                body,
+                tls);
     }
 
-    private static byte[] response(int status, String phrase, String type, String cache, String[] extraHeaders, byte[] body, boolean tls) {
+    private static byte[] response(
+            int status,
+            String phrase,
+            String type,
+            String cache,
+            String[] extraHeaders,
+            byte[] body,
+            boolean tls) {
         StringBuilder sb = new StringBuilder(768);
         sb.append("HTTP/1.1 ").append(status).append(' ').append(phrase).append("\r\n");
         sb.append("Content-Type: ").append(type).append("\r\n");

@@ -20,9 +20,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class LoopTransport implements Transport {
     private final EventLoop loop;
     private final SocketChannel channel;
+
     /** Releases the connection's slot in the limits, once, after the socket is closed. */
     private final Runnable onClosed;
-    private volatile Runnable alsoOnClose = () -> { };
+
+    private volatile Runnable alsoOnClose = () -> {};
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile SelectionKey key;
     private volatile Inbound inbound;
@@ -35,8 +37,10 @@ public final class LoopTransport implements Transport {
     private boolean finishing;
     private volatile long unsent;
     private volatile long stalledSince;
+
     /** When the WebSocket ended and our FIN went out; from then on reads are dropped until the client's FIN. */
     private volatile long lingerSince;
+
     private int lingerBytes;
 
     public LoopTransport(EventLoop loop, SocketChannel channel, Runnable onClosed) {
@@ -250,12 +254,13 @@ public final class LoopTransport implements Transport {
     public void cut() {
         if (close() && !loop.inLoop()) {
             // the WebSocket hears of it on its own thread, as it would of an end of stream
-            loop.execute(() -> {
-                Inbound in = inbound;
-                if (in != null) {
-                    in.endOfStream();
-                }
-            });
+            loop.execute(
+                    () -> {
+                        Inbound in = inbound;
+                        if (in != null) {
+                            in.endOfStream();
+                        }
+                    });
         } else if (loop.inLoop()) {
             Inbound in = inbound;
             if (in != null) {

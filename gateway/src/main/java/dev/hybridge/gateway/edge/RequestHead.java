@@ -17,6 +17,7 @@ import java.util.Optional;
 record RequestHead(String method, String target, String version, List<Field> fields) {
     /** Most bytes of a request head (request line and header lines); more is 431. */
     static final int MAX_BYTES = 8 * 1024;
+
     /** Most header lines; more is 431. */
     static final int MAX_FIELDS = 64;
 
@@ -89,13 +90,19 @@ record RequestHead(String method, String target, String version, List<Field> fie
             }
             buf[n++] = (byte) b;
             if (b == '\n' && (n < 2 || buf[n - 2] != '\r')) {
-                throw new HttpRefusal(400, "bare LF in the request head"); // at once, not at the deadline
+                throw new HttpRefusal(
+                        400, "bare LF in the request head"); // at once, not at the deadline
             }
-            if (n >= 4 && b == '\n' && buf[n - 2] == '\r' && buf[n - 3] == '\n' && buf[n - 4] == '\r') {
+            if (n >= 4
+                    && b == '\n'
+                    && buf[n - 2] == '\r'
+                    && buf[n - 3] == '\n'
+                    && buf[n - 4] == '\r') {
                 return parse(buf, n - 4);
             }
             if (n == 2 && buf[0] == '\r' && buf[1] == '\n') {
-                n = 0; // RFC 9112 §2.2: at least one empty line before the request line may be ignored
+                n = 0; // RFC 9112 §2.2: at least one empty line before the request line may be
+                // ignored
             }
         }
     }
@@ -155,8 +162,11 @@ record RequestHead(String method, String target, String version, List<Field> fie
         }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            boolean ok =
+                    (c >= 'a' && c <= 'z')
+                            || (c >= 'A' && c <= 'Z')
+                            || (c >= '0' && c <= '9')
+                            || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
             if (!ok) {
                 return false;
             }

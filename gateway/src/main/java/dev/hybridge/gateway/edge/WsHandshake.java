@@ -19,13 +19,15 @@ final class WsHandshake {
     private WsHandshake() {}
 
     static final String VERSION = "13";
-    private static final byte[] GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] GUID =
+            "258EAFA5-E914-47DA-95CA-C5AB0DC85B11".getBytes(StandardCharsets.US_ASCII);
     private static final String[] VERSION_HEADER = {"Sec-WebSocket-Version: " + VERSION};
 
     /** Checks {@code head} (its path is the WebSocket endpoint); returns the 101 response bytes. */
     static byte[] accept(RequestHead head, OriginPolicy origins) throws HttpRefusal {
         if (!head.method().equals("GET")) { // §4.2.1 (1)
-            throw new HttpRefusal(405, "the WebSocket endpoint takes GET upgrades only", "Allow: GET");
+            throw new HttpRefusal(
+                    405, "the WebSocket endpoint takes GET upgrades only", "Allow: GET");
         }
         if (!head.version().equals("HTTP/1.1")) {
             throw new HttpRefusal(400, "a WebSocket upgrade needs HTTP/1.1");
@@ -39,7 +41,12 @@ final class WsHandshake {
         boolean connection = head.hasToken("Connection", "Upgrade"); // (4)
         if (!upgrade && head.all("Upgrade").isEmpty() && key.isEmpty()) {
             // a plain GET of the endpoint, not an upgrade: say what it takes (§4.4)
-            throw new HttpRefusal(426, "WebSocket only", "Upgrade: websocket", "Connection: Upgrade", VERSION_HEADER[0]);
+            throw new HttpRefusal(
+                    426,
+                    "WebSocket only",
+                    "Upgrade: websocket",
+                    "Connection: Upgrade",
+                    VERSION_HEADER[0]);
         }
         if (host.isEmpty() || host.get().isEmpty()) {
             throw new HttpRefusal(400, "missing Host header");
@@ -60,7 +67,10 @@ final class WsHandshake {
             throw new HttpRefusal(403, "origin not allowed");
         }
         return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Accept: " + acceptValue(key.get()) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                        + "Sec-WebSocket-Accept: "
+                        + acceptValue(key.get())
+                        + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     /** §4.1: the key is the base64 of 16 bytes: 24 characters, padded. */

@@ -31,8 +31,14 @@ public final class Health {
 
     public void all(ServerResponse res) {
         boolean ok = ready();
-        send(res, ok, "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"checks\":{\"live\":\"UP\",\"ready\":\""
-                + (ok ? "UP" : "DOWN") + "\"}}");
+        send(
+                res,
+                ok,
+                "{\"status\":\""
+                        + (ok ? "UP" : "DOWN")
+                        + "\",\"checks\":{\"live\":\"UP\",\"ready\":\""
+                        + (ok ? "UP" : "DOWN")
+                        + "\"}}");
     }
 
     private static void send(ServerResponse res, boolean ok, String body) {

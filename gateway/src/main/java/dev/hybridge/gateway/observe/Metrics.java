@@ -14,6 +14,7 @@ import java.util.function.IntSupplier;
 public final class Metrics {
     /** Names of the limits whose hits are counted ({@code hybridge_limit_hits_total{limit=...}}). */
     public static final String LIMIT_HANDSHAKE_TIMEOUT = "handshake_timeout";
+
     public static final String LIMIT_IDLE_TIMEOUT = "idle_timeout";
     public static final String LIMIT_FRAME_SIZE = "max_frame";
     public static final String LIMIT_RATE = "messages_per_second";
@@ -22,14 +23,19 @@ public final class Metrics {
     public static final String LIMIT_ROOM_CAPACITY = "room_capacity";
     public static final String LIMIT_ENVELOPE = "envelope_max";
     public static final String LIMIT_SEND_QUEUE = "send_queue";
+
     /** The request head (and TLS handshake) did not complete within limits.header-timeout of accept. */
     public static final String LIMIT_HEADER_TIMEOUT = "header_timeout";
+
     /** A write made no progress for limits.write-timeout (a client that stopped reading). */
     public static final String LIMIT_WRITE_TIMEOUT = "write_timeout";
+
     /** A forwarded plain HTTP request took longer than limits.http-request-timeout. */
     public static final String LIMIT_HTTP_REQUEST_TIMEOUT = "http_request_timeout";
+
     /** A client did not answer our close frame within the 2 s grace: its TCP connection was closed. */
     public static final String LIMIT_CLOSE_GRACE = "close_grace";
+
     /** More plain HTTP requests in flight than the edge forwards at once. */
     public static final String LIMIT_HTTP_REQUESTS = "http_requests";
 
@@ -98,35 +104,84 @@ public final class Metrics {
     /** The Prometheus text exposition of every metric. */
     public String prometheus() {
         StringBuilder sb = new StringBuilder(2048);
-        gauge(sb, "hybridge_connections", "Open TCP connections, from accept to close, counted against the limits",
+        gauge(
+                sb,
+                "hybridge_connections",
+                "Open TCP connections, from accept to close, counted against the limits",
                 openConnections.getAsInt());
-        counter(sb, "hybridge_connections_total", "WebSocket sessions opened since start", connectionsTotal.sum());
-        counter(sb, "hybridge_accept_failures_total", "Failed accept() calls (e.g. out of file descriptors)", acceptFailures.sum());
-        labelled(sb, "hybridge_http_refused_total", "Requests the edge refused, by HTTP status", "status", httpRefused);
-        labelled(sb, "hybridge_requests_aborted_total", "Connections that ended mid-request, by stage", "stage", requestsAborted);
-        counter(sb, "hybridge_handshakes_completed_total", "Hop handshakes completed", handshakesCompleted.sum());
-        labelled(sb, "hybridge_handshakes_failed_total", "Hop handshakes failed, by error code", "code", handshakesFailed);
+        counter(
+                sb,
+                "hybridge_connections_total",
+                "WebSocket sessions opened since start",
+                connectionsTotal.sum());
+        counter(
+                sb,
+                "hybridge_accept_failures_total",
+                "Failed accept() calls (e.g. out of file descriptors)",
+                acceptFailures.sum());
+        labelled(
+                sb,
+                "hybridge_http_refused_total",
+                "Requests the edge refused, by HTTP status",
+                "status",
+                httpRefused);
+        labelled(
+                sb,
+                "hybridge_requests_aborted_total",
+                "Connections that ended mid-request, by stage",
+                "stage",
+                requestsAborted);
+        counter(
+                sb,
+                "hybridge_handshakes_completed_total",
+                "Hop handshakes completed",
+                handshakesCompleted.sum());
+        labelled(
+                sb,
+                "hybridge_handshakes_failed_total",
+                "Hop handshakes failed, by error code",
+                "code",
+                handshakesFailed);
         gauge(sb, "hybridge_rooms", "Rooms in memory", rooms.getAsInt());
         gauge(sb, "hybridge_peers", "Peers seated in rooms", peers.getAsInt());
-        counter(sb, "hybridge_envelopes_relayed_total", "Envelopes relayed to a peer", envelopesRelayed.sum());
-        counter(sb, "hybridge_envelope_bytes_relayed_total", "Envelope bytes relayed (opaque payload only)", envelopeBytesRelayed.sum());
-        labelled(sb, "hybridge_inputs_rejected_total", "Inputs rejected, by reason", "reason", inputsRejected);
+        counter(
+                sb,
+                "hybridge_envelopes_relayed_total",
+                "Envelopes relayed to a peer",
+                envelopesRelayed.sum());
+        counter(
+                sb,
+                "hybridge_envelope_bytes_relayed_total",
+                "Envelope bytes relayed (opaque payload only)",
+                envelopeBytesRelayed.sum());
+        labelled(
+                sb,
+                "hybridge_inputs_rejected_total",
+                "Inputs rejected, by reason",
+                "reason",
+                inputsRejected);
         labelled(sb, "hybridge_limit_hits_total", "Limit hits, by limit", "limit", limitHits);
-        gauge(sb, "hybridge_jvm_heap_used_bytes", "JVM heap in use",
-                java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        gauge(
+                sb,
+                "hybridge_jvm_heap_used_bytes",
+                "JVM heap in use",
+                java.lang.management.ManagementFactory.getMemoryMXBean()
+                        .getHeapMemoryUsage()
+                        .getUsed());
         return sb.toString();
     }
 
     /** A counter's current value for tests and the health view; 0 if never touched. */
     public long value(String family, String label) {
-        ConcurrentHashMap<String, LongAdder> m = switch (family) {
-            case "handshakes_failed" -> handshakesFailed;
-            case "inputs_rejected" -> inputsRejected;
-            case "limit_hits" -> limitHits;
-            case "http_refused" -> httpRefused;
-            case "requests_aborted" -> requestsAborted;
-            default -> throw new IllegalArgumentException(family);
-        };
+        ConcurrentHashMap<String, LongAdder> m =
+                switch (family) {
+                    case "handshakes_failed" -> handshakesFailed;
+                    case "inputs_rejected" -> inputsRejected;
+                    case "limit_hits" -> limitHits;
+                    case "http_refused" -> httpRefused;
+                    case "requests_aborted" -> requestsAborted;
+                    default -> throw new IllegalArgumentException(family);
+                };
         LongAdder a = m.get(label);
         return a == null ? 0 : a.sum();
     }
@@ -143,12 +198,23 @@ public final class Metrics {
         sb.append(name).append(' ').append(v).append('\n');
     }
 
-    private static void labelled(StringBuilder sb, String name, String help, String label, Map<String, LongAdder> values) {
+    private static void labelled(
+            StringBuilder sb,
+            String name,
+            String help,
+            String label,
+            Map<String, LongAdder> values) {
         sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
         sb.append("# TYPE ").append(name).append(" counter\n");
         for (Map.Entry<String, LongAdder> e : new TreeMap<>(values).entrySet()) {
-            sb.append(name).append('{').append(label).append("=\"").append(e.getKey()).append("\"} ")
-                    .append(e.getValue().sum()).append('\n');
+            sb.append(name)
+                    .append('{')
+                    .append(label)
+                    .append("=\"")
+                    .append(e.getKey())
+                    .append("\"} ")
+                    .append(e.getValue().sum())
+                    .append('\n');
         }
     }
 }

@@ -22,14 +22,16 @@ public final class AddressLimiter {
             return false;
         }
         boolean[] ok = {false};
-        counts.compute(address, (k, n) -> {
-            int cur = n == null ? 0 : n;
-            if (cur >= perAddress) {
-                return n;
-            }
-            ok[0] = true;
-            return cur + 1;
-        });
+        counts.compute(
+                address,
+                (k, n) -> {
+                    int cur = n == null ? 0 : n;
+                    if (cur >= perAddress) {
+                        return n;
+                    }
+                    ok[0] = true;
+                    return cur + 1;
+                });
         if (!ok[0]) {
             open.decrementAndGet();
         }

@@ -29,7 +29,13 @@ public final class IceServers {
     private final Clock clock;
     private final SecureRandom rng;
 
-    public IceServers(List<String> stunUrls, List<String> turnUrls, String turnSecret, Duration ttl, Clock clock, SecureRandom rng) {
+    public IceServers(
+            List<String> stunUrls,
+            List<String> turnUrls,
+            String turnSecret,
+            Duration ttl,
+            Clock clock,
+            SecureRandom rng) {
         this.stunUrls = List.copyOf(stunUrls);
         this.turnUrls = List.copyOf(turnUrls);
         this.secret = turnSecret.getBytes(StandardCharsets.UTF_8);
@@ -48,7 +54,8 @@ public final class IceServers {
             long expiry = clock.instant().plus(ttl).getEpochSecond();
             byte[] r = new byte[RANDOM_LEN];
             rng.nextBytes(r);
-            String username = expiry + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(r);
+            String username =
+                    expiry + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(r);
             out.add(new RoomMessage.IceServer(turnUrls, username, credential(secret, username)));
         }
         return out;
@@ -59,7 +66,8 @@ public final class IceServers {
         try {
             Mac mac = Mac.getInstance("HmacSHA1");
             mac.init(new SecretKeySpec(secret, "HmacSHA1"));
-            return Base64.getEncoder().encodeToString(mac.doFinal(username.getBytes(StandardCharsets.UTF_8)));
+            return Base64.getEncoder()
+                    .encodeToString(mac.doFinal(username.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA1 unavailable", e);
         }

@@ -11,8 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Room {
     private final RoomId id;
+
     /** Join order matters for the peer list, so changes also go to {@link #ordered}. */
     private final ConcurrentHashMap<Long, Seat> byId = new ConcurrentHashMap<>();
+
     private final Map<Long, Seat> ordered = new LinkedHashMap<>();
 
     Room(RoomId id) {

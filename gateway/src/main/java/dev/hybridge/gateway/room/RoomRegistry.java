@@ -51,7 +51,11 @@ public final class RoomRegistry {
      * Seats {@code member} in room {@code roomId}; on success JOINED (with {@code iceServers}) has
      * been queued to it and PEER_JOINED to every other member.
      */
-    public JoinResult join(RoomId roomId, byte[] publicKey, Member member, List<RoomMessage.IceServer> iceServers) {
+    public JoinResult join(
+            RoomId roomId,
+            byte[] publicKey,
+            Member member,
+            List<RoomMessage.IceServer> iceServers) {
         synchronized (rooms) {
             Room room = rooms.get(roomId);
             if (room == null) {
@@ -80,8 +84,12 @@ public final class RoomRegistry {
                 List<Seat> others = new ArrayList<>(room.seatsInJoinOrder());
                 room.add(seat);
                 peerCount.incrementAndGet();
-                member.deliver(RoomCodec.encode(new RoomMessage.Joined(seat.peerIdBytes(), peers, iceServers)));
-                byte[] announce = RoomCodec.encode(new RoomMessage.PeerJoined(seat.peerIdBytes(), seat.publicKey()));
+                member.deliver(
+                        RoomCodec.encode(
+                                new RoomMessage.Joined(seat.peerIdBytes(), peers, iceServers)));
+                byte[] announce =
+                        RoomCodec.encode(
+                                new RoomMessage.PeerJoined(seat.peerIdBytes(), seat.publicKey()));
                 for (Seat s : others) {
                     s.member().deliver(announce);
                 }

@@ -27,30 +27,40 @@ public final class WebRoutes {
 
     public static void register(HttpRouting.Builder routing, Gateway gw) {
         Health health = new Health(gw);
-        var headers = SecurityHeaders.all(gw.config().server().tls().isPresent()).stream()
-                .map(h -> io.helidon.http.HeaderValues.create(HeaderNames.create(h.getKey()), h.getValue()))
-                .toList();
-        routing.addFilter((chain, req, res) -> {
-            headers.forEach(res::header);
-            chain.proceed();
-        });
+        var headers =
+                SecurityHeaders.all(gw.config().server().tls().isPresent()).stream()
+                        .map(
+                                h ->
+                                        io.helidon.http.HeaderValues.create(
+                                                HeaderNames.create(h.getKey()), h.getValue()))
+                        .toList();
+        routing.addFilter(
+                (chain, req, res) -> {
+                    headers.forEach(res::header);
+                    chain.proceed();
+                });
         routing.get("/health", (req, res) -> health.all(res));
         routing.get("/health/live", (req, res) -> health.live(res));
         routing.get("/health/ready", (req, res) -> health.ready(res));
-        routing.get("/metrics", (req, res) -> {
-            res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-            res.send(gw.metrics().prometheus().getBytes(StandardCharsets.UTF_8));
-        });
+        routing.get(
+                "/metrics",
+                (req, res) -> {
+                    res.header(
+                            HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                    res.send(gw.metrics().prometheus().getBytes(StandardCharsets.UTF_8));
+                });
         routing.register("/", staticContent(gw));
         // Last: what no route served gets its 404 here, through the filter above. Helidon's own
         // "no route" answer bypasses filters and so would lack the security headers.
         routing.any((req, res) -> res.status(Status.NOT_FOUND_404).send("Not Found"));
     }
+
     private static StaticContentService staticContent(Gateway gw) {
         if (gw.config().webRoot().isPresent()) {
             Path root = gw.config().webRoot().get().toAbsolutePath();
             if (!Files.isDirectory(root)) {
-                throw new IllegalArgumentException("config hybridge.web-root: not a directory: " + root);
+                throw new IllegalArgumentException(
+                        "config hybridge.web-root: not a directory: " + root);
             }
             return StaticContentService.builder(root).welcomeFileName("index.html").build();
         }
@@ -66,7 +76,9 @@ public final class WebRoutes {
         ObjectNode doc = json.createObjectNode();
         doc.putArray("versions").add(Wire.VERSION);
         doc.putArray("suites").add(Wire.SUITE);
-        doc.put("public_key", Base64.getUrlEncoder().withoutPadding().encodeToString(gw.publicKey()));
+        doc.put(
+                "public_key",
+                Base64.getUrlEncoder().withoutPadding().encodeToString(gw.publicKey()));
         doc.put("fingerprint", gw.fingerprintHex());
         if (!gw.retiredKeys().isEmpty()) {
             // spec/hop-handshake.md §3: a client whose pin is listed here tells its user that the

@@ -31,16 +31,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Connection implements WsSocket.Listener, Member {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+
     /** How long a closing connection may take to answer our close frame before it is cut. */
     private static final long CLOSE_GRACE_NANOS = 2_000_000_000L;
+
     /** Metrics reason for frames that break RFC 6455 (unmasked, reserved bits, bad close frame...). */
     static final String WEBSOCKET_PROTOCOL = "WEBSOCKET_PROTOCOL";
 
-    private enum Phase { AWAIT_HELLO, AWAIT_FINISHED, OPEN, CLOSED }
+    private enum Phase {
+        AWAIT_HELLO,
+        AWAIT_FINISHED,
+        OPEN,
+        CLOSED
+    }
 
     private final Services svc;
     private final GatewayConfig.Limits limits;
     private final Metrics metrics;
+
     /** Non-null: the edge admitted the TCP connection but refuses the session with this code on open. */
     private final ErrorCode refusal;
 
@@ -96,19 +104,25 @@ public final class Connection implements WsSocket.Listener, Member {
     public void onOpen(WsSocket socket) {
         this.socket = socket;
         this.reader = Thread.currentThread();
-        this.bucket = new TokenBucket(limits.messagesPerSecond(), limits.messageBurst(), System.nanoTime());
-        this.out = new Outbox(socket, limits.sendQueueMaxBytes(), new Outbox.Events() {
-            @Override
-            public void overflow() {
-                onOverflow();
-            }
+        this.bucket =
+                new TokenBucket(
+                        limits.messagesPerSecond(), limits.messageBurst(), System.nanoTime());
+        this.out =
+                new Outbox(
+                        socket,
+                        limits.sendQueueMaxBytes(),
+                        new Outbox.Events() {
+                            @Override
+                            public void overflow() {
+                                onOverflow();
+                            }
 
-            @Override
-            public void finished() {
-                closingSince = closingSince == 0 ? System.nanoTime() : closingSince;
-                cleanupAsync();
-            }
-        });
+                            @Override
+                            public void finished() {
+                                closingSince = closingSince == 0 ? System.nanoTime() : closingSince;
+                                cleanupAsync();
+                            }
+                        });
         if (svc.shuttingDown().getAsBoolean()) {
             terminal(WsCodec.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
             return;
@@ -143,7 +157,8 @@ public final class Connection implements WsSocket.Listener, Member {
     public void onText(byte[] utf8) {
         lastInbound = System.nanoTime();
         if (phase != Phase.CLOSED) {
-            fail(ErrorCode.MALFORMED_MESSAGE); // the protocol is binary only (spec/errors.md, code 1)
+            fail(ErrorCode.MALFORMED_MESSAGE); // the protocol is binary only (spec/errors.md,
+            // code 1)
         }
     }
 
@@ -158,7 +173,7 @@ public final class Connection implements WsSocket.Listener, Member {
                 case AWAIT_HELLO -> onClientHello(msg);
                 case AWAIT_FINISHED -> onClientFinished(msg);
                 case OPEN -> onRecord(msg);
-                case CLOSED -> { }
+                case CLOSED -> {}
             }
         } catch (RuntimeException e) {
             // A bug, not client input: every parser below reports failures as ProtocolException.
@@ -254,7 +269,8 @@ public final class Connection implements WsSocket.Listener, Member {
             case RoomMessage.Join j -> onJoin(j);
             case RoomMessage.Relay r -> onRelay(r);
             case RoomMessage.Leave l -> onLeave();
-            default -> fail(ErrorCode.UNEXPECTED_MESSAGE); // unreachable: decodeFromClient checks direction
+            default -> fail(ErrorCode.UNEXPECTED_MESSAGE); // unreachable: decodeFromClient checks
+                // direction
         }
     }
 
@@ -263,7 +279,8 @@ public final class Connection implements WsSocket.Listener, Member {
             reply(ErrorCode.ALREADY_JOINED, null);
             return;
         }
-        RoomRegistry.JoinResult r = svc.rooms().join(new RoomId(j.roomId()), j.publicKey(), this, svc.ice().mint());
+        RoomRegistry.JoinResult r =
+                svc.rooms().join(new RoomId(j.roomId()), j.publicKey(), this, svc.ice().mint());
         switch (r) {
             case RoomRegistry.JoinResult.Joined joined -> {
                 seat = joined.seat();
@@ -325,7 +342,10 @@ public final class Connection implements WsSocket.Listener, Member {
     @Override
     public boolean deliver(byte[] roomMessage) {
         Outbox o = out;
-        return phase == Phase.OPEN && o != null && !svc.shuttingDown().getAsBoolean() && o.record(roomMessage);
+        return phase == Phase.OPEN
+                && o != null
+                && !svc.shuttingDown().getAsBoolean()
+                && o.record(roomMessage);
     }
 
     // ---------------------------------------------------------------- closing
@@ -392,7 +412,8 @@ public final class Connection implements WsSocket.Listener, Member {
         } else if (p == Phase.OPEN && now - lastInbound > limits.idleTimeout().toNanos()) {
             metrics.limitHit(Metrics.LIMIT_IDLE_TIMEOUT);
             fail(ErrorCode.IDLE_TIMEOUT);
-        } else if (p == Phase.OPEN && now - lastPing >= limits.pingInterval().toNanos()
+        } else if (p == Phase.OPEN
+                && now - lastPing >= limits.pingInterval().toNanos()
                 && now - lastInbound >= limits.pingInterval().toNanos()) {
             lastPing = now;
             o.ping();

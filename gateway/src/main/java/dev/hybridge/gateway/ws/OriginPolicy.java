@@ -33,7 +33,8 @@ public final class OriginPolicy {
         }
         try {
             URI u = URI.create(o);
-            if (u.getRawAuthority() == null || !(o.startsWith("http://") || o.startsWith("https://"))) {
+            if (u.getRawAuthority() == null
+                    || !(o.startsWith("http://") || o.startsWith("https://"))) {
                 return false;
             }
             return u.getRawAuthority().equals(host.get().trim().toLowerCase(Locale.ROOT));

@@ -53,6 +53,7 @@ final class Outbox {
 
     /** Most bytes of frames written in one system call. */
     static final int BATCH_BYTES = 64 * 1024;
+
     private static final byte[] EMPTY = new byte[0];
 
     private final WsSocket socket;
@@ -62,12 +63,15 @@ final class Outbox {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean overflowed = new AtomicBoolean();
+
     /**
      * The payload of the pong owed to the client, or null. RFC 6455 §5.5.3 lets an endpoint that
      * got several pings before it could answer answer only the most recent: a client that pings
      * but never reads holds one pong here, never a queue of them.
      */
-    private final java.util.concurrent.atomic.AtomicReference<byte[]> owedPong = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<byte[]> owedPong =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     private volatile boolean closeQueued;
     private volatile boolean closed;
     private volatile RecordSealer sealer;
@@ -227,7 +231,12 @@ final class Outbox {
             int need = WsCodec.frameSize(payload.length);
             if (batch != null && length + need > batch.length) {
                 if (length + need <= BATCH_BYTES) {
-                    batch = Arrays.copyOf(batch, Math.min(BATCH_BYTES, Math.max(2 * batch.length, length + need)));
+                    batch =
+                            Arrays.copyOf(
+                                    batch,
+                                    Math.min(
+                                            BATCH_BYTES,
+                                            Math.max(2 * batch.length, length + need)));
                 } else {
                     if (!flush(batch, length, false)) {
                         return;

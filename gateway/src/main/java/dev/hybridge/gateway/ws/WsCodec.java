@@ -16,6 +16,7 @@ public final class WsCodec {
 
     /** Opcodes (RFC 6455 §5.2). */
     public static final int OP_CONTINUATION = 0x0;
+
     public static final int OP_TEXT = 0x1;
     public static final int OP_BINARY = 0x2;
     public static final int OP_CLOSE = 0x8;
@@ -24,12 +25,16 @@ public final class WsCodec {
 
     /** Close codes (RFC 6455 §7.4.1) used by the gateway. */
     public static final int NORMAL = 1000;
+
     public static final int GOING_AWAY = 1001;
     public static final int PROTOCOL_ERROR = 1002;
+
     /** Never sent: "no status code" as reported to the application (§7.1.5). */
     public static final int NO_STATUS = 1005;
+
     /** Never sent: "closed without a close frame" as reported to the application (§7.1.5). */
     public static final int ABNORMAL = 1006;
+
     public static final int INVALID_DATA = 1007;
     public static final int TOO_BIG = 1009;
     public static final int INTERNAL_ERROR = 1011;
@@ -37,13 +42,21 @@ public final class WsCodec {
     /** The longest payload of a control frame (§5.5). */
     public static final int MAX_CONTROL_PAYLOAD = 125;
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     /**
      * A decoded frame header (§5.2). {@code length} is the payload length as announced (up to
      * 2^63 - 1); {@code mask} is the 4-byte masking key as an int, meaningful when {@code masked}.
      */
-    public record Header(boolean fin, int rsv, int opcode, boolean masked, long length, int mask, int headerLength) {
+    public record Header(
+            boolean fin,
+            int rsv,
+            int opcode,
+            boolean masked,
+            long length,
+            int mask,
+            int headerLength) {
         public boolean control() {
             return (opcode & 0x08) != 0;
         }
@@ -82,9 +95,14 @@ public final class WsCodec {
         int mask = 0;
         if (masked) {
             int m = off + 2 + extended;
-            mask = ((buf[m] & 0xFF) << 24) | ((buf[m + 1] & 0xFF) << 16) | ((buf[m + 2] & 0xFF) << 8) | (buf[m + 3] & 0xFF);
+            mask =
+                    ((buf[m] & 0xFF) << 24)
+                            | ((buf[m + 1] & 0xFF) << 16)
+                            | ((buf[m + 2] & 0xFF) << 8)
+                            | (buf[m + 3] & 0xFF);
         }
-        return new Header((b0 & 0x80) != 0, (b0 >>> 4) & 0x07, b0 & 0x0F, masked, length, mask, headerLength);
+        return new Header(
+                (b0 & 0x80) != 0, (b0 >>> 4) & 0x07, b0 & 0x0F, masked, length, mask, headerLength);
     }
 
     /** Bytes an unmasked (server) frame of {@code payloadLength} takes on the wire. */
@@ -108,14 +126,23 @@ public final class WsCodec {
      * Encodes one masked client frame at {@code at} (§5.3: clients mask every frame), the
      * payload XORed with {@code mask}; returns the end offset.
      */
-    public static int encodeMasked(byte[] dst, int at, boolean fin, int opcode, byte[] payload, int off, int len, int mask) {
+    public static int encodeMasked(
+            byte[] dst,
+            int at,
+            boolean fin,
+            int opcode,
+            byte[] payload,
+            int off,
+            int len,
+            int mask) {
         at = encodeHeader(dst, at, fin, opcode, len, true, mask);
         System.arraycopy(payload, off, dst, at, len);
         unmask(dst, at, len, mask);
         return at + len;
     }
 
-    private static int encodeHeader(byte[] dst, int at, boolean fin, int opcode, int len, boolean masked, int mask) {
+    private static int encodeHeader(
+            byte[] dst, int at, boolean fin, int opcode, int len, boolean masked, int mask) {
         dst[at++] = (byte) ((fin ? 0x80 : 0) | opcode);
         int maskBit = masked ? 0x80 : 0;
         if (len < 126) {
@@ -159,7 +186,9 @@ public final class WsCodec {
      * bad gateway) and are valid.
      */
     public static boolean validCloseCode(int code) {
-        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+        return (code >= 1000 && code <= 1003)
+                || (code >= 1007 && code <= 1014)
+                || (code >= 3000 && code <= 4999);
     }
 
     /** XORs {@code data} with the repeated 4-byte mask (§5.3), eight bytes at a time. */
@@ -190,7 +219,8 @@ public final class WsCodec {
      */
     public static final class Utf8Validator {
         private int needed; // continuation bytes still expected
-        private int lower = 0x80; // bounds for the next continuation byte (excludes overlongs and surrogates)
+        private int lower =
+                0x80; // bounds for the next continuation byte (excludes overlongs and surrogates)
         private int upper = 0xBF;
         private boolean failed;
 

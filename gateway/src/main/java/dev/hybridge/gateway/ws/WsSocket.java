@@ -41,6 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class WsSocket implements Inbound {
     /** After a fatal frame error, how long a blocking reader waits for our close frame to be written. */
     private static final long CLOSE_WRITE_WAIT_MILLIS = 2_000;
+
     /** Bytes a blocking reader asks its stream for at once. */
     private static final int READ_CHUNK = 2048;
 
@@ -75,7 +76,12 @@ final class WsSocket implements Inbound {
         void onClosed(int code, String reason);
     }
 
-    private enum Stage { HEADER, PAYLOAD, DISCARD, ENDED }
+    private enum Stage {
+        HEADER,
+        PAYLOAD,
+        DISCARD,
+        ENDED
+    }
 
     private final Transport transport;
     private final Listener listener;
@@ -90,8 +96,10 @@ final class WsSocket implements Inbound {
      * client's close frame arrives (RFC 6455 §7.1.1) or the connection is cut.
      */
     private volatile boolean refused;
+
     /** Guarded by writeLock. */
     private boolean closeSent;
+
     /** Guarded by writeLock: the connection is over but our close frame is not written yet; finish after it. */
     private boolean finishAfterClose;
 
@@ -104,6 +112,7 @@ final class WsSocket implements Inbound {
     private byte[] payload;
     private int payloadHave;
     private long discardLeft;
+
     /** The close frame is being discarded (refused, over 125 bytes): it still ends the connection. */
     private boolean discardingClose;
 
@@ -155,7 +164,8 @@ final class WsSocket implements Inbound {
                 }
             }
         } catch (IOException | java.io.UncheckedIOException e) {
-            endOfStream(); // the socket ended under the reader (client gone, reset, or cut by the timer)
+            endOfStream(); // the socket ended under the reader (client gone, reset, or cut by the
+            // timer)
         } finally {
             fragments = null;
         }
@@ -173,7 +183,10 @@ final class WsSocket implements Inbound {
                     headerHave += take;
                     if (headerHave == 2) {
                         int lengthCode = header[1] & 0x7F;
-                        headerNeed = 2 + (lengthCode == 126 ? 2 : lengthCode == 127 ? 8 : 0) + ((header[1] & 0x80) != 0 ? 4 : 0);
+                        headerNeed =
+                                2
+                                        + (lengthCode == 126 ? 2 : lengthCode == 127 ? 8 : 0)
+                                        + ((header[1] & 0x80) != 0 ? 4 : 0);
                     }
                     if (headerHave == headerNeed) {
                         onHeader();
@@ -196,7 +209,7 @@ final class WsSocket implements Inbound {
                         endOfDiscard();
                     }
                 }
-                case ENDED -> { }
+                case ENDED -> {}
             }
         }
         return stage != Stage.ENDED;
@@ -295,8 +308,12 @@ final class WsSocket implements Inbound {
                 error = "unknown opcode " + opcode;
             } else if (control && (!h.fin() || length > WsCodec.MAX_CONTROL_PAYLOAD)) {
                 error = "fragmented or oversized control frame";
-            } else if (!control && (opcode == OP_CONTINUATION ? fragmentType < 0 : fragmentType >= 0)) {
-                error = opcode == OP_CONTINUATION ? "continuation frame without a message" : "new message inside a fragmented one";
+            } else if (!control
+                    && (opcode == OP_CONTINUATION ? fragmentType < 0 : fragmentType >= 0)) {
+                error =
+                        opcode == OP_CONTINUATION
+                                ? "continuation frame without a message"
+                                : "new message inside a fragmented one";
             } else if (!control && length + fragmentLength > maxMessageBytes) {
                 refused = true;
                 fragments = null;
@@ -363,8 +380,15 @@ final class WsSocket implements Inbound {
             fragmentLength = 0;
         }
         if (fragmentLength + p.length > fragments.length) {
-            fragments = Arrays.copyOf(fragments,
-                    (int) Math.min(maxMessageBytes, Math.max(2L * fragments.length, fragmentLength + p.length)));
+            fragments =
+                    Arrays.copyOf(
+                            fragments,
+                            (int)
+                                    Math.min(
+                                            maxMessageBytes,
+                                            Math.max(
+                                                    2L * fragments.length,
+                                                    fragmentLength + p.length)));
         }
         System.arraycopy(p, 0, fragments, fragmentLength, p.length);
         fragmentLength += p.length;
@@ -407,10 +431,13 @@ final class WsSocket implements Inbound {
                     return;
                 }
                 try {
-                    String reason = StandardCharsets.UTF_8.newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(p, 2, p.length - 2)).toString();
+                    String reason =
+                            StandardCharsets.UTF_8
+                                    .newDecoder()
+                                    .onMalformedInput(CodingErrorAction.REPORT)
+                                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                                    .decode(ByteBuffer.wrap(p, 2, p.length - 2))
+                                    .toString();
                     closeReceived(code, reason);
                 } catch (CharacterCodingException e) {
                     fatal(INVALID_DATA, "close reason is not UTF-8");
@@ -441,13 +468,15 @@ final class WsSocket implements Inbound {
     private void end() {
         stage = Stage.ENDED;
         fragments = null;
-        reportClosed(WsCodec.ABNORMAL, ""); // framing lost: no close frame came (a no-op after one did)
+        reportClosed(
+                WsCodec.ABNORMAL, ""); // framing lost: no close frame came (a no-op after one did)
         if (transport.blocking()) {
             awaitCloseWritten(); // our close frame may still be on its way from the outbox's thread
         } else {
             synchronized (writeLock) {
                 if (refused && !closeSent) {
-                    finishAfterClose = true; // ours is queued: the transport finishes once it is written
+                    finishAfterClose =
+                            true; // ours is queued: the transport finishes once it is written
                     return;
                 }
             }

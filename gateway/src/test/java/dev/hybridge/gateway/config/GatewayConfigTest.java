@@ -34,14 +34,20 @@ class GatewayConfigTest {
     @Test
     void environmentVariablesOverrideWithHelidonNaming() {
         // what ConfigLoader.load does with the real environment, with a map standing in for it
-        Map<String, String> env = EnvironmentVariables.expand(Map.of(
-                "HYBRIDGE_LIMITS_ROOM_dash_CAPACITY", "4",
-                "HYBRIDGE_SERVER_PORT", "9443",
-                "HYBRIDGE_ICE_STUN_dash_URLS", "stun:a.example:3478, stun:b.example:3478"));
-        Config config = Config.builder().disableEnvironmentVariablesSource().disableSystemPropertiesSource()
-                .addSource(ConfigSources.create(env))
-                .addSource(ConfigSources.classpath("application.yaml"))
-                .build();
+        Map<String, String> env =
+                EnvironmentVariables.expand(
+                        Map.of(
+                                "HYBRIDGE_LIMITS_ROOM_dash_CAPACITY", "4",
+                                "HYBRIDGE_SERVER_PORT", "9443",
+                                "HYBRIDGE_ICE_STUN_dash_URLS",
+                                        "stun:a.example:3478, stun:b.example:3478"));
+        Config config =
+                Config.builder()
+                        .disableEnvironmentVariablesSource()
+                        .disableSystemPropertiesSource()
+                        .addSource(ConfigSources.create(env))
+                        .addSource(ConfigSources.classpath("application.yaml"))
+                        .build();
         GatewayConfig c = GatewayConfig.from(config);
         assertEquals(4, c.limits().roomCapacity());
         assertEquals(9443, c.server().port());
@@ -57,12 +63,17 @@ class GatewayConfigTest {
         assertFails("hybridge.limits.ping-interval", "PT90S"); // not shorter than idle-timeout
         assertFails("hybridge.limits.max-frame-bytes", "100000");
         assertFails("hybridge.limits.envelope-max-bytes", "65530");
-        assertFails("hybridge.limits.envelope-max-bytes", "16472"); // below the largest peer record + 64
+        assertFails(
+                "hybridge.limits.envelope-max-bytes",
+                "16472"); // below the largest peer record + 64
         assertFails("hybridge.server.port", "70000");
         assertFails("hybridge.log-level", "LOUD");
         assertFails("hybridge.allowed-origins", "evil.example");
         assertFails("hybridge.ice.stun-urls", "http://x");
-        assertFails("hybridge.ice.turn.urls", "turn:t.example:3478", "turn.secret"); // TURN without its secret
+        assertFails(
+                "hybridge.ice.turn.urls",
+                "turn:t.example:3478",
+                "turn.secret"); // TURN without its secret
     }
 
     private static void assertFails(String key, String value) {
@@ -70,8 +81,11 @@ class GatewayConfigTest {
     }
 
     private static void assertFails(String key, String value, String named) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> GatewayConfig.from(ConfigLoader.withOverrides(Map.of(key, value))), key + "=" + value);
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> GatewayConfig.from(ConfigLoader.withOverrides(Map.of(key, value))),
+                        key + "=" + value);
         assertTrue(e.getMessage().contains(named), e.getMessage());
     }
 
@@ -84,10 +98,18 @@ class GatewayConfigTest {
     void embeddedDefaultsDocumentEveryLimit() throws Exception {
         java.util.List<String> lines;
         try (var in = GatewayConfig.class.getResourceAsStream("/application.yaml")) {
-            lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            lines =
+                    new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                            .lines()
+                            .toList();
         }
         for (var component : GatewayConfig.Limits.class.getRecordComponents()) {
-            String key = component.getName().replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT) + ":";
+            String key =
+                    component
+                                    .getName()
+                                    .replaceAll("([A-Z])", "-$1")
+                                    .toLowerCase(java.util.Locale.ROOT)
+                            + ":";
             int at = -1;
             for (int i = 0; i < lines.size(); i++) {
                 if (lines.get(i).trim().startsWith(key)) {
@@ -96,18 +118,25 @@ class GatewayConfigTest {
             }
             assertTrue(at > 0, "application.yaml lacks limits." + key);
             int above = at - 1;
-            while (above > 0 && lines.get(above).trim().matches("[a-z-]+:.*") && !lines.get(above).trim().endsWith(":")) {
+            while (above > 0
+                    && lines.get(above).trim().matches("[a-z-]+:.*")
+                    && !lines.get(above).trim().endsWith(":")) {
                 above--; // a run of keys under one comment
             }
-            assertTrue(lines.get(above).trim().startsWith("#"), "limits." + key + " has no comment above it in application.yaml");
+            assertTrue(
+                    lines.get(above).trim().startsWith("#"),
+                    "limits." + key + " has no comment above it in application.yaml");
         }
     }
 
     @Test
     void turnSecretNeverShowsInToString() {
-        GatewayConfig c = GatewayConfig.from(ConfigLoader.withOverrides(Map.of(
-                "hybridge.ice.turn.urls", "turn:t.example:3478",
-                "hybridge.ice.turn.secret", "super-secret-value-123")));
+        GatewayConfig c =
+                GatewayConfig.from(
+                        ConfigLoader.withOverrides(
+                                Map.of(
+                                        "hybridge.ice.turn.urls", "turn:t.example:3478",
+                                        "hybridge.ice.turn.secret", "super-secret-value-123")));
         assertTrue(!c.toString().contains("super-secret-value-123"));
     }
 }

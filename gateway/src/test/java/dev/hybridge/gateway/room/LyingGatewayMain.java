@@ -43,8 +43,14 @@ public final class LyingGatewayMain {
         Thread liar = new Thread(() -> lieForever(rooms), "lying-gateway");
         liar.setDaemon(true);
         liar.start();
-        System.out.println("Hybridge gateway at http://" + config.server().host() + ":" + running.port() + "/");
-        System.out.println("LYING GATEWAY (test only): the first member of a room is told that the third left");
+        System.out.println(
+                "Hybridge gateway at http://"
+                        + config.server().host()
+                        + ":"
+                        + running.port()
+                        + "/");
+        System.out.println(
+                "LYING GATEWAY (test only): the first member of a room is told that the third left");
     }
 
     private static Map<?, ?> roomsOf(RoomRegistry registry) throws ReflectiveOperationException {
@@ -65,7 +71,8 @@ public final class LyingGatewayMain {
             }
             for (Room room : snapshot) {
                 if (lied.contains(room)) {
-                    continue; // a room object is never reused: a new room with that id is a new object
+                    continue; // a room object is never reused: a new room with that id is a new
+                    // object
                 }
                 synchronized (room) { // as a membership change: ordered with joins and leaves
                     List<Seat> seats = new ArrayList<>(room.seatsInJoinOrder());
@@ -74,7 +81,10 @@ public final class LyingGatewayMain {
                     }
                     Seat first = seats.get(0);
                     Seat third = seats.get(2);
-                    first.member().deliver(RoomCodec.encode(new RoomMessage.PeerLeft(third.peerIdBytes())));
+                    first.member()
+                            .deliver(
+                                    RoomCodec.encode(
+                                            new RoomMessage.PeerLeft(third.peerIdBytes())));
                     lied.add(room);
                 }
             }

@@ -47,12 +47,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CaddyEdgeIT {
     static final Path CADDY = Path.of("/usr/bin/caddy");
-    static final Path EXAMPLE = Path.of(System.getProperty("hybridge.deploy.dir", "../deploy"), "Caddyfile");
+    static final Path EXAMPLE =
+            Path.of(System.getProperty("hybridge.deploy.dir", "../deploy"), "Caddyfile");
     static final ObjectMapper JSON = new ObjectMapper();
     static final long SLACK_MS = 3000;
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static JarGateway gw;
     static Process caddy;
     static int port;
@@ -63,15 +63,36 @@ class CaddyEdgeIT {
     @BeforeAll
     static void start() throws Exception {
         if (!Files.isExecutable(CADDY)) {
-            throw new IllegalStateException(CADDY + " is missing: apt-get install caddy (./hybridge test installs it)");
+            throw new IllegalStateException(
+                    CADDY + " is missing: apt-get install caddy (./hybridge test installs it)");
         }
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
-        NginxFront.run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1"));
+        NginxFront.run(
+                List.of(
+                        "openssl",
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "ec",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1",
+                        "-nodes",
+                        "-keyout",
+                        key.toString(),
+                        "-out",
+                        cert.toString(),
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=127.0.0.1",
+                        "-addext",
+                        "subjectAltName=IP:127.0.0.1"));
         trust = TrustOnly.pem(cert);
-        gw = JarGateway.start(dir, """
+        gw =
+                JarGateway.start(
+                        dir,
+                        """
                 hybridge:
                   server:
                     host: 127.0.0.1
@@ -80,21 +101,48 @@ class CaddyEdgeIT {
                   trusted-proxies: ["127.0.0.1"]
                   limits:
                     connections-per-address: 1
-                """.formatted(dir.resolve("gateway.key")));
+                """
+                                .formatted(dir.resolve("gateway.key")));
 
         port = NginxFront.freePort();
         String file = Files.readString(EXAMPLE);
         // a test host: no admin endpoint, no port 80, no ACME; the site on a free loopback port
         // with the test certificate; the gateway's port
-        file = replace(file, "{\n\tservers {", "{\n\tadmin off\n\tauto_https disable_redirects\n\thttp_port "
-                + NginxFront.freePort() + "\n\tservers {");
-        file = replace(file, "call.example.org {", "https://127.0.0.1:" + port + " {\n\tbind 127.0.0.1\n\ttls " + cert + " " + key);
-        file = replace(file, "reverse_proxy 127.0.0.1:8080 {", "reverse_proxy 127.0.0.1:" + gw.port() + " {");
+        file =
+                replace(
+                        file,
+                        "{\n\tservers {",
+                        "{\n\tadmin off\n\tauto_https disable_redirects\n\thttp_port "
+                                + NginxFront.freePort()
+                                + "\n\tservers {");
+        file =
+                replace(
+                        file,
+                        "call.example.org {",
+                        "https://127.0.0.1:"
+                                + port
+                                + " {\n\tbind 127.0.0.1\n\ttls "
+                                + cert
+                                + " "
+                                + key);
+        file =
+                replace(
+                        file,
+                        "reverse_proxy 127.0.0.1:8080 {",
+                        "reverse_proxy 127.0.0.1:" + gw.port() + " {");
         headerTimeoutS = Integer.parseInt(file.replaceAll("(?s).*read_header (\\d+)s.*", "$1"));
         Path caddyfile = dir.resolve("Caddyfile");
         Files.writeString(caddyfile, file);
-        ProcessBuilder pb = new ProcessBuilder(CADDY.toString(), "run", "--config", caddyfile.toString(), "--adapter", "caddyfile")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("caddy.out").toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder(
+                                CADDY.toString(),
+                                "run",
+                                "--config",
+                                caddyfile.toString(),
+                                "--adapter",
+                                "caddyfile")
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("caddy.out").toFile());
         pb.environment().put("HOME", dir.toString());
         pb.environment().put("XDG_DATA_HOME", dir.resolve("data").toString());
         pb.environment().put("XDG_CONFIG_HOME", dir.resolve("config").toString());
@@ -103,19 +151,27 @@ class CaddyEdgeIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try {
-                if (http.send(HttpRequest.newBuilder(https("/health")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                if (http.send(
+                                        HttpRequest.newBuilder(https("/health")).build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200) {
                     break;
                 }
             } catch (IOException notYet) {
                 // not listening yet
             }
             if (!caddy.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("caddy did not come up: " + Files.readString(dir.resolve("caddy.out")));
+                throw new IllegalStateException(
+                        "caddy did not come up: " + Files.readString(dir.resolve("caddy.out")));
             }
             Thread.sleep(100);
         }
-        String body = http.send(HttpRequest.newBuilder(https("/.well-known/hybridge.json")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body =
+                http.send(
+                                HttpRequest.newBuilder(https("/.well-known/hybridge.json")).build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
         gatewayKey = Base64.getUrlDecoder().decode(JSON.readTree(body).get("public_key").asText());
     }
 
@@ -139,20 +195,28 @@ class CaddyEdgeIT {
             first.handshake(gatewayKey);
             first.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
             assertInstanceOf(RoomMessage.Joined.class, first.receive());
-            // same client address, a made-up X-Forwarded-For: still the same client to the gateway (cap 1)
-            try (TestClient second = TestClient.connect(wss(), Map.of("X-Forwarded-For", "203.0.113.9"), https(four))) {
-                assertEquals(ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), second.awaitClose().code());
+            // same client address, a made-up X-Forwarded-For: still the same client to the gateway
+            // (cap 1)
+            try (TestClient second =
+                    TestClient.connect(
+                            wss(), Map.of("X-Forwarded-For", "203.0.113.9"), https(four))) {
+                assertEquals(
+                        ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), second.awaitClose().code());
             }
             // another address is another client
-            try (TestClient other = TestClient.connect(wss(), Map.of(), https(InetAddress.getByName("127.0.0.5")))) {
+            try (TestClient other =
+                    TestClient.connect(
+                            wss(), Map.of(), https(InetAddress.getByName("127.0.0.5")))) {
                 other.handshake(gatewayKey);
             }
         }
     }
 
     @Test
-    void halfSentRequestsAndSlowlorisAreCutAtTheHeaderDeadlineBesideAHealthyCall() throws Exception {
-        // the healthy call's two peers need two addresses here (the gateway allows one connection per address)
+    void halfSentRequestsAndSlowlorisAreCutAtTheHeaderDeadlineBesideAHealthyCall()
+            throws Exception {
+        // the healthy call's two peers need two addresses here (the gateway allows one connection
+        // per address)
         try (TimedRoomPair call = new TimedRoomPair()) {
             InetAddress attacker = InetAddress.getByName("127.0.0.2");
             byte[] request = TlsWebSocket.upgradeRequest("127.0.0.1:" + port);
@@ -168,24 +232,35 @@ class CaddyEdgeIT {
                     SSLSocket s = tls(attacker);
                     s.getOutputStream().write(request, 0, request.length / 2);
                     s.getOutputStream().flush();
-                    watch.add(s, System.nanoTime()); // Go's header deadline starts after the TLS handshake
+                    watch.add(s, System.nanoTime()); // Go's header deadline starts after the TLS
+                    // handshake
                 }
                 for (int i = 0; i < slow; i++) {
                     SSLSocket s = tls(attacker);
                     int idx = watch.add(s, System.nanoTime());
-                    dribblers.add(Thread.ofVirtual().start(() -> {
-                        try {
-                            OutputStream out = s.getOutputStream();
-                            for (int k = 0; k < request.length && !watch.isClosed(idx); k++) {
-                                out.write(request[k]);
-                                out.flush();
-                                sent.incrementAndGet(idx);
-                                Thread.sleep(headerTimeoutS * 1000L * 2 / 5); // the attacker's pace
-                            }
-                        } catch (IOException | InterruptedException cut) {
-                            // cut: what this case wants
-                        }
-                    }));
+                    dribblers.add(
+                            Thread.ofVirtual()
+                                    .start(
+                                            () -> {
+                                                try {
+                                                    OutputStream out = s.getOutputStream();
+                                                    for (int k = 0;
+                                                            k < request.length
+                                                                    && !watch.isClosed(idx);
+                                                            k++) {
+                                                        out.write(request[k]);
+                                                        out.flush();
+                                                        sent.incrementAndGet(idx);
+                                                        Thread.sleep(
+                                                                headerTimeoutS
+                                                                        * 1000L
+                                                                        * 2
+                                                                        / 5); // the attacker's pace
+                                                    }
+                                                } catch (IOException | InterruptedException cut) {
+                                                    // cut: what this case wants
+                                                }
+                                            }));
                 }
                 for (int i = 0; i < inTls; i++) {
                     long t0 = System.nanoTime();
@@ -195,10 +270,19 @@ class CaddyEdgeIT {
                     watch.add(s, t0);
                 }
                 long bound = headerTimeoutS * 1000L + SLACK_MS;
-                assertTrue(watch.awaitAll(bound), watch.open() + " of " + n + " connections still open " + bound + " ms later");
+                assertTrue(
+                        watch.awaitAll(bound),
+                        watch.open()
+                                + " of "
+                                + n
+                                + " connections still open "
+                                + bound
+                                + " ms later");
                 watch.assertEachCutBetween(headerTimeoutS * 1000L - 500, bound);
                 for (int i = half; i < half + slow; i++) {
-                    assertTrue(sent.get(i) >= 2 && sent.get(i) < request.length, "slowloris " + i + " sent " + sent.get(i) + " bytes");
+                    assertTrue(
+                            sent.get(i) >= 2 && sent.get(i) < request.length,
+                            "slowloris " + i + " sent " + sent.get(i) + " bytes");
                 }
             } finally {
                 watch.closeAll();
@@ -206,9 +290,11 @@ class CaddyEdgeIT {
                     t.join(5000);
                 }
             }
-            System.out.println("healthy call beside Caddy: worst latency " + call.verify().toMillis() + " ms");
+            System.out.println(
+                    "healthy call beside Caddy: worst latency " + call.verify().toMillis() + " ms");
         }
-        try (TestClient fresh = TestClient.connect(wss(), Map.of(), https(InetAddress.getByName("127.0.0.201")))) {
+        try (TestClient fresh =
+                TestClient.connect(wss(), Map.of(), https(InetAddress.getByName("127.0.0.201")))) {
             fresh.handshake(gatewayKey);
         }
     }
@@ -216,8 +302,13 @@ class CaddyEdgeIT {
     /** max_header_size 8KiB; Go reads 4 KiB beyond it before it refuses, so 13 KiB is over (the default would be 1 MB). */
     @Test
     void requestHeadsOverTheLimitAreRefused() throws Exception {
-        HttpResponse<Void> r = https(InetAddress.getByName("127.0.0.3")).send(HttpRequest.newBuilder(https("/health"))
-                .header("X-Padding", "a".repeat(13 * 1024)).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+                https(InetAddress.getByName("127.0.0.3"))
+                        .send(
+                                HttpRequest.newBuilder(https("/health"))
+                                        .header("X-Padding", "a".repeat(13 * 1024))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
         assertEquals(431, r.statusCode());
     }
 
@@ -226,8 +317,13 @@ class CaddyEdgeIT {
         private final TimedRoom room;
 
         TimedRoomPair() throws Exception {
-            room = TimedRoom.start(wss(), https(InetAddress.getByName("127.0.0.10")), https(InetAddress.getByName("127.0.0.11")),
-                    gatewayKey, 40);
+            room =
+                    TimedRoom.start(
+                            wss(),
+                            https(InetAddress.getByName("127.0.0.10")),
+                            https(InetAddress.getByName("127.0.0.11")),
+                            gatewayKey,
+                            40);
         }
 
         Duration verify() throws Exception {
@@ -262,13 +358,21 @@ class CaddyEdgeIT {
     }
 
     private static HttpClient https(InetAddress local) {
-        return HttpClient.newBuilder().sslContext(trust).localAddress(local).version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        return HttpClient.newBuilder()
+                .sslContext(trust)
+                .localAddress(local)
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     private static String replace(String text, String what, String with) {
         if (!text.contains(what)) {
-            throw new IllegalStateException(EXAMPLE + " no longer contains '" + what.replace("\n", "\\n") + "'; update CaddyEdgeIT");
+            throw new IllegalStateException(
+                    EXAMPLE
+                            + " no longer contains '"
+                            + what.replace("\n", "\\n")
+                            + "'; update CaddyEdgeIT");
         }
         return text.replace(what, with);
     }

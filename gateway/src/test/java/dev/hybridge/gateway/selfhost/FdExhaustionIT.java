@@ -32,12 +32,12 @@ class FdExhaustionIT {
     static final int FD_LIMIT = 1024;
     static final int ATTACK = 1100;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void theListenerOutlivesAConnectionFloodAtTheDescriptorLimit() throws Exception {
-        String yaml = """
+        String yaml =
+                """
                 hybridge:
                   server:
                     host: 127.0.0.1
@@ -45,10 +45,13 @@ class FdExhaustionIT {
                   key-file: %s
                   limits:
                     header-timeout: PT2S
-                """.formatted(dir.resolve("gateway.key"));
+                """
+                        .formatted(dir.resolve("gateway.key"));
         try (JarGateway gw = JarGateway.startWithFdLimit(dir, yaml, FD_LIMIT)) {
-            assertTrue(gw.output().contains("does not fit the file descriptor limit " + FD_LIMIT),
-                    "the connection cap is lowered to fit ulimit -n, and the log says so:\n" + gw.output());
+            assertTrue(
+                    gw.output().contains("does not fit the file descriptor limit " + FD_LIMIT),
+                    "the connection cap is lowered to fit ulimit -n, and the log says so:\n"
+                            + gw.output());
             List<Socket> attack = new ArrayList<>();
             int refusedAtOnce = 0;
             try {
@@ -58,7 +61,10 @@ class FdExhaustionIT {
                     s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 5_000);
                     s.setSoTimeout(10_000);
                     try {
-                        s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                        s.getOutputStream()
+                                .write(
+                                        "GET / HTTP/1.1\r\nHost: x\r\n"
+                                                .getBytes(StandardCharsets.US_ASCII));
                     } catch (IOException refused) {
                         refusedAtOnce++; // refused at accept and already closed
                     }
@@ -76,16 +82,22 @@ class FdExhaustionIT {
                     }
                 }
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                assertTrue(ms < 8_000, "the attack's sockets were held " + ms + " ms (header-timeout 2 s)");
+                assertTrue(
+                        ms < 8_000,
+                        "the attack's sockets were held " + ms + " ms (header-timeout 2 s)");
             } finally {
                 for (Socket s : attack) {
                     s.close();
                 }
             }
-            System.out.println("FdExhaustionIT: " + refusedAtOnce + " writes failed at once of " + ATTACK);
+            System.out.println(
+                    "FdExhaustionIT: " + refusedAtOnce + " writes failed at once of " + ATTACK);
             assertTrue(gw.isAlive());
-            HttpResponse<String> health = HttpClient.newHttpClient()
-                    .send(HttpRequest.newBuilder(gw.http("/health")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health =
+                    HttpClient.newHttpClient()
+                            .send(
+                                    HttpRequest.newBuilder(gw.http("/health")).build(),
+                                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode(), health.body());
             try (TestClient c = TestClient.established(gw.ws(), publicKey(gw))) {
                 assertFalse(c.isClosed());
@@ -95,9 +107,13 @@ class FdExhaustionIT {
     }
 
     private static byte[] publicKey(JarGateway gw) throws Exception {
-        String doc = HttpClient.newHttpClient()
-                .send(HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(), HttpResponse.BodyHandlers.ofString())
-                .body();
+        String doc =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
         String b64 = doc.replaceAll(".*\"public_key\":\"([^\"]+)\".*", "$1");
         return java.util.Base64.getUrlDecoder().decode(b64);
     }

@@ -37,8 +37,7 @@ class KeyRotationGatewayTest {
     private static final SecureRandom RNG = new SecureRandom();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void retiredKeyIsAnnouncedAndRefusedNewKeyWorks() throws Exception {
@@ -49,10 +48,13 @@ class KeyRotationGatewayTest {
 
         try (TestGateway gw = TestGateway.start(key, Map.of())) {
             JsonNode doc = JSON.readTree(gw.get("/.well-known/hybridge.json").body());
-            assertEquals(Fingerprint.toHex(r.newKey().fingerprint()), doc.get("fingerprint").asText());
+            assertEquals(
+                    Fingerprint.toHex(r.newKey().fingerprint()), doc.get("fingerprint").asText());
             JsonNode retired = doc.get("retired");
             assertEquals(1, retired.size());
-            assertEquals(Fingerprint.toHex(old.fingerprint()), retired.get(0).get("fingerprint").asText());
+            assertEquals(
+                    Fingerprint.toHex(old.fingerprint()),
+                    retired.get(0).get("fingerprint").asText());
             assertEquals("2026-11-26T09:00:00Z", retired.get(0).get("retired_at").asText());
 
             // a client that skipped the document (a cached key) and addressed the old key
@@ -76,7 +78,8 @@ class KeyRotationGatewayTest {
         Path key = dir.resolve("gateway.key");
         XWingKeyPair old = KeyFile.create(key, RNG);
         KeyRotation.Result r = KeyRotation.rotate(key, RNG, Clock.systemUTC());
-        try (TestGateway gw = TestGateway.start(key, Map.of("hybridge.announce-retired-keys", "false"))) {
+        try (TestGateway gw =
+                TestGateway.start(key, Map.of("hybridge.announce-retired-keys", "false"))) {
             assertFalse(JSON.readTree(gw.get("/.well-known/hybridge.json").body()).has("retired"));
         }
         // roll back: the retired backup goes back over the key file; it is current, not retired
@@ -91,7 +94,8 @@ class KeyRotationGatewayTest {
     @Test
     void noRotationNoRetiredMember() throws Exception {
         try (TestGateway gw = TestGateway.start(dir.resolve("fresh.key"), Map.of())) {
-            assertTrue(JSON.readTree(gw.get("/.well-known/hybridge.json").body()).has("fingerprint"));
+            assertTrue(
+                    JSON.readTree(gw.get("/.well-known/hybridge.json").body()).has("fingerprint"));
             assertFalse(JSON.readTree(gw.get("/.well-known/hybridge.json").body()).has("retired"));
         }
     }

@@ -33,8 +33,7 @@ class LivenessProbeIT {
     static final Path SCRIPT = DEPLOY.resolve("hybridge-liveness");
     static final int TIMEOUT_S = 1;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     record Run(int exit, String output, long millis) {}
 
@@ -42,14 +41,23 @@ class LivenessProbeIT {
     Run probe(String url, Map<String, String> extra) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("HYBRIDGE_"));
-        Map<String, String> env = new HashMap<>(Map.of(
-                "HYBRIDGE_LIVENESS_URL", url,
-                "HYBRIDGE_LIVENESS_TIMEOUT", String.valueOf(TIMEOUT_S),
-                "HYBRIDGE_LIVENESS_FAILURES", "3",
-                "HYBRIDGE_LIVENESS_STATE", dir.resolve("state/failures").toString(),
-                "HYBRIDGE_LIVENESS_ACTIVE", "true",
-                "HYBRIDGE_LIVENESS_DIAGNOSE", "echo diagnose >> '" + calls() + "'",
-                "HYBRIDGE_LIVENESS_RESTART", "echo restart >> '" + calls() + "'"));
+        Map<String, String> env =
+                new HashMap<>(
+                        Map.of(
+                                "HYBRIDGE_LIVENESS_URL",
+                                url,
+                                "HYBRIDGE_LIVENESS_TIMEOUT",
+                                String.valueOf(TIMEOUT_S),
+                                "HYBRIDGE_LIVENESS_FAILURES",
+                                "3",
+                                "HYBRIDGE_LIVENESS_STATE",
+                                dir.resolve("state/failures").toString(),
+                                "HYBRIDGE_LIVENESS_ACTIVE",
+                                "true",
+                                "HYBRIDGE_LIVENESS_DIAGNOSE",
+                                "echo diagnose >> '" + calls() + "'",
+                                "HYBRIDGE_LIVENESS_RESTART",
+                                "echo restart >> '" + calls() + "'"));
         env.putAll(extra);
         pb.environment().putAll(env);
         long t0 = System.nanoTime();
@@ -80,13 +88,17 @@ class LivenessProbeIT {
 
     @Test
     void theRealGatewayIsLiveAndAGoodAnswerClearsEarlierFailures() throws Exception {
-        try (JarGateway gw = JarGateway.start(dir, """
+        try (JarGateway gw =
+                JarGateway.start(
+                        dir,
+                        """
                 hybridge:
                   server:
                     host: 127.0.0.1
                     port: 0
                   key-file: %s
-                """.formatted(dir.resolve("gateway.key")))) {
+                """
+                                .formatted(dir.resolve("gateway.key")))) {
             Files.createDirectories(dir.resolve("state"));
             Files.writeString(dir.resolve("state/failures"), "2\n");
             Run r = probe(gw.http("/health/live").toString());
@@ -104,18 +116,34 @@ class LivenessProbeIT {
             for (int i = 1; i <= 2; i++) {
                 Run r = probe(url);
                 assertEquals(1, r.exit(), r.output());
-                assertTrue(r.output().contains("no answer within " + TIMEOUT_S + " s: alive but deaf (" + i + " of 3"), r.output());
-                assertTrue(r.millis() >= TIMEOUT_S * 1000L - 100 && r.millis() < TIMEOUT_S * 1000L + 2000,
+                assertTrue(
+                        r.output()
+                                .contains(
+                                        "no answer within "
+                                                + TIMEOUT_S
+                                                + " s: alive but deaf ("
+                                                + i
+                                                + " of 3"),
+                        r.output());
+                assertTrue(
+                        r.millis() >= TIMEOUT_S * 1000L - 100
+                                && r.millis() < TIMEOUT_S * 1000L + 2000,
                         "the probe took " + r.millis() + " ms, its timeout is " + TIMEOUT_S + " s");
                 assertEquals(String.valueOf(i), failures());
                 assertEquals(List.of(), callsMade(), "restarted before the third failure");
             }
             Run third = probe(url);
             assertEquals(1, third.exit(), third.output());
-            assertTrue(third.output().contains("(3 of 3 consecutive failures): restarting hybridge.service"), third.output());
-            assertEquals(List.of("diagnose", "restart"), callsMade(), "a thread dump, then one restart");
+            assertTrue(
+                    third.output()
+                            .contains("(3 of 3 consecutive failures): restarting hybridge.service"),
+                    third.output());
+            assertEquals(
+                    List.of("diagnose", "restart"), callsMade(), "a thread dump, then one restart");
             assertEquals("0", failures(), "the count starts again after a restart");
-            assertTrue(deaf.accepted() >= 3, "the deaf listener accepted " + deaf.accepted() + " probes");
+            assertTrue(
+                    deaf.accepted() >= 3,
+                    "the deaf listener accepted " + deaf.accepted() + " probes");
         }
     }
 
@@ -124,7 +152,9 @@ class LivenessProbeIT {
         int port = NginxFront.freePort(); // bound and released: nothing listens there now
         Run r = probe("http://127.0.0.1:" + port + "/health/live");
         assertEquals(1, r.exit(), r.output());
-        assertTrue(r.output().contains("connection refused: nothing accepts on it (1 of 3"), r.output());
+        assertTrue(
+                r.output().contains("connection refused: nothing accepts on it (1 of 3"),
+                r.output());
         assertTrue(r.millis() < TIMEOUT_S * 1000L + 2000, "took " + r.millis() + " ms");
         assertEquals("1", failures());
         assertEquals(List.of(), callsMade());
@@ -135,7 +165,10 @@ class LivenessProbeIT {
         Files.createDirectories(dir.resolve("state"));
         Files.writeString(dir.resolve("state/failures"), "2\n");
         try (Deaf deaf = new Deaf()) {
-            Run r = probe("http://127.0.0.1:" + deaf.port() + "/health/live", Map.of("HYBRIDGE_LIVENESS_ACTIVE", "false"));
+            Run r =
+                    probe(
+                            "http://127.0.0.1:" + deaf.port() + "/health/live",
+                            Map.of("HYBRIDGE_LIVENESS_ACTIVE", "false"));
             assertEquals(0, r.exit(), r.output());
             assertEquals(0, deaf.accepted(), "probed a gateway that is stopped");
             assertEquals("0", failures());
@@ -146,8 +179,16 @@ class LivenessProbeIT {
     @Test
     void aFailedRestartIsReported() throws Exception {
         int port = NginxFront.freePort();
-        Run r = probe("http://127.0.0.1:" + port + "/health/live",
-                Map.of("HYBRIDGE_LIVENESS_FAILURES", "1", "HYBRIDGE_LIVENESS_DIAGNOSE", "", "HYBRIDGE_LIVENESS_RESTART", "exit 4"));
+        Run r =
+                probe(
+                        "http://127.0.0.1:" + port + "/health/live",
+                        Map.of(
+                                "HYBRIDGE_LIVENESS_FAILURES",
+                                "1",
+                                "HYBRIDGE_LIVENESS_DIAGNOSE",
+                                "",
+                                "HYBRIDGE_LIVENESS_RESTART",
+                                "exit 4"));
         assertEquals(2, r.exit(), r.output());
         assertTrue(r.output().contains("'exit 4' failed (exit 4)"), r.output());
     }
@@ -167,18 +208,28 @@ class LivenessProbeIT {
     @Test
     void theUnitFilesVerify() throws Exception {
         Path analyze = Path.of("/usr/bin/systemd-analyze");
-        Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed here: the units are not verified");
+        Assumptions.assumeTrue(
+                Files.isExecutable(analyze),
+                "systemd-analyze is not installed here: the units are not verified");
         Path units = Files.createDirectories(dir.resolve("units"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         copy("hybridge.service", units, "ExecStart=/usr/bin/java ", "ExecStart=" + java + " ");
-        copy("hybridge-liveness.service", units, "ExecStart=/usr/local/sbin/hybridge-liveness",
+        copy(
+                "hybridge-liveness.service",
+                units,
+                "ExecStart=/usr/local/sbin/hybridge-liveness",
                 "ExecStart=" + SCRIPT.toAbsolutePath());
         copy("hybridge-liveness.timer", units, null, null);
         List<String> cmd = new ArrayList<>(List.of(analyze.toString(), "verify"));
-        for (String u : List.of("hybridge.service", "hybridge-liveness.service", "hybridge-liveness.timer")) {
+        for (String u :
+                List.of(
+                        "hybridge.service",
+                        "hybridge-liveness.service",
+                        "hybridge-liveness.timer")) {
             cmd.add(units.resolve(u).toString());
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).directory(units.toFile()).start();
+        Process p =
+                new ProcessBuilder(cmd).redirectErrorStream(true).directory(units.toFile()).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "systemd-analyze verify did not finish");
         assertEquals(0, p.exitValue(), out);
@@ -188,7 +239,9 @@ class LivenessProbeIT {
     private static void copy(String unit, Path to, String what, String with) throws IOException {
         String text = Files.readString(DEPLOY.resolve(unit));
         if (what != null) {
-            assertTrue(text.contains(what), unit + " no longer contains '" + what + "'; update LivenessProbeIT");
+            assertTrue(
+                    text.contains(what),
+                    unit + " no longer contains '" + what + "'; update LivenessProbeIT");
             text = text.replace(what, with);
         }
         Files.writeString(to.resolve(unit), text);
@@ -202,18 +255,23 @@ class LivenessProbeIT {
 
         Deaf() throws IOException {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            acceptor = Thread.ofPlatform().daemon().name("deaf-listener").start(() -> {
-                try {
-                    while (true) {
-                        Socket s = server.accept();
-                        synchronized (held) {
-                            held.add(s);
-                        }
-                    }
-                } catch (IOException closed) {
-                    // close() below
-                }
-            });
+            acceptor =
+                    Thread.ofPlatform()
+                            .daemon()
+                            .name("deaf-listener")
+                            .start(
+                                    () -> {
+                                        try {
+                                            while (true) {
+                                                Socket s = server.accept();
+                                                synchronized (held) {
+                                                    held.add(s);
+                                                }
+                                            }
+                                        } catch (IOException closed) {
+                                            // close() below
+                                        }
+                                    });
         }
 
         int port() {

@@ -29,7 +29,8 @@ import javax.net.ssl.SSLSocket;
  */
 final class NginxFront implements AutoCloseable {
     static final Path NGINX = Path.of("/usr/sbin/nginx");
-    static final Path EXAMPLE = Path.of(System.getProperty("hybridge.deploy.dir", "../deploy"), "nginx-hybridge.conf");
+    static final Path EXAMPLE =
+            Path.of(System.getProperty("hybridge.deploy.dir", "../deploy"), "nginx-hybridge.conf");
 
     private final Path dir;
     private final Process process;
@@ -38,7 +39,8 @@ final class NginxFront implements AutoCloseable {
     final int httpPort;
     final SSLContext trust;
 
-    private NginxFront(Path dir, Process process, String site, int httpsPort, int httpPort, SSLContext trust) {
+    private NginxFront(
+            Path dir, Process process, String site, int httpsPort, int httpPort, SSLContext trust) {
         this.dir = dir;
         this.process = process;
         this.site = site;
@@ -50,14 +52,32 @@ final class NginxFront implements AutoCloseable {
     /** Starts nginx in front of the gateway on 127.0.0.1:{@code gatewayPort}; returns once /health answers 200 through it. */
     static NginxFront start(Path dir, int gatewayPort) throws Exception {
         if (!Files.isExecutable(NGINX)) {
-            throw new IllegalStateException(NGINX + " is missing: apt-get install nginx (./hybridge test installs it)");
+            throw new IllegalStateException(
+                    NGINX + " is missing: apt-get install nginx (./hybridge test installs it)");
         }
         // a self-signed certificate for 127.0.0.1, as an operator would get one from certbot
         Path cert = dir.resolve("fullchain.pem");
         Path key = dir.resolve("privkey.pem");
-        run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1"));
+        run(
+                List.of(
+                        "openssl",
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "ec",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1",
+                        "-nodes",
+                        "-keyout",
+                        key.toString(),
+                        "-out",
+                        cert.toString(),
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=127.0.0.1",
+                        "-addext",
+                        "subjectAltName=IP:127.0.0.1"));
         SSLContext trust = TrustOnly.pem(cert);
 
         int httpsPort = freePort();
@@ -67,13 +87,19 @@ final class NginxFront implements AutoCloseable {
         site = replace(site, "listen [::]:443 ssl;", "");
         site = replace(site, "listen 80;", "listen 127.0.0.1:" + httpPort + ";");
         site = replace(site, "listen [::]:80;", "");
-        site = replace(site, "/etc/letsencrypt/live/call.example.org/fullchain.pem", cert.toString());
+        site =
+                replace(
+                        site,
+                        "/etc/letsencrypt/live/call.example.org/fullchain.pem",
+                        cert.toString());
         site = replace(site, "/etc/letsencrypt/live/call.example.org/privkey.pem", key.toString());
         site = replace(site, "http://127.0.0.1:8080", "http://127.0.0.1:" + gatewayPort);
         Files.writeString(dir.resolve("site.conf"), site);
         Path temp = Files.createDirectories(dir.resolve("nginx-temp"));
         boolean root = "root".equals(System.getProperty("user.name"));
-        Files.writeString(dir.resolve("nginx.conf"), """
+        Files.writeString(
+                dir.resolve("nginx.conf"),
+                """
                 %s
                 daemon off;
                 worker_processes 1;
@@ -89,17 +115,39 @@ final class NginxFront implements AutoCloseable {
                     scgi_temp_path %s/scgi;
                     include %s/site.conf;
                 }
-                """.formatted(root ? "user root;" : "", dir, dir, temp, temp, temp, temp, temp, dir));
-        Process p = new ProcessBuilder(NGINX.toString(), "-e", dir.resolve("error.log").toString(), "-p", dir.toString(),
-                "-c", dir.resolve("nginx.conf").toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("nginx.out").toFile()).start();
+                """
+                        .formatted(
+                                root ? "user root;" : "",
+                                dir,
+                                dir,
+                                temp,
+                                temp,
+                                temp,
+                                temp,
+                                temp,
+                                dir));
+        Process p =
+                new ProcessBuilder(
+                                NGINX.toString(),
+                                "-e",
+                                dir.resolve("error.log").toString(),
+                                "-p",
+                                dir.toString(),
+                                "-c",
+                                dir.resolve("nginx.conf").toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("nginx.out").toFile())
+                        .start();
         NginxFront front = new NginxFront(dir, p, site, httpsPort, httpPort, trust);
         HttpClient http = front.https();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try {
-                if (http.send(HttpRequest.newBuilder(front.https("/health")).build(), HttpResponse.BodyHandlers.discarding())
-                        .statusCode() == 200) {
+                if (http.send(
+                                        HttpRequest.newBuilder(front.https("/health")).build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200) {
                     return front;
                 }
             } catch (IOException notYet) {
@@ -125,7 +173,8 @@ final class NginxFront implements AutoCloseable {
     int number(String regex) {
         Matcher m = Pattern.compile(regex).matcher(site);
         if (!m.find()) {
-            throw new IllegalStateException(EXAMPLE + " no longer matches '" + regex + "'; update the test with it");
+            throw new IllegalStateException(
+                    EXAMPLE + " no longer matches '" + regex + "'; update the test with it");
         }
         return Integer.parseInt(m.group(1));
     }
@@ -134,7 +183,8 @@ final class NginxFront implements AutoCloseable {
     String log() throws IOException {
         Path out = dir.resolve("nginx.out");
         Path err = dir.resolve("error.log");
-        return (Files.exists(out) ? Files.readString(out) : "") + (Files.exists(err) ? Files.readString(err) : "");
+        return (Files.exists(out) ? Files.readString(out) : "")
+                + (Files.exists(err) ? Files.readString(err) : "");
     }
 
     boolean isAlive() {
@@ -150,12 +200,19 @@ final class NginxFront implements AutoCloseable {
     }
 
     HttpClient https() {
-        return HttpClient.newBuilder().sslContext(trust).connectTimeout(Duration.ofSeconds(5)).build();
+        return HttpClient.newBuilder()
+                .sslContext(trust)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     /** A client whose connections come from {@code local} (any 127.x address is this host). */
     HttpClient https(InetAddress local) {
-        return HttpClient.newBuilder().sslContext(trust).localAddress(local).connectTimeout(Duration.ofSeconds(5)).build();
+        return HttpClient.newBuilder()
+                .sslContext(trust)
+                .localAddress(local)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     /** A TLS connection to the https port from {@code local}, handshake done; nothing sent yet. */
@@ -178,13 +235,15 @@ final class NginxFront implements AutoCloseable {
 
     private static String replace(String text, String what, String with) {
         if (!text.contains(what)) {
-            throw new IllegalStateException(EXAMPLE + " no longer contains '" + what + "'; update NginxFront with it");
+            throw new IllegalStateException(
+                    EXAMPLE + " no longer contains '" + what + "'; update NginxFront with it");
         }
         return text.replace(what, with);
     }
 
     /** Ports handed out in this JVM: a port probed and released can be the next probe's answer too. */
-    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.Set<Integer> HANDED_OUT =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A free loopback port, never one this JVM handed out before (two of them in one config must differ). */
     static int freePort() throws IOException {

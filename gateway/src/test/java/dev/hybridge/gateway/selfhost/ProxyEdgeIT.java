@@ -51,24 +51,27 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProxyEdgeIT {
     static final ObjectMapper JSON = new ObjectMapper();
+
     /**
      * Worst send-to-receive latency of the healthy call during any attack. The attacker, nginx, the
      * gateway and the call share 2 cores here, TLS on both legs; observed worst 13-433 ms with the
      * machine at load 16. Signaling, not media: a second is still a working call.
      */
     static final Duration LATENCY_BOUND = Duration.ofMillis(1000);
+
     /** What a loaded 2-core test machine may add to a deadline before the cut is seen. */
     static final long SLACK_MS = 3000;
+
     /** spec/errors.md: after its close frame the gateway waits at most 2 s for the client's, then closes TCP. */
     static final long CLOSE_GRACE_MS = 2000;
+
     /**
      * A client that stops reading is dropped and cut within this: the send queue fills (a few
      * seconds of 32 KiB envelopes), then the gateway's write timeout (10 s) or close grace (2 s).
      */
     static final int STOPPED_READING_BOUND_S = 25;
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static JarGateway gw;
     static NginxFront front;
     static byte[] gatewayKey;
@@ -84,7 +87,10 @@ class ProxyEdgeIT {
     static void start() throws Exception {
         // The gateway's own per-address cap is set far above nginx's so that what is tested here is
         // nginx's; trusted-proxies as deploy/gateway.yaml has it.
-        gw = JarGateway.start(dir, """
+        gw =
+                JarGateway.start(
+                        dir,
+                        """
                 hybridge:
                   server:
                     host: 127.0.0.1
@@ -93,15 +99,21 @@ class ProxyEdgeIT {
                   trusted-proxies: ["127.0.0.1"]
                   limits:
                     connections-per-address: 256
-                """.formatted(dir.resolve("gateway.key")));
+                """
+                                .formatted(dir.resolve("gateway.key")));
         front = NginxFront.start(dir, gw.port());
         host = "127.0.0.1:" + front.httpsPort;
         headerTimeoutS = front.number("client_header_timeout (\\d+)s;");
         perAddressCap = front.number("limit_conn hybridge_addr (\\d+);");
         upgradeBurst = front.number("zone=hybridge_upgrade burst=(\\d+)");
         upgradeRate = front.number("rate=(\\d+)r/s;");
-        String body = front.https().send(HttpRequest.newBuilder(front.https("/.well-known/hybridge.json")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body =
+                front.https()
+                        .send(
+                                HttpRequest.newBuilder(front.https("/.well-known/hybridge.json"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
         gatewayKey = Base64.getUrlDecoder().decode(JSON.readTree(body).get("public_key").asText());
     }
 
@@ -124,7 +136,12 @@ class ProxyEdgeIT {
     void healthyCallLostNothingAndTheGatewayStillServes() throws Exception {
         try {
             Duration worst = call.stopAndVerify(LATENCY_BOUND);
-            System.out.println("healthy call: " + call.sent() + " envelopes each way, worst latency " + worst.toMillis() + " ms");
+            System.out.println(
+                    "healthy call: "
+                            + call.sent()
+                            + " envelopes each way, worst latency "
+                            + worst.toMillis()
+                            + " ms");
         } finally {
             call.close();
         }
@@ -152,18 +169,28 @@ class ProxyEdgeIT {
             for (int i = 0; i < inTls; i++) {
                 long t0 = System.nanoTime();
                 Socket s = plain(attacker, front.httpsPort);
-                s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01}); // a TLS handshake record, cut short
+                s.getOutputStream()
+                        .write(new byte[] {0x16, 0x03, 0x01}); // a TLS handshake record, cut short
                 s.getOutputStream().flush();
                 watch.add(s, t0);
             }
             // while all of them are held: the site answers and the gateway serves a new client
             stillServes(addr("127.0.0.201"));
-            assertEquals(n, watch.open(), "the half-sent requests were still open during the check");
-            assertTrue(watch.awaitAll(headerTimeoutS * 1000L + SLACK_MS), watch.open() + " of " + n
-                    + " half-sent requests still open " + headerTimeoutS + " s + slack after they were sent");
-            watch.assertEachCutBetween(headerTimeoutS * 1000L - 500, headerTimeoutS * 1000L + SLACK_MS);
+            assertEquals(
+                    n, watch.open(), "the half-sent requests were still open during the check");
+            assertTrue(
+                    watch.awaitAll(headerTimeoutS * 1000L + SLACK_MS),
+                    watch.open()
+                            + " of "
+                            + n
+                            + " half-sent requests still open "
+                            + headerTimeoutS
+                            + " s + slack after they were sent");
+            watch.assertEachCutBetween(
+                    headerTimeoutS * 1000L - 500, headerTimeoutS * 1000L + SLACK_MS);
             // only the two legitimate checks' WebSockets reached the gateway
-            assertTrue(connectionsAccepted() - before <= 2, "half-sent requests reached the gateway");
+            assertTrue(
+                    connectionsAccepted() - before <= 2, "half-sent requests reached the gateway");
         } finally {
             watch.closeAll();
         }
@@ -184,26 +211,40 @@ class ProxyEdgeIT {
                 long t0 = System.nanoTime();
                 SSLSocket s = front.tls(attacker);
                 int idx = watch.add(s, t0);
-                dribblers.add(Thread.ofVirtual().start(() -> {
-                    try {
-                        OutputStream out = s.getOutputStream();
-                        for (int k = 0; k < request.length && !watch.isClosed(idx); k++) {
-                            out.write(request[k]);
-                            out.flush();
-                            sentBytes.incrementAndGet(idx);
-                            Thread.sleep(gapMs); // the attacker's pace
-                        }
-                    } catch (IOException | InterruptedException cut) {
-                        // the proxy closed it: what this case wants
-                    }
-                }));
+                dribblers.add(
+                        Thread.ofVirtual()
+                                .start(
+                                        () -> {
+                                            try {
+                                                OutputStream out = s.getOutputStream();
+                                                for (int k = 0;
+                                                        k < request.length && !watch.isClosed(idx);
+                                                        k++) {
+                                                    out.write(request[k]);
+                                                    out.flush();
+                                                    sentBytes.incrementAndGet(idx);
+                                                    Thread.sleep(gapMs); // the attacker's pace
+                                                }
+                                            } catch (IOException | InterruptedException cut) {
+                                                // the proxy closed it: what this case wants
+                                            }
+                                        }));
             }
-            assertTrue(watch.awaitAll(headerTimeoutS * 1000L + SLACK_MS),
-                    watch.open() + " of " + n + " slowloris connections still open past the header deadline");
-            watch.assertEachCutBetween(headerTimeoutS * 1000L - 500, headerTimeoutS * 1000L + SLACK_MS);
+            assertTrue(
+                    watch.awaitAll(headerTimeoutS * 1000L + SLACK_MS),
+                    watch.open()
+                            + " of "
+                            + n
+                            + " slowloris connections still open past the header deadline");
+            watch.assertEachCutBetween(
+                    headerTimeoutS * 1000L - 500, headerTimeoutS * 1000L + SLACK_MS);
             for (int i = 0; i < n; i++) {
                 int sent = sentBytes.get(i);
-                assertTrue(sent >= 2, "connection " + i + " was cut before it dribbled twice: not a header deadline");
+                assertTrue(
+                        sent >= 2,
+                        "connection "
+                                + i
+                                + " was cut before it dribbled twice: not a header deadline");
                 assertTrue(sent < request.length, "connection " + i + " completed its request");
             }
         } finally {
@@ -216,7 +257,8 @@ class ProxyEdgeIT {
 
     /** (c) One address holds at most the cap; the next is refused by nginx while another address still connects. */
     @Test
-    void moreConnectionsThanTheCapFromOneAddressAreRefusedWhileAnotherAddressConnects() throws Exception {
+    void moreConnectionsThanTheCapFromOneAddressAreRefusedWhileAnotherAddressConnects()
+            throws Exception {
         InetAddress attacker = addr("127.0.0.4");
         List<TlsWebSocket> held = new ArrayList<>();
         try {
@@ -225,10 +267,14 @@ class ProxyEdgeIT {
                 held.add(ws);
             }
             try (TlsWebSocket over = new TlsWebSocket(front.tls(attacker))) {
-                assertEquals(503, over.upgrade(host), "connection " + (perAddressCap + 1) + " from one address");
+                assertEquals(
+                        503,
+                        over.upgrade(host),
+                        "connection " + (perAddressCap + 1) + " from one address");
             }
             // another address: a whole client, handshake and join
-            try (TestClient other = TestClient.connect(front.wss(), Map.of(), front.https(addr("127.0.0.5")))) {
+            try (TestClient other =
+                    TestClient.connect(front.wss(), Map.of(), front.https(addr("127.0.0.5")))) {
                 other.handshake(gatewayKey);
                 other.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
                 assertInstanceOf(RoomMessage.Joined.class, other.receive());
@@ -276,8 +322,16 @@ class ProxyEdgeIT {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(limited > 0, "no upgrade of " + n + " in " + seconds + " s was rate-limited");
-        assertTrue(upgraded <= upgradeBurst + 1 + Math.ceil(seconds * upgradeRate) + 1,
-                upgraded + " upgrades in " + seconds + " s exceed burst " + upgradeBurst + " + " + upgradeRate + "/s");
+        assertTrue(
+                upgraded <= upgradeBurst + 1 + Math.ceil(seconds * upgradeRate) + 1,
+                upgraded
+                        + " upgrades in "
+                        + seconds
+                        + " s exceed burst "
+                        + upgradeBurst
+                        + " + "
+                        + upgradeRate
+                        + "/s");
         try (TlsWebSocket other = new TlsWebSocket(front.tls(addr("127.0.0.10")))) {
             assertEquals(101, other.upgrade(host), "another address");
         }
@@ -288,14 +342,25 @@ class ProxyEdgeIT {
     void headerLinesOverTheBufferAreRefused() throws Exception {
         int buffer = front.number("large_client_header_buffers \\d+ (\\d+)k;") * 1024;
         HttpClient http = front.https(addr("127.0.0.11"));
-        HttpResponse<Void> big = http.send(HttpRequest.newBuilder(front.https("/health"))
-                .header("X-Padding", "a".repeat(buffer + 1)).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> big =
+                http.send(
+                        HttpRequest.newBuilder(front.https("/health"))
+                                .header("X-Padding", "a".repeat(buffer + 1))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
         assertEquals(400, big.statusCode(), "a header line over " + buffer + " bytes");
-        HttpResponse<Void> longLine = http.send(HttpRequest.newBuilder(front.https("/health?" + "a".repeat(buffer + 1))).build(),
-                HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> longLine =
+                http.send(
+                        HttpRequest.newBuilder(front.https("/health?" + "a".repeat(buffer + 1)))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
         assertEquals(414, longLine.statusCode(), "a request line over " + buffer + " bytes");
-        HttpResponse<Void> fits = http.send(HttpRequest.newBuilder(front.https("/health"))
-                .header("X-Padding", "a".repeat(buffer / 2)).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> fits =
+                http.send(
+                        HttpRequest.newBuilder(front.https("/health"))
+                                .header("X-Padding", "a".repeat(buffer / 2))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
         assertEquals(200, fits.statusCode(), "a header line of half the buffer");
     }
 
@@ -313,19 +378,37 @@ class ProxyEdgeIT {
         try {
             for (int i = 0; i < perAddressCap; i++) {
                 TlsWebSocket ws = upgradeWithinRate(attacker);
-                ws.sendFrame(0x2, new byte[] {1, 2, 3}, 0x40); // RSV1 without an extension: a protocol error
+                ws.sendFrame(
+                        0x2,
+                        new byte[] {1, 2, 3},
+                        0x40); // RSV1 without an extension: a protocol error
                 TlsWebSocket.Frame close = ws.readFrame();
-                assertEquals(0x8, close.opcode(), "the gateway answers a protocol error with a close frame");
+                assertEquals(
+                        0x8,
+                        close.opcode(),
+                        "the gateway answers a protocol error with a close frame");
                 watch.add(ws.socket, System.nanoTime()); // and this client never answers it
             }
             try (TlsWebSocket over = new TlsWebSocket(front.tls(attacker))) {
                 int status = over.upgrade(host);
-                assertEquals(perAddressCap, watch.open(), "a connection that never answered closed before the check");
-                assertEquals(503, status, "connection " + (perAddressCap + 1) + " beside unanswered closes");
+                assertEquals(
+                        perAddressCap,
+                        watch.open(),
+                        "a connection that never answered closed before the check");
+                assertEquals(
+                        503,
+                        status,
+                        "connection " + (perAddressCap + 1) + " beside unanswered closes");
             }
             long bound = CLOSE_GRACE_MS + SLACK_MS;
-            assertTrue(watch.awaitAll(bound), watch.open() + " of " + perAddressCap
-                    + " connections that never answered the close are still open " + bound + " ms later (the gateway's close grace)");
+            assertTrue(
+                    watch.awaitAll(bound),
+                    watch.open()
+                            + " of "
+                            + perAddressCap
+                            + " connections that never answered the close are still open "
+                            + bound
+                            + " ms later (the gateway's close grace)");
             TlsWebSocket again = upgradeWithinRate(attacker);
             again.close();
         } finally {
@@ -354,7 +437,8 @@ class ProxyEdgeIT {
         Thread pinger = null;
         Thread sender = null;
         try (TlsWebSocket deaf = new TlsWebSocket(s);
-                TestClient peer = TestClient.connect(front.wss(), Map.of(), front.https(addr("127.0.0.8")))) {
+                TestClient peer =
+                        TestClient.connect(front.wss(), Map.of(), front.https(addr("127.0.0.8")))) {
             assertEquals(101, deaf.upgrade(host));
             deaf.handshake(gatewayKey);
             deaf.send(new RoomMessage.Join(room, Peers.key()));
@@ -364,53 +448,82 @@ class ProxyEdgeIT {
             assertInstanceOf(RoomMessage.Joined.class, peer.receive());
             // from here on the deaf client reads nothing; a write that fails is how it sees the cut
             long stoppedReading = System.nanoTime();
-            pinger = Thread.ofVirtual().start(() -> {
-                try {
-                    for (int i = 0; i < 2 * STOPPED_READING_BOUND_S && !done.get(); i++) {
-                        deaf.sendFrame(0x9, new byte[] {(byte) i}, 0);
-                        Thread.sleep(500); // the attacker's pace, inside the gateway's message rate
-                    }
-                } catch (IOException cut) {
-                    cutAt.set(System.nanoTime());
-                } catch (InterruptedException stopped) {
-                    // test over
-                }
-            });
+            pinger =
+                    Thread.ofVirtual()
+                            .start(
+                                    () -> {
+                                        try {
+                                            for (int i = 0;
+                                                    i < 2 * STOPPED_READING_BOUND_S && !done.get();
+                                                    i++) {
+                                                deaf.sendFrame(0x9, new byte[] {(byte) i}, 0);
+                                                Thread.sleep(
+                                                        500); // the attacker's pace, inside the
+                                                // gateway's message rate
+                                            }
+                                        } catch (IOException cut) {
+                                            cutAt.set(System.nanoTime());
+                                        } catch (InterruptedException stopped) {
+                                            // test over
+                                        }
+                                    });
             byte[] envelope = new byte[32 * 1024];
-            sender = Thread.ofVirtual().start(() -> {
-                try {
-                    // 150 at once (inside the gateway's burst of 200), then 40/s (under its 50/s)
-                    for (int i = 0; i < 150 + 40 * STOPPED_READING_BOUND_S && !stop.get(); i++) {
-                        peer.send(new RoomMessage.Relay(joined.peerId(), envelope));
-                        if (i >= 150) {
-                            Thread.sleep(25);
-                        }
-                    }
-                } catch (Exception e) {
-                    // the test fails below if the peer-left never comes
-                }
-            });
+            sender =
+                    Thread.ofVirtual()
+                            .start(
+                                    () -> {
+                                        try {
+                                            // 150 at once (inside the gateway's burst of 200), then
+                                            // 40/s (under its 50/s)
+                                            for (int i = 0;
+                                                    i < 150 + 40 * STOPPED_READING_BOUND_S
+                                                            && !stop.get();
+                                                    i++) {
+                                                peer.send(
+                                                        new RoomMessage.Relay(
+                                                                joined.peerId(), envelope));
+                                                if (i >= 150) {
+                                                    Thread.sleep(25);
+                                                }
+                                            }
+                                        } catch (Exception e) {
+                                            // the test fails below if the peer-left never comes
+                                        }
+                                    });
             long deadline = stoppedReading + TimeUnit.SECONDS.toNanos(STOPPED_READING_BOUND_S);
             RoomMessage.PeerLeft left = null;
             while (left == null && System.nanoTime() < deadline) {
                 byte[] rec = peer.nextRaw(Duration.ofMillis(500));
                 if (rec != null) {
-                    if (RoomCodec.decodeFromGateway(peer.channel().open(rec)) instanceof RoomMessage.PeerLeft pl) {
+                    if (RoomCodec.decodeFromGateway(peer.channel().open(rec))
+                            instanceof RoomMessage.PeerLeft pl) {
                         left = pl;
                     }
                 } else {
                     assertTrue(!peer.isClosed(), "the sending peer was closed");
                 }
             }
-            assertTrue(left != null, "the client that stopped reading was still in the room after " + STOPPED_READING_BOUND_S + " s");
+            assertTrue(
+                    left != null,
+                    "the client that stopped reading was still in the room after "
+                            + STOPPED_READING_BOUND_S
+                            + " s");
             assertTrue(Arrays.equals(joined.peerId(), left.peerId()), "another peer left");
-            System.out.println("stopped reading: dropped from the room after "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedReading) + " ms");
+            System.out.println(
+                    "stopped reading: dropped from the room after "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedReading)
+                            + " ms");
             stop.set(true); // the peer stops sending; the deaf client keeps pinging until it is cut
             pinger.join(TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1000);
-            assertTrue(cutAt.get() != 0, "the connection of the client that stopped reading was not cut within "
-                    + STOPPED_READING_BOUND_S + " s");
-            System.out.println("stopped reading: cut after " + TimeUnit.NANOSECONDS.toMillis(cutAt.get() - stoppedReading) + " ms");
+            assertTrue(
+                    cutAt.get() != 0,
+                    "the connection of the client that stopped reading was not cut within "
+                            + STOPPED_READING_BOUND_S
+                            + " s");
+            System.out.println(
+                    "stopped reading: cut after "
+                            + TimeUnit.NANOSECONDS.toMillis(cutAt.get() - stoppedReading)
+                            + " ms");
         } finally {
             stop.set(true);
             done.set(true);
@@ -431,8 +544,15 @@ class ProxyEdgeIT {
         assertTrue(front.isAlive(), "nginx exited: " + front.log());
         assertTrue(gw.isAlive(), "the gateway exited: " + gw.output());
         HttpClient http = front.https(from);
-        assertEquals(200, http.send(HttpRequest.newBuilder(front.https("/health")).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode(), "/health through nginx");
+        assertEquals(
+                200,
+                http.send(
+                                HttpRequest.newBuilder(front.https("/health"))
+                                        .timeout(Duration.ofSeconds(5))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode(),
+                "/health through nginx");
         try (TestClient fresh = TestClient.connect(front.wss(), Map.of(), http)) {
             fresh.handshake(gatewayKey);
             fresh.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
@@ -442,10 +562,16 @@ class ProxyEdgeIT {
 
     /** WebSocket connections the gateway accepted since it started (its loopback /metrics). */
     static long connectionsAccepted() throws Exception {
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(gw.http("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        return metrics.lines().filter(l -> l.startsWith("hybridge_connections_total "))
-                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())).findFirst()
+        String metrics =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(gw.http("/metrics")).build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
+        return metrics.lines()
+                .filter(l -> l.startsWith("hybridge_connections_total "))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim()))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no hybridge_connections_total in /metrics"));
     }
 
@@ -484,19 +610,22 @@ class ProxyEdgeIT {
             sockets[i] = s;
             opened[i] = t0;
             s.setSoTimeout(0); // the latch's wait is the bound
-            Thread.ofVirtual().start(() -> {
-                try {
-                    InputStream in = s.getInputStream();
-                    byte[] buf = new byte[4096];
-                    while (in.read(buf) >= 0) {
-                        // what the peer sent before it closed (a 408 or close frame) does not matter
-                    }
-                } catch (IOException cut) {
-                    // reset or TLS failure: closed as well
-                }
-                closedAt.set(i, System.nanoTime());
-                allClosed.countDown();
-            });
+            Thread.ofVirtual()
+                    .start(
+                            () -> {
+                                try {
+                                    InputStream in = s.getInputStream();
+                                    byte[] buf = new byte[4096];
+                                    while (in.read(buf) >= 0) {
+                                        // what the peer sent before it closed (a 408 or close
+                                        // frame) does not matter
+                                    }
+                                } catch (IOException cut) {
+                                    // reset or TLS failure: closed as well
+                                }
+                                closedAt.set(i, System.nanoTime());
+                                allClosed.countDown();
+                            });
             return i;
         }
 
@@ -517,8 +646,17 @@ class ProxyEdgeIT {
             for (int i = 0; i < count.get(); i++) {
                 long lived = TimeUnit.NANOSECONDS.toMillis(closedAt.get(i) - opened[i]);
                 int k = i;
-                assertTrue(lived >= minMs && lived <= maxMs,
-                        () -> "connection " + k + " was cut after " + lived + " ms, expected " + minMs + ".." + maxMs);
+                assertTrue(
+                        lived >= minMs && lived <= maxMs,
+                        () ->
+                                "connection "
+                                        + k
+                                        + " was cut after "
+                                        + lived
+                                        + " ms, expected "
+                                        + minMs
+                                        + ".."
+                                        + maxMs);
             }
         }
 

@@ -36,15 +36,17 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxyIT {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static JarGateway gw;
     static NginxFront front;
     static int httpPort;
 
     @BeforeAll
     static void start() throws Exception {
-        gw = JarGateway.start(dir, """
+        gw =
+                JarGateway.start(
+                        dir,
+                        """
                 hybridge:
                   server:
                     host: 127.0.0.1
@@ -53,7 +55,8 @@ class ProxyIT {
                   trusted-proxies: ["127.0.0.1"]
                   limits:
                     connections-per-address: 1
-                """.formatted(dir.resolve("gateway.key")));
+                """
+                                .formatted(dir.resolve("gateway.key")));
         front = NginxFront.start(dir, gw.port());
         httpPort = front.httpPort;
     }
@@ -71,17 +74,34 @@ class ProxyIT {
     @Test
     void httpsServesTheGatewayButNotMetricsAndHttpRedirects() throws Exception {
         HttpClient http = https();
-        HttpResponse<String> wk = http.send(HttpRequest.newBuilder(https("/.well-known/hybridge.json")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> wk =
+                http.send(
+                        HttpRequest.newBuilder(https("/.well-known/hybridge.json")).build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, wk.statusCode());
         assertTrue(JSON.readTree(wk.body()).has("public_key"));
         assertTrue(wk.headers().firstValue("strict-transport-security").isPresent());
-        HttpResponse<String> page = http.send(HttpRequest.newBuilder(https("/")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> page =
+                http.send(
+                        HttpRequest.newBuilder(https("/")).build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, page.statusCode());
-        assertTrue(page.headers().firstValue("content-security-policy").isPresent(), "the gateway's headers pass the proxy");
-        assertEquals(404, http.send(HttpRequest.newBuilder(https("/metrics")).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
-        HttpResponse<Void> plain = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/x")).build(), HttpResponse.BodyHandlers.discarding());
+        assertTrue(
+                page.headers().firstValue("content-security-policy").isPresent(),
+                "the gateway's headers pass the proxy");
+        assertEquals(
+                404,
+                http.send(
+                                HttpRequest.newBuilder(https("/metrics")).build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode());
+        HttpResponse<Void> plain =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create("http://127.0.0.1:" + httpPort + "/x"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
         assertEquals(301, plain.statusCode());
         assertTrue(plain.headers().firstValue("location").orElse("").startsWith("https://"));
     }
@@ -92,8 +112,12 @@ class ProxyIT {
         // what a browser on https://127.0.0.1:PORT sends; from two client addresses, because the
         // gateway allows one connection per address here
         Map<String, String> origin = Map.of("Origin", "https://127.0.0.1:" + front.httpsPort);
-        try (TestClient a = TestClient.connect(wss(), origin, https(InetAddress.getByName("127.0.0.2")));
-                TestClient b = TestClient.connect(wss(), origin, https(InetAddress.getByName("127.0.0.3")))) {
+        try (TestClient a =
+                        TestClient.connect(
+                                wss(), origin, https(InetAddress.getByName("127.0.0.2")));
+                TestClient b =
+                        TestClient.connect(
+                                wss(), origin, https(InetAddress.getByName("127.0.0.3")))) {
             a.handshake(pk);
             b.handshake(pk);
             byte[] room = Peers.roomId();
@@ -103,15 +127,23 @@ class ProxyIT {
             assertInstanceOf(RoomMessage.Joined.class, b.receive());
             assertInstanceOf(RoomMessage.PeerJoined.class, a.receive());
             b.send(new RoomMessage.Relay(ja.peerId(), new byte[] {1, 2, 3}));
-            assertArrayEquals(new byte[] {1, 2, 3}, assertInstanceOf(RoomMessage.Relayed.class, a.receive()).envelope());
+            assertArrayEquals(
+                    new byte[] {1, 2, 3},
+                    assertInstanceOf(RoomMessage.Relayed.class, a.receive()).envelope());
         }
     }
 
     @Test
     void aForeignOriginIsRefusedThroughTheProxy() {
-        CompletionException e = assertThrows(CompletionException.class,
-                () -> TestClient.connect(wss(), Map.of("Origin", "https://evil.example"), https()));
-        assertTrue(String.valueOf(e.getCause()).contains("403") || e.getCause() instanceof java.net.http.WebSocketHandshakeException,
+        CompletionException e =
+                assertThrows(
+                        CompletionException.class,
+                        () ->
+                                TestClient.connect(
+                                        wss(), Map.of("Origin", "https://evil.example"), https()));
+        assertTrue(
+                String.valueOf(e.getCause()).contains("403")
+                        || e.getCause() instanceof java.net.http.WebSocketHandshakeException,
                 String.valueOf(e.getCause()));
     }
 
@@ -121,12 +153,16 @@ class ProxyIT {
         try (TestClient first = TestClient.connect(wss(), Map.of(), https(four))) {
             first.handshake(publicKey());
             // same client address, a made-up X-Forwarded-For: still the same client to the gateway
-            try (TestClient second = TestClient.connect(wss(), Map.of("X-Forwarded-For", "203.0.113.9"), https(four))) {
+            try (TestClient second =
+                    TestClient.connect(
+                            wss(), Map.of("X-Forwarded-For", "203.0.113.9"), https(four))) {
                 TestClient.Close close = second.awaitClose();
                 assertEquals(ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), close.code());
             }
             // another address is another client
-            try (TestClient other = TestClient.connect(wss(), Map.of(), https(InetAddress.getByName("127.0.0.5")))) {
+            try (TestClient other =
+                    TestClient.connect(
+                            wss(), Map.of(), https(InetAddress.getByName("127.0.0.5")))) {
                 other.handshake(publicKey());
                 other.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
                 assertInstanceOf(RoomMessage.Joined.class, other.receive());
@@ -137,8 +173,11 @@ class ProxyIT {
     // ---------------------------------------------------------------- helpers
 
     private static byte[] publicKey() throws Exception {
-        String body = https().send(HttpRequest.newBuilder(https("/.well-known/hybridge.json")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body =
+                https().send(
+                                HttpRequest.newBuilder(https("/.well-known/hybridge.json")).build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
         return Base64.getUrlDecoder().decode(JSON.readTree(body).get("public_key").asText());
     }
 

@@ -41,8 +41,7 @@ class ShadedJarIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TURN_SECRET = "jar-test-coturn-secret-0123456789";
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private String config(Path key) {
         return """
@@ -56,34 +55,54 @@ class ShadedJarIT {
                     turn:
                       urls: ["turn:127.0.0.1:3478?transport=udp"]
                       secret: "%s"
-                """.formatted(key, TURN_SECRET);
+                """
+                .formatted(key, TURN_SECRET);
     }
 
     @Test
     void runsFromTheJarServesHealthWellKnownWebClientAndAFullJoin() throws Exception {
         Path key = dir.resolve("state/gateway.key");
         try (JarGateway gw = JarGateway.start(dir, config(key))) {
-            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(gw.http("/health")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health =
+                    HTTP.send(
+                            HttpRequest.newBuilder(gw.http("/health")).build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode());
             assertTrue(health.body().contains("\"status\":\"UP\""), health.body());
 
-            HttpResponse<String> wk = HTTP.send(HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> wk =
+                    HTTP.send(
+                            HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, wk.statusCode());
             JsonNode doc = JSON.readTree(wk.body());
             byte[] pk = Base64.getUrlDecoder().decode(doc.get("public_key").asText());
             assertEquals(1216, pk.length);
             assertEquals(Fingerprint.toHex(Fingerprint.of(pk)), doc.get("fingerprint").asText());
-            assertTrue(gw.output().contains(Fingerprint.toDisplay(Fingerprint.of(pk))), "the fingerprint is printed at start");
-            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)), "key file created owner-only");
+            assertTrue(
+                    gw.output().contains(Fingerprint.toDisplay(Fingerprint.of(pk))),
+                    "the fingerprint is printed at start");
+            assertEquals(
+                    "rw-------",
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(key)),
+                    "key file created owner-only");
 
             // the web client bundled in the jar (classpath web/), with the strict headers
-            HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(gw.http("/")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> page =
+                    HTTP.send(
+                            HttpRequest.newBuilder(gw.http("/")).build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, page.statusCode());
-            assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
-            assertTrue(page.headers().firstValue("content-security-policy").orElse("").contains("script-src 'self'"));
+            assertTrue(
+                    page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+            assertTrue(
+                    page.headers()
+                            .firstValue("content-security-policy")
+                            .orElse("")
+                            .contains("script-src 'self'"));
 
-            try (TestClient a = TestClient.established(gw.ws(), pk); TestClient b = TestClient.established(gw.ws(), pk)) {
+            try (TestClient a = TestClient.established(gw.ws(), pk);
+                    TestClient b = TestClient.established(gw.ws(), pk)) {
                 byte[] room = Peers.roomId();
                 byte[] aKey = Peers.key();
                 a.send(new RoomMessage.Join(room, aKey));
@@ -92,16 +111,22 @@ class ShadedJarIT {
                 assertEquals(1, ja.iceServers().size());
                 RoomMessage.IceServer turn = ja.iceServers().get(0);
                 assertEquals(List.of("turn:127.0.0.1:3478?transport=udp"), turn.urls());
-                assertEquals(IceServers.credential(TURN_SECRET.getBytes(StandardCharsets.UTF_8), turn.username()), turn.credential());
+                assertEquals(
+                        IceServers.credential(
+                                TURN_SECRET.getBytes(StandardCharsets.UTF_8), turn.username()),
+                        turn.credential());
 
                 b.send(new RoomMessage.Join(room, Peers.key()));
                 RoomMessage.Joined jb = assertInstanceOf(RoomMessage.Joined.class, b.receive());
                 assertEquals(1, jb.peers().size());
                 assertArrayEquals(aKey, jb.peers().get(0).publicKey());
-                RoomMessage.PeerJoined pj = assertInstanceOf(RoomMessage.PeerJoined.class, a.receive());
+                RoomMessage.PeerJoined pj =
+                        assertInstanceOf(RoomMessage.PeerJoined.class, a.receive());
                 assertArrayEquals(jb.peerId(), pj.peerId());
 
-                b.send(new RoomMessage.Relay(ja.peerId(), "opaque".getBytes(StandardCharsets.UTF_8)));
+                b.send(
+                        new RoomMessage.Relay(
+                                ja.peerId(), "opaque".getBytes(StandardCharsets.UTF_8)));
                 RoomMessage.Relayed rel = assertInstanceOf(RoomMessage.Relayed.class, a.receive());
                 assertEquals("opaque", new String(rel.envelope(), StandardCharsets.UTF_8));
             }
@@ -117,8 +142,14 @@ class ShadedJarIT {
         assertEquals(0, made.exitCode(), made.output());
         byte[] oldPk;
         try (JarGateway gw = JarGateway.start(dir, config(key))) {
-            JsonNode doc = JSON.readTree(HTTP.send(HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode doc =
+                    JSON.readTree(
+                            HTTP.send(
+                                            HttpRequest.newBuilder(
+                                                            gw.http("/.well-known/hybridge.json"))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.ofString())
+                                    .body());
             oldPk = Base64.getUrlDecoder().decode(doc.get("public_key").asText());
         }
         JarGateway.Result rotated = JarGateway.run(List.of("rotate-key", key.toString()));
@@ -126,9 +157,17 @@ class ShadedJarIT {
         assertTrue(rotated.output().contains("Restart the gateway"), rotated.output());
 
         try (JarGateway gw = JarGateway.start(dir, config(key))) {
-            JsonNode doc = JSON.readTree(HTTP.send(HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
-            assertEquals(Fingerprint.toHex(Fingerprint.of(oldPk)), doc.get("retired").get(0).get("fingerprint").asText());
+            JsonNode doc =
+                    JSON.readTree(
+                            HTTP.send(
+                                            HttpRequest.newBuilder(
+                                                            gw.http("/.well-known/hybridge.json"))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.ofString())
+                                    .body());
+            assertEquals(
+                    Fingerprint.toHex(Fingerprint.of(oldPk)),
+                    doc.get("retired").get(0).get("fingerprint").asText());
             try (TestClient c = TestClient.connect(gw.ws())) {
                 c.sendRaw(HopClient.start(oldPk, new SecureRandom()).clientHello());
                 assertNull(c.nextRaw());
@@ -149,21 +188,37 @@ class ShadedJarIT {
     @Test
     void theDeployExampleConfigRunsWithItsSecretFromTheEnvironment() throws Exception {
         // deploy/gateway.yaml as shipped, but on a free port with the key in the test's directory
-        String yaml = Files.readString(Path.of(System.getProperty("hybridge.deploy.dir", "../deploy"), "gateway.yaml"));
-        assertTrue(yaml.contains("port: 8080") && yaml.contains("key-file: /var/lib/hybridge/gateway.key"));
-        yaml = yaml.replace("port: 8080", "port: 0").replace("/var/lib/hybridge/gateway.key", dir.resolve("gw.key").toString());
+        String yaml =
+                Files.readString(
+                        Path.of(
+                                System.getProperty("hybridge.deploy.dir", "../deploy"),
+                                "gateway.yaml"));
+        assertTrue(
+                yaml.contains("port: 8080")
+                        && yaml.contains("key-file: /var/lib/hybridge/gateway.key"));
+        yaml =
+                yaml.replace("port: 8080", "port: 0")
+                        .replace("/var/lib/hybridge/gateway.key", dir.resolve("gw.key").toString());
         String secret = "env-secret-0123456789abcdef";
-        try (JarGateway gw = JarGateway.start(dir, yaml, java.util.Map.of("HYBRIDGE_ICE_TURN_SECRET", secret))) {
-            HttpResponse<String> wk = HTTP.send(HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            byte[] pk = Base64.getUrlDecoder().decode(JSON.readTree(wk.body()).get("public_key").asText());
+        try (JarGateway gw =
+                JarGateway.start(dir, yaml, java.util.Map.of("HYBRIDGE_ICE_TURN_SECRET", secret))) {
+            HttpResponse<String> wk =
+                    HTTP.send(
+                            HttpRequest.newBuilder(gw.http("/.well-known/hybridge.json")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+            byte[] pk =
+                    Base64.getUrlDecoder()
+                            .decode(JSON.readTree(wk.body()).get("public_key").asText());
             try (TestClient c = TestClient.established(gw.ws(), pk)) {
                 c.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
                 RoomMessage.Joined j = assertInstanceOf(RoomMessage.Joined.class, c.receive());
                 assertEquals(2, j.iceServers().size(), "STUN and TURN from the example");
                 RoomMessage.IceServer turn = j.iceServers().get(1);
                 assertEquals(2, turn.urls().size());
-                assertEquals(IceServers.credential(secret.getBytes(StandardCharsets.UTF_8), turn.username()), turn.credential());
+                assertEquals(
+                        IceServers.credential(
+                                secret.getBytes(StandardCharsets.UTF_8), turn.username()),
+                        turn.credential());
             }
         }
     }
@@ -181,15 +236,25 @@ class ShadedJarIT {
     @Test
     void theJarCarriesNoTestKit() throws Exception {
         try (JarFile jar = new JarFile(JarGateway.jar().toFile())) {
-            assertTrue(jar.getEntry("dev/hybridge/crypto/cli/Cli.class") != null, "the key commands are in the jar");
-            assertEquals(List.of(), jar.stream().map(JarEntry::getName)
-                    .filter(n -> n.matches("dev/hybridge/(.*ForTestingOnly.*|(.*/)?vectors/.*|.*Vectors(\\$.*)?\\.class|.*/Deterministic.*)"))
-                    .toList(), "vector generators or test hooks (pq-crypto's test kit) in the deployable jar");
+            assertTrue(
+                    jar.getEntry("dev/hybridge/crypto/cli/Cli.class") != null,
+                    "the key commands are in the jar");
+            assertEquals(
+                    List.of(),
+                    jar.stream()
+                            .map(JarEntry::getName)
+                            .filter(
+                                    n ->
+                                            n.matches(
+                                                    "dev/hybridge/(.*ForTestingOnly.*|(.*/)?vectors/.*|.*Vectors(\\$.*)?\\.class|.*/Deterministic.*)"))
+                            .toList(),
+                    "vector generators or test hooks (pq-crypto's test kit) in the deployable jar");
             List<String> withHooks = new java.util.ArrayList<>();
             for (JarEntry e : java.util.Collections.list(jar.entries())) {
                 if (e.getName().startsWith("dev/hybridge/") && e.getName().endsWith(".class")) {
                     try (var in = jar.getInputStream(e)) {
-                        if (new String(in.readAllBytes(), StandardCharsets.ISO_8859_1).contains("ForTestingOnly")) {
+                        if (new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)
+                                .contains("ForTestingOnly")) {
                             withHooks.add(e.getName());
                         }
                     }

@@ -43,16 +43,26 @@ final class TimedRoom implements AutoCloseable {
         this.idB = idB;
         this.toA = new Receiver(a, idB, "a");
         this.toB = new Receiver(b, idA, "b");
-        this.pump = Thread.ofPlatform().daemon().name("timed-room-pump").start(() -> pump(periodMillis));
+        this.pump =
+                Thread.ofPlatform()
+                        .daemon()
+                        .name("timed-room-pump")
+                        .start(() -> pump(periodMillis));
     }
 
-    static TimedRoom start(NginxFront front, byte[] gatewayKey, long periodMillis) throws Exception {
+    static TimedRoom start(NginxFront front, byte[] gatewayKey, long periodMillis)
+            throws Exception {
         return start(front.wss(), front.https(), front.https(), gatewayKey, periodMillis);
     }
 
     /** Through {@code wss}, peer a over {@code httpA} and b over {@code httpB} (each trusts the proxy's certificate). */
-    static TimedRoom start(java.net.URI wss, java.net.http.HttpClient httpA, java.net.http.HttpClient httpB, byte[] gatewayKey,
-            long periodMillis) throws Exception {
+    static TimedRoom start(
+            java.net.URI wss,
+            java.net.http.HttpClient httpA,
+            java.net.http.HttpClient httpB,
+            byte[] gatewayKey,
+            long periodMillis)
+            throws Exception {
         byte[] room = Peers.roomId();
         TestClient a = TestClient.connect(wss, Map.of(), httpA);
         a.handshake(gatewayKey);
@@ -62,7 +72,8 @@ final class TimedRoom implements AutoCloseable {
         b.handshake(gatewayKey);
         b.send(new RoomMessage.Join(room, Peers.key()));
         RoomMessage.Joined jb = assertInstanceOf(RoomMessage.Joined.class, b.receive());
-        assertArrayEquals(jb.peerId(), assertInstanceOf(RoomMessage.PeerJoined.class, a.receive()).peerId());
+        assertArrayEquals(
+                jb.peerId(), assertInstanceOf(RoomMessage.PeerJoined.class, a.receive()).peerId());
         return new TimedRoom(a, b, ja.peerId(), jb.peerId(), periodMillis);
     }
 
@@ -70,7 +81,8 @@ final class TimedRoom implements AutoCloseable {
         try {
             long seq = 0;
             while (running) {
-                byte[] env = ByteBuffer.allocate(16).putLong(seq).putLong(System.nanoTime()).array();
+                byte[] env =
+                        ByteBuffer.allocate(16).putLong(seq).putLong(System.nanoTime()).array();
                 a.send(new RoomMessage.Relay(idB, env));
                 b.send(new RoomMessage.Relay(idA, env));
                 seq++;
@@ -95,12 +107,18 @@ final class TimedRoom implements AutoCloseable {
         for (Receiver r : new Receiver[] {toA, toB}) {
             assertNull(r.failure, () -> r.name + ": " + r.failure);
             assertEquals(sent, r.received.get(), r.name + ": envelopes lost (received of sent)");
-            assertEquals(0, r.client.pending(), r.name + ": extra messages after the last envelope");
+            assertEquals(
+                    0, r.client.pending(), r.name + ": extra messages after the last envelope");
             assertFalse(r.client.isClosed(), r.name + ": the healthy connection was closed");
         }
         Duration worst = Duration.ofNanos(Math.max(toA.worstNanos.get(), toB.worstNanos.get()));
-        assertTrue(worst.compareTo(bound) <= 0, "the healthy call's worst latency " + worst.toMillis() + " ms exceeds "
-                + bound.toMillis() + " ms");
+        assertTrue(
+                worst.compareTo(bound) <= 0,
+                "the healthy call's worst latency "
+                        + worst.toMillis()
+                        + " ms exceeds "
+                        + bound.toMillis()
+                        + " ms");
         return worst;
     }
 
@@ -144,10 +162,12 @@ final class TimedRoom implements AutoCloseable {
                     }
                     long now = System.nanoTime();
                     RoomMessage m = RoomCodec.decodeFromGateway(client.channel().open(rec));
-                    RoomMessage.Relayed r = assertInstanceOf(RoomMessage.Relayed.class, m, "unexpected message");
+                    RoomMessage.Relayed r =
+                            assertInstanceOf(RoomMessage.Relayed.class, m, "unexpected message");
                     assertArrayEquals(from, r.from(), "envelope from an unexpected peer");
                     ByteBuffer bb = ByteBuffer.wrap(r.envelope());
-                    assertEquals(received.get(), bb.getLong(), "envelope lost, duplicated or reordered");
+                    assertEquals(
+                            received.get(), bb.getLong(), "envelope lost, duplicated or reordered");
                     worstNanos.accumulateAndGet(now - bb.getLong(), Math::max);
                     received.incrementAndGet();
                 }

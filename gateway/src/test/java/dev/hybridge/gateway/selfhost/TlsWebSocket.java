@@ -43,8 +43,12 @@ final class TlsWebSocket implements AutoCloseable {
     static byte[] upgradeRequest(String host) {
         byte[] key = new byte[16];
         RNG.nextBytes(key);
-        return ("GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        return ("GET /ws HTTP/1.1\r\nHost: "
+                        + host
+                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: "
+                        + Base64.getEncoder().encodeToString(key)
+                        + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
     }
 
@@ -65,7 +69,11 @@ final class TlsWebSocket implements AutoCloseable {
         sendFrame(0x2, started.clientHello(), 0);
         Frame serverHello = readFrame();
         if (serverHello.opcode() != 0x2) {
-            throw new IOException("expected ServerHello, got opcode " + serverHello.opcode() + " close " + serverHello.closeCode());
+            throw new IOException(
+                    "expected ServerHello, got opcode "
+                            + serverHello.opcode()
+                            + " close "
+                            + serverHello.closeCode());
         }
         HopClient.Established est = started.next().receive(serverHello.payload());
         sendFrame(0x2, est.clientFinished(), 0);
@@ -91,8 +99,12 @@ final class TlsWebSocket implements AutoCloseable {
 
     /** One masked frame with FIN set and {@code rsv} (bits 4-6 of the first byte, e.g. 0x40 = RSV1), framed by the gateway's codec. */
     void sendFrame(int opcode, byte[] payload, int rsv) throws IOException {
-        byte[] f = new byte[dev.hybridge.gateway.ws.WsCodec.headerSize(payload.length, true) + payload.length];
-        dev.hybridge.gateway.ws.WsCodec.encodeMasked(f, 0, true, opcode, payload, 0, payload.length, RNG.nextInt());
+        byte[] f =
+                new byte
+                        [dev.hybridge.gateway.ws.WsCodec.headerSize(payload.length, true)
+                                + payload.length];
+        dev.hybridge.gateway.ws.WsCodec.encodeMasked(
+                f, 0, true, opcode, payload, 0, payload.length, RNG.nextInt());
         f[0] |= (byte) rsv;
         out.write(f);
         out.flush();
@@ -100,7 +112,8 @@ final class TlsWebSocket implements AutoCloseable {
 
     /** The next server frame (server frames are not masked). */
     Frame readFrame() throws IOException {
-        dev.hybridge.gateway.testing.RawWebSocket.Frame f = dev.hybridge.gateway.testing.RawWebSocket.readFrame(in);
+        dev.hybridge.gateway.testing.RawWebSocket.Frame f =
+                dev.hybridge.gateway.testing.RawWebSocket.readFrame(in);
         return new Frame(f.opcode(), f.payload());
     }
 

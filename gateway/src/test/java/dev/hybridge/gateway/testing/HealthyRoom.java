@@ -7,8 +7,6 @@ import dev.hybridge.protocol.RoomMessage;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -24,6 +22,7 @@ public final class HealthyRoom implements AutoCloseable {
      * and a garbage collection, and still fails a gateway that stalls its healthy calls.
      */
     public static final java.time.Duration LATENCY_BOUND = java.time.Duration.ofMillis(1500);
+
     private final TestClient a;
     private final TestClient b;
     private final byte[] idA;
@@ -42,7 +41,8 @@ public final class HealthyRoom implements AutoCloseable {
         this.idB = idB;
         this.toA = new Receiver(a, idB, "a");
         this.toB = new Receiver(b, idA, "b");
-        this.pump = Thread.ofPlatform().daemon().name("healthy-room").start(() -> pump(periodMillis));
+        this.pump =
+                Thread.ofPlatform().daemon().name("healthy-room").start(() -> pump(periodMillis));
     }
 
     /** Reads one side's envelopes as they arrive: order, integrity and latency. */
@@ -59,7 +59,8 @@ public final class HealthyRoom implements AutoCloseable {
             this.client = client;
             this.from = from;
             this.name = name;
-            this.thread = Thread.ofPlatform().daemon().name("healthy-room-" + name).start(this::run);
+            this.thread =
+                    Thread.ofPlatform().daemon().name("healthy-room-" + name).start(this::run);
         }
 
         private void run() {
@@ -70,11 +71,15 @@ public final class HealthyRoom implements AutoCloseable {
                         continue;
                     }
                     long now = System.nanoTime();
-                    RoomMessage m = dev.hybridge.protocol.RoomCodec.decodeFromGateway(client.channel().open(raw));
+                    RoomMessage m =
+                            dev.hybridge.protocol.RoomCodec.decodeFromGateway(
+                                    client.channel().open(raw));
                     if (!(m instanceof RoomMessage.Relayed r)) {
                         throw new AssertionError(name + ": unexpected " + m);
                     }
-                    assertTrue(java.util.Arrays.equals(from, r.from()), name + ": envelope from an unexpected peer");
+                    assertTrue(
+                            java.util.Arrays.equals(from, r.from()),
+                            name + ": envelope from an unexpected peer");
                     ByteBuffer bb = ByteBuffer.wrap(r.envelope());
                     long seq = bb.getLong();
                     assertEquals(~seq, bb.getLong(), name + ": envelope altered");
@@ -95,8 +100,14 @@ public final class HealthyRoom implements AutoCloseable {
             assertEquals(sent, received, name + ": envelopes missing at the end");
             assertEquals(0, client.pending(), name + ": extra messages after the last envelope");
             assertTrue(!client.isClosed(), name + ": healthy connection was closed");
-            assertTrue(maxLatencyNanos < LATENCY_BOUND.toNanos(),
-                    name + ": an envelope took " + maxLatencyNanos / 1_000_000 + " ms (bound " + LATENCY_BOUND.toMillis() + " ms)");
+            assertTrue(
+                    maxLatencyNanos < LATENCY_BOUND.toNanos(),
+                    name
+                            + ": an envelope took "
+                            + maxLatencyNanos / 1_000_000
+                            + " ms (bound "
+                            + LATENCY_BOUND.toMillis()
+                            + " ms)");
         }
     }
 
@@ -118,7 +129,12 @@ public final class HealthyRoom implements AutoCloseable {
         try {
             long seq = 0;
             while (running.get()) {
-                byte[] env = ByteBuffer.allocate(24).putLong(seq).putLong(~seq).putLong(System.nanoTime()).array();
+                byte[] env =
+                        ByteBuffer.allocate(24)
+                                .putLong(seq)
+                                .putLong(~seq)
+                                .putLong(System.nanoTime())
+                                .array();
                 a.send(new RoomMessage.Relay(idB, env));
                 b.send(new RoomMessage.Relay(idA, env));
                 seq++;

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * process. Only integration tests (*IT, after {@code package}) use it.
  */
 public final class JarGateway implements AutoCloseable {
-    private static final Pattern READY = Pattern.compile("Hybridge gateway at (https?)://([^/]+):(\\d+)/");
+    private static final Pattern READY =
+            Pattern.compile("Hybridge gateway at (https?)://([^/]+):(\\d+)/");
     private static final Duration START = Duration.ofSeconds(60);
 
     private final Process process;
@@ -42,7 +43,9 @@ public final class JarGateway implements AutoCloseable {
     public static Path jar() {
         Path jar = Path.of(System.getProperty("hybridge.jar", "target/hybridge-gateway.jar"));
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " is missing: build it with ./hybridge package (mvn -pl gateway -am package)");
+            throw new IllegalStateException(
+                    jar
+                            + " is missing: build it with ./hybridge package (mvn -pl gateway -am package)");
         }
         return jar;
     }
@@ -71,7 +74,8 @@ public final class JarGateway implements AutoCloseable {
     }
 
     /** As {@link #start(Path, String)}, with {@code env} added to a HYBRIDGE_-free environment. */
-    public static JarGateway start(Path dir, String yaml, java.util.Map<String, String> env) throws Exception {
+    public static JarGateway start(Path dir, String yaml, java.util.Map<String, String> env)
+            throws Exception {
         return start(dir, yaml, env, List.of());
     }
 
@@ -80,35 +84,59 @@ public final class JarGateway implements AutoCloseable {
      * descriptors (soft and hard, as {@code ulimit -n} in a unit with LimitNOFILE sets them).
      */
     public static JarGateway startWithFdLimit(Path dir, String yaml, int fdLimit) throws Exception {
-        return start(dir, yaml, java.util.Map.of(), List.of("bash", "-c", "ulimit -n " + fdLimit + " && exec \"$@\"", "bash"));
+        return start(
+                dir,
+                yaml,
+                java.util.Map.of(),
+                List.of("bash", "-c", "ulimit -n " + fdLimit + " && exec \"$@\"", "bash"));
     }
 
-    private static JarGateway start(Path dir, String yaml, java.util.Map<String, String> env, List<String> prefix) throws Exception {
+    private static JarGateway start(
+            Path dir, String yaml, java.util.Map<String, String> env, List<String> prefix)
+            throws Exception {
         Path config = dir.resolve("gateway.yaml");
         Files.writeString(config, yaml);
         List<String> cmd = new java.util.ArrayList<>(prefix);
-        cmd.addAll(List.of(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), config.toString()));
+        cmd.addAll(
+                List.of(
+                        java(),
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-jar",
+                        jar().toString(),
+                        config.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HYBRIDGE_")); // the environment would override the file
+        pb.environment()
+                .keySet()
+                .removeIf(
+                        k -> k.startsWith("HYBRIDGE_")); // the environment would override the file
         pb.environment().putAll(env);
         Process p = pb.start();
         StringBuffer output = new StringBuffer();
         CompletableFuture<Integer> ready = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.append(line).append('\n');
-                    Matcher m = READY.matcher(line);
-                    if (m.find()) {
-                        ready.complete(Integer.parseInt(m.group(3)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-            ready.completeExceptionally(new IllegalStateException("gateway exited before it was ready:\n" + output));
-        }, "jar-gateway-output");
+        Thread reader =
+                new Thread(
+                        () -> {
+                            try (BufferedReader r =
+                                    new BufferedReader(
+                                            new InputStreamReader(
+                                                    p.getInputStream(), StandardCharsets.UTF_8))) {
+                                String line;
+                                while ((line = r.readLine()) != null) {
+                                    output.append(line).append('\n');
+                                    Matcher m = READY.matcher(line);
+                                    if (m.find()) {
+                                        ready.complete(Integer.parseInt(m.group(3)));
+                                    }
+                                }
+                            } catch (IOException ignored) {
+                                // process gone
+                            }
+                            ready.completeExceptionally(
+                                    new IllegalStateException(
+                                            "gateway exited before it was ready:\n" + output));
+                        },
+                        "jar-gateway-output");
         reader.setDaemon(true);
         reader.start();
         int port;
@@ -116,7 +144,8 @@ public final class JarGateway implements AutoCloseable {
             port = ready.get(START.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             p.destroyForcibly();
-            throw new IllegalStateException("gateway did not start: " + e.getMessage() + "\n" + output, e);
+            throw new IllegalStateException(
+                    "gateway did not start: " + e.getMessage() + "\n" + output, e);
         }
         JarGateway gw = new JarGateway(p, output, port, reader);
         gw.awaitReady(yaml.contains("enabled: true"));
@@ -131,8 +160,11 @@ public final class JarGateway implements AutoCloseable {
         long deadline = System.nanoTime() + START.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (http.send(HttpRequest.newBuilder(http("/health/ready")).build(), HttpResponse.BodyHandlers.discarding())
-                        .statusCode() == 200) {
+                if (http.send(
+                                        HttpRequest.newBuilder(http("/health/ready")).build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200) {
                     return;
                 }
             } catch (IOException notYet) {

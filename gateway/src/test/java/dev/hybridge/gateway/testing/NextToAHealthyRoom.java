@@ -19,7 +19,10 @@ public abstract class NextToAHealthyRoom {
     void startHealthyRoom() throws Exception {
         TestGateway gw = gateway();
         // connections and rooms of the previous case are released asynchronously
-        waitFor(() -> gw.gateway().connectionLimiter().open() == 0 && gw.gateway().rooms().rooms() == 0);
+        waitFor(
+                () ->
+                        gw.gateway().connectionLimiter().open() == 0
+                                && gw.gateway().rooms().rooms() == 0);
         healthy = HealthyRoom.start(gw.ws(), gw.publicKey(), 20);
     }
 

@@ -25,7 +25,9 @@ public final class RawWebSocket implements AutoCloseable {
         }
 
         public String closeReason() {
-            return payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+            return payload.length > 2
+                    ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8)
+                    : "";
         }
     }
 
@@ -56,8 +58,13 @@ public final class RawWebSocket implements AutoCloseable {
         RawWebSocket ws = new RawWebSocket(s);
         byte[] key = new byte[16];
         RNG.nextBytes(key);
-        String req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        String req =
+                "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:"
+                        + port
+                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: "
+                        + Base64.getEncoder().encodeToString(key)
+                        + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
         ws.out.write(req.getBytes(StandardCharsets.US_ASCII));
         ws.out.flush();
         String head = readHead(ws.in);
@@ -78,7 +85,11 @@ public final class RawWebSocket implements AutoCloseable {
                 break;
             }
             b.write(c);
-            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+            state =
+                    (c == '\r' && (state == 0 || state == 2))
+                                    || (c == '\n' && (state == 1 || state == 3))
+                            ? state + 1
+                            : 0;
         }
         return b.toString(StandardCharsets.US_ASCII);
     }

@@ -84,7 +84,9 @@ public final class TestClient implements AutoCloseable {
     }
 
     public void sendRaw(byte[] bytes) {
-        ws.sendBinary(ByteBuffer.wrap(bytes), true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        ws.sendBinary(ByteBuffer.wrap(bytes), true)
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .join();
     }
 
     public void sendText(String text) {
@@ -123,7 +125,9 @@ public final class TestClient implements AutoCloseable {
     public RoomMessage receive() throws Exception {
         byte[] rec = nextRaw();
         if (rec == null) {
-            throw new AssertionError("expected a room message; connection " + (closed.isDone() ? "closed " + closed.join() : "idle"));
+            throw new AssertionError(
+                    "expected a room message; connection "
+                            + (closed.isDone() ? "closed " + closed.join() : "idle"));
         }
         return RoomCodec.decodeFromGateway(channel.open(rec));
     }
@@ -145,7 +149,10 @@ public final class TestClient implements AutoCloseable {
     public void close() {
         if (!closed.isDone()) {
             try {
-                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(2, TimeUnit.SECONDS).exceptionally(t -> null).join();
+                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye")
+                        .orTimeout(2, TimeUnit.SECONDS)
+                        .exceptionally(t -> null)
+                        .join();
             } catch (RuntimeException ignored) {
                 // already closing
             }

@@ -31,9 +31,13 @@ public final class TestGateway implements AutoCloseable {
         all.putIfAbsent("hybridge.server.host", "127.0.0.1");
         all.putIfAbsent("hybridge.server.port", "0");
         GatewayConfig config = GatewayConfig.from(ConfigLoader.withOverrides(all));
-        return new TestGateway(Main.start(config, () -> {
-            throw new AssertionError("the gateway's listener was lost (Main would exit with 70)");
-        }));
+        return new TestGateway(
+                Main.start(
+                        config,
+                        () -> {
+                            throw new AssertionError(
+                                    "the gateway's listener was lost (Main would exit with 70)");
+                        }));
     }
 
     public Gateway gateway() {
@@ -65,13 +69,17 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(http(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(http(path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** A metric's value from GET /metrics ({@code name} with labels, e.g. hybridge_limit_hits_total{limit="x"}); 0 if absent. */
     public long metric(String nameWithLabels) throws Exception {
         String body = get("/metrics").body();
-        Matcher m = Pattern.compile("^" + Pattern.quote(nameWithLabels) + " (\\d+)$", Pattern.MULTILINE).matcher(body);
+        Matcher m =
+                Pattern.compile("^" + Pattern.quote(nameWithLabels) + " (\\d+)$", Pattern.MULTILINE)
+                        .matcher(body);
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 

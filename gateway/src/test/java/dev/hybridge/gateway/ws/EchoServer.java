@@ -46,13 +46,17 @@ final class EchoServer implements AutoCloseable {
 
     private final ServerSocket server;
     private final int maxMessageBytes;
+
     /** Non-null: upgraded sockets go to this event loop, as the edge hands plain TCP over. */
     private final dev.hybridge.gateway.edge.EventLoop loop;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "echo-close-grace");
-        t.setDaemon(true);
-        return t;
-    });
+
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(
+                    r -> {
+                        Thread t = new Thread(r, "echo-close-grace");
+                        t.setDaemon(true);
+                        return t;
+                    });
     private final Thread acceptor;
 
     /** @param onLoop serve upgraded sockets on an event loop (the plain-TCP path) instead of a blocking reader thread */
@@ -98,8 +102,9 @@ final class EchoServer implements AutoCloseable {
                 switching = (byte[]) ACCEPT.invoke(null, head, new OriginPolicy(List.of()));
             } catch (InvocationTargetException e) {
                 // HttpRefusal or a broken request: refuse plainly, the handshake tests say more
-                out.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(
+                        "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
                 return;
             }
             out.write(switching);
@@ -108,51 +113,58 @@ final class EchoServer implements AutoCloseable {
                 byte[] first = new byte[in.available()]; // read past the request already
                 in.readNBytes(first, 0, first.length);
                 java.nio.channels.SocketChannel ch = s.getChannel();
-                dev.hybridge.gateway.edge.LoopTransport lt = new dev.hybridge.gateway.edge.LoopTransport(loop, ch, () -> { });
+                dev.hybridge.gateway.edge.LoopTransport lt =
+                        new dev.hybridge.gateway.edge.LoopTransport(loop, ch, () -> {});
                 handedOver = true;
-                loop.adopt(ch, lt, t -> {
-                    WsSocket ws = new WsSocket(t, new Echo(), maxMessageBytes);
-                    ws.open();
-                    return ws;
-                }, first);
+                loop.adopt(
+                        ch,
+                        lt,
+                        t -> {
+                            WsSocket ws = new WsSocket(t, new Echo(), maxMessageBytes);
+                            ws.open();
+                            return ws;
+                        },
+                        first);
                 return;
             }
-            Transport t = new Transport() {
-                @Override
-                public InputStream in() {
-                    return in;
-                }
+            Transport t =
+                    new Transport() {
+                        @Override
+                        public InputStream in() {
+                            return in;
+                        }
 
-                @Override
-                public boolean blocking() {
-                    return true;
-                }
+                        @Override
+                        public boolean blocking() {
+                            return true;
+                        }
 
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                    out.flush();
-                }
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            out.write(b, off, len);
+                            out.flush();
+                        }
 
-                @Override
-                public long unsent() {
-                    return 0;
-                }
+                        @Override
+                        public long unsent() {
+                            return 0;
+                        }
 
-                @Override
-                public void finish() {}
+                        @Override
+                        public void finish() {}
 
-                @Override
-                public void cut() {
-                    try {
-                        s.close();
-                    } catch (IOException e) {
-                        // closing is all we wanted
-                    }
-                }
-            };
+                        @Override
+                        public void cut() {
+                            try {
+                                s.close();
+                            } catch (IOException e) {
+                                // closing is all we wanted
+                            }
+                        }
+                    };
             new WsSocket(t, new Echo(), maxMessageBytes).run(new byte[0]);
-            // as the edge does: FIN first, then drop what still comes, so no reset destroys our last frames
+            // as the edge does: FIN first, then drop what still comes, so no reset destroys our
+            // last frames
             try {
                 s.shutdownOutput();
                 s.setSoTimeout(2_000);

@@ -25,7 +25,9 @@ class OriginPolicyTest {
     @Test
     void configuredOriginsOnly() {
         OriginPolicy p = new OriginPolicy(List.of("https://app.example.org"));
-        assertTrue(p.accepts(Optional.of("https://app.example.org"), Optional.of("gw.example.org")));
-        assertFalse(p.accepts(Optional.of("https://gw.example.org"), Optional.of("gw.example.org")));
+        assertTrue(
+                p.accepts(Optional.of("https://app.example.org"), Optional.of("gw.example.org")));
+        assertFalse(
+                p.accepts(Optional.of("https://gw.example.org"), Optional.of("gw.example.org")));
     }
 }

@@ -30,7 +30,8 @@ public final class Cli {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length == 2 && args[0].equals("keygen")) {
-                XWingKeyPair key = dev.hybridge.crypto.KeyFile.create(Path.of(args[1]), new SecureRandom());
+                XWingKeyPair key =
+                        dev.hybridge.crypto.KeyFile.create(Path.of(args[1]), new SecureRandom());
                 out.println("created " + args[1]);
                 out.println("fingerprint " + Fingerprint.toDisplay(key.fingerprint()));
                 return 0;
@@ -51,7 +52,8 @@ public final class Cli {
             err.println("error: " + e);
             return 1;
         }
-        err.println("""
+        err.println(
+                """
                 usage:
                   keygen FILE            create an owner-only static X-Wing key file
                   fingerprint FILE       print the fingerprint of a key file
@@ -63,12 +65,25 @@ public final class Cli {
     /** KeyRotation.rotate with what an operator must know next. */
     public static int rotateKey(Path keyFile, PrintStream out) throws IOException {
         KeyRotation.Result r = KeyRotation.rotate(keyFile, new SecureRandom(), Clock.systemUTC());
-        out.println("retired     " + Fingerprint.toDisplay(r.oldFingerprint()) + " at " + r.retiredAt());
-        out.println("kept as     " + r.retiredKeyFile() + " (mode 600; move it back over " + keyFile + " to undo)");
+        out.println(
+                "retired     "
+                        + Fingerprint.toDisplay(r.oldFingerprint())
+                        + " at "
+                        + r.retiredAt());
+        out.println(
+                "kept as     "
+                        + r.retiredKeyFile()
+                        + " (mode 600; move it back over "
+                        + keyFile
+                        + " to undo)");
         out.println("new key     " + Fingerprint.toDisplay(r.newKey().fingerprint()));
         out.println("listed in   " + KeyRotation.retiredList(keyFile));
-        out.println("Restart the gateway to use the new key. Links that pin the old fingerprint stop working;");
-        out.println("their clients are told the key was retired on " + r.retiredAt() + " and to ask for a new link.");
+        out.println(
+                "Restart the gateway to use the new key. Links that pin the old fingerprint stop working;");
+        out.println(
+                "their clients are told the key was retired on "
+                        + r.retiredAt()
+                        + " and to ask for a new link.");
         return 0;
     }
 }

@@ -30,7 +30,8 @@ public final class HopClient {
      * Sends HS1 to the gateway whose static public key is {@code gatewayPublicKey}; the caller has
      * already checked that key against the pinned fingerprint.
      */
-    public static Started start(byte[] gatewayPublicKey, SecureRandom rng) throws ProtocolException {
+    public static Started start(byte[] gatewayPublicKey, SecureRandom rng)
+            throws ProtocolException {
         byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
         rng.nextBytes(eseed);
         XWingKeyPair ephemeral = XWingKeyPair.generate(rng);
@@ -59,8 +60,12 @@ public final class HopClient {
             ephemeral.destroy();
             throw e;
         }
-        byte[] hello = Bytes.concat(Wire.prefix(Wire.CLIENT_HELLO), Fingerprint.of(gatewayPublicKey),
-                ephemeral.publicKey(), enc.ciphertext());
+        byte[] hello =
+                Bytes.concat(
+                        Wire.prefix(Wire.CLIENT_HELLO),
+                        Fingerprint.of(gatewayPublicKey),
+                        ephemeral.publicKey(),
+                        enc.ciphertext());
         HopSchedule schedule = new HopSchedule(trace);
         Trace.put(trace, "ss_s", enc.sharedSecret());
         schedule.clientHello(hello, enc.sharedSecret());
@@ -92,16 +97,29 @@ public final class HopClient {
                 byte[] ctE = Wire.slice(serverHello, Wire.PREFIX_LEN, Wire.CT_LEN);
                 byte[] ssE = ephemeral.decapsulate(ctE);
                 Trace.put(trace, "ss_e", ssE);
-                byte[] expected = schedule.serverHello(Wire.slice(serverHello, 0, Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN), ssE);
+                byte[] expected =
+                        schedule.serverHello(
+                                Wire.slice(
+                                        serverHello, 0, Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN),
+                                ssE);
                 Bytes.wipe(ssE);
-                byte[] got = Wire.slice(serverHello, Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN, Wire.CONFIRM_LEN);
+                byte[] got =
+                        Wire.slice(
+                                serverHello,
+                                Wire.SERVER_HELLO_LEN - Wire.CONFIRM_LEN,
+                                Wire.CONFIRM_LEN);
                 if (!Bytes.constantTimeEquals(expected, got)) {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
                 byte[] clientConfirm = schedule.serverConfirmed(got);
                 byte[] finished = Bytes.concat(new byte[] {Wire.CLIENT_FINISHED}, clientConfirm);
                 HopSchedule.Secrets s = schedule.finish(clientConfirm);
-                Channel channel = new Channel(s.c2s(), s.s2c(), s.handshakeHash(), RecordFormat.HOP_MAX_PLAINTEXT);
+                Channel channel =
+                        new Channel(
+                                s.c2s(),
+                                s.s2c(),
+                                s.handshakeHash(),
+                                RecordFormat.HOP_MAX_PLAINTEXT);
                 Bytes.wipe(s.c2s(), s.s2c());
                 return new Established(finished, channel);
             } finally {

@@ -35,7 +35,8 @@ public final class HopServer {
     public record Accepted(byte[] serverHello, AwaitingClientFinished next) {}
 
     /** HS1 from a client: validates it and answers with HS2. */
-    public Accepted receiveClientHello(byte[] clientHello, SecureRandom rng) throws ProtocolException {
+    public Accepted receiveClientHello(byte[] clientHello, SecureRandom rng)
+            throws ProtocolException {
         byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
         rng.nextBytes(eseed);
         try {
@@ -70,7 +71,9 @@ public final class HopServer {
             byte[] body = Bytes.concat(Wire.prefix(Wire.SERVER_HELLO), toClient.ciphertext());
             byte[] serverConfirm = schedule.serverHello(body, toClient.sharedSecret());
             byte[] clientConfirm = schedule.serverConfirmed(serverConfirm);
-            return new Accepted(Bytes.concat(body, serverConfirm), new AwaitingClientFinished(schedule, clientConfirm));
+            return new Accepted(
+                    Bytes.concat(body, serverConfirm),
+                    new AwaitingClientFinished(schedule, clientConfirm));
         } catch (ProtocolException | RuntimeException e) {
             schedule.destroy();
             throw e;
@@ -111,7 +114,12 @@ public final class HopServer {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
                 HopSchedule.Secrets s = schedule.finish(got);
-                Channel channel = new Channel(s.s2c(), s.c2s(), s.handshakeHash(), RecordFormat.HOP_MAX_PLAINTEXT);
+                Channel channel =
+                        new Channel(
+                                s.s2c(),
+                                s.c2s(),
+                                s.handshakeHash(),
+                                RecordFormat.HOP_MAX_PLAINTEXT);
                 Bytes.wipe(s.c2s(), s.s2c());
                 return channel;
             } finally {

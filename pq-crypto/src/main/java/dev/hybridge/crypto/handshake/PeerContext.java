@@ -8,8 +8,10 @@ import dev.hybridge.crypto.internal.Bytes;
  */
 public record PeerContext(byte[] roomId, byte[] psk, byte[] initiatorId, byte[] responderId) {
     public PeerContext {
-        if (roomId.length != Wire.ROOM_ID_LEN || psk.length != 32
-                || initiatorId.length != Wire.PEER_ID_LEN || responderId.length != Wire.PEER_ID_LEN) {
+        if (roomId.length != Wire.ROOM_ID_LEN
+                || psk.length != 32
+                || initiatorId.length != Wire.PEER_ID_LEN
+                || responderId.length != Wire.PEER_ID_LEN) {
             throw new IllegalArgumentException("peer context field of wrong length");
         }
         roomId = roomId.clone();

@@ -27,7 +27,8 @@ public final class PeerInitiator {
      * @param ownKey this peer's per-session key (the one it announced at join)
      * @param responderPublicKey the responder's key as announced in the room view
      */
-    public static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey, SecureRandom rng)
+    public static Started start(
+            PeerContext ctx, XWingKeyPair ownKey, byte[] responderPublicKey, SecureRandom rng)
             throws ProtocolException {
         byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
         byte[] nonce = new byte[Wire.NONCE_LEN];
@@ -45,8 +46,14 @@ public final class PeerInitiator {
      * kept, not copied), and the key schedule may be traced. Production calls it only with fresh
      * randomness and no trace; the test kit (pq-crypto's test-jar, same package) calls it for vectors.
      */
-    static Started start(PeerContext ctx, XWingKeyPair ownKey, byte[] responderPk, byte[] eseed, byte[] nonce,
-                                 Trace trace) throws ProtocolException {
+    static Started start(
+            PeerContext ctx,
+            XWingKeyPair ownKey,
+            byte[] responderPk,
+            byte[] eseed,
+            byte[] nonce,
+            Trace trace)
+            throws ProtocolException {
         if (responderPk.length != Wire.PK_LEN) {
             throw new ProtocolException(ErrorCode.INVALID_PUBLIC_KEY);
         }
@@ -55,11 +62,29 @@ public final class PeerInitiator {
         }
         Primitives.Encapsulation enc = Primitives.xwingEncapsulate(responderPk, eseed);
         byte[] commit = PeerSchedule.commitment(nonce);
-        byte[] init = Bytes.concat(Wire.prefix(Wire.PEER_INIT), ownKey.publicKey(), enc.ciphertext(), commit);
+        byte[] init =
+                Bytes.concat(
+                        Wire.prefix(Wire.PEER_INIT), ownKey.publicKey(), enc.ciphertext(), commit);
         Trace.put(trace, "ss_r", enc.sharedSecret());
         Trace.put(trace, "commit", commit);
-        PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(), responderPk, init, trace);
-        return new Started(init, new AwaitingAccept(ctx.psk(), ownKey, responderPk.clone(), enc.sharedSecret(), nonce, schedule, trace));
+        PeerSchedule schedule =
+                new PeerSchedule(
+                        ctx.roomId(),
+                        ctx.initiatorId(),
+                        ctx.responderId(),
+                        responderPk,
+                        init,
+                        trace);
+        return new Started(
+                init,
+                new AwaitingAccept(
+                        ctx.psk(),
+                        ownKey,
+                        responderPk.clone(),
+                        enc.sharedSecret(),
+                        nonce,
+                        schedule,
+                        trace));
     }
 
     /** Waits for PR2 PeerAccept. */
@@ -73,8 +98,14 @@ public final class PeerInitiator {
         private final Trace trace;
         private boolean used;
 
-        private AwaitingAccept(byte[] psk, XWingKeyPair ownKey, byte[] responderPk, byte[] ssR, byte[] nonce,
-                               PeerSchedule schedule, Trace trace) {
+        private AwaitingAccept(
+                byte[] psk,
+                XWingKeyPair ownKey,
+                byte[] responderPk,
+                byte[] ssR,
+                byte[] nonce,
+                PeerSchedule schedule,
+                Trace trace) {
             this.psk = psk;
             this.ownKey = ownKey;
             this.responderPk = responderPk;
@@ -95,18 +126,30 @@ public final class PeerInitiator {
                 Wire.checkVersionAndSuite(accept);
                 ssI = ownKey.decapsulate(Wire.slice(accept, Wire.PREFIX_LEN, Wire.CT_LEN));
                 Trace.put(trace, "ss_i", ssI);
-                byte[] expected = schedule.accept(Wire.slice(accept, 0, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN),
-                        ssR, ssI, psk);
-                byte[] got = Wire.slice(accept, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN, Wire.CONFIRM_LEN);
+                byte[] expected =
+                        schedule.accept(
+                                Wire.slice(accept, 0, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN),
+                                ssR,
+                                ssI,
+                                psk);
+                byte[] got =
+                        Wire.slice(
+                                accept, Wire.PEER_ACCEPT_LEN - Wire.CONFIRM_LEN, Wire.CONFIRM_LEN);
                 if (!Bytes.constantTimeEquals(expected, got)) {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
                 byte[] confirmI = schedule.responderConfirmed(got);
                 byte[] finish = Bytes.concat(new byte[] {Wire.PEER_FINISH}, confirmI, nonce);
                 PeerSchedule.Secrets s = schedule.finish(confirmI, nonce);
-                Channel channel = new Channel(s.i2r(), s.r2i(), s.handshakeHash(), RecordFormat.PEER_MAX_PLAINTEXT);
+                Channel channel =
+                        new Channel(
+                                s.i2r(),
+                                s.r2i(),
+                                s.handshakeHash(),
+                                RecordFormat.PEER_MAX_PLAINTEXT);
                 Bytes.wipe(s.i2r(), s.r2i());
-                return new Established(finish, new PeerSession(channel, new Sas(s.sas()), responderPk));
+                return new Established(
+                        finish, new PeerSession(channel, new Sas(s.sas()), responderPk));
             } finally {
                 Bytes.wipe(ssR, ssI, nonce, psk);
                 schedule.destroy();

@@ -20,7 +20,8 @@ public final class PeerResponder {
 
     public record Accepted(byte[] peerAccept, AwaitingFinish next) {}
 
-    public static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit, SecureRandom rng)
+    public static Accepted receive(
+            PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit, SecureRandom rng)
             throws ProtocolException {
         byte[] eseed = new byte[Primitives.XWING_ESEED_LEN];
         rng.nextBytes(eseed);
@@ -36,7 +37,8 @@ public final class PeerResponder {
      * traced. Production calls it only with fresh randomness and no trace; the test kit
      * (pq-crypto's test-jar, same package) calls it for vectors.
      */
-    static Accepted receive(PeerContext ctx, XWingKeyPair ownKey, byte[] init, byte[] eseed, Trace trace)
+    static Accepted receive(
+            PeerContext ctx, XWingKeyPair ownKey, byte[] init, byte[] eseed, Trace trace)
             throws ProtocolException {
         byte[] ssR = null;
         byte[] psk = ctx.psk();
@@ -46,18 +48,27 @@ public final class PeerResponder {
             Wire.checkVersionAndSuite(init);
             byte[] pkI = Wire.slice(init, Wire.PREFIX_LEN, Wire.PK_LEN);
             byte[] ctR = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN, Wire.CT_LEN);
-            byte[] commit = Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN + Wire.CT_LEN, Wire.CONFIRM_LEN);
+            byte[] commit =
+                    Wire.slice(init, Wire.PREFIX_LEN + Wire.PK_LEN + Wire.CT_LEN, Wire.CONFIRM_LEN);
             toInitiator = Primitives.xwingEncapsulate(pkI, eseed);
             ssR = ownKey.decapsulate(ctR);
             Trace.put(trace, "ss_r", ssR);
             Trace.put(trace, "commit", commit);
             Trace.put(trace, "ss_i", toInitiator.sharedSecret());
-            PeerSchedule schedule = new PeerSchedule(ctx.roomId(), ctx.initiatorId(), ctx.responderId(),
-                    ownKey.publicKey(), init, trace);
+            PeerSchedule schedule =
+                    new PeerSchedule(
+                            ctx.roomId(),
+                            ctx.initiatorId(),
+                            ctx.responderId(),
+                            ownKey.publicKey(),
+                            init,
+                            trace);
             byte[] body = Bytes.concat(Wire.prefix(Wire.PEER_ACCEPT), toInitiator.ciphertext());
             byte[] confirmR = schedule.accept(body, ssR, toInitiator.sharedSecret(), psk);
             byte[] confirmI = schedule.responderConfirmed(confirmR);
-            return new Accepted(Bytes.concat(body, confirmR), new AwaitingFinish(schedule, confirmI, commit, pkI));
+            return new Accepted(
+                    Bytes.concat(body, confirmR),
+                    new AwaitingFinish(schedule, confirmI, commit, pkI));
         } finally {
             Bytes.wipe(ssR, psk);
             if (toInitiator != null) {
@@ -74,7 +85,8 @@ public final class PeerResponder {
         private final byte[] initiatorPk;
         private boolean used;
 
-        private AwaitingFinish(PeerSchedule schedule, byte[] expectedConfirm, byte[] commit, byte[] initiatorPk) {
+        private AwaitingFinish(
+                PeerSchedule schedule, byte[] expectedConfirm, byte[] commit, byte[] initiatorPk) {
             this.schedule = schedule;
             this.expectedConfirm = expectedConfirm;
             this.commit = commit;
@@ -97,12 +109,18 @@ public final class PeerResponder {
                 byte[] nonce = Wire.slice(finish, 1 + Wire.CONFIRM_LEN, Wire.NONCE_LEN);
                 // Both checks always run, so the code does not tell which one failed.
                 boolean confirmed = Bytes.constantTimeEquals(expectedConfirm, got);
-                boolean committed = Bytes.constantTimeEquals(commit, PeerSchedule.commitment(nonce));
+                boolean committed =
+                        Bytes.constantTimeEquals(commit, PeerSchedule.commitment(nonce));
                 if (!(confirmed & committed)) {
                     throw new ProtocolException(ErrorCode.CONFIRMATION_FAILED);
                 }
                 PeerSchedule.Secrets s = schedule.finish(got, nonce);
-                Channel channel = new Channel(s.r2i(), s.i2r(), s.handshakeHash(), RecordFormat.PEER_MAX_PLAINTEXT);
+                Channel channel =
+                        new Channel(
+                                s.r2i(),
+                                s.i2r(),
+                                s.handshakeHash(),
+                                RecordFormat.PEER_MAX_PLAINTEXT);
                 Bytes.wipe(s.i2r(), s.r2i());
                 return new PeerSession(channel, new Sas(s.sas()), initiatorPk.clone());
             } finally {

@@ -24,11 +24,13 @@ public final class Wire {
     public static final int KEY_ID_LEN = 32;
     public static final int PEER_ID_LEN = 8;
     public static final int ROOM_ID_LEN = 32;
+
     /** The initiator's SAS nonce, committed in PeerInit and revealed in PeerFinish. */
     public static final int NONCE_LEN = 32;
 
     /** type | version | suite. */
     static final int PREFIX_LEN = 4;
+
     public static final int CLIENT_HELLO_LEN = PREFIX_LEN + KEY_ID_LEN + PK_LEN + CT_LEN; // 2372
     public static final int SERVER_HELLO_LEN = PREFIX_LEN + CT_LEN + CONFIRM_LEN; // 1156
     public static final int FINISHED_LEN = 1 + CONFIRM_LEN; // 33

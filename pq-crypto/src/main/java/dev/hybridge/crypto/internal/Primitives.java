@@ -41,6 +41,7 @@ public final class Primitives {
 
     /** X-Wing (draft-connolly-cfrg-xwing-kem-10) sizes. */
     public static final int XWING_SEED_LEN = 32;
+
     public static final int XWING_PK_LEN = 1216;
     public static final int XWING_CT_LEN = 1120;
     public static final int XWING_ESEED_LEN = 64;
@@ -119,7 +120,8 @@ public final class Primitives {
         }
         try {
             XWingPublicKeyParameters pub = new XWingPublicKeyParameters(pk);
-            SecretWithEncapsulation swe = new XWingKEMGenerator(new FixedSecureRandom(eseed)).generateEncapsulated(pub);
+            SecretWithEncapsulation swe =
+                    new XWingKEMGenerator(new FixedSecureRandom(eseed)).generateEncapsulated(pub);
             return new Encapsulation(swe.getEncapsulation(), swe.getSecret());
         } catch (IllegalStateException | IllegalArgumentException e) {
             // X25519Agreement refuses an all-zero result (low-order point).
@@ -128,7 +130,8 @@ public final class Primitives {
     }
 
     /** X-Wing encapsulation with fresh randomness. */
-    public static Encapsulation xwingEncapsulate(byte[] pk, SecureRandom rng) throws ProtocolException {
+    public static Encapsulation xwingEncapsulate(byte[] pk, SecureRandom rng)
+            throws ProtocolException {
         byte[] eseed = new byte[XWING_ESEED_LEN];
         rng.nextBytes(eseed);
         try {
@@ -156,7 +159,8 @@ public final class Primitives {
         }
     }
 
-    // ---------------------------------------------------------------- ML-KEM-768 and X25519 (vector tests)
+    // ---------------------------------------------------------------- ML-KEM-768 and X25519
+    // (vector tests)
 
     /**
      * FIPS 203 §7.2 encapsulation key check on the 1184-byte ML-KEM-768 key at {@code off}: every
@@ -191,7 +195,8 @@ public final class Primitives {
             throw new ProtocolException(ErrorCode.INVALID_PUBLIC_KEY);
         }
         MLKEMPublicKeyParameters pub = new MLKEMPublicKeyParameters(MLKEMParameters.ml_kem_768, ek);
-        SecretWithEncapsulation swe = new MLKEMGenerator(new SecureRandom()).internalGenerateEncapsulated(pub, m);
+        SecretWithEncapsulation swe =
+                new MLKEMGenerator(new SecureRandom()).internalGenerateEncapsulated(pub, m);
         return new Encapsulation(swe.getEncapsulation(), swe.getSecret());
     }
 
@@ -201,7 +206,8 @@ public final class Primitives {
         if (ct.length != MLKEM768_CT_LEN) {
             throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
         }
-        return new MLKEMExtractor(new MLKEMPrivateKeyParameters(MLKEMParameters.ml_kem_768, seed64)).extractSecret(ct);
+        return new MLKEMExtractor(new MLKEMPrivateKeyParameters(MLKEMParameters.ml_kem_768, seed64))
+                .extractSecret(ct);
     }
 
     /** X25519(k, u) per RFC 7748 §5; INVALID_PUBLIC_KEY on a bad length or an all-zero result. */
@@ -260,7 +266,8 @@ public final class Primitives {
         return out;
     }
 
-    // ---------------------------------------------------------------- AES-256-GCM (JDK, AES-NI intrinsics)
+    // ---------------------------------------------------------------- AES-256-GCM (JDK, AES-NI
+    // intrinsics)
 
     /**
      * One AES-256-GCM key, reusable for many nonces; not thread-safe. The JDK cipher is made on
@@ -288,7 +295,8 @@ public final class Primitives {
                     try {
                         c = Cipher.getInstance("AES/GCM/NoPadding");
                     } catch (GeneralSecurityException none) {
-                        throw new IllegalStateException("AES/GCM/NoPadding unavailable in this JDK", none);
+                        throw new IllegalStateException(
+                                "AES/GCM/NoPadding unavailable in this JDK", none);
                     }
                 }
                 cipher = c;
@@ -312,8 +320,15 @@ public final class Primitives {
          * Seals into {@code out} at {@code outOff} (ciphertext || tag, len + 16 bytes), with
          * out[aadOff, aadOff+aadLen) as associated data: a record is built in one array.
          */
-        public void sealInto(byte[] nonce, byte[] out, int aadOff, int aadLen, byte[] plaintext, int off, int len,
-                             int outOff) {
+        public void sealInto(
+                byte[] nonce,
+                byte[] out,
+                int aadOff,
+                int aadLen,
+                byte[] plaintext,
+                int off,
+                int len,
+                int outOff) {
             try {
                 Cipher cipher = cipher();
                 cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
@@ -328,7 +343,8 @@ public final class Primitives {
          * Opens ciphertext||tag; RECORD_AUTH_FAILED if the tag does not verify. Tags of other
          * lengths than 16 bytes are not used by this protocol.
          */
-        public byte[] open(byte[] nonce, byte[] aad, byte[] in, int off, int len) throws ProtocolException {
+        public byte[] open(byte[] nonce, byte[] aad, byte[] in, int off, int len)
+                throws ProtocolException {
             if (len < GCM_TAG_LEN) {
                 throw new ProtocolException(ErrorCode.RECORD_AUTH_FAILED);
             }
@@ -345,7 +361,8 @@ public final class Primitives {
         }
 
         /** Opens with an explicit tag length in bits (Wycheproof vectors carry short tags too). */
-        public byte[] openWithTagBits(byte[] nonce, byte[] aad, byte[] in, int tagBits) throws ProtocolException {
+        public byte[] openWithTagBits(byte[] nonce, byte[] aad, byte[] in, int tagBits)
+                throws ProtocolException {
             try {
                 Cipher cipher = cipher();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(tagBits, nonce));

@@ -13,8 +13,13 @@ public final class PeerSchedule {
     private byte[] prk;
 
     /** PK1, PK2: th1 = H(H(PEER_PROTOCOL) || room_id || id_I || id_R || pk_R || PeerInit). */
-    public PeerSchedule(byte[] roomId, byte[] initiatorId, byte[] responderId, byte[] responderPk,
-                        byte[] peerInit, Trace trace) {
+    public PeerSchedule(
+            byte[] roomId,
+            byte[] initiatorId,
+            byte[] responderId,
+            byte[] responderPk,
+            byte[] peerInit,
+            Trace trace) {
         this.trace = trace;
         byte[] th0 = Kdf.hash(Labels.PEER_PROTOCOL.bytes());
         this.th = Kdf.hash(th0, roomId, initiatorId, responderId, responderPk, peerInit);

@@ -11,7 +11,8 @@ public final class Channel {
     private final RecordOpener opener;
     private final byte[] handshakeHash;
 
-    public Channel(byte[] sendSecret, byte[] receiveSecret, byte[] handshakeHash, int maxPlaintext) {
+    public Channel(
+            byte[] sendSecret, byte[] receiveSecret, byte[] handshakeHash, int maxPlaintext) {
         this.sealer = new RecordSealer(sendSecret, maxPlaintext);
         this.opener = new RecordOpener(receiveSecret, maxPlaintext);
         this.handshakeHash = handshakeHash.clone();

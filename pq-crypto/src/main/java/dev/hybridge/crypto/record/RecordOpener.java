@@ -34,8 +34,14 @@ public final class RecordOpener {
         byte[] header = new byte[RecordFormat.HEADER_LEN];
         System.arraycopy(record, 0, header, 0, RecordFormat.HEADER_LEN);
         try {
-            byte[] plaintext = keys.gcm().open(keys.nonce(expected), header, record,
-                    RecordFormat.HEADER_LEN, record.length - RecordFormat.HEADER_LEN);
+            byte[] plaintext =
+                    keys.gcm()
+                            .open(
+                                    keys.nonce(expected),
+                                    header,
+                                    record,
+                                    RecordFormat.HEADER_LEN,
+                                    record.length - RecordFormat.HEADER_LEN);
             expected++;
             return plaintext;
         } catch (ProtocolException e) {
@@ -65,7 +71,9 @@ public final class RecordOpener {
             return ErrorCode.RECORD_OUT_OF_ORDER;
         }
         if (expected >= RecordFormat.MAX_RECORDS) {
-            return ErrorCode.RECORD_LIMIT_REACHED; // the sender may not go this far; never derive epoch 2^16
+            return ErrorCode
+                    .RECORD_LIMIT_REACHED; // the sender may not go this far; never derive epoch
+            // 2^16
         }
         return null;
     }

@@ -46,8 +46,16 @@ public final class RecordSealer {
         byte[] record = new byte[RecordFormat.HEADER_LEN + len + RecordFormat.TAG_LEN];
         record[0] = RecordFormat.TYPE;
         Bytes.putU64(record, 1, seq);
-        keys.gcm().sealInto(keys.nonce(seq), record, 0, RecordFormat.HEADER_LEN, plaintext, off, len,
-                RecordFormat.HEADER_LEN);
+        keys.gcm()
+                .sealInto(
+                        keys.nonce(seq),
+                        record,
+                        0,
+                        RecordFormat.HEADER_LEN,
+                        plaintext,
+                        off,
+                        len,
+                        RecordFormat.HEADER_LEN);
         seq++;
         return record;
     }

@@ -20,7 +20,11 @@ public final class Sas {
 
     /** The three 13-bit numbers, each plus 1000. */
     public int[] numbers() {
-        int b0 = bytes[0] & 0xFF, b1 = bytes[1] & 0xFF, b2 = bytes[2] & 0xFF, b3 = bytes[3] & 0xFF, b4 = bytes[4] & 0xFF;
+        int b0 = bytes[0] & 0xFF,
+                b1 = bytes[1] & 0xFF,
+                b2 = bytes[2] & 0xFF,
+                b3 = bytes[3] & 0xFF,
+                b4 = bytes[4] & 0xFF;
         return new int[] {
             ((b0 << 5) | (b1 >> 3)) + 1000,
             (((b1 & 0x07) << 10) | (b2 << 2) | (b3 >> 6)) + 1000,

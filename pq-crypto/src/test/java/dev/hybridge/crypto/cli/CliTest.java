@@ -21,22 +21,36 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @Test
     void keygenWritesAnOwnerOnlyKeyAndFingerprintReadsItBack() throws Exception {
         Path file = tmp.resolve("keys/gateway.key");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, Cli.run(new String[] {"keygen", file.toString()}, new PrintStream(out), System.err));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals(
+                0,
+                Cli.run(
+                        new String[] {"keygen", file.toString()},
+                        new PrintStream(out),
+                        System.err));
+        assertEquals(
+                "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         assertEquals(32, Files.size(file));
 
         XWingKeyPair key = dev.hybridge.crypto.KeyFile.load(file);
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains(Fingerprint.toDisplay(key.fingerprint())));
+        assertTrue(
+                out.toString(StandardCharsets.UTF_8)
+                        .contains(Fingerprint.toDisplay(key.fingerprint())));
         ByteArrayOutputStream fp = new ByteArrayOutputStream();
-        assertEquals(0, Cli.run(new String[] {"fingerprint", file.toString()}, new PrintStream(fp), System.err));
-        assertTrue(fp.toString(StandardCharsets.UTF_8).contains(Fingerprint.toBase64Url(key.fingerprint())));
+        assertEquals(
+                0,
+                Cli.run(
+                        new String[] {"fingerprint", file.toString()},
+                        new PrintStream(fp),
+                        System.err));
+        assertTrue(
+                fp.toString(StandardCharsets.UTF_8)
+                        .contains(Fingerprint.toBase64Url(key.fingerprint())));
         // The seed on disk is the key: loading twice gives the same public key.
         assertArrayEquals(key.publicKey(), dev.hybridge.crypto.KeyFile.load(file).publicKey());
     }
@@ -45,7 +59,9 @@ class CliTest {
     void refusesToOverwriteAKey() throws Exception {
         Path file = tmp.resolve("gateway.key");
         dev.hybridge.crypto.KeyFile.create(file, new SecureRandom());
-        assertThrows(FileAlreadyExistsException.class, () -> dev.hybridge.crypto.KeyFile.create(file, new SecureRandom()));
+        assertThrows(
+                FileAlreadyExistsException.class,
+                () -> dev.hybridge.crypto.KeyFile.create(file, new SecureRandom()));
     }
 
     @Test
@@ -53,16 +69,25 @@ class CliTest {
         Path file = tmp.resolve("gateway.key");
         dev.hybridge.crypto.KeyFile.create(file, new SecureRandom());
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> dev.hybridge.crypto.KeyFile.load(file));
+        IllegalStateException e =
+                assertThrows(
+                        IllegalStateException.class, () -> dev.hybridge.crypto.KeyFile.load(file));
         assertTrue(e.getMessage().contains("chmod 600"));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        assertEquals(1, Cli.run(new String[] {"fingerprint", file.toString()}, System.out, new PrintStream(err)));
+        assertEquals(
+                1,
+                Cli.run(
+                        new String[] {"fingerprint", file.toString()},
+                        System.out,
+                        new PrintStream(err)));
     }
 
     @Test
     void refusesAFileOfTheWrongSize() throws Exception {
         Path file = tmp.resolve("gateway.key");
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+                file,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(file, new byte[31]);
         assertThrows(IllegalStateException.class, () -> dev.hybridge.crypto.KeyFile.load(file));
     }
@@ -71,14 +96,21 @@ class CliTest {
     void verifyCommandPassesOnTheCommittedVectors() {
         Path dir = dev.hybridge.crypto.vectors.VectorFilesTestAccess.dir();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, VectorsCli.run(new String[] {"vectors", "verify", dir.toString()}, new PrintStream(out), System.err));
+        assertEquals(
+                0,
+                VectorsCli.run(
+                        new String[] {"vectors", "verify", dir.toString()},
+                        new PrintStream(out),
+                        System.err));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("0 failed"));
     }
 
     @Test
     void theDeployableCliHasNoVectorCommands() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        assertEquals(2, Cli.run(new String[] {"vectors", "verify", "."}, System.out, new PrintStream(err)));
+        assertEquals(
+                2,
+                Cli.run(new String[] {"vectors", "verify", "."}, System.out, new PrintStream(err)));
         assertFalse(err.toString(StandardCharsets.UTF_8).contains("vectors"));
     }
 
@@ -86,7 +118,12 @@ class CliTest {
     void theTestKitCliPassesKeyCommandsToTheDeployableOne() throws Exception {
         Path file = tmp.resolve("gateway.key");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, VectorsCli.run(new String[] {"keygen", file.toString()}, new PrintStream(out), System.err));
+        assertEquals(
+                0,
+                VectorsCli.run(
+                        new String[] {"keygen", file.toString()},
+                        new PrintStream(out),
+                        System.err));
         assertTrue(Files.exists(file));
     }
 

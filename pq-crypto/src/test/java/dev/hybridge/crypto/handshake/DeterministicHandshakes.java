@@ -15,27 +15,36 @@ public final class DeterministicHandshakes {
     private DeterministicHandshakes() {}
 
     /** {@link HopClient#start}, with the ephemeral key seed and encapsulation randomness given. */
-    public static HopClient.Started hopClientStart(byte[] gatewayPublicKey, byte[] ephemeralSeed, byte[] eseed,
-                                                   Trace trace) throws ProtocolException {
-        return HopClient.start(gatewayPublicKey, XWingKeyPair.fromSeed(ephemeralSeed), eseed, trace);
+    public static HopClient.Started hopClientStart(
+            byte[] gatewayPublicKey, byte[] ephemeralSeed, byte[] eseed, Trace trace)
+            throws ProtocolException {
+        return HopClient.start(
+                gatewayPublicKey, XWingKeyPair.fromSeed(ephemeralSeed), eseed, trace);
     }
 
     /** {@link HopServer#receiveClientHello}, with the encapsulation randomness given. */
-    public static HopServer.Accepted hopServerReceive(HopServer server, byte[] clientHello, byte[] eseed, Trace trace)
+    public static HopServer.Accepted hopServerReceive(
+            HopServer server, byte[] clientHello, byte[] eseed, Trace trace)
             throws ProtocolException {
         return server.receive(clientHello, eseed, trace);
     }
 
     /** {@link PeerInitiator#start}, with the encapsulation randomness and the SAS nonce given. */
-    public static PeerInitiator.Started peerInitiatorStart(PeerContext ctx, XWingKeyPair ownKey,
-                                                           byte[] responderPublicKey, byte[] eseed, byte[] nonce,
-                                                           Trace trace) throws ProtocolException {
+    public static PeerInitiator.Started peerInitiatorStart(
+            PeerContext ctx,
+            XWingKeyPair ownKey,
+            byte[] responderPublicKey,
+            byte[] eseed,
+            byte[] nonce,
+            Trace trace)
+            throws ProtocolException {
         return PeerInitiator.start(ctx, ownKey, responderPublicKey, eseed, nonce.clone(), trace);
     }
 
     /** {@link PeerResponder#receive}, with the encapsulation randomness given. */
-    public static PeerResponder.Accepted peerResponderReceive(PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit,
-                                                              byte[] eseed, Trace trace) throws ProtocolException {
+    public static PeerResponder.Accepted peerResponderReceive(
+            PeerContext ctx, XWingKeyPair ownKey, byte[] peerInit, byte[] eseed, Trace trace)
+            throws ProtocolException {
         return PeerResponder.receive(ctx, ownKey, peerInit, eseed, trace);
     }
 }

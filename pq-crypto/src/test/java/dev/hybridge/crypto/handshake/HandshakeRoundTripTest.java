@@ -42,19 +42,30 @@ class HandshakeRoundTripTest {
         HopClient.Started started = HopClient.start(gatewayKey.publicKey(), RNG);
         HopServer.Accepted accepted = server.receiveClientHello(started.clientHello(), RNG);
         HopClient.Established client = started.next().receive(accepted.serverHello());
-        ProtocolException again = assertThrows(ProtocolException.class, () -> started.next().receive(accepted.serverHello()));
+        ProtocolException again =
+                assertThrows(
+                        ProtocolException.class,
+                        () -> started.next().receive(accepted.serverHello()));
         assertEquals(ErrorCode.UNEXPECTED_MESSAGE, again.code());
         accepted.next().receive(client.clientFinished());
-        assertEquals(ErrorCode.UNEXPECTED_MESSAGE,
-                assertThrows(ProtocolException.class, () -> accepted.next().receive(client.clientFinished())).code());
+        assertEquals(
+                ErrorCode.UNEXPECTED_MESSAGE,
+                assertThrows(
+                                ProtocolException.class,
+                                () -> accepted.next().receive(client.clientFinished()))
+                        .code());
     }
 
     @Test
     void unknownGatewayKeyIsRefused() throws Exception {
         HopServer server = new HopServer(List.of(XWingKeyPair.generate(RNG)));
         HopClient.Started started = HopClient.start(XWingKeyPair.generate(RNG).publicKey(), RNG);
-        assertEquals(ErrorCode.UNKNOWN_GATEWAY_KEY,
-                assertThrows(ProtocolException.class, () -> server.receiveClientHello(started.clientHello(), RNG)).code());
+        assertEquals(
+                ErrorCode.UNKNOWN_GATEWAY_KEY,
+                assertThrows(
+                                ProtocolException.class,
+                                () -> server.receiveClientHello(started.clientHello(), RNG))
+                        .code());
     }
 
     @Test
@@ -65,10 +76,18 @@ class HandshakeRoundTripTest {
         XWingKeyPair keyI = XWingKeyPair.generate(RNG);
         XWingKeyPair keyR = XWingKeyPair.generate(RNG);
 
-        PeerInitiator.Started init = PeerInitiator.start(new PeerContext(room.roomId(), room.psk(), idI, idR), keyI,
-                keyR.publicKey(), RNG);
-        PeerResponder.Accepted acc = PeerResponder.receive(new PeerContext(room.roomId(), room.psk(), idI, idR), keyR,
-                init.peerInit(), RNG);
+        PeerInitiator.Started init =
+                PeerInitiator.start(
+                        new PeerContext(room.roomId(), room.psk(), idI, idR),
+                        keyI,
+                        keyR.publicKey(),
+                        RNG);
+        PeerResponder.Accepted acc =
+                PeerResponder.receive(
+                        new PeerContext(room.roomId(), room.psk(), idI, idR),
+                        keyR,
+                        init.peerInit(),
+                        RNG);
         PeerInitiator.Established i = init.next().receive(acc.peerAccept());
         PeerSession r = acc.next().receive(i.peerFinish());
 
@@ -87,11 +106,21 @@ class HandshakeRoundTripTest {
         byte[] idR = {1, 1, 1, 1, 1, 1, 1, 1};
         XWingKeyPair keyI = XWingKeyPair.generate(RNG);
         XWingKeyPair keyR = XWingKeyPair.generate(RNG);
-        PeerInitiator.Started init = PeerInitiator.start(new PeerContext(roomI.roomId(), roomI.psk(), idI, idR), keyI,
-                keyR.publicKey(), RNG);
-        PeerResponder.Accepted acc = PeerResponder.receive(new PeerContext(roomI.roomId(), roomR.psk(), idI, idR), keyR,
-                init.peerInit(), RNG);
-        assertEquals(ErrorCode.CONFIRMATION_FAILED,
-                assertThrows(ProtocolException.class, () -> init.next().receive(acc.peerAccept())).code());
+        PeerInitiator.Started init =
+                PeerInitiator.start(
+                        new PeerContext(roomI.roomId(), roomI.psk(), idI, idR),
+                        keyI,
+                        keyR.publicKey(),
+                        RNG);
+        PeerResponder.Accepted acc =
+                PeerResponder.receive(
+                        new PeerContext(roomI.roomId(), roomR.psk(), idI, idR),
+                        keyR,
+                        init.peerInit(),
+                        RNG);
+        assertEquals(
+                ErrorCode.CONFIRMATION_FAILED,
+                assertThrows(ProtocolException.class, () -> init.next().receive(acc.peerAccept()))
+                        .code());
     }
 }

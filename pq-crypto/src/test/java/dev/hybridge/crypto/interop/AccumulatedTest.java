@@ -39,11 +39,13 @@ import org.junit.jupiter.api.Test;
  */
 class AccumulatedTest {
     private static final int N = 200;
-    private static final String EXPECTED = "6c6b493bf36e8cc043abc9b68250a0ad48a969b6707c7dac29e50acf5888a3e6";
+    private static final String EXPECTED =
+            "6c6b493bf36e8cc043abc9b68250a0ad48a969b6707c7dac29e50acf5888a3e6";
 
     /** draw(n): the next n bytes of SHA-256("hybridge accumulated v1" || u64be(counter)) blocks. */
     private static final class Generator {
-        private static final byte[] PREFIX = "hybridge accumulated v1".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] PREFIX =
+                "hybridge accumulated v1".getBytes(StandardCharsets.US_ASCII);
         private long counter;
 
         byte[] draw(int n) {
@@ -124,7 +126,8 @@ class AccumulatedTest {
         byte[] open(byte[] rec) throws ProtocolException;
     }
 
-    private static void exchange(Generator gen, Accumulator acc, List<Seal> sealers, List<Open> openers, int count)
+    private static void exchange(
+            Generator gen, Accumulator acc, List<Seal> sealers, List<Open> openers, int count)
             throws ProtocolException {
         for (int j = 0; j < count; j++) {
             byte[] pt = gen.draw(gen.u16() % 300);
@@ -145,20 +148,32 @@ class AccumulatedTest {
             byte[] gEseed = gen.draw(64);
             XWingKeyPair gw = XWingKeyPair.fromSeed(gwSeed);
             acc.absorb(gw.publicKey());
-            HopClient.Started s = DeterministicHandshakes.hopClientStart(gw.publicKey(), ephSeed, cEseed, null);
+            HopClient.Started s =
+                    DeterministicHandshakes.hopClientStart(gw.publicKey(), ephSeed, cEseed, null);
             acc.absorb(s.clientHello());
-            HopServer.Accepted a = DeterministicHandshakes.hopServerReceive(new HopServer(List.of(gw)), s.clientHello(), gEseed, null);
+            HopServer.Accepted a =
+                    DeterministicHandshakes.hopServerReceive(
+                            new HopServer(List.of(gw)), s.clientHello(), gEseed, null);
             acc.absorb(a.serverHello());
             HopClient.Established e = s.next().receive(a.serverHello());
             acc.absorb(e.clientFinished());
             Channel g = a.next().receive(e.clientFinished());
             assertArrayEquals(g.handshakeHash(), e.channel().handshakeHash());
             acc.absorb(e.channel().handshakeHash());
-            exchange(gen, acc, List.of(e.channel()::seal, g::seal), List.of(g::open, e.channel()::open), 4);
+            exchange(
+                    gen,
+                    acc,
+                    List.of(e.channel()::seal, g::seal),
+                    List.of(g::open, e.channel()::open),
+                    4);
             long hopBit = gen.u32() % (a.serverHello().length * 8L);
-            acc.absorbFailure("iteration " + i + " ServerHello bit " + hopBit, () ->
-                    DeterministicHandshakes.hopClientStart(gw.publicKey(), ephSeed, cEseed, null).next()
-                            .receive(flipBit(a.serverHello(), hopBit)));
+            acc.absorbFailure(
+                    "iteration " + i + " ServerHello bit " + hopBit,
+                    () ->
+                            DeterministicHandshakes.hopClientStart(
+                                            gw.publicKey(), ephSeed, cEseed, null)
+                                    .next()
+                                    .receive(flipBit(a.serverHello(), hopBit)));
 
             // Peer handshake, four records alternating i2r/r2i, one PeerAccept bit flip.
             byte[] roomSecret = gen.draw(32);
@@ -174,11 +189,22 @@ class AccumulatedTest {
             acc.absorb(room.psk());
             XWingKeyPair kI = XWingKeyPair.fromSeed(seedI);
             XWingKeyPair kR = XWingKeyPair.fromSeed(seedR);
-            PeerInitiator.Started ps = DeterministicHandshakes.peerInitiatorStart(
-                    new PeerContext(room.roomId(), room.psk(), idI, idR), kI, kR.publicKey(), eseedI, nonce, null);
+            PeerInitiator.Started ps =
+                    DeterministicHandshakes.peerInitiatorStart(
+                            new PeerContext(room.roomId(), room.psk(), idI, idR),
+                            kI,
+                            kR.publicKey(),
+                            eseedI,
+                            nonce,
+                            null);
             acc.absorb(ps.peerInit());
-            PeerResponder.Accepted pa = DeterministicHandshakes.peerResponderReceive(
-                    new PeerContext(room.roomId(), room.psk(), idI, idR), kR, ps.peerInit(), eseedR, null);
+            PeerResponder.Accepted pa =
+                    DeterministicHandshakes.peerResponderReceive(
+                            new PeerContext(room.roomId(), room.psk(), idI, idR),
+                            kR,
+                            ps.peerInit(),
+                            eseedR,
+                            null);
             acc.absorb(pa.peerAccept());
             PeerInitiator.Established pe = ps.next().receive(pa.peerAccept());
             acc.absorb(pe.peerFinish());
@@ -189,22 +215,46 @@ class AccumulatedTest {
             acc.absorb(ic.handshakeHash());
             acc.absorb(pe.session().sas().bytes());
             acc.absorb(pe.session().sas().decimal().getBytes(StandardCharsets.US_ASCII));
-            exchange(gen, acc, List.of(ic::seal, pr.channel()::seal), List.of(pr.channel()::open, ic::open), 4);
+            exchange(
+                    gen,
+                    acc,
+                    List.of(ic::seal, pr.channel()::seal),
+                    List.of(pr.channel()::open, ic::open),
+                    4);
             long peerBit = gen.u32() % (pa.peerAccept().length * 8L);
-            acc.absorbFailure("iteration " + i + " PeerAccept bit " + peerBit, () ->
-                    DeterministicHandshakes.peerInitiatorStart(new PeerContext(room.roomId(), room.psk(), idI, idR), kI,
-                            kR.publicKey(), eseedI, nonce, null).next().receive(flipBit(pa.peerAccept(), peerBit)));
+            acc.absorbFailure(
+                    "iteration " + i + " PeerAccept bit " + peerBit,
+                    () ->
+                            DeterministicHandshakes.peerInitiatorStart(
+                                            new PeerContext(room.roomId(), room.psk(), idI, idR),
+                                            kI,
+                                            kR.publicKey(),
+                                            eseedI,
+                                            nonce,
+                                            null)
+                                    .next()
+                                    .receive(flipBit(pa.peerAccept(), peerBit)));
 
-            // Record layer from 0 or just before an epoch boundary, two records, one record bit flip.
+            // Record layer from 0 or just before an epoch boundary, two records, one record bit
+            // flip.
             byte[] secret = gen.draw(32);
             int k = (gen.draw(1)[0] & 0xFF) % 4;
             long start = k == 0 ? 0 : k * RecordFormat.REKEY_INTERVAL - 1;
-            RecordSealer sealer = DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
-            RecordOpener opener = DeterministicRecords.openerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
-            exchange(gen, acc, List.of(sealer::seal, sealer::seal), List.of(opener::open, opener::open), 2);
+            RecordSealer sealer =
+                    DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
+            RecordOpener opener =
+                    DeterministicRecords.openerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, start);
+            exchange(
+                    gen,
+                    acc,
+                    List.of(sealer::seal, sealer::seal),
+                    List.of(opener::open, opener::open),
+                    2);
             byte[] last = sealer.seal(gen.draw(16));
             long recBit = gen.u32() % (last.length * 8L);
-            acc.absorbFailure("iteration " + i + " record bit " + recBit, () -> opener.open(flipBit(last, recBit)));
+            acc.absorbFailure(
+                    "iteration " + i + " record bit " + recBit,
+                    () -> opener.open(flipBit(last, recBit)));
         }
         return acc.hex();
     }
@@ -223,8 +273,10 @@ class AccumulatedTest {
         byte[] block0 = sha256(Generator.PREFIX, new byte[8]);
         byte[] block1 = sha256(Generator.PREFIX, new byte[] {0, 0, 0, 0, 0, 0, 0, 1});
         assertArrayEquals(block0, java.util.Arrays.copyOf(first, 32));
-        assertArrayEquals(java.util.Arrays.copyOf(block1, 8), java.util.Arrays.copyOfRange(first, 32, 40));
+        assertArrayEquals(
+                java.util.Arrays.copyOf(block1, 8), java.util.Arrays.copyOfRange(first, 32, 40));
         assertTrue(gen.draw(0).length == 0);
-        assertArrayEquals(sha256(Generator.PREFIX, new byte[] {0, 0, 0, 0, 0, 0, 0, 2}), gen.draw(32));
+        assertArrayEquals(
+                sha256(Generator.PREFIX, new byte[] {0, 0, 0, 0, 0, 0, 0, 2}), gen.draw(32));
     }
 }

@@ -90,7 +90,9 @@ class BitFlipProperties {
         HopClient.Started s = HopClient.start(GATEWAY.publicKey(), RNG);
         HopServer.Accepted a = SERVER.receiveClientHello(s.clientHello(), RNG);
         ErrorCode expected = prefixCode(bit / 8);
-        assertEquals(expected != null ? expected : ErrorCode.CONFIRMATION_FAILED, codeOf(() -> s.next().receive(flip(a.serverHello(), bit))));
+        assertEquals(
+                expected != null ? expected : ErrorCode.CONFIRMATION_FAILED,
+                codeOf(() -> s.next().receive(flip(a.serverHello(), bit))));
     }
 
     @Property(tries = 100)
@@ -98,21 +100,31 @@ class BitFlipProperties {
         HopClient.Started s = HopClient.start(GATEWAY.publicKey(), RNG);
         HopServer.Accepted a = SERVER.receiveClientHello(s.clientHello(), RNG);
         HopClient.Established e = s.next().receive(a.serverHello());
-        assertEquals(bit < 8 ? ErrorCode.UNEXPECTED_MESSAGE : ErrorCode.CONFIRMATION_FAILED, codeOf(() -> a.next().receive(flip(e.clientFinished(), bit))));
+        assertEquals(
+                bit < 8 ? ErrorCode.UNEXPECTED_MESSAGE : ErrorCode.CONFIRMATION_FAILED,
+                codeOf(() -> a.next().receive(flip(e.clientFinished(), bit))));
     }
 
     @Property(tries = 200)
-    void peerMessagesFlip(@ForAll @IntRange(min = 0, max = 2) int which, @ForAll @IntRange(min = 0, max = 2372 * 8 - 1) int rawBit)
+    void peerMessagesFlip(
+            @ForAll @IntRange(min = 0, max = 2) int which,
+            @ForAll @IntRange(min = 0, max = 2372 * 8 - 1) int rawBit)
             throws Exception {
         RoomSecret room = RoomSecret.of(RoomSecret.generate(RNG));
         byte[] idI = new byte[8];
         byte[] idR = new byte[] {1, 2, 3, 4, 5, 6, 7, 8};
         XWingKeyPair kI = XWingKeyPair.generate(RNG);
         XWingKeyPair kR = XWingKeyPair.generate(RNG);
-        PeerInitiator.Started init = PeerInitiator.start(new PeerContext(room.roomId(), room.psk(), idI, idR), kI, kR.publicKey(), RNG);
+        PeerInitiator.Started init =
+                PeerInitiator.start(
+                        new PeerContext(room.roomId(), room.psk(), idI, idR),
+                        kI,
+                        kR.publicKey(),
+                        RNG);
         PeerContext rCtx = new PeerContext(room.roomId(), room.psk(), idI, idR);
         switch (which) {
-            case 0 -> { // PeerInit: the responder may reject it, or accept and fail the initiator's check
+            case 0 -> { // PeerInit: the responder may reject it, or accept and fail the initiator's
+                // check
                 int bit = rawBit % (2372 * 8);
                 byte[] bad = flip(init.peerInit(), bit);
                 int i = bit / 8;
@@ -127,43 +139,59 @@ class BitFlipProperties {
                     assertEquals(expected, atResponder);
                     return;
                 }
-                PeerResponder.Accepted acc = PeerResponder.receive(new PeerContext(room.roomId(), room.psk(), idI, idR), kR, bad, RNG);
+                PeerResponder.Accepted acc =
+                        PeerResponder.receive(
+                                new PeerContext(room.roomId(), room.psk(), idI, idR), kR, bad, RNG);
                 assertEquals(expected, codeOf(() -> init.next().receive(acc.peerAccept())));
             }
             case 1 -> {
                 int bit = rawBit % (1156 * 8);
                 PeerResponder.Accepted acc = PeerResponder.receive(rCtx, kR, init.peerInit(), RNG);
                 ErrorCode expected = prefixCode(bit / 8);
-                assertEquals(expected != null ? expected : ErrorCode.CONFIRMATION_FAILED, codeOf(() -> init.next().receive(flip(acc.peerAccept(), bit))));
+                assertEquals(
+                        expected != null ? expected : ErrorCode.CONFIRMATION_FAILED,
+                        codeOf(() -> init.next().receive(flip(acc.peerAccept(), bit))));
             }
             default -> {
                 int bit = rawBit % (65 * 8);
                 PeerResponder.Accepted acc = PeerResponder.receive(rCtx, kR, init.peerInit(), RNG);
                 PeerInitiator.Established est = init.next().receive(acc.peerAccept());
-                assertEquals(bit < 8 ? ErrorCode.UNEXPECTED_MESSAGE : ErrorCode.CONFIRMATION_FAILED, codeOf(() -> acc.next().receive(flip(est.peerFinish(), bit))));
+                assertEquals(
+                        bit < 8 ? ErrorCode.UNEXPECTED_MESSAGE : ErrorCode.CONFIRMATION_FAILED,
+                        codeOf(() -> acc.next().receive(flip(est.peerFinish(), bit))));
             }
         }
     }
 
     @Property(tries = 1000)
-    void recordFlip(@ForAll @Size(max = 300) byte[] payload, @ForAll @IntRange(min = 0, max = 100_000) int rawBit,
-                    @ForAll @LongRange(min = 0, max = 1L << 24) long startSeq) throws Exception {
+    void recordFlip(
+            @ForAll @Size(max = 300) byte[] payload,
+            @ForAll @IntRange(min = 0, max = 100_000) int rawBit,
+            @ForAll @LongRange(min = 0, max = 1L << 24) long startSeq)
+            throws Exception {
         byte[] secret = new byte[32];
         RNG.nextBytes(secret);
-        byte[] record = DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq).seal(payload);
+        byte[] record =
+                DeterministicRecords.sealerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq)
+                        .seal(payload);
         int bit = rawBit % (record.length * 8);
         int i = bit / 8;
         ErrorCode expected;
         if (i == 0) {
             expected = ErrorCode.UNEXPECTED_MESSAGE;
         } else if (i <= 8) {
-            // seq is big-endian at bytes 1..8: a flipped 0 bit moves it ahead, a flipped 1 bit back.
+            // seq is big-endian at bytes 1..8: a flipped 0 bit moves it ahead, a flipped 1 bit
+            // back.
             int shift = 8 * (8 - i) + bit % 8;
-            expected = ((startSeq >>> shift) & 1) == 0 ? ErrorCode.RECORD_OUT_OF_ORDER : ErrorCode.RECORD_REPLAYED;
+            expected =
+                    ((startSeq >>> shift) & 1) == 0
+                            ? ErrorCode.RECORD_OUT_OF_ORDER
+                            : ErrorCode.RECORD_REPLAYED;
         } else {
             expected = ErrorCode.RECORD_AUTH_FAILED;
         }
-        RecordOpener opener = DeterministicRecords.openerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
+        RecordOpener opener =
+                DeterministicRecords.openerAt(secret, RecordFormat.HOP_MAX_PLAINTEXT, startSeq);
         assertEquals(expected, codeOf(() -> opener.open(flip(record, bit))));
         // Failure is terminal: the genuine record is refused afterwards too.
         assertEquals(expected, codeOf(() -> opener.open(record)));

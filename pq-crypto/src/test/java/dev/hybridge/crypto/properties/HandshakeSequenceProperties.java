@@ -34,6 +34,7 @@ class HandshakeSequenceProperties {
     private static final SecureRandom RNG = new SecureRandom();
     private static final XWingKeyPair GATEWAY = XWingKeyPair.generate(RNG);
     private static final HopServer SERVER = new HopServer(List.of(GATEWAY));
+
     /** Messages of a finished handshake with the same gateway: stale, well-formed, wrong session. */
     private static final byte[][] STALE = staleSession();
 
@@ -43,7 +44,12 @@ class HandshakeSequenceProperties {
             HopServer.Accepted a = SERVER.receiveClientHello(s.clientHello(), RNG);
             HopClient.Established e = s.next().receive(a.serverHello());
             a.next().receive(e.clientFinished());
-            return new byte[][] {s.clientHello(), a.serverHello(), e.clientFinished(), e.channel().seal(new byte[] {1})};
+            return new byte[][] {
+                s.clientHello(),
+                a.serverHello(),
+                e.clientFinished(),
+                e.channel().seal(new byte[] {1})
+            };
         } catch (ProtocolException e) {
             throw new AssertionError(e);
         }
@@ -65,29 +71,54 @@ class HandshakeSequenceProperties {
     @Provide
     Arbitrary<List<Step>> schedules() {
         // Genuine messages are weighted up so that complete handshakes occur often enough to check.
-        Arbitrary<Step> step = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(10, Arbitraries.integers().between(0, 2).map(Hello::new)),
-                net.jqwik.api.Tuple.of(10, Arbitraries.integers().between(0, 2).map(Finished::new)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, STALE.length - 1).map(Stale::new)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(2400).map(Noise::new)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(2).map(Noise::new)),
-                net.jqwik.api.Tuple.of(1, net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 2),
-                        Arbitraries.of(true, false), Arbitraries.integers().between(0, 2372 * 8 - 1)).as(Flipped::new)));
+        Arbitrary<Step> step =
+                Arbitraries.frequencyOf(
+                        net.jqwik.api.Tuple.of(
+                                10, Arbitraries.integers().between(0, 2).map(Hello::new)),
+                        net.jqwik.api.Tuple.of(
+                                10, Arbitraries.integers().between(0, 2).map(Finished::new)),
+                        net.jqwik.api.Tuple.of(
+                                1,
+                                Arbitraries.integers()
+                                        .between(0, STALE.length - 1)
+                                        .map(Stale::new)),
+                        net.jqwik.api.Tuple.of(
+                                1,
+                                Arbitraries.bytes()
+                                        .array(byte[].class)
+                                        .ofMaxSize(2400)
+                                        .map(Noise::new)),
+                        net.jqwik.api.Tuple.of(
+                                1,
+                                Arbitraries.bytes()
+                                        .array(byte[].class)
+                                        .ofMaxSize(2)
+                                        .map(Noise::new)),
+                        net.jqwik.api.Tuple.of(
+                                1,
+                                net.jqwik.api.Combinators.combine(
+                                                Arbitraries.integers().between(0, 2),
+                                                Arbitraries.of(true, false),
+                                                Arbitraries.integers().between(0, 2372 * 8 - 1))
+                                        .as(Flipped::new)));
         return step.list().ofMinSize(1).ofMaxSize(8);
     }
 
     /** Records the outcome and insists that both outcomes occur, so no property passes vacuously. */
     private static void outcome(boolean established) {
         Statistics.label("outcome").collect(established ? "established" : "refused");
-        Statistics.label("outcome").coverage(c -> {
-            c.check("established").count(n -> n > 0);
-            c.check("refused").count(n -> n > 0);
-        });
+        Statistics.label("outcome")
+                .coverage(
+                        c -> {
+                            c.check("established").count(n -> n > 0);
+                            c.check("refused").count(n -> n > 0);
+                        });
     }
 
     @Property(tries = 200)
-    void gatewayEstablishesOnlyThroughBothConfirmations(@ForAll("schedules") List<Step> arbitrary,
-                                                         @ForAll boolean genuineStart) throws Exception {
+    void gatewayEstablishesOnlyThroughBothConfirmations(
+            @ForAll("schedules") List<Step> arbitrary, @ForAll boolean genuineStart)
+            throws Exception {
         // Half the schedules open with one genuine handshake, so what follows it is exercised too.
         List<Step> schedule = new ArrayList<>();
         if (genuineStart) {
@@ -110,16 +141,26 @@ class HandshakeSequenceProperties {
             int genuineHello = -1;
             int genuineFinished = -1;
             switch (step) {
-                case Hello h -> { msg = clients.get(h.client()).clientHello(); genuineHello = h.client(); }
+                case Hello h -> {
+                    msg = clients.get(h.client()).clientHello();
+                    genuineHello = h.client();
+                }
                 case Finished f -> {
-                    msg = established[f.client()] != null ? established[f.client()].clientFinished() : new byte[] {3};
+                    msg =
+                            established[f.client()] != null
+                                    ? established[f.client()].clientFinished()
+                                    : new byte[] {3};
                     genuineFinished = established[f.client()] != null ? f.client() : -1;
                 }
                 case Stale s -> msg = STALE[s.which()];
                 case Noise n -> msg = n.bytes();
                 case Flipped fl -> {
-                    byte[] base = fl.hello() ? clients.get(fl.client()).clientHello()
-                            : established[fl.client()] != null ? established[fl.client()].clientFinished() : STALE[2];
+                    byte[] base =
+                            fl.hello()
+                                    ? clients.get(fl.client()).clientHello()
+                                    : established[fl.client()] != null
+                                            ? established[fl.client()].clientFinished()
+                                            : STALE[2];
                     msg = base.clone();
                     int bit = fl.bit() % (msg.length * 8);
                     msg[bit / 8] ^= (byte) (1 << (bit % 8));
@@ -131,9 +172,11 @@ class HandshakeSequenceProperties {
                     helloFrom = genuineHello;
                     if (genuineHello >= 0 && established[genuineHello] == null) {
                         try {
-                            established[genuineHello] = clients.get(genuineHello).next().receive(a.serverHello());
+                            established[genuineHello] =
+                                    clients.get(genuineHello).next().receive(a.serverHello());
                         } catch (ProtocolException alreadyUsed) {
-                            // the client already took another ServerHello: it stays without a finished
+                            // the client already took another ServerHello: it stays without a
+                            // finished
                         }
                     }
                     state = a.next();
@@ -149,7 +192,8 @@ class HandshakeSequenceProperties {
         }
         outcome(state instanceof Channel);
         if (state instanceof Channel gatewayChannel) {
-            assertTrue(helloFrom >= 0 && helloFrom == finishedFrom,
+            assertTrue(
+                    helloFrom >= 0 && helloFrom == finishedFrom,
                     "established without both confirmations of one genuine handshake: " + schedule);
             Channel clientChannel = established[helloFrom].channel();
             assertArrayEquals(clientChannel.handshakeHash(), gatewayChannel.handshakeHash());
@@ -161,24 +205,26 @@ class HandshakeSequenceProperties {
     }
 
     @Property(tries = 150)
-    void clientEstablishesOnlyWithTheGenuineServerHello(@ForAll("schedules") List<Step> schedule) throws Exception {
+    void clientEstablishesOnlyWithTheGenuineServerHello(@ForAll("schedules") List<Step> schedule)
+            throws Exception {
         HopClient.Started client = HopClient.start(GATEWAY.publicKey(), RNG);
         HopServer.Accepted genuine = SERVER.receiveClientHello(client.clientHello(), RNG);
         HopClient.Established done = null;
         boolean usedGenuine = false;
         for (Step step : schedule) {
-            byte[] msg = switch (step) {
-                case Hello h -> genuine.serverHello();
-                case Finished f -> STALE[1];
-                case Stale s -> STALE[s.which()];
-                case Noise n -> n.bytes();
-                case Flipped fl -> {
-                    byte[] m = genuine.serverHello().clone();
-                    int bit = fl.bit() % (m.length * 8);
-                    m[bit / 8] ^= (byte) (1 << (bit % 8));
-                    yield m;
-                }
-            };
+            byte[] msg =
+                    switch (step) {
+                        case Hello h -> genuine.serverHello();
+                        case Finished f -> STALE[1];
+                        case Stale s -> STALE[s.which()];
+                        case Noise n -> n.bytes();
+                        case Flipped fl -> {
+                            byte[] m = genuine.serverHello().clone();
+                            int bit = fl.bit() % (m.length * 8);
+                            m[bit / 8] ^= (byte) (1 << (bit % 8));
+                            yield m;
+                        }
+                    };
             try {
                 done = client.next().receive(msg);
                 usedGenuine = step instanceof Hello;
@@ -189,7 +235,9 @@ class HandshakeSequenceProperties {
         }
         outcome(done != null);
         if (done != null) {
-            assertTrue(usedGenuine, "client established on a message that was not the gateway's ServerHello");
+            assertTrue(
+                    usedGenuine,
+                    "client established on a message that was not the gateway's ServerHello");
             Channel g = genuine.next().receive(done.clientFinished());
             byte[] ping = {42};
             assertArrayEquals(ping, g.open(done.channel().seal(ping)));
@@ -197,33 +245,42 @@ class HandshakeSequenceProperties {
     }
 
     @Property(tries = 100)
-    void peerResponderEstablishesOnlyThroughTheInitiatorsConfirmation(@ForAll("schedules") List<Step> schedule)
-            throws Exception {
+    void peerResponderEstablishesOnlyThroughTheInitiatorsConfirmation(
+            @ForAll("schedules") List<Step> schedule) throws Exception {
         RoomSecret room = RoomSecret.of(RoomSecret.generate(RNG));
         byte[] idI = {9, 9, 9, 9, 9, 9, 9, 9};
         byte[] idR = {7, 7, 7, 7, 7, 7, 7, 7};
         XWingKeyPair kI = XWingKeyPair.generate(RNG);
         XWingKeyPair kR = XWingKeyPair.generate(RNG);
-        PeerInitiator.Started init = PeerInitiator.start(new PeerContext(room.roomId(), room.psk(), idI, idR), kI,
-                kR.publicKey(), RNG);
-        PeerResponder.Accepted acc = PeerResponder.receive(new PeerContext(room.roomId(), room.psk(), idI, idR), kR,
-                init.peerInit(), RNG);
+        PeerInitiator.Started init =
+                PeerInitiator.start(
+                        new PeerContext(room.roomId(), room.psk(), idI, idR),
+                        kI,
+                        kR.publicKey(),
+                        RNG);
+        PeerResponder.Accepted acc =
+                PeerResponder.receive(
+                        new PeerContext(room.roomId(), room.psk(), idI, idR),
+                        kR,
+                        init.peerInit(),
+                        RNG);
         PeerInitiator.Established genuine = init.next().receive(acc.peerAccept());
         PeerSession session = null;
         boolean usedGenuine = false;
         for (Step step : schedule) {
-            byte[] msg = switch (step) {
-                case Hello h -> genuine.peerFinish();
-                case Finished f -> STALE[2];
-                case Stale s -> STALE[s.which()];
-                case Noise n -> n.bytes();
-                case Flipped fl -> {
-                    byte[] m = genuine.peerFinish().clone();
-                    int bit = fl.bit() % (m.length * 8);
-                    m[bit / 8] ^= (byte) (1 << (bit % 8));
-                    yield m;
-                }
-            };
+            byte[] msg =
+                    switch (step) {
+                        case Hello h -> genuine.peerFinish();
+                        case Finished f -> STALE[2];
+                        case Stale s -> STALE[s.which()];
+                        case Noise n -> n.bytes();
+                        case Flipped fl -> {
+                            byte[] m = genuine.peerFinish().clone();
+                            int bit = fl.bit() % (m.length * 8);
+                            m[bit / 8] ^= (byte) (1 << (bit % 8));
+                            yield m;
+                        }
+                    };
             try {
                 session = acc.next().receive(msg);
                 usedGenuine = step instanceof Hello;
@@ -236,7 +293,9 @@ class HandshakeSequenceProperties {
         if (session != null) {
             assertTrue(usedGenuine);
             assertNotNull(session.sas());
-            assertArrayEquals(new byte[] {5}, session.channel().open(genuine.session().channel().seal(new byte[] {5})));
+            assertArrayEquals(
+                    new byte[] {5},
+                    session.channel().open(genuine.session().channel().seal(new byte[] {5})));
         }
     }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 class AesGcmVectorsTest {
     private static final String FILE = "wycheproof/aes_gcm_test.json";
     private static final String SCHEMA = "aead_test_schema_v1.json";
+
     /** Tag lengths the JDK's GCMParameterSpec accepts (SunJCE: 96, 104, 112, 120, 128 bits). */
     private static final Set<Integer> JDK_TAG_BITS = Set.of(96, 104, 112, 120, 128);
 
@@ -46,44 +47,67 @@ class AesGcmVectorsTest {
     }
 
     private static void checkSizes(WycheproofCase c, byte[] key, byte[] iv, byte[] tag) {
-        if (key.length * 8 != c.groupInt("keySize") || iv.length * 8 != c.groupInt("ivSize") || tag.length * 8 != c.groupInt("tagSize")) {
-            throw new AssertionError("field sizes disagree with the group's keySize/ivSize/tagSize");
+        if (key.length * 8 != c.groupInt("keySize")
+                || iv.length * 8 != c.groupInt("ivSize")
+                || tag.length * 8 != c.groupInt("tagSize")) {
+            throw new AssertionError(
+                    "field sizes disagree with the group's keySize/ivSize/tagSize");
         }
     }
 
     /** AES-256, 96-bit nonce, 128-bit tag: the only sizes the protocol uses. */
     @Test
     void protocolProfileSealAndOpen() {
-        List<WycheproofCase> cases = SharedVectors.wycheproof(FILE, SCHEMA).stream().filter(AesGcmVectorsTest::protocolProfile).toList();
+        List<WycheproofCase> cases =
+                SharedVectors.wycheproof(FILE, SCHEMA).stream()
+                        .filter(AesGcmVectorsTest::protocolProfile)
+                        .toList();
         VectorRun run = new VectorRun("AES-256-GCM 96-bit IV 128-bit tag (Wycheproof)");
         for (WycheproofCase c : cases) {
-            run.check(c.id(), c.result(), () -> {
-                byte[] key = c.hex("key");
-                byte[] iv = c.hex("iv");
-                byte[] aad = c.hex("aad");
-                byte[] msg = c.hex("msg");
-                byte[] tag = c.hex("tag");
-                checkSizes(c, key, iv, tag);
-                byte[] sealed = concat(c.hex("ct"), tag);
-                Gcm gcm = new Gcm(key);
-                switch (c.result()) {
-                    case "valid" -> {
-                        assertHex(sealed, gcm.seal(iv, aad, msg, 0, msg.length), "seal: ct || tag");
-                        assertHex(msg, gcm.open(iv, aad, sealed, 0, sealed.length), "open: msg");
-                    }
-                    case "invalid" -> expectProtocolException(ErrorCode.RECORD_AUTH_FAILED, () -> gcm.open(iv, aad, sealed, 0, sealed.length));
-                    case "acceptable" -> {
-                        try {
-                            assertHex(msg, gcm.open(iv, aad, sealed, 0, sealed.length), "open (acceptable, accepted)");
-                        } catch (ProtocolException e) {
-                            if (e.code() != ErrorCode.RECORD_AUTH_FAILED) {
-                                throw new AssertionError("acceptable vector rejected with " + e.code());
+            run.check(
+                    c.id(),
+                    c.result(),
+                    () -> {
+                        byte[] key = c.hex("key");
+                        byte[] iv = c.hex("iv");
+                        byte[] aad = c.hex("aad");
+                        byte[] msg = c.hex("msg");
+                        byte[] tag = c.hex("tag");
+                        checkSizes(c, key, iv, tag);
+                        byte[] sealed = concat(c.hex("ct"), tag);
+                        Gcm gcm = new Gcm(key);
+                        switch (c.result()) {
+                            case "valid" -> {
+                                assertHex(
+                                        sealed,
+                                        gcm.seal(iv, aad, msg, 0, msg.length),
+                                        "seal: ct || tag");
+                                assertHex(
+                                        msg,
+                                        gcm.open(iv, aad, sealed, 0, sealed.length),
+                                        "open: msg");
                             }
+                            case "invalid" ->
+                                    expectProtocolException(
+                                            ErrorCode.RECORD_AUTH_FAILED,
+                                            () -> gcm.open(iv, aad, sealed, 0, sealed.length));
+                            case "acceptable" -> {
+                                try {
+                                    assertHex(
+                                            msg,
+                                            gcm.open(iv, aad, sealed, 0, sealed.length),
+                                            "open (acceptable, accepted)");
+                                } catch (ProtocolException e) {
+                                    if (e.code() != ErrorCode.RECORD_AUTH_FAILED) {
+                                        throw new AssertionError(
+                                                "acceptable vector rejected with " + e.code());
+                                    }
+                                }
+                            }
+                            default ->
+                                    throw new AssertionError("unknown result '" + c.result() + "'");
                         }
-                    }
-                    default -> throw new AssertionError("unknown result '" + c.result() + "'");
-                }
-            });
+                    });
         }
         // 39 valid (Ktv, Pseudorandom, SpecialCase) + 27 invalid (ModifiedTag).
         run.finish(66);
@@ -98,50 +122,75 @@ class AesGcmVectorsTest {
      */
     @Test
     void otherSizesViaOpenWithTagBits() {
-        List<WycheproofCase> cases = SharedVectors.wycheproof(FILE, SCHEMA).stream().filter(c -> !protocolProfile(c)).toList();
+        List<WycheproofCase> cases =
+                SharedVectors.wycheproof(FILE, SCHEMA).stream()
+                        .filter(c -> !protocolProfile(c))
+                        .toList();
         VectorRun run = new VectorRun("AES-GCM other key/IV/tag sizes (Wycheproof)");
         for (WycheproofCase c : cases) {
             int tagBits = c.groupInt("tagSize");
             if (!JDK_TAG_BITS.contains(tagBits)) {
-                run.skip(c.id(), tagBits + "-bit tag: the JDK's GCM refuses tags other than 96..128 bits");
+                run.skip(
+                        c.id(),
+                        tagBits + "-bit tag: the JDK's GCM refuses tags other than 96..128 bits");
                 continue;
             }
-            String category = c.group().path("ivSize").asInt() == 0 ? c.result() + "/empty IV" : c.result();
-            run.check(c.id(), category, () -> {
-                byte[] key = c.hex("key");
-                byte[] iv = c.hex("iv");
-                byte[] aad = c.hex("aad");
-                byte[] msg = c.hex("msg");
-                byte[] tag = c.hex("tag");
-                checkSizes(c, key, iv, tag);
-                byte[] sealed = concat(c.hex("ct"), tag);
-                Gcm gcm = new Gcm(key);
-                switch (c.result()) {
-                    case "valid" -> {
-                        assertHex(msg, gcm.openWithTagBits(iv, aad, sealed, tagBits), "openWithTagBits: msg");
-                        if (tagBits == Primitives.GCM_TAG_LEN * 8) {
-                            assertHex(sealed, gcm.seal(iv, aad, msg, 0, msg.length), "seal: ct || tag");
+            String category =
+                    c.group().path("ivSize").asInt() == 0 ? c.result() + "/empty IV" : c.result();
+            run.check(
+                    c.id(),
+                    category,
+                    () -> {
+                        byte[] key = c.hex("key");
+                        byte[] iv = c.hex("iv");
+                        byte[] aad = c.hex("aad");
+                        byte[] msg = c.hex("msg");
+                        byte[] tag = c.hex("tag");
+                        checkSizes(c, key, iv, tag);
+                        byte[] sealed = concat(c.hex("ct"), tag);
+                        Gcm gcm = new Gcm(key);
+                        switch (c.result()) {
+                            case "valid" -> {
+                                assertHex(
+                                        msg,
+                                        gcm.openWithTagBits(iv, aad, sealed, tagBits),
+                                        "openWithTagBits: msg");
+                                if (tagBits == Primitives.GCM_TAG_LEN * 8) {
+                                    assertHex(
+                                            sealed,
+                                            gcm.seal(iv, aad, msg, 0, msg.length),
+                                            "seal: ct || tag");
+                                }
+                            }
+                            case "invalid" -> {
+                                ErrorCode expected =
+                                        iv.length == 0
+                                                ? ErrorCode.MALFORMED_MESSAGE
+                                                : ErrorCode.RECORD_AUTH_FAILED;
+                                expectProtocolException(
+                                        expected,
+                                        () -> gcm.openWithTagBits(iv, aad, sealed, tagBits));
+                            }
+                            case "acceptable" -> {
+                                try {
+                                    assertHex(
+                                            msg,
+                                            gcm.openWithTagBits(iv, aad, sealed, tagBits),
+                                            "openWithTagBits (acceptable, accepted)");
+                                } catch (ProtocolException rejected) {
+                                    // rejecting an acceptable vector is allowed
+                                }
+                            }
+                            default ->
+                                    throw new AssertionError("unknown result '" + c.result() + "'");
                         }
-                    }
-                    case "invalid" -> {
-                        ErrorCode expected = iv.length == 0 ? ErrorCode.MALFORMED_MESSAGE : ErrorCode.RECORD_AUTH_FAILED;
-                        expectProtocolException(expected, () -> gcm.openWithTagBits(iv, aad, sealed, tagBits));
-                    }
-                    case "acceptable" -> {
-                        try {
-                            assertHex(msg, gcm.openWithTagBits(iv, aad, sealed, tagBits), "openWithTagBits (acceptable, accepted)");
-                        } catch (ProtocolException rejected) {
-                            // rejecting an acceptable vector is allowed
-                        }
-                    }
-                    default -> throw new AssertionError("unknown result '" + c.result() + "'");
-                }
-            });
+                    });
         }
         // 316 in the file - 66 in the protocol profile; none skipped (all tags are 128 bits).
         run.finish(250);
         if (run.skippedCount() != 0) {
-            throw new AssertionError("vectors skipped; update the expected counts: " + run.skippedCount());
+            throw new AssertionError(
+                    "vectors skipped; update the expected counts: " + run.skippedCount());
         }
     }
 }

@@ -31,59 +31,90 @@ class MlKemVectorsTest {
 
     @Test
     void keyGenFromSeed() {
-        List<WycheproofCase> cases = SharedVectors.wycheproof("wycheproof/mlkem_768_keygen_seed_test.json", "mlkem_keygen_seed_test_schema.json");
+        List<WycheproofCase> cases =
+                SharedVectors.wycheproof(
+                        "wycheproof/mlkem_768_keygen_seed_test.json",
+                        "mlkem_keygen_seed_test_schema.json");
         VectorRun run = new VectorRun("ML-KEM-768 keygen from seed (Wycheproof)");
         for (WycheproofCase c : cases) {
-            run.check(c.id(), c.result(), () -> {
-                requireParameterSet(c);
-                switch (c.result()) {
-                    case "valid" -> assertHex(c.hex("ek"), Primitives.mlkem768PublicKey(c.hex("seed")), "ek");
-                    case "invalid", "acceptable" -> throw new AssertionError(
-                            "keygen-from-seed vector with result " + c.result() + ": no rejection path is defined for it; extend this test");
-                    default -> throw new AssertionError("unknown result '" + c.result() + "'");
-                }
-            });
+            run.check(
+                    c.id(),
+                    c.result(),
+                    () -> {
+                        requireParameterSet(c);
+                        switch (c.result()) {
+                            case "valid" ->
+                                    assertHex(
+                                            c.hex("ek"),
+                                            Primitives.mlkem768PublicKey(c.hex("seed")),
+                                            "ek");
+                            case "invalid", "acceptable" ->
+                                    throw new AssertionError(
+                                            "keygen-from-seed vector with result "
+                                                    + c.result()
+                                                    + ": no rejection path is defined for it; extend this test");
+                            default ->
+                                    throw new AssertionError("unknown result '" + c.result() + "'");
+                        }
+                    });
         }
         run.finish(100);
     }
 
     @Test
     void encapsulation() {
-        List<WycheproofCase> cases = SharedVectors.wycheproof("wycheproof/mlkem_768_encaps_test.json", "mlkem_encaps_test_schema.json");
+        List<WycheproofCase> cases =
+                SharedVectors.wycheproof(
+                        "wycheproof/mlkem_768_encaps_test.json", "mlkem_encaps_test_schema.json");
         VectorRun run = new VectorRun("ML-KEM-768 encaps (Wycheproof)");
         for (WycheproofCase c : cases) {
-            run.check(c.id(), c.result(), () -> {
-                requireParameterSet(c);
-                byte[] ek = c.hex("ek");
-                byte[] m = c.hex("m");
-                switch (c.result()) {
-                    case "valid" -> {
-                        if (!Primitives.mlkemPublicKeyValid(ek, 0)) {
-                            throw new AssertionError("mlkemPublicKeyValid refused a valid ek");
+            run.check(
+                    c.id(),
+                    c.result(),
+                    () -> {
+                        requireParameterSet(c);
+                        byte[] ek = c.hex("ek");
+                        byte[] m = c.hex("m");
+                        switch (c.result()) {
+                            case "valid" -> {
+                                if (!Primitives.mlkemPublicKeyValid(ek, 0)) {
+                                    throw new AssertionError(
+                                            "mlkemPublicKeyValid refused a valid ek");
+                                }
+                                Encapsulation enc = Primitives.mlkem768Encapsulate(ek, m);
+                                assertHex(c.hex("c"), enc.ciphertext(), "c");
+                                assertHex(c.hex("K"), enc.sharedSecret(), "K");
+                            }
+                            case "invalid" -> {
+                                // Modulus overflow ("Public key not reduced", ModulusOverflow) or a
+                                // bad length.
+                                if (ek.length == EK_LEN && Primitives.mlkemPublicKeyValid(ek, 0)) {
+                                    throw new AssertionError(
+                                            "mlkemPublicKeyValid accepted an invalid ek");
+                                }
+                                expectProtocolException(
+                                        ErrorCode.INVALID_PUBLIC_KEY,
+                                        () -> Primitives.mlkem768Encapsulate(ek, m));
+                            }
+                            case "acceptable" -> {
+                                try {
+                                    Encapsulation enc = Primitives.mlkem768Encapsulate(ek, m);
+                                    assertHex(
+                                            c.hex("c"),
+                                            enc.ciphertext(),
+                                            "c (acceptable, accepted)");
+                                    assertHex(
+                                            c.hex("K"),
+                                            enc.sharedSecret(),
+                                            "K (acceptable, accepted)");
+                                } catch (ProtocolException rejected) {
+                                    // rejecting an acceptable vector is allowed
+                                }
+                            }
+                            default ->
+                                    throw new AssertionError("unknown result '" + c.result() + "'");
                         }
-                        Encapsulation enc = Primitives.mlkem768Encapsulate(ek, m);
-                        assertHex(c.hex("c"), enc.ciphertext(), "c");
-                        assertHex(c.hex("K"), enc.sharedSecret(), "K");
-                    }
-                    case "invalid" -> {
-                        // Modulus overflow ("Public key not reduced", ModulusOverflow) or a bad length.
-                        if (ek.length == EK_LEN && Primitives.mlkemPublicKeyValid(ek, 0)) {
-                            throw new AssertionError("mlkemPublicKeyValid accepted an invalid ek");
-                        }
-                        expectProtocolException(ErrorCode.INVALID_PUBLIC_KEY, () -> Primitives.mlkem768Encapsulate(ek, m));
-                    }
-                    case "acceptable" -> {
-                        try {
-                            Encapsulation enc = Primitives.mlkem768Encapsulate(ek, m);
-                            assertHex(c.hex("c"), enc.ciphertext(), "c (acceptable, accepted)");
-                            assertHex(c.hex("K"), enc.sharedSecret(), "K (acceptable, accepted)");
-                        } catch (ProtocolException rejected) {
-                            // rejecting an acceptable vector is allowed
-                        }
-                    }
-                    default -> throw new AssertionError("unknown result '" + c.result() + "'");
-                }
-            });
+                    });
         }
         run.finish(265);
     }
@@ -100,39 +131,57 @@ class MlKemVectorsTest {
      */
     @Test
     void decapsulation() {
-        List<WycheproofCase> cases = SharedVectors.wycheproof("wycheproof/mlkem_768_test.json", "mlkem_test_schema.json");
+        List<WycheproofCase> cases =
+                SharedVectors.wycheproof(
+                        "wycheproof/mlkem_768_test.json", "mlkem_test_schema.json");
         VectorRun run = new VectorRun("ML-KEM-768 decaps (Wycheproof)");
         for (WycheproofCase c : cases) {
             String category = c.result() + (c.flags().contains("Strcmp") ? "/strcmp" : "");
-            run.check(c.id(), category, () -> {
-                requireParameterSet(c);
-                byte[] seed = c.hex("seed");
-                byte[] ct = c.hex("c");
-                switch (c.result()) {
-                    case "valid" -> {
-                        assertHex(c.hex("ek"), Primitives.mlkem768PublicKey(seed), "ek from seed");
-                        assertHex(c.hex("K"), Primitives.mlkem768Decapsulate(seed, ct), "K");
-                    }
-                    case "invalid" -> {
-                        if (seed.length != SEED_LEN) {
-                            expectThrown(IllegalArgumentException.class, () -> Primitives.mlkem768Decapsulate(seed, ct));
-                        } else if (ct.length != CT_LEN) {
-                            expectProtocolException(ErrorCode.MALFORMED_MESSAGE, () -> Primitives.mlkem768Decapsulate(seed, ct));
-                        } else {
-                            throw new AssertionError("invalid vector with well-formed lengths: ML-KEM decaps has no failure path"
-                                    + " (implicit rejection); decide what the wrapper should do and extend this test");
+            run.check(
+                    c.id(),
+                    category,
+                    () -> {
+                        requireParameterSet(c);
+                        byte[] seed = c.hex("seed");
+                        byte[] ct = c.hex("c");
+                        switch (c.result()) {
+                            case "valid" -> {
+                                assertHex(
+                                        c.hex("ek"),
+                                        Primitives.mlkem768PublicKey(seed),
+                                        "ek from seed");
+                                assertHex(
+                                        c.hex("K"), Primitives.mlkem768Decapsulate(seed, ct), "K");
+                            }
+                            case "invalid" -> {
+                                if (seed.length != SEED_LEN) {
+                                    expectThrown(
+                                            IllegalArgumentException.class,
+                                            () -> Primitives.mlkem768Decapsulate(seed, ct));
+                                } else if (ct.length != CT_LEN) {
+                                    expectProtocolException(
+                                            ErrorCode.MALFORMED_MESSAGE,
+                                            () -> Primitives.mlkem768Decapsulate(seed, ct));
+                                } else {
+                                    throw new AssertionError(
+                                            "invalid vector with well-formed lengths: ML-KEM decaps has no failure path"
+                                                    + " (implicit rejection); decide what the wrapper should do and extend this test");
+                                }
+                            }
+                            case "acceptable" -> {
+                                try {
+                                    assertHex(
+                                            c.hex("K"),
+                                            Primitives.mlkem768Decapsulate(seed, ct),
+                                            "K (acceptable, accepted)");
+                                } catch (ProtocolException | IllegalArgumentException rejected) {
+                                    // rejecting an acceptable vector is allowed
+                                }
+                            }
+                            default ->
+                                    throw new AssertionError("unknown result '" + c.result() + "'");
                         }
-                    }
-                    case "acceptable" -> {
-                        try {
-                            assertHex(c.hex("K"), Primitives.mlkem768Decapsulate(seed, ct), "K (acceptable, accepted)");
-                        } catch (ProtocolException | IllegalArgumentException rejected) {
-                            // rejecting an acceptable vector is allowed
-                        }
-                    }
-                    default -> throw new AssertionError("unknown result '" + c.result() + "'");
-                }
-            });
+                    });
         }
         run.finish(193);
     }
@@ -160,20 +209,27 @@ class MlKemVectorsTest {
             if (line.isBlank()) {
                 continue;
             }
-            run.check("line " + lineNo, () -> {
-                byte[] ek = hex(line.strip());
-                if (ek.length != EK_LEN) {
-                    throw new AssertionError("key is " + ek.length + " bytes, expected " + EK_LEN);
-                }
-                if (Primitives.mlkemPublicKeyValid(ek, 0)) {
-                    throw new AssertionError("mlkemPublicKeyValid accepted it");
-                }
-                expectProtocolException(ErrorCode.INVALID_PUBLIC_KEY, () -> Primitives.mlkem768Encapsulate(ek, m));
-                byte[] xwingPk = new byte[Primitives.XWING_PK_LEN];
-                System.arraycopy(ek, 0, xwingPk, 0, EK_LEN);
-                System.arraycopy(x25519Part, 0, xwingPk, EK_LEN, x25519Part.length);
-                expectProtocolException(ErrorCode.INVALID_PUBLIC_KEY, () -> Primitives.xwingEncapsulate(xwingPk, eseed));
-            });
+            run.check(
+                    "line " + lineNo,
+                    () -> {
+                        byte[] ek = hex(line.strip());
+                        if (ek.length != EK_LEN) {
+                            throw new AssertionError(
+                                    "key is " + ek.length + " bytes, expected " + EK_LEN);
+                        }
+                        if (Primitives.mlkemPublicKeyValid(ek, 0)) {
+                            throw new AssertionError("mlkemPublicKeyValid accepted it");
+                        }
+                        expectProtocolException(
+                                ErrorCode.INVALID_PUBLIC_KEY,
+                                () -> Primitives.mlkem768Encapsulate(ek, m));
+                        byte[] xwingPk = new byte[Primitives.XWING_PK_LEN];
+                        System.arraycopy(ek, 0, xwingPk, 0, EK_LEN);
+                        System.arraycopy(x25519Part, 0, xwingPk, EK_LEN, x25519Part.length);
+                        expectProtocolException(
+                                ErrorCode.INVALID_PUBLIC_KEY,
+                                () -> Primitives.xwingEncapsulate(xwingPk, eseed));
+                    });
         }
         run.finish(780);
     }

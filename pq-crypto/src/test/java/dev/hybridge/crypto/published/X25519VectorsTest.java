@@ -34,8 +34,15 @@ class X25519VectorsTest {
         List<Map<String, String>> records = SharedVectors.nistRecords("rfc7748-x25519/rfc7748.txt");
         VectorRun run = new VectorRun("X25519 RFC 7748 §5.2 single");
         for (Map<String, String> r : records) {
-            run.check("COUNT " + r.get("COUNT"), () -> assertHex(hex(field(r, "OUTPUT_U")),
-                    Primitives.x25519(hex(field(r, "INPUT_SCALAR")), hex(field(r, "INPUT_U"))), "OUTPUT_U"));
+            run.check(
+                    "COUNT " + r.get("COUNT"),
+                    () ->
+                            assertHex(
+                                    hex(field(r, "OUTPUT_U")),
+                                    Primitives.x25519(
+                                            hex(field(r, "INPUT_SCALAR")),
+                                            hex(field(r, "INPUT_U"))),
+                                    "OUTPUT_U"));
         }
         run.finish(3);
     }
@@ -45,18 +52,34 @@ class X25519VectorsTest {
     void rfc7748Iterated1And1000() {
         JsonNode it = SharedVectors.json(ITERATED).path("iterated");
         VectorRun run = new VectorRun("X25519 RFC 7748 §5.2 iterated (1, 1000)");
-        run.check("1 iteration", () -> assertHex(hex(it, "after_1"), iterate(it, 1), "after 1 iteration"));
-        run.check("1000 iterations", () -> assertHex(hex(it, "after_1000"), iterate(it, 1000), "after 1,000 iterations"));
+        run.check(
+                "1 iteration",
+                () -> assertHex(hex(it, "after_1"), iterate(it, 1), "after 1 iteration"));
+        run.check(
+                "1000 iterations",
+                () ->
+                        assertHex(
+                                hex(it, "after_1000"),
+                                iterate(it, 1000),
+                                "after 1,000 iterations"));
         run.finish(2);
     }
 
     /** The 1,000,000-iteration value takes minutes; run it with -Dhybridge.slow=true. */
     @Test
     void rfc7748IteratedMillion() {
-        Assumptions.assumeTrue(Boolean.getBoolean("hybridge.slow"), "1,000,000-iteration X25519 vector skipped; set -Dhybridge.slow=true");
+        Assumptions.assumeTrue(
+                Boolean.getBoolean("hybridge.slow"),
+                "1,000,000-iteration X25519 vector skipped; set -Dhybridge.slow=true");
         JsonNode it = SharedVectors.json(ITERATED).path("iterated");
         VectorRun run = new VectorRun("X25519 RFC 7748 §5.2 iterated (1,000,000)");
-        run.check("1000000 iterations", () -> assertHex(hex(it, "after_1000000"), iterate(it, 1_000_000), "after 1,000,000 iterations"));
+        run.check(
+                "1000000 iterations",
+                () ->
+                        assertHex(
+                                hex(it, "after_1000000"),
+                                iterate(it, 1_000_000),
+                                "after 1,000,000 iterations"));
         run.finish(1);
     }
 
@@ -75,10 +98,34 @@ class X25519VectorsTest {
     void rfc7748Section61DiffieHellman() {
         JsonNode dh = SharedVectors.json(ITERATED).path("dh_6_1");
         VectorRun run = new VectorRun("X25519 RFC 7748 §6.1 Alice/Bob");
-        run.check("Alice public", () -> assertHex(hex(dh, "alice_public"), Primitives.x25519(hex(dh, "alice_private"), BASE_POINT), "alice_public"));
-        run.check("Bob public", () -> assertHex(hex(dh, "bob_public"), Primitives.x25519(hex(dh, "bob_private"), BASE_POINT), "bob_public"));
-        run.check("Alice shared", () -> assertHex(hex(dh, "shared_secret"), Primitives.x25519(hex(dh, "alice_private"), hex(dh, "bob_public")), "K (Alice)"));
-        run.check("Bob shared", () -> assertHex(hex(dh, "shared_secret"), Primitives.x25519(hex(dh, "bob_private"), hex(dh, "alice_public")), "K (Bob)"));
+        run.check(
+                "Alice public",
+                () ->
+                        assertHex(
+                                hex(dh, "alice_public"),
+                                Primitives.x25519(hex(dh, "alice_private"), BASE_POINT),
+                                "alice_public"));
+        run.check(
+                "Bob public",
+                () ->
+                        assertHex(
+                                hex(dh, "bob_public"),
+                                Primitives.x25519(hex(dh, "bob_private"), BASE_POINT),
+                                "bob_public"));
+        run.check(
+                "Alice shared",
+                () ->
+                        assertHex(
+                                hex(dh, "shared_secret"),
+                                Primitives.x25519(hex(dh, "alice_private"), hex(dh, "bob_public")),
+                                "K (Alice)"));
+        run.check(
+                "Bob shared",
+                () ->
+                        assertHex(
+                                hex(dh, "shared_secret"),
+                                Primitives.x25519(hex(dh, "bob_private"), hex(dh, "alice_public")),
+                                "K (Bob)"));
         run.finish(4);
     }
 
@@ -90,34 +137,48 @@ class X25519VectorsTest {
      */
     @Test
     void wycheproof() {
-        List<WycheproofCase> cases = SharedVectors.wycheproof("wycheproof/x25519_test.json", "xdh_comp_schema_v1.json");
+        List<WycheproofCase> cases =
+                SharedVectors.wycheproof("wycheproof/x25519_test.json", "xdh_comp_schema_v1.json");
         VectorRun run = new VectorRun("X25519 (Wycheproof)");
         for (WycheproofCase c : cases) {
             byte[] shared = c.hex("shared");
             boolean zero = shared.length == 32 && Arrays.equals(shared, new byte[32]);
-            String category = switch (c.result()) {
-                case "acceptable" -> zero ? "acceptable/zero-secret refused" : "acceptable/matched";
-                default -> c.result();
-            };
-            run.check(c.id(), category, () -> {
-                if (!c.group().path("curve").asText().equals("curve25519")) {
-                    throw new AssertionError("unexpected curve " + c.group().path("curve").asText());
-                }
-                byte[] priv = c.hex("private");
-                byte[] pub = c.hex("public");
-                switch (c.result()) {
-                    case "valid" -> assertHex(shared, Primitives.x25519(priv, pub), "shared");
-                    case "acceptable" -> {
-                        if (zero) {
-                            expectProtocolException(ErrorCode.INVALID_PUBLIC_KEY, () -> Primitives.x25519(priv, pub));
-                        } else {
-                            assertHex(shared, Primitives.x25519(priv, pub), "shared");
+            String category =
+                    switch (c.result()) {
+                        case "acceptable" ->
+                                zero ? "acceptable/zero-secret refused" : "acceptable/matched";
+                        default -> c.result();
+                    };
+            run.check(
+                    c.id(),
+                    category,
+                    () -> {
+                        if (!c.group().path("curve").asText().equals("curve25519")) {
+                            throw new AssertionError(
+                                    "unexpected curve " + c.group().path("curve").asText());
                         }
-                    }
-                    case "invalid" -> expectProtocolException(ErrorCode.INVALID_PUBLIC_KEY, () -> Primitives.x25519(priv, pub));
-                    default -> throw new AssertionError("unknown result '" + c.result() + "'");
-                }
-            });
+                        byte[] priv = c.hex("private");
+                        byte[] pub = c.hex("public");
+                        switch (c.result()) {
+                            case "valid" ->
+                                    assertHex(shared, Primitives.x25519(priv, pub), "shared");
+                            case "acceptable" -> {
+                                if (zero) {
+                                    expectProtocolException(
+                                            ErrorCode.INVALID_PUBLIC_KEY,
+                                            () -> Primitives.x25519(priv, pub));
+                                } else {
+                                    assertHex(shared, Primitives.x25519(priv, pub), "shared");
+                                }
+                            }
+                            case "invalid" ->
+                                    expectProtocolException(
+                                            ErrorCode.INVALID_PUBLIC_KEY,
+                                            () -> Primitives.x25519(priv, pub));
+                            default ->
+                                    throw new AssertionError("unknown result '" + c.result() + "'");
+                        }
+                    });
         }
         run.finish(518);
     }

@@ -23,12 +23,21 @@ class XWingVectorsTest {
     private static final String FILE = "xwing/test-vectors.json";
     private static final int VECTORS = 3;
 
-    private record Vector(int index, byte[] seed, byte[] eseed, byte[] sk, byte[] pk, byte[] ct, byte[] ss) {}
+    private record Vector(
+            int index, byte[] seed, byte[] eseed, byte[] sk, byte[] pk, byte[] ct, byte[] ss) {}
 
     private static List<Vector> load() {
         List<Vector> out = new ArrayList<>();
         for (JsonNode v : SharedVectors.json(FILE)) {
-            out.add(new Vector(out.size(), hex(v, "seed"), hex(v, "eseed"), hex(v, "sk"), hex(v, "pk"), hex(v, "ct"), hex(v, "ss")));
+            out.add(
+                    new Vector(
+                            out.size(),
+                            hex(v, "seed"),
+                            hex(v, "eseed"),
+                            hex(v, "sk"),
+                            hex(v, "pk"),
+                            hex(v, "ct"),
+                            hex(v, "ss")));
         }
         return out;
     }
@@ -37,15 +46,23 @@ class XWingVectorsTest {
     void keyGenEncapsDecapsMatchDraftVectors() {
         VectorRun run = new VectorRun("X-Wing");
         for (Vector v : load()) {
-            run.check("vector " + v.index(), () -> {
-                // In draft-10 the private key is the 32-byte seed itself.
-                assertHex(v.seed(), v.sk(), "sk (must equal seed)");
-                assertHex(v.pk(), Primitives.xwingPublicKey(v.seed()), "pk = GenerateKeyPairDerand(seed)");
-                Encapsulation enc = Primitives.xwingEncapsulate(v.pk(), v.eseed());
-                assertHex(v.ct(), enc.ciphertext(), "ct = EncapsulateDerand(pk, eseed)");
-                assertHex(v.ss(), enc.sharedSecret(), "ss from encapsulation");
-                assertHex(v.ss(), Primitives.xwingDecapsulate(v.seed(), v.ct()), "ss = Decapsulate(ct, sk)");
-            });
+            run.check(
+                    "vector " + v.index(),
+                    () -> {
+                        // In draft-10 the private key is the 32-byte seed itself.
+                        assertHex(v.seed(), v.sk(), "sk (must equal seed)");
+                        assertHex(
+                                v.pk(),
+                                Primitives.xwingPublicKey(v.seed()),
+                                "pk = GenerateKeyPairDerand(seed)");
+                        Encapsulation enc = Primitives.xwingEncapsulate(v.pk(), v.eseed());
+                        assertHex(v.ct(), enc.ciphertext(), "ct = EncapsulateDerand(pk, eseed)");
+                        assertHex(v.ss(), enc.sharedSecret(), "ss from encapsulation");
+                        assertHex(
+                                v.ss(),
+                                Primitives.xwingDecapsulate(v.seed(), v.ct()),
+                                "ss = Decapsulate(ct, sk)");
+                    });
         }
         run.finish(VECTORS);
     }
@@ -65,16 +82,26 @@ class XWingVectorsTest {
                     continue;
                 }
                 byte[] pk = Arrays.copyOf(v.pk(), len); // extension appends a zero byte
-                run.check("vector " + v.index() + " pk length " + len, "pk",
-                        () -> expectProtocolException(ErrorCode.INVALID_PUBLIC_KEY, () -> Primitives.xwingEncapsulate(pk, v.eseed())));
+                run.check(
+                        "vector " + v.index() + " pk length " + len,
+                        "pk",
+                        () ->
+                                expectProtocolException(
+                                        ErrorCode.INVALID_PUBLIC_KEY,
+                                        () -> Primitives.xwingEncapsulate(pk, v.eseed())));
             }
             for (int len = 0; len <= v.ct().length + 1; len++) {
                 if (len == v.ct().length) {
                     continue;
                 }
                 byte[] ct = Arrays.copyOf(v.ct(), len);
-                run.check("vector " + v.index() + " ct length " + len, "ct",
-                        () -> expectProtocolException(ErrorCode.MALFORMED_MESSAGE, () -> Primitives.xwingDecapsulate(v.seed(), ct)));
+                run.check(
+                        "vector " + v.index() + " ct length " + len,
+                        "ct",
+                        () ->
+                                expectProtocolException(
+                                        ErrorCode.MALFORMED_MESSAGE,
+                                        () -> Primitives.xwingDecapsulate(v.seed(), ct)));
             }
         }
         // 3 vectors x ((1216 + 1) + (1120 + 1)) length variants.

@@ -13,10 +13,16 @@ public final class EpochSecrets {
     public static Epoch derive(byte[] trafficSecret, long epoch) {
         byte[] s = trafficSecret.clone();
         for (long e = 0; e < epoch; e++) {
-            s = dev.hybridge.crypto.kdf.Kdf.expand(s, dev.hybridge.crypto.kdf.Labels.RECORD_UPDATE, 32);
+            s =
+                    dev.hybridge.crypto.kdf.Kdf.expand(
+                            s, dev.hybridge.crypto.kdf.Labels.RECORD_UPDATE, 32);
         }
-        return new Epoch(epoch, s,
-                dev.hybridge.crypto.kdf.Kdf.expand(s, dev.hybridge.crypto.kdf.Labels.RECORD_KEY, 32),
-                dev.hybridge.crypto.kdf.Kdf.expand(s, dev.hybridge.crypto.kdf.Labels.RECORD_IV, 12));
+        return new Epoch(
+                epoch,
+                s,
+                dev.hybridge.crypto.kdf.Kdf.expand(
+                        s, dev.hybridge.crypto.kdf.Labels.RECORD_KEY, 32),
+                dev.hybridge.crypto.kdf.Kdf.expand(
+                        s, dev.hybridge.crypto.kdf.Labels.RECORD_IV, 12));
     }
 }

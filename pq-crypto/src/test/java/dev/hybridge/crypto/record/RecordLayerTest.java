@@ -22,10 +22,14 @@ class RecordLayerTest {
     private static final byte[] SECRET = new byte[32];
 
     @Property(tries = 300)
-    void anyPayloadRoundTrips(@ForAll @Size(max = 5) java.util.List<@Size(max = 4096) byte[]> payloads,
-                              @ForAll @LongRange(min = 0, max = 1L << 20) long start) throws ProtocolException {
-        RecordSealer s = DeterministicRecords.sealerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
-        RecordOpener o = DeterministicRecords.openerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
+    void anyPayloadRoundTrips(
+            @ForAll @Size(max = 5) java.util.List<@Size(max = 4096) byte[]> payloads,
+            @ForAll @LongRange(min = 0, max = 1L << 20) long start)
+            throws ProtocolException {
+        RecordSealer s =
+                DeterministicRecords.sealerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
+        RecordOpener o =
+                DeterministicRecords.openerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, start);
         for (byte[] p : payloads) {
             byte[] r = s.seal(p);
             assertEquals(RecordFormat.HEADER_LEN + p.length + RecordFormat.TAG_LEN, r.length);
@@ -34,8 +38,9 @@ class RecordLayerTest {
     }
 
     @Property(tries = 100)
-    void noncesNeverRepeatWithinAKeyAndKeysChangePerEpoch(@ForAll @LongRange(min = 0, max = 1L << 24) long start,
-                                                          @ForAll @IntRange(min = 1, max = 3000) int count) {
+    void noncesNeverRepeatWithinAKeyAndKeysChangePerEpoch(
+            @ForAll @LongRange(min = 0, max = 1L << 24) long start,
+            @ForAll @IntRange(min = 1, max = 3000) int count) {
         EpochKeys keys = new EpochKeys(SECRET);
         Set<String> seen = new HashSet<>();
         long epoch = -1;
@@ -45,7 +50,8 @@ class RecordLayerTest {
             if (keys.epoch() != epoch) {
                 epoch = keys.epoch();
                 byte[] iv = keys.nonce(epoch << RecordFormat.EPOCH_SHIFT);
-                assertFalse(lastIv != null && Arrays.equals(iv, lastIv), "epoch keys did not change");
+                assertFalse(
+                        lastIv != null && Arrays.equals(iv, lastIv), "epoch keys did not change");
                 lastIv = iv;
             }
             String key = epoch + ":" + Arrays.toString(keys.nonce(seq));
@@ -59,34 +65,52 @@ class RecordLayerTest {
         RecordOpener o = new RecordOpener(SECRET, RecordFormat.HOP_MAX_PLAINTEXT);
         byte[] max = new byte[RecordFormat.HOP_MAX_PLAINTEXT];
         assertArrayEquals(max, o.open(s.seal(max)));
-        assertEquals(ErrorCode.RECORD_TOO_LARGE,
-                assertThrows(ProtocolException.class, () -> s.seal(new byte[RecordFormat.HOP_MAX_PLAINTEXT + 1])).code());
+        assertEquals(
+                ErrorCode.RECORD_TOO_LARGE,
+                assertThrows(
+                                ProtocolException.class,
+                                () -> s.seal(new byte[RecordFormat.HOP_MAX_PLAINTEXT + 1]))
+                        .code());
     }
 
     @Test
     void peerChannelsHaveTheSmallerMaximum() throws ProtocolException {
         RecordSealer s = new RecordSealer(SECRET, RecordFormat.PEER_MAX_PLAINTEXT);
         s.seal(new byte[RecordFormat.PEER_MAX_PLAINTEXT]);
-        assertEquals(ErrorCode.RECORD_TOO_LARGE,
-                assertThrows(ProtocolException.class, () -> s.seal(new byte[RecordFormat.PEER_MAX_PLAINTEXT + 1])).code());
+        assertEquals(
+                ErrorCode.RECORD_TOO_LARGE,
+                assertThrows(
+                                ProtocolException.class,
+                                () -> s.seal(new byte[RecordFormat.PEER_MAX_PLAINTEXT + 1]))
+                        .code());
         // A whole peer record plus a relay header fits in one hop record.
-        assertTrue(RecordFormat.maxRecord(RecordFormat.PEER_MAX_PLAINTEXT) + 64 <= RecordFormat.HOP_MAX_PLAINTEXT);
+        assertTrue(
+                RecordFormat.maxRecord(RecordFormat.PEER_MAX_PLAINTEXT) + 64
+                        <= RecordFormat.HOP_MAX_PLAINTEXT);
     }
 
     @Test
     void receiverRefusesSeqAtTheLimitWithoutDecrypting() {
-        RecordOpener o = DeterministicRecords.openerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS);
+        RecordOpener o =
+                DeterministicRecords.openerAt(
+                        SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS);
         byte[] r = new byte[RecordFormat.MIN_RECORD];
         r[0] = RecordFormat.TYPE;
         dev.hybridge.crypto.internal.Bytes.putU64(r, 1, RecordFormat.MAX_RECORDS);
-        assertEquals(ErrorCode.RECORD_LIMIT_REACHED, assertThrows(ProtocolException.class, () -> o.open(r)).code());
+        assertEquals(
+                ErrorCode.RECORD_LIMIT_REACHED,
+                assertThrows(ProtocolException.class, () -> o.open(r)).code());
     }
 
     @Test
     void senderStopsAtTheRecordLimit() throws ProtocolException {
-        RecordSealer s = DeterministicRecords.sealerAt(SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS - 1);
+        RecordSealer s =
+                DeterministicRecords.sealerAt(
+                        SECRET, RecordFormat.HOP_MAX_PLAINTEXT, RecordFormat.MAX_RECORDS - 1);
         s.seal(new byte[1]);
-        assertEquals(ErrorCode.RECORD_LIMIT_REACHED, assertThrows(ProtocolException.class, () -> s.seal(new byte[1])).code());
+        assertEquals(
+                ErrorCode.RECORD_LIMIT_REACHED,
+                assertThrows(ProtocolException.class, () -> s.seal(new byte[1])).code());
     }
 
     @Test

@@ -87,8 +87,14 @@ public final class SharedVectors {
         }
         System.err.println();
         System.err.println(SKIP_BANNER);
-        System.err.println("!!! looked in: " + tried.stream().map(p -> p.resolve("vectors").normalize().toString()).toList()
-                + " (set -D" + PROPERTY + "=<dir containing vectors/>) !!!");
+        System.err.println(
+                "!!! looked in: "
+                        + tried.stream()
+                                .map(p -> p.resolve("vectors").normalize().toString())
+                                .toList()
+                        + " (set -D"
+                        + PROPERTY
+                        + "=<dir containing vectors/>) !!!");
         System.err.println();
         Assumptions.abort(SKIP_BANNER);
         throw new AssertionError("unreachable");
@@ -98,7 +104,10 @@ public final class SharedVectors {
     public static Path file(String relative) {
         Path p = vectorsDir().resolve(relative);
         if (!Files.isRegularFile(p)) {
-            fail("published vector file missing: " + p + " (the vectors directory exists, so the checkout of ../shared is incomplete)");
+            fail(
+                    "published vector file missing: "
+                            + p
+                            + " (the vectors directory exists, so the checkout of ../shared is incomplete)");
         }
         return p;
     }
@@ -120,7 +129,8 @@ public final class SharedVectors {
         Path p = file(relative);
         try (InputStream raw = Files.newInputStream(p);
                 InputStream in = relative.endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                BufferedReader r =
+                        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             return r.lines().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + p, e);
@@ -170,7 +180,8 @@ public final class SharedVectors {
     public static byte[] hex(JsonNode node, String field) {
         JsonNode v = node.get(field);
         if (v == null || !v.isTextual()) {
-            throw new AssertionError("vector has no hex field '" + field + "': " + abbreviate(node.toString()));
+            throw new AssertionError(
+                    "vector has no hex field '" + field + "': " + abbreviate(node.toString()));
         }
         return hex(v.asText());
     }
@@ -187,8 +198,12 @@ public final class SharedVectors {
     /** Compares byte strings, reporting a mismatch in hex. */
     public static void assertHex(byte[] expected, byte[] actual, String what) {
         if (!java.util.Arrays.equals(expected, actual)) {
-            throw new AssertionError(what + " mismatch: expected " + abbreviate(hex(expected)) + ", got "
-                    + (actual == null ? "null" : abbreviate(hex(actual))));
+            throw new AssertionError(
+                    what
+                            + " mismatch: expected "
+                            + abbreviate(hex(expected))
+                            + ", got "
+                            + (actual == null ? "null" : abbreviate(hex(actual))));
         }
     }
 
@@ -235,7 +250,13 @@ public final class SharedVectors {
         /** "tcId 12 (comment) [flags] result" — the id a failure is reported under. */
         public String id() {
             String c = comment();
-            return "tcId " + tcId() + (c.isEmpty() ? "" : " (" + c + ")") + " " + flags() + " " + result();
+            return "tcId "
+                    + tcId()
+                    + (c.isEmpty() ? "" : " (" + c + ")")
+                    + " "
+                    + flags()
+                    + " "
+                    + result();
         }
     }
 
@@ -252,7 +273,10 @@ public final class SharedVectors {
                 out.add(new WycheproofCase(g, t));
             }
         }
-        assertEquals(root.path("numberOfTests").asInt(-1), out.size(), relative + ": numberOfTests disagrees with the tests present");
+        assertEquals(
+                root.path("numberOfTests").asInt(-1),
+                out.size(),
+                relative + ": numberOfTests disagrees with the tests present");
         return out;
     }
 }

@@ -45,7 +45,11 @@ public final class VectorRun {
             check.run();
         } catch (AssertionError | Exception e) {
             String msg = e.getMessage();
-            failures.add(id + ": " + (e instanceof AssertionError ? "" : e.getClass().getName() + ": ") + msg);
+            failures.add(
+                    id
+                            + ": "
+                            + (e instanceof AssertionError ? "" : e.getClass().getName() + ": ")
+                            + msg);
         }
     }
 
@@ -76,7 +80,10 @@ public final class VectorRun {
         } else if (failures.isEmpty()) {
             line.append(checked).append(checked == 1 ? " vector verified" : " vectors verified");
         } else {
-            line.append(checked).append(" vectors checked, ").append(failures.size()).append(" FAILED");
+            line.append(checked)
+                    .append(" vectors checked, ")
+                    .append(failures.size())
+                    .append(" FAILED");
         }
         if (!tally.isEmpty()) {
             line.append(' ').append(tally);
@@ -90,16 +97,29 @@ public final class VectorRun {
         }
 
         if (checked == 0) {
-            throw new AssertionError(name + ": zero vectors were checked — the file was empty or the loader matched nothing");
+            throw new AssertionError(
+                    name
+                            + ": zero vectors were checked — the file was empty or the loader matched nothing");
         }
         if (!failures.isEmpty()) {
-            List<String> shown = failures.size() <= MAX_LISTED ? failures : failures.subList(0, MAX_LISTED);
-            throw new AssertionError(name + ": " + failures.size() + " of " + checked + " vectors failed"
-                    + (shown.size() < failures.size() ? " (first " + MAX_LISTED + " listed, all on stderr)" : "") + ":\n  "
-                    + String.join("\n  ", shown));
+            List<String> shown =
+                    failures.size() <= MAX_LISTED ? failures : failures.subList(0, MAX_LISTED);
+            throw new AssertionError(
+                    name
+                            + ": "
+                            + failures.size()
+                            + " of "
+                            + checked
+                            + " vectors failed"
+                            + (shown.size() < failures.size()
+                                    ? " (first " + MAX_LISTED + " listed, all on stderr)"
+                                    : "")
+                            + ":\n  "
+                            + String.join("\n  ", shown));
         }
         if (checked != expectedChecked) {
-            throw new AssertionError(name + ": checked " + checked + " vectors, expected " + expectedChecked);
+            throw new AssertionError(
+                    name + ": checked " + checked + " vectors, expected " + expectedChecked);
         }
     }
 
@@ -119,10 +139,20 @@ public final class VectorRun {
             }
             return e;
         } catch (Exception e) {
-            throw new AssertionError("threw " + e.getClass().getName() + " (" + e.getMessage()
-                    + ") instead of ProtocolException(" + (expected == null ? "any" : expected) + ")", e);
+            throw new AssertionError(
+                    "threw "
+                            + e.getClass().getName()
+                            + " ("
+                            + e.getMessage()
+                            + ") instead of ProtocolException("
+                            + (expected == null ? "any" : expected)
+                            + ")",
+                    e);
         }
-        throw new AssertionError("accepted; expected ProtocolException(" + (expected == null ? "any" : expected) + ")");
+        throw new AssertionError(
+                "accepted; expected ProtocolException("
+                        + (expected == null ? "any" : expected)
+                        + ")");
     }
 
     /** Asserts that {@code action} throws exactly an instance of {@code type}. */
@@ -133,7 +163,14 @@ public final class VectorRun {
             if (type.isInstance(e)) {
                 return type.cast(e);
             }
-            throw new AssertionError("threw " + e.getClass().getName() + " (" + e.getMessage() + "), expected " + type.getName(), e);
+            throw new AssertionError(
+                    "threw "
+                            + e.getClass().getName()
+                            + " ("
+                            + e.getMessage()
+                            + "), expected "
+                            + type.getName(),
+                    e);
         }
         throw new AssertionError("accepted; expected " + type.getName());
     }

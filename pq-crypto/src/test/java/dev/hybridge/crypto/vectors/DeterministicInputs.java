@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
  * construction; only a way to write fixed inputs down.
  */
 final class DeterministicInputs {
-    private static final byte[] ROOT = Primitives.sha256("hybridge test vectors".getBytes(StandardCharsets.US_ASCII));
+    private static final byte[] ROOT =
+            Primitives.sha256("hybridge test vectors".getBytes(StandardCharsets.US_ASCII));
 
     private DeterministicInputs() {}
 

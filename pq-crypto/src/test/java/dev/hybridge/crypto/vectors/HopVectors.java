@@ -24,17 +24,25 @@ public final class HopVectors {
     private HopVectors() {}
 
     /** The deterministic inputs of one handshake. */
-    record Inputs(byte[] gatewaySeed, byte[] clientEphemeralSeed, byte[] clientEseed, byte[] gatewayEseed) {
+    record Inputs(
+            byte[] gatewaySeed,
+            byte[] clientEphemeralSeed,
+            byte[] clientEseed,
+            byte[] gatewayEseed) {
         static Inputs of(int tcId) {
-            return new Inputs(DeterministicInputs.bytes(FILE, tcId, "gateway_seed", 32),
+            return new Inputs(
+                    DeterministicInputs.bytes(FILE, tcId, "gateway_seed", 32),
                     DeterministicInputs.bytes(FILE, tcId, "client_ephemeral_seed", 32),
                     DeterministicInputs.bytes(FILE, tcId, "client_eseed", 64),
                     DeterministicInputs.bytes(FILE, tcId, "gateway_eseed", 64));
         }
 
         static Inputs from(JsonNode in) {
-            return new Inputs(Json.unhex(in, "gateway_seed"), Json.unhex(in, "client_ephemeral_seed"),
-                    Json.unhex(in, "client_eseed"), Json.unhex(in, "gateway_eseed"));
+            return new Inputs(
+                    Json.unhex(in, "gateway_seed"),
+                    Json.unhex(in, "client_ephemeral_seed"),
+                    Json.unhex(in, "client_eseed"),
+                    Json.unhex(in, "gateway_eseed"));
         }
 
         ObjectNode toJson() {
@@ -45,7 +53,9 @@ public final class HopVectors {
             o.put("gateway_fingerprint", Json.hex(g.fingerprint()));
             o.put("gateway_fingerprint_b64url", Fingerprint.toBase64Url(g.fingerprint()));
             o.put("client_ephemeral_seed", Json.hex(clientEphemeralSeed));
-            o.put("client_ephemeral_public_key", Json.hex(XWingKeyPair.fromSeed(clientEphemeralSeed).publicKey()));
+            o.put(
+                    "client_ephemeral_public_key",
+                    Json.hex(XWingKeyPair.fromSeed(clientEphemeralSeed).publicKey()));
             o.put("client_eseed", Json.hex(clientEseed));
             o.put("gateway_eseed", Json.hex(gatewayEseed));
             return o;
@@ -56,17 +66,26 @@ public final class HopVectors {
         }
 
         HopClient.Started startClient(Trace trace) throws ProtocolException {
-            return DeterministicHandshakes.hopClientStart(gatewayKey().publicKey(), clientEphemeralSeed, clientEseed, trace);
+            return DeterministicHandshakes.hopClientStart(
+                    gatewayKey().publicKey(), clientEphemeralSeed, clientEseed, trace);
         }
 
-        HopServer.Accepted serverReceives(byte[] clientHello, Trace trace) throws ProtocolException {
-            return DeterministicHandshakes.hopServerReceive(new HopServer(List.of(gatewayKey())), clientHello, gatewayEseed, trace);
+        HopServer.Accepted serverReceives(byte[] clientHello, Trace trace)
+                throws ProtocolException {
+            return DeterministicHandshakes.hopServerReceive(
+                    new HopServer(List.of(gatewayKey())), clientHello, gatewayEseed, trace);
         }
     }
 
     /** A whole handshake from inputs, with both sides' traces. */
-    record Run(byte[] clientHello, byte[] serverHello, byte[] clientFinished, Channel client, Channel gateway,
-               Trace clientTrace, Trace gatewayTrace) {
+    record Run(
+            byte[] clientHello,
+            byte[] serverHello,
+            byte[] clientFinished,
+            Channel client,
+            Channel gateway,
+            Trace clientTrace,
+            Trace gatewayTrace) {
         static Run of(Inputs in) throws ProtocolException {
             Trace ct = new Trace();
             Trace gt = new Trace();
@@ -74,7 +93,8 @@ public final class HopVectors {
             HopServer.Accepted a = in.serverReceives(s.clientHello(), gt);
             HopClient.Established e = s.next().receive(a.serverHello());
             Channel g = a.next().receive(e.clientFinished());
-            return new Run(s.clientHello(), a.serverHello(), e.clientFinished(), e.channel(), g, ct, gt);
+            return new Run(
+                    s.clientHello(), a.serverHello(), e.clientFinished(), e.channel(), g, ct, gt);
         }
     }
 
@@ -97,38 +117,174 @@ public final class HopVectors {
         byte[] record0 = run.client().seal("early".getBytes(StandardCharsets.UTF_8));
         Object[][] negatives = {
             {"gateway_receives_client_hello", new byte[0], "MALFORMED_MESSAGE", "empty message"},
-            {"gateway_receives_client_hello", Mutate.set(ch, 0, 0x02), "UNEXPECTED_MESSAGE", "ServerHello type byte where ClientHello expected"},
-            {"gateway_receives_client_hello", record0, "UNEXPECTED_MESSAGE", "a record before any handshake"},
-            {"gateway_receives_client_hello", Mutate.truncate(ch, ch.length - 1), "MALFORMED_MESSAGE", "truncated by one byte"},
-            {"gateway_receives_client_hello", Mutate.extend(ch), "MALFORMED_MESSAGE", "extended by one byte"},
-            {"gateway_receives_client_hello", Mutate.set(ch, 1, 0x02), "UNSUPPORTED_VERSION", "version 2"},
-            {"gateway_receives_client_hello", Mutate.set(ch, 1, 0x00), "UNSUPPORTED_VERSION", "version 0"},
-            {"gateway_receives_client_hello", Mutate.set(ch, 3, 0x02), "UNSUPPORTED_SUITE", "suite 0x0002"},
-            {"gateway_receives_client_hello", Mutate.flipBit(ch, 4, 0), "UNKNOWN_GATEWAY_KEY", "key id of another gateway key (bit flip)"},
-            {"gateway_receives_client_hello", Mutate.badModulus(ch, epk), "INVALID_PUBLIC_KEY", "client ephemeral ML-KEM key coefficient >= q"},
-            {"gateway_receives_client_hello", Mutate.zero(ch, epk + 1184, 32), "INVALID_PUBLIC_KEY", "client ephemeral X25519 key is the zero point"},
-            {"gateway_receives_client_hello", Mutate.zero(ch, ctS + 1088, 32), "INVALID_CIPHERTEXT", "ct_s X25519 part is the zero point"},
+            {
+                "gateway_receives_client_hello",
+                Mutate.set(ch, 0, 0x02),
+                "UNEXPECTED_MESSAGE",
+                "ServerHello type byte where ClientHello expected"
+            },
+            {
+                "gateway_receives_client_hello",
+                record0,
+                "UNEXPECTED_MESSAGE",
+                "a record before any handshake"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.truncate(ch, ch.length - 1),
+                "MALFORMED_MESSAGE",
+                "truncated by one byte"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.extend(ch),
+                "MALFORMED_MESSAGE",
+                "extended by one byte"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.set(ch, 1, 0x02),
+                "UNSUPPORTED_VERSION",
+                "version 2"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.set(ch, 1, 0x00),
+                "UNSUPPORTED_VERSION",
+                "version 0"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.set(ch, 3, 0x02),
+                "UNSUPPORTED_SUITE",
+                "suite 0x0002"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.flipBit(ch, 4, 0),
+                "UNKNOWN_GATEWAY_KEY",
+                "key id of another gateway key (bit flip)"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.badModulus(ch, epk),
+                "INVALID_PUBLIC_KEY",
+                "client ephemeral ML-KEM key coefficient >= q"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.zero(ch, epk + 1184, 32),
+                "INVALID_PUBLIC_KEY",
+                "client ephemeral X25519 key is the zero point"
+            },
+            {
+                "gateway_receives_client_hello",
+                Mutate.zero(ch, ctS + 1088, 32),
+                "INVALID_CIPHERTEXT",
+                "ct_s X25519 part is the zero point"
+            },
             {"client_receives_server_hello", new byte[0], "MALFORMED_MESSAGE", "empty message"},
-            {"client_receives_server_hello", ch, "UNEXPECTED_MESSAGE", "own ClientHello reflected back"},
-            {"client_receives_server_hello", Mutate.truncate(sh, sh.length - 1), "MALFORMED_MESSAGE", "truncated by one byte"},
-            {"client_receives_server_hello", Mutate.extend(sh), "MALFORMED_MESSAGE", "extended by one byte"},
-            {"client_receives_server_hello", Mutate.set(sh, 1, 0x02), "UNSUPPORTED_VERSION", "version changed in ServerHello (downgrade or upgrade attempt)"},
-            {"client_receives_server_hello", Mutate.set(sh, 3, 0x02), "UNSUPPORTED_SUITE", "suite changed in ServerHello"},
-            {"client_receives_server_hello", Mutate.flipBit(sh, 4, 0), "CONFIRMATION_FAILED", "bit flip in ct_e (ML-KEM part: implicit rejection)"},
-            {"client_receives_server_hello", Mutate.flipBit(sh, 4 + 1100, 3), "CONFIRMATION_FAILED", "bit flip in ct_e (X25519 part)"},
-            {"client_receives_server_hello", Mutate.zero(sh, 4 + 1088, 32), "INVALID_CIPHERTEXT", "ct_e X25519 part is the zero point"},
-            {"client_receives_server_hello", Mutate.flipBit(sh, sh.length - 1, 7), "CONFIRMATION_FAILED", "bit flip in server_confirm"},
-            {"client_receives_server_hello", other.serverHello(), "CONFIRMATION_FAILED", "ServerHello replayed from another session"},
+            {
+                "client_receives_server_hello",
+                ch,
+                "UNEXPECTED_MESSAGE",
+                "own ClientHello reflected back"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.truncate(sh, sh.length - 1),
+                "MALFORMED_MESSAGE",
+                "truncated by one byte"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.extend(sh),
+                "MALFORMED_MESSAGE",
+                "extended by one byte"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.set(sh, 1, 0x02),
+                "UNSUPPORTED_VERSION",
+                "version changed in ServerHello (downgrade or upgrade attempt)"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.set(sh, 3, 0x02),
+                "UNSUPPORTED_SUITE",
+                "suite changed in ServerHello"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.flipBit(sh, 4, 0),
+                "CONFIRMATION_FAILED",
+                "bit flip in ct_e (ML-KEM part: implicit rejection)"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.flipBit(sh, 4 + 1100, 3),
+                "CONFIRMATION_FAILED",
+                "bit flip in ct_e (X25519 part)"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.zero(sh, 4 + 1088, 32),
+                "INVALID_CIPHERTEXT",
+                "ct_e X25519 part is the zero point"
+            },
+            {
+                "client_receives_server_hello",
+                Mutate.flipBit(sh, sh.length - 1, 7),
+                "CONFIRMATION_FAILED",
+                "bit flip in server_confirm"
+            },
+            {
+                "client_receives_server_hello",
+                other.serverHello(),
+                "CONFIRMATION_FAILED",
+                "ServerHello replayed from another session"
+            },
             {"gateway_receives_client_finished", new byte[0], "MALFORMED_MESSAGE", "empty message"},
-            {"gateway_receives_client_finished", record0, "UNEXPECTED_MESSAGE", "a record before ClientFinished"},
-            {"gateway_receives_client_finished", ch, "UNEXPECTED_MESSAGE", "ClientHello replayed in place of ClientFinished"},
-            {"gateway_receives_client_finished", Mutate.truncate(cf, 32), "MALFORMED_MESSAGE", "truncated by one byte"},
-            {"gateway_receives_client_finished", Mutate.extend(cf), "MALFORMED_MESSAGE", "extended by one byte"},
-            {"gateway_receives_client_finished", Mutate.flipBit(cf, 1, 0), "CONFIRMATION_FAILED", "bit flip in client_confirm"},
-            {"gateway_receives_client_finished", other.clientFinished(), "CONFIRMATION_FAILED", "ClientFinished replayed from another session"},
+            {
+                "gateway_receives_client_finished",
+                record0,
+                "UNEXPECTED_MESSAGE",
+                "a record before ClientFinished"
+            },
+            {
+                "gateway_receives_client_finished",
+                ch,
+                "UNEXPECTED_MESSAGE",
+                "ClientHello replayed in place of ClientFinished"
+            },
+            {
+                "gateway_receives_client_finished",
+                Mutate.truncate(cf, 32),
+                "MALFORMED_MESSAGE",
+                "truncated by one byte"
+            },
+            {
+                "gateway_receives_client_finished",
+                Mutate.extend(cf),
+                "MALFORMED_MESSAGE",
+                "extended by one byte"
+            },
+            {
+                "gateway_receives_client_finished",
+                Mutate.flipBit(cf, 1, 0),
+                "CONFIRMATION_FAILED",
+                "bit flip in client_confirm"
+            },
+            {
+                "gateway_receives_client_finished",
+                other.clientFinished(),
+                "CONFIRMATION_FAILED",
+                "ClientFinished replayed from another session"
+            },
         };
         VectorChecks.addStepVectors(tests, tc, base.toJson(), negatives);
-        return Json.document("hop-handshake",
+        return Json.document(
+                "hop-handshake",
                 "Hop handshake (spec/hop-handshake.md): valid runs with every intermediate of HK1-HK10 and the first "
                         + "records each way; invalid: one message delivered at one step, with the expected error.",
                 tests);
@@ -152,7 +308,8 @@ public final class HopVectors {
         for (String p : PLAINTEXTS) {
             byte[] pt = p.getBytes(StandardCharsets.UTF_8);
             records.add(record("c2s", run.client().sealer().nextSeq(), pt, run.client().seal(pt)));
-            records.add(record("s2c", run.gateway().sealer().nextSeq(), pt, run.gateway().seal(pt)));
+            records.add(
+                    record("s2c", run.gateway().sealer().nextSeq(), pt, run.gateway().seal(pt)));
         }
         t.set("records", records);
         return t;
@@ -178,14 +335,18 @@ public final class HopVectors {
         XWingKeyPair g = in.gatewayKey();
         if (!Arrays.equals(g.publicKey(), Json.unhex(inJson, "gateway_public_key"))
                 || !Arrays.equals(g.fingerprint(), Json.unhex(inJson, "gateway_fingerprint"))
-                || !Fingerprint.toBase64Url(g.fingerprint()).equals(inJson.get("gateway_fingerprint_b64url").asText())) {
+                || !Fingerprint.toBase64Url(g.fingerprint())
+                        .equals(inJson.get("gateway_fingerprint_b64url").asText())) {
             return "gateway key or fingerprint differs";
         }
         Run run = Run.of(in);
         JsonNode m = t.get("messages");
-        if (!Arrays.equals(run.clientHello(), Json.unhex(m, "client_hello"))) return "client_hello differs";
-        if (!Arrays.equals(run.serverHello(), Json.unhex(m, "server_hello"))) return "server_hello differs";
-        if (!Arrays.equals(run.clientFinished(), Json.unhex(m, "client_finished"))) return "client_finished differs";
+        if (!Arrays.equals(run.clientHello(), Json.unhex(m, "client_hello")))
+            return "client_hello differs";
+        if (!Arrays.equals(run.serverHello(), Json.unhex(m, "server_hello")))
+            return "server_hello differs";
+        if (!Arrays.equals(run.clientFinished(), Json.unhex(m, "client_finished")))
+            return "client_finished differs";
         String f = sameTrace("client", run.clientTrace(), t.get("intermediates"));
         if (f == null) {
             f = sameTrace("gateway", run.gatewayTrace(), t.get("intermediates"));
@@ -198,8 +359,10 @@ public final class HopVectors {
             byte[] pt = Json.unhex(r, "plaintext");
             if (sender.sealer().nextSeq() != r.get("seq").asLong()) return "record seq differs";
             byte[] rec = sender.seal(pt);
-            if (!Arrays.equals(rec, Json.unhex(r, "record"))) return "record differs at seq " + r.get("seq");
-            if (!Arrays.equals(receiver.open(rec), pt)) return "record does not open at seq " + r.get("seq");
+            if (!Arrays.equals(rec, Json.unhex(r, "record")))
+                return "record differs at seq " + r.get("seq");
+            if (!Arrays.equals(receiver.open(rec), pt))
+                return "record does not open at seq " + r.get("seq");
         }
         return null;
     }
@@ -211,7 +374,8 @@ public final class HopVectors {
             var e = it.next();
             byte[] v = got.get(e.getKey());
             if (v == null) return side + " did not compute " + e.getKey();
-            if (!Json.hex(v).equals(e.getValue().asText())) return side + " differs at " + e.getKey();
+            if (!Json.hex(v).equals(e.getValue().asText()))
+                return side + " differs at " + e.getKey();
         }
         return null;
     }
@@ -221,12 +385,17 @@ public final class HopVectors {
         byte[] msg = Json.unhex(t, "message");
         String expect = t.get("expect").asText();
         return switch (t.get("step").asText()) {
-            case "gateway_receives_client_hello" -> Mutate.expect(expect, () -> in.serverReceives(msg, null));
-            case "client_receives_server_hello" -> Mutate.expect(expect, () -> in.startClient(null).next().receive(msg));
-            case "gateway_receives_client_finished" -> Mutate.expect(expect, () -> {
-                HopClient.Started s = in.startClient(null);
-                in.serverReceives(s.clientHello(), null).next().receive(msg);
-            });
+            case "gateway_receives_client_hello" ->
+                    Mutate.expect(expect, () -> in.serverReceives(msg, null));
+            case "client_receives_server_hello" ->
+                    Mutate.expect(expect, () -> in.startClient(null).next().receive(msg));
+            case "gateway_receives_client_finished" ->
+                    Mutate.expect(
+                            expect,
+                            () -> {
+                                HopClient.Started s = in.startClient(null);
+                                in.serverReceives(s.clientHello(), null).next().receive(msg);
+                            });
             default -> "unknown step " + t.get("step");
         };
     }
@@ -234,7 +403,8 @@ public final class HopVectors {
     static {
         // Keep the layout constants and the offsets used above in step.
         if (Wire.CLIENT_HELLO_LEN != 2372 || Wire.SERVER_HELLO_LEN != 1156) {
-            throw new IllegalStateException("wire sizes changed: update the negative vector offsets");
+            throw new IllegalStateException(
+                    "wire sizes changed: update the negative vector offsets");
         }
     }
 }

@@ -18,9 +18,11 @@ public final class Json {
     private static final HexFormat HEX = HexFormat.of();
 
     /** Two-space indent, "\n" line ends on every platform, so regeneration is byte for byte. */
-    public static final ObjectWriter WRITER = MAPPER.writer(new DefaultPrettyPrinter()
-            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+    public static final ObjectWriter WRITER =
+            MAPPER.writer(
+                    new DefaultPrettyPrinter()
+                            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+                            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
 
     public static ObjectNode object() {
         return MAPPER.createObjectNode();

@@ -51,7 +51,9 @@ final class Mutate {
             s.run();
             return "accepted, expected " + expected;
         } catch (ProtocolException e) {
-            return e.code().name().equals(expected) ? null : "got " + e.code() + ", expected " + expected;
+            return e.code().name().equals(expected)
+                    ? null
+                    : "got " + e.code() + ", expected " + expected;
         } catch (RuntimeException e) {
             return "unchecked " + e + ", expected " + expected;
         }

@@ -25,8 +25,11 @@ public final class RoomSecretVectors {
         ArrayNode tests = Json.array();
         int tc = 1;
         for (; tc <= 3; tc++) {
-            byte[] secret = tc == 1 ? new byte[32] : DeterministicInputs.bytes(FILE, tc, "room_secret", 32);
-            byte[] gatewayPk = XWingKeyPair.fromSeed(DeterministicInputs.bytes(FILE, tc, "gateway_seed", 32)).publicKey();
+            byte[] secret =
+                    tc == 1 ? new byte[32] : DeterministicInputs.bytes(FILE, tc, "room_secret", 32);
+            byte[] gatewayPk =
+                    XWingKeyPair.fromSeed(DeterministicInputs.bytes(FILE, tc, "gateway_seed", 32))
+                            .publicKey();
             RoomSecret room = RoomSecret.of(secret);
             ObjectNode t = Json.object();
             t.put("tc_id", tc);
@@ -40,8 +43,10 @@ public final class RoomSecretVectors {
             tests.add(t);
         }
         byte[][] sasInputs = {
-            new byte[5], {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF},
-            {(byte) 0x80, 0x00, 0x00, 0x00, 0x00}, {0x00, 0x07, 0x00, 0x3F, (byte) 0xFE},
+            new byte[5],
+            {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF},
+            {(byte) 0x80, 0x00, 0x00, 0x00, 0x00},
+            {0x00, 0x07, 0x00, 0x3F, (byte) 0xFE},
             DeterministicInputs.bytes(FILE, 0, "sas", 5),
         };
         for (byte[] b : sasInputs) {
@@ -59,14 +64,17 @@ public final class RoomSecretVectors {
             t.put("decimal", sas.decimal());
             tests.add(t);
         }
-        return Json.document("room-secret",
+        return Json.document(
+                "room-secret",
                 "Room secret derivations and link fragment (spec/room-secret.md); SAS rendering (spec/peer-handshake.md PK10).",
                 tests);
     }
 
     /** The invite-link fragment: base64url(secret) "." base64url(gateway fingerprint). */
     public static String fragment(byte[] secret, byte[] fingerprint) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(secret) + "." + Fingerprint.toBase64Url(fingerprint);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(secret)
+                + "."
+                + Fingerprint.toBase64Url(fingerprint);
     }
 
     public static List<String> verify(JsonNode doc) {
@@ -77,18 +85,23 @@ public final class RoomSecretVectors {
                 if ("room".equals(t.get("kind").asText())) {
                     byte[] secret = Json.unhex(t, "room_secret");
                     RoomSecret room = RoomSecret.of(secret);
-                    if (!Arrays.equals(room.roomId(), Json.unhex(t, "room_id"))) failures.add(id + "room_id differs");
-                    if (!Arrays.equals(room.psk(), Json.unhex(t, "psk"))) failures.add(id + "psk differs");
-                    if (!fragment(secret, Json.unhex(t, "gateway_fingerprint")).equals(t.get("link_fragment").asText())) {
+                    if (!Arrays.equals(room.roomId(), Json.unhex(t, "room_id")))
+                        failures.add(id + "room_id differs");
+                    if (!Arrays.equals(room.psk(), Json.unhex(t, "psk")))
+                        failures.add(id + "psk differs");
+                    if (!fragment(secret, Json.unhex(t, "gateway_fingerprint"))
+                            .equals(t.get("link_fragment").asText())) {
                         failures.add(id + "link fragment differs");
                     }
                 } else {
                     Sas sas = new Sas(Json.unhex(t, "sas_bytes"));
                     int[] n = sas.numbers();
                     for (int i = 0; i < 3; i++) {
-                        if (n[i] != t.get("numbers").get(i).asInt()) failures.add(id + "SAS number " + i + " differs");
+                        if (n[i] != t.get("numbers").get(i).asInt())
+                            failures.add(id + "SAS number " + i + " differs");
                     }
-                    if (!sas.decimal().equals(t.get("decimal").asText())) failures.add(id + "SAS decimal differs");
+                    if (!sas.decimal().equals(t.get("decimal").asText()))
+                        failures.add(id + "SAS decimal differs");
                 }
             } catch (RuntimeException | AssertionError e) {
                 failures.add(id + e);

@@ -22,17 +22,25 @@ public record VectorFile(String name, Generator generator, Verifier verifier) {
     }
 
     /** Every file of test-vectors/, in the order the README lists them. */
-    public static final List<VectorFile> ALL = List.of(
-            new VectorFile(RoomSecretVectors.FILE, RoomSecretVectors::generate, RoomSecretVectors::verify),
-            new VectorFile(HopVectors.FILE, HopVectors::generate, HopVectors::verify),
-            new VectorFile(RecordVectors.FILE, RecordVectors::generate, RecordVectors::verify),
-            new VectorFile(PeerVectors.FILE, PeerVectors::generate, PeerVectors::verify),
-            new VectorFile("room-messages.json", dev.hybridge.protocol.RoomMessageVectors::generate,
-                    dev.hybridge.protocol.RoomMessageVectors::verify));
+    public static final List<VectorFile> ALL =
+            List.of(
+                    new VectorFile(
+                            RoomSecretVectors.FILE,
+                            RoomSecretVectors::generate,
+                            RoomSecretVectors::verify),
+                    new VectorFile(HopVectors.FILE, HopVectors::generate, HopVectors::verify),
+                    new VectorFile(
+                            RecordVectors.FILE, RecordVectors::generate, RecordVectors::verify),
+                    new VectorFile(PeerVectors.FILE, PeerVectors::generate, PeerVectors::verify),
+                    new VectorFile(
+                            "room-messages.json",
+                            dev.hybridge.protocol.RoomMessageVectors::generate,
+                            dev.hybridge.protocol.RoomMessageVectors::verify));
 
     /** The exact bytes this generator writes (two-space JSON, trailing newline). */
     public byte[] render() throws ProtocolException, IOException {
-        return (Json.WRITER.writeValueAsString(generator.generate()) + "\n").getBytes(StandardCharsets.UTF_8);
+        return (Json.WRITER.writeValueAsString(generator.generate()) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /**

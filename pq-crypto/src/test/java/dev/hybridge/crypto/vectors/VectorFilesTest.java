@@ -20,31 +20,59 @@ class VectorFilesTest {
     static Path vectorsDir() {
         String p = System.getProperty("hybridge.vectors.dir");
         Path dir = p != null ? Path.of(p) : Path.of("../test-vectors");
-        assertTrue(Files.isDirectory(dir), "test-vectors directory not found at " + dir.toAbsolutePath());
+        assertTrue(
+                Files.isDirectory(dir),
+                "test-vectors directory not found at " + dir.toAbsolutePath());
         return dir;
     }
 
     @TestFactory
     Stream<DynamicTest> everyFilePasses() {
-        return VectorFile.ALL.stream().map(f -> DynamicTest.dynamicTest(f.name(), () -> {
-            List<String> failures = f.verifyIn(vectorsDir());
-            assertEquals(List.of(), failures);
-            JsonNode doc = Json.MAPPER.readTree(vectorsDir().resolve(f.name()).toFile());
-            System.out.println(f.name() + ": " + doc.get("tests").size() + " vectors verified");
-        }));
+        return VectorFile.ALL.stream()
+                .map(
+                        f ->
+                                DynamicTest.dynamicTest(
+                                        f.name(),
+                                        () -> {
+                                            List<String> failures = f.verifyIn(vectorsDir());
+                                            assertEquals(List.of(), failures);
+                                            JsonNode doc =
+                                                    Json.MAPPER.readTree(
+                                                            vectorsDir()
+                                                                    .resolve(f.name())
+                                                                    .toFile());
+                                            System.out.println(
+                                                    f.name()
+                                                            + ": "
+                                                            + doc.get("tests").size()
+                                                            + " vectors verified");
+                                        }));
     }
 
     @TestFactory
     Stream<DynamicTest> regenerationIsByteForByte() {
-        return VectorFile.ALL.stream().map(f -> DynamicTest.dynamicTest(f.name(), () ->
-                assertArrayEquals(Files.readAllBytes(vectorsDir().resolve(f.name())), f.render(),
-                        f.name() + " differs from what the generator writes: run ./hybridge cli vectors generate test-vectors")));
+        return VectorFile.ALL.stream()
+                .map(
+                        f ->
+                                DynamicTest.dynamicTest(
+                                        f.name(),
+                                        () ->
+                                                assertArrayEquals(
+                                                        Files.readAllBytes(
+                                                                vectorsDir().resolve(f.name())),
+                                                        f.render(),
+                                                        f.name()
+                                                                + " differs from what the generator writes: run ./hybridge cli vectors generate test-vectors")));
     }
 
     @Test
     void noFileIsMissingFromTheRegistry() throws Exception {
         try (Stream<Path> files = Files.list(vectorsDir())) {
-            List<String> onDisk = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).sorted().toList();
+            List<String> onDisk =
+                    files.map(p -> p.getFileName().toString())
+                            .filter(n -> n.endsWith(".json"))
+                            .sorted()
+                            .toList();
             List<String> known = VectorFile.ALL.stream().map(VectorFile::name).sorted().toList();
             assertEquals(known, onDisk);
         }
@@ -59,13 +87,20 @@ class VectorFilesTest {
                 ObjectNode test = (ObjectNode) t;
                 if (test.has("expect")) {
                     String original = test.get("expect").asText();
-                    test.put("expect", original.equals("MALFORMED_MESSAGE") ? "UNEXPECTED_MESSAGE" : "MALFORMED_MESSAGE");
+                    test.put(
+                            "expect",
+                            original.equals("MALFORMED_MESSAGE")
+                                    ? "UNEXPECTED_MESSAGE"
+                                    : "MALFORMED_MESSAGE");
                 } else {
                     tamperFirstHex(test);
                 }
             }
             List<String> failures = f.verifier().verify(doc);
-            assertEquals(doc.get("tests").size(), failures.size(), f.name() + ": every tampered vector must fail: " + failures);
+            assertEquals(
+                    doc.get("tests").size(),
+                    failures.size(),
+                    f.name() + ": every tampered vector must fail: " + failures);
         }
     }
 
@@ -104,7 +139,11 @@ class VectorFilesTest {
     @Test
     void zeroVectorsIsAFailure(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve(HopVectors.FILE), "{\"number_of_tests\":0,\"tests\":[]}");
-        VectorFile hop = VectorFile.ALL.stream().filter(f -> f.name().equals(HopVectors.FILE)).findFirst().orElseThrow();
+        VectorFile hop =
+                VectorFile.ALL.stream()
+                        .filter(f -> f.name().equals(HopVectors.FILE))
+                        .findFirst()
+                        .orElseThrow();
         assertFalse(hop.verifyIn(tmp).isEmpty());
     }
 }

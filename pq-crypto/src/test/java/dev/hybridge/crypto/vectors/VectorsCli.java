@@ -40,7 +40,8 @@ public final class VectorsCli {
             err.println("error: " + e);
             return 1;
         }
-        err.println("""
+        err.println(
+                """
                 usage:
                   vectors generate DIR   write every test-vector file into DIR
                   vectors verify DIR     verify every vector file in DIR""");
