@@ -17,12 +17,14 @@
 
 import { CallSession } from '../signal/session.js';
 import { ChatLog } from './chat.js';
+import { CallTimings } from './callTimings.js';
 import { MediaConnection } from './mediaConnection.js';
+import { PlaceholderTracks } from './placeholder.js';
 import { SFrameMedia } from './sframeMedia.js';
 // test-hook:begin
 import { NoSFrameForTestingOnly } from './sframeMedia.js';
 // test-hook:end
-import { SCREEN_PRESETS, captureScreen } from './screen.js';
+import { applyScreen, captureScreen } from './screen.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
@@ -73,25 +75,14 @@ export class Call extends EventTarget {
     this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
     /** @type {{stream: MediaStream, quality: string} | null} */
     this.screen = null;
-    /** @type {AudioContext | undefined} made for the first audio slot placeholder (see #placeholder) */
-    this.audioContext = undefined;
+    this.placeholders = new PlaceholderTracks();
     this.state = 'connecting';
     /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
     this.kids = [];
     /** @type {{code: string, keyFp: string | null, at: number}[]} */
     this.problems = [];
-    // performance.now() marks (ms since navigation start) for the benchmark: the states of the
-    // session, the first peer channel and the first decoded remote video frame.
-    /** @type {{joinStarted: number | null, joined: number | null, firstPeerUp: number | null, firstRemoteVideo: number | null, states: Record<string, number>, peerHandshakes: number[]}} */
-    this.timings = {
-      joinStarted: null,
-      joined: null,
-      firstPeerUp: null,
-      firstRemoteVideo: null,
-      states: {},
-      peerHandshakes: [],
-    };
-    this.handshakeStarts = new Map(); // keyFp -> performance.now() when its handshake was first seen
+    /** What the call measures of itself (benchmark, test snapshot). */
+    this.timings = new CallTimings();
     this.#wire();
   }
 
@@ -133,7 +124,7 @@ export class Call extends EventTarget {
       );
     on('state', (d) => {
       this.state = d.state;
-      this.timings.states[d.state] ??= performance.now();
+      this.timings.state(d.state);
       if (d.state === 'joined') {
         // new TURN credentials may come with every join (room-protocol.md)
         for (const p of this.peers.values())
@@ -148,8 +139,7 @@ export class Call extends EventTarget {
     on('error', (d) => this.#problem(d.code, undefined, d.message));
     on('warning', (d) => this.#problem(d.code));
     on('peer-state', ({ peer: p }) => {
-      if (p.state === 'handshaking' && !this.handshakeStarts.has(p.keyFp))
-        this.handshakeStarts.set(p.keyFp, performance.now());
+      if (p.state === 'handshaking') this.timings.handshakeSeen(p.keyFp);
       this.#emit('peers');
     });
     on('peer-up', (d) => this.#onPeerUp(d.peer).catch((err) => this.#internal(err)));
@@ -252,13 +242,7 @@ export class Call extends EventTarget {
     clearTimeout(st.dropTimer ?? undefined);
     st.dropTimer = null;
     st.failure = null;
-    const now = performance.now();
-    if (this.timings.firstPeerUp === null) this.timings.firstPeerUp = now;
-    const started = this.handshakeStarts.get(peer.keyFp);
-    if (started !== undefined) {
-      this.timings.peerHandshakes.push(now - started);
-      this.handshakeStarts.delete(peer.keyFp);
-    }
+    this.timings.peerUp(peer.keyFp);
     if (st.lastSas !== null && peer.sas !== st.lastSas) st.verified = false; // a new channel has a new SAS
     st.lastSas = peer.sas ?? null;
     // A member joined (or came back): a new epoch, whose key message goes out now, before this
@@ -294,11 +278,11 @@ export class Call extends EventTarget {
         screen: screen?.getVideoTracks()[0] ?? null,
         screenAudio: screen?.getAudioTracks()[0] ?? null,
       },
-      placeholder: (/** @type {'audio' | 'video'} */ kind) => this.#placeholder(kind),
+      placeholder: (/** @type {'audio' | 'video'} */ kind) => this.placeholders.track(kind),
       audioFrameMs: this.audioFrameMs,
     });
     st.media = media;
-    if (this.screen) this.#applyScreenEncoding(media);
+    if (this.screen) applyScreen(media, this.screen);
     media.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
     media.addEventListener('turn-error', (e) =>
       this.#problem(
@@ -308,39 +292,10 @@ export class Call extends EventTarget {
       ),
     );
     media.addEventListener('state', () => {
-      if (media.connectionState === 'connected' && this.timings.firstRemoteVideo === null)
-        this.#watchFirstFrame(media);
+      if (media.connectionState === 'connected') this.timings.connected(media);
       this.#emit('peers');
     });
     return media;
-  }
-
-  /** A track of `kind` that only exists to create a slot (see MediaConnection); stopped right after. @param {'audio' | 'video'} kind @returns {MediaStreamTrack} */
-  #placeholder(kind) {
-    if (kind === 'audio') {
-      this.audioContext ??= new AudioContext();
-      return this.audioContext.createMediaStreamDestination().stream.getAudioTracks()[0];
-    }
-    const canvas = document.createElement('canvas');
-    canvas.width = 16;
-    canvas.height = 16;
-    canvas.getContext('2d');
-    return canvas.captureStream(0).getVideoTracks()[0];
-  }
-
-  /** Polls getStats until the first remote video frame is decoded (for the benchmark). @param {MediaConnection} media */
-  #watchFirstFrame(media) {
-    const poll = async () => {
-      if (this.timings.firstRemoteVideo !== null || media.closed) return;
-      const report = await media.pc.getStats().catch(() => null);
-      let decoded = 0;
-      report?.forEach((/** @type {{type: string, kind?: string, framesDecoded?: number}} */ s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
-      });
-      if (decoded > 0) this.timings.firstRemoteVideo = performance.now();
-      else setTimeout(poll, 20);
-    };
-    poll();
   }
 
   /** @param {Peer} peer @param {PeerMessage} msg */
@@ -441,32 +396,17 @@ export class Call extends EventTarget {
       t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
     // The `tracks` message goes first, so peers show the screen tile as its frames arrive.
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
-    const [video] = stream.getVideoTracks();
-    const [audio] = stream.getAudioTracks();
-    const medias = [...this.peers.values()]
-      .map((p) => p.media)
-      .filter((m) => m !== null && !m.closed);
-    await Promise.all(
-      /** @type {MediaConnection[]} */ (medias).map(async (media) => {
-        await media.setSlot('screen', video ?? null);
-        await media.setSlot('screenAudio', audio ?? null);
-        await this.#applyScreenEncoding(media);
-      }),
-    );
+    const screen = this.screen;
+    await Promise.all(this.#medias().map((media) => applyScreen(media, screen)));
     this.#emit('media', { keyFp: null });
     return stream;
   }
 
-  /** @param {MediaConnection} media */
-  #applyScreenEncoding(media) {
-    if (this.screen === null) return Promise.resolve();
-    const preset = SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (this.screen.quality)];
-    const [video] = this.screen.stream.getVideoTracks();
-    if (!video) return Promise.resolve();
-    return media.setSlot('screen', video, {
-      encoding: preset.encoding,
-      degradationPreference: preset.degradationPreference,
-    });
+  /** The media connections that are open. @returns {MediaConnection[]} */
+  #medias() {
+    const open = [];
+    for (const p of this.peers.values()) if (p.media && !p.media.closed) open.push(p.media);
+    return open;
   }
 
   async stopScreenShare() {
@@ -474,12 +414,7 @@ export class Call extends EventTarget {
     const { stream } = this.screen;
     this.screen = null;
     for (const t of stream.getTracks()) t.stop();
-    for (const p of this.peers.values()) {
-      if (p.media && !p.media.closed) {
-        p.media.setSlot('screen', null);
-        p.media.setSlot('screenAudio', null);
-      }
-    }
+    for (const media of this.#medias()) applyScreen(media, null);
     for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
     this.#emit('media', { keyFp: null });
   }
@@ -506,7 +441,7 @@ export class Call extends EventTarget {
     this.screen = null;
     for (const t of this.localStream.getTracks()) t.stop();
     this.sframe.terminate();
-    this.audioContext?.close().catch(() => {});
+    this.placeholders.close();
     this.#emit('peers');
   }
 }

@@ -38,6 +38,6 @@ export async function callSnapshot(call) {
     chat: call.chat.entries.map((c) => ({ ...c })),
     screen: call.screen ? { id: call.screen.stream.id, quality: call.screen.quality } : null,
     problems: call.problems.slice(),
-    timings: { ...call.timings },
+    timings: call.timings.toJSON(),
   };
 }

@@ -47,3 +47,27 @@ export async function captureScreen(quality) {
   }
   return { stream, preset };
 }
+
+/**
+ * Puts a screen share (or none) on one media connection: its video with the preset's encoding
+ * and degradation preference in the screen slot, its sound (if any) in the screen-audio slot.
+ * @param {import('./mediaConnection.js').MediaConnection} media
+ * @param {{stream: MediaStream, quality: string} | null} screen
+ */
+export async function applyScreen(media, screen) {
+  if (screen === null) {
+    await media.setSlot('screen', null);
+    await media.setSlot('screenAudio', null);
+    return;
+  }
+  const preset =
+    SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (screen.quality)] ??
+    SCREEN_PRESETS.sharp;
+  const [video] = screen.stream.getVideoTracks();
+  const [audio] = screen.stream.getAudioTracks();
+  await media.setSlot('screen', video ?? null, {
+    encoding: preset.encoding,
+    degradationPreference: preset.degradationPreference,
+  });
+  await media.setSlot('screenAudio', audio ?? null);
+}
