@@ -1,7 +1,7 @@
 // Labels and error codes are defined once (STYLE: spec table, Java constants, JS constants) and
 // this test keeps the JS side equal to both others, like pq-crypto's SpecAgreementTest: the
 // label table of spec/labels.md, the error tables of spec/errors.md (and room-protocol.md rows if
-// present), and the Java enums kdf/Labels.java and ErrorCode.java, parsed from source.
+// present), and the Java enums kdf/Labels.java, ErrorCode.java and RoomError.java, parsed from source.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ascii, toHex } from '../src/protocol/bytes.js';
-import { ErrorCode, ProtocolError, errorName } from '../src/protocol/errors.js';
+import {
+  ChannelError,
+  ErrorCode,
+  ProtocolError,
+  RoomError,
+  errorName,
+} from '../src/protocol/errors.js';
+import { ErrorCode as SFrameErrorCode } from '../src/media/sframeFormat.js';
 import { Labels } from '../src/protocol/labels.js';
 import { sha256 } from '../src/protocol/primitives.js';
 
@@ -54,27 +61,42 @@ test('labels: check values of spec/labels.md', () => {
   for (const [, label, hex] of checks) assert.equal(toHex(sha256(ascii(label))), hex, label);
 });
 
-test('errors: JS equals pq-crypto ErrorCode.java exactly', () => {
-  const java = readFileSync(join(JAVA, 'ErrorCode.java'), 'utf8');
-  const inJava = [...java.matchAll(/^\s+([A-Z0-9_]+)\((\d+)\)[,;]/gm)].map((m) => [
+/** The enum constants NAME(number) of a Java enum, parsed from its source. */
+function javaCodes(file) {
+  const java = readFileSync(file, 'utf8');
+  const codes = [...java.matchAll(/^\s+([A-Z0-9_]+)\((\d+)\)[,;]/gm)].map((m) => [
     m[1],
     Number(m[2]),
   ]);
-  assert.ok(inJava.length > 0, 'no codes parsed from ErrorCode.java');
-  assert.deepEqual(Object.entries(ErrorCode), inJava);
+  assert.ok(codes.length > 0, `no codes parsed from ${file}`);
+  return codes;
+}
+
+test('errors: JS equals pq-crypto ErrorCode.java and RoomError.java exactly', () => {
+  assert.deepEqual(Object.entries(ChannelError), javaCodes(join(JAVA, 'ErrorCode.java')));
+  assert.deepEqual(
+    Object.entries(RoomError),
+    javaCodes(join(JAVA, '..', 'protocol', 'RoomError.java')),
+  );
 });
 
-test('errors: JS equals the tables of spec/errors.md, room-protocol.md and media-sframe.md', () => {
-  const inSpec = rows(readFileSync(join(SPEC, 'errors.md'), 'utf8'), ERROR_ROW);
-  for (const doc of ['room-protocol.md', 'media-sframe.md']) {
-    inSpec.push(...rows(readFileSync(join(SPEC, doc), 'utf8'), ERROR_ROW));
-  }
-  assert.ok(inSpec.length > 0, 'no error rows parsed from spec/errors.md');
-  const bySpec = new Map(inSpec.map(([n, name]) => [Number(n), name]));
-  assert.equal(bySpec.size, inSpec.length, 'a code is listed twice in the spec');
-  const byCode = new Map(Object.entries(ErrorCode).map(([name, n]) => [n, name]));
-  const sorted = (m) => [...m.entries()].sort((a, b) => a[0] - b[0]);
-  assert.deepEqual(sorted(byCode), sorted(bySpec));
+/** @param {string} doc */
+function specCodes(doc) {
+  const inSpec = rows(readFileSync(join(SPEC, doc), 'utf8'), ERROR_ROW).map(([n, name]) => [
+    name,
+    Number(n),
+  ]);
+  assert.ok(inSpec.length > 0, `no error rows parsed from spec/${doc}`);
+  return inSpec.sort((a, b) => a[1] - b[1]);
+}
+
+test('errors: the JS table of each layer equals its spec table', () => {
+  const sorted = (o) => Object.entries(o).sort((a, b) => a[1] - b[1]);
+  assert.deepEqual(sorted(ChannelError), specCodes('errors.md'));
+  assert.deepEqual(sorted(RoomError), specCodes('room-protocol.md'));
+  assert.deepEqual(sorted(SFrameErrorCode), specCodes('media-sframe.md'));
+  const all = [...Object.values(ErrorCode), ...Object.values(SFrameErrorCode)];
+  assert.equal(new Set(all).size, all.length, 'a code is used by two layers');
 });
 
 test('errors: ProtocolError carries the name, the number and nothing else', () => {

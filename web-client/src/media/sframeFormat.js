@@ -3,8 +3,6 @@
 // as u64, and the header codec. No keys here; sframeCrypto.js and sframe.js build on it.
 // Normative text: spec/media-sframe.md.
 
-import { ErrorCode as ProtocolErrorCode } from '../protocol/errors.js';
-
 /**
  * @typedef {Uint8Array<ArrayBuffer>} Bytes bytes WebCrypto takes as they are (BufferSource)
  * @typedef {{name: string, hash: string, nh: number, nka: number, nk: number, nn: number, nt: number, ctrHmac: boolean}} SuiteParams
@@ -13,15 +11,19 @@ import { ErrorCode as ProtocolErrorCode } from '../protocol/errors.js';
  */
 
 // ---------------------------------------------------------------------------------------------
-// Errors: one family, codes listed in spec/media-sframe.md §9, numbered in the one list of
-// src/protocol/errors.js (SFRAME_*: local, never on the wire). The message is the name only, so
-// an error never carries key material, plaintext or peer input.
+// Errors: SFrame's own family, the table of spec/media-sframe.md §9 (codes 30-39, local to the
+// browser, never on the wire; test/spec-agreement.test.js compares them). The message is the name
+// only, so an error never carries key material, plaintext or peer input.
 
-export const ErrorCode = Object.freeze(
-  Object.fromEntries(
-    Object.entries(ProtocolErrorCode).filter(([name]) => name.startsWith('SFRAME_')),
-  ),
-);
+export const ErrorCode = Object.freeze({
+  SFRAME_MALFORMED: 30,
+  SFRAME_UNKNOWN_KID: 31,
+  SFRAME_AUTH_FAILED: 32,
+  SFRAME_REPLAYED: 33,
+  SFRAME_COUNTER_EXHAUSTED: 34,
+  SFRAME_NO_SEND_KEY: 35,
+  SFRAME_KEY_REJECTED: 36,
+});
 
 /** @type {Map<number, string>} */
 const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code, name]));

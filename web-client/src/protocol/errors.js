@@ -1,12 +1,14 @@
 // @ts-check
-// The one list of protocol failure classes (spec/errors.md), identical in code and name to
-// pq-crypto's ErrorCode.java (test/spec-agreement.test.js compares both with the spec).
+// The protocol failure classes that can come over the wire, by layer: the channels' (spec/errors.md,
+// Java ErrorCode) and the room layer's (spec/room-protocol.md, Java RoomError), identical in code
+// and name to Java's (test/spec-agreement.test.js compares all three with the spec).
 //
 // SECURITY: a ProtocolError reveals only its code. Its message is the code's name and nothing
 // else: no key, plaintext or peer input is ever put into it, and no detail about which internal
 // check tripped beyond what the code states.
 
-export const ErrorCode = Object.freeze({
+/** The channels' codes: handshakes and records (spec/errors.md, 1-29; Java ErrorCode). */
+export const ChannelError = Object.freeze({
   MALFORMED_MESSAGE: 1,
   UNEXPECTED_MESSAGE: 2,
   UNSUPPORTED_VERSION: 3,
@@ -22,17 +24,10 @@ export const ErrorCode = Object.freeze({
   RECORD_OUT_OF_ORDER: 22,
   RECORD_TOO_LARGE: 23,
   RECORD_LIMIT_REACHED: 24,
+});
 
-  // SFrame media failures (spec/media-sframe.md §9): local, never on the wire.
-  SFRAME_MALFORMED: 30,
-  SFRAME_UNKNOWN_KID: 31,
-  SFRAME_AUTH_FAILED: 32,
-  SFRAME_REPLAYED: 33,
-  SFRAME_COUNTER_EXHAUSTED: 34,
-  SFRAME_NO_SEND_KEY: 35,
-  SFRAME_KEY_REJECTED: 36,
-
-  // Room protocol (spec/room-protocol.md, codes 100+).
+/** The room protocol's and the gateway limits' codes (spec/room-protocol.md, 100+; Java RoomError). */
+export const RoomError = Object.freeze({
   ROOM_FULL: 100,
   NOT_IN_ROOM: 101,
   UNKNOWN_PEER: 102,
@@ -47,6 +42,12 @@ export const ErrorCode = Object.freeze({
   MESSAGE_TOO_LARGE: 111,
   SLOW_CONSUMER: 112,
 });
+
+/**
+ * Every code that can come over the wire (in an ERROR message or a close code): the channels'
+ * and the room layer's. SFrame's codes (30-39) are the browser's own, in src/media/sframeFormat.js.
+ */
+export const ErrorCode = Object.freeze({ ...ChannelError, ...RoomError });
 
 /** WebSocket close codes for protocol failures are CLOSE_CODE_BASE + code (spec/errors.md). */
 export const CLOSE_CODE_BASE = 4000;

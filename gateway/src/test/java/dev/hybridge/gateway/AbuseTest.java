@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.gateway.testing.NextToAHealthyRoom;
@@ -17,6 +18,7 @@ import dev.hybridge.gateway.testing.RawWebSocket;
 import dev.hybridge.gateway.testing.TestClient;
 import dev.hybridge.gateway.testing.TestGateway;
 import dev.hybridge.protocol.RoomCodec;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.file.Path;
@@ -70,12 +72,12 @@ class AbuseTest extends NextToAHealthyRoom {
         return gw;
     }
 
-    private long rejected(ErrorCode code) throws Exception {
+    private long rejected(FailureCode code) throws Exception {
         return gw.metric("hybridge_inputs_rejected_total{reason=\"" + code.name() + "\"}");
     }
 
     /** Asserts the server closed {@code c} with 4000+code and the code's name, and counted it. */
-    private void assertClosedWith(TestClient c, ErrorCode code, long rejectedBefore)
+    private void assertClosedWith(TestClient c, FailureCode code, long rejectedBefore)
             throws Exception {
         TestClient.Close close = c.awaitClose();
         assertEquals(code.closeCode(), close.code(), "close code; reason " + close.reason());
@@ -84,9 +86,9 @@ class AbuseTest extends NextToAHealthyRoom {
                 rejectedBefore + 1, rejected(code), "counted in hybridge_inputs_rejected_total");
     }
 
-    private RoomMessage.Error assertError(TestClient c, ErrorCode code) throws Exception {
+    private RoomMessage.Error assertError(TestClient c, FailureCode code) throws Exception {
         RoomMessage.Error e = assertInstanceOf(RoomMessage.Error.class, c.receive());
-        assertEquals(code.code(), e.code(), "got " + ErrorCode.ofCode(e.code()));
+        assertEquals(code.code(), e.code(), "got " + RoomError.nameOf(e.code()));
         assertFalse(c.isClosed(), code + " is not fatal");
         return e;
     }
@@ -234,7 +236,7 @@ class AbuseTest extends NextToAHealthyRoom {
         TestClient c = TestClient.established(gw.ws(), gw.publicKey());
         byte[] rec = c.channel().seal(RoomCodec.encode(new RoomMessage.Leave()));
         c.sendRaw(rec);
-        assertError(c, ErrorCode.NOT_IN_ROOM);
+        assertError(c, RoomError.NOT_IN_ROOM);
         c.sendRaw(rec);
         assertClosedWith(c, ErrorCode.RECORD_REPLAYED, before);
     }
@@ -250,10 +252,10 @@ class AbuseTest extends NextToAHealthyRoom {
 
     @Test
     void unknownRoomMessageType() throws Exception {
-        long before = rejected(ErrorCode.UNKNOWN_MESSAGE);
+        long before = rejected(RoomError.UNKNOWN_MESSAGE);
         TestClient c = TestClient.established(gw.ws(), gw.publicKey());
         c.sendPlain(new byte[] {0x7E, 1, 2, 3});
-        assertClosedWith(c, ErrorCode.UNKNOWN_MESSAGE, before);
+        assertClosedWith(c, RoomError.UNKNOWN_MESSAGE, before);
     }
 
     @Test
@@ -308,10 +310,10 @@ class AbuseTest extends NextToAHealthyRoom {
             b.send(new RoomMessage.Join(roomId, Peers.key()));
             RoomMessage.Joined jb = (RoomMessage.Joined) b.receive();
             a.receive();
-            long before = rejected(ErrorCode.ENVELOPE_TOO_LARGE);
+            long before = rejected(RoomError.ENVELOPE_TOO_LARGE);
             a.send(new RoomMessage.Relay(jb.peerId(), new byte[16474]));
-            assertArrayEquals(jb.peerId(), assertError(a, ErrorCode.ENVELOPE_TOO_LARGE).ref());
-            assertEquals(before + 1, rejected(ErrorCode.ENVELOPE_TOO_LARGE));
+            assertArrayEquals(jb.peerId(), assertError(a, RoomError.ENVELOPE_TOO_LARGE).ref());
+            assertEquals(before + 1, rejected(RoomError.ENVELOPE_TOO_LARGE));
             a.send(new RoomMessage.Relay(jb.peerId(), new byte[16473]));
             assertEquals(
                     16473,
@@ -332,11 +334,11 @@ class AbuseTest extends NextToAHealthyRoom {
                 assertInstanceOf(RoomMessage.Joined.class, c.receive());
                 members.add(c);
             }
-            long before = rejected(ErrorCode.ROOM_FULL);
+            long before = rejected(RoomError.ROOM_FULL);
             try (TestClient late = TestClient.established(gw.ws(), gw.publicKey())) {
                 late.send(new RoomMessage.Join(roomId, Peers.key()));
-                assertNull(assertError(late, ErrorCode.ROOM_FULL).ref());
-                assertEquals(before + 1, rejected(ErrorCode.ROOM_FULL));
+                assertNull(assertError(late, RoomError.ROOM_FULL).ref());
+                assertEquals(before + 1, rejected(RoomError.ROOM_FULL));
             }
         } finally {
             members.forEach(TestClient::close);
@@ -352,12 +354,12 @@ class AbuseTest extends NextToAHealthyRoom {
             RoomMessage.Joined ja = (RoomMessage.Joined) a.receive();
             other.send(new RoomMessage.Join(Peers.roomId(), Peers.key())); // a peer of another room
             RoomMessage.Joined jo = (RoomMessage.Joined) other.receive();
-            long before = rejected(ErrorCode.UNKNOWN_PEER);
+            long before = rejected(RoomError.UNKNOWN_PEER);
             a.send(new RoomMessage.Relay(jo.peerId(), new byte[] {1, 2, 3}));
-            assertArrayEquals(jo.peerId(), assertError(a, ErrorCode.UNKNOWN_PEER).ref());
+            assertArrayEquals(jo.peerId(), assertError(a, RoomError.UNKNOWN_PEER).ref());
             a.send(new RoomMessage.Relay(ja.peerId(), new byte[] {1})); // to itself
-            assertArrayEquals(ja.peerId(), assertError(a, ErrorCode.UNKNOWN_PEER).ref());
-            assertEquals(before + 2, rejected(ErrorCode.UNKNOWN_PEER));
+            assertArrayEquals(ja.peerId(), assertError(a, RoomError.UNKNOWN_PEER).ref());
+            assertEquals(before + 2, rejected(RoomError.UNKNOWN_PEER));
             assertNull(other.nextRaw(Duration.ofMillis(200)), "nothing leaked into the other room");
         }
     }
@@ -366,7 +368,7 @@ class AbuseTest extends NextToAHealthyRoom {
     void relayWithoutJoining() throws Exception {
         try (TestClient c = TestClient.established(gw.ws(), gw.publicKey())) {
             c.send(new RoomMessage.Relay(new byte[8], new byte[] {1}));
-            assertError(c, ErrorCode.NOT_IN_ROOM);
+            assertError(c, RoomError.NOT_IN_ROOM);
         }
     }
 
@@ -376,7 +378,7 @@ class AbuseTest extends NextToAHealthyRoom {
             c.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
             c.receive();
             c.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
-            assertError(c, ErrorCode.ALREADY_JOINED);
+            assertError(c, RoomError.ALREADY_JOINED);
         }
     }
 
@@ -394,7 +396,7 @@ class AbuseTest extends NextToAHealthyRoom {
             TestClient fifth = TestClient.established(gw.ws(), gw.publicKey());
             cs.add(fifth);
             fifth.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
-            assertError(fifth, ErrorCode.TOO_MANY_ROOMS);
+            assertError(fifth, RoomError.TOO_MANY_ROOMS);
             assertEquals(before + 1, gw.metric("hybridge_limit_hits_total{limit=\"max_rooms\"}"));
         } finally {
             cs.forEach(TestClient::close);
@@ -426,7 +428,7 @@ class AbuseTest extends NextToAHealthyRoom {
 
     @Test
     void rateLimit() throws Exception {
-        long before = rejected(ErrorCode.RATE_LIMITED);
+        long before = rejected(RoomError.RATE_LIMITED);
         TestClient c = TestClient.established(gw.ws(), gw.publicKey());
         try {
             for (int i = 0; i < 400 && !c.isClosed(); i++) {
@@ -435,13 +437,13 @@ class AbuseTest extends NextToAHealthyRoom {
         } catch (CompletionException closedWhileSending) {
             // the gateway closed the connection in the middle of the flood
         }
-        assertClosedWith(c, ErrorCode.RATE_LIMITED, before);
+        assertClosedWith(c, RoomError.RATE_LIMITED, before);
         assertTrue(gw.metric("hybridge_limit_hits_total{limit=\"messages_per_second\"}") >= 1);
     }
 
     @Test
     void connectionsPerAddress() throws Exception {
-        long before = rejected(ErrorCode.TOO_MANY_CONNECTIONS);
+        long before = rejected(RoomError.TOO_MANY_CONNECTIONS);
         long hits = gw.metric("hybridge_limit_hits_total{limit=\"connections\"}");
         List<TestClient> cs = new ArrayList<>();
         try {
@@ -459,7 +461,7 @@ class AbuseTest extends NextToAHealthyRoom {
             cs.forEach(TestClient::close);
         }
         GatewayFlowTest.waitFor(() -> gw.gateway().connectionLimiter().open() == 2);
-        assertEquals(before + 1, rejected(ErrorCode.TOO_MANY_CONNECTIONS));
+        assertEquals(before + 1, rejected(RoomError.TOO_MANY_CONNECTIONS));
         assertEquals(hits + 1, gw.metric("hybridge_limit_hits_total{limit=\"connections\"}"));
     }
 
@@ -473,7 +475,7 @@ class AbuseTest extends NextToAHealthyRoom {
             RawWebSocket.Frame hello = raw.readFrame();
             raw.sendBinary(started.next().receive(hello.payload()).clientFinished());
             RawWebSocket.Frame close = raw.readUntilClose();
-            assertEquals(ErrorCode.IDLE_TIMEOUT.closeCode(), close.closeCode());
+            assertEquals(RoomError.IDLE_TIMEOUT.closeCode(), close.closeCode());
             assertEquals("IDLE_TIMEOUT", close.closeReason());
         }
         assertEquals(before + 1, gw.metric("hybridge_limit_hits_total{limit=\"idle_timeout\"}"));

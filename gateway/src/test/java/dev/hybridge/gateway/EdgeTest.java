@@ -3,12 +3,12 @@ package dev.hybridge.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.handshake.HopClient;
 import dev.hybridge.gateway.testing.NextToAHealthyRoom;
 import dev.hybridge.gateway.testing.RawWebSocket;
 import dev.hybridge.gateway.testing.TestClient;
 import dev.hybridge.gateway.testing.TestGateway;
+import dev.hybridge.protocol.RoomError;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -191,7 +191,7 @@ class EdgeTest extends NextToAHealthyRoom {
         long refused =
                 metric(
                         "hybridge_inputs_rejected_total{reason=\""
-                                + ErrorCode.TOO_MANY_CONNECTIONS.name()
+                                + RoomError.TOO_MANY_CONNECTIONS.name()
                                 + "\"}");
         List<Socket> held = new ArrayList<>();
         try {
@@ -221,7 +221,7 @@ class EdgeTest extends NextToAHealthyRoom {
                 refused + 50,
                 metric(
                         "hybridge_inputs_rejected_total{reason=\""
-                                + ErrorCode.TOO_MANY_CONNECTIONS.name()
+                                + RoomError.TOO_MANY_CONNECTIONS.name()
                                 + "\"}"));
     }
 
@@ -320,7 +320,7 @@ class EdgeTest extends NextToAHealthyRoom {
                 // the gateway closed the connection in the middle of the flood
             }
             RawWebSocket.Frame close = ws.readUntilClose();
-            assertEquals(ErrorCode.RATE_LIMITED.closeCode(), close.closeCode(), what);
+            assertEquals(RoomError.RATE_LIMITED.closeCode(), close.closeCode(), what);
         }
         assertEquals(
                 limited + 1, metric("hybridge_inputs_rejected_total{reason=\"RATE_LIMITED\"}"));

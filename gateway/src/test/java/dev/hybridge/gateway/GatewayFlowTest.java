@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.TestClient;
 import dev.hybridge.gateway.testing.TestGateway;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -138,7 +138,7 @@ class GatewayFlowTest {
                     seventh.send(new RoomMessage.Join(roomId, Peers.key()));
                     RoomMessage.Error e =
                             assertInstanceOf(RoomMessage.Error.class, seventh.receive());
-                    assertEquals(ErrorCode.ROOM_FULL.code(), e.code());
+                    assertEquals(RoomError.ROOM_FULL.code(), e.code());
                     assertNull(e.ref());
                     assertFalse(seventh.isClosed(), "ROOM_FULL is not fatal");
                     assertEquals(
@@ -195,7 +195,7 @@ class GatewayFlowTest {
             // after LEAVE the connection stays usable: relaying now is NOT_IN_ROOM
             b.send(new RoomMessage.Relay(jc.peerId(), new byte[] {1}));
             RoomMessage.Error e = assertInstanceOf(RoomMessage.Error.class, b.receive());
-            assertEquals(ErrorCode.NOT_IN_ROOM.code(), e.code());
+            assertEquals(RoomError.NOT_IN_ROOM.code(), e.code());
 
             c.abort(); // vanishes without a close frame
             assertArrayEquals(

@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.TestClient;
 import dev.hybridge.gateway.testing.TestGateway;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ class RestartTest {
             first.stop();
 
             RoomMessage.Error e = assertInstanceOf(RoomMessage.Error.class, joined.receive());
-            assertEquals(ErrorCode.SHUTTING_DOWN.code(), e.code());
+            assertEquals(RoomError.SHUTTING_DOWN.code(), e.code());
             assertEquals(new TestClient.Close(1001, "SHUTTING_DOWN"), joined.awaitClose());
             assertEquals(new TestClient.Close(1001, "SHUTTING_DOWN"), handshaking.awaitClose());
             assertFalse(first.isRunning());

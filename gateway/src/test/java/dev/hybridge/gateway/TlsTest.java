@@ -151,7 +151,7 @@ class TlsTest {
                     RoomCodec.decodeFromGateway(
                             est.channel().open(inbound.poll(10, TimeUnit.SECONDS)));
             assertEquals(
-                    dev.hybridge.crypto.ErrorCode.NOT_IN_ROOM.code(),
+                    dev.hybridge.protocol.RoomError.NOT_IN_ROOM.code(),
                     assertInstanceOf(RoomMessage.Error.class, reply).code());
             ws.abort();
         } finally {

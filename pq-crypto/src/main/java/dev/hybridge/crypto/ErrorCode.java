@@ -1,11 +1,12 @@
 package dev.hybridge.crypto;
 
 /**
- * The one list of protocol failure classes (spec/errors.md). Codes are stable on the wire and in
- * the test vectors; a name never changes meaning. A failure reports only its code: which internal
- * check tripped is never revealed beyond it.
+ * The failure classes of the hop and peer channels: handshakes and records (spec/errors.md, codes
+ * 1-29). Codes are stable on the wire and in the test vectors; a name never changes meaning. A
+ * failure reports only its code: which internal check tripped is never revealed beyond it. The
+ * room layer's codes are {@code dev.hybridge.protocol.RoomError}.
  */
-public enum ErrorCode {
+public enum ErrorCode implements FailureCode {
     MALFORMED_MESSAGE(1),
     UNEXPECTED_MESSAGE(2),
     UNSUPPORTED_VERSION(3),
@@ -20,35 +21,7 @@ public enum ErrorCode {
     RECORD_REPLAYED(21),
     RECORD_OUT_OF_ORDER(22),
     RECORD_TOO_LARGE(23),
-    RECORD_LIMIT_REACHED(24),
-
-    // SFrame media failures (spec/media-sframe.md §9): local to the browser client, never on the
-    // wire.
-    SFRAME_MALFORMED(30),
-    SFRAME_UNKNOWN_KID(31),
-    SFRAME_AUTH_FAILED(32),
-    SFRAME_REPLAYED(33),
-    SFRAME_COUNTER_EXHAUSTED(34),
-    SFRAME_NO_SEND_KEY(35),
-    SFRAME_KEY_REJECTED(36),
-
-    // Room protocol and gateway limits (spec/room-protocol.md, "Errors (codes 100+)").
-    ROOM_FULL(100),
-    NOT_IN_ROOM(101),
-    UNKNOWN_PEER(102),
-    ALREADY_JOINED(103),
-    RATE_LIMITED(104),
-    TOO_MANY_ROOMS(105),
-    TOO_MANY_CONNECTIONS(106),
-    UNKNOWN_MESSAGE(107),
-    ENVELOPE_TOO_LARGE(108),
-    IDLE_TIMEOUT(109),
-    SHUTTING_DOWN(110),
-    MESSAGE_TOO_LARGE(111),
-    SLOW_CONSUMER(112);
-
-    /** WebSocket close codes for protocol failures are {@code CLOSE_CODE_BASE + code}. */
-    public static final int CLOSE_CODE_BASE = 4000;
+    RECORD_LIMIT_REACHED(24);
 
     private final int code;
 
@@ -56,14 +29,9 @@ public enum ErrorCode {
         this.code = code;
     }
 
-    /** The numeric code (spec/errors.md). */
+    @Override
     public int code() {
         return code;
-    }
-
-    /** The WebSocket close code a gateway sends for this failure. */
-    public int closeCode() {
-        return CLOSE_CODE_BASE + code;
     }
 
     /** Looks a code up by number; null if unknown. */

@@ -1,13 +1,14 @@
 package dev.hybridge.crypto;
 
 /**
- * A protocol failure with its stable {@link ErrorCode}. The message is the code's name and
+ * A protocol failure with its stable {@link FailureCode} (a channel's {@link ErrorCode} or the
+ * room layer's code). The message is the code's name and
  * nothing else: no key, plaintext or peer input ever goes into it.
  */
 public final class ProtocolException extends Exception {
-    private final ErrorCode code;
+    private final FailureCode code;
 
-    public ProtocolException(ErrorCode code) {
+    public ProtocolException(FailureCode code) {
         super(
                 code.name(),
                 null,
@@ -16,7 +17,7 @@ public final class ProtocolException extends Exception {
         this.code = code;
     }
 
-    public ErrorCode code() {
+    public FailureCode code() {
         return code;
     }
 }

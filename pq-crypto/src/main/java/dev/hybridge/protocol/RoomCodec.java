@@ -96,11 +96,11 @@ public final class RoomCodec {
             throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
         }
         if (msg.length > MAX_MESSAGE) {
-            throw new ProtocolException(ErrorCode.MESSAGE_TOO_LARGE);
+            throw new ProtocolException(RoomError.MESSAGE_TOO_LARGE);
         }
         Direction d = directionOf(msg[0]);
         if (d == null) {
-            throw new ProtocolException(ErrorCode.UNKNOWN_MESSAGE);
+            throw new ProtocolException(RoomError.UNKNOWN_MESSAGE);
         }
         if (d != direction) {
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE);
@@ -148,7 +148,7 @@ public final class RoomCodec {
                     yield new RoomMessage.Error(
                             code, msg.length == ERROR_LEN ? null : slice(msg, 3, PEER_ID_LEN));
                 }
-                default -> throw new ProtocolException(ErrorCode.UNKNOWN_MESSAGE);
+                default -> throw new ProtocolException(RoomError.UNKNOWN_MESSAGE);
             };
         } catch (RuntimeException e) {
             // Defence in depth: the checks above make this unreachable; a parser bug must still

@@ -2,6 +2,7 @@ package dev.hybridge.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hybridge.crypto.kdf.Labels;
 import java.io.IOException;
@@ -46,29 +47,54 @@ class SpecAgreementTest {
         assertEquals(inCode, inSpec);
     }
 
+    private static Map<Integer, String> errorRows(String doc) throws IOException {
+        Map<Integer, String> rows = new java.util.TreeMap<>();
+        Matcher m = ERROR_ROW.matcher(spec(doc));
+        while (m.find()) {
+            assertEquals(null, rows.put(Integer.parseInt(m.group(1)), m.group(2)), doc + ": twice");
+        }
+        assertFalse(rows.isEmpty(), "no error rows parsed from spec/" + doc);
+        return rows;
+    }
+
+    private static Map<Integer, String> codes(FailureCode[] values) {
+        Map<Integer, String> m = new java.util.TreeMap<>();
+        for (FailureCode c : values) {
+            m.put(c.code(), c.name());
+        }
+        return m;
+    }
+
+    /** The channels' codes (handshakes, records) are the table of spec/errors.md, 1-29. */
     @Test
     void errorsTableEqualsErrorCodeEnum() throws IOException {
-        Map<Integer, String> inSpec = new LinkedHashMap<>();
-        Matcher m = ERROR_ROW.matcher(spec("errors.md"));
-        while (m.find()) {
-            inSpec.put(Integer.parseInt(m.group(1)), m.group(2));
+        assertEquals(errorRows("errors.md"), codes(ErrorCode.values()));
+        for (ErrorCode c : ErrorCode.values()) {
+            assertTrue(c.code() >= 1 && c.code() <= 29, c + " is outside the channels' range");
         }
-        // The room protocol's and SFrame's codes are tabled in their own documents.
-        for (String doc : new String[] {"room-protocol.md", "media-sframe.md"}) {
-            Matcher r = ERROR_ROW.matcher(spec(doc));
-            while (r.find()) {
-                inSpec.put(Integer.parseInt(r.group(1)), r.group(2));
-            }
+    }
+
+    /** The room layer's codes are the table of spec/room-protocol.md, 100-199. */
+    @Test
+    void roomErrorsTableEqualsRoomErrorEnum() throws IOException {
+        assertEquals(
+                errorRows("room-protocol.md"), codes(dev.hybridge.protocol.RoomError.values()));
+        for (var c : dev.hybridge.protocol.RoomError.values()) {
+            assertTrue(c.code() >= 100 && c.code() <= 199, c + " is outside the room range");
         }
-        assertFalse(inSpec.isEmpty(), "no error rows parsed from spec/errors.md");
-        Map<Integer, String> inCode =
-                Arrays.stream(ErrorCode.values())
-                        .collect(
-                                Collectors.toMap(
-                                        ErrorCode::code,
-                                        Enum::name,
-                                        (a, b) -> a,
-                                        LinkedHashMap::new));
-        assertEquals(new java.util.TreeMap<>(inCode), new java.util.TreeMap<>(inSpec));
+    }
+
+    /** SFrame's codes (30-39) are the browser's alone: no Java code, and no number taken twice. */
+    @Test
+    void sframeCodesAreLocalAndDistinct() throws IOException {
+        Map<Integer, String> sframe = errorRows("media-sframe.md");
+        for (int code : sframe.keySet()) {
+            assertTrue(code >= 30 && code <= 39, code + " is outside SFrame's range");
+        }
+        Map<Integer, String> all = new java.util.TreeMap<>(errorRows("errors.md"));
+        all.putAll(errorRows("room-protocol.md"));
+        for (int code : sframe.keySet()) {
+            assertFalse(all.containsKey(code), code + " is used by two layers");
+        }
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -147,9 +148,9 @@ public final class RoomMessageVectors {
             }
             case RoomMessage.Error e -> {
                 o.put("code", e.code());
-                ErrorCode known = ErrorCode.ofCode(e.code());
+                String known = RoomError.nameOf(e.code());
                 if (known != null) {
-                    o.put("code_name", known.name());
+                    o.put("code_name", known);
                 } else {
                     o.putNull("code_name");
                 }
@@ -168,7 +169,7 @@ public final class RoomMessageVectors {
             RoomCodec.Direction direction,
             byte[] bytes,
             RoomMessage message,
-            ErrorCode expect) {}
+            FailureCode expect) {}
 
     private static final RoomCodec.Direction C2G = RoomCodec.Direction.CLIENT_TO_GATEWAY;
     private static final RoomCodec.Direction G2C = RoomCodec.Direction.GATEWAY_TO_CLIENT;
@@ -178,7 +179,7 @@ public final class RoomMessageVectors {
     }
 
     private static Case invalid(
-            String comment, RoomCodec.Direction d, byte[] bytes, ErrorCode expect) {
+            String comment, RoomCodec.Direction d, byte[] bytes, FailureCode expect) {
         return new Case(comment, d, bytes, null, expect);
     }
 
@@ -247,12 +248,12 @@ public final class RoomMessageVectors {
                 valid(
                         "ERROR without ref: ROOM_FULL",
                         G2C,
-                        new RoomMessage.Error(ErrorCode.ROOM_FULL.code(), null)));
+                        new RoomMessage.Error(RoomError.ROOM_FULL.code(), null)));
         c.add(
                 valid(
                         "ERROR with ref: UNKNOWN_PEER naming the peer id of the failed RELAY",
                         G2C,
-                        new RoomMessage.Error(ErrorCode.UNKNOWN_PEER.code(), idB)));
+                        new RoomMessage.Error(RoomError.UNKNOWN_PEER.code(), idB)));
         c.add(
                 valid(
                         "ERROR with a code this client does not know: still decodes (code_name null)",
@@ -296,19 +297,19 @@ public final class RoomMessageVectors {
                         C2G,
                         new byte[] {RoomCodec.LEAVE, 0},
                         ErrorCode.MALFORMED_MESSAGE));
-        c.add(invalid("unknown type 0x00", C2G, new byte[] {0x00}, ErrorCode.UNKNOWN_MESSAGE));
+        c.add(invalid("unknown type 0x00", C2G, new byte[] {0x00}, RoomError.UNKNOWN_MESSAGE));
         c.add(
                 invalid(
                         "unknown type 0x7f with a body",
                         C2G,
                         concat(new byte[] {0x7f}, envelope),
-                        ErrorCode.UNKNOWN_MESSAGE));
+                        RoomError.UNKNOWN_MESSAGE));
         c.add(
                 invalid(
                         "unknown type 0x17 (a record type byte inside a record)",
                         C2G,
                         new byte[] {0x17, 0, 0},
-                        ErrorCode.UNKNOWN_MESSAGE));
+                        RoomError.UNKNOWN_MESSAGE));
         c.add(
                 invalid(
                         "oversized: RELAY of 65537 bytes (envelope one over MAX_ENVELOPE)",
@@ -317,7 +318,7 @@ public final class RoomMessageVectors {
                                 new byte[] {RoomCodec.RELAY},
                                 idB,
                                 filler("oversized", RoomCodec.MAX_ENVELOPE + 1)),
-                        ErrorCode.MESSAGE_TOO_LARGE));
+                        RoomError.MESSAGE_TOO_LARGE));
         c.add(
                 invalid(
                         "a gateway-to-client type (RELAYED) sent by a client",

@@ -1,6 +1,5 @@
 package dev.hybridge.gateway.edge;
 
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.config.ClientAddress;
 import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
@@ -8,6 +7,7 @@ import dev.hybridge.gateway.relay.AddressLimiter;
 import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.OriginPolicy;
 import dev.hybridge.gateway.ws.Services;
+import dev.hybridge.protocol.RoomError;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -293,7 +293,7 @@ public final class Edge {
         boolean admitted = proxy ? limiter.tryAcquireTotal() : limiter.tryAcquire(key);
         if (!admitted) {
             metrics.limitHit(Metrics.LIMIT_CONNECTIONS);
-            metrics.inputRejected(ErrorCode.TOO_MANY_CONNECTIONS.name());
+            metrics.inputRejected(RoomError.TOO_MANY_CONNECTIONS.name());
             capLog.warn("refusing connections over the per-address or total cap", null);
             if (tls.isEmpty()) {
                 // a fresh socket's send buffer takes this without blocking the acceptor
@@ -426,7 +426,7 @@ public final class Edge {
         return wellKnownResponse;
     }
 
-    Connection newConnection(ErrorCode refusal) {
+    Connection newConnection(RoomError refusal) {
         return new Connection(services, refusal);
     }
 }

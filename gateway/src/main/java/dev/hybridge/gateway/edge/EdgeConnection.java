@@ -1,9 +1,9 @@
 package dev.hybridge.gateway.edge;
 
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.ws.Connection;
 import dev.hybridge.gateway.ws.Transport;
+import dev.hybridge.protocol.RoomError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -106,14 +106,14 @@ final class EdgeConnection implements Transport {
                 if (head.path().equals(edge.wsPath())) {
                     byte[] switching = WsHandshake.accept(head, edge.origins());
                     String client = edge.clientAddress().of(peer, forwardedFor(head));
-                    ErrorCode refusal = null;
+                    RoomError refusal = null;
                     if (acceptKey == null && !client.equals(peer)) {
                         // behind a trusted proxy: the per-address cap applies to the forwarded
                         // client
                         forwardedKey = AddressKey.of(client);
                         if (!edge.forwardedLimiter().tryAcquire(forwardedKey)) {
                             forwardedKey = null;
-                            refusal = ErrorCode.TOO_MANY_CONNECTIONS;
+                            refusal = RoomError.TOO_MANY_CONNECTIONS;
                         }
                     }
                     websocket(switching, refusal);
@@ -156,7 +156,7 @@ final class EdgeConnection implements Transport {
         return loopTransport != null;
     }
 
-    private void websocket(byte[] switching, ErrorCode refusal) throws IOException {
+    private void websocket(byte[] switching, RoomError refusal) throws IOException {
         Connection c = edge.newConnection(refusal);
         ws = c;
         deadline = 0; // from now on the WebSocket's own deadlines apply (Connection.tick)

@@ -1,7 +1,7 @@
 package dev.hybridge.gateway.room;
 
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.protocol.RoomCodec;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ public final class RoomRegistry {
     public sealed interface JoinResult {
         record Joined(Seat seat) implements JoinResult {}
 
-        record Refused(ErrorCode code) implements JoinResult {}
+        record Refused(RoomError code) implements JoinResult {}
     }
 
     /** The result of a RELAY: delivered, or the error code to report to the sender. */
@@ -60,7 +60,7 @@ public final class RoomRegistry {
             Room room = rooms.get(roomId);
             if (room == null) {
                 if (rooms.size() >= maxRooms) {
-                    return new JoinResult.Refused(ErrorCode.TOO_MANY_ROOMS);
+                    return new JoinResult.Refused(RoomError.TOO_MANY_ROOMS);
                 }
                 room = new Room(roomId);
                 rooms.put(roomId, room);
@@ -68,7 +68,7 @@ public final class RoomRegistry {
             }
             synchronized (room) {
                 if (room.size() >= capacity) {
-                    return new JoinResult.Refused(ErrorCode.ROOM_FULL);
+                    return new JoinResult.Refused(RoomError.ROOM_FULL);
                 }
                 long id;
                 do {

@@ -1,6 +1,7 @@
 package dev.hybridge.gateway.ws;
 
 import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.crypto.record.Channel;
@@ -14,6 +15,7 @@ import dev.hybridge.gateway.room.RoomId;
 import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.room.Seat;
 import dev.hybridge.protocol.RoomCodec;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -50,7 +52,7 @@ public final class Connection implements WsSocket.Listener, Member {
     private final Metrics metrics;
 
     /** Non-null: the edge admitted the TCP connection but refuses the session with this code on open. */
-    private final ErrorCode refusal;
+    private final RoomError refusal;
 
     private volatile Phase phase = Phase.AWAIT_HELLO;
     private volatile WsSocket socket;
@@ -72,7 +74,7 @@ public final class Connection implements WsSocket.Listener, Member {
      * @param refusal null, or the error the session is closed with right after the upgrade (a
      *     forwarded client over its per-address cap: TOO_MANY_CONNECTIONS)
      */
-    public Connection(Services svc, ErrorCode refusal) {
+    public Connection(Services svc, RoomError refusal) {
         this.svc = svc;
         this.limits = svc.limits();
         this.metrics = svc.metrics();
@@ -124,7 +126,7 @@ public final class Connection implements WsSocket.Listener, Member {
                             }
                         });
         if (svc.shuttingDown().getAsBoolean()) {
-            terminal(WsCodec.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+            terminal(WsCodec.GOING_AWAY, RoomError.SHUTTING_DOWN.name());
             return;
         }
         if (refusal != null) {
@@ -149,7 +151,7 @@ public final class Connection implements WsSocket.Listener, Member {
             return true;
         }
         metrics.limitHit(Metrics.LIMIT_RATE);
-        fail(ErrorCode.RATE_LIMITED);
+        fail(RoomError.RATE_LIMITED);
         return false;
     }
 
@@ -203,8 +205,8 @@ public final class Connection implements WsSocket.Listener, Member {
     public void onTooBig() {
         lastInbound = System.nanoTime();
         metrics.limitHit(Metrics.LIMIT_FRAME_SIZE);
-        metrics.inputRejected(ErrorCode.MESSAGE_TOO_LARGE.name());
-        terminal(WsCodec.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
+        metrics.inputRejected(RoomError.MESSAGE_TOO_LARGE.name());
+        terminal(WsCodec.TOO_BIG, RoomError.MESSAGE_TOO_LARGE.name());
     }
 
     @Override
@@ -248,7 +250,7 @@ public final class Connection implements WsSocket.Listener, Member {
         }
     }
 
-    private void handshakeFailed(ErrorCode code) {
+    private void handshakeFailed(FailureCode code) {
         metrics.handshakeFailed(code.name());
         fail(code);
     }
@@ -276,7 +278,7 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private void onJoin(RoomMessage.Join j) {
         if (seat != null) {
-            reply(ErrorCode.ALREADY_JOINED, null);
+            reply(RoomError.ALREADY_JOINED, null);
             return;
         }
         RoomRegistry.JoinResult r =
@@ -289,9 +291,9 @@ public final class Connection implements WsSocket.Listener, Member {
                 }
             }
             case RoomRegistry.JoinResult.Refused refused -> {
-                if (refused.code() == ErrorCode.ROOM_FULL) {
+                if (refused.code() == RoomError.ROOM_FULL) {
                     metrics.limitHit(Metrics.LIMIT_ROOM_CAPACITY);
-                } else if (refused.code() == ErrorCode.TOO_MANY_ROOMS) {
+                } else if (refused.code() == RoomError.TOO_MANY_ROOMS) {
                     metrics.limitHit(Metrics.LIMIT_ROOMS);
                 }
                 reply(refused.code(), null);
@@ -302,25 +304,25 @@ public final class Connection implements WsSocket.Listener, Member {
     private void onRelay(RoomMessage.Relay r) {
         Seat s = seat;
         if (s == null) {
-            reply(ErrorCode.NOT_IN_ROOM, null);
+            reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
         if (r.envelope().length > limits.envelopeMaxBytes()) {
             metrics.limitHit(Metrics.LIMIT_ENVELOPE);
-            reply(ErrorCode.ENVELOPE_TOO_LARGE, r.to());
+            reply(RoomError.ENVELOPE_TOO_LARGE, r.to());
             return;
         }
         switch (svc.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
             case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
-            case UNKNOWN_PEER -> reply(ErrorCode.UNKNOWN_PEER, r.to());
-            case TARGET_OVERLOADED -> metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
+            case UNKNOWN_PEER -> reply(RoomError.UNKNOWN_PEER, r.to());
+            case TARGET_OVERLOADED -> metrics.inputRejected(RoomError.SLOW_CONSUMER.name());
         }
     }
 
     private void onLeave() {
         Seat s = seat;
         if (s == null) {
-            reply(ErrorCode.NOT_IN_ROOM, null);
+            reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
         seat = null;
@@ -328,7 +330,7 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     /** A non-fatal error: ERROR in a record, the connection stays open. */
-    private void reply(ErrorCode code, byte[] ref) {
+    private void reply(FailureCode code, byte[] ref) {
         metrics.inputRejected(code.name());
         out.record(RoomCodec.encode(new RoomMessage.Error(code.code(), ref)));
     }
@@ -351,7 +353,7 @@ public final class Connection implements WsSocket.Listener, Member {
     // ---------------------------------------------------------------- closing
 
     /** A fatal protocol failure: close 4000+code with the code's name as reason. */
-    private void fail(ErrorCode code) {
+    private void fail(FailureCode code) {
         metrics.inputRejected(code.name());
         terminal(code.closeCode(), code.name());
     }
@@ -371,9 +373,9 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private void onOverflow() {
         metrics.limitHit(Metrics.LIMIT_SEND_QUEUE);
-        metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
+        metrics.inputRejected(RoomError.SLOW_CONSUMER.name());
         phase = Phase.CLOSED;
-        out.close(ErrorCode.SLOW_CONSUMER.closeCode(), ErrorCode.SLOW_CONSUMER.name(), true);
+        out.close(RoomError.SLOW_CONSUMER.closeCode(), RoomError.SLOW_CONSUMER.name(), true);
         cleanupAsync(); // overflow happens inside a room's lock: leave the room from another thread
     }
 
@@ -384,10 +386,10 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         if (phase == Phase.OPEN) {
-            o.record(RoomCodec.encode(new RoomMessage.Error(ErrorCode.SHUTTING_DOWN.code(), null)));
+            o.record(RoomCodec.encode(new RoomMessage.Error(RoomError.SHUTTING_DOWN.code(), null)));
         }
         phase = Phase.CLOSED;
-        o.close(WsCodec.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+        o.close(WsCodec.GOING_AWAY, RoomError.SHUTTING_DOWN.name());
     }
 
     /** Timer: handshake and idle timeouts, pings, cutting closed connections that linger. */
@@ -411,7 +413,7 @@ public final class Connection implements WsSocket.Listener, Member {
             fail(ErrorCode.HANDSHAKE_TIMEOUT);
         } else if (p == Phase.OPEN && now - lastInbound > limits.idleTimeout().toNanos()) {
             metrics.limitHit(Metrics.LIMIT_IDLE_TIMEOUT);
-            fail(ErrorCode.IDLE_TIMEOUT);
+            fail(RoomError.IDLE_TIMEOUT);
         } else if (p == Phase.OPEN
                 && now - lastPing >= limits.pingInterval().toNanos()
                 && now - lastInbound >= limits.pingInterval().toNanos()) {

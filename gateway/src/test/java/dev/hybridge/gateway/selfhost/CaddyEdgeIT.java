@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.testing.JarGateway;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.TestClient;
 import dev.hybridge.gateway.testing.TrustOnly;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -201,7 +201,7 @@ class CaddyEdgeIT {
                     TestClient.connect(
                             wss(), Map.of("X-Forwarded-For", "203.0.113.9"), https(four))) {
                 assertEquals(
-                        ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), second.awaitClose().code());
+                        RoomError.TOO_MANY_CONNECTIONS.closeCode(), second.awaitClose().code());
             }
             // another address is another client
             try (TestClient other =

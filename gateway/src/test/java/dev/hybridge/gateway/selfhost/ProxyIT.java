@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.gateway.testing.JarGateway;
 import dev.hybridge.gateway.testing.Peers;
 import dev.hybridge.gateway.testing.TestClient;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import java.net.InetAddress;
 import java.net.URI;
@@ -157,7 +157,7 @@ class ProxyIT {
                     TestClient.connect(
                             wss(), Map.of("X-Forwarded-For", "203.0.113.9"), https(four))) {
                 TestClient.Close close = second.awaitClose();
-                assertEquals(ErrorCode.TOO_MANY_CONNECTIONS.closeCode(), close.code());
+                assertEquals(RoomError.TOO_MANY_CONNECTIONS.closeCode(), close.code());
             }
             // another address is another client
             try (TestClient other =

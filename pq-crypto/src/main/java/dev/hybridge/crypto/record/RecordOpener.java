@@ -1,6 +1,7 @@
 package dev.hybridge.crypto.record;
 
 import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.internal.Bytes;
 
@@ -13,7 +14,7 @@ public final class RecordOpener {
     private final EpochKeys keys;
     private final int maxRecord;
     private long expected;
-    private ErrorCode failed;
+    private FailureCode failed;
 
     /** @param maxPlaintext {@link RecordFormat#HOP_MAX_PLAINTEXT} or {@link RecordFormat#PEER_MAX_PLAINTEXT} */
     public RecordOpener(byte[] trafficSecret, int maxPlaintext) {
@@ -78,7 +79,7 @@ public final class RecordOpener {
         return null;
     }
 
-    private ProtocolException fail(ErrorCode code) {
+    private ProtocolException fail(FailureCode code) {
         failed = code;
         keys.destroy();
         return new ProtocolException(code);

@@ -3,6 +3,7 @@ package dev.hybridge.crypto.properties;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.handshake.HopClient;
@@ -48,7 +49,7 @@ class BitFlipProperties {
         };
     }
 
-    private static ErrorCode codeOf(ThrowingRunnable r) {
+    private static FailureCode codeOf(ThrowingRunnable r) {
         try {
             r.run();
             return null;
@@ -76,7 +77,7 @@ class BitFlipProperties {
             // handshake fails at the client's key confirmation instead.
             expected = ErrorCode.CONFIRMATION_FAILED;
         }
-        ErrorCode atGateway = codeOf(() -> SERVER.receiveClientHello(bad, RNG));
+        FailureCode atGateway = codeOf(() -> SERVER.receiveClientHello(bad, RNG));
         if (atGateway != null) {
             assertEquals(expected, atGateway);
             return;
@@ -134,7 +135,7 @@ class BitFlipProperties {
                 } else if (expected == null) {
                     expected = ErrorCode.CONFIRMATION_FAILED;
                 }
-                ErrorCode atResponder = codeOf(() -> PeerResponder.receive(rCtx, kR, bad, RNG));
+                FailureCode atResponder = codeOf(() -> PeerResponder.receive(rCtx, kR, bad, RNG));
                 if (atResponder != null) {
                     assertEquals(expected, atResponder);
                     return;

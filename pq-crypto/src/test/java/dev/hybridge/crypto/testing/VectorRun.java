@@ -1,6 +1,6 @@
 package dev.hybridge.crypto.testing;
 
-import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.ProtocolException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -130,7 +130,7 @@ public final class VectorRun {
      * code (any code if {@code expected} is null). Returning normally, or throwing anything
      * unchecked, is a failure.
      */
-    public static ProtocolException expectProtocolException(ErrorCode expected, Check action) {
+    public static ProtocolException expectProtocolException(FailureCode expected, Check action) {
         try {
             action.run();
         } catch (ProtocolException e) {
