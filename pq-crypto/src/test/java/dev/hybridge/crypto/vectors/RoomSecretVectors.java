@@ -35,6 +35,7 @@ public final class RoomSecretVectors {
             t.put("tc_id", tc);
             t.put("comment", tc == 1 ? "all-zero secret" : "random secret");
             t.put("kind", "room");
+            t.put("result", "valid");
             t.put("room_secret", Json.hex(secret));
             t.put("room_id", Json.hex(room.roomId()));
             t.put("psk", Json.hex(room.psk()));
@@ -55,6 +56,7 @@ public final class RoomSecretVectors {
             t.put("tc_id", tc++);
             t.put("comment", "SAS decimal rendering");
             t.put("kind", "sas");
+            t.put("result", "valid");
             t.put("sas_bytes", Json.hex(b));
             ArrayNode n = Json.array();
             for (int x : sas.numbers()) {
@@ -82,7 +84,9 @@ public final class RoomSecretVectors {
         for (JsonNode t : doc.get("tests")) {
             String id = "tc " + t.get("tc_id").asInt() + ": ";
             try {
-                if ("room".equals(t.get("kind").asText())) {
+                if (!"valid".equals(t.path("result").asText())) {
+                    failures.add(id + "result is not \"valid\" (every case here is a derivation)");
+                } else if ("room".equals(t.get("kind").asText())) {
                     byte[] secret = Json.unhex(t, "room_secret");
                     RoomSecret room = RoomSecret.of(secret);
                     if (!Arrays.equals(room.roomId(), Json.unhex(t, "room_id")))
