@@ -15,6 +15,13 @@ import { Fingerprint } from '../protocol/fingerprint.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
 import { GatewayConnection, fetchGatewayKey } from './gatewayConnection.js';
 
+/** Failures no reconnection can cure: the link's pin no longer names the gateway's key. */
+const PIN_FAILURES = new Set([
+  'UNKNOWN_GATEWAY_KEY',
+  LOCAL_CODES.GATEWAY_INCOMPATIBLE,
+  LOCAL_CODES.GATEWAY_KEY_RETIRED,
+]);
+
 /**
  * @typedef {import('../protocol/roomCodec.js').RoomMessage} RoomMessage
  * @typedef {import('./backoff.js').Backoff} Backoff
@@ -255,8 +262,9 @@ export class RoomConnection {
       } catch (e) {
         if (this.#leaving) return;
         const err = SignalError.from(e);
-        if (err.code === 'UNKNOWN_GATEWAY_KEY' || err.code === LOCAL_CODES.GATEWAY_INCOMPATIBLE) {
-          // Another key at the same origin: not the gateway the link pins. Stop and warn.
+        if (PIN_FAILURES.has(err.code)) {
+          // Another key at the same origin: not the gateway the link pins, or its key was
+          // retired (spec/hop-handshake.md §3.1). No retry can succeed: stop and say why.
           this.#conn?.close(1000);
           this.#hooks.fatal(err);
           return;

@@ -8,6 +8,7 @@
 //   gw.fingerprintHex  64 lowercase hex characters
 //   gw.publicKey       Uint8Array(1216)
 //   await gw.restart() stops and starts again with the same key file and port (close 1001 first)
+//   gw.rotateKey()     after gw.stopOnly(): rotate-key on the key file (gw.start() serves the new key)
 //   await gw.stop()    stops (SIGTERM: the gateway closes its connections with 1001), removes temp files
 //
 // Prerequisite: the gateway module is compiled and its classpath file written. `./hybridge test`
@@ -19,7 +20,7 @@
 // Java: $JAVA_HOME/bin/java if JAVA_HOME is set (./hybridge exports it), otherwise the newest
 // JDK 21+ under /usr/lib/jvm, otherwise `java` on PATH.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -274,6 +275,22 @@ export async function startGateway({
     async restart() {
       await terminate();
       await launch();
+    },
+    /**
+     * Runs `rotate-key` on the key file (the gateway must be stopped): a new key, the old one kept
+     * and announced as retired from the next start (spec/hop-handshake.md §3.1).
+     */
+    rotateKey() {
+      if (child !== null) throw new Error('rotateKey: stop the gateway first (stopOnly)');
+      const r = spawnSync(
+        java,
+        ['-cp', classpath, 'dev.hybridge.gateway.Main', 'rotate-key', key],
+        {
+          env,
+          encoding: 'utf8',
+        },
+      );
+      if (r.status !== 0) throw new Error(`rotate-key failed (${r.status}): ${r.stderr}`);
     },
   };
 }
