@@ -41,6 +41,14 @@ export const RoomError = Object.freeze({
   SHUTTING_DOWN: 110,
   MESSAGE_TOO_LARGE: 111,
   SLOW_CONSUMER: 112,
+
+  // Short join codes (spec/short-codes.md): reply codes of the slot messages.
+  SLOT_UNKNOWN: 113,
+  SLOT_EXPIRED: 114,
+  SLOT_USED: 115,
+  SLOT_BURNED: 116,
+  TOO_MANY_SLOTS: 117,
+  SLOT_RATE_LIMITED: 118,
 });
 
 /**

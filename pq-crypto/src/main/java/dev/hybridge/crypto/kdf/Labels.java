@@ -24,7 +24,11 @@ public enum Labels {
     PEER_I2R("hybridge/v1/peer/i2r"),
     PEER_R2I("hybridge/v1/peer/r2i"),
     PEER_COMMIT("hybridge/v1/peer/commit"),
-    PEER_SAS("hybridge/v1/peer/sas");
+    PEER_SAS("hybridge/v1/peer/sas"),
+    CODE_CI("hybridge/v1/code/ci"),
+    CODE_SALT("hybridge/v1/code"),
+    CODE_PSK("hybridge/v1/code/psk"),
+    CODE_ROOM("hybridge/v1/code/room");
 
     private final String label;
     private final byte[] bytes;
