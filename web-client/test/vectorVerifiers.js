@@ -18,6 +18,7 @@ import { Sas } from '../src/protocol/sas.js';
 import { decodeRoomMessage, encodeRoomMessage } from '../src/protocol/roomCodec.js';
 import { errorName } from '../src/protocol/errors.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
+import { CodeParty, formatCode, parseCode } from '../src/protocol/code.js';
 
 /** Json.unhex: a required hex field. */
 export function unhex(node, field) {
@@ -250,6 +251,105 @@ async function verifyPeerInvalid(t) {
   }
 }
 
+// ---------------------------------------------------------------- code-handshake.json
+
+function codeInputs(inp) {
+  return {
+    code: inp.code,
+    slot: inp.slot,
+    fp: unhex(inp, 'gateway_fingerprint'),
+    sid: unhex(inp, 'sid'),
+    creatorCode: inp.creator_code,
+    creatorSlot: inp.creator_slot,
+    creatorFp: unhex(inp, 'creator_gateway_fingerprint'),
+    creatorSid: unhex(inp, 'creator_sid'),
+    joinerScalar: unhex(inp, 'joiner_scalar'),
+    creatorScalar: unhex(inp, 'creator_scalar'),
+    joinerSeed: unhex(inp, 'joiner_seed'),
+    creatorSeed: unhex(inp, 'creator_seed'),
+    joinerEseed: unhex(inp, 'joiner_eseed'),
+    creatorEseed: unhex(inp, 'creator_eseed'),
+    joinerNonce: unhex(inp, 'joiner_nonce'),
+    roomSecret: unhex(inp, 'room_secret'),
+  };
+}
+
+/** CodeVectors.Run.of: the exchange in the normative order; the first failure ends it. */
+function codeRun(inp, cp1Override, cp2Override) {
+  const jt = new Trace();
+  const ct = new Trace();
+  const j = CodeParty.joiner(inp.code, inp.fp, inp.slot, inp.sid, inp.joinerScalar, jt);
+  const c = CodeParty.creator(
+    inp.creatorCode,
+    inp.creatorFp,
+    inp.creatorSlot,
+    inp.creatorSid,
+    inp.creatorScalar,
+    ct,
+  );
+  const cp1 = cp1Override ?? j.shareMessage();
+  const cp2 = cp2Override ?? c.shareMessage();
+  const jctx = j.receive(cp2);
+  const jKey = XWingKeyPair.fromSeed(inp.joinerSeed);
+  const cKey = XWingKeyPair.fromSeed(inp.creatorSeed);
+  const s = PeerInitiator.startForTestingOnly(
+    jctx,
+    jKey,
+    cKey.publicKey(),
+    inp.joinerEseed,
+    inp.joinerNonce,
+    null,
+  );
+  const cctx = c.receive(cp1);
+  const a = PeerResponder.receiveForTestingOnly(cctx, cKey, s.peerInit, inp.creatorEseed, null);
+  const e = s.next.receive(a.peerAccept);
+  const creator = a.next.receive(e.peerFinish);
+  return { cp1, cp2, s, a, e, creator, joiner: e.session, jt, ct };
+}
+
+async function verifyCodeValid(t) {
+  const inp = codeInputs(t.inputs);
+  const run = codeRun(inp, null, null);
+  const m = t.messages;
+  const got = {
+    cp1: run.cp1,
+    cp2: run.cp2,
+    peer_init: run.s.peerInit,
+    peer_accept: run.a.peerAccept,
+    peer_finish: run.e.peerFinish,
+  };
+  for (const [name, bytes] of Object.entries(got)) {
+    if (!equal(bytes, unhex(m, name))) return `${name} differs`;
+  }
+  const f =
+    sameTrace('joiner', run.jt, t.joiner_intermediates) ??
+    sameTrace('creator', run.ct, t.creator_intermediates);
+  if (f !== null) return f;
+  if (run.joiner.sas.decimal() !== t.sas_decimal || run.creator.sas.decimal() !== t.sas_decimal)
+    return 'SAS differs';
+  const pt = unhex(t.invite, 'plaintext');
+  // Beyond Java: the invite's link is built here from room_secret and the creator's fingerprint.
+  const link = formatLinkFragment(inp.roomSecret, inp.creatorFp);
+  if (new TextDecoder().decode(pt) !== JSON.stringify({ t: 'invite', link })) {
+    return 'invite plaintext differs';
+  }
+  const rec = await run.creator.channel.seal(pt);
+  if (!equal(rec, unhex(t.invite, 'record'))) return 'invite record differs';
+  if (!equal(await run.joiner.channel.open(rec), pt)) return 'invite does not open';
+  if (formatCode(inp.slot, inp.code) !== t.code_text) return 'code_text differs';
+  // Beyond Java: the lenient reader gives the code back from its shown form.
+  const parsed = parseCode(t.code_text);
+  if (parsed?.slot !== inp.slot || parsed?.digits !== inp.code) return 'code_text does not parse';
+  return null;
+}
+
+async function verifyCodeInvalid(t) {
+  const inp = codeInputs(t.inputs);
+  const cp1 = t.cp1 !== undefined ? unhex(t, 'cp1') : null;
+  const cp2 = t.cp2 !== undefined ? unhex(t, 'cp2') : null;
+  return expectCode(t.expect, () => codeRun(inp, cp1, cp2));
+}
+
 // ---------------------------------------------------------------- record-layer.json
 
 async function verifyRecordValid(t) {
@@ -398,6 +498,7 @@ export const VERIFIERS = Object.freeze({
   'hop-handshake.json': byResult(verifyHopValid, verifyHopInvalid),
   'record-layer.json': byResult(verifyRecordValid, verifyRecordInvalid),
   'peer-handshake.json': byResult(verifyPeerValid, verifyPeerInvalid),
+  'code-handshake.json': byResult(verifyCodeValid, verifyCodeInvalid),
   'room-messages.json': byResult(verifyRoomValid, verifyRoomInvalid),
 });
 
@@ -414,6 +515,7 @@ export const STEPS = Object.freeze({
     'responder_receives_peer_finish',
   ],
   'record-layer.json': [],
+  'code-handshake.json': [],
   'room-secret.json': [],
   'room-messages.json': [],
 });

@@ -32,6 +32,7 @@ public record VectorFile(String name, Generator generator, Verifier verifier) {
                     new VectorFile(
                             RecordVectors.FILE, RecordVectors::generate, RecordVectors::verify),
                     new VectorFile(PeerVectors.FILE, PeerVectors::generate, PeerVectors::verify),
+                    new VectorFile(CodeVectors.FILE, CodeVectors::generate, CodeVectors::verify),
                     new VectorFile(
                             "room-messages.json",
                             dev.hybridge.protocol.RoomMessageVectors::generate,
