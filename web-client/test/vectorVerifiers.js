@@ -458,6 +458,21 @@ function roomToJson(m) {
     case 'RELAYED':
       Object.assign(o, { from: toHex(m.from), envelope: toHex(m.envelope) });
       break;
+    case 'SLOT_OPEN':
+      o.public_key = toHex(m.publicKey);
+      break;
+    case 'SLOT_JOIN':
+      Object.assign(o, { slot: m.slot, public_key: toHex(m.publicKey) });
+      break;
+    case 'SLOT_DONE':
+      o.outcome = m.outcome;
+      break;
+    case 'SLOT_OPENED':
+      Object.assign(o, { slot: m.slot, sid: toHex(m.sid), ttl: m.ttl });
+      break;
+    case 'SLOT_PAIRED':
+      Object.assign(o, { sid: toHex(m.sid), public_key: toHex(m.publicKey) });
+      break;
     case 'ERROR':
       Object.assign(o, {
         code: m.code,

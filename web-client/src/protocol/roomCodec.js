@@ -19,27 +19,46 @@ import { PEER_ID_LEN, ROOM_ID_LEN } from './wire.js';
  *   | {type: 'PEER_JOINED', peerId: Uint8Array, publicKey: Uint8Array}
  *   | {type: 'PEER_LEFT', peerId: Uint8Array}
  *   | {type: 'RELAYED', from: Uint8Array, envelope: Uint8Array}
- *   | {type: 'ERROR', code: number, ref: Uint8Array | null}} RoomMessage
+ *   | {type: 'ERROR', code: number, ref: Uint8Array | null}
+ *   | {type: 'SLOT_OPEN', publicKey: Uint8Array}
+ *   | {type: 'SLOT_JOIN', slot: number, publicKey: Uint8Array}
+ *   | {type: 'SLOT_DONE', outcome: 'used' | 'burned'}
+ *   | {type: 'SLOT_OPENED', slot: number, sid: Uint8Array, ttl: number}
+ *   | {type: 'SLOT_PAIRED', sid: Uint8Array, publicKey: Uint8Array}} RoomMessage
  */
 
 export const RoomType = Object.freeze({
   JOIN: 0x20,
   RELAY: 0x21,
   LEAVE: 0x22,
+  SLOT_OPEN: 0x23,
+  SLOT_JOIN: 0x24,
+  SLOT_DONE: 0x25,
   JOINED: 0x30,
   PEER_JOINED: 0x31,
   PEER_LEFT: 0x32,
   RELAYED: 0x33,
+  SLOT_OPENED: 0x34,
+  SLOT_PAIRED: 0x35,
   ERROR: 0x3f,
 });
 
 export const MAX_MESSAGE = 65536;
 export const RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
 export const MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
+/** The CPace sid of a short-code slot (spec/short-codes.md §4.1). */
+export const SID_LEN = 16;
 
 const NAMES = Object.freeze(Object.fromEntries(Object.entries(RoomType).map(([k, v]) => [v, k])));
 /** @type {Set<number>} */
-const CLIENT_TO_GATEWAY = new Set([RoomType.JOIN, RoomType.RELAY, RoomType.LEAVE]);
+const CLIENT_TO_GATEWAY = new Set([
+  RoomType.JOIN,
+  RoomType.RELAY,
+  RoomType.LEAVE,
+  RoomType.SLOT_OPEN,
+  RoomType.SLOT_JOIN,
+  RoomType.SLOT_DONE,
+]);
 
 export const Direction = Object.freeze({
   CLIENT_TO_GATEWAY: 'client_to_gateway',
@@ -151,6 +170,26 @@ export function decodeRoomMessage(msg, direction) {
     case RoomType.PEER_LEFT:
       exact(1 + PEER_ID_LEN);
       return { type: 'PEER_LEFT', peerId: r.bytes(PEER_ID_LEN) };
+    case RoomType.SLOT_OPEN:
+      exact(1 + XWING_PK_LEN);
+      return { type: 'SLOT_OPEN', publicKey: r.bytes(XWING_PK_LEN) };
+    case RoomType.SLOT_JOIN:
+      exact(1 + 4 + XWING_PK_LEN);
+      return { type: 'SLOT_JOIN', slot: slotNumber(r), publicKey: r.bytes(XWING_PK_LEN) };
+    case RoomType.SLOT_DONE:
+      exact(2);
+      if (msg[1] > 1) throw malformed();
+      return { type: 'SLOT_DONE', outcome: msg[1] === 1 ? 'burned' : 'used' };
+    case RoomType.SLOT_OPENED: {
+      exact(1 + 4 + SID_LEN + 2);
+      const slot = slotNumber(r);
+      const sid = r.bytes(SID_LEN);
+      const ttl = r.bytes(2);
+      return { type: 'SLOT_OPENED', slot, sid, ttl: (ttl[0] << 8) | ttl[1] };
+    }
+    case RoomType.SLOT_PAIRED:
+      exact(1 + SID_LEN + XWING_PK_LEN);
+      return { type: 'SLOT_PAIRED', sid: r.bytes(SID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
     case RoomType.ERROR: {
       if (msg.length !== 3 && msg.length !== 3 + PEER_ID_LEN) throw malformed();
       const code = (msg[1] << 8) | msg[2];
@@ -159,6 +198,21 @@ export function decodeRoomMessage(msg, direction) {
     default:
       throw new ProtocolError('UNKNOWN_MESSAGE');
   }
+}
+
+/** A slot number, u32 1 .. 2^32 - 1; 0 is MALFORMED_MESSAGE. @param {Reader} r */
+function slotNumber(r) {
+  const b = r.bytes(4);
+  const v = ((b[0] << 24) >>> 0) + (b[1] << 16) + (b[2] << 8) + b[3];
+  if (v === 0) throw malformed();
+  return v;
+}
+
+/** @param {number} slot */
+function slotBytes(slot) {
+  if (!Number.isInteger(slot) || slot < 1 || slot > 0xffffffff)
+    throw new TypeError('slot out of range');
+  return [(slot >>> 24) & 0xff, (slot >>> 16) & 0xff, (slot >>> 8) & 0xff, slot & 0xff];
 }
 
 /** @param {unknown} bytes @param {number} len @param {string} what @returns {Uint8Array} */
@@ -233,6 +287,27 @@ export function encodeRoomMessage(m) {
       break;
     case 'PEER_LEFT':
       push(fixed(m.peerId, PEER_ID_LEN, 'peer id'));
+      break;
+    case 'SLOT_OPEN':
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
+      break;
+    case 'SLOT_JOIN':
+      push(slotBytes(m.slot));
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
+      break;
+    case 'SLOT_DONE':
+      if (m.outcome !== 'used' && m.outcome !== 'burned') throw new TypeError('outcome');
+      out.push(m.outcome === 'burned' ? 1 : 0);
+      break;
+    case 'SLOT_OPENED':
+      push(slotBytes(m.slot));
+      push(fixed(m.sid, SID_LEN, 'sid'));
+      if (!Number.isInteger(m.ttl) || m.ttl < 0 || m.ttl > 0xffff) throw new TypeError('ttl');
+      out.push(m.ttl >> 8, m.ttl & 0xff);
+      break;
+    case 'SLOT_PAIRED':
+      push(fixed(m.sid, SID_LEN, 'sid'));
+      push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
       break;
     case 'ERROR':
       if (!Number.isInteger(m.code) || m.code < 0 || m.code > 0xffff)

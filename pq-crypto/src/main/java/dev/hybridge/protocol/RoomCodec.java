@@ -23,11 +23,16 @@ public final class RoomCodec {
     public static final byte JOIN = 0x20;
     public static final byte RELAY = 0x21;
     public static final byte LEAVE = 0x22;
+    public static final byte SLOT_OPEN = 0x23;
+    public static final byte SLOT_JOIN = 0x24;
+    public static final byte SLOT_DONE = 0x25;
 
     public static final byte JOINED = 0x30;
     public static final byte PEER_JOINED = 0x31;
     public static final byte PEER_LEFT = 0x32;
     public static final byte RELAYED = 0x33;
+    public static final byte SLOT_OPENED = 0x34;
+    public static final byte SLOT_PAIRED = 0x35;
     public static final byte ERROR = 0x3F;
 
     public static final int ROOM_ID_LEN = 32;
@@ -50,6 +55,15 @@ public final class RoomCodec {
     public static final int ERROR_LEN = 3;
     public static final int ERROR_WITH_REF_LEN = 3 + PEER_ID_LEN;
 
+    /** Short-code slots (spec/short-codes.md §4.1). */
+    public static final int SID_LEN = 16;
+
+    public static final int SLOT_OPEN_LEN = 1 + PUBLIC_KEY_LEN; // 1217
+    public static final int SLOT_JOIN_LEN = 1 + 4 + PUBLIC_KEY_LEN; // 1221
+    public static final int SLOT_DONE_LEN = 2;
+    public static final int SLOT_OPENED_LEN = 1 + 4 + SID_LEN + 2; // 23
+    public static final int SLOT_PAIRED_LEN = 1 + SID_LEN + PUBLIC_KEY_LEN; // 1233
+
     /** Who sent a message: each type is valid in one direction only. */
     public enum Direction {
         CLIENT_TO_GATEWAY,
@@ -59,8 +73,9 @@ public final class RoomCodec {
     /** The direction a type byte belongs to; null if the type is unknown. */
     public static Direction directionOf(byte type) {
         return switch (type) {
-            case JOIN, RELAY, LEAVE -> Direction.CLIENT_TO_GATEWAY;
-            case JOINED, PEER_JOINED, PEER_LEFT, RELAYED, ERROR -> Direction.GATEWAY_TO_CLIENT;
+            case JOIN, RELAY, LEAVE, SLOT_OPEN, SLOT_JOIN, SLOT_DONE -> Direction.CLIENT_TO_GATEWAY;
+            case JOINED, PEER_JOINED, PEER_LEFT, RELAYED, ERROR, SLOT_OPENED, SLOT_PAIRED ->
+                    Direction.GATEWAY_TO_CLIENT;
             default -> null;
         };
     }
@@ -76,6 +91,11 @@ public final class RoomCodec {
             case PEER_LEFT -> "PEER_LEFT";
             case RELAYED -> "RELAYED";
             case ERROR -> "ERROR";
+            case SLOT_OPEN -> "SLOT_OPEN";
+            case SLOT_JOIN -> "SLOT_JOIN";
+            case SLOT_DONE -> "SLOT_DONE";
+            case SLOT_OPENED -> "SLOT_OPENED";
+            case SLOT_PAIRED -> "SLOT_PAIRED";
             default -> null;
         };
     }
@@ -122,6 +142,34 @@ public final class RoomCodec {
                 case LEAVE -> {
                     exactLength(msg, LEAVE_LEN);
                     yield new RoomMessage.Leave();
+                }
+                case SLOT_OPEN -> {
+                    exactLength(msg, SLOT_OPEN_LEN);
+                    yield new RoomMessage.SlotOpen(slice(msg, 1, PUBLIC_KEY_LEN));
+                }
+                case SLOT_JOIN -> {
+                    exactLength(msg, SLOT_JOIN_LEN);
+                    yield new RoomMessage.SlotJoin(
+                            slotNumber(msg, 1), slice(msg, 5, PUBLIC_KEY_LEN));
+                }
+                case SLOT_DONE -> {
+                    exactLength(msg, SLOT_DONE_LEN);
+                    if (msg[1] != 0 && msg[1] != 1) {
+                        throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+                    }
+                    yield new RoomMessage.SlotDone(msg[1] == 1);
+                }
+                case SLOT_OPENED -> {
+                    exactLength(msg, SLOT_OPENED_LEN);
+                    yield new RoomMessage.SlotOpened(
+                            slotNumber(msg, 1),
+                            slice(msg, 5, SID_LEN),
+                            ((msg[21] & 0xFF) << 8) | (msg[22] & 0xFF));
+                }
+                case SLOT_PAIRED -> {
+                    exactLength(msg, SLOT_PAIRED_LEN);
+                    yield new RoomMessage.SlotPaired(
+                            slice(msg, 1, SID_LEN), slice(msg, 1 + SID_LEN, PUBLIC_KEY_LEN));
                 }
                 case JOINED -> decodeJoined(msg);
                 case PEER_JOINED -> {
@@ -201,6 +249,25 @@ public final class RoomCodec {
             }
             case RoomMessage.Leave l -> {
                 // type byte only
+            }
+            case RoomMessage.SlotOpen o -> put(out, o.publicKey(), PUBLIC_KEY_LEN);
+            case RoomMessage.SlotJoin j -> {
+                u32(out, j.slot());
+                put(out, j.publicKey(), PUBLIC_KEY_LEN);
+            }
+            case RoomMessage.SlotDone d -> out.write(d.burned() ? 1 : 0);
+            case RoomMessage.SlotOpened o -> {
+                u32(out, o.slot());
+                put(out, o.sid(), SID_LEN);
+                if (o.ttlSeconds() < 0 || o.ttlSeconds() > 0xFFFF) {
+                    throw new IllegalArgumentException("ttl out of range");
+                }
+                out.write(o.ttlSeconds() >> 8);
+                out.write(o.ttlSeconds());
+            }
+            case RoomMessage.SlotPaired p -> {
+                put(out, p.sid(), SID_LEN);
+                put(out, p.publicKey(), PUBLIC_KEY_LEN);
             }
             case RoomMessage.Joined j -> {
                 put(out, j.peerId(), PEER_ID_LEN);
@@ -285,6 +352,29 @@ public final class RoomCodec {
         out.write(b.length >> 8);
         out.write(b.length);
         out.writeBytes(b);
+    }
+
+    /** A slot number (u32, 1 .. 2^32 - 1); 0 is MALFORMED_MESSAGE. */
+    private static long slotNumber(byte[] msg, int off) throws ProtocolException {
+        long v =
+                ((long) (msg[off] & 0xFF) << 24)
+                        | ((msg[off + 1] & 0xFF) << 16)
+                        | ((msg[off + 2] & 0xFF) << 8)
+                        | (msg[off + 3] & 0xFF);
+        if (v == 0) {
+            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+        }
+        return v;
+    }
+
+    private static void u32(ByteArrayOutputStream out, long v) {
+        if (v < 1 || v > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("slot out of range");
+        }
+        out.write((int) (v >>> 24));
+        out.write((int) (v >>> 16));
+        out.write((int) (v >>> 8));
+        out.write((int) v);
     }
 
     private static void exactLength(byte[] msg, int len) throws ProtocolException {

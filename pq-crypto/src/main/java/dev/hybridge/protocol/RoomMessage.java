@@ -38,7 +38,47 @@ public sealed interface RoomMessage {
         }
     }
 
+    /** SLOT_OPEN: ask for a one-use slot for a short code (spec/short-codes.md §4.1). */
+    record SlotOpen(byte[] publicKey) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SLOT_OPEN;
+        }
+    }
+
+    /** SLOT_JOIN: try the slot {@code slot} (1 .. 2^32 - 1) with a short code. */
+    record SlotJoin(long slot, byte[] publicKey) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SLOT_JOIN;
+        }
+    }
+
+    /** SLOT_DONE: end the slot; {@code burned} false = used. */
+    record SlotDone(boolean burned) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SLOT_DONE;
+        }
+    }
+
     // ---- gateway -> client ----
+
+    /** SLOT_OPENED: the slot number, its CPace sid, and seconds until it expires. */
+    record SlotOpened(long slot, byte[] sid, int ttlSeconds) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SLOT_OPENED;
+        }
+    }
+
+    /** SLOT_PAIRED: the slot has its two members; the other member's key. */
+    record SlotPaired(byte[] sid, byte[] publicKey) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SLOT_PAIRED;
+        }
+    }
 
     /** JOINED: the joiner's peer id, the peers already in the room, and the ICE servers. */
     record Joined(byte[] peerId, List<Peer> peers, List<IceServer> iceServers)

@@ -120,6 +120,21 @@ public final class RoomMessageVectors {
             case RoomMessage.Leave l -> {
                 // no fields
             }
+            case RoomMessage.SlotOpen so -> o.put("public_key", HEX.formatHex(so.publicKey()));
+            case RoomMessage.SlotJoin sj -> {
+                putSlot(o, sj.slot());
+                o.put("public_key", HEX.formatHex(sj.publicKey()));
+            }
+            case RoomMessage.SlotDone sd -> o.put("outcome", sd.burned() ? "burned" : "used");
+            case RoomMessage.SlotOpened so -> {
+                putSlot(o, so.slot());
+                o.put("sid", HEX.formatHex(so.sid()));
+                o.put("ttl", so.ttlSeconds());
+            }
+            case RoomMessage.SlotPaired sp -> {
+                o.put("sid", HEX.formatHex(sp.sid()));
+                o.put("public_key", HEX.formatHex(sp.publicKey()));
+            }
             case RoomMessage.Joined j -> {
                 o.put("peer_id", HEX.formatHex(j.peerId()));
                 ArrayNode peers = o.putArray("peers");
@@ -162,6 +177,15 @@ public final class RoomMessageVectors {
             }
         }
         return o;
+    }
+
+    /** A slot as JSON reads it back: an int node when it fits, else a long node. */
+    private static void putSlot(ObjectNode o, long slot) {
+        if (slot <= Integer.MAX_VALUE) {
+            o.put("slot", (int) slot);
+        } else {
+            o.put("slot", slot);
+        }
     }
 
     private record Case(
@@ -396,7 +420,96 @@ public final class RoomMessageVectors {
                         G2C,
                         new byte[] {RoomCodec.ERROR, 0},
                         ErrorCode.MALFORMED_MESSAGE));
+        slotCases(c, pkA, pkB);
         return c;
+    }
+
+    /** The slot messages of short join codes (spec/short-codes.md §4.1). */
+    private static void slotCases(List<Case> c, byte[] pkA, byte[] pkB) {
+        byte[] sid = filler("slot sid", RoomCodec.SID_LEN);
+        c.add(valid("SLOT_OPEN: the creator's key", C2G, new RoomMessage.SlotOpen(pkA)));
+        c.add(valid("SLOT_JOIN: slot 4", C2G, new RoomMessage.SlotJoin(4, pkB)));
+        c.add(
+                valid(
+                        "SLOT_JOIN: the largest slot number",
+                        C2G,
+                        new RoomMessage.SlotJoin(0xFFFF_FFFFL, pkB)));
+        c.add(valid("SLOT_DONE: used", C2G, new RoomMessage.SlotDone(false)));
+        c.add(valid("SLOT_DONE: burned", C2G, new RoomMessage.SlotDone(true)));
+        c.add(
+                valid(
+                        "SLOT_OPENED: slot 4, sid, 300 s",
+                        G2C,
+                        new RoomMessage.SlotOpened(4, sid, 300)));
+        c.add(
+                valid(
+                        "SLOT_PAIRED: sid and the other member's key",
+                        G2C,
+                        new RoomMessage.SlotPaired(sid, pkA)));
+        c.add(
+                valid(
+                        "ERROR SLOT_BURNED",
+                        G2C,
+                        new RoomMessage.Error(ErrorCode.SLOT_BURNED.code(), null)));
+        c.add(
+                valid(
+                        "ERROR SLOT_RATE_LIMITED",
+                        G2C,
+                        new RoomMessage.Error(ErrorCode.SLOT_RATE_LIMITED.code(), null)));
+        byte[] open = RoomCodec.encode(new RoomMessage.SlotOpen(pkA));
+        byte[] join = RoomCodec.encode(new RoomMessage.SlotJoin(4, pkB));
+        byte[] opened = RoomCodec.encode(new RoomMessage.SlotOpened(4, sid, 300));
+        byte[] paired = RoomCodec.encode(new RoomMessage.SlotPaired(sid, pkA));
+        c.add(
+                invalid(
+                        "SLOT_OPEN one byte short",
+                        C2G,
+                        Arrays.copyOf(open, open.length - 1),
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "SLOT_JOIN one byte long",
+                        C2G,
+                        Arrays.copyOf(join, join.length + 1),
+                        ErrorCode.MALFORMED_MESSAGE));
+        byte[] slotZero = join.clone();
+        slotZero[4] = 0;
+        c.add(invalid("SLOT_JOIN to slot 0", C2G, slotZero, ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "SLOT_DONE with outcome 2",
+                        C2G,
+                        new byte[] {RoomCodec.SLOT_DONE, 2},
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "SLOT_DONE without its outcome",
+                        C2G,
+                        new byte[] {RoomCodec.SLOT_DONE},
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(invalid("SLOT_OPENED sent by a client", C2G, opened, ErrorCode.UNEXPECTED_MESSAGE));
+        c.add(invalid("SLOT_JOIN sent by the gateway", G2C, join, ErrorCode.UNEXPECTED_MESSAGE));
+        byte[] openedZero = opened.clone();
+        openedZero[4] = 0;
+        c.add(invalid("SLOT_OPENED for slot 0", G2C, openedZero, ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "SLOT_PAIRED without the key",
+                        G2C,
+                        Arrays.copyOf(paired, 1 + RoomCodec.SID_LEN),
+                        ErrorCode.MALFORMED_MESSAGE));
+        c.add(
+                invalid(
+                        "unknown type 0x26 (after the slot messages)",
+                        C2G,
+                        new byte[] {0x26},
+                        ErrorCode.UNKNOWN_MESSAGE));
+        c.add(
+                invalid(
+                        "unknown type 0x36 (after the slot messages)",
+                        G2C,
+                        new byte[] {0x36, 0},
+                        ErrorCode.UNKNOWN_MESSAGE));
     }
 
     /** Deterministic bytes: SHA-256("hybridge/v1/vectors/room/" + label || counter) blocks. */
