@@ -11,6 +11,7 @@ import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.AddressLimiter;
 import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.room.RoomRegistry;
+import dev.hybridge.gateway.slot.SlotRegistry;
 import dev.hybridge.gateway.ws.Services;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -72,7 +73,19 @@ public final class Gateway {
                 new AddressLimiter(
                         l.connectionsPerAddress(), Edge.connectionCap(l.maxConnections()));
         this.metrics = new Metrics(connectionLimiter::open, rooms::rooms, rooms::peers);
-        this.services = new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown);
+        SlotRegistry slots =
+                new SlotRegistry(
+                        l.maxSlots(),
+                        l.slotTtl(),
+                        l.slotCreatesPerMinute(),
+                        l.slotCreateBurst(),
+                        l.slotAttemptsPerMinute(),
+                        l.slotAttemptBurst(),
+                        rng,
+                        metrics);
+        metrics.openSlots(slots::openSlots);
+        this.services =
+                new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown, slots);
     }
 
     /** From now on new sessions are refused with 1001 and readiness is DOWN. */

@@ -450,12 +450,12 @@ public final class RoomMessageVectors {
                 valid(
                         "ERROR SLOT_BURNED",
                         G2C,
-                        new RoomMessage.Error(ErrorCode.SLOT_BURNED.code(), null)));
+                        new RoomMessage.Error(RoomError.SLOT_BURNED.code(), null)));
         c.add(
                 valid(
                         "ERROR SLOT_RATE_LIMITED",
                         G2C,
-                        new RoomMessage.Error(ErrorCode.SLOT_RATE_LIMITED.code(), null)));
+                        new RoomMessage.Error(RoomError.SLOT_RATE_LIMITED.code(), null)));
         byte[] open = RoomCodec.encode(new RoomMessage.SlotOpen(pkA));
         byte[] join = RoomCodec.encode(new RoomMessage.SlotJoin(4, pkB));
         byte[] opened = RoomCodec.encode(new RoomMessage.SlotOpened(4, sid, 300));
@@ -503,13 +503,13 @@ public final class RoomMessageVectors {
                         "unknown type 0x26 (after the slot messages)",
                         C2G,
                         new byte[] {0x26},
-                        ErrorCode.UNKNOWN_MESSAGE));
+                        RoomError.UNKNOWN_MESSAGE));
         c.add(
                 invalid(
                         "unknown type 0x36 (after the slot messages)",
                         G2C,
                         new byte[] {0x36, 0},
-                        ErrorCode.UNKNOWN_MESSAGE));
+                        RoomError.UNKNOWN_MESSAGE));
     }
 
     /** Deterministic bytes: SHA-256("hybridge/v1/vectors/room/" + label || counter) blocks. */

@@ -47,7 +47,13 @@ public record GatewayConfig(
             int maxRooms,
             int roomCapacity,
             int envelopeMaxBytes,
-            int sendQueueMaxBytes) {}
+            int sendQueueMaxBytes,
+            int maxSlots,
+            Duration slotTtl,
+            int slotCreatesPerMinute,
+            int slotCreateBurst,
+            int slotAttemptsPerMinute,
+            int slotAttemptBurst) {}
 
     /**
      * ICE servers handed to joined peers. The TURN secret is shared with coturn
@@ -164,7 +170,17 @@ public record GatewayConfig(
                                 l.get("envelope-max-bytes"),
                                 MIN_ENVELOPE,
                                 dev.hybridge.protocol.RoomCodec.MAX_ENVELOPE),
-                        range(l.get("send-queue-max-bytes"), 2 * MAX_FRAME, Integer.MAX_VALUE));
+                        range(l.get("send-queue-max-bytes"), 2 * MAX_FRAME, Integer.MAX_VALUE),
+                        range(l.get("max-slots"), 1, 100_000),
+                        duration(l.get("slot-ttl")),
+                        range(l.get("slot-creates-per-minute"), 1, 1_000_000),
+                        range(l.get("slot-create-burst"), 1, 1_000_000),
+                        range(l.get("slot-attempts-per-minute"), 1, 1_000_000),
+                        range(l.get("slot-attempt-burst"), 1, 1_000_000));
+        if (limits.slotTtl().compareTo(Duration.ofSeconds(1)) < 0
+                || limits.slotTtl().compareTo(Duration.ofHours(1)) > 0) {
+            throw invalid(l.get("slot-ttl"), "must be in PT1S..PT1H");
+        }
         if (limits.pingInterval().compareTo(limits.idleTimeout()) >= 0) {
             throw invalid(l.get("ping-interval"), "must be shorter than idle-timeout");
         }

@@ -426,7 +426,7 @@ public final class Edge {
         return wellKnownResponse;
     }
 
-    Connection newConnection(RoomError refusal) {
-        return new Connection(services, refusal);
+    Connection newConnection(RoomError refusal, String clientKey) {
+        return new Connection(services, refusal, clientKey);
     }
 }

@@ -116,7 +116,7 @@ final class EdgeConnection implements Transport {
                             refusal = RoomError.TOO_MANY_CONNECTIONS;
                         }
                     }
-                    websocket(switching, refusal);
+                    websocket(switching, refusal, AddressKey.of(client));
                 } else {
                     refuseBody(head);
                     if (head.path().equals(HttpReplies.WELL_KNOWN_PATH)
@@ -156,8 +156,9 @@ final class EdgeConnection implements Transport {
         return loopTransport != null;
     }
 
-    private void websocket(byte[] switching, RoomError refusal) throws IOException {
-        Connection c = edge.newConnection(refusal);
+    private void websocket(byte[] switching, RoomError refusal, String clientKey)
+            throws IOException {
+        Connection c = edge.newConnection(refusal, clientKey);
         ws = c;
         deadline = 0; // from now on the WebSocket's own deadlines apply (Connection.tick)
         state = State.WEBSOCKET;

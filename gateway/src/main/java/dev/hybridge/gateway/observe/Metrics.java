@@ -39,6 +39,17 @@ public final class Metrics {
     /** More plain HTTP requests in flight than the edge forwards at once. */
     public static final String LIMIT_HTTP_REQUESTS = "http_requests";
 
+    /** Short-code slots (spec/short-codes.md §5): open or paired at max-slots. */
+    public static final String LIMIT_SLOTS = "max_slots";
+
+    /** A client address over its slot-creation bucket. */
+    public static final String LIMIT_SLOT_CREATES = "slot_creates";
+
+    /** A client address over its slot-attempt bucket. */
+    public static final String LIMIT_SLOT_ATTEMPTS = "slot_attempts";
+
+    private final ConcurrentHashMap<String, LongAdder> slots = new ConcurrentHashMap<>();
+    private volatile IntSupplier openSlots = () -> 0;
     private final LongAdder connectionsTotal = new LongAdder();
     private final LongAdder handshakesCompleted = new LongAdder();
     private final LongAdder envelopesRelayed = new LongAdder();
@@ -75,6 +86,16 @@ public final class Metrics {
     /** An input was refused; {@code reason} is an error-code name or a fixed reason word. */
     public void inputRejected(String reason) {
         inputsRejected.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    /** A slot event: created, used, burned or expired ({@code hybridge_slots_total}). */
+    public void slotEvent(String event) {
+        slots.computeIfAbsent(event, k -> new LongAdder()).increment();
+    }
+
+    /** Where the gauge {@code hybridge_slots_open} reads from. */
+    public void openSlots(IntSupplier source) {
+        this.openSlots = source;
     }
 
     public void limitHit(String limit) {
@@ -161,6 +182,13 @@ public final class Metrics {
                 "reason",
                 inputsRejected);
         labelled(sb, "hybridge_limit_hits_total", "Limit hits, by limit", "limit", limitHits);
+        labelled(
+                sb,
+                "hybridge_slots_total",
+                "Short-code slots, by event (created, used, burned, expired)",
+                "event",
+                slots);
+        gauge(sb, "hybridge_slots_open", "Short-code slots open or paired", openSlots.getAsInt());
         gauge(
                 sb,
                 "hybridge_jvm_heap_used_bytes",
@@ -180,6 +208,7 @@ public final class Metrics {
                     case "limit_hits" -> limitHits;
                     case "http_refused" -> httpRefused;
                     case "requests_aborted" -> requestsAborted;
+                    case "slots" -> slots;
                     default -> throw new IllegalArgumentException(family);
                 };
         LongAdder a = m.get(label);

@@ -14,6 +14,8 @@ import dev.hybridge.gateway.room.PeerIds;
 import dev.hybridge.gateway.room.RoomId;
 import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.room.Seat;
+import dev.hybridge.gateway.slot.SlotRegistry;
+import dev.hybridge.gateway.slot.SlotSeat;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
@@ -64,6 +66,12 @@ public final class Connection implements WsSocket.Listener, Member {
     private RecordOpener opener;
     private volatile Seat seat;
 
+    /** A short-code slot this connection opened or joined (spec/short-codes.md); null if none. */
+    private volatile SlotSeat slotSeat;
+
+    /** The client address the per-address limits count under (short-code slot buckets). */
+    private final String clientKey;
+
     private TokenBucket bucket;
     private final long openedAt = System.nanoTime();
     private volatile long lastInbound = openedAt;
@@ -74,7 +82,12 @@ public final class Connection implements WsSocket.Listener, Member {
      * @param refusal null, or the error the session is closed with right after the upgrade (a
      *     forwarded client over its per-address cap: TOO_MANY_CONNECTIONS)
      */
-    public Connection(Services svc, RoomError refusal) {
+    /**
+     * @param clientKey the key of the client address (the per-address connection cap's), under
+     *     which the short-code slot buckets count
+     */
+    public Connection(Services svc, RoomError refusal, String clientKey) {
+        this.clientKey = clientKey;
         this.svc = svc;
         this.limits = svc.limits();
         this.metrics = svc.metrics();
@@ -271,13 +284,16 @@ public final class Connection implements WsSocket.Listener, Member {
             case RoomMessage.Join j -> onJoin(j);
             case RoomMessage.Relay r -> onRelay(r);
             case RoomMessage.Leave l -> onLeave();
+            case RoomMessage.SlotOpen o -> onSlotOpen(o);
+            case RoomMessage.SlotJoin j -> onSlotJoin(j);
+            case RoomMessage.SlotDone d -> onSlotDone(d);
             default -> fail(ErrorCode.UNEXPECTED_MESSAGE); // unreachable: decodeFromClient checks
                 // direction
         }
     }
 
     private void onJoin(RoomMessage.Join j) {
-        if (seat != null) {
+        if (seat != null || holdsSlot()) {
             reply(RoomError.ALREADY_JOINED, null);
             return;
         }
@@ -303,6 +319,10 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private void onRelay(RoomMessage.Relay r) {
         Seat s = seat;
+        if (s == null && holdsSlot()) {
+            onSlotRelay(r);
+            return;
+        }
         if (s == null) {
             reply(RoomError.NOT_IN_ROOM, null);
             return;
@@ -321,12 +341,75 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private void onLeave() {
         Seat s = seat;
+        SlotSeat slot = slotSeat;
+        if (s == null && slot != null && !slot.ended()) {
+            slotSeat = null;
+            svc.slots().leave(slot, System.nanoTime());
+            return;
+        }
         if (s == null) {
             reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
         seat = null;
         svc.rooms().leave(s);
+    }
+
+    // ---------------------------------------------------------------- short-code slots
+
+    private boolean holdsSlot() {
+        SlotSeat s = slotSeat;
+        return s != null && !s.ended();
+    }
+
+    private void onSlotOpen(RoomMessage.SlotOpen o) {
+        if (seat != null || holdsSlot()) {
+            reply(RoomError.ALREADY_JOINED, null);
+            return;
+        }
+        slotResult(svc.slots().open(clientKey, o.publicKey(), this, System.nanoTime()));
+    }
+
+    private void onSlotJoin(RoomMessage.SlotJoin j) {
+        if (seat != null || holdsSlot()) {
+            reply(RoomError.ALREADY_JOINED, null);
+            return;
+        }
+        slotResult(svc.slots().join(clientKey, j.slot(), j.publicKey(), this, System.nanoTime()));
+    }
+
+    private void slotResult(SlotRegistry.Result r) {
+        if (r.refusal() != null) {
+            reply(r.refusal(), null);
+            return;
+        }
+        slotSeat = r.seat();
+        if (cleaned.get()) {
+            svc.slots().leave(r.seat(), System.nanoTime()); // closed meanwhile: no ghost slot
+        }
+    }
+
+    private void onSlotDone(RoomMessage.SlotDone d) {
+        SlotSeat s = slotSeat;
+        if (s == null || s.ended()) {
+            reply(RoomError.NOT_IN_ROOM, null);
+            return;
+        }
+        slotSeat = null;
+        svc.slots().done(s, d.burned(), System.nanoTime());
+    }
+
+    private void onSlotRelay(RoomMessage.Relay r) {
+        if (r.envelope().length > limits.envelopeMaxBytes()) {
+            metrics.limitHit(Metrics.LIMIT_ENVELOPE);
+            reply(RoomError.ENVELOPE_TOO_LARGE, r.to());
+            return;
+        }
+        switch (svc.slots().relay(slotSeat, r.to(), r.envelope())) {
+            case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
+            case NOT_PAIRED -> reply(RoomError.NOT_IN_ROOM, null);
+            case UNKNOWN_PEER -> reply(RoomError.UNKNOWN_PEER, r.to());
+        }
     }
 
     /** A non-fatal error: ERROR in a record, the connection stays open. */
@@ -407,6 +490,10 @@ public final class Connection implements WsSocket.Listener, Member {
             }
             return;
         }
+        SlotSeat slot = slotSeat;
+        if (slot != null && !slot.ended()) {
+            svc.slots().tick(slot, now);
+        }
         if (p != Phase.OPEN && now - openedAt > limits.handshakeTimeout().toNanos()) {
             metrics.limitHit(Metrics.LIMIT_HANDSHAKE_TIMEOUT);
             metrics.handshakeFailed(ErrorCode.HANDSHAKE_TIMEOUT.name());
@@ -450,6 +537,11 @@ public final class Connection implements WsSocket.Listener, Member {
         seat = null;
         if (s != null) {
             svc.rooms().leave(s);
+        }
+        SlotSeat slot = slotSeat;
+        slotSeat = null;
+        if (slot != null && !slot.ended()) {
+            svc.slots().leave(slot, System.nanoTime());
         }
     }
 

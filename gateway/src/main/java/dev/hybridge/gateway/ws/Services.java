@@ -5,6 +5,7 @@ import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.room.RoomRegistry;
+import dev.hybridge.gateway.slot.SlotRegistry;
 import java.security.SecureRandom;
 import java.util.function.BooleanSupplier;
 
@@ -20,4 +21,5 @@ public record Services(
         SecureRandom rng,
         RoomRegistry rooms,
         IceServers ice,
-        BooleanSupplier shuttingDown) {}
+        BooleanSupplier shuttingDown,
+        SlotRegistry slots) {}
