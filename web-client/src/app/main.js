@@ -26,6 +26,7 @@ import {
 } from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
+import { initCodeView } from './codeView.js';
 // test-hook:begin
 import { callSnapshot } from './callSnapshot.js';
 // test-hook:end
@@ -411,10 +412,17 @@ function boot() {
   } catch {
     showView('landing');
     $('#create-room').disabled = true;
+    $('#create-code').disabled = true;
     alertBox('INSECURE_CONTEXT', { sticky: true });
     return;
   }
   initLanding();
+  initCodeView({
+    enterRoom: (fragment) => {
+      history.replaceState(null, '', `#${fragment}`);
+      route();
+    },
+  });
   initJoin();
   initCall();
   addEventListener('hashchange', route);
