@@ -13,7 +13,7 @@ import dev.hybridge.gateway.room.Member;
 import dev.hybridge.gateway.room.PeerIds;
 import dev.hybridge.gateway.room.RoomId;
 import dev.hybridge.gateway.room.RoomRegistry;
-import dev.hybridge.gateway.room.Seat;
+import dev.hybridge.gateway.room.SeatRef;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
@@ -62,7 +62,7 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private HopServer.AwaitingClientFinished awaitingFinished;
     private RecordOpener opener;
-    private volatile Seat seat;
+    private volatile SeatRef seat;
 
     private TokenBucket bucket;
     private final long openedAt = System.nanoTime();
@@ -277,7 +277,7 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private void onJoin(RoomMessage.Join j) {
-        if (seat != null) {
+        if (seat != null && svc.rooms().seated(seat)) {
             reply(RoomError.ALREADY_JOINED, null);
             return;
         }
@@ -302,7 +302,7 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private void onRelay(RoomMessage.Relay r) {
-        Seat s = seat;
+        SeatRef s = seat;
         if (s == null) {
             reply(RoomError.NOT_IN_ROOM, null);
             return;
@@ -316,12 +316,13 @@ public final class Connection implements WsSocket.Listener, Member {
             case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
             case UNKNOWN_PEER -> reply(RoomError.UNKNOWN_PEER, r.to());
             case TARGET_OVERLOADED -> metrics.inputRejected(RoomError.SLOW_CONSUMER.name());
+            case NOT_IN_ROOM -> reply(RoomError.NOT_IN_ROOM, null);
         }
     }
 
     private void onLeave() {
-        Seat s = seat;
-        if (s == null) {
+        SeatRef s = seat;
+        if (s == null || !svc.rooms().seated(s)) {
             reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
@@ -446,7 +447,7 @@ public final class Connection implements WsSocket.Listener, Member {
         if (!cleaned.compareAndSet(false, true)) {
             return;
         }
-        Seat s = seat;
+        SeatRef s = seat;
         seat = null;
         if (s != null) {
             svc.rooms().leave(s);
