@@ -1,0 +1,82 @@
+package dev.hybridge.gateway.cluster;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Debian's {@code nats-server} on loopback, for the cluster tests; {@code ./hybridge test}
+ * installs it when it is missing.
+ */
+final class NatsServer implements AutoCloseable {
+    static final Path BINARY = Path.of("/usr/sbin/nats-server");
+
+    private final Process process;
+    private final int port;
+    private final Path log;
+
+    private NatsServer(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    static NatsServer start(Path dir) throws Exception {
+        if (!Files.isExecutable(BINARY)) {
+            throw new IllegalStateException(
+                    BINARY
+                            + " is missing: apt-get install nats-server (./hybridge test installs it)");
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path log = dir.resolve("nats-server.log");
+        Process p =
+                new ProcessBuilder(
+                                List.of(
+                                        BINARY.toString(),
+                                        "-a",
+                                        "127.0.0.1",
+                                        "-p",
+                                        Integer.toString(port),
+                                        "-n",
+                                        "hybridge-test"))
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            try (Socket c = new Socket()) {
+                c.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return new NatsServer(p, port, log);
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        p.destroyForcibly();
+        throw new IllegalStateException("nats-server did not listen:\n" + Files.readString(log));
+    }
+
+    String url() {
+        return "nats://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+
+    Path log() {
+        return log;
+    }
+}
