@@ -1,5 +1,6 @@
 package dev.hybridge.gateway.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,6 +59,9 @@ class ClusterIT {
     static NatsServer nats;
     static final List<JarGateway> nodes = new ArrayList<>();
     static byte[] gatewayKey;
+
+    /** The node the kill test killed. */
+    static int killed = -1;
 
     @BeforeAll
     static void cluster() throws Exception {
@@ -226,7 +230,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void killingTheOwnerOfABusyRoomLosesNothingBetweenTheOthers() throws Exception {
         awaitNoRooms();
         byte[] room = Peers.roomId();
@@ -257,6 +261,7 @@ class ClusterIT {
 
             long killedAt = System.nanoTime();
             nodes.get(owner).kill();
+            killed = owner;
             List<ClusterPeer> survivors = new ArrayList<>();
             List<ClusterPeer> orphans = new ArrayList<>();
             for (ClusterPeer p : peers) {
@@ -317,6 +322,162 @@ class ClusterIT {
             sending.stopAll();
             closeAll(peers);
         }
+    }
+
+    @Test
+    @Order(3)
+    void theBusCarriesNoRoomIdKeyOrEnvelopeInTheClearAndNoRoomIdInSubjects() throws Exception {
+        List<io.nats.client.Message> seen =
+                java.util.Collections.synchronizedList(new ArrayList<>());
+        try (io.nats.client.Connection tap = io.nats.client.Nats.connect(nats.url());
+                ClusterPeer a = ClusterPeer.connect("a", 0, nodes.get(0).ws(), gatewayKey);
+                ClusterPeer b = ClusterPeer.connect("b", 1, nodes.get(1).ws(), gatewayKey)) {
+            tap.createDispatcher(seen::add).subscribe(">");
+            tap.flush(Duration.ofSeconds(5));
+            byte[] room = Peers.roomId();
+            a.join(room);
+            assertInstanceOf(RoomMessage.Joined.class, a.awaitJoin(Duration.ofSeconds(10)));
+            b.join(room);
+            assertInstanceOf(RoomMessage.Joined.class, b.awaitJoin(Duration.ofSeconds(10)));
+            awaitEveryoneKnowsEveryone(List.of(a, b), Duration.ofSeconds(5));
+            byte[] envelope = new byte[200];
+            new SecureRandom().nextBytes(envelope);
+            envelope[0] = 0x55;
+            a.relayRaw(b.id, envelope);
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (b.other.isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "the envelope did not cross");
+                Thread.sleep(20);
+            }
+            assertArrayEquals(envelope, b.other.get(0));
+            tap.flush(Duration.ofSeconds(5));
+            List<io.nats.client.Message> all = List.copyOf(seen);
+            assertTrue(all.size() > 5, "the tap saw " + all.size() + " messages");
+            byte[][] secrets = {
+                room, java.util.Arrays.copyOfRange(envelope, 1, 33), a.publicKey, b.publicKey
+            };
+            for (io.nats.client.Message m : all) {
+                assertTrue(
+                        m.getSubject().matches("hybridge\\.(hb|node\\.[0-9a-f]{32})"),
+                        m.getSubject());
+                for (byte[] secret : secrets) {
+                    byte[] probe = java.util.Arrays.copyOf(secret, 16);
+                    assertTrue(
+                            indexOf(m.getData(), probe) < 0,
+                            "a bus message carries a room id, key or envelope in the clear");
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aDrainingNodeClosesWith1001AndItsMembersAreBackElsewhere() throws Exception {
+        List<Integer> alive = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            if (i != killed) {
+                alive.add(i);
+            }
+        }
+        int draining = alive.get(0);
+        int other = alive.get(1);
+        byte[] room = Peers.roomId();
+        try (ClusterPeer p =
+                        ClusterPeer.connect("d", draining, nodes.get(draining).ws(), gatewayKey);
+                ClusterPeer q =
+                        ClusterPeer.connect("e", other, nodes.get(other).ws(), gatewayKey)) {
+            p.join(room);
+            assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
+            q.join(room);
+            assertInstanceOf(RoomMessage.Joined.class, q.awaitJoin(Duration.ofSeconds(10)));
+            awaitEveryoneKnowsEveryone(List.of(p, q), Duration.ofSeconds(5));
+            long t0 = System.nanoTime();
+            Thread stopper =
+                    Thread.ofPlatform()
+                            .start(
+                                    () -> {
+                                        try {
+                                            nodes.get(draining).stop(); // SIGTERM
+                                        } catch (InterruptedException e) {
+                                            Thread.currentThread().interrupt();
+                                        }
+                                    });
+            assertEquals(1001, p.closeCode());
+            assertTrue(p.shuttingDown, "no ERROR(SHUTTING_DOWN) before the close");
+            // its member's seat ends at once on the other node (LEAVING, not node-timeout)
+            while (q.known.contains(p.id)) {
+                assertTrue(
+                        System.nanoTime() - t0 < DRAIN_LEFT_BOUND.toNanos(),
+                        "no PEER_LEFT for the drained node's member");
+                Thread.sleep(20);
+            }
+            try (ClusterPeer again =
+                    ClusterPeer.connect("d'", other, nodes.get(other).ws(), gatewayKey)) {
+                again.join(room);
+                assertInstanceOf(RoomMessage.Joined.class, again.awaitJoin(BACK_BOUND));
+                awaitEveryoneKnowsEveryone(List.of(again, q), Duration.ofSeconds(5));
+                assertEquals(List.of(), again.violations);
+            }
+            stopper.join(20_000);
+            assertEquals(List.of(), q.violations);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void withoutItsBusANodeIsNotReadyAndAJoinWaitsForTheBus() throws Exception {
+        int last = -1;
+        for (int i = 0; i < 3; i++) {
+            if (nodes.get(i).isAlive()) {
+                last = i;
+            }
+        }
+        JarGateway n = nodes.get(last);
+        assertEquals(200, status(n, "/health/ready"));
+        nats.close();
+        awaitStatus(n, "/health/ready", 503, Duration.ofSeconds(5));
+        assertEquals(200, status(n, "/health/live"));
+        assertEquals(0, metric(n, "hybridge_cluster_bus_connected"));
+        try (ClusterPeer p = ClusterPeer.connect("n", last, n.ws(), gatewayKey)) {
+            p.join(Peers.roomId());
+            Thread.sleep(500);
+            assertTrue(p.joinAnswer.getNow(null) == null, "seated without a bus");
+            nats.restart();
+            awaitStatus(n, "/health/ready", 200, Duration.ofSeconds(10));
+            assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
+        }
+    }
+
+    /** A drained node's members leave the others' rooms within this of SIGTERM (no node-timeout). */
+    static final Duration DRAIN_LEFT_BOUND = Duration.ofMillis(1500);
+
+    private static int status(JarGateway n, String path) throws Exception {
+        return HTTP.send(
+                        HttpRequest.newBuilder(n.http(path)).build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+
+    private static void awaitStatus(JarGateway n, String path, int want, Duration wait)
+            throws Exception {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (status(n, path) != want) {
+            assertTrue(System.nanoTime() < deadline, path + " never answered " + want);
+            Thread.sleep(50);
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /** Every member sends to every other it knows, one envelope every 40 ms (25/s, under the bucket). */

@@ -64,8 +64,20 @@ final class ClusterPeer implements AutoCloseable {
         return new ClusterPeer(name, node, TestClient.established(ws, gatewayKey));
     }
 
+    /** The per-session key it announced in its last JOIN. */
+    volatile byte[] publicKey;
+
+    /** Envelopes that were not numbered ones (first byte not 0x17), in arrival order. */
+    final List<byte[]> other = Collections.synchronizedList(new ArrayList<>());
+
     void join(byte[] room) throws Exception {
-        client.send(new RoomMessage.Join(room, Peers.key()));
+        publicKey = Peers.key();
+        client.send(new RoomMessage.Join(room, publicKey));
+    }
+
+    /** Sends {@code envelope} as it is to {@code to}. */
+    void relayRaw(long to, byte[] envelope) throws Exception {
+        client.send(new RoomMessage.Relay(PeerIds.toBytes(to), envelope));
     }
 
     /** JOINED or ERROR; fails after {@code wait}. */
@@ -84,8 +96,16 @@ final class ClusterPeer implements AutoCloseable {
         client.send(new RoomMessage.Relay(PeerIds.toBytes(to), env));
     }
 
+    /** Got ERROR(SHUTTING_DOWN): its node is draining. */
+    volatile boolean shuttingDown;
+
     boolean closed() {
         return client.isClosed();
+    }
+
+    /** The close code the node sent (waits up to 10 s). */
+    int closeCode() {
+        return client.awaitClose().code();
     }
 
     private void read() {
@@ -144,6 +164,10 @@ final class ClusterPeer implements AutoCloseable {
                         violations.add(name + ": RELAYED from an unannounced peer");
                         break;
                     }
+                    if (r.envelope()[0] != 0x17) {
+                        other.add(r.envelope());
+                        break;
+                    }
                     long n = ByteBuffer.wrap(r.envelope(), 1, 8).getLong();
                     long expected = lastSeq.getOrDefault(from, 0L) + 1;
                     if (n != expected) {
@@ -163,6 +187,10 @@ final class ClusterPeer implements AutoCloseable {
                 case RoomMessage.Error e -> {
                     if (e.code() == RoomError.UNKNOWN_PEER.code()) {
                         break; // a relay that crossed a departure (spec: ignored)
+                    }
+                    if (e.code() == RoomError.SHUTTING_DOWN.code()) {
+                        shuttingDown = true;
+                        break;
                     }
                     if (!joinAnswer.complete(e)) {
                         violations.add(name + ": unexpected ERROR " + e.code());

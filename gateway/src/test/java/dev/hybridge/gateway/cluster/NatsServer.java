@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 final class NatsServer implements AutoCloseable {
     static final Path BINARY = Path.of("/usr/sbin/nats-server");
 
-    private final Process process;
+    private Process process;
     private final int port;
     private final Path log;
 
@@ -37,6 +37,15 @@ final class NatsServer implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path log = dir.resolve("nats-server.log");
+        return new NatsServer(launch(port, log), port, log);
+    }
+
+    /** Starts the server again on the same port, after {@link #close}. */
+    void restart() throws Exception {
+        process = launch(port, log);
+    }
+
+    private static Process launch(int port, Path log) throws Exception {
         Process p =
                 new ProcessBuilder(
                                 List.of(
@@ -48,13 +57,13 @@ final class NatsServer implements AutoCloseable {
                                         "-n",
                                         "hybridge-test"))
                         .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                         .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             try (Socket c = new Socket()) {
                 c.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return new NatsServer(p, port, log);
+                return p;
             } catch (IOException notYet) {
                 Thread.sleep(50);
             }
@@ -74,9 +83,5 @@ final class NatsServer implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor();
         }
-    }
-
-    Path log() {
-        return log;
     }
 }
