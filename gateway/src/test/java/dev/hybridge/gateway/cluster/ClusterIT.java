@@ -329,8 +329,8 @@ class ClusterIT {
     void theBusCarriesNoRoomIdKeyOrEnvelopeInTheClearAndNoRoomIdInSubjects() throws Exception {
         List<io.nats.client.Message> seen =
                 java.util.Collections.synchronizedList(new ArrayList<>());
-        try (io.nats.client.Connection tap = io.nats.client.Nats.connect(nats.url());
-                ClusterPeer a = ClusterPeer.connect("a", 0, nodes.get(0).ws(), gatewayKey);
+        io.nats.client.Connection tap = io.nats.client.Nats.connect(nats.url());
+        try (ClusterPeer a = ClusterPeer.connect("a", 0, nodes.get(0).ws(), gatewayKey);
                 ClusterPeer b = ClusterPeer.connect("b", 1, nodes.get(1).ws(), gatewayKey)) {
             tap.createDispatcher(seen::add).subscribe(">");
             tap.flush(Duration.ofSeconds(5));
@@ -367,6 +367,8 @@ class ClusterIT {
                             "a bus message carries a room id, key or envelope in the clear");
                 }
             }
+        } finally {
+            tap.close();
         }
     }
 

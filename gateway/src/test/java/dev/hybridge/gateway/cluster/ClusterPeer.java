@@ -203,9 +203,13 @@ final class ClusterPeer implements AutoCloseable {
 
     /** Closes the WebSocket (a normal close: its seat ends). */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         stop = true;
         client.close();
-        reader.join(2000);
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
