@@ -9,6 +9,7 @@
 //   gw.publicKey       Uint8Array(1216)
 //   await gw.restart() stops and starts again with the same key file and port (close 1001 first)
 //   gw.rotateKey()     after gw.stopOnly(): rotate-key on the key file (gw.start() serves the new key)
+//   await gw.kill()    SIGKILL: the process dies at once (a cluster node's death)
 //   await gw.stop()    stops (SIGTERM: the gateway closes its connections with 1001), removes temp files
 //
 // Prerequisite: the gateway module is compiled and its classpath file written. `./hybridge test`
@@ -264,6 +265,14 @@ export async function startGateway({
     async stop() {
       await terminate();
       if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    },
+    /** SIGKILL (kill -9): no shutdown hook runs, every connection is cut (a node that dies). */
+    async kill() {
+      const c = child;
+      child = null;
+      if (c === null || c.exitCode !== null || c.signalCode !== null) return;
+      c.kill('SIGKILL');
+      await c.exited;
     },
     /** Stops only, keeping the key file and port, so start() can bring the same gateway back. */
     async stopOnly() {

@@ -4,6 +4,7 @@ import dev.hybridge.crypto.Fingerprint;
 import dev.hybridge.crypto.KeyRotation;
 import dev.hybridge.crypto.XWingKeyPair;
 import dev.hybridge.crypto.handshake.HopServer;
+import dev.hybridge.gateway.cluster.ClusterNode;
 import dev.hybridge.gateway.config.ClientAddress;
 import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.edge.Edge;
@@ -11,8 +12,10 @@ import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.AddressLimiter;
 import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.room.RoomRegistry;
+import dev.hybridge.gateway.room.Rooms;
 import dev.hybridge.gateway.slot.SlotRegistry;
 import dev.hybridge.gateway.ws.Services;
+import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
@@ -27,7 +30,8 @@ public final class Gateway {
     private final XWingKeyPair staticKey;
     private final HopServer hopServer;
     private final SecureRandom rng;
-    private final RoomRegistry rooms;
+    private final Rooms rooms;
+    private final ClusterNode cluster;
     private final IceServers ice;
     private final AddressLimiter connectionLimiter;
     private final Metrics metrics;
@@ -36,7 +40,8 @@ public final class Gateway {
     private final Services services;
     private volatile boolean shuttingDown;
 
-    public Gateway(GatewayConfig config, XWingKeyPair staticKey, SecureRandom rng) {
+    public Gateway(GatewayConfig config, XWingKeyPair staticKey, SecureRandom rng)
+            throws IOException {
         this(config, staticKey, List.of(), rng);
     }
 
@@ -49,7 +54,8 @@ public final class Gateway {
             GatewayConfig config,
             XWingKeyPair staticKey,
             List<KeyRotation.Retired> retiredKeys,
-            SecureRandom rng) {
+            SecureRandom rng)
+            throws IOException {
         this.config = config;
         this.staticKey = staticKey;
         this.hopServer = new HopServer(List.of(staticKey));
@@ -60,7 +66,22 @@ public final class Gateway {
         this.clientAddress = new ClientAddress(config.trustedProxies());
         this.rng = rng;
         GatewayConfig.Limits l = config.limits();
-        this.rooms = new RoomRegistry(l.roomCapacity(), l.maxRooms(), rng);
+        // rooms() is read by the metrics' suppliers only once they render, after this is set
+        Rooms[] roomsRef = new Rooms[1];
+        this.metrics =
+                new Metrics(
+                        () -> connectionLimiter().open(),
+                        () -> roomsRef[0].rooms(),
+                        () -> roomsRef[0].peers());
+        if (config.cluster().isPresent()) {
+            this.cluster = new ClusterNode(config.cluster().get(), l, rng, metrics);
+            this.rooms = cluster;
+            metrics.extra(cluster::prometheus);
+        } else {
+            this.cluster = null;
+            this.rooms = new RoomRegistry(l.roomCapacity(), l.maxRooms(), rng);
+        }
+        roomsRef[0] = rooms;
         this.ice =
                 new IceServers(
                         config.ice().stunUrls(),
@@ -72,7 +93,6 @@ public final class Gateway {
         this.connectionLimiter =
                 new AddressLimiter(
                         l.connectionsPerAddress(), Edge.connectionCap(l.maxConnections()));
-        this.metrics = new Metrics(connectionLimiter::open, rooms::rooms, rooms::peers);
         SlotRegistry slots =
                 new SlotRegistry(
                         l.maxSlots(),
@@ -135,8 +155,18 @@ public final class Gateway {
         return rng;
     }
 
-    public RoomRegistry rooms() {
+    public Rooms rooms() {
         return rooms;
+    }
+
+    /** This gateway's cluster node, or null when it runs alone (no cluster block). */
+    public ClusterNode cluster() {
+        return cluster;
+    }
+
+    /** Ready for new clients: not shutting down, and (in a cluster) on the bus. */
+    public boolean clusterReady() {
+        return cluster == null || cluster.ready();
     }
 
     public IceServers ice() {

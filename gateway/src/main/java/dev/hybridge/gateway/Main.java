@@ -126,6 +126,9 @@ public final class Main {
         public void stop() {
             gateway.beginShutdown();
             edge.shutdown(SHUTDOWN_GRACE);
+            if (gateway.cluster() != null) {
+                gateway.cluster().stop(); // after the edge: its members' LEAVEs go out first
+            }
             http.stop();
         }
     }
@@ -179,10 +182,21 @@ public final class Main {
                         WS_PATH,
                         onListenerLost);
         try {
+            if (gateway.cluster() != null) {
+                gateway.cluster().start();
+                LOG.info(() -> "cluster node " + gateway.cluster().nodeId() + " joining the bus");
+            }
             edge.start(config.server().host(), config.server().port());
         } catch (IOException | RuntimeException e) {
             http.stop();
+            if (gateway.cluster() != null) {
+                gateway.cluster().stop();
+            }
             throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            http.stop();
+            throw new IOException("interrupted while starting", e);
         }
         LOG.info(
                 () ->

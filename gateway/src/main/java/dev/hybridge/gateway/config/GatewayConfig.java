@@ -22,7 +22,8 @@ public record GatewayConfig(
         Optional<Path> webRoot,
         String logLevel,
         Limits limits,
-        Ice ice) {
+        Ice ice,
+        Optional<Cluster> cluster) {
 
     /** Where to listen; TLS is optional (a reverse proxy may terminate it instead). */
     public record Server(String host, int port, Optional<Tls> tls) {}
@@ -77,6 +78,17 @@ public record GatewayConfig(
                     + "]";
         }
     }
+
+    /**
+     * Several gateway nodes on one NATS system (spec/cluster.md); absent: a single node that never
+     * touches a bus. {@code keyFile} holds the cluster key (64 hex digits, owner-only).
+     */
+    public record Cluster(
+            List<String> natsUrls,
+            String subjectPrefix,
+            Path keyFile,
+            Duration heartbeatInterval,
+            Duration nodeTimeout) {}
 
     /** The smallest max-frame that still carries a ClientHello (2372 bytes). */
     public static final int MIN_FRAME = 2372;
@@ -136,7 +148,42 @@ public record GatewayConfig(
                 webRoot.isBlank() ? Optional.empty() : Optional.of(Path.of(webRoot)),
                 level,
                 limits,
-                ice);
+                ice,
+                cluster(h.get("cluster")));
+    }
+
+    private static Optional<Cluster> cluster(Config c) {
+        if (!c.get("enabled").asBoolean().orElse(false)) {
+            return Optional.empty();
+        }
+        List<String> urls = list(c.get("nats-urls"));
+        if (urls.isEmpty()) {
+            throw invalid(c.get("nats-urls"), "at least one NATS URL, e.g. nats://127.0.0.1:4222");
+        }
+        for (String u : urls) {
+            if (!u.matches("(nats|tls)://[^\\s]+")) {
+                throw invalid(
+                        c.get("nats-urls"), "each URL is nats://host:port or tls://host:port");
+            }
+        }
+        String prefix = string(c.get("subject-prefix"));
+        if (!prefix.matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*")) {
+            throw invalid(
+                    c.get("subject-prefix"),
+                    "NATS subject tokens (letters, digits, _ and -) separated by dots");
+        }
+        Duration hb = duration(c.get("heartbeat-interval"));
+        Duration timeout = duration(c.get("node-timeout"));
+        if (timeout.compareTo(hb.multipliedBy(3)) < 0) {
+            throw invalid(c.get("node-timeout"), "must be at least 3 heartbeat-intervals");
+        }
+        return Optional.of(
+                new Cluster(
+                        List.copyOf(urls),
+                        prefix,
+                        Path.of(string(c.get("key-file"))),
+                        hb,
+                        timeout));
     }
 
     private static Optional<Tls> tls(Config t) {

@@ -7,7 +7,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 /**
  * Liveness (the process serves requests) and readiness (it accepts new connections: not shutting
- * down, below the connection cap), as small JSON documents.
+ * down, below the connection cap, in a cluster on the bus), as small JSON documents.
  */
 public final class Health {
     private final Gateway gw;
@@ -17,7 +17,9 @@ public final class Health {
     }
 
     private boolean ready() {
-        return !gw.shuttingDown() && gw.connectionLimiter().open() < gw.connectionLimiter().total();
+        return !gw.shuttingDown()
+                && gw.clusterReady()
+                && gw.connectionLimiter().open() < gw.connectionLimiter().total();
     }
 
     public void live(ServerResponse res) {

@@ -63,11 +63,17 @@ public final class Metrics {
     private final IntSupplier openConnections;
     private final IntSupplier rooms;
     private final IntSupplier peers;
+    private volatile java.util.function.Supplier<String> extra = () -> "";
 
     public Metrics(IntSupplier openConnections, IntSupplier rooms, IntSupplier peers) {
         this.openConnections = openConnections;
         this.rooms = rooms;
         this.peers = peers;
+    }
+
+    /** More metrics in Prometheus text, appended to these (a cluster node's, spec/cluster.md). */
+    public void extra(java.util.function.Supplier<String> more) {
+        this.extra = more;
     }
 
     public void connectionOpened() {
@@ -189,6 +195,7 @@ public final class Metrics {
                 "event",
                 slots);
         gauge(sb, "hybridge_slots_open", "Short-code slots open or paired", openSlots.getAsInt());
+        sb.append(extra.get());
         gauge(
                 sb,
                 "hybridge_jvm_heap_used_bytes",

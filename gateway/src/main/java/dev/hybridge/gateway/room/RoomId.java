@@ -18,6 +18,11 @@ public final class RoomId {
         this.hash = Arrays.hashCode(this.id);
     }
 
+    /** The id's 32 bytes (a copy), for a cluster node to pass on inside sealed bus messages. */
+    public byte[] bytes() {
+        return id.clone();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof RoomId r && Arrays.equals(id, r.id);

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Ordering: JOINED is queued to the joiner before PEER_JOINED reaches anyone else, and both
  * happen under the room's monitor, so no peer can relay to a newcomer before its JOINED is queued.
  */
-public final class RoomRegistry {
+public final class RoomRegistry implements Rooms {
     private final int capacity;
     private final int maxRooms;
     private final SecureRandom rng;
@@ -34,7 +34,7 @@ public final class RoomRegistry {
 
     /** The result of a JOIN: a seat, or the error code of the refusal. */
     public sealed interface JoinResult {
-        record Joined(Seat seat) implements JoinResult {}
+        record Joined(SeatRef seat) implements JoinResult {}
 
         record Refused(RoomError code) implements JoinResult {}
     }
@@ -44,13 +44,16 @@ public final class RoomRegistry {
         DELIVERED,
         /** The target's queue is over its cap; the target is being closed, the envelope is dropped. */
         TARGET_OVERLOADED,
-        UNKNOWN_PEER
+        UNKNOWN_PEER,
+        /** The sender's seat is gone (a cluster JOIN that was refused after it was sent). */
+        NOT_IN_ROOM
     }
 
     /**
      * Seats {@code member} in room {@code roomId}; on success JOINED (with {@code iceServers}) has
      * been queued to it and PEER_JOINED to every other member.
      */
+    @Override
     public JoinResult join(
             RoomId roomId,
             byte[] publicKey,
@@ -98,6 +101,22 @@ public final class RoomRegistry {
         }
     }
 
+    @Override
+    public void leave(SeatRef seat) {
+        leave((Seat) seat);
+    }
+
+    @Override
+    public RelayResult relay(SeatRef from, long to, byte[] envelope) {
+        return relay((Seat) from, to, envelope);
+    }
+
+    /** A seat of this registry stays valid until it is left. */
+    @Override
+    public boolean seated(SeatRef seat) {
+        return seat != null;
+    }
+
     /** Removes {@code seat} from its room and tells the others (PEER_LEFT); idempotent. */
     public void leave(Seat seat) {
         synchronized (rooms) {
@@ -138,17 +157,20 @@ public final class RoomRegistry {
         return target.member().deliver(msg) ? RelayResult.DELIVERED : RelayResult.TARGET_OVERLOADED;
     }
 
+    @Override
     public int rooms() {
         return roomCount.get();
     }
 
     /** Whether a room with this id exists now (rooms vanish when their last member leaves). */
+    @Override
     public boolean exists(RoomId roomId) {
         synchronized (rooms) {
             return rooms.containsKey(roomId);
         }
     }
 
+    @Override
     public int peers() {
         return peerCount.get();
     }

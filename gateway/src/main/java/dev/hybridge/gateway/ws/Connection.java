@@ -13,7 +13,7 @@ import dev.hybridge.gateway.room.Member;
 import dev.hybridge.gateway.room.PeerIds;
 import dev.hybridge.gateway.room.RoomId;
 import dev.hybridge.gateway.room.RoomRegistry;
-import dev.hybridge.gateway.room.Seat;
+import dev.hybridge.gateway.room.SeatRef;
 import dev.hybridge.gateway.slot.SlotRegistry;
 import dev.hybridge.gateway.slot.SlotSeat;
 import dev.hybridge.protocol.RoomCodec;
@@ -64,7 +64,7 @@ public final class Connection implements WsSocket.Listener, Member {
 
     private HopServer.AwaitingClientFinished awaitingFinished;
     private RecordOpener opener;
-    private volatile Seat seat;
+    private volatile SeatRef seat;
 
     /** A short-code slot this connection opened or joined (spec/short-codes.md); null if none. */
     private volatile SlotSeat slotSeat;
@@ -293,7 +293,7 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private void onJoin(RoomMessage.Join j) {
-        if (seat != null || holdsSlot()) {
+        if ((seat != null && svc.rooms().seated(seat)) || holdsSlot()) {
             reply(RoomError.ALREADY_JOINED, null);
             return;
         }
@@ -318,7 +318,7 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private void onRelay(RoomMessage.Relay r) {
-        Seat s = seat;
+        SeatRef s = seat;
         if (s == null && holdsSlot()) {
             onSlotRelay(r);
             return;
@@ -336,18 +336,19 @@ public final class Connection implements WsSocket.Listener, Member {
             case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
             case UNKNOWN_PEER -> reply(RoomError.UNKNOWN_PEER, r.to());
             case TARGET_OVERLOADED -> metrics.inputRejected(RoomError.SLOW_CONSUMER.name());
+            case NOT_IN_ROOM -> reply(RoomError.NOT_IN_ROOM, null);
         }
     }
 
     private void onLeave() {
-        Seat s = seat;
+        SeatRef s = seat;
         SlotSeat slot = slotSeat;
         if (s == null && slot != null && !slot.ended()) {
             slotSeat = null;
             svc.slots().leave(slot, System.nanoTime());
             return;
         }
-        if (s == null) {
+        if (s == null || !svc.rooms().seated(s)) {
             reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
@@ -533,7 +534,7 @@ public final class Connection implements WsSocket.Listener, Member {
         if (!cleaned.compareAndSet(false, true)) {
             return;
         }
-        Seat s = seat;
+        SeatRef s = seat;
         seat = null;
         if (s != null) {
             svc.rooms().leave(s);

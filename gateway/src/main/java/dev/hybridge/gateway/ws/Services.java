@@ -4,7 +4,7 @@ import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.IceServers;
-import dev.hybridge.gateway.room.RoomRegistry;
+import dev.hybridge.gateway.room.Rooms;
 import dev.hybridge.gateway.slot.SlotRegistry;
 import java.security.SecureRandom;
 import java.util.function.BooleanSupplier;
@@ -19,7 +19,7 @@ public record Services(
         Metrics metrics,
         HopServer hopServer,
         SecureRandom rng,
-        RoomRegistry rooms,
+        Rooms rooms,
         IceServers ice,
         BooleanSupplier shuttingDown,
         SlotRegistry slots) {}

@@ -67,6 +67,12 @@ class GatewayConfigTest {
                 "hybridge.limits.envelope-max-bytes",
                 "16472"); // below the largest peer record + 64
         assertFails("hybridge.server.port", "70000");
+        Map<String, String> cluster =
+                new java.util.HashMap<>(Map.of("hybridge.cluster.enabled", "true"));
+        assertClusterFails(cluster, "nats-urls", "http://127.0.0.1:4222");
+        assertClusterFails(cluster, "subject-prefix", "a b");
+        assertClusterFails(cluster, "node-timeout", "PT1S"); // under 3 heartbeat-intervals
+        assertClusterFails(cluster, "heartbeat-interval", "0.5");
         assertFails("hybridge.log-level", "LOUD");
         assertFails("hybridge.allowed-origins", "evil.example");
         assertFails("hybridge.ice.stun-urls", "http://x");
@@ -74,6 +80,34 @@ class GatewayConfigTest {
                 "hybridge.ice.turn.urls",
                 "turn:t.example:3478",
                 "turn.secret"); // TURN without its secret
+    }
+
+    private static void assertClusterFails(Map<String, String> base, String key, String value) {
+        Map<String, String> m = new java.util.HashMap<>(base);
+        m.put("hybridge.cluster." + key, value);
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> GatewayConfig.from(ConfigLoader.withOverrides(m)),
+                        key + "=" + value);
+        assertTrue(e.getMessage().contains(key), e.getMessage());
+    }
+
+    @Test
+    void clusterIsOffByDefaultAndOnWithItsBlock() {
+        assertTrue(GatewayConfig.from(ConfigLoader.withOverrides(Map.of())).cluster().isEmpty());
+        GatewayConfig.Cluster c =
+                GatewayConfig.from(
+                                ConfigLoader.withOverrides(
+                                        Map.of(
+                                                "hybridge.cluster.enabled", "true",
+                                                "hybridge.cluster.nats-urls",
+                                                        "nats://10.0.0.1:4222,tls://10.0.0.2:4222")))
+                        .cluster()
+                        .orElseThrow();
+        assertEquals(
+                java.util.List.of("nats://10.0.0.1:4222", "tls://10.0.0.2:4222"), c.natsUrls());
+        assertEquals(java.time.Duration.ofSeconds(2), c.nodeTimeout());
     }
 
     private static void assertFails(String key, String value) {
@@ -103,7 +137,11 @@ class GatewayConfigTest {
                             .lines()
                             .toList();
         }
-        for (var component : GatewayConfig.Limits.class.getRecordComponents()) {
+        var components =
+                new java.util.ArrayList<>(
+                        java.util.List.of(GatewayConfig.Limits.class.getRecordComponents()));
+        components.addAll(java.util.List.of(GatewayConfig.Cluster.class.getRecordComponents()));
+        for (var component : components) {
             String key =
                     component
                                     .getName()

@@ -39,7 +39,7 @@ public final class LyingGatewayMain {
         GatewayConfig config = GatewayConfig.from(ConfigLoader.load(Optional.of(Path.of(args[0]))));
         Main.Running running = Main.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(running::stop, "hybridge-shutdown"));
-        Map<?, ?> rooms = roomsOf(running.gateway().rooms());
+        Map<?, ?> rooms = roomsOf((RoomRegistry) running.gateway().rooms());
         Thread liar = new Thread(() -> lieForever(rooms), "lying-gateway");
         liar.setDaemon(true);
         liar.start();

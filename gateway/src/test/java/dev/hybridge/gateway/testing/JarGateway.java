@@ -207,6 +207,13 @@ public final class JarGateway implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** SIGKILL (kill -9): no shutdown hook runs, the process vanishes mid-whatever. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(15, TimeUnit.SECONDS);
+        reader.join(5000);
+    }
+
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
