@@ -18,7 +18,6 @@
 // - Event details carry no secret: codes, readable messages, public ids and fingerprints.
 
 import { toHex } from '../protocol/bytes.js';
-import { errorName } from '../protocol/errors.js';
 import { Fingerprint } from '../protocol/fingerprint.js';
 import { RoomSecret } from '../protocol/room.js';
 import { XWingKeyPair } from '../protocol/xwingKeyPair.js';
@@ -28,6 +27,7 @@ import { VIEW_STABLE_MS } from './membership.js';
 import { SESSION_TYPES, encodePeerMessage } from './peerMessages.js';
 import { PeerTable } from './peerTable.js';
 import { RoomConnection, SessionState } from './roomConnection.js';
+import { RoomEvents } from './roomEvents.js';
 import { RoomView } from './roomView.js';
 
 export { SessionState } from './roomConnection.js';
@@ -36,9 +36,7 @@ export { Peer, PeerPhase } from './peerState.js';
 /**
  * @typedef {import('./events.js').SessionEvents} SessionEvents
  * @typedef {import('./events.js').SessionStats} SessionStats
- * @typedef {import('../protocol/roomCodec.js').RoomMessage} RoomMessage
- * @typedef {import('./roomConnection.js').JoinedMessage} JoinedMessage
- * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
+ * @typedef {import('./roomEvents.js').IceServer} IceServer
  * @typedef {object} CallSessionOptions
  * @property {string} origin gateway origin, e.g. location.origin
  * @property {Uint8Array} roomSecret 32 bytes from the link fragment (not kept: room_id and psk are derived at once)
@@ -74,12 +72,14 @@ export class CallSession extends EventTarget {
   #connection;
   #view;
   #table;
+  #room;
 
   /** @type {SessionStats} counters for tests and diagnostics (no content) */
   stats = {
     droppedMessages: 0,
     ignoredMessages: 0,
     ignoredEnvelopes: 0,
+    ignoredFrames: 0,
     reconnects: 0,
     seatsTakenOver: 0,
     seatsRefused: 0,
@@ -129,9 +129,12 @@ export class CallSession extends EventTarget {
       hooks: {
         state: (state, error) =>
           this.#emit('state', error === null ? { state } : { state, error: error.toJSON() }),
-        joining: (msg) => this.#onJoining(msg),
-        joined: (msg) => this.#onJoined(msg),
-        message: (msg) => this.#onRoomMessage(msg),
+        joining: (msg) => {
+          this.#selfId = msg.peerId;
+          this.#iceServers = this.#room.joining(msg);
+        },
+        joined: (msg) => this.#room.joined(msg),
+        message: (msg) => this.#room.message(msg),
         lost: (error) => this.#onConnectionLost(error),
         fatal: (error) => this.#closeFinal(error),
       },
@@ -173,6 +176,13 @@ export class CallSession extends EventTarget {
       now: this.#now,
       stats: this.stats,
     });
+    this.#room = new RoomEvents({
+      view: this.#view,
+      table: this.#table,
+      ownFp: () => /** @type {string} */ (this.#ownFp),
+      emit: (type, detail) => this.#emit(type, detail),
+      stats: this.stats,
+    });
   }
 
   // ------------------------------------------------------------------ public API
@@ -210,6 +220,26 @@ export class CallSession extends EventTarget {
   /** Our room view as sent in `view` messages: [{id, fp}] sorted by id. */
   get view() {
     return this.#view.members();
+  }
+
+  /** True while the channel to some peer runs peer to peer, without the gateway (spec/data-channel.md). */
+  get peerToPeer() {
+    return this.#table.peerToPeer;
+  }
+
+  /** Which path the records of the channel to `keyFp` take each way ({send, receive}: 'relay' or 'data'), or null. @param {string} keyFp */
+  pathsOf(keyFp) {
+    return this.#table.pathsOf(keyFp);
+  }
+
+  /**
+   * The data channel to the peer with key fingerprint `keyFp` (spec/data-channel.md §1: negotiated,
+   * id 0, made with its RTCPeerConnection). Its peer records take it once it is open; the gateway
+   * relay carries them until then. Call again for a new RTCPeerConnection.
+   * @param {string} keyFp @param {RTCDataChannel} dc
+   */
+  attachDataChannel(keyFp, dc) {
+    this.#table.attachDataChannel(keyFp, dc);
   }
 
   /**
@@ -294,7 +324,11 @@ export class CallSession extends EventTarget {
    */
   async leave() {
     if (this.state === SessionState.CLOSED) return;
-    await this.#connection.leave(() => this.#table.sendToAll(encodePeerMessage({ t: 'bye' })));
+    const bye = () => this.#table.sendToAll(encodePeerMessage({ t: 'bye' }));
+    // Without the gateway the byes still reach the peers whose channel runs peer to peer.
+    if (this.state !== SessionState.JOINED) await bye();
+    await this.#connection.leave(bye);
+    await this.#table.flush();
     this.#closeFinal(null);
   }
 
@@ -327,76 +361,6 @@ export class CallSession extends EventTarget {
     this.stats.reconnects++;
   }
 
-  // ------------------------------------------------------------------ room messages
-
-  /** JOINED, before the state is 'joined': our id, the ICE servers, the members. @param {JoinedMessage} msg */
-  #onJoining(msg) {
-    this.#selfId = msg.peerId;
-    this.#iceServers = msg.iceServers.map(toRtcIceServer);
-    this.#view.clear();
-    this.#view.set(toHex(msg.peerId), /** @type {string} */ (this.#ownFp));
-    for (const p of msg.peers)
-      this.#view.set(toHex(p.peerId), Fingerprint.toHex(Fingerprint.of(p.publicKey)));
-  }
-
-  /** JOINED, once 'joined': a channel to each member. @param {JoinedMessage} msg */
-  #onJoined(msg) {
-    // One seat per key: the last listed (join order) is the newest, e.g. a peer that
-    // reconnected while its old seat is not yet gone.
-    const latest = new Map();
-    for (const p of msg.peers) {
-      const fp = Fingerprint.toHex(Fingerprint.of(p.publicKey));
-      if (fp !== this.#ownFp) latest.set(fp, p); // our own stale seat: no channel to ourselves
-    }
-    this.#table.joined(latest);
-    this.#view.changed();
-  }
-
-  /** @param {RoomMessage} msg */
-  #onRoomMessage(msg) {
-    switch (msg.type) {
-      case 'PEER_JOINED': {
-        const fp = Fingerprint.toHex(Fingerprint.of(msg.publicKey));
-        this.#view.set(toHex(msg.peerId), fp);
-        if (fp !== this.#ownFp) this.#table.peerJoined(fp, msg.peerId, msg.publicKey);
-        this.#view.changed();
-        break;
-      }
-      case 'PEER_LEFT': {
-        const idHex = toHex(msg.peerId);
-        this.#view.delete(idHex);
-        this.#table.peerLeft(idHex);
-        this.#view.changed();
-        break;
-      }
-      case 'RELAYED':
-        this.#table.relayed(toHex(msg.from), msg.envelope);
-        break;
-      case 'ERROR':
-        this.#onRoomError(msg);
-        break;
-      default:
-        break; // the decoder accepts only gateway-to-client types
-    }
-  }
-
-  /** An ERROR that answers no JOIN. @param {Extract<RoomMessage, {type: 'ERROR'}>} msg */
-  #onRoomError({ code, ref }) {
-    const name = errorName(code) ?? LOCAL_CODES.UNKNOWN_FAILURE;
-    if (name === 'UNKNOWN_PEER') {
-      this.stats.ignoredEnvelopes++; // the peer just left; its PEER_LEFT is on the way
-      return;
-    }
-    // Not fatal (room-protocol.md: ERROR replies leave the connection open). SHUTTING_DOWN is
-    // followed by close 1001, and the reconnection says so.
-    if (name !== 'SHUTTING_DOWN') {
-      this.#emit('warning', {
-        ...new SignalError(name).toJSON(),
-        peerId: ref === null ? null : toHex(ref),
-      });
-    }
-  }
-
   // ------------------------------------------------------------------ sending and events
 
   /** @param {unknown} msg */
@@ -422,13 +386,4 @@ export class CallSession extends EventTarget {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-/** A JOINED ice_server as an RTCIceServer: empty username and credential are omitted (room-protocol.md). @param {{urls: string[], username: string, credential: string}} s */
-function toRtcIceServer(s) {
-  /** @type {IceServer} */
-  const out = { urls: [...s.urls] };
-  if (s.username !== '') out.username = s.username;
-  if (s.credential !== '') out.credential = s.credential;
-  return out;
 }
