@@ -155,6 +155,15 @@ export class MediaConnection extends EventTarget {
       (this.counters[ok === false ? `lost:${k}` : `sent:${k}`] ?? 0) + 1;
   }
 
+  /** Our local description as the peer gets it (sdp.js: 40 ms audio asked for, orphan lines left out). */
+  #sendDescription() {
+    const { description, dropped } = descriptionToSend(this.pc.localDescription, this.audioFrameMs);
+    if (dropped.length > 0)
+      this.counters['sdp:orphan-lines-dropped'] =
+        (this.counters['sdp:orphan-lines-dropped'] ?? 0) + dropped.length;
+    this.#send({ t: 'sdp', description });
+  }
+
   /** @param {string} k */
   #count(k) {
     this.counters[k] = (this.counters[k] ?? 0) + 1;
@@ -194,10 +203,7 @@ export class MediaConnection extends EventTarget {
       this.makingOffer = true;
       this.#preferCodecs();
       await this.pc.setLocalDescription();
-      this.#send({
-        t: 'sdp',
-        description: descriptionToSend(this.pc.localDescription, this.audioFrameMs),
-      });
+      this.#sendDescription();
     } catch (e) {
       this.dispatchEvent(new CustomEvent('negotiation-error', { detail: { error: e } }));
     } finally {
@@ -230,10 +236,7 @@ export class MediaConnection extends EventTarget {
       if (description.type === 'offer') {
         this.#preferCodecs();
         await pc.setLocalDescription();
-        this.#send({
-          t: 'sdp',
-          description: descriptionToSend(pc.localDescription, this.audioFrameMs),
-        });
+        this.#sendDescription();
       }
     } catch (e) {
       this.isSettingRemoteAnswerPending = false;
