@@ -6,6 +6,7 @@
 import { PeerPhase } from '../signal/peerState.js';
 import { alertBox, dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
+import { describeRefusal } from './refusals.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
@@ -44,6 +45,9 @@ function peerStatus(p) {
   if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
   if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
   const media = p.media?.connectionState ?? 'new';
+  const refusal = p.media?.refusal ?? null;
+  if (refusal !== null && media !== 'connected')
+    return { key: 'failed', text: describeRefusal(refusal) };
   if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
   if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
   if (p.peer.state !== 'connected')

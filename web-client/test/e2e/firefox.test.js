@@ -219,3 +219,115 @@ describe('Chromium and Firefox in one room', { skip }, () => {
     await leave('Fox1', 'Fox2');
   });
 });
+
+describe(
+  'a description the browser refuses is never silent, and the call recovers',
+  { skip },
+  () => {
+    let gw;
+    let chromium;
+    let firefox;
+
+    before(async () => {
+      gw = await startGateway();
+      chromium = await launchBrowser();
+      firefox = await launchFirefox();
+    });
+
+    after(async () => {
+      await chromium?.close().catch(() => {});
+      await firefox?.close().catch(() => {});
+      await gw?.stop().catch(() => {});
+    });
+
+    /** Opens `link`, records every text a tile's state line shows from then on, and joins. */
+    async function joinRecording(page, link, name) {
+      await page.goto(link);
+      await page.waitForSelector('#view-join:not([hidden])');
+      await page.evaluate(() => {
+        globalThis.__tileTexts = [];
+        new MutationObserver(() => {
+          for (const el of document.querySelectorAll('.tile .tile-state'))
+            if (!globalThis.__tileTexts.includes(el.textContent))
+              globalThis.__tileTexts.push(el.textContent);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      await page.fill('#join-name', name);
+      await page.click('#join-button');
+      await waitFor(page, (s) => s.state === 'joined', { what: `${name} joined` });
+    }
+    const tileTexts = (page) => page.evaluate(() => globalThis.__tileTexts);
+
+    test("(h) Chromium refuses Firefox's unrepaired offer: both tiles say so, both count it, a fresh negotiation brings media", async () => {
+      const link = newLink(gw);
+      const pages = { Chrome: await openPage(chromium) };
+      // Firefox sends its first description as Firefox made it (the test-only switch), orphan
+      // rtcp-fb lines included: Chromium's real refusal of it.
+      pages.Fox = await openFirefoxPage(firefox, { config: { rawSdpForTestingOnly: 1 } });
+      await joinRecording(pages.Chrome, link, 'Chrome');
+      await joinRecording(pages.Fox, link, 'Fox');
+      for (const [a, b] of [
+        ['Chrome', 'Fox'],
+        ['Fox', 'Chrome'],
+      ])
+        await waitFor(pages[a], (s) => connectedTo(s, [b]), {
+          timeout: 45_000,
+          what: `${a} connected to ${b} after the recovery`,
+        });
+      const c = await stats(pages.Chrome);
+      const cm = c.peers[peerNamed(c, 'Fox')].media;
+      assert.ok(
+        cm.negotiation['refused:remote-offer:OperationError'] >= 1,
+        JSON.stringify(cm.negotiation),
+      );
+      assert.match(cm.refusals[0].message, /Failed to parse/);
+      assert.equal(cm.refusal, null, 'cleared once a negotiation went through');
+      const f = await stats(pages.Fox);
+      const fm = f.peers[peerNamed(f, 'Chrome')].media;
+      assert.ok(fm.negotiation['peer-refused'] >= 1, JSON.stringify(fm.negotiation));
+      assert.ok(fm.negotiation['recovery:offer'] >= 1, 'Firefox (impolite) offered again');
+      assert.ok(
+        (await tileTexts(pages.Chrome)).some((t) =>
+          /this browser refused the peer's media offer \(OperationError: .*Failed to parse/.test(t),
+        ),
+        `Chromium's tile said what failed: ${await tileTexts(pages.Chrome)}`,
+      );
+      assert.ok(
+        (await tileTexts(pages.Fox)).some((t) =>
+          /the peer's browser refused our media description/.test(t),
+        ),
+        `Firefox's tile said what failed: ${await tileTexts(pages.Fox)}`,
+      );
+      await waitRising(
+        pages,
+        ['Chrome', 'Fox'],
+        await mediaMatrix(pages, ['Chrome', 'Fox']),
+        'after the recovery',
+      );
+      for (const p of Object.values(pages)) await p.context().close();
+    });
+
+    test('(i) a refusal that persists: three fresh negotiations, then the tile says it gave up', async () => {
+      const link = newLink(gw);
+      const chrome = await openPage(chromium);
+      const fox = await openFirefoxPage(firefox, { config: { rawSdpForTestingOnly: 100 } });
+      await joinRecording(chrome, link, 'Chrome');
+      await joinRecording(fox, link, 'Fox');
+      const s = await waitFor(
+        chrome,
+        (x) => Object.values(x.peers).some((p) => p.media?.refusal?.gaveUp),
+        { timeout: 30_000, what: 'Chromium gives up' },
+      );
+      const m = Object.values(s.peers)[0].media;
+      assert.equal(m.negotiation['refused:remote-offer:OperationError'], 4, '1 + 3 fresh offers');
+      assert.notEqual(m.connectionState, 'connected');
+      await chrome.waitForSelector('.tile[data-state="failed"] .tile-state');
+      assert.match(
+        await chrome.textContent('.tile[data-state="failed"] .tile-state'),
+        /refused the peer's media offer .*; gave up$/,
+      );
+      await chrome.context().close();
+      await fox.context().close();
+    });
+  },
+);
