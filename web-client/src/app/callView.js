@@ -123,7 +123,9 @@ export function renderTiles(call) {
   if (call.screen) {
     const t = videoFor('self-screen', call.screen.stream, { muted: true });
     t.label.textContent = 'Your screen';
-    t.state.textContent = call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text';
+    t.state.textContent =
+      (call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text') +
+      (call.screen.stream.getAudioTracks().length === 0 ? ' · no sound' : '');
     t.el.classList.add('screen');
     screens.push(t);
   }

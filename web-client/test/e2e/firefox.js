@@ -14,6 +14,7 @@
 // Chromium and Firefox pages through the same helpers.
 
 import puppeteer from 'puppeteer-core';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { TEST_VIDEO } from './browser.js';
 
@@ -34,9 +35,10 @@ export function firefoxAvailable() {
   return existsSync(FIREFOX);
 }
 
-/** A Firefox, headless unless `headful` (then it needs DISPLAY, e.g. under Xvfb). */
-export async function launchFirefox({ headful = false, prefs = {} } = {}) {
+/** A Firefox, headless unless `headful` (then it needs a `display`, e.g. startXvfb()'s). */
+export async function launchFirefox({ headful = false, prefs = {}, display } = {}) {
   return puppeteer.launch({
+    env: display ? { ...process.env, DISPLAY: display } : process.env,
     browser: 'firefox',
     protocol: 'webDriverBiDi',
     executablePath: FIREFOX,
@@ -57,6 +59,7 @@ export async function openFirefoxPage(
     viewport = { width: 1280, height: 720 },
     consoleTo = null,
     config = {},
+    initScript = null,
   } = {},
 ) {
   const context = await browser.createBrowserContext();
@@ -68,6 +71,7 @@ export async function openFirefoxPage(
     },
     { hooks: true, video, ...config },
   );
+  if (initScript) await page.evaluateOnNewDocument(initScript);
   if (consoleTo) page.on('console', (m) => consoleTo(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => process.stderr.write(`firefox pageerror: ${e.message}\n`));
   return new FirefoxPage(page, context);
@@ -170,4 +174,45 @@ export class FirefoxPage {
   async close() {
     await this.ctx.close().catch(() => {});
   }
+}
+
+export const XVFB = '/usr/bin/Xvfb';
+
+export function xvfbAvailable() {
+  return existsSync(XVFB);
+}
+
+/**
+ * A virtual X display (Debian's xvfb) for a headful Firefox: what its screen capture captures.
+ * Resolves once the display accepts clients; `stop()` ends it.
+ */
+export async function startXvfb({ width = 1280, height = 800 } = {}) {
+  const n = 90 + Math.floor(Math.random() * 400);
+  const child = spawn(
+    XVFB,
+    [`:${n}`, '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const socket = `/tmp/.X11-unix/X${n}`;
+  for (let i = 0; i < 100 && !existsSync(socket); i++) {
+    if (child.exitCode !== null) throw new Error(`Xvfb :${n} exited: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!existsSync(socket)) {
+    child.kill();
+    throw new Error(`Xvfb :${n} did not start: ${err}`);
+  }
+  return {
+    display: `:${n}`,
+    stop: () =>
+      new Promise((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', r);
+        child.kill();
+      }),
+  };
 }
