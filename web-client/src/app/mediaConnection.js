@@ -280,19 +280,8 @@ export class MediaConnection extends EventTarget {
     if (this.closed) return;
     const e = /** @type {{name?: unknown, message?: unknown} | null | undefined} */ (error);
     const name = typeof e?.name === 'string' ? e.name : 'Error';
-    /** @type {Refusal} */
-    const r = {
-      what,
-      name,
-      message: String(e?.message ?? '').slice(0, 300),
-      at: performance.now(),
-      gaveUp: this.recoveries >= MAX_RECOVERIES,
-    };
     this.#count(`refused:${what}:${name}`);
-    this.refusal = r;
-    this.refusals.push(r);
-    if (this.refusals.length > 20) this.refusals.shift();
-    this.dispatchEvent(new CustomEvent('refused', { detail: r }));
+    this.#record(what, name, String(e?.message ?? '').slice(0, 300));
     if (what === 'candidate' && this.pc.connectionState === 'connected') return;
     if (what === 'remote-offer' || what === 'remote-answer') {
       // Tell the peer, whose description it was; an older client ignores a failing rollback.
@@ -304,19 +293,18 @@ export class MediaConnection extends EventTarget {
   /** The peer's browser refused what we sent (its `rollback` message). */
   #peerRefused() {
     this.#count('peer-refused');
-    /** @type {Refusal} */
-    const r = {
-      what: 'peer',
-      name: 'PeerRefused',
-      message: '',
-      at: performance.now(),
-      gaveUp: this.recoveries >= MAX_RECOVERIES,
-    };
+    this.#record('peer', 'PeerRefused', '');
+    this.#scheduleRecovery();
+  }
+
+  /** Keeps a refusal for the tile and the diagnostics, and announces it. @param {Refusal['what']} what @param {string} name @param {string} message */
+  #record(what, name, message) {
+    const gaveUp = this.recoveries >= MAX_RECOVERIES;
+    const r = { what, name, message, at: performance.now(), gaveUp };
     this.refusal = r;
     this.refusals.push(r);
     if (this.refusals.length > 20) this.refusals.shift();
     this.dispatchEvent(new CustomEvent('refused', { detail: r }));
-    this.#scheduleRecovery();
   }
 
   #scheduleRecovery() {
