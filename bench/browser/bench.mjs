@@ -134,7 +134,7 @@ async function runBrowser(gw, d) {
       for (const mode of order) {
         const r = round[mode];
         console.log(
-          `   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, ${d.cryptoThread} ${fmt(r.pool, 1)} ms/s)`,
+          `   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, ${d.cryptoThread} ${fmt(r.pool, 1)} ms/s; transform threads ${fmt(r.usPerFrame, 1)} us per frame)`,
         );
       }
       for (const mode of order) {
@@ -219,6 +219,23 @@ function summary(results) {
         fmt(median(s.cpu.rounds.map((r) => r[m].worker)), 1),
       );
     }
+    const perFrame = (s, m) => median(s.cpu.rounds.map((r) => r[m].usPerFrame));
+    for (const m of MODES)
+      row(`transform threads, us CPU per frame: ${LABEL[m]}`, (s) => fmt(perFrame(s, m), 1));
+    for (const [m, b] of [
+      ['sframe', 'pipe'],
+      ['livekit', 'pipe'],
+      ['sframe', 'off'],
+    ])
+      if (MODES.includes(m) && MODES.includes(b))
+        row(`  ${LABEL[m]} above ${LABEL[b]}, us per frame`, (s) =>
+          fmt(perFrame(s, m) - perFrame(s, b), 1),
+        );
+    if (MODES.includes('sframe') && MODES.includes('livekit'))
+      row(
+        '  SFrame / LiveKit, per frame (target <= 1)',
+        (s) => `${fmt(perFrame(s, 'sframe') / perFrame(s, 'livekit'), 2)}x`,
+      );
     const over = (s, m, b) =>
       median(s.cpu.rounds.map((r) => pct(r[m].cpuPerSecond, r[b].cpuPerSecond)));
     for (const m of MODES.filter((x) => x !== 'off' && MODES.includes('off')))
@@ -232,12 +249,6 @@ function summary(results) {
           `sender CPU vs pass-through (pipe), %: ${LABEL[m]}`,
           (s) => `${fmt(over(s, m, 'pipe'), 1)}%`,
         );
-    if (MODES.includes('livekit') && MODES.includes('sframe')) {
-      row('worker ms per encrypted frame-second: SFrame / LiveKit', (s) => {
-        const w = (m) => median(s.cpu.rounds.map((r) => r[m].worker));
-        return `${fmt(w('sframe') / w('livekit'), 2)}x`;
-      });
-    }
   }
 }
 

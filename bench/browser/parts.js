@@ -294,6 +294,15 @@ export async function cpuRound(gw, modes, d) {
           (((f1.threads.get(d.cryptoThread) ?? 0) - (f0.threads.get(d.cryptoThread) ?? 0)) * 1000) /
           wall,
         sframeFrames: f1.sframeFrames - f0.sframeFrames,
+        // CPU of the transform's threads (worker + crypto pool) per frame through the sender's
+        // transforms (video frames + audio packets, one 40 ms frame each): robust to a starved
+        // encoder sending fewer frames in one mode than in another.
+        usPerFrame:
+          (((f1.threads.get(d.workerThread) ?? 0) -
+            (f0.threads.get(d.workerThread) ?? 0) +
+            ((f1.threads.get(d.cryptoThread) ?? 0) - (f0.threads.get(d.cryptoThread) ?? 0))) *
+            1e6) /
+          (frames + (f1.audioPackets - f0.audioPackets)),
         // the threads whose CPU grew most in the window (where the work is)
         top: [...f1.threads]
           .map(([k, v]) => [k, ((v - (f0.threads.get(k) ?? 0)) * 1000) / wall])
