@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// Browser benchmark (a script, not a test): headless Chromium on loopback against the real
+// Browser benchmark (a script, not a test): headless Chromium and Firefox (drivers.js), each on
+// its own, on loopback against the real
 // gateway (started through web-client/test/support/gateway.js, serving web-client/dist-test: the
 // test build, whose hooks the benchmark drives its pages through; the served dist/ has none).
 //
 //   node bench/browser/bench.mjs [--runs=5] [--cpu-seconds=20] [--cpu-rounds=3]
 //                                [--parts=first,handshake,sframe,cpu] [--modes=off,sframe]
-//                                [--audio-frame-ms=40]
+//                                [--browsers=chromium,firefox] [--audio-frame-ms=40]
+//                                [--livekit-key-bits=128]
+//
+// Every part runs in each browser of --browsers in turn; a SUMMARY puts the browsers' medians
+// side by side at the end. Files: args.js (options), drivers.js (the browsers), parts.js (the
+// measurements), livekit-worker.js (mode `livekit`).
 //
 // Prerequisites: the gateway compiled with its classpath file and the web client's test build, e.g.
 //   mvn -B -ntp -q -pl gateway -am process-classes -DskipTests     (from the repository root)
@@ -27,8 +33,9 @@
 //    AES-GCM beside it.
 // 3. Sender CPU with and without SFrame: two browsers (sender, receiver), one call, 640x480
 //    camera at 30 fps and audio, VP9. CPU = the sum of cpuTime over every process of the
-//    SENDER's browser (CDP SystemInfo.getProcessInfo: browser, renderer, GPU and utility
-//    processes, all threads; encoding, the SFrame worker, packetization), over a fixed window
+//    SENDER's browser (Chromium: CDP SystemInfo.getProcessInfo; Firefox: the launched process
+//    and its descendants in /proc; all threads: encoding, the SFrame worker, packetization),
+//    over a fixed window
 //    after a warm-up. Each round runs one call per mode AT THE SAME TIME (launch order rotated),
 //    so all modes see the same load from the rest of the machine, and ratios are taken within
 //    each round. Without SFrame is a test-only switch of the app (__hybridgeTestConfig.sframe =
@@ -42,390 +49,23 @@
 //    machinery alone), `touch` runs the app worker's read-write loop and reads frame.data and
 //    writes a copy back, `hop` adds one awaited 1-byte WebCrypto call per frame (the thread hop
 //    of the asynchronous AES without the AES work). They send media without SFrame and exist
-//    only here.
+//    only here. `livekit` serves LiveKit's own E2EE worker (npm livekit-client 2.23.0, unchanged,
+//    wrapped by livekit-worker.js) to both pages: the same call encrypted by what users would pick
+//    instead; the receiver counts frames with LiveKit's trailer, so it is seen to encrypt.
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from '../../web-client/node_modules/esbuild/lib/main.js';
 import { startGateway } from '../../web-client/test/support/gateway.js';
 import {
-  launchBrowser,
-  openPage,
-  joinRoom,
-  stats,
-  waitFor,
-  sleep,
-} from '../../web-client/test/e2e/browser.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const arg = (name, dflt) => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : dflt;
-};
-const RUNS = arg('runs', 5);
-const CPU_SECONDS = arg('cpu-seconds', 20);
-const CPU_ROUNDS = arg('cpu-rounds', 3);
-const listArg = (name, dflt) => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.split('=')[1].split(',').filter(Boolean) : dflt;
-};
-const PARTS = new Set(listArg('parts', ['first', 'handshake', 'sframe', 'cpu']));
-const MODES = listArg('modes', ['off', 'sframe']);
-for (const m of MODES)
-  if (!['off', 'sframe', 'pipe', 'touch', 'hop'].includes(m))
-    throw new Error(`unknown mode ${m} (off, sframe, pipe, touch, hop)`);
-const BENCH_VIDEO = { width: 640, height: 480, frameRate: 30 };
-// The Opus frame duration the pages ask of each other: the app's own (40 ms, web-client/src/app/sdp.js)
-// unless --audio-frame-ms says otherwise (20 is what browsers use by default).
-const AUDIO_FRAME_MS = arg('audio-frame-ms', undefined);
-
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (x, d = 0) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-const b64 = (u8) => Buffer.from(u8).toString('base64url');
-
-function newLink(gw) {
-  return `${gw.url}/#${b64(crypto.getRandomValues(new Uint8Array(32)))}.${b64(gw.fingerprint)}`;
-}
-
-async function firstFrame(gw) {
-  const browser = await launchBrowser();
-  const results = [];
-  try {
-    const link = newLink(gw);
-    const host = await openPage(browser);
-    await joinRoom(host, link, 'Host');
-    for (let i = 0; i < RUNS; i++) {
-      const page = await openPage(browser);
-      await joinRoom(page, link, `Guest${i}`, { waitJoined: false });
-      const s = await waitFor(page, (x) => x.timings?.firstRemoteVideo != null, {
-        timeout: 20_000,
-        what: 'first remote frame',
-      });
-      const t = s.timings;
-      results.push({
-        firstFrame: t.firstRemoteVideo,
-        click: t.joinStarted,
-        hop: t.states.joined - (t.states.handshaking ?? t.states.connecting),
-        connectToJoined: t.joined - t.joinStarted,
-        peer: t.peerHandshakes[0] ?? null,
-        peerUp: t.firstPeerUp - t.joinStarted,
-        clickToFrame: t.firstRemoteVideo - t.joinStarted,
-      });
-      await page.click('#btn-leave');
-      await page.context().close();
-      await sleep(1500);
-    }
-  } finally {
-    await browser.close();
-  }
-  return results;
-}
-
-/**
- * A page at ${gw.url}/__bench/ whose scripts (any .js under it) are `entry` bundled by esbuild.
- * Served on the gateway's origin (a secure context: 127.0.0.1) by the automation, not the gateway.
- */
-async function benchScriptPage(browser, gw, entry, html) {
-  const bundle = await esbuild.build({
-    entryPoints: [join(HERE, entry)],
-    bundle: true,
-    format: 'esm',
-    write: false,
-    logLevel: 'warning',
-  });
-  const js = bundle.outputFiles[0].text;
-  const page = await browser.newPage();
-  await page.route(`${gw.url}/__bench/**`, (r) =>
-    r.request().url().endsWith('.js')
-      ? r.fulfill({ contentType: 'text/javascript', body: js })
-      : r.fulfill({ contentType: 'text/html', body: html }),
-  );
-  await page.goto(`${gw.url}/__bench/`);
-  return page;
-}
-
-async function handshakes(gw) {
-  const browser = await launchBrowser();
-  try {
-    const page = await benchScriptPage(
-      browser,
-      gw,
-      'crypto-page.js',
-      '<!doctype html><script type="module" src="/__bench/crypto.js"></script>',
-    );
-    await page.waitForFunction(() => typeof globalThis.runHandshakeBench === 'function');
-    return await page.evaluate(() => globalThis.runHandshakeBench(30, 5));
-  } finally {
-    await browser.close();
-  }
-}
-
-// The diagnostic workers of --modes=pipe|touch (served in place of the app's SFrame worker).
-const LOOP = (body) => `const through = async (t) => {
-  const r = t.readable.getReader(); const w = t.writable.getWriter();
-  for (;;) { const { value: frame, done } = await r.read(); if (done) break; ${body} w.write(frame).catch(() => {}); } };`;
-const DIAGNOSTIC_WORKER = {
-  // the frames cross into the worker and back, no JS per frame
-  pipe: 'const through = (t) => t.readable.pipeTo(t.writable).catch(() => {});',
-  // + the app worker's loop, reading frame.data and writing a copy back (no crypto)
-  touch: LOOP('const d = new Uint8Array(frame.data); frames++; frame.data = d.slice().buffer;'),
-  // + one awaited WebCrypto AES-GCM call per frame, of one byte: the thread hop without the AES work
-  hop:
-    `const kp = crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']); let ctr = 0;\n` +
-    LOOP(`const d = new Uint8Array(frame.data); frames++; const iv = new Uint8Array(12); new DataView(iv.buffer).setUint32(8, ++ctr);
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await kp, d.subarray(0, 1)); frame.data = d.slice().buffer;`),
-};
-function diagnosticWorker(mode) {
-  return `let frames = 0;
-${DIAGNOSTIC_WORKER[mode]}
-onrtctransform = (e) => through(e.transformer);
-onmessage = (e) => {
-  const m = e.data ?? {};
-  if (m.readable !== undefined) return through(m);
-  if (m.requestId === undefined) return;
-  postMessage(m.type === 'stats' ? { type: 'stats', requestId: m.requestId, diagnostic: '${mode}', send: { frames } }
-    : { type: 'ack', requestId: m.requestId, op: m.type });
-};`;
-}
-
-async function benchPage(browser, mode) {
-  const config = {
-    ...(mode === 'off' ? { sframe: false } : {}),
-    ...(AUDIO_FRAME_MS !== undefined ? { audioFrameMs: AUDIO_FRAME_MS } : {}),
-  };
-  const page = await openPage(browser, { video: BENCH_VIDEO, config });
-  if (mode in DIAGNOSTIC_WORKER) {
-    await page.route('**/sframe-worker-*.js', (r) =>
-      r.fulfill({ contentType: 'text/javascript', body: diagnosticWorker(mode) }),
-    );
-  }
-  return page;
-}
-
-// 4. SFrame's own per-frame cost, without WebRTC: batches of frames encrypted by the app's
-// SFrameContext in a worker, CPU of the whole (otherwise idle) browser around each batch.
-async function sframeCost(gw) {
-  const browser = await launchBrowser();
-  try {
-    const page = await benchScriptPage(
-      browser,
-      gw,
-      'sframe-cost-page.js',
-      '<!doctype html><title>sframe cost</title>',
-    );
-    await page.evaluate(() => {
-      const w = new Worker('/__bench/sframe-cost.js', { type: 'module' });
-      globalThis.runBatch = (size, frames, what) =>
-        new Promise((res) => {
-          w.onmessage = (e) => res(e.data);
-          w.postMessage({ size, frames, what });
-        });
-    });
-    const out = [];
-    for (const what of ['sframe', 'webcrypto']) {
-      for (const [size, frames] of [
-        [100, 20000],
-        [1200, 10000],
-        [6000, 5000],
-      ]) {
-        await page.evaluate(
-          ([s, n, w]) => globalThis.runBatch(s, n, w),
-          [size, Math.ceil(frames / 10), what],
-        ); // warm-up
-        const runs = [];
-        for (let i = 0; i < 5; i++) {
-          const c0 = await browserCpu(browser);
-          const r = await page.evaluate(
-            ([s, n, w]) => globalThis.runBatch(s, n, w),
-            [size, frames, what],
-          );
-          const c1 = await browserCpu(browser);
-          runs.push({ cpuUs: ((c1 - c0) * 1e6) / frames, wallUs: (r.wallMs * 1000) / frames });
-        }
-        out.push({
-          what,
-          size,
-          frames,
-          cpuUs: median(runs.map((r) => r.cpuUs)),
-          cpuMin: Math.min(...runs.map((r) => r.cpuUs)),
-          cpuMax: Math.max(...runs.map((r) => r.cpuUs)),
-          wallUs: median(runs.map((r) => r.wallUs)),
-        });
-      }
-    }
-    return out;
-  } finally {
-    await browser.close();
-  }
-}
-
-/**
- * CPU seconds per thread name (Linux /proc/<pid>/task/<tid>/stat, utime + stime) over the
- * processes of one browser, keyed "processType/threadName" with trailing digits folded ("#").
- * The whole-browser figure says how much SFrame costs; this says where: the SFrame worker runs
- * on the renderer's "DedicatedWorker thread", WebCrypto on its "ThreadPoolForegroundWorker"s
- * (Linux cuts thread names to 15 characters: "DedicatedWorker", "ThreadPoolForeg").
- */
-function threadCpu(processInfo) {
-  const out = new Map();
-  const hz = 100; // USER_HZ on Linux
-  for (const { id, type } of processInfo) {
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${id}/task`);
-    } catch {
-      continue; // not Linux, or the process is gone
-    }
-    for (const tid of tids) {
-      try {
-        const st = readFileSync(`/proc/${id}/task/${tid}/stat`, 'utf8');
-        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/\d+$/, '#');
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        const k = `${type}/${name}`;
-        out.set(k, (out.get(k) ?? 0) + (Number(f[11]) + Number(f[12])) / hz);
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  }
-  return out;
-}
-
-async function processInfo(browser) {
-  const cdp = await browser.newBrowserCDPSession();
-  const { processInfo: info } = await cdp.send('SystemInfo.getProcessInfo');
-  await cdp.detach();
-  return info;
-}
-
-async function browserCpu(browser) {
-  const cdp = await browser.newBrowserCDPSession();
-  const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
-  await cdp.detach();
-  return processInfo.reduce((sum, p) => sum + p.cpuTime, 0);
-}
-
-/** One sender/receiver pair in `mode`, joined and decoding. */
-async function startPair(gw, mode) {
-  const sender = await launchBrowser();
-  const receiver = await launchBrowser();
-  const link = newLink(gw);
-  const a = await benchPage(sender, mode);
-  const b = await benchPage(receiver, mode);
-  await joinRoom(a, link, 'Sender');
-  await joinRoom(b, link, 'Receiver', { camera: false, mic: false });
-  return { mode, sender, receiver, a, b };
-}
-
-async function senderCounters(pair) {
-  const s = await stats(pair.a);
-  let n = 0;
-  let bytes = 0;
-  let width = 0;
-  let keyFrames = 0;
-  let plis = 0;
-  let encodeS = 0;
-  let rtx = 0;
-  let audioPackets = 0;
-  for (const p of Object.values(s.peers)) {
-    for (const o of p.media?.outbound ?? []) {
-      if (o.kind === 'audio') audioPackets += o.packetsSent;
-      if (o.kind !== 'video') continue;
-      n += o.framesEncoded;
-      bytes += o.bytesSent;
-      width = Math.max(width, o.frameWidth);
-      keyFrames += o.keyFramesEncoded;
-      plis += o.pliCount + o.firCount;
-      encodeS += o.totalEncodeTime;
-      rtx += o.retransmittedPacketsSent;
-    }
-  }
-  pair.processes ??= await processInfo(pair.sender);
-  return {
-    n,
-    audioPackets,
-    bytes,
-    width,
-    keyFrames,
-    plis,
-    encodeS,
-    rtx,
-    sframeFrames: s.sframe?.send?.frames ?? 0,
-    cpu: await browserCpu(pair.sender),
-    threads: threadCpu(pair.processes),
-    t: performance.now(),
-  };
-}
-
-/**
- * One round: a pair per mode, all running at the same time, so every mode sees the same load
- * from the rest of the machine during the same window (on a shared 2-core machine, load that
- * changes between sequential windows was the largest error: +-15% between rounds).
- */
-async function cpuRound(gw, modes) {
-  const pairs = [];
-  try {
-    for (const mode of modes) pairs.push(await startPair(gw, mode));
-    for (const p of pairs) {
-      await waitFor(
-        p.b,
-        (s) =>
-          Object.values(s.peers).some((x) =>
-            x.media?.inbound?.some((i) => i.kind === 'video' && i.framesDecoded > 30),
-          ),
-        { what: `receiver decodes (${p.mode})`, timeout: 30_000 },
-      );
-    }
-    await sleep(5000); // warm-up: encoder ramp-up, bandwidth estimate
-    const first = [];
-    for (const p of pairs) first.push(await senderCounters(p));
-    await sleep(CPU_SECONDS * 1000);
-    const last = [];
-    for (const p of pairs) last.push(await senderCounters(p));
-    const out = {};
-    pairs.forEach((p, i) => {
-      const f0 = first[i];
-      const f1 = last[i];
-      const wall = (f1.t - f0.t) / 1000;
-      const frames = f1.n - f0.n;
-      out[p.mode] = {
-        mode: p.mode,
-        cpuPerSecond: (f1.cpu - f0.cpu) / wall,
-        frames,
-        audioPerSecond: (f1.audioPackets - f0.audioPackets) / wall,
-        msPerFrame: ((f1.cpu - f0.cpu) * 1000) / frames,
-        kbps: ((f1.bytes - f0.bytes) * 8) / wall / 1000,
-        width: f1.width,
-        keyFrames: f1.keyFrames - f0.keyFrames,
-        plis: f1.plis - f0.plis,
-        rtx: f1.rtx - f0.rtx,
-        encodeMsPerFrame: ((f1.encodeS - f0.encodeS) * 1000) / frames,
-        // ms of CPU per wall second of the SFrame worker thread and of the renderer's thread pool
-        worker:
-          (((f1.threads.get('renderer/DedicatedWorker') ?? 0) -
-            (f0.threads.get('renderer/DedicatedWorker') ?? 0)) *
-            1000) /
-          wall,
-        pool:
-          (((f1.threads.get('renderer/ThreadPoolForeg') ?? 0) -
-            (f0.threads.get('renderer/ThreadPoolForeg') ?? 0)) *
-            1000) /
-          wall,
-        sframeFrames: f1.sframeFrames - f0.sframeFrames,
-      };
-    });
-    return out;
-  } finally {
-    for (const p of pairs) {
-      await p.sender.close().catch(() => {});
-      await p.receiver.close().catch(() => {});
-    }
-  }
-}
+  AUDIO_FRAME_MS,
+  BROWSERS,
+  CPU_ROUNDS,
+  CPU_SECONDS,
+  MODES,
+  PARTS,
+  RUNS,
+  fmt,
+  median,
+} from './args.js';
+import { cpuRound, firstFrame, handshakes, sframeCost } from './parts.js';
 
 const LABEL = {
   off: 'no SFrame',
@@ -433,16 +73,18 @@ const LABEL = {
   pipe: 'pipe (diag.)',
   touch: 'touch (diag.)',
   hop: 'hop (diag.)',
+  livekit: 'LiveKit E2EE',
 };
 const pct = (x, base) => ((x - base) / base) * 100;
 
-const gw = await startGateway();
-try {
-  console.log(`Hybridge browser benchmark: Chromium headless, loopback, gateway ${gw.url}`);
+/** Every part in one browser; returns the medians for the summary across browsers. */
+async function runBrowser(gw, d) {
+  const sum = {};
+  console.log(`\n===== ${d.name} =====`);
   if (PARTS.has('first')) {
-    const ff = await firstFrame(gw);
+    const ff = await firstFrame(gw, d);
     console.log(
-      `\n1. Open link -> first decoded remote video frame (${RUNS} joins into a room with one member)`,
+      `\n1. ${d.name}: open link -> first decoded remote video frame (${RUNS} joins into a room with one member)`,
     );
     console.log(
       '   run  link->frame  click  click->joined  hop+join  peer handshake  click->peer up  click->frame   (ms)',
@@ -453,23 +95,26 @@ try {
       ),
     );
     const med = (k) => median(ff.map((r) => r[k]).filter((x) => x !== null));
+    sum.first = { frame: med('firstFrame'), hop: med('hop'), peer: med('peer') };
     console.log(
       `   median link->first frame ${fmt(med('firstFrame'))} ms (target < 1500), click->frame ${fmt(med('clickToFrame'))} ms, hop+join ${fmt(med('hop'))} ms, peer handshake ${fmt(med('peer'))} ms`,
     );
   }
 
   if (PARTS.has('handshake')) {
-    const hs = await handshakes(gw);
-    console.log(`\n2. Handshake compute in the browser (median of ${hs.iterations})`);
+    const hs = await handshakes(gw, d);
+    sum.hs = hs;
+    console.log(`\n2. ${d.name}: handshake compute in the browser (median of ${hs.iterations})`);
     console.log(`   hop handshake, client side:  ${fmt(hs.hopClientMs, 2)} ms`);
     console.log(`   peer handshake, initiator:   ${fmt(hs.peerInitiatorMs, 2)} ms`);
     console.log(`   peer handshake, responder:   ${fmt(hs.peerResponderMs, 2)} ms`);
   }
 
   if (PARTS.has('sframe')) {
-    const cost = await sframeCost(gw);
+    const cost = await sframeCost(gw, d);
+    sum.cost = cost;
     console.log(
-      '\n4. SFrame encrypt cost per frame, app code in a worker, no WebRTC (CPU of the whole browser, median of 5 batches)',
+      `\n4. ${d.name}: SFrame encrypt cost per frame, app code in a worker, no WebRTC (CPU of the whole browser, median of 5 batches)`,
     );
     for (const c of cost)
       console.log(
@@ -479,24 +124,31 @@ try {
 
   if (PARTS.has('cpu')) {
     console.log(
-      `\n3. Sender CPU, 640x480@30 camera + audio (${AUDIO_FRAME_MS === undefined ? "the app's own 40" : AUDIO_FRAME_MS} ms Opus frames) to one peer, ${CPU_SECONDS} s windows, ${CPU_ROUNDS} rounds; each round runs one call per mode (${MODES.join(', ')}) at the same time`,
+      `\n3. ${d.name}: sender CPU, 640x480@30 camera + audio (${AUDIO_FRAME_MS === undefined ? "the app's own 40" : AUDIO_FRAME_MS} ms Opus frames) to one peer, ${CPU_SECONDS} s windows, ${CPU_ROUNDS} rounds; each round runs one call per mode (${MODES.join(', ')}) at the same time`,
     );
     const rounds = []; // rounds[i][mode] = result
     for (let i = 0; i < CPU_ROUNDS; i++) {
       // Launch order rotates, so no mode always starts first (or last) on the machine.
       const order = MODES.map((_, j) => MODES[(i + j) % MODES.length]);
-      const round = await cpuRound(gw, order);
+      const round = await cpuRound(gw, order, d);
       for (const mode of order) {
         const r = round[mode];
         console.log(
-          `   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, renderer thread pool ${fmt(r.pool, 1)} ms/s)`,
+          `   round ${i + 1}  ${LABEL[mode].padEnd(13)}  ${fmt(r.cpuPerSecond, 3)} CPU s/s  ${r.frames} video frames (${r.width} px wide, ${fmt(r.kbps)} kbit/s, ${r.keyFrames} key frames, ${r.plis} PLI/FIR, ${r.rtx} retransmitted, encoder ${fmt(r.encodeMsPerFrame, 2)} ms/frame), ${fmt(r.audioPerSecond)} audio packets/s  ${fmt(r.msPerFrame, 2)} ms CPU/frame  (SFrame-encrypted frames: ${r.sframeFrames}; worker thread ${fmt(r.worker, 1)} ms/s, ${d.cryptoThread} ${fmt(r.pool, 1)} ms/s; transform threads ${fmt(r.usPerFrame, 1)} us per frame)`,
+        );
+      }
+      for (const mode of order) {
+        const r = round[mode];
+        console.log(
+          `     ${LABEL[mode]} busiest threads, CPU ms/s: ${r.top.map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}${r.receiver ? `; receiver saw ${r.receiver.encrypted} LiveKit-encrypted frames, ${r.receiver.plain} not` : ''}`,
         );
       }
       rounds.push(round);
     }
     const base = MODES.includes('off') ? 'off' : MODES[0];
+    sum.cpu = { base, rounds };
     console.log(
-      `   worker thread (where the transforms run), CPU ms per s: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].worker)), 1)}`).join(', ')}; renderer thread pool (WebCrypto): ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].pool)), 1)}`).join(', ')} (medians)`,
+      `   worker thread ${d.workerThread} (where the transforms run), CPU ms per s: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].worker)), 1)}`).join(', ')}; ${d.cryptoThread}: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m].pool)), 1)}`).join(', ')} (medians)`,
     );
     // The two threads' CPU beyond the baseline's (its thread pool has other work too), as a share of
     // the baseline sender's whole CPU: the low-noise estimate of what the transforms cost.
@@ -513,21 +165,101 @@ try {
     );
     for (const k of ['msPerFrame', 'cpuPerSecond']) {
       const unit = k === 'msPerFrame' ? 'CPU ms per video frame' : 'CPU s per s';
-      const d = k === 'msPerFrame' ? 2 : 3;
+      const digits = k === 'msPerFrame' ? 2 : 3;
       console.log(
-        `   ${unit}: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m][k])), d)}`).join(', ')} (medians)`,
+        `   ${unit}: ${MODES.map((m) => `${LABEL[m]} ${fmt(median(rounds.map((r) => r[m][k])), digits)}`).join(', ')} (medians)`,
       );
       for (const m of MODES.filter((x) => x !== base)) {
         // Paired per round (both modes measured back to back), so slow drifts of the machine's
         // load cancel; the spread over rounds is the noise to read the median against.
         const paired = rounds.map((r) => pct(r[m][k], r[base][k]));
-        const target = m === 'sframe' ? ' (target < 5%)' : '';
+        const target = '';
         console.log(
           `     ${LABEL[m]} vs ${LABEL[base]}: median ${fmt(median(paired), 1)}% more${target}; per round ${paired.map((x) => `${x >= 0 ? '+' : ''}${fmt(x, 1)}%`).join(' ')}`,
         );
       }
     }
   }
+  return sum;
+}
+
+/** Side by side: each measurement per browser, from this one run. */
+function summary(results) {
+  const names = results.map(([d]) => d.name);
+  const row = (label, f) =>
+    console.log(`   ${label.padEnd(58)} ${results.map(([, s]) => f(s).padStart(14)).join('')}`);
+  console.log(`\nSUMMARY (this run)${' '.repeat(44)}${names.map((n) => n.padStart(14)).join('')}`);
+  if (PARTS.has('first')) {
+    row('open link -> first decoded remote frame, median ms', (s) => fmt(s.first?.frame));
+    row('hop handshake + JOIN, median ms', (s) => fmt(s.first?.hop));
+    row('peer handshake (wall, through the gateway), median ms', (s) => fmt(s.first?.peer));
+  }
+  if (PARTS.has('handshake')) {
+    row('hop handshake compute, client, ms', (s) => fmt(s.hs?.hopClientMs, 2));
+    row(
+      'peer handshake compute, initiator / responder, ms',
+      (s) => `${fmt(s.hs?.peerInitiatorMs, 1)} / ${fmt(s.hs?.peerResponderMs, 1)}`,
+    );
+  }
+  if (PARTS.has('sframe'))
+    for (const size of [100, 1200, 6000])
+      row(`SFrame encrypt, ${size} B frame, us CPU (bare AES-GCM)`, (s) => {
+        const c = s.cost?.find((x) => x.what === 'sframe' && x.size === size);
+        const w = s.cost?.find((x) => x.what === 'webcrypto' && x.size === size);
+        return `${fmt(c?.cpuUs, 1)} (${fmt(w?.cpuUs, 1)})`;
+      });
+  if (PARTS.has('cpu')) {
+    for (const m of MODES) {
+      row(`sender CPU ms per video frame: ${LABEL[m]}`, (s) =>
+        fmt(median(s.cpu.rounds.map((r) => r[m].msPerFrame)), 2),
+      );
+    }
+    for (const m of MODES) {
+      row(`worker thread CPU ms per s: ${LABEL[m]}`, (s) =>
+        fmt(median(s.cpu.rounds.map((r) => r[m].worker)), 1),
+      );
+    }
+    const perFrame = (s, m) => median(s.cpu.rounds.map((r) => r[m].usPerFrame));
+    for (const m of MODES)
+      row(`transform threads, us CPU per frame: ${LABEL[m]}`, (s) => fmt(perFrame(s, m), 1));
+    for (const [m, b] of [
+      ['sframe', 'pipe'],
+      ['livekit', 'pipe'],
+      ['sframe', 'off'],
+    ])
+      if (MODES.includes(m) && MODES.includes(b))
+        row(`  ${LABEL[m]} above ${LABEL[b]}, us per frame`, (s) =>
+          fmt(perFrame(s, m) - perFrame(s, b), 1),
+        );
+    if (MODES.includes('sframe') && MODES.includes('livekit'))
+      row(
+        '  SFrame / LiveKit, per frame (target <= 1)',
+        (s) => `${fmt(perFrame(s, 'sframe') / perFrame(s, 'livekit'), 2)}x`,
+      );
+    const over = (s, m, b) =>
+      median(s.cpu.rounds.map((r) => pct(r[m].cpuPerSecond, r[b].cpuPerSecond)));
+    for (const m of MODES.filter((x) => x !== 'off' && MODES.includes('off')))
+      row(
+        `sender CPU vs no SFrame, median paired %: ${LABEL[m]}`,
+        (s) => `${fmt(over(s, m, 'off'), 1)}%`,
+      );
+    if (MODES.includes('pipe'))
+      for (const m of MODES.filter((x) => !['off', 'pipe'].includes(x)))
+        row(
+          `sender CPU vs pass-through (pipe), %: ${LABEL[m]}`,
+          (s) => `${fmt(over(s, m, 'pipe'), 1)}%`,
+        );
+  }
+}
+
+const gw = await startGateway();
+try {
+  console.log(
+    `Hybridge browser benchmark: ${BROWSERS.map((d) => d.name).join(' and ')} headless, loopback, gateway ${gw.url}`,
+  );
+  const results = [];
+  for (const d of BROWSERS) results.push([d, await runBrowser(gw, d)]);
+  summary(results);
 } finally {
   await gw.stop();
 }

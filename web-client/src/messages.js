@@ -14,6 +14,14 @@ export const Messages = Object.freeze({
     title: 'This page needs a secure connection',
     text: 'The browser only offers the cryptography Hybridge needs in a secure context: HTTPS pages (or http://localhost while testing). Open the gateway over HTTPS.',
   },
+  NO_SFRAME: {
+    title: 'This browser cannot encrypt the call',
+    text: 'Hybridge encrypts every audio and video frame end to end (SFrame), which needs encoded transforms (RTCRtpScriptTransform): Chromium, Chrome or Edge 141+, Firefox 117+. This browser has none, so it cannot join: the call would not be end-to-end encrypted. Open the link in one of those browsers.',
+  },
+  SCREEN_NO_AUDIO: {
+    title: 'Your screen is shared without sound',
+    text: 'Firefox shares no system or tab audio with a screen: the others see it and hear only your microphone. Chromium-based browsers can share a tab with its sound.',
+  },
   BAD_LINK: {
     title: 'This is not a Hybridge room link',
     text: 'A room link ends in # followed by two 43-character codes joined by a dot. Ask for the link again, or paste it whole.',

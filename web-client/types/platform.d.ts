@@ -41,6 +41,7 @@ declare var __hybridgeTestConfig:
       audioFrameMs?: number;
       wrongPsk?: boolean;
       sframe?: boolean;
+      rawSdpForTestingOnly?: number;
     }
   | undefined;
 declare var __hybridge: Record<string, (...args: any[]) => unknown> | undefined;

@@ -307,6 +307,8 @@ export class Call extends EventTarget {
         /** @type {CustomEvent<{message: string}>} */ (e).detail.message,
       ),
     );
+    // A refused description or candidate: the tile says what (callView.js); the connection recovers.
+    media.addEventListener('refused', () => this.#emit('peers'));
     media.addEventListener('state', () => {
       if (media.connectionState === 'connected') this.timings.connected(media);
       this.#emit('peers');

@@ -6,6 +6,7 @@
 import { PeerPhase } from '../signal/peerState.js';
 import { alertBox, dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
+import { describeRefusal } from './refusals.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
@@ -48,6 +49,9 @@ function peerStatus(p) {
   if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
   if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
   const media = p.media?.connectionState ?? 'new';
+  const refusal = p.media?.refusal ?? null;
+  if (refusal !== null && media !== 'connected')
+    return { key: 'failed', text: describeRefusal(refusal) };
   if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
   if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
   if (p.peer.state !== 'connected')
@@ -123,7 +127,9 @@ export function renderTiles(call) {
   if (call.screen) {
     const t = videoFor('self-screen', call.screen.stream, { muted: true });
     t.label.textContent = 'Your screen';
-    t.state.textContent = call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text';
+    t.state.textContent =
+      (call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text') +
+      (call.screen.stream.getAudioTracks().length === 0 ? ' · no sound' : '');
     t.el.classList.add('screen');
     screens.push(t);
   }

@@ -7,6 +7,7 @@
 // every participant, where it outlives the call. Before joining, it stays, so a reload of the
 // join page works.
 
+import { canRunSFrame, isFirefox, screenAudioNote } from './browserSupport.js';
 import { Fingerprint } from '../protocol/index.js';
 import { $, clear, show } from './dom.js';
 import {
@@ -260,6 +261,7 @@ function wireCall(call, fingerprint) {
 }
 
 function initCall() {
+  $('#btn-share').title = screenAudioNote();
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
   $('#btn-mute').addEventListener(
     'click',
@@ -289,6 +291,8 @@ function initCall() {
     dismiss('SCREEN_DENIED');
     try {
       await call.startScreenShare($('#share-quality').value);
+      if (call.screen?.stream.getAudioTracks().length === 0 && isFirefox())
+        alertBox('SCREEN_NO_AUDIO');
     } catch (e) {
       alertBox('SCREEN_DENIED', {
         detail: /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (
@@ -299,6 +303,7 @@ function initCall() {
     renderShareButtons(app.call);
   });
   $('#btn-stop-share').addEventListener('click', async () => {
+    dismiss('SCREEN_NO_AUDIO');
     await app.call?.stopScreenShare();
     renderShareButtons(app.call);
   });
@@ -418,6 +423,13 @@ function boot() {
     $('#create-room').disabled = true;
     $('#create-code').disabled = true;
     alertBox('INSECURE_CONTEXT', { sticky: true });
+    return;
+  }
+  // No encoded transforms, no SFrame: never join with media that is not end-to-end encrypted.
+  if (!canRunSFrame()) {
+    showView('landing');
+    $('#create-room').disabled = true;
+    alertBox('NO_SFRAME', { sticky: true });
     return;
   }
   initLanding();

@@ -1,0 +1,73 @@
+// @ts-check
+// A MediaConnection's getStats summary, for the test hook (callSnapshot.js) and the browser
+// benchmark: connection states, negotiation counters (including refusals), inbound and outbound
+// audio/video per track with their codecs, and which senders and receivers carry the SFrame
+// transform. Diagnostics only: no key material, no SDP.
+
+/**
+ * @param {import('./mediaConnection.js').MediaConnection} media
+ */
+export async function mediaStatsSummary(media) {
+  const report = await media.pc.getStats();
+  const screenTracks = new Set(media.remoteScreen.getTracks().map((t) => t.id));
+  /** @type {Record<string, any>[]} */
+  const inbound = [];
+  /** @type {Record<string, any>[]} */
+  const outbound = [];
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp') {
+      inbound.push({
+        kind: s.kind,
+        trackId: s.trackIdentifier,
+        screen: screenTracks.has(s.trackIdentifier),
+        framesDecoded: s.framesDecoded ?? 0,
+        framesReceived: s.framesReceived ?? 0,
+        frameWidth: s.frameWidth ?? 0,
+        totalSamplesReceived: s.totalSamplesReceived ?? 0,
+        packetsReceived: s.packetsReceived ?? 0,
+        bytesReceived: s.bytesReceived ?? 0,
+        decoderImplementation: s.decoderImplementation ?? null,
+        codecId: s.codecId ?? null,
+      });
+    } else if (s.type === 'outbound-rtp') {
+      outbound.push({
+        kind: s.kind,
+        framesEncoded: s.framesEncoded ?? 0,
+        totalEncodeTime: s.totalEncodeTime ?? 0,
+        keyFramesEncoded: s.keyFramesEncoded ?? 0,
+        pliCount: s.pliCount ?? 0,
+        firCount: s.firCount ?? 0,
+        nackCount: s.nackCount ?? 0,
+        retransmittedPacketsSent: s.retransmittedPacketsSent ?? 0,
+        qualityLimitationReason: s.qualityLimitationReason ?? null,
+        packetsSent: s.packetsSent ?? 0,
+        bytesSent: s.bytesSent ?? 0,
+        frameWidth: s.frameWidth ?? 0,
+        codecId: s.codecId ?? null,
+      });
+    }
+  });
+  /** @type {Record<string, string>} */
+  const codecs = {};
+  report.forEach((s) => {
+    if (s.type === 'codec') codecs[s.id] = s.mimeType;
+  });
+  for (const x of [...inbound, ...outbound]) x.codec = codecs[x.codecId] ?? null;
+  return {
+    connectionState: media.pc.connectionState,
+    signalingState: media.pc.signalingState,
+    iceConnectionState: media.pc.iceConnectionState,
+    negotiation: { ...media.counters },
+    refusal: media.refusal,
+    refusals: media.refusals.slice(),
+    inbound,
+    outbound,
+    senderTransforms: media.pc
+      .getSenders()
+      .map((s) => s.transform != null || media.sframe.api === 'encoded-streams'),
+    receiverTransforms: media.pc
+      .getReceivers()
+      .map((r) => r.transform != null || media.sframe.api === 'encoded-streams'),
+    transceivers: media.pc.getTransceivers().length,
+  };
+}
