@@ -17,7 +17,8 @@ import dev.hybridge.gateway.room.Seat;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One WebSocket connection at {@code /ws}: the thin adapter between the socket and the domain.
@@ -58,7 +59,20 @@ public final class Connection implements WsSocket.Listener, Member {
     private volatile WsSocket socket;
     private volatile Outbox out;
     private volatile Thread reader;
-    private final AtomicBoolean cleaned = new AtomicBoolean();
+
+    /** Set once cleanup ran ({@link #CLEANED}: a field, not an object per connection). */
+    private volatile boolean cleaned;
+
+    private static final VarHandle CLEANED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CLEANED = l.findVarHandle(Connection.class, "cleaned", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private HopServer.AwaitingClientFinished awaitingFinished;
     private RecordOpener opener;
@@ -286,7 +300,7 @@ public final class Connection implements WsSocket.Listener, Member {
         switch (r) {
             case RoomRegistry.JoinResult.Joined joined -> {
                 seat = joined.seat();
-                if (cleaned.get()) {
+                if (cleaned) {
                     svc.rooms().leave(joined.seat()); // closed while joining: do not leave a ghost
                 }
             }
@@ -436,14 +450,14 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private void cleanupAsync() {
-        if (!cleaned.get()) {
+        if (!cleaned) {
             Thread.ofVirtual().name("hybridge-cleanup").start(this::cleanup);
         }
     }
 
     /** Releases everything the connection holds in the gateway; idempotent, any thread. */
     private void cleanup() {
-        if (!cleaned.compareAndSet(false, true)) {
+        if (!CLEANED.compareAndSet(this, false, true)) {
             return;
         }
         Seat s = seat;
