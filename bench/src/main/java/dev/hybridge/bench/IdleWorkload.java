@@ -28,7 +28,9 @@ final class IdleWorkload {
 
     private final Options opt;
     private final Report report;
-    private Footprint gateway;
+
+    /** The hop sides measured so far (gateway, helidon-ws), for the ratios to the Node relay. */
+    private final java.util.Map<String, Footprint> hopSides = new java.util.LinkedHashMap<>();
 
     IdleWorkload(Options opt, Report report) {
         this.opt = opt;
@@ -86,14 +88,16 @@ final class IdleWorkload {
         long heap1 = server.heapUsedAfterGc();
         long rss1 = server.rssBytes();
         if (opt.histogram && hop) {
-            server.jcmd("GC.class_histogram").lines().limit(30).forEach(System.out::println);
+            System.out.println("class histogram of the " + server.name() + ":");
+            server.jcmd("GC.class_histogram").lines().limit(45).forEach(System.out::println);
         }
         Footprint f = new Footprint(n, heap1 - heap0, rss1 - rss0);
         if (hop) {
-            gateway = f;
+            hopSides.put(server.label, f);
             report.result(
-                    "gateway idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
+                    "%s idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
                             + "(%.1f MiB total), RSS %.1f KiB per session",
+                    server.label,
                     n,
                     wall / 1e9,
                     n / (wall / 1e9),
@@ -105,17 +109,19 @@ final class IdleWorkload {
                     "node ws relay idle joined connections: %d in %.1f s; heap (V8 + external) %.1f KiB per connection, "
                             + "RSS %.1f KiB per connection (%.1f MiB total)",
                     n, wall / 1e9, f.heapKiB(), f.rssKiB(), f.rssBytes() / 1048576.0);
-            if (gateway != null) {
+            for (var e : hopSides.entrySet()) {
+                Footprint g = e.getValue();
                 report.result(
-                        "idle joined session, gateway / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
+                        "idle joined session, %s / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
                                 + "heap %.1f / %.1f KiB = %.2f",
+                        e.getKey(),
                         n,
-                        gateway.rssKiB(),
+                        g.rssKiB(),
                         f.rssKiB(),
-                        gateway.rssKiB() / f.rssKiB(),
-                        gateway.heapKiB(),
+                        g.rssKiB() / f.rssKiB(),
+                        g.heapKiB(),
                         f.heapKiB(),
-                        gateway.heapKiB() / f.heapKiB());
+                        g.heapKiB() / f.heapKiB());
             }
         }
         for (Peer p : open) {

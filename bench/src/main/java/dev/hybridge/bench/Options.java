@@ -32,6 +32,12 @@ final class Options {
     /** Print the gateway's class histogram after the idle phase. */
     final boolean histogram;
 
+    /**
+     * A third side in phases idle and shape: the same relay through Helidon's own WebSocket module
+     * (bench only, {@link dev.hybridge.bench.helidon.HelidonGateway}), with {@link #gatewayJvm}.
+     */
+    final boolean helidon;
+
     /** The JMH result of HandshakePrimitivesBench, for the primitive sum. */
     final Path jmh;
 
@@ -81,6 +87,7 @@ final class Options {
                         .toArray();
         gatewayJvm = opt.getOrDefault("gateway-jvm", "");
         histogram = opt.containsKey("histogram");
+        helidon = opt.containsKey("helidon");
         jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
         nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
         shapes =
