@@ -35,6 +35,13 @@ import java.lang.invoke.VarHandle;
 public final class Connection implements WsSocket.Listener, Member {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
 
+    /**
+     * A session whose records went neither way for this long gives its two AES-GCM ciphers back to
+     * the shared pool (RecordSealer/RecordOpener#releaseCipher): an idle session keeps its keys
+     * alone, an active one keeps its ciphers and never re-keys one per record.
+     */
+    private static final long CIPHER_IDLE_NANOS = 1_000_000_000L;
+
     /** How long a closing connection may take to answer our close frame before it is cut. */
     private static final long CLOSE_GRACE_NANOS = 2_000_000_000L;
 
@@ -75,7 +82,7 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private HopServer.AwaitingClientFinished awaitingFinished;
-    private RecordOpener opener;
+    private volatile RecordOpener opener; // volatile: the timer releases its cipher
     private volatile Seat seat;
 
     private TokenBucket bucket;
@@ -83,6 +90,13 @@ public final class Connection implements WsSocket.Listener, Member {
     private volatile long lastInbound = openedAt;
     private volatile long lastPing = openedAt;
     private volatile long closingSince;
+
+    /** A record went either way since the timer last looked (see {@link #CIPHER_IDLE_NANOS}). */
+    private volatile boolean recordsMoved;
+
+    // the timer's own: when it last looked, and whether the ciphers were given back since
+    private long cipherCheckedAt = openedAt;
+    private boolean ciphersReleased;
 
     /**
      * @param refusal null, or the error the session is closed with right after the upgrade (a
@@ -272,6 +286,7 @@ public final class Connection implements WsSocket.Listener, Member {
     // ---------------------------------------------------------------- room protocol
 
     private void onRecord(byte[] record) {
+        recordsMoved = true;
         byte[] plaintext;
         RoomMessage m;
         try {
@@ -357,6 +372,7 @@ public final class Connection implements WsSocket.Listener, Member {
      */
     @Override
     public boolean deliver(byte[] roomMessage) {
+        recordsMoved = true;
         Outbox o = out;
         return phase == Phase.OPEN
                 && o != null
@@ -434,6 +450,25 @@ public final class Connection implements WsSocket.Listener, Member {
             lastPing = now;
             o.ping();
         }
+        if (p == Phase.OPEN && now - cipherCheckedAt >= CIPHER_IDLE_NANOS) {
+            cipherCheckedAt = now;
+            if (recordsMoved) {
+                recordsMoved = false;
+                ciphersReleased = false;
+            } else if (!ciphersReleased) {
+                ciphersReleased = true;
+                releaseCiphers();
+            }
+        }
+    }
+
+    /** No records for a while: the two directions give their ciphers back to the pool. */
+    private void releaseCiphers() {
+        RecordOpener op = opener;
+        if (op != null) {
+            op.releaseCipher();
+        }
+        out.releaseCipher();
     }
 
     /**

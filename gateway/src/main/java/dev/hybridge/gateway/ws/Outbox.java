@@ -105,6 +105,14 @@ final class Outbox {
         this.sealer = sealer;
     }
 
+    /** The sealer gives its cipher back to the shared pool (the session is idle). */
+    void releaseCipher() {
+        RecordSealer s = sealer;
+        if (s != null) {
+            s.releaseCipher();
+        }
+    }
+
     /** Queues a handshake message (sent as is). */
     void raw(byte[] bytes) {
         offer(new Raw(bytes));

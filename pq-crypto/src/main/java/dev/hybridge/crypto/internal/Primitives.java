@@ -2,6 +2,8 @@ package dev.hybridge.crypto.internal;
 
 import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.ProtocolException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.SecureRandom;
@@ -272,13 +274,14 @@ public final class Primitives {
     // intrinsics)
 
     /**
-     * One AES-256-GCM key, reusable for many nonces. It holds the key alone, never a JDK
-     * {@link Cipher}: an initialised AES-GCM cipher (key schedules, GHASH state, buffers) is about
-     * 0.75 KiB, and a gateway holds two keys per idle session. Each call takes a cipher from a small
-     * pool shared by every key ({@link #take}), initialises it with this key and nonce (as every
-     * call did before), and gives it back; so a key costs a {@link SecretKeySpec}, and the cipher
-     * cost stays per thread, not per session. SunJCE is asked for by name (it has the AES-NI and
-     * GHASH intrinsics), any provider if a JDK lacks it. Safe for concurrent use.
+     * One AES-256-GCM key, reusable for many nonces. An initialised JDK {@link Cipher} (key
+     * schedules, GHASH state, buffers) is about 0.75 KiB, and a gateway holds two keys per session,
+     * most of them idle: so a key keeps the cipher it used last only while it is in use, and
+     * {@link #release} gives it back to a small pool shared by every key. A key without a cipher
+     * borrows one from the pool at its next use ({@link #take}) and re-keys it (about 1 us more,
+     * once). Every call initialises the cipher with this key and its nonce, as before. SunJCE is
+     * asked for by name (it has the AES-NI and GHASH intrinsics), any provider if a JDK lacks it.
+     * Safe for concurrent use.
      */
     public static final class Gcm {
         /** Pool slots (a power of two): a thread uses the slot of its id, so threads rarely meet. */
@@ -288,6 +291,20 @@ public final class Primitives {
                 new AtomicReferenceArray<>(POOL_SLOTS);
 
         private final SecretKeySpec key;
+
+        /** The cipher this key used last, kept while it is in use; null once released. */
+        @SuppressWarnings("unused")
+        private volatile Cipher kept;
+
+        private static final VarHandle KEPT;
+
+        static {
+            try {
+                KEPT = MethodHandles.lookup().findVarHandle(Gcm.class, "kept", Cipher.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
 
         public Gcm(byte[] key) {
             if (key.length != AES_KEY_LEN && key.length != 16 && key.length != 24) {
@@ -326,15 +343,39 @@ public final class Primitives {
             POOL.set(slot(), c);
         }
 
+        /** The kept cipher, or one from the pool. */
+        private Cipher borrow() {
+            Cipher c = (Cipher) KEPT.getAndSet(this, (Cipher) null);
+            return c != null ? c : take();
+        }
+
+        /** Keeps {@code c} for the next call (to the pool if another call kept one meanwhile). */
+        private void keep(Cipher c) {
+            if (!KEPT.compareAndSet(this, (Cipher) null, c)) {
+                give(c);
+            }
+        }
+
         /**
-         * A pooled cipher initialised to encrypt with this key and {@code nonce}. The JDK refuses
+         * Gives the kept cipher back to the pool: a connection with no traffic for a while calls
+         * this, and then holds its key alone. Any thread; the next use borrows one again.
+         */
+        public void release() {
+            Cipher c = (Cipher) KEPT.getAndSet(this, (Cipher) null);
+            if (c != null) {
+                give(c);
+            }
+        }
+
+        /**
+         * A borrowed cipher initialised to encrypt with this key and {@code nonce}. The JDK refuses
          * an encryption init that repeats the last key and nonce of the same cipher object; with
          * shared ciphers that last use may be another Gcm's with an equal key, which only fixed
          * test secrets have (a channel's keys come from a fresh handshake, and RecordSealer never
          * repeats a seq). Such a refusal gets a fresh cipher.
          */
         private Cipher takeForEncryption(byte[] nonce) {
-            Cipher c = take();
+            Cipher c = borrow();
             GCMParameterSpec spec = new GCMParameterSpec(GCM_TAG_LEN * 8, nonce);
             try {
                 c.init(Cipher.ENCRYPT_MODE, key, spec);
@@ -361,7 +402,7 @@ public final class Primitives {
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM seal failed", e);
             } finally {
-                give(cipher);
+                keep(cipher);
             }
         }
 
@@ -385,7 +426,7 @@ public final class Primitives {
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM seal failed", e);
             } finally {
-                give(cipher);
+                keep(cipher);
             }
         }
 
@@ -398,7 +439,7 @@ public final class Primitives {
             if (len < GCM_TAG_LEN) {
                 throw new ProtocolException(ErrorCode.RECORD_AUTH_FAILED);
             }
-            Cipher cipher = take();
+            Cipher cipher = borrow();
             try {
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(aad);
@@ -408,14 +449,14 @@ public final class Primitives {
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM open failed", e);
             } finally {
-                give(cipher);
+                keep(cipher);
             }
         }
 
         /** Opens with an explicit tag length in bits (Wycheproof vectors carry short tags too). */
         public byte[] openWithTagBits(byte[] nonce, byte[] aad, byte[] in, int tagBits)
                 throws ProtocolException {
-            Cipher cipher = take();
+            Cipher cipher = borrow();
             try {
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(tagBits, nonce));
                 cipher.updateAAD(aad);
@@ -425,7 +466,7 @@ public final class Primitives {
             } catch (GeneralSecurityException | IllegalArgumentException e) {
                 throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
             } finally {
-                give(cipher);
+                keep(cipher);
             }
         }
     }
