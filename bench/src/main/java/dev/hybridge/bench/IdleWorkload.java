@@ -39,50 +39,22 @@ final class IdleWorkload {
 
     Footprint run(Child server, int n) throws Exception {
         boolean hop = server.gateway;
+        if (opt.idleWarmup > 0) {
+            // The same sessions opened and closed first: a fresh process touches its memory for
+            // the first time under any traffic (the JVM's young generation, V8's new space), and
+            // that would be counted against the idle sessions measured next.
+            System.out.printf(
+                    "%s: %d sessions opened and closed before the baseline reading (--idle-warmup)%n",
+                    server.name(), opt.idleWarmup);
+            for (Peer p : establish(server, opt.idleWarmup)) {
+                p.close();
+            }
+            opt.settle(3000);
+        }
         long heap0 = server.heapUsedAfterGc();
         long rss0 = server.rssBytes();
-        List<Peer> open = new ArrayList<>(n);
-        byte[] pk = XWingKeyPair.generate(HopPeer.RNG).publicKey();
         long t0 = System.nanoTime();
-        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Peer>> fs = new ArrayList<>();
-            Semaphore inFlight = new Semaphore(16);
-            byte[][] roomIds = new byte[(n + 1) / 2][32];
-            for (byte[] id : roomIds) {
-                HopPeer.RNG.nextBytes(id);
-            }
-            for (int i = 0; i < n; i++) {
-                int idx = i;
-                inFlight.acquire();
-                fs.add(
-                        ex.submit(
-                                () -> {
-                                    try {
-                                        if (hop) { // hop handshake, then JOIN: 2 per room
-                                            HopPeer h = HopPeer.connect(server);
-                                            if (h.join(roomIds[idx / 2], pk, 30_000) == null) {
-                                                throw new IllegalStateException(
-                                                        "no JOINED within 30 s");
-                                            }
-                                            return h;
-                                        }
-                                        JsonPeer p =
-                                                JsonPeer.connect(
-                                                        server); // the seed's join: no handshake
-                                        if (p.join("idle-" + (idx / 2)) == null) {
-                                            throw new IllegalStateException(
-                                                    "no joined within 30 s");
-                                        }
-                                        return p;
-                                    } finally {
-                                        inFlight.release();
-                                    }
-                                }));
-            }
-            for (var f : fs) {
-                open.add(f.get(120, TimeUnit.SECONDS));
-            }
-        }
+        List<Peer> open = establish(server, n);
         long wall = System.nanoTime() - t0;
         opt.settle(1000);
         long heap1 = server.heapUsedAfterGc();
@@ -129,5 +101,53 @@ final class IdleWorkload {
         }
         opt.settle(3000);
         return f;
+    }
+
+    /** {@code n} joined sessions on {@code server} (rooms of 2), 16 being set up at a time. */
+    private static List<Peer> establish(Child server, int n) throws Exception {
+        boolean hop = server.gateway;
+        List<Peer> open = new ArrayList<>(n);
+        byte[] pk = XWingKeyPair.generate(HopPeer.RNG).publicKey();
+        String tag = "idle-" + Long.toHexString(HopPeer.RNG.nextLong()) + "-"; // rooms of this call
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Peer>> fs = new ArrayList<>();
+            Semaphore inFlight = new Semaphore(16);
+            byte[][] roomIds = new byte[(n + 1) / 2][32];
+            for (byte[] id : roomIds) {
+                HopPeer.RNG.nextBytes(id);
+            }
+            for (int i = 0; i < n; i++) {
+                int idx = i;
+                inFlight.acquire();
+                fs.add(
+                        ex.submit(
+                                () -> {
+                                    try {
+                                        if (hop) { // hop handshake, then JOIN: 2 per room
+                                            HopPeer h = HopPeer.connect(server);
+                                            if (h.join(roomIds[idx / 2], pk, 30_000) == null) {
+                                                throw new IllegalStateException(
+                                                        "no JOINED within 30 s");
+                                            }
+                                            return h;
+                                        }
+                                        JsonPeer p =
+                                                JsonPeer.connect(
+                                                        server); // the seed's join: no handshake
+                                        if (p.join(tag + (idx / 2)) == null) {
+                                            throw new IllegalStateException(
+                                                    "no joined within 30 s");
+                                        }
+                                        return p;
+                                    } finally {
+                                        inFlight.release();
+                                    }
+                                }));
+            }
+            for (var f : fs) {
+                open.add(f.get(120, TimeUnit.SECONDS));
+            }
+        }
+        return open;
     }
 }

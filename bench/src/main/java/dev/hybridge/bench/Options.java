@@ -14,6 +14,13 @@ final class Options {
     /** Idle sessions to establish (phase idle). */
     final int sessions;
 
+    /**
+     * Phase idle: sessions opened and closed on each side before its baseline reading, so that
+     * memory a fresh process touches for the first time under any traffic is not counted against
+     * the idle sessions (0: none, as before 2026-12-02 afternoon).
+     */
+    final int idleWarmup;
+
     /** Seconds of one measurement window. */
     final int seconds;
 
@@ -104,6 +111,7 @@ final class Options {
             throw new IllegalArgumentException("--storm-signal: term or kill");
         }
         smoke = opt.containsKey("smoke");
+        idleWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("idle-warmup", "2000"));
         handshakeWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
         handshakeWorkers = Integer.parseInt(opt.getOrDefault("handshake-workers", "4"));
         warmupRound = smoke ? 1 : 3;
