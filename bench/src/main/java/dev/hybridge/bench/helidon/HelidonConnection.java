@@ -1,6 +1,7 @@
 package dev.hybridge.bench.helidon;
 
 import dev.hybridge.crypto.ErrorCode;
+import dev.hybridge.crypto.FailureCode;
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.handshake.HopServer;
 import dev.hybridge.crypto.record.Channel;
@@ -15,6 +16,7 @@ import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.room.Seat;
 import dev.hybridge.gateway.ws.Services;
 import dev.hybridge.protocol.RoomCodec;
+import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.webserver.spi.ServerConnection;
@@ -95,7 +97,7 @@ final class HelidonConnection implements WsListener, Member {
                         });
         open.add(this);
         if (svc.shuttingDown().getAsBoolean()) {
-            terminal(WsCloseCodes.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name());
+            terminal(WsCloseCodes.GOING_AWAY, RoomError.SHUTTING_DOWN.name());
             return;
         }
         metrics.connectionOpened();
@@ -121,7 +123,7 @@ final class HelidonConnection implements WsListener, Member {
         }
         if (!bucket.tryTake(lastInbound)) {
             metrics.limitHit(Metrics.LIMIT_RATE);
-            fail(ErrorCode.RATE_LIMITED);
+            fail(RoomError.RATE_LIMITED);
             return;
         }
         switch (phase) {
@@ -206,7 +208,7 @@ final class HelidonConnection implements WsListener, Member {
 
     private void onJoin(RoomMessage.Join j) {
         if (seat != null) {
-            reply(ErrorCode.ALREADY_JOINED, null);
+            reply(RoomError.ALREADY_JOINED, null);
             return;
         }
         switch (svc.rooms().join(new RoomId(j.roomId()), j.publicKey(), this, svc.ice().mint())) {
@@ -223,32 +225,32 @@ final class HelidonConnection implements WsListener, Member {
     private void onRelay(RoomMessage.Relay r) {
         Seat s = seat;
         if (s == null) {
-            reply(ErrorCode.NOT_IN_ROOM, null);
+            reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
         if (r.envelope().length > limits.envelopeMaxBytes()) {
             metrics.limitHit(Metrics.LIMIT_ENVELOPE);
-            reply(ErrorCode.ENVELOPE_TOO_LARGE, r.to());
+            reply(RoomError.ENVELOPE_TOO_LARGE, r.to());
             return;
         }
         switch (svc.rooms().relay(s, PeerIds.fromBytes(r.to()), r.envelope())) {
             case DELIVERED -> metrics.envelopeRelayed(r.envelope().length);
-            case UNKNOWN_PEER -> reply(ErrorCode.UNKNOWN_PEER, r.to());
-            case TARGET_OVERLOADED -> metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
+            case UNKNOWN_PEER -> reply(RoomError.UNKNOWN_PEER, r.to());
+            case TARGET_OVERLOADED -> metrics.inputRejected(RoomError.SLOW_CONSUMER.name());
         }
     }
 
     private void onLeave() {
         Seat s = seat;
         if (s == null) {
-            reply(ErrorCode.NOT_IN_ROOM, null);
+            reply(RoomError.NOT_IN_ROOM, null);
             return;
         }
         seat = null;
         svc.rooms().leave(s);
     }
 
-    private void reply(ErrorCode code, byte[] ref) {
+    private void reply(FailureCode code, byte[] ref) {
         metrics.inputRejected(code.name());
         out.record(RoomCodec.encode(new RoomMessage.Error(code.code(), ref)));
     }
@@ -262,7 +264,7 @@ final class HelidonConnection implements WsListener, Member {
                 && o.record(roomMessage);
     }
 
-    private void fail(ErrorCode code) {
+    private void fail(FailureCode code) {
         metrics.inputRejected(code.name());
         terminal(code.closeCode(), code.name());
     }
@@ -278,9 +280,9 @@ final class HelidonConnection implements WsListener, Member {
 
     private void onOverflow() {
         metrics.limitHit(Metrics.LIMIT_SEND_QUEUE);
-        metrics.inputRejected(ErrorCode.SLOW_CONSUMER.name());
+        metrics.inputRejected(RoomError.SLOW_CONSUMER.name());
         phase = Phase.CLOSED;
-        out.close(ErrorCode.SLOW_CONSUMER.closeCode(), ErrorCode.SLOW_CONSUMER.name(), true);
+        out.close(RoomError.SLOW_CONSUMER.closeCode(), RoomError.SLOW_CONSUMER.name(), true);
         cleanupAsync();
     }
 
@@ -290,10 +292,10 @@ final class HelidonConnection implements WsListener, Member {
             return;
         }
         if (phase == Phase.OPEN) {
-            o.record(RoomCodec.encode(new RoomMessage.Error(ErrorCode.SHUTTING_DOWN.code(), null)));
+            o.record(RoomCodec.encode(new RoomMessage.Error(RoomError.SHUTTING_DOWN.code(), null)));
         }
         phase = Phase.CLOSED;
-        o.close(WsCloseCodes.GOING_AWAY, ErrorCode.SHUTTING_DOWN.name(), false);
+        o.close(WsCloseCodes.GOING_AWAY, RoomError.SHUTTING_DOWN.name(), false);
     }
 
     void tick(long now) {
@@ -322,7 +324,7 @@ final class HelidonConnection implements WsListener, Member {
             metrics.handshakeFailed(ErrorCode.HANDSHAKE_TIMEOUT.name());
             fail(ErrorCode.HANDSHAKE_TIMEOUT);
         } else if (p == Phase.OPEN && now - lastInbound > limits.idleTimeout().toNanos()) {
-            fail(ErrorCode.IDLE_TIMEOUT);
+            fail(RoomError.IDLE_TIMEOUT);
         } else if (p == Phase.OPEN
                 && now - lastPing >= limits.pingInterval().toNanos()
                 && now - lastInbound >= limits.pingInterval().toNanos()) {
@@ -368,7 +370,7 @@ final class HelidonConnection implements WsListener, Member {
         if ((long) have + n > limits.maxFrameBytes()) {
             fragments = null;
             metrics.limitHit(Metrics.LIMIT_FRAME_SIZE);
-            terminal(WsCloseCodes.TOO_BIG, ErrorCode.MESSAGE_TOO_LARGE.name());
+            terminal(WsCloseCodes.TOO_BIG, RoomError.MESSAGE_TOO_LARGE.name());
             return null;
         }
         byte[] chunk = new byte[n];
