@@ -33,9 +33,14 @@ final class Child {
     final Process process;
     final int port;
     final byte[] publicKey;
+
+    /** Speaks the hop protocol (the gateway, or its Helidon WebSocket variant); false: the Node relay. */
     final boolean gateway;
 
-    private Child(Process process, int port, byte[] publicKey, boolean gateway) {
+    /** What the figures call it: gateway, helidon-ws, node. */
+    final String label;
+
+    private Child(Process process, int port, byte[] publicKey, boolean gateway, String label) {
         // a load tool stopped early (Ctrl-C, a timeout) takes its relays with it
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(process::destroyForcibly, "bench-child-stop"));
@@ -43,6 +48,7 @@ final class Child {
         this.port = port;
         this.publicKey = publicKey;
         this.gateway = gateway;
+        this.label = label;
     }
 
     URI ws() {
@@ -50,7 +56,11 @@ final class Child {
     }
 
     String name() {
-        return gateway ? "gateway" : "node ws relay";
+        return switch (label) {
+            case "node" -> "node ws relay";
+            case "helidon-ws" -> "helidon-ws gateway";
+            default -> label;
+        };
     }
 
     static Child gateway(String jvmOpts) throws Exception {
@@ -62,6 +72,25 @@ final class Child {
 
     /** A gateway on {@code port} with the key in {@code keyFile} (created on its first start). */
     static Child gateway(String jvmOpts, int port, Path keyFile) throws Exception {
+        return hop(jvmOpts, port, keyFile, "dev.hybridge.gateway.Main", "gateway");
+    }
+
+    /**
+     * The bench-only variant that serves the same hop channel and room relay through Helidon's own
+     * WebSocket module ({@link dev.hybridge.bench.helidon.HelidonGateway}), with the gateway's
+     * settings and JVM options.
+     */
+    static Child helidon(String jvmOpts) throws Exception {
+        return hop(
+                jvmOpts,
+                freePort(),
+                Files.createTempDirectory("hybridge-bench").resolve("gateway.key"),
+                "dev.hybridge.bench.helidon.HelidonGateway",
+                "helidon-ws");
+    }
+
+    private static Child hop(String jvmOpts, int port, Path keyFile, String main, String label)
+            throws Exception {
         List<String> cmd =
                 new ArrayList<>(
                         List.of(
@@ -91,19 +120,20 @@ final class Child {
                         "-Dhybridge.log-level=WARNING",
                         "-cp",
                         System.getProperty("java.class.path"),
-                        "dev.hybridge.gateway.Main"));
+                        main));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         waitForLine(p, "Hybridge gateway at");
         JsonNode wk = JSON.readTree(get(port, "/.well-known/hybridge.json"));
         byte[] pk = Base64.getUrlDecoder().decode(wk.path("public_key").asText());
         System.out.println(
-                "gateway pid "
+                label
+                        + " pid "
                         + p.pid()
                         + " on port "
                         + port
                         + ", fingerprint "
                         + wk.path("fingerprint").asText());
-        return new Child(p, port, pk, true);
+        return new Child(p, port, pk, true, label);
     }
 
     static Child node(Path script) throws Exception {
@@ -114,7 +144,7 @@ final class Child {
                         .start();
         waitForLine(p, "listening");
         System.out.println("node ws relay pid " + p.pid() + " on port " + port);
-        return new Child(p, port, null, false);
+        return new Child(p, port, null, false, "node");
     }
 
     /**

@@ -52,7 +52,7 @@ public final class HandshakeOps {
                     new Op(
                             "gcmKeySetup",
                             2,
-                            "Primitives.Gcm (SecretKeySpec + Cipher.getInstance) for sealer and opener"));
+                            "Primitives.Gcm (a SecretKeySpec; the cipher is borrowed per record) for sealer and opener"));
 
     /** Client side: HopClient.start + AwaitingServerHello.receive, which builds the Channel. */
     public static final List<Op> CLIENT =

@@ -28,7 +28,9 @@ final class IdleWorkload {
 
     private final Options opt;
     private final Report report;
-    private Footprint gateway;
+
+    /** The hop sides measured so far (gateway, helidon-ws), for the ratios to the Node relay. */
+    private final java.util.Map<String, Footprint> hopSides = new java.util.LinkedHashMap<>();
 
     IdleWorkload(Options opt, Report report) {
         this.opt = opt;
@@ -37,11 +39,76 @@ final class IdleWorkload {
 
     Footprint run(Child server, int n) throws Exception {
         boolean hop = server.gateway;
+        if (opt.idleWarmup > 0) {
+            // The same sessions opened and closed first: a fresh process touches its memory for
+            // the first time under any traffic (the JVM's young generation, V8's new space), and
+            // that would be counted against the idle sessions measured next.
+            System.out.printf(
+                    "%s: %d sessions opened and closed before the baseline reading (--idle-warmup)%n",
+                    server.name(), opt.idleWarmup);
+            for (Peer p : establish(server, opt.idleWarmup)) {
+                p.close();
+            }
+            opt.settle(3000);
+        }
         long heap0 = server.heapUsedAfterGc();
         long rss0 = server.rssBytes();
+        long t0 = System.nanoTime();
+        List<Peer> open = establish(server, n);
+        long wall = System.nanoTime() - t0;
+        opt.settle(1000);
+        long heap1 = server.heapUsedAfterGc();
+        long rss1 = server.rssBytes();
+        if (opt.histogram && hop) {
+            System.out.println("class histogram of the " + server.name() + ":");
+            server.jcmd("GC.class_histogram").lines().limit(45).forEach(System.out::println);
+        }
+        Footprint f = new Footprint(n, heap1 - heap0, rss1 - rss0);
+        if (hop) {
+            hopSides.put(server.label, f);
+            report.result(
+                    "%s idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
+                            + "(%.1f MiB total), RSS %.1f KiB per session",
+                    server.label,
+                    n,
+                    wall / 1e9,
+                    n / (wall / 1e9),
+                    f.heapKiB(),
+                    f.heapBytes() / 1048576.0,
+                    f.rssKiB());
+        } else {
+            report.result(
+                    "node ws relay idle joined connections: %d in %.1f s; heap (V8 + external) %.1f KiB per connection, "
+                            + "RSS %.1f KiB per connection (%.1f MiB total)",
+                    n, wall / 1e9, f.heapKiB(), f.rssKiB(), f.rssBytes() / 1048576.0);
+            for (var e : hopSides.entrySet()) {
+                Footprint g = e.getValue();
+                report.result(
+                        "idle joined session, %s / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
+                                + "heap %.1f / %.1f KiB = %.2f",
+                        e.getKey(),
+                        n,
+                        g.rssKiB(),
+                        f.rssKiB(),
+                        g.rssKiB() / f.rssKiB(),
+                        g.heapKiB(),
+                        f.heapKiB(),
+                        g.heapKiB() / f.heapKiB());
+            }
+        }
+        for (Peer p : open) {
+            p.close();
+        }
+        opt.settle(3000);
+        return f;
+    }
+
+    /** {@code n} joined sessions on {@code server} (rooms of 2), 16 being set up at a time. */
+    private static List<Peer> establish(Child server, int n) throws Exception {
+        boolean hop = server.gateway;
         List<Peer> open = new ArrayList<>(n);
         byte[] pk = XWingKeyPair.generate(HopPeer.RNG).publicKey();
-        long t0 = System.nanoTime();
+        String tag = "idle-" + Long.toHexString(HopPeer.RNG.nextLong()) + "-"; // rooms of this call
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Peer>> fs = new ArrayList<>();
             Semaphore inFlight = new Semaphore(16);
@@ -67,7 +134,7 @@ final class IdleWorkload {
                                         JsonPeer p =
                                                 JsonPeer.connect(
                                                         server); // the seed's join: no handshake
-                                        if (p.join("idle-" + (idx / 2)) == null) {
+                                        if (p.join(tag + (idx / 2)) == null) {
                                             throw new IllegalStateException(
                                                     "no joined within 30 s");
                                         }
@@ -81,47 +148,6 @@ final class IdleWorkload {
                 open.add(f.get(120, TimeUnit.SECONDS));
             }
         }
-        long wall = System.nanoTime() - t0;
-        opt.settle(1000);
-        long heap1 = server.heapUsedAfterGc();
-        long rss1 = server.rssBytes();
-        if (opt.histogram && hop) {
-            server.jcmd("GC.class_histogram").lines().limit(30).forEach(System.out::println);
-        }
-        Footprint f = new Footprint(n, heap1 - heap0, rss1 - rss0);
-        if (hop) {
-            gateway = f;
-            report.result(
-                    "gateway idle joined hop sessions: %d established in %.1f s (%.0f/s); heap %.1f KiB per session "
-                            + "(%.1f MiB total), RSS %.1f KiB per session",
-                    n,
-                    wall / 1e9,
-                    n / (wall / 1e9),
-                    f.heapKiB(),
-                    f.heapBytes() / 1048576.0,
-                    f.rssKiB());
-        } else {
-            report.result(
-                    "node ws relay idle joined connections: %d in %.1f s; heap (V8 + external) %.1f KiB per connection, "
-                            + "RSS %.1f KiB per connection (%.1f MiB total)",
-                    n, wall / 1e9, f.heapKiB(), f.rssKiB(), f.rssBytes() / 1048576.0);
-            if (gateway != null) {
-                report.result(
-                        "idle joined session, gateway / node ws relay (%d each, same run): RSS %.1f / %.1f KiB = %.2f; "
-                                + "heap %.1f / %.1f KiB = %.2f",
-                        n,
-                        gateway.rssKiB(),
-                        f.rssKiB(),
-                        gateway.rssKiB() / f.rssKiB(),
-                        gateway.heapKiB(),
-                        f.heapKiB(),
-                        gateway.heapKiB() / f.heapKiB());
-            }
-        }
-        for (Peer p : open) {
-            p.close();
-        }
-        opt.settle(3000);
-        return f;
+        return open;
     }
 }

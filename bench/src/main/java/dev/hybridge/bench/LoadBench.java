@@ -53,7 +53,7 @@ public final class LoadBench {
             fds = Math.max(fds, opt.sessions + 256L);
         }
         if (shapes) {
-            fds = Math.max(fds, ShapeWorkload.openFilesNeeded(opt.shapes));
+            fds = Math.max(fds, ShapeWorkload.openFilesNeeded(opt.shapes, opt.helidon ? 3 : 2));
         }
         if (opt.phases.contains("storm")) {
             fds = Math.max(fds, StormWorkload.openFilesNeeded(opt.stormSessions));
@@ -70,6 +70,7 @@ public final class LoadBench {
         IdleWorkload idle = new IdleWorkload(opt, report);
         RelayWorkload relay = new RelayWorkload(opt, report);
         Child gw = Child.gateway(opt.gatewayJvm);
+        Child helidon = null;
         Child node = null;
         try {
             if (opt.phases.contains("handshakes")) {
@@ -78,8 +79,14 @@ public final class LoadBench {
             if (withNode) {
                 node = Child.node(opt.nodeRelay);
             }
-            if (opt.phases.contains("idle")) { // both sides, one after the other, and their ratio
+            if (opt.helidon && (opt.phases.contains("idle") || shapes)) {
+                helidon = Child.helidon(opt.gatewayJvm);
+            }
+            if (opt.phases.contains("idle")) { // each side, one after the other, and the ratios
                 idle.run(gw, opt.sessions);
+                if (helidon != null) {
+                    idle.run(helidon, opt.sessions);
+                }
                 if (node != null) {
                     idle.run(node, opt.sessions);
                 }
@@ -97,10 +104,13 @@ public final class LoadBench {
                 }
             }
             if (shapes) {
-                new ShapeWorkload(opt, report).run(gw, node, opt.shapes);
+                new ShapeWorkload(opt, report).run(gw, helidon, node, opt.shapes);
             }
         } finally {
             gw.stop();
+            if (helidon != null) {
+                helidon.stop();
+            }
             if (node != null) {
                 node.stop();
             }

@@ -14,6 +14,13 @@ final class Options {
     /** Idle sessions to establish (phase idle). */
     final int sessions;
 
+    /**
+     * Phase idle: sessions opened and closed on each side before its baseline reading, so that
+     * memory a fresh process touches for the first time under any traffic is not counted against
+     * the idle sessions (0: none, as before 2026-12-02 afternoon).
+     */
+    final int idleWarmup;
+
     /** Seconds of one measurement window. */
     final int seconds;
 
@@ -31,6 +38,12 @@ final class Options {
 
     /** Print the gateway's class histogram after the idle phase. */
     final boolean histogram;
+
+    /**
+     * A third side in phases idle and shape: the same relay through Helidon's own WebSocket module
+     * (bench only, {@link dev.hybridge.bench.helidon.HelidonGateway}), with {@link #gatewayJvm}.
+     */
+    final boolean helidon;
 
     /** The JMH result of HandshakePrimitivesBench, for the primitive sum. */
     final Path jmh;
@@ -81,6 +94,7 @@ final class Options {
                         .toArray();
         gatewayJvm = opt.getOrDefault("gateway-jvm", "");
         histogram = opt.containsKey("histogram");
+        helidon = opt.containsKey("helidon");
         jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
         nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
         shapes =
@@ -97,6 +111,7 @@ final class Options {
             throw new IllegalArgumentException("--storm-signal: term or kill");
         }
         smoke = opt.containsKey("smoke");
+        idleWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("idle-warmup", "2000"));
         handshakeWarmup = smoke ? 0 : Integer.parseInt(opt.getOrDefault("handshake-warmup", "60"));
         handshakeWorkers = Integer.parseInt(opt.getOrDefault("handshake-workers", "4"));
         warmupRound = smoke ? 1 : 3;

@@ -106,7 +106,7 @@ final class ShapeWorkload {
         }
 
         String name() {
-            return server.gateway ? "gateway" : "node";
+            return server.label;
         }
     }
 
@@ -118,38 +118,46 @@ final class ShapeWorkload {
         this.report = report;
     }
 
-    /** Open files this run needs: both sides' connections are held by this process for a whole shape. */
-    static long openFilesNeeded(List<Shape> shapes) {
-        return 2L * shapes.stream().mapToInt(Shape::connections).max().orElse(0) + 256;
+    /** Open files this run needs: every side's connections are held by this process for a whole shape. */
+    static long openFilesNeeded(List<Shape> shapes, int sides) {
+        return (long) sides * shapes.stream().mapToInt(Shape::connections).max().orElse(0) + 256;
     }
 
-    void run(Child gw, Child node, List<Shape> shapes) throws Exception {
+    /** {@code helidon}: null, or the gateway's Helidon WebSocket variant as a third side. */
+    void run(Child gw, Child helidon, Child node, List<Shape> shapes) throws Exception {
         for (Shape shape : shapes) {
-            run(gw, node, shape);
+            run(gw, helidon, node, shape);
         }
     }
 
-    private void run(Child gw, Child node, Shape shape) throws Exception {
+    private void run(Child gw, Child helidon, Child node, Shape shape) throws Exception {
         System.out.printf(
                 "%nshape %s: %s; %d rounds of %d s per side, alternating%n",
                 shape.name(), shape.describe(), opt.rounds, opt.seconds);
         Side g = open(gw, shape);
+        Side h = helidon == null ? null : open(helidon, shape);
         Side n = open(node, shape);
+        List<Side> sides = h == null ? List.of(g, n) : List.of(g, h, n);
         try {
-            // warm-up of each side; the gateway's until its JIT compiler threads are quiet
+            // warm-up of each side; a JVM's until its JIT compiler threads are quiet
             // (under 2% of its CPU in a round), at most warmupRounds more rounds
             drive(n, shape, opt.shapeWarmup);
-            drive(g, shape, opt.shapeWarmup);
-            for (int round = 0; round < opt.warmupRounds; round++) {
-                long[] c0 = gw.cpuSplit();
-                drive(g, shape, opt.shapeWarmup);
-                long[] c1 = gw.cpuSplit();
-                if (c1[1] - c0[1] < 0.02 * (c1[0] - c0[0])) {
-                    break;
+            for (Side jvm : h == null ? List.of(g) : List.of(g, h)) {
+                drive(jvm, shape, opt.shapeWarmup);
+                for (int round = 0; round < opt.warmupRounds; round++) {
+                    long[] c0 = jvm.server.cpuSplit();
+                    drive(jvm, shape, opt.shapeWarmup);
+                    long[] c1 = jvm.server.cpuSplit();
+                    if (c1[1] - c0[1] < 0.02 * (c1[0] - c0[0])) {
+                        break;
+                    }
                 }
             }
             for (int round = 1; round <= opt.rounds; round++) {
-                for (Side s : round % 2 == 1 ? List.of(g, n) : List.of(n, g)) {
+                // each round starts with another side (two sides: gateway first in odd rounds)
+                List<Side> order = new ArrayList<>(sides);
+                java.util.Collections.rotate(order, -(round - 1) % sides.size());
+                for (Side s : order) {
                     Measure m = measure(s, shape);
                     s.rounds.add(m);
                     System.out.printf(

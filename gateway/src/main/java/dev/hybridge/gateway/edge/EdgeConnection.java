@@ -48,7 +48,8 @@ final class EdgeConnection implements Transport {
     /** What is read and written: {@code raw}, or a TLS socket layered over it. */
     private final Socket socket;
 
-    private final String peer;
+    /** The peer's IP literal, for the head only: run() takes it and drops it. */
+    private String peer;
 
     /** The key the connection is counted under at accept (null: a trusted proxy, counted in total only). */
     private final String acceptKey;
@@ -67,8 +68,21 @@ final class EdgeConnection implements Transport {
     private volatile Socket upstream;
     private HeadInput in;
     private OutputStream out;
-    private final java.util.concurrent.atomic.AtomicBoolean cut =
-            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Set once the socket is cut ({@link #CUT}: a field, not an object per connection). */
+    private volatile boolean cut;
+
+    private static final java.lang.invoke.VarHandle CUT;
+
+    static {
+        try {
+            CUT =
+                    java.lang.invoke.MethodHandles.lookup()
+                            .findVarHandle(EdgeConnection.class, "cut", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     EdgeConnection(Edge edge, SocketChannel channel, Socket socket, String peer, String acceptKey) {
         this.edge = edge;
@@ -87,6 +101,8 @@ final class EdgeConnection implements Transport {
 
     /** Runs the connection to its end on the calling (virtual) thread; the edge releases it after. */
     void run() {
+        String peer = this.peer;
+        this.peer = null; // only the head needs it: an idle session does not keep the string
         String forwardedKey = null;
         try {
             socket.setTcpNoDelay(true); // signaling is many small messages: Nagle would add delay
@@ -166,7 +182,7 @@ final class EdgeConnection implements Transport {
         out.write(switching);
         out.flush();
         writeStartedAt = 0;
-        if (socket == raw && !cut.get()) {
+        if (socket == raw && !cut) {
             // plain TCP: an event loop serves it from now on; this thread ends and holds nothing
             EventLoop loop = edge.nextLoop();
             LoopTransport t = new LoopTransport(loop, channel, () -> edge.closed(this));
@@ -180,7 +196,7 @@ final class EdgeConnection implements Transport {
                 this,
                 edge.limits().maxFrameBytes(),
                 new byte[0]); // TLS: this thread reads until the end
-        if (!cut.get()) {
+        if (!cut) {
             linger(); // the closing handshake is done: FIN first, so no reset destroys our close
             // frame
         }
@@ -209,7 +225,7 @@ final class EdgeConnection implements Transport {
         deadlineLimit = Metrics.LIMIT_HTTP_REQUEST_TIMEOUT;
         Socket up = new Socket();
         upstream = up;
-        if (cut.get()) {
+        if (cut) {
             up.close();
             return;
         }
@@ -335,7 +351,7 @@ final class EdgeConnection implements Transport {
 
     /** The edge's timer: cuts a connection past its deadline or stuck in a write; ticks the WebSocket. */
     void tick(long now) {
-        if (cut.get()) {
+        if (cut) {
             return;
         }
         LoopTransport lt = loopTransport;
@@ -415,7 +431,7 @@ final class EdgeConnection implements Transport {
             lt.cut();
             return;
         }
-        if (!cut.compareAndSet(false, true)) {
+        if (!CUT.compareAndSet(this, false, true)) {
             return;
         }
         closeQuietly(upstream);

@@ -4,11 +4,12 @@ import dev.hybridge.gateway.ws.Inbound;
 import dev.hybridge.gateway.ws.Transport;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A plain-TCP WebSocket's socket on an {@link EventLoop}: writes never block. A write first goes
@@ -25,12 +26,27 @@ public final class LoopTransport implements Transport {
     private final Runnable onClosed;
 
     private volatile Runnable alsoOnClose = () -> {};
-    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Set once the socket is closed ({@link #CLOSED}: a field, not an object per connection). */
+    private volatile boolean closed;
+
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CLOSED = l.findVarHandle(LoopTransport.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final byte[] EMPTY = new byte[0];
     private volatile SelectionKey key;
     private volatile Inbound inbound;
 
     // guarded by this
-    private byte[] pending = new byte[0];
+    private byte[] pending = EMPTY;
     private int pendingStart;
     private int pendingEnd;
     private boolean writeInterest;
@@ -52,7 +68,7 @@ public final class LoopTransport implements Transport {
     /** One more thing to release with the socket (set before the loop takes over). */
     void alsoOnClose(Runnable r) {
         alsoOnClose = r;
-        if (closed.get()) {
+        if (closed) {
             r.run(); // closed before it was set: released here instead (a no-op race otherwise)
         }
     }
@@ -63,7 +79,7 @@ public final class LoopTransport implements Transport {
 
     void registered(SelectionKey key) {
         this.key = key;
-        if (closed.get()) {
+        if (closed) {
             key.cancel();
         }
     }
@@ -93,7 +109,7 @@ public final class LoopTransport implements Transport {
 
     @Override
     public synchronized void write(byte[] b, int off, int len) throws IOException {
-        if (closed.get()) {
+        if (closed) {
             throw new IOException("socket closed");
         }
         if (pendingEnd == pendingStart) {
@@ -133,7 +149,7 @@ public final class LoopTransport implements Transport {
     void onWritable() {
         boolean failed = false;
         synchronized (this) {
-            if (closed.get()) {
+            if (closed) {
                 return;
             }
             int before = pendingEnd - pendingStart;
@@ -149,7 +165,7 @@ public final class LoopTransport implements Transport {
             if (failed) {
                 // cut below, outside this lock: the WebSocket's end reaches other connections
             } else if (left == 0) {
-                pending = new byte[0]; // an idle connection keeps no buffer
+                pending = EMPTY; // an idle connection keeps no buffer
                 pendingStart = 0;
                 pendingEnd = 0;
                 stalledSince = 0;
@@ -222,7 +238,7 @@ public final class LoopTransport implements Transport {
      * our last frames (the close frame's echo) before the client has read them.
      */
     private void linger() {
-        if (lingerSince != 0 || closed.get()) {
+        if (lingerSince != 0 || closed) {
             return;
         }
         lingerSince = System.nanoTime();
@@ -271,7 +287,7 @@ public final class LoopTransport implements Transport {
 
     /** Closes the socket once; true the first time. */
     private boolean close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!CLOSED.compareAndSet(this, false, true)) {
             return false;
         }
         try {

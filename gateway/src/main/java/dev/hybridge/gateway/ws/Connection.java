@@ -19,7 +19,8 @@ import dev.hybridge.gateway.slot.SlotSeat;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One WebSocket connection at {@code /ws}: the thin adapter between the socket and the domain.
@@ -35,6 +36,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Connection implements WsSocket.Listener, Member {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+
+    /**
+     * A session whose records went neither way for this long gives its two AES-GCM ciphers back to
+     * the shared pool (RecordSealer/RecordOpener#releaseCipher): an idle session keeps its keys
+     * alone, an active one keeps its ciphers and never re-keys one per record.
+     */
+    private static final long CIPHER_IDLE_NANOS = 1_000_000_000L;
 
     /** How long a closing connection may take to answer our close frame before it is cut. */
     private static final long CLOSE_GRACE_NANOS = 2_000_000_000L;
@@ -60,10 +68,23 @@ public final class Connection implements WsSocket.Listener, Member {
     private volatile WsSocket socket;
     private volatile Outbox out;
     private volatile Thread reader;
-    private final AtomicBoolean cleaned = new AtomicBoolean();
+
+    /** Set once cleanup ran ({@link #CLEANED}: a field, not an object per connection). */
+    private volatile boolean cleaned;
+
+    private static final VarHandle CLEANED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CLEANED = l.findVarHandle(Connection.class, "cleaned", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private HopServer.AwaitingClientFinished awaitingFinished;
-    private RecordOpener opener;
+    private volatile RecordOpener opener; // volatile: the timer releases its cipher
     private volatile SeatRef seat;
 
     /** A short-code slot this connection opened or joined (spec/short-codes.md); null if none. */
@@ -77,6 +98,13 @@ public final class Connection implements WsSocket.Listener, Member {
     private volatile long lastInbound = openedAt;
     private volatile long lastPing = openedAt;
     private volatile long closingSince;
+
+    /** A record went either way since the timer last looked (see {@link #CIPHER_IDLE_NANOS}). */
+    private volatile boolean recordsMoved;
+
+    // the timer's own: when it last looked, and whether the ciphers were given back since
+    private long cipherCheckedAt = openedAt;
+    private boolean ciphersReleased;
 
     /**
      * @param refusal null, or the error the session is closed with right after the upgrade (a
@@ -271,6 +299,7 @@ public final class Connection implements WsSocket.Listener, Member {
     // ---------------------------------------------------------------- room protocol
 
     private void onRecord(byte[] record) {
+        recordsMoved = true;
         byte[] plaintext;
         RoomMessage m;
         try {
@@ -302,7 +331,7 @@ public final class Connection implements WsSocket.Listener, Member {
         switch (r) {
             case RoomRegistry.JoinResult.Joined joined -> {
                 seat = joined.seat();
-                if (cleaned.get()) {
+                if (cleaned) {
                     svc.rooms().leave(joined.seat()); // closed while joining: do not leave a ghost
                 }
             }
@@ -385,7 +414,7 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         slotSeat = r.seat();
-        if (cleaned.get()) {
+        if (cleaned) {
             svc.slots().leave(r.seat(), System.nanoTime()); // closed meanwhile: no ghost slot
         }
     }
@@ -427,6 +456,7 @@ public final class Connection implements WsSocket.Listener, Member {
      */
     @Override
     public boolean deliver(byte[] roomMessage) {
+        recordsMoved = true;
         Outbox o = out;
         return phase == Phase.OPEN
                 && o != null
@@ -508,6 +538,25 @@ public final class Connection implements WsSocket.Listener, Member {
             lastPing = now;
             o.ping();
         }
+        if (p == Phase.OPEN && now - cipherCheckedAt >= CIPHER_IDLE_NANOS) {
+            cipherCheckedAt = now;
+            if (recordsMoved) {
+                recordsMoved = false;
+                ciphersReleased = false;
+            } else if (!ciphersReleased) {
+                ciphersReleased = true;
+                releaseCiphers();
+            }
+        }
+    }
+
+    /** No records for a while: the two directions give their ciphers back to the pool. */
+    private void releaseCiphers() {
+        RecordOpener op = opener;
+        if (op != null) {
+            op.releaseCipher();
+        }
+        out.releaseCipher();
     }
 
     /**
@@ -524,14 +573,14 @@ public final class Connection implements WsSocket.Listener, Member {
     }
 
     private void cleanupAsync() {
-        if (!cleaned.get()) {
+        if (!cleaned) {
             Thread.ofVirtual().name("hybridge-cleanup").start(this::cleanup);
         }
     }
 
     /** Releases everything the connection holds in the gateway; idempotent, any thread. */
     private void cleanup() {
-        if (!cleaned.compareAndSet(false, true)) {
+        if (!CLEANED.compareAndSet(this, false, true)) {
             return;
         }
         SeatRef s = seat;

@@ -2,10 +2,10 @@ package dev.hybridge.gateway.ws;
 
 import dev.hybridge.crypto.ProtocolException;
 import dev.hybridge.crypto.record.RecordSealer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Everything one connection sends goes through its outbox, in order: records must leave in seq
@@ -60,17 +60,35 @@ final class Outbox {
     private final long capBytes;
     private final Events events;
     private final ConcurrentLinkedQueue<Item> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicBoolean overflowed = new AtomicBoolean();
+    // Atomic fields through VarHandles, not Atomic* objects: an idle session keeps its outbox.
+    private volatile long queuedBytes;
+    private volatile boolean draining;
+    private volatile boolean overflowed;
 
     /**
      * The payload of the pong owed to the client, or null. RFC 6455 §5.5.3 lets an endpoint that
      * got several pings before it could answer answer only the most recent: a client that pings
      * but never reads holds one pong here, never a queue of them.
      */
-    private final java.util.concurrent.atomic.AtomicReference<byte[]> owedPong =
-            new java.util.concurrent.atomic.AtomicReference<>();
+    @SuppressWarnings("unused")
+    private volatile byte[] owedPong;
+
+    private static final VarHandle QUEUED_BYTES;
+    private static final VarHandle DRAINING;
+    private static final VarHandle OVERFLOWED;
+    private static final VarHandle OWED_PONG;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            QUEUED_BYTES = l.findVarHandle(Outbox.class, "queuedBytes", long.class);
+            DRAINING = l.findVarHandle(Outbox.class, "draining", boolean.class);
+            OVERFLOWED = l.findVarHandle(Outbox.class, "overflowed", boolean.class);
+            OWED_PONG = l.findVarHandle(Outbox.class, "owedPong", byte[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private volatile boolean closeQueued;
     private volatile boolean closed;
@@ -85,6 +103,14 @@ final class Outbox {
     /** Set once the handshake completes, before the first {@link #record}. */
     void sealer(RecordSealer sealer) {
         this.sealer = sealer;
+    }
+
+    /** The sealer gives its cipher back to the shared pool (the session is idle). */
+    void releaseCipher() {
+        RecordSealer s = sealer;
+        if (s != null) {
+            s.releaseCipher();
+        }
     }
 
     /** Queues a handshake message (sent as is). */
@@ -106,7 +132,7 @@ final class Outbox {
         if (closeQueued) {
             return;
         }
-        if (owedPong.getAndSet(payload) == null) {
+        if (OWED_PONG.getAndSet(this, payload) == null) {
             queue.add(new Pong());
         }
         kick();
@@ -131,7 +157,7 @@ final class Outbox {
             for (var it = queue.iterator(); it.hasNext(); ) {
                 Item item = it.next();
                 if (item instanceof Plain && queue.remove(item)) {
-                    queuedBytes.addAndGet(-item.size());
+                    QUEUED_BYTES.getAndAdd(this, (long) -item.size());
                 }
             }
         }
@@ -147,9 +173,11 @@ final class Outbox {
         if (closeQueued) {
             return false;
         }
-        if (queuedBytes.addAndGet(item.size()) + socket.transport().unsent() > capBytes) {
-            queuedBytes.addAndGet(-item.size());
-            if (overflowed.compareAndSet(false, true)) {
+        long size = item.size();
+        if ((long) QUEUED_BYTES.getAndAdd(this, size) + size + socket.transport().unsent()
+                > capBytes) {
+            QUEUED_BYTES.getAndAdd(this, -size);
+            if (OVERFLOWED.compareAndSet(this, false, true)) {
                 events.overflow();
             }
             return false;
@@ -167,7 +195,7 @@ final class Outbox {
      * a message then costs no thread hand-off at all.
      */
     private void kick() {
-        if (draining.compareAndSet(false, true)) {
+        if (DRAINING.compareAndSet(this, false, true)) {
             if (socket.transport().blocking()) {
                 Thread.ofVirtual().name("hybridge-outbox").start(this::drain);
             } else {
@@ -179,8 +207,8 @@ final class Outbox {
     private void drain() {
         while (true) {
             writeQueued();
-            draining.set(false);
-            if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
+            draining = false;
+            if (queue.isEmpty() || !DRAINING.compareAndSet(this, false, true)) {
                 return;
             }
         }
@@ -192,7 +220,7 @@ final class Outbox {
         int length = 0;
         Item item;
         while ((item = queue.poll()) != null) {
-            queuedBytes.addAndGet(-item.size());
+            QUEUED_BYTES.getAndAdd(this, (long) -item.size());
             if (closed) {
                 continue;
             }
@@ -214,7 +242,7 @@ final class Outbox {
                     }
                     case Pong p -> {
                         opcode = WsCodec.OP_PONG;
-                        payload = owedPong.getAndSet(null);
+                        payload = (byte[]) OWED_PONG.getAndSet(this, (byte[]) null);
                         if (payload == null) {
                             continue;
                         }
@@ -246,7 +274,7 @@ final class Outbox {
                 }
             }
             if (batch == null) {
-                long hint = need + queuedBytes.get() + 256;
+                long hint = need + queuedBytes + 256;
                 batch = new byte[(int) Math.max(need, Math.min(BATCH_BYTES, hint))];
             }
             length = WsCodec.encode(batch, length, opcode, payload, 0, payload.length);

@@ -13,6 +13,8 @@ import static dev.hybridge.gateway.ws.WsCodec.PROTOCOL_ERROR;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -20,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The server side of one RFC 6455 WebSocket after the upgrade: takes the bytes the client sends
@@ -86,9 +87,29 @@ final class WsSocket implements Inbound {
     private final Transport transport;
     private final Listener listener;
     private final int maxMessageBytes;
-    private final Object writeLock = new Object();
-    private final CountDownLatch closeWritten = new CountDownLatch(1);
-    private final AtomicBoolean closedReported = new AtomicBoolean();
+
+    /**
+     * Counted down once our close frame is written; a blocking reader waits for it before it
+     * closes. Null on a non-blocking transport, which finishes after that write itself: an idle
+     * session keeps no latch.
+     */
+    private final CountDownLatch closeWritten;
+
+    /** Whether onClosed was called ({@link #CLOSED_REPORTED}: a field, not an object per socket). */
+    @SuppressWarnings("unused")
+    private volatile boolean closedReported;
+
+    private static final VarHandle CLOSED_REPORTED;
+
+    static {
+        try {
+            CLOSED_REPORTED =
+                    MethodHandles.lookup()
+                            .findVarHandle(WsSocket.class, "closedReported", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /**
      * Set once the connection is refused (a frame error here, or a failure the listener decided):
@@ -97,10 +118,10 @@ final class WsSocket implements Inbound {
      */
     private volatile boolean refused;
 
-    /** Guarded by writeLock. */
+    /** Guarded by this socket's monitor (writes are serialized on it). */
     private boolean closeSent;
 
-    /** Guarded by writeLock: the connection is over but our close frame is not written yet; finish after it. */
+    /** Guarded by the monitor: the connection is over but our close frame is not written yet; finish after it. */
     private boolean finishAfterClose;
 
     // the frame being received (reader only)
@@ -126,6 +147,7 @@ final class WsSocket implements Inbound {
         this.transport = transport;
         this.listener = listener;
         this.maxMessageBytes = maxMessageBytes;
+        this.closeWritten = transport.blocking() ? new CountDownLatch(1) : null;
     }
 
     /** Tells the listener the socket is open; call once, from the reader, before the first {@link #feed}. */
@@ -250,7 +272,7 @@ final class WsSocket implements Inbound {
      * {@link java.io.UncheckedIOException} when the socket is gone.
      */
     boolean write(byte[] frames, int length, boolean endsWithClose) {
-        synchronized (writeLock) {
+        synchronized (this) {
             if (closeSent) {
                 return false;
             }
@@ -263,7 +285,9 @@ final class WsSocket implements Inbound {
                 throw new java.io.UncheckedIOException(e);
             } finally {
                 if (endsWithClose) {
-                    closeWritten.countDown();
+                    if (closeWritten != null) {
+                        closeWritten.countDown();
+                    }
                     if (finishAfterClose) {
                         transport.finish();
                     }
@@ -473,7 +497,7 @@ final class WsSocket implements Inbound {
         if (transport.blocking()) {
             awaitCloseWritten(); // our close frame may still be on its way from the outbox's thread
         } else {
-            synchronized (writeLock) {
+            synchronized (this) {
                 if (refused && !closeSent) {
                     finishAfterClose =
                             true; // ours is queued: the transport finishes once it is written
@@ -494,7 +518,7 @@ final class WsSocket implements Inbound {
     }
 
     private void reportClosed(int code, String reason) {
-        if (closedReported.compareAndSet(false, true)) {
+        if (CLOSED_REPORTED.compareAndSet(this, false, true)) {
             listener.onClosed(code, reason);
         }
     }

@@ -2,8 +2,12 @@ package dev.hybridge.crypto.internal;
 
 import dev.hybridge.crypto.ErrorCode;
 import dev.hybridge.crypto.ProtocolException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.security.GeneralSecurityException;
+import java.security.InvalidAlgorithmParameterException;
 import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -270,14 +274,37 @@ public final class Primitives {
     // intrinsics)
 
     /**
-     * One AES-256-GCM key, reusable for many nonces; not thread-safe. The JDK cipher is made on
-     * first use: a gateway holds two of these per idle session, and a Cipher got without naming
-     * its provider keeps its provider search (about 0.9 KiB) until first used. SunJCE is asked
-     * for by name (it has the AES-NI and GHASH intrinsics), any provider if a JDK lacks it.
+     * One AES-256-GCM key, reusable for many nonces. An initialised JDK {@link Cipher} (key
+     * schedules, GHASH state, buffers) is about 0.75 KiB, and a gateway holds two keys per session,
+     * most of them idle: so a key keeps the cipher it used last only while it is in use, and
+     * {@link #release} gives it back to a small pool shared by every key. A key without a cipher
+     * borrows one from the pool at its next use ({@link #take}) and re-keys it (about 1 us more,
+     * once). Every call initialises the cipher with this key and its nonce, as before. SunJCE is
+     * asked for by name (it has the AES-NI and GHASH intrinsics), any provider if a JDK lacks it.
+     * Safe for concurrent use.
      */
     public static final class Gcm {
+        /** Pool slots (a power of two): a thread uses the slot of its id, so threads rarely meet. */
+        private static final int POOL_SLOTS = 64;
+
+        private static final AtomicReferenceArray<Cipher> POOL =
+                new AtomicReferenceArray<>(POOL_SLOTS);
+
         private final SecretKeySpec key;
-        private Cipher cipher;
+
+        /** The cipher this key used last, kept while it is in use; null once released. */
+        @SuppressWarnings("unused")
+        private volatile Cipher kept;
+
+        private static final VarHandle KEPT;
+
+        static {
+            try {
+                KEPT = MethodHandles.lookup().findVarHandle(Gcm.class, "kept", Cipher.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
 
         public Gcm(byte[] key) {
             if (key.length != AES_KEY_LEN && key.length != 16 && key.length != 24) {
@@ -286,33 +313,96 @@ public final class Primitives {
             this.key = new SecretKeySpec(key, "AES");
         }
 
-        private Cipher cipher() {
-            Cipher c = cipher;
-            if (c == null) {
-                try {
-                    c = Cipher.getInstance("AES/GCM/NoPadding", "SunJCE");
-                } catch (GeneralSecurityException e) {
-                    try {
-                        c = Cipher.getInstance("AES/GCM/NoPadding");
-                    } catch (GeneralSecurityException none) {
-                        throw new IllegalStateException(
-                                "AES/GCM/NoPadding unavailable in this JDK", none);
-                    }
-                }
-                cipher = c;
+        private static int slot() {
+            return (int) Thread.currentThread().threadId() & (POOL_SLOTS - 1);
+        }
+
+        /**
+         * A cipher from the calling thread's slot, or a new one when the slot is empty (another
+         * thread with the same slot holds it). Every use initialises it with its own key and nonce
+         * first, so nothing of an earlier use carries over.
+         */
+        private static Cipher take() {
+            Cipher c = POOL.getAndSet(slot(), null);
+            if (c != null) {
+                return c;
             }
-            return c;
+            try {
+                return Cipher.getInstance("AES/GCM/NoPadding", "SunJCE");
+            } catch (GeneralSecurityException e) {
+                try {
+                    return Cipher.getInstance("AES/GCM/NoPadding");
+                } catch (GeneralSecurityException none) {
+                    throw new IllegalStateException(
+                            "AES/GCM/NoPadding unavailable in this JDK", none);
+                }
+            }
+        }
+
+        private static void give(Cipher c) {
+            POOL.set(slot(), c);
+        }
+
+        /** The kept cipher, or one from the pool. */
+        private Cipher borrow() {
+            Cipher c = (Cipher) KEPT.getAndSet(this, (Cipher) null);
+            return c != null ? c : take();
+        }
+
+        /** Keeps {@code c} for the next call (to the pool if another call kept one meanwhile). */
+        private void keep(Cipher c) {
+            if (!KEPT.compareAndSet(this, (Cipher) null, c)) {
+                give(c);
+            }
+        }
+
+        /**
+         * Gives the kept cipher back to the pool: a connection with no traffic for a while calls
+         * this, and then holds its key alone. Any thread; the next use borrows one again.
+         */
+        public void release() {
+            Cipher c = (Cipher) KEPT.getAndSet(this, (Cipher) null);
+            if (c != null) {
+                give(c);
+            }
+        }
+
+        /**
+         * A borrowed cipher initialised to encrypt with this key and {@code nonce}. The JDK refuses
+         * an encryption init that repeats the last key and nonce of the same cipher object; with
+         * shared ciphers that last use may be another Gcm's with an equal key, which only fixed
+         * test secrets have (a channel's keys come from a fresh handshake, and RecordSealer never
+         * repeats a seq). Such a refusal gets a fresh cipher.
+         */
+        private Cipher takeForEncryption(byte[] nonce) {
+            Cipher c = borrow();
+            GCMParameterSpec spec = new GCMParameterSpec(GCM_TAG_LEN * 8, nonce);
+            try {
+                c.init(Cipher.ENCRYPT_MODE, key, spec);
+                return c;
+            } catch (InvalidAlgorithmParameterException reused) {
+                try {
+                    Cipher fresh = Cipher.getInstance(c.getAlgorithm(), c.getProvider());
+                    fresh.init(Cipher.ENCRYPT_MODE, key, spec);
+                    return fresh;
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("AES-GCM init failed", e);
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("AES-GCM init failed", e);
+            }
         }
 
         /** Seals: returns ciphertext || 16-byte tag. Each (key, nonce) pair must be used once. */
         public byte[] seal(byte[] nonce, byte[] aad, byte[] plaintext, int off, int len) {
+            Cipher cipher = takeForEncryption(nonce);
             try {
-                Cipher cipher = cipher();
-                cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(aad);
                 return cipher.doFinal(plaintext, off, len);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM seal failed", e);
+            } finally {
+                keep(cipher);
             }
         }
 
@@ -329,13 +419,14 @@ public final class Primitives {
                 int off,
                 int len,
                 int outOff) {
+            Cipher cipher = takeForEncryption(nonce);
             try {
-                Cipher cipher = cipher();
-                cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(out, aadOff, aadLen);
                 cipher.doFinal(plaintext, off, len, out, outOff);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM seal failed", e);
+            } finally {
+                keep(cipher);
             }
         }
 
@@ -348,8 +439,8 @@ public final class Primitives {
             if (len < GCM_TAG_LEN) {
                 throw new ProtocolException(ErrorCode.RECORD_AUTH_FAILED);
             }
+            Cipher cipher = borrow();
             try {
-                Cipher cipher = cipher();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_LEN * 8, nonce));
                 cipher.updateAAD(aad);
                 return cipher.doFinal(in, off, len);
@@ -357,14 +448,16 @@ public final class Primitives {
                 throw new ProtocolException(ErrorCode.RECORD_AUTH_FAILED);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("AES-GCM open failed", e);
+            } finally {
+                keep(cipher);
             }
         }
 
         /** Opens with an explicit tag length in bits (Wycheproof vectors carry short tags too). */
         public byte[] openWithTagBits(byte[] nonce, byte[] aad, byte[] in, int tagBits)
                 throws ProtocolException {
+            Cipher cipher = borrow();
             try {
-                Cipher cipher = cipher();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(tagBits, nonce));
                 cipher.updateAAD(aad);
                 return cipher.doFinal(in);
@@ -372,6 +465,8 @@ public final class Primitives {
                 throw new ProtocolException(ErrorCode.RECORD_AUTH_FAILED);
             } catch (GeneralSecurityException | IllegalArgumentException e) {
                 throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+            } finally {
+                keep(cipher);
             }
         }
     }

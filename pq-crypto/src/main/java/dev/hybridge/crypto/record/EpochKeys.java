@@ -25,6 +25,9 @@ final class EpochKeys {
     private void derive() {
         byte[] key = Kdf.expand(secret, Labels.RECORD_KEY, Primitives.AES_KEY_LEN);
         this.iv = Kdf.expand(secret, Labels.RECORD_IV, Primitives.GCM_NONCE_LEN);
+        if (gcm != null) {
+            gcm.release(); // the old epoch's cipher goes back to the pool
+        }
         this.gcm = new Primitives.Gcm(key);
         Bytes.wipe(key);
     }
@@ -58,8 +61,17 @@ final class EpochKeys {
         return epoch;
     }
 
+    /** Gives the cipher the key keeps back to the shared pool (Primitives.Gcm#release). */
+    void releaseCipher() {
+        Primitives.Gcm g = gcm;
+        if (g != null) {
+            g.release();
+        }
+    }
+
     void destroy() {
         Bytes.wipe(secret, iv);
+        releaseCipher();
         gcm = null;
     }
 }
