@@ -12,10 +12,11 @@ import { HopClient } from '../src/protocol/hopClient.js';
 import { HopServer } from '../src/protocol/hopServer.js';
 import { Trace } from '../src/protocol/kdf.js';
 import { PeerContext, PeerInitiator, PeerResponder } from '../src/protocol/peer.js';
-import { EpochSecrets, RecordOpener, RecordSealer } from '../src/protocol/record.js';
+import { EpochSecrets, RecordFormat, RecordOpener, RecordSealer } from '../src/protocol/record.js';
 import { RoomSecret, formatLinkFragment, parseLinkFragment } from '../src/protocol/room.js';
 import { Sas } from '../src/protocol/sas.js';
 import { decodeRoomMessage, encodeRoomMessage } from '../src/protocol/roomCodec.js';
+import { channelTag, decodeDataFrame, encodeDataFrame } from '../src/protocol/dataFrame.js';
 import { errorName } from '../src/protocol/errors.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
 
@@ -384,6 +385,36 @@ async function verifyRoomInvalid(t) {
   return expectCode(t.expect, () => decodeRoomMessage(bytes, t.direction));
 }
 
+// ---------------------------------------------------------------- data-channel.json
+
+/** One sealer and one opener over the valid tests, in order (as DataChannelVectors.verify). */
+const dataChannelState = { sealer: null, opener: null };
+
+async function verifyDataChannelValid(t) {
+  const secret = unhex(t, 'traffic_secret');
+  if (t.seq === 0) {
+    dataChannelState.sealer = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+    dataChannelState.opener = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  }
+  const tag = channelTag(unhex(t, 'handshake_hash'));
+  if (!equal(tag, unhex(t, 'tag'))) return 'tag differs';
+  const record = await dataChannelState.sealer.seal(unhex(t, 'plaintext'));
+  if (!equal(record, unhex(t, 'record'))) return 'record differs';
+  const frame = unhex(t, 'frame');
+  if (!equal(encodeDataFrame(tag, record), frame)) return 'frame differs';
+  const parsed = decodeDataFrame(frame);
+  if (!equal(parsed.tag, tag)) return 'parsed tag differs';
+  if (!equal(parsed.record, record)) return 'parsed record differs';
+  const plaintext = await dataChannelState.opener.open(parsed.record);
+  if (!equal(plaintext, unhex(t, 'plaintext'))) return 'opened plaintext differs';
+  return null;
+}
+
+async function verifyDataChannelInvalid(t) {
+  const frame = unhex(t, 'frame');
+  return expectCode(t.expect, () => decodeDataFrame(frame));
+}
+
 // ---------------------------------------------------------------- registry
 
 const byResult = (valid, invalid) => (t) => {
@@ -399,6 +430,7 @@ export const VERIFIERS = Object.freeze({
   'record-layer.json': byResult(verifyRecordValid, verifyRecordInvalid),
   'peer-handshake.json': byResult(verifyPeerValid, verifyPeerInvalid),
   'room-messages.json': byResult(verifyRoomValid, verifyRoomInvalid),
+  'data-channel.json': byResult(verifyDataChannelValid, verifyDataChannelInvalid),
 });
 
 /** The step names (field `step`) each handshake file may use; record and room files have none. */
@@ -416,6 +448,7 @@ export const STEPS = Object.freeze({
   'record-layer.json': [],
   'room-secret.json': [],
   'room-messages.json': [],
+  'data-channel.json': [],
 });
 
 /** Runs a verifier, turning a thrown error into a failure description (as Java's verify loops do). */

@@ -84,6 +84,8 @@ test('every tampered vector fails', async () => {
         t.numbers[0] += 1;
       } else if (t.message_hex) {
         t.message_hex = flip(t.message_hex);
+      } else if (t.frame) {
+        t.frame = flip(t.frame);
       } else {
         assert.fail(`${file} tc ${v.tc_id}: nothing to tamper`);
       }

@@ -11,12 +11,12 @@
 //   'status'   {state, error?}           the CallSession state ('joined', 'reconnecting', ...)
 //   'peers'    {}                         a peer was added, changed or removed: re-render
 //   'media'    {keyFp}                    a remote stream arrived or went
-//   'chat'     {entry}                    a chat message (own or received)
+//   'chat'     {entry}                    a chat message (own or received), or new delivery states of ours
 //   'problem'  {code, keyFp?}             something to tell the user (src/messages.js)
 //   'rekey'    {kid}                      a new send key is installed
 
 import { CallSession } from '../signal/session.js';
-import { ChatLog } from './chat.js';
+import { CallChat } from './callChat.js';
 import { CallTimings } from './callTimings.js';
 import { MediaConnection } from './mediaConnection.js';
 import { PlaceholderTracks } from './placeholder.js';
@@ -56,6 +56,8 @@ export class Call extends EventTarget {
       audioFrameMs = AUDIO_FRAME_MS,
     } = o;
     this.audioFrameMs = checkAudioFrameMs(audioFrameMs); // Opus frame duration asked of every peer (sdp.js)
+    /** Peer records take a data channel once it is open (spec/data-channel.md); false: the gateway only. */
+    this.dataChannel = o.dataChannel !== false;
     this.name = name;
     this.localStream = localStream;
     /** @type {import('../signal/session.js').CallSessionOptions} */
@@ -72,7 +74,18 @@ export class Call extends EventTarget {
     this.session = new CallSession(sessionOptions);
     /** @type {Map<string, CallPeer>} keyFp -> what the call keeps for that peer */
     this.peers = new Map();
-    this.chat = new ChatLog((entry) => this.#emit('chat', { entry }));
+    this.chatDelivery = new CallChat({
+      send: (keyFp, msg) => this.#sendTo(keyFp, msg),
+      canSend: (keyFp) => this.session.peers.get(keyFp)?.channelOpen === true,
+      // Every member that was up and has not left: one reconnecting gets it when it is back.
+      recipients: () =>
+        [...this.peers.values()]
+          .filter((p) => p.peer.everUp && p.peer.phase !== 'gone' && p.peer.phase !== 'failed')
+          .map((p) => p.keyFp),
+      onEntry: (entry) => this.#emit('chat', { entry }),
+      timeoutMs: o.deliveryTimeoutMs,
+    });
+    this.chat = this.chatDelivery.log;
     /** @type {{stream: MediaStream, quality: string} | null} */
     this.screen = null;
     this.placeholders = new PlaceholderTracks();
@@ -249,6 +262,7 @@ export class Call extends EventTarget {
     // peer gets any SDP from us (the distribution inside rekey() is synchronous; the wait is
     // only for the worker's ack).
     const rekeyed = this.#rekey('peer-up');
+    this.chatDelivery.peerUp(st.keyFp); // what waited for this peer, after the new key
     if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
     if (existing === null) {
       // (the peer's first SDP may already have made the connection, see #onPeerMessage)
@@ -280,8 +294,10 @@ export class Call extends EventTarget {
       },
       placeholder: (/** @type {'audio' | 'video'} */ kind) => this.placeholders.track(kind),
       audioFrameMs: this.audioFrameMs,
+      dataChannel: this.dataChannel,
     });
     st.media = media;
+    if (media.dataChannel !== null) this.session.attachDataChannel(st.keyFp, media.dataChannel);
     if (this.screen) applyScreen(media, this.screen);
     media.addEventListener('media', () => this.#emit('media', { keyFp: st.keyFp }));
     media.addEventListener('turn-error', (e) =>
@@ -319,7 +335,8 @@ export class Call extends EventTarget {
         this.#emit('media', { keyFp: st.keyFp });
         break;
       case 'chat':
-        this.chat.receive(st.keyFp, st.peer.name ?? null, msg);
+      case 'ack':
+        this.chatDelivery.onMessage(st.keyFp, st.peer.name ?? null, msg);
         break;
       case 'hello':
         this.#emit('peers');
@@ -339,6 +356,8 @@ export class Call extends EventTarget {
     // Left, said bye, or failed: a new epoch whose key the departed peer never gets (§4.2 (3)).
     // A peer that was never UP never had a key: no new epoch for it.
     if (peer.everUp) this.#rekey(`peer-${reason}`);
+    // Left without bye: it may come back within the delivery timeout; otherwise it is gone.
+    if (reason !== 'left') this.chatDelivery.peerGone(st.keyFp);
     const drop = () => this.#dropPeer(st);
     if (reason === 'left') {
       clearTimeout(st.dropTimer ?? undefined);
@@ -364,11 +383,12 @@ export class Call extends EventTarget {
 
   /** Sends a chat message or snippet to every connected peer; returns the log entry (null: blank). @param {string} text @param {string} [kind] 'code' for a snippet */
   sendChat(text, kind = 'text') {
-    return this.chat.send(text, kind, this.name, (msg) => {
-      let to = 0;
-      for (const p of this.#connected()) if (this.#sendTo(p.keyFp, msg)) to++;
-      return to;
-    });
+    return this.chatDelivery.send(text, kind, this.name);
+  }
+
+  /** Sends our chat message `id` again to those it was not delivered to; returns how many. @param {string} id */
+  retryChat(id) {
+    return this.chatDelivery.retry(id);
   }
 
   // --- local media -----------------------------------------------------------------------------
@@ -437,6 +457,7 @@ export class Call extends EventTarget {
       p.media?.close();
     }
     this.peers.clear();
+    this.chatDelivery.close();
     if (this.screen) for (const t of this.screen.stream.getTracks()) t.stop();
     this.screen = null;
     for (const t of this.localStream.getTracks()) t.stop();

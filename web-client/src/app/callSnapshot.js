@@ -25,10 +25,14 @@ export async function callSnapshot(call) {
       screenStreamId: p.screenStreamId,
       media: p.media ? await p.media.statsSummary().catch(() => null) : null,
       restarts: p.media?.restarts ?? 0,
+      paths: call.session.pathsOf(fp),
+      dataChannel: p.media?.dataChannel?.readyState ?? null,
     };
   }
   return {
     state: call.state,
+    peerToPeer: call.session.peerToPeer,
+    signal: { ...call.session.stats },
     selfId: call.session.selfId ?? null,
     name: call.name,
     transformApi: call.sframe.api,

@@ -15,6 +15,8 @@ export {};
  * @property {MediaStream} localStream
  * @property {string} workerUrl
  * @property {number} [audioFrameMs]
+ * @property {number} [deliveryTimeoutMs] outbox.js DELIVERY_TIMEOUT_MS unless a test shortens it
+ * @property {boolean} [dataChannel] false: peer records only through the gateway (tests of the fallback)
  * @property {Uint8Array} [pskOverrideForTestingOnly] browser test (b) only (not in the served bundle)
  * @property {boolean} [noSFrameForTestingOnly] the benchmark's baseline only (not in the served bundle)
  *

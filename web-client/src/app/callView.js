@@ -24,8 +24,12 @@ const STATUS_TEXT = {
 /** @param {Call | null} call @param {string} state */
 export function renderStatus(call, state) {
   const el = $('#status');
-  el.textContent = STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state;
-  el.dataset.state = state;
+  // Without the gateway, peers whose channel runs on a data channel still hear us (spec/data-channel.md).
+  const p2p = state === 'reconnecting' && call?.session.peerToPeer === true;
+  el.textContent = p2p
+    ? 'Gateway unreachable, call continues peer to peer'
+    : (STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state);
+  el.dataset.state = p2p ? 'peer-to-peer' : state;
   show(el);
   if (state === 'reconnecting') alertBox('CONNECTION_LOST');
   if (state === 'joined') dismiss('CONNECTION_LOST');
@@ -202,29 +206,65 @@ export function renderSecurity(call) {
   }
 }
 
-/** @param {import('./chat.js').ChatEntry} entry */
-export function renderChatEntry(entry) {
+/**
+ * A chat entry, or new delivery states of one of ours (it is then redrawn in place).
+ * @param {import('./chat.js').ChatEntry} entry @param {Call | null} call
+ */
+export function renderChatEntry(entry, call) {
   const log = $('#chat-log');
   const when = new Date(entry.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const body =
     entry.kind === 'code'
       ? h('pre', { class: 'code' }, h('code', {}, entry.text))
       : h('p', {}, entry.text);
-  log.append(
+  const li = h(
+    'li',
+    { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
     h(
-      'li',
-      { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },
-      h(
-        'span',
-        { class: 'chat-meta' },
-        entry.from === null ? 'You' : entry.name || 'Guest',
-        ' · ',
-        when,
-      ),
-      body,
+      'span',
+      { class: 'chat-meta' },
+      entry.from === null ? 'You' : entry.name || 'Guest',
+      ' · ',
+      when,
     ),
+    body,
+    entry.from === null ? deliveryLine(entry, call) : null,
   );
+  const old = entry.from === null ? log.querySelector(`li.mine[data-id="${entry.id}"]`) : null;
+  if (old !== null) {
+    old.replaceWith(li);
+    return;
+  }
+  log.append(li);
   log.scrollTop = log.scrollHeight;
+}
+
+/** Where our message is: sending, delivered, or not delivered to someone (with a retry). @param {import('./chat.js').ChatEntry} entry @param {Call | null} call */
+function deliveryLine(entry, call) {
+  const to = Object.entries(entry.to ?? {});
+  const failed = to.filter(([, s]) => s === 'failed').map(([fp]) => fp);
+  const nameOf = (/** @type {string} */ fp) => {
+    const p = call?.peers.get(fp);
+    return p ? peerLabel(p) : `Guest ${fp.slice(0, 6)}`;
+  };
+  if (failed.length > 0) {
+    const retry = h('button', { class: 'chat-retry', type: 'button' }, 'Retry');
+    retry.addEventListener('click', () => call?.retryChat(entry.id));
+    return h(
+      'span',
+      { class: 'chat-status warn', dataset: { status: 'failed' } },
+      `Not delivered to ${failed.map(nameOf).join(', ')} `,
+      retry,
+    );
+  }
+  if (to.length === 0)
+    return h('span', { class: 'chat-status', dataset: { status: 'alone' } }, 'Nobody else here');
+  const pending = to.some(([, s]) => s === 'pending');
+  return h(
+    'span',
+    { class: 'chat-status', dataset: { status: pending ? 'pending' : 'delivered' } },
+    pending ? 'Sending…' : 'Delivered',
+  );
 }
 
 /** @param {Call | null} call */

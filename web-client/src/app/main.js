@@ -37,7 +37,7 @@ const WORKER_URL =
 // Set only by the browser tests and the benchmark (page.addInitScript): small fake video and
 // the window.__hybridge hook. A page cannot set it for another page, and the served bundle
 // never reads it (build.mjs leaves test-hook regions out).
-/** @type {{hooks?: boolean, video?: MediaTrackConstraints, audioFrameMs?: number, wrongPsk?: boolean, sframe?: boolean} | null} */
+/** @type {{hooks?: boolean, video?: MediaTrackConstraints, audioFrameMs?: number, wrongPsk?: boolean, sframe?: boolean, deliveryTimeoutMs?: number, dataChannel?: boolean} | null} */
 let TEST = null;
 // test-hook:begin
 TEST = globalThis.__hybridgeTestConfig ?? null;
@@ -203,6 +203,9 @@ async function join(name, mic, cam) {
       : undefined,
     // The browser benchmark's baseline (bench/browser): the same call without SFrame.
     noSFrameForTestingOnly: TEST?.sframe === false,
+    // Browser tests of delivery and of the gateway fallback (test/e2e/datachannel.test.js).
+    ...(TEST?.deliveryTimeoutMs !== undefined ? { deliveryTimeoutMs: TEST.deliveryTimeoutMs } : {}),
+    ...(TEST?.dataChannel === false ? { dataChannel: false } : {}),
     // test-hook:end
   });
   parsed.secret.fill(0); // the session derived room id and psk at once and keeps neither secret
@@ -246,11 +249,12 @@ function wireCall(call, fingerprint) {
     alertBox(code, { sticky, detail });
   });
   call.on('peers', () => {
+    if (call.state === 'reconnecting') renderStatus(call, call.state); // peer to peer or not
     renderTiles(app.call);
     renderSecurity(app.call);
   });
   call.on('media', () => renderTiles(app.call));
-  call.on('chat', (d) => renderChatEntry(d.entry));
+  call.on('chat', (d) => renderChatEntry(d.entry, call));
   renderStatus(call, 'connecting');
 }
 

@@ -63,7 +63,7 @@ export class MediaConnection extends EventTarget {
    *          send: (msg: import('../signal/peerMessages.js').PeerMessage) => boolean,
    *          sframe: import('./sframeMedia.js').SFrameMedia | import('./sframeMedia.js').NoSFrameForTestingOnly,
    *          tracks?: Partial<Record<Slot, MediaStreamTrack | null>>, placeholder: (kind: 'audio' | 'video') => MediaStreamTrack,
-   *          audioFrameMs?: number}} o
+   *          audioFrameMs?: number, dataChannel?: boolean}} o
    */
   constructor({
     keyFp,
@@ -74,6 +74,7 @@ export class MediaConnection extends EventTarget {
     tracks = {},
     placeholder,
     audioFrameMs = AUDIO_FRAME_MS,
+    dataChannel = true,
   }) {
     super();
     this.keyFp = keyFp;
@@ -97,6 +98,14 @@ export class MediaConnection extends EventTarget {
     const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
     if (sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
     this.pc = new RTCPeerConnection(config);
+    // --- data channel hook (spec/data-channel.md §1) ---
+    // The peer records' own path: negotiated with a fixed id, made before the first offer on both
+    // sides, so the first SDP already carries it and opening it needs no further SDP round.
+    /** @type {RTCDataChannel | null} */
+    this.dataChannel = dataChannel
+      ? this.pc.createDataChannel('hybridge-peer', { negotiated: true, id: 0, ordered: true })
+      : null;
+    // --- end of the data channel hook ---
     this.pc.onnegotiationneeded = () => this.#negotiate();
     this.pc.onicecandidate = ({ candidate }) =>
       this.#send({ t: 'ice', candidate: candidate ? candidate.toJSON() : null });

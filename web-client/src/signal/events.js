@@ -41,6 +41,7 @@ export {};
  * @property {number} droppedMessages received peer messages that broke a rule
  * @property {number} ignoredMessages received peer messages of a type this client does not know
  * @property {number} ignoredEnvelopes envelopes from a stale or failed id, and UNKNOWN_PEER answers
+ * @property {number} ignoredFrames data-channel frames of no current peer channel (spec/data-channel.md §2)
  * @property {number} reconnects connections lost while joined
  * @property {number} seatsTakenOver second seats of a known key that replaced its channel
  * @property {number} seatsRefused second seats of a known key whose handshake failed

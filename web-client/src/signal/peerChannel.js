@@ -14,9 +14,11 @@
 // - Any failure is terminal for this pair only and wipes its handshake state or channel.
 
 import { constantTimeEquals, toHex } from '../protocol/bytes.js';
+import { channelTag } from '../protocol/dataFrame.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { PeerContext, PeerInitiator, PeerResponder } from '../protocol/peer.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
+import { PeerPaths } from './peerPaths.js';
 
 export const PeerChannelState = Object.freeze({
   WAIT_PEER_ACCEPT: 'WAIT_PEER_ACCEPT',
@@ -63,6 +65,8 @@ export class PeerChannel {
     this.#announcedKey = announcedKey.slice();
     /** The owner's handshake timer (spec §8 timeout), cleared when the channel ends or is established. */
     this.timer = null;
+    /** @type {PeerPaths | null} which path each direction's records take, once established (spec/data-channel.md) */
+    this.paths = null;
     this.#state = state;
     this.#hs = hs;
   }
@@ -197,6 +201,7 @@ export class PeerChannel {
   /** @param {import('../protocol/peer.js').PeerSession} session */
   #establish(session) {
     this.#channel = session.channel;
+    this.paths = new PeerPaths(channelTag(session.channel.handshakeHash()));
     this.#sas = session.sas.decimal();
     this.#state = PeerChannelState.ESTABLISHED;
   }

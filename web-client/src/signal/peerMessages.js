@@ -19,6 +19,8 @@ import { LOCAL_CODES, SignalError } from './errors.js';
  *   | {t: 'key', kid: number, key: string}
  *   | {t: 'tracks', screen: string | null}
  *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
+ *   | {t: 'ack', id: string}
+ *   | {t: 'path'}
  *   | {t: 'bye'}} PeerMessage
  */
 
@@ -35,11 +37,11 @@ export const PeerLimits = Object.freeze({
 
 /** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
 export const KNOWN_TYPES = Object.freeze(
-  new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'bye']),
+  new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye']),
 );
 
 /** Message types the session sends itself; the app sends the others. */
-export const SESSION_TYPES = Object.freeze(new Set(['hello', 'view', 'bye']));
+export const SESSION_TYPES = Object.freeze(new Set(['hello', 'view', 'path', 'bye']));
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -124,6 +126,11 @@ export function peerMessageProblem(m) {
       if (m.kind !== 'text' && m.kind !== 'code') return 'chat.kind must be "text" or "code"';
       if (!Number.isSafeInteger(m.ts)) return 'chat.ts must be an integer (ms since 1970)';
       return null;
+    case 'ack':
+      if (typeof m.id !== 'string' || !HEX16.test(m.id))
+        return 'ack.id must be 16 lowercase hex characters';
+      return null;
+    case 'path':
     case 'bye':
       return null;
     default:

@@ -112,7 +112,9 @@ export class PeerEntry {
     this.candidate = null;
     /** @type {ReturnType<typeof setTimeout> | null} 'peer-up' without hello after this (session's helloTimeoutMs). */
     this.helloTimer = null;
-    /** Envelopes of this peer, processed one after another in arrival order. */
+    /** @type {RTCDataChannel | null} the data channel to this peer (spec/data-channel.md), once the app made one */
+    this.dataChannel = null;
+    /** Envelopes and data-channel frames of this peer, processed one after another in arrival order. */
     this.queue = Promise.resolve();
     /** Its `bye` came on the current channel: a PEER_LEFT then forgets it instead of keeping it as GONE. */
     this.byeReceived = false;

@@ -13,6 +13,7 @@ import { SignalError, describeError } from './errors.js';
 import { PeerChannel } from './peerChannel.js';
 import { KNOWN_TYPES, decodePeerMessage, encodePeerMessage } from './peerMessages.js';
 import { PeerEntry, PeerPhase } from './peerState.js';
+import { PeerTransport } from './peerTransport.js';
 
 /**
  * @typedef {import('./peerState.js').Peer} Peer
@@ -45,6 +46,7 @@ export class PeerTable {
   #helloTimeoutMs;
   #now;
   #stats;
+  #transport;
 
   /**
    * @param {object} o
@@ -66,6 +68,15 @@ export class PeerTable {
     this.#helloTimeoutMs = helloTimeoutMs;
     this.#now = now;
     this.#stats = stats;
+    this.#transport = new PeerTransport(
+      {
+        relay: (to, record) => host.relay(to, record),
+        plaintext: (entry, channel, plaintext) => this.#plaintext(entry, channel, plaintext),
+        failed: (entry, channel, code) => this.#failed(entry, channel, code),
+        dataChannelClosed: (entry) => this.#dataChannelClosed(entry),
+      },
+      stats,
+    );
   }
 
   /** Every peer seen in this call, including failed and gone ones. */
@@ -89,15 +100,54 @@ export class PeerTable {
   }
 
   /**
-   * Seals one peer record on the entry's current channel and relays it; never rejects.
+   * Seals one peer record on the entry's current channel and sends it on its path (relay or
+   * data channel, peerTransport.js); never rejects.
    * @param {PeerEntry} entry @param {Uint8Array} bytes @returns {Promise<boolean>}
    */
   send(entry, bytes) {
-    const channel = entry.channel;
-    if (channel === null || !channel.established) return Promise.resolve(false);
-    return channel.seal(bytes).then(
-      (record) => (entry.channel === channel ? this.#host.relay(channel.remoteId, record) : false),
-      () => false, // a sealer refusal ends only this send (RECORD_LIMIT_REACHED would need a new handshake)
+    return this.#transport.send(entry, bytes);
+  }
+
+  /**
+   * The app's data channel to the peer with key `keyFp` (spec/data-channel.md): its records take
+   * it once it is open. @param {string} keyFp @param {RTCDataChannel} dc
+   */
+  attachDataChannel(keyFp, dc) {
+    const entry = this.#entries.get(keyFp);
+    if (entry !== undefined) this.#transport.attach(entry, dc);
+  }
+
+  /** True while some peer's channel runs peer to peer (both directions on the data channel). */
+  get peerToPeer() {
+    for (const entry of this.#entries.values()) if (this.#keepsWithoutGateway(entry)) return true;
+    return false;
+  }
+
+  /**
+   * The paths of the peer's current channel: {send, receive}, each 'relay' or 'data', or null
+   * without an established channel. @param {string} keyFp
+   */
+  pathsOf(keyFp) {
+    const paths = this.established(keyFp)?.channel?.paths;
+    if (!paths) return null;
+    return {
+      send: paths.sendOnDataChannel ? 'data' : 'relay',
+      receive: paths.receiveOnDataChannel ? 'data' : 'relay',
+    };
+  }
+
+  /** Waits (briefly) until the data channels have sent what they buffered, e.g. the byes. */
+  flush() {
+    return this.#transport.flush(this.#entries.values());
+  }
+
+  /** Its channel runs peer to peer on an open data channel: it does not need the gateway. @param {PeerEntry} entry */
+  #keepsWithoutGateway(entry) {
+    return (
+      entry.channel !== null &&
+      entry.channel.established &&
+      entry.channel.paths?.peerToPeer === true &&
+      entry.dataChannel?.readyState === 'open'
     );
   }
 
@@ -110,17 +160,28 @@ export class PeerTable {
    */
   joined(latest) {
     for (const entry of this.#entries.values()) {
+      if (this.#keepsWithoutGateway(entry)) continue; // not back at the gateway yet, but here
       if (!latest.has(entry.peer.keyFp) && entry.phase !== PeerPhase.GONE)
         this.#markGone(entry, 'left');
     }
-    for (const [fp, p] of latest) this.#startInitiator(this.#entryFor(fp), p.peerId, p.publicKey);
+    for (const [fp, p] of latest) {
+      const entry = this.#entryFor(fp);
+      // A channel that ran peer to peer meanwhile stays until the new one is up (spec/data-channel.md §4).
+      if (this.#keepsWithoutGateway(entry))
+        this.#startCandidate(entry, p.peerId, p.publicKey, true);
+      else this.#startInitiator(entry, p.peerId, p.publicKey);
+    }
   }
 
   /** PEER_JOINED of another key (not ours). @param {string} fp @param {Uint8Array} peerId @param {Uint8Array} publicKey */
   peerJoined(fp, peerId, publicKey) {
     const entry = this.#entryFor(fp);
     const current = entry.channel;
-    if (current !== null && current.established && this.#view.has(current.remoteIdHex)) {
+    if (
+      current !== null &&
+      current.established &&
+      (this.#view.has(current.remoteIdHex) || this.#keepsWithoutGateway(entry))
+    ) {
       // A known key under a new id while its channel is up and its old seat still there: the
       // peer reconnected before the gateway noticed its old connection was dead, or someone
       // who saw the key announces it. Only a completed handshake proves the key's owner is
@@ -160,10 +221,17 @@ export class PeerTable {
     entry.queue = entry.queue.then(() => this.#processEnvelope(entry, c, envelope));
   }
 
-  /** Our hop connection is gone: every peer channel rode on it; peers re-handshake after the rejoin. */
+  /**
+   * Our hop connection is gone: a channel that runs peer to peer carries on (its peer stays up);
+   * every other rode on the connection. Peers re-handshake after the rejoin.
+   */
   connectionLost() {
     this.#byId.clear();
     for (const entry of this.#entries.values()) {
+      if (this.#keepsWithoutGateway(entry)) {
+        this.#dropCandidate(entry, null);
+        continue;
+      }
       entry.endChannel();
       this.#dropCandidate(entry, null);
       this.#view.removePeer(entry.peer.keyFp);
@@ -255,13 +323,29 @@ export class PeerTable {
     this.#attach(entry, PeerChannel.respond(this.#host.context(peerId, publicKey)));
   }
 
-  /** A second seat with the key of an established peer: a handshake beside the current channel. @param {PeerEntry} entry @param {Uint8Array} peerId @param {Uint8Array} publicKey */
-  #startCandidate(entry, peerId, publicKey) {
+  /**
+   * A second seat with the key of an established peer (or, `initiate`, the peer listed in our
+   * JOINED while its channel ran peer to peer): a handshake beside the current channel.
+   * @param {PeerEntry} entry @param {Uint8Array} peerId @param {Uint8Array} publicKey @param {boolean} [initiate]
+   */
+  #startCandidate(entry, peerId, publicKey, initiate = false) {
     this.#dropCandidate(entry, null);
-    const channel = PeerChannel.respond(this.#host.context(peerId, publicKey));
+    const context = this.#host.context(peerId, publicKey);
+    let peerInit = null;
+    let channel;
+    if (initiate) {
+      try {
+        ({ channel, peerInit } = PeerChannel.initiate(context));
+      } catch {
+        return; // INVALID_PUBLIC_KEY: the channel we have carries on
+      }
+    } else {
+      channel = PeerChannel.respond(context);
+    }
     entry.candidate = channel;
     this.#byId.set(channel.remoteIdHex, entry);
     this.#armTimer(entry, channel);
+    if (peerInit !== null) this.#host.relay(peerId, peerInit);
   }
 
   /** The candidate replaces the current channel: its handshake finished, or the old seat left. @param {PeerEntry} entry */
@@ -361,15 +445,11 @@ export class PeerTable {
       }
       return;
     }
-    let plaintext;
-    try {
-      plaintext = await channel.openRecord(envelope);
-    } catch (e) {
-      if (entry.channel === channel)
-        this.#failed(entry, channel, SignalError.from(e, 'UNEXPECTED_MESSAGE').code);
-      return;
-    }
-    if (entry.channel !== channel) return;
+    if (entry.channel === channel) await this.#transport.relayed(entry, channel, envelope);
+  }
+
+  /** One opened record of the current channel (relay or data channel, in order). @param {PeerEntry} entry @param {PeerChannel} channel @param {Uint8Array} plaintext */
+  #plaintext(entry, channel, plaintext) {
     const decoded = decodePeerMessage(plaintext);
     if (decoded.drop !== undefined) {
       this.#stats.droppedMessages++;
@@ -417,6 +497,8 @@ export class PeerTable {
         this.#view.setTheirs(entry.peer.keyFp, msg.members);
         this.#up(entry);
         break;
+      case 'path':
+        return; // it only moved the peer's direction onto the data channel (peerPaths.js)
       case 'bye':
         break;
       default:
@@ -441,6 +523,9 @@ export class PeerTable {
 
   /** Its seat left the room. @param {PeerEntry} entry */
   #left(entry) {
+    // Its channel runs peer to peer: only the gateway lost it (it comes back as a new seat, or
+    // says bye, or its data channel closes).
+    if (this.#keepsWithoutGateway(entry)) return;
     if (entry.candidate !== null) {
       // The old seat is gone and a new one with the same key is handshaking: that is the peer.
       this.#promoteCandidate(entry);
@@ -453,6 +538,20 @@ export class PeerTable {
     } else {
       this.#markGone(entry, 'left');
     }
+  }
+
+  /**
+   * Its data channel closed. A channel with a direction on it cannot go on (a record may be lost
+   * with it): the peer is gone if the gateway no longer lists it, else that channel failed.
+   * @param {PeerEntry} entry
+   */
+  #dataChannelClosed(entry) {
+    const channel = entry.channel;
+    const paths = channel?.paths;
+    if (channel === null || channel.ended || !paths) return;
+    if (!paths.sendOnDataChannel && !paths.receiveOnDataChannel) return; // still on the relay
+    if (this.#view.has(channel.remoteIdHex)) this.#failed(entry, channel, 'CONNECTION_LOST');
+    else this.#markGone(entry, 'left');
   }
 
   /** @param {PeerEntry} entry @param {'left'} reason */

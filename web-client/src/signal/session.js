@@ -80,6 +80,7 @@ export class CallSession extends EventTarget {
     droppedMessages: 0,
     ignoredMessages: 0,
     ignoredEnvelopes: 0,
+    ignoredFrames: 0,
     reconnects: 0,
     seatsTakenOver: 0,
     seatsRefused: 0,
@@ -212,6 +213,26 @@ export class CallSession extends EventTarget {
     return this.#view.members();
   }
 
+  /** True while the channel to some peer runs peer to peer, without the gateway (spec/data-channel.md). */
+  get peerToPeer() {
+    return this.#table.peerToPeer;
+  }
+
+  /** Which path the records of the channel to `keyFp` take each way ({send, receive}: 'relay' or 'data'), or null. @param {string} keyFp */
+  pathsOf(keyFp) {
+    return this.#table.pathsOf(keyFp);
+  }
+
+  /**
+   * The data channel to the peer with key fingerprint `keyFp` (spec/data-channel.md §1: negotiated,
+   * id 0, made with its RTCPeerConnection). Its peer records take it once it is open; the gateway
+   * relay carries them until then. Call again for a new RTCPeerConnection.
+   * @param {string} keyFp @param {RTCDataChannel} dc
+   */
+  attachDataChannel(keyFp, dc) {
+    this.#table.attachDataChannel(keyFp, dc);
+  }
+
   /**
    * Fetches and checks the gateway key, connects, runs the hop handshake and joins. Resolves
    * after JOINED. Rejects with a SignalError (also sent as an 'error' event; the session is
@@ -294,7 +315,11 @@ export class CallSession extends EventTarget {
    */
   async leave() {
     if (this.state === SessionState.CLOSED) return;
-    await this.#connection.leave(() => this.#table.sendToAll(encodePeerMessage({ t: 'bye' })));
+    const bye = () => this.#table.sendToAll(encodePeerMessage({ t: 'bye' }));
+    // Without the gateway the byes still reach the peers whose channel runs peer to peer.
+    if (this.state !== SessionState.JOINED) await bye();
+    await this.#connection.leave(bye);
+    await this.#table.flush();
     this.#closeFinal(null);
   }
 

@@ -35,7 +35,11 @@ public record VectorFile(String name, Generator generator, Verifier verifier) {
                     new VectorFile(
                             "room-messages.json",
                             dev.hybridge.protocol.RoomMessageVectors::generate,
-                            dev.hybridge.protocol.RoomMessageVectors::verify));
+                            dev.hybridge.protocol.RoomMessageVectors::verify),
+                    new VectorFile(
+                            DataChannelVectors.FILE,
+                            DataChannelVectors::generate,
+                            DataChannelVectors::verify));
 
     /** The exact bytes this generator writes (two-space JSON, trailing newline). */
     public byte[] render() throws ProtocolException, IOException {

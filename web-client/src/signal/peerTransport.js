@@ -1,0 +1,184 @@
+// @ts-check
+// How the records of an established peer channel travel (spec/data-channel.md): through the
+// gateway (RELAY envelopes) or on the RTCDataChannel between the two browsers, as the channel's
+// PeerPaths decide. Either way they are the same sealed peer records; what arrives is opened in
+// strict order, one after another on the peer's queue, and passed up as plaintext. The table
+// (peerTable.js) keeps the lifecycle; this file only moves and opens records.
+//
+// SECURITY: a data-channel frame can only come from the peer (DTLS, whose fingerprints the peer
+// channel authenticated); it still passes every record-layer check. A frame whose tag names no
+// current channel is dropped and counted (a record of a channel just replaced), never opened.
+
+import { constantTimeEquals } from '../protocol/bytes.js';
+import { decodeDataFrame, encodeDataFrame } from '../protocol/dataFrame.js';
+import { SignalError } from './errors.js';
+import { encodePeerMessage } from './peerMessages.js';
+
+/**
+ * @typedef {import('./peerState.js').PeerEntry} PeerEntry
+ * @typedef {import('./peerChannel.js').PeerChannel} PeerChannel
+ * @typedef {import('./events.js').SessionStats} SessionStats
+ * @typedef {object} TransportHost
+ * @property {(to: Uint8Array, record: Uint8Array) => Promise<boolean>} relay a RELAY, false if not joined
+ * @property {(entry: PeerEntry, channel: PeerChannel, plaintext: Uint8Array) => void} plaintext one opened record
+ * @property {(entry: PeerEntry, channel: PeerChannel, code: string) => void} failed the channel failed with `code`
+ * @property {(entry: PeerEntry) => void} dataChannelClosed the entry's data channel closed
+ */
+
+/** How long leave() waits at most for the data channels to hand over their last records (the byes). */
+const FLUSH_MS = 1000;
+
+export class PeerTransport {
+  #host;
+  #stats;
+
+  /** @param {TransportHost} host @param {SessionStats} stats */
+  constructor(host, stats) {
+    this.#host = host;
+    this.#stats = stats;
+  }
+
+  /**
+   * Seals one peer record on the entry's current channel and sends it on the channel's path;
+   * resolves to whether it was handed on; never rejects.
+   * @param {PeerEntry} entry @param {Uint8Array} bytes @returns {Promise<boolean>}
+   */
+  send(entry, bytes) {
+    const channel = entry.channel;
+    if (channel === null || !channel.established) return Promise.resolve(false);
+    // Seals complete in call order, so the path is chosen in seq order too.
+    return channel.seal(bytes).then(
+      (record) => {
+        if (entry.channel !== channel || channel.paths === null) return false;
+        const dc = entry.dataChannel;
+        if (channel.paths.route(dc?.readyState === 'open') === 'relay')
+          return this.#host.relay(channel.remoteId, record);
+        try {
+          /** @type {RTCDataChannel} */ (dc).send(encodeDataFrame(channel.paths.tag, record));
+          return true;
+        } catch {
+          // The data channel closed under us: this seq is lost, so the channel cannot go on.
+          this.#host.failed(entry, channel, 'CONNECTION_LOST');
+          return false;
+        }
+      },
+      () => false, // a sealer refusal ends only this send (RECORD_LIMIT_REACHED would need a new handshake)
+    );
+  }
+
+  /**
+   * A RELAYED envelope on an established channel (on the peer's queue).
+   * @param {PeerEntry} entry @param {PeerChannel} channel @param {Uint8Array} envelope
+   */
+  async relayed(entry, channel, envelope) {
+    const paths = /** @type {import('./peerPaths.js').PeerPaths} */ (channel.paths);
+    let records;
+    try {
+      records = paths.fromRelay(envelope);
+    } catch (e) {
+      this.#fail(entry, channel, e);
+      return;
+    }
+    await this.#open(entry, channel, records);
+  }
+
+  /**
+   * The app's data channel to this peer (one per RTCPeerConnection, kept across peer channels).
+   * @param {PeerEntry} entry @param {RTCDataChannel} dc
+   */
+  attach(entry, dc) {
+    entry.dataChannel = dc;
+    dc.binaryType = 'arraybuffer';
+    dc.addEventListener('message', (e) => {
+      if (entry.dataChannel !== dc || !(e.data instanceof ArrayBuffer)) return;
+      const frame = new Uint8Array(e.data);
+      entry.queue = entry.queue.then(() => this.#frame(entry, frame));
+    });
+    dc.addEventListener('open', () => this.#switch(entry));
+    dc.addEventListener('close', () => {
+      if (entry.dataChannel !== dc) return;
+      entry.dataChannel = null;
+      entry.queue = entry.queue.then(() => this.#host.dataChannelClosed(entry));
+    });
+  }
+
+  /** Resolves once every data channel of `entries` has sent what it buffered (at most FLUSH_MS). @param {Iterable<PeerEntry>} entries */
+  async flush(entries) {
+    const end = performance.now() + FLUSH_MS;
+    for (const entry of entries) {
+      const dc = entry.dataChannel;
+      while (dc?.readyState === 'open' && dc.bufferedAmount > 0 && performance.now() < end)
+        await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Moves our direction of the entry's channel onto the data channel once it can (open, and the
+   * peer heard from): a `path` record, the first on the data channel (spec/data-channel.md §3).
+   * @param {PeerEntry} entry
+   */
+  #switch(entry) {
+    const paths = entry.channel?.established ? entry.channel.paths : null;
+    if (paths === null || paths.switching || entry.dataChannel?.readyState !== 'open') return;
+    if (!paths.heardFromPeer) return; // the peer may not hold this channel yet
+    paths.switching = true;
+    this.send(entry, encodePeerMessage({ t: 'path' }));
+  }
+
+  /** @param {PeerEntry} entry @param {Uint8Array} bytes */
+  async #frame(entry, bytes) {
+    let frame;
+    try {
+      frame = decodeDataFrame(bytes);
+    } catch {
+      this.#stats.ignoredFrames++; // not a frame at all: nothing to open
+      return;
+    }
+    const channel = entry.channel;
+    if (
+      channel === null ||
+      !channel.established ||
+      channel.paths === null ||
+      !constantTimeEquals(frame.tag, channel.paths.tag)
+    ) {
+      this.#stats.ignoredFrames++; // a channel that was replaced or failed: its records mean nothing now
+      return;
+    }
+    let records;
+    try {
+      records = channel.paths.fromDataChannel(frame.record.slice());
+    } catch (e) {
+      this.#fail(entry, channel, e);
+      return;
+    }
+    await this.#open(entry, channel, records);
+  }
+
+  /** Opens `records` in order, then whatever they release from the data channel. @param {PeerEntry} entry @param {PeerChannel} channel @param {Uint8Array[]} records */
+  async #open(entry, channel, records) {
+    const paths = /** @type {import('./peerPaths.js').PeerPaths} */ (channel.paths);
+    for (let batch = records; batch.length > 0; batch = paths.drain()) {
+      for (const record of batch) {
+        let plaintext;
+        try {
+          plaintext = await channel.openRecord(record);
+        } catch (e) {
+          this.#fail(entry, channel, e);
+          return;
+        }
+        paths.opened();
+        if (entry.channel !== channel) return;
+        this.#switch(entry);
+        this.#host.plaintext(entry, channel, plaintext);
+        if (channel.ended || entry.channel !== channel) return; // e.g. its bye
+      }
+    }
+  }
+
+  /** @param {PeerEntry} entry @param {PeerChannel} channel @param {unknown} e */
+  #fail(entry, channel, e) {
+    const code = SignalError.from(e, 'UNEXPECTED_MESSAGE').code;
+    channel.fail(code);
+    if (entry.channel === channel) this.#host.failed(entry, channel, code);
+  }
+}
