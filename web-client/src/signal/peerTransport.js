@@ -25,6 +25,20 @@ import { encodePeerMessage } from './peerMessages.js';
  * @property {(entry: PeerEntry) => void} dataChannelClosed the entry's data channel closed
  */
 
+/**
+ * The entry's channel runs peer to peer (both directions on the data channel, which is open):
+ * it does not need the gateway (spec/data-channel.md §4).
+ * @param {PeerEntry} entry
+ */
+export function runsPeerToPeer(entry) {
+  return (
+    entry.channel !== null &&
+    entry.channel.established &&
+    entry.channel.paths?.peerToPeer === true &&
+    entry.dataChannel?.readyState === 'open'
+  );
+}
+
 /** How long leave() waits at most for the data channels to hand over their last records (the byes). */
 const FLUSH_MS = 1000;
 
