@@ -18,7 +18,6 @@
 // - Event details carry no secret: codes, readable messages, public ids and fingerprints.
 
 import { toHex } from '../protocol/bytes.js';
-import { errorName } from '../protocol/errors.js';
 import { Fingerprint } from '../protocol/fingerprint.js';
 import { RoomSecret } from '../protocol/room.js';
 import { XWingKeyPair } from '../protocol/xwingKeyPair.js';
@@ -28,6 +27,7 @@ import { VIEW_STABLE_MS } from './membership.js';
 import { SESSION_TYPES, encodePeerMessage } from './peerMessages.js';
 import { PeerTable } from './peerTable.js';
 import { RoomConnection, SessionState } from './roomConnection.js';
+import { RoomEvents } from './roomEvents.js';
 import { RoomView } from './roomView.js';
 
 export { SessionState } from './roomConnection.js';
@@ -36,9 +36,7 @@ export { Peer, PeerPhase } from './peerState.js';
 /**
  * @typedef {import('./events.js').SessionEvents} SessionEvents
  * @typedef {import('./events.js').SessionStats} SessionStats
- * @typedef {import('../protocol/roomCodec.js').RoomMessage} RoomMessage
- * @typedef {import('./roomConnection.js').JoinedMessage} JoinedMessage
- * @typedef {{urls: string[], username?: string, credential?: string}} IceServer
+ * @typedef {import('./roomEvents.js').IceServer} IceServer
  * @typedef {object} CallSessionOptions
  * @property {string} origin gateway origin, e.g. location.origin
  * @property {Uint8Array} roomSecret 32 bytes from the link fragment (not kept: room_id and psk are derived at once)
@@ -74,6 +72,7 @@ export class CallSession extends EventTarget {
   #connection;
   #view;
   #table;
+  #room;
 
   /** @type {SessionStats} counters for tests and diagnostics (no content) */
   stats = {
@@ -130,9 +129,12 @@ export class CallSession extends EventTarget {
       hooks: {
         state: (state, error) =>
           this.#emit('state', error === null ? { state } : { state, error: error.toJSON() }),
-        joining: (msg) => this.#onJoining(msg),
-        joined: (msg) => this.#onJoined(msg),
-        message: (msg) => this.#onRoomMessage(msg),
+        joining: (msg) => {
+          this.#selfId = msg.peerId;
+          this.#iceServers = this.#room.joining(msg);
+        },
+        joined: (msg) => this.#room.joined(msg),
+        message: (msg) => this.#room.message(msg),
         lost: (error) => this.#onConnectionLost(error),
         fatal: (error) => this.#closeFinal(error),
       },
@@ -172,6 +174,13 @@ export class CallSession extends EventTarget {
       handshakeTimeoutMs: o.peerHandshakeTimeoutMs ?? 10_000,
       helloTimeoutMs: o.helloTimeoutMs ?? 5_000,
       now: this.#now,
+      stats: this.stats,
+    });
+    this.#room = new RoomEvents({
+      view: this.#view,
+      table: this.#table,
+      ownFp: () => /** @type {string} */ (this.#ownFp),
+      emit: (type, detail) => this.#emit(type, detail),
       stats: this.stats,
     });
   }
@@ -352,76 +361,6 @@ export class CallSession extends EventTarget {
     this.stats.reconnects++;
   }
 
-  // ------------------------------------------------------------------ room messages
-
-  /** JOINED, before the state is 'joined': our id, the ICE servers, the members. @param {JoinedMessage} msg */
-  #onJoining(msg) {
-    this.#selfId = msg.peerId;
-    this.#iceServers = msg.iceServers.map(toRtcIceServer);
-    this.#view.clear();
-    this.#view.set(toHex(msg.peerId), /** @type {string} */ (this.#ownFp));
-    for (const p of msg.peers)
-      this.#view.set(toHex(p.peerId), Fingerprint.toHex(Fingerprint.of(p.publicKey)));
-  }
-
-  /** JOINED, once 'joined': a channel to each member. @param {JoinedMessage} msg */
-  #onJoined(msg) {
-    // One seat per key: the last listed (join order) is the newest, e.g. a peer that
-    // reconnected while its old seat is not yet gone.
-    const latest = new Map();
-    for (const p of msg.peers) {
-      const fp = Fingerprint.toHex(Fingerprint.of(p.publicKey));
-      if (fp !== this.#ownFp) latest.set(fp, p); // our own stale seat: no channel to ourselves
-    }
-    this.#table.joined(latest);
-    this.#view.changed();
-  }
-
-  /** @param {RoomMessage} msg */
-  #onRoomMessage(msg) {
-    switch (msg.type) {
-      case 'PEER_JOINED': {
-        const fp = Fingerprint.toHex(Fingerprint.of(msg.publicKey));
-        this.#view.set(toHex(msg.peerId), fp);
-        if (fp !== this.#ownFp) this.#table.peerJoined(fp, msg.peerId, msg.publicKey);
-        this.#view.changed();
-        break;
-      }
-      case 'PEER_LEFT': {
-        const idHex = toHex(msg.peerId);
-        this.#view.delete(idHex);
-        this.#table.peerLeft(idHex);
-        this.#view.changed();
-        break;
-      }
-      case 'RELAYED':
-        this.#table.relayed(toHex(msg.from), msg.envelope);
-        break;
-      case 'ERROR':
-        this.#onRoomError(msg);
-        break;
-      default:
-        break; // the decoder accepts only gateway-to-client types
-    }
-  }
-
-  /** An ERROR that answers no JOIN. @param {Extract<RoomMessage, {type: 'ERROR'}>} msg */
-  #onRoomError({ code, ref }) {
-    const name = errorName(code) ?? LOCAL_CODES.UNKNOWN_FAILURE;
-    if (name === 'UNKNOWN_PEER') {
-      this.stats.ignoredEnvelopes++; // the peer just left; its PEER_LEFT is on the way
-      return;
-    }
-    // Not fatal (room-protocol.md: ERROR replies leave the connection open). SHUTTING_DOWN is
-    // followed by close 1001, and the reconnection says so.
-    if (name !== 'SHUTTING_DOWN') {
-      this.#emit('warning', {
-        ...new SignalError(name).toJSON(),
-        peerId: ref === null ? null : toHex(ref),
-      });
-    }
-  }
-
   // ------------------------------------------------------------------ sending and events
 
   /** @param {unknown} msg */
@@ -447,13 +386,4 @@ export class CallSession extends EventTarget {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-/** A JOINED ice_server as an RTCIceServer: empty username and credential are omitted (room-protocol.md). @param {{urls: string[], username: string, credential: string}} s */
-function toRtcIceServer(s) {
-  /** @type {IceServer} */
-  const out = { urls: [...s.urls] };
-  if (s.username !== '') out.username = s.username;
-  if (s.credential !== '') out.credential = s.credential;
-  return out;
 }
