@@ -27,6 +27,7 @@ import {
 } from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
+import { openLocalMedia } from './localMedia.js';
 import { initCodeView } from './codeView.js';
 // test-hook:begin
 import { callSnapshot } from './callSnapshot.js';
@@ -140,36 +141,6 @@ function initJoin() {
   });
 }
 
-/** @param {boolean} mic @param {boolean} cam @returns {Promise<MediaStream>} */
-async function localMedia(mic, cam) {
-  const video = cam
-    ? (TEST?.video ?? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { max: 24 } })
-    : false;
-  if (!mic && !video) return new MediaStream();
-  try {
-    return await navigator.mediaDevices.getUserMedia({
-      audio: mic ? { echoCancellation: true, noiseSuppression: true } : false,
-      video,
-    });
-  } catch (first) {
-    let e = first;
-    if (video && mic) {
-      // The camera may be what failed: try the microphone alone and say so.
-      try {
-        const s = await navigator.mediaDevices.getUserMedia({ audio: true });
-        alertBox('CAMERA_DENIED');
-        return s;
-      } catch (e2) {
-        e = e2;
-      }
-    }
-    const name = /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (
-      e
-    )?.name;
-    throw new AppError(name === 'NotFoundError' ? 'MIC_MISSING' : 'MIC_DENIED', name);
-  }
-}
-
 /** @param {string} name @param {boolean} mic @param {boolean} cam */
 async function join(name, mic, cam) {
   clearAlerts();
@@ -180,7 +151,7 @@ async function join(name, mic, cam) {
   }
   let stream;
   try {
-    stream = await localMedia(mic, cam);
+    stream = await openLocalMedia(mic, cam, TEST?.video);
   } catch (e) {
     parsed.secret.fill(0);
     const err = e instanceof AppError ? e : null;
