@@ -24,7 +24,7 @@ import { SFrameMedia } from './sframeMedia.js';
 // test-hook:begin
 import { NoSFrameForTestingOnly } from './sframeMedia.js';
 // test-hook:end
-import { applyScreen, captureScreen } from './screen.js';
+import { ScreenShare, applyScreen } from './screen.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
@@ -86,8 +86,13 @@ export class Call extends EventTarget {
       timeoutMs: o.deliveryTimeoutMs,
     });
     this.chat = this.chatDelivery.log;
-    /** @type {{stream: MediaStream, quality: string} | null} */
-    this.screen = null;
+    this.share = new ScreenShare({
+      medias: () => this.#medias(),
+      announce: (screen) => {
+        for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen });
+      },
+      changed: () => this.#emit('media', { keyFp: null }),
+    });
     this.placeholders = new PlaceholderTracks();
     this.state = 'connecting';
     /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
@@ -409,19 +414,18 @@ export class Call extends EventTarget {
     for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
   }
 
+  /** The screen this client shares, or null. */
+  get screen() {
+    return this.share.current;
+  }
+
   /** Starts a screen share with a quality preset ('sharp' | 'smooth'). Throws if denied. */
-  async startScreenShare(quality = 'sharp') {
-    if (this.screen) await this.stopScreenShare();
-    const { stream } = await captureScreen(quality);
-    this.screen = { stream, quality };
-    for (const t of stream.getTracks())
-      t.addEventListener('ended', () => this.stopScreenShare(), { once: true });
-    // The `tracks` message goes first, so peers show the screen tile as its frames arrive.
-    for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: stream.id });
-    const screen = this.screen;
-    await Promise.all(this.#medias().map((media) => applyScreen(media, screen)));
-    this.#emit('media', { keyFp: null });
-    return stream;
+  startScreenShare(quality = 'sharp') {
+    return this.share.start(quality);
+  }
+
+  stopScreenShare() {
+    return this.share.stop();
   }
 
   /** The media connections that are open. @returns {MediaConnection[]} */
@@ -429,16 +433,6 @@ export class Call extends EventTarget {
     const open = [];
     for (const p of this.peers.values()) if (p.media && !p.media.closed) open.push(p.media);
     return open;
-  }
-
-  async stopScreenShare() {
-    if (!this.screen) return;
-    const { stream } = this.screen;
-    this.screen = null;
-    for (const t of stream.getTracks()) t.stop();
-    for (const media of this.#medias()) applyScreen(media, null);
-    for (const p of this.#connected()) this.#sendTo(p.keyFp, { t: 'tracks', screen: null });
-    this.#emit('media', { keyFp: null });
   }
 
   /** @param {string} keyFp @param {boolean} [verified] */
@@ -460,8 +454,7 @@ export class Call extends EventTarget {
     }
     this.peers.clear();
     this.chatDelivery.close();
-    if (this.screen) for (const t of this.screen.stream.getTracks()) t.stop();
-    this.screen = null;
+    this.share.close();
     for (const t of this.localStream.getTracks()) t.stop();
     this.sframe.terminate();
     this.placeholders.close();

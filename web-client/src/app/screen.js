@@ -71,3 +71,56 @@ export async function applyScreen(media, screen) {
   });
   await media.setSlot('screenAudio', audio ?? null);
 }
+
+/**
+ * The screen this client shares, if any: started with a preset, put on every open media
+ * connection, announced to the peers (a `tracks` message first, so they show the tile as its
+ * frames arrive), and stopped by the user or by the browser's own "stop sharing".
+ */
+export class ScreenShare {
+  /** @type {{stream: MediaStream, quality: string} | null} */
+  current = null;
+  #medias;
+  #announce;
+  #changed;
+
+  /**
+   * @param {{medias: () => import('./mediaConnection.js').MediaConnection[], announce: (streamId: string | null) => void, changed: () => void}} o
+   *   medias: the open media connections; announce: tell every connected peer; changed: re-render
+   */
+  constructor({ medias, announce, changed }) {
+    this.#medias = medias;
+    this.#announce = announce;
+    this.#changed = changed;
+  }
+
+  /** Starts sharing with a quality preset ('sharp' | 'smooth'). Throws if denied. */
+  async start(quality = 'sharp') {
+    if (this.current) await this.stop();
+    const { stream } = await captureScreen(quality);
+    const current = { stream, quality };
+    this.current = current;
+    for (const t of stream.getTracks())
+      t.addEventListener('ended', () => this.stop(), { once: true });
+    this.#announce(stream.id);
+    await Promise.all(this.#medias().map((media) => applyScreen(media, current)));
+    this.#changed();
+    return stream;
+  }
+
+  async stop() {
+    if (!this.current) return;
+    const { stream } = this.current;
+    this.current = null;
+    for (const t of stream.getTracks()) t.stop();
+    for (const media of this.#medias()) applyScreen(media, null);
+    this.#announce(null);
+    this.#changed();
+  }
+
+  /** Stops the capture without telling anyone (the call is closing). */
+  close() {
+    if (this.current) for (const t of this.current.stream.getTracks()) t.stop();
+    this.current = null;
+  }
+}
