@@ -405,7 +405,9 @@ class ClusterIT {
                                         }
                                     });
             assertEquals(1001, p.closeCode());
-            assertTrue(p.shuttingDown, "no ERROR(SHUTTING_DOWN) before the close");
+            assertTrue(
+                    p.sawShuttingDownBeforeClose(Duration.ofSeconds(2)),
+                    "no ERROR(SHUTTING_DOWN) before the close");
             // its member's seat ends at once on the other node (LEAVING, not node-timeout)
             while (q.known.contains(p.id)) {
                 assertTrue(

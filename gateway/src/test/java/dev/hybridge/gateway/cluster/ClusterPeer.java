@@ -108,6 +108,16 @@ final class ClusterPeer implements AutoCloseable {
         return client.awaitClose().code();
     }
 
+    /**
+     * Whether an ERROR(SHUTTING_DOWN) came before the close. The socket's close is seen by the
+     * client's own reader, possibly before this peer's reader has decoded the records queued
+     * ahead of it: wait (up to {@code limit}) for that reader to drain the queue and stop.
+     */
+    boolean sawShuttingDownBeforeClose(java.time.Duration limit) throws InterruptedException {
+        reader.join(limit.toMillis());
+        return shuttingDown;
+    }
+
     private void read() {
         while (!stop) {
             byte[] raw;
