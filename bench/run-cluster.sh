@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 [[ -n "${HYBRIDGE_LAUNCHED:-}" ]] || exec ./hybridge bench-cluster "$@"
 MVN=(mvn -B -ntp -q -Dstyle.color=never)
 cp_file="$PWD/bench/target/classpath.txt"
-"${MVN[@]}" -pl bench -am compile dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2
+"${MVN[@]}" -pl bench -am test-compile -DskipTests dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2
 exec java -Xmx2g -cp "bench/target/classes:$(cat "$cp_file")" dev.hybridge.bench.ClusterBench "$@"

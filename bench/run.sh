@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 [[ -n "${HYBRIDGE_LAUNCHED:-}" ]] || exec ./hybridge bench-load "$@"
 MVN=(mvn -B -ntp -q -Dstyle.color=never)
 cp_file="$PWD/bench/target/classpath.txt"
-"${MVN[@]}" -pl bench -am compile dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2
+# test-compile, not compile: bench depends on pq-crypto's test kit (its test-jar), which the reactor
+# resolves to pq-crypto/target/test-classes only once they are compiled (never from ~/.m2)
+"${MVN[@]}" -pl bench -am test-compile -DskipTests dependency:build-classpath -Dmdep.outputFile="$cp_file" >&2
 CP="bench/target/classes:$(cat "$cp_file")"
 (cd bench/node-relay && npm ci --no-audit --no-fund --silent >&2)
 phases="handshakes,idle,relay,node,shape"
