@@ -86,18 +86,19 @@ public final class KeyFile {
         }
     }
 
-    /** Loads {@code path}; refuses a file that is not regular, not owner-only or not 32 bytes. */
-    public static XWingKeyPair load(Path path) throws IOException {
-        if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalStateException("key file " + path + " is not a regular file");
-        }
+    /**
+     * Refuses ({@link IllegalStateException}, naming {@code what}, the path and the fix) a file
+     * that its group or others can access, where the file system has POSIX permissions.
+     */
+    public static void requireOwnerOnly(Path path, String what) throws IOException {
         if (Files.getFileStore(path).supportsFileAttributeView(PosixFileAttributeView.class)) {
             Set<PosixFilePermission> perms =
                     Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
             for (PosixFilePermission p : perms) {
                 if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
                     throw new IllegalStateException(
-                            "key file "
+                            what
+                                    + " "
                                     + path
                                     + " has permissions "
                                     + PosixFilePermissions.toString(perms)
@@ -106,6 +107,14 @@ public final class KeyFile {
                 }
             }
         }
+    }
+
+    /** Loads {@code path}; refuses a file that is not regular, not owner-only or not 32 bytes. */
+    public static XWingKeyPair load(Path path) throws IOException {
+        if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalStateException("key file " + path + " is not a regular file");
+        }
+        requireOwnerOnly(path, "key file");
         byte[] seed = Files.readAllBytes(path);
         try {
             if (seed.length != XWingKeyPair.SEED_LEN) {

@@ -1,18 +1,15 @@
 package dev.hybridge.gateway.cluster;
 
+import dev.hybridge.crypto.KeyFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
@@ -146,21 +143,7 @@ final class BusSeal {
                             + path
                             + "` and copy it to every node");
         }
-        if (Files.getFileStore(path).supportsFileAttributeView(PosixFileAttributeView.class)) {
-            Set<PosixFilePermission> perms =
-                    Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
-            for (PosixFilePermission p : perms) {
-                if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
-                    throw new IllegalStateException(
-                            "cluster key file "
-                                    + path
-                                    + " has permissions "
-                                    + PosixFilePermissions.toString(perms)
-                                    + "; it must be accessible by its owner only: chmod 600 "
-                                    + path);
-                }
-            }
-        }
+        KeyFile.requireOwnerOnly(path, "cluster key file");
         String text = Files.readString(path, StandardCharsets.US_ASCII).strip();
         if (!text.matches("[0-9a-fA-F]{64}")) {
             throw new IllegalStateException(
