@@ -41,7 +41,7 @@ export const BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am process-classes -Ds
 /** What a test-only launcher (option `testMain`) needs besides: the gateway's test classes. */
 export const TEST_BUILD_COMMAND = 'mvn -B -ntp -q -pl gateway -am test-compile -DskipTests';
 
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 60_000; // a JVM start on a loaded 2-core machine took over 30 s once
 const STOP_TIMEOUT_MS = 10_000;
 
 /** Every gateway child still running, so that process exit kills them all. */
