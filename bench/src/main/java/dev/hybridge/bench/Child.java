@@ -174,12 +174,39 @@ final class Child {
         return new long[] {all, jit};
     }
 
+    /**
+     * CPU in ns of the child's live threads, grouped by name with digits and '#' left out
+     * ("C2 CompilerThre", "VM Thread": SerialGC collects there, "hybridge-loop-"...).
+     */
+    java.util.Map<String, Long> cpuByThread() throws IOException {
+        java.util.Map<String, Long> by = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+            for (Path t : tasks.toList()) {
+                String stat;
+                try {
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                long ns = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+                by.merge(comm.replaceAll("[0-9#]+", "").strip(), ns, Long::sum);
+            }
+        }
+        return by;
+    }
+
     /** utime + stime of the child, from /proc (clock ticks of 10 ms). */
     long cpuNanos() throws IOException {
         String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
         return ticks * 10_000_000L;
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     long rssBytes() throws IOException {

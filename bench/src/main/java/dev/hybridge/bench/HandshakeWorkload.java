@@ -39,10 +39,12 @@ final class HandshakeWorkload {
             jitShare = (double) (c1[1] - c0[1]) / Math.max(1, c1[0] - c0[0]);
         } while (jitShare > 0.02 && System.nanoTime() < warmEnd);
         long[] cpu0 = gw.cpuSplit();
+        Map<String, Long> threads0 = gw.cpuByThread();
         long t0 = System.nanoTime();
         long n = handshakes(gw, workers, seconds);
         long wall = System.nanoTime() - t0;
         long[] cpu1 = gw.cpuSplit();
+        Map<String, Long> threads1 = gw.cpuByThread();
         long cpu = cpu1[0] - cpu0[0];
         long jit = cpu1[1] - cpu0[1];
         gatewayCpuMicrosPerHandshake = cpu / 1000.0 / n;
@@ -55,6 +57,15 @@ final class HandshakeWorkload {
                 workers,
                 gatewayCpuMicrosPerHandshake,
                 100.0 * jit / Math.max(1, cpu));
+        StringBuilder by = new StringBuilder();
+        threads1.forEach(
+                (name, ns) -> {
+                    double us = (ns - threads0.getOrDefault(name, 0L)) / 1000.0 / n;
+                    if (us >= 1) {
+                        by.append(String.format("%s%s %.0f", by.isEmpty() ? "" : ", ", name, us));
+                    }
+                });
+        report.result("gateway CPU per handshake by thread (us; VM Thread = SerialGC): %s", by);
         // the same connections without the handshake: what TCP, the HTTP upgrade and the close cost
         long[] b0 = gw.cpuSplit();
         long bare = repeat(workers, seconds, () -> Conn.open(gw.ws()).abort());

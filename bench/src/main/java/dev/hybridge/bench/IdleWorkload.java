@@ -53,12 +53,27 @@ final class IdleWorkload {
         }
         long heap0 = server.heapUsedAfterGc();
         long rss0 = server.rssBytes();
+        java.util.Map<String, Long> maps0 = java.util.Map.of();
+        if (opt.nmt && hop) {
+            server.jcmd("VM.native_memory baseline");
+            maps0 = smaps(server);
+        }
         long t0 = System.nanoTime();
         List<Peer> open = establish(server, n);
         long wall = System.nanoTime() - t0;
         opt.settle(1000);
         long heap1 = server.heapUsedAfterGc();
         long rss1 = server.rssBytes();
+        if (opt.nmt && hop) {
+            // What the JVM accounts for, then what the process holds: freed C heap that glibc
+            // keeps (a malloc spike) shows only in the second, as an anonymous mapping.
+            System.out.println("native memory of the " + server.name() + ", against the baseline:");
+            server.jcmd("VM.native_memory summary.diff scale=KB")
+                    .lines()
+                    .limit(80)
+                    .forEach(System.out::println);
+            printGrowth(maps0, server);
+        }
         if (opt.histogram && hop) {
             System.out.println("class histogram of the " + server.name() + ":");
             server.jcmd("GC.class_histogram").lines().limit(45).forEach(System.out::println);
@@ -101,6 +116,38 @@ final class IdleWorkload {
         }
         opt.settle(3000);
         return f;
+    }
+
+    /** Resident KiB of each mapping of the process, by its first line in smaps. */
+    private static java.util.Map<String, Long> smaps(Child server) throws java.io.IOException {
+        java.util.Map<String, Long> rss = new java.util.HashMap<>();
+        String mapping = "?";
+        for (String line :
+                java.nio.file.Files.readAllLines(
+                        java.nio.file.Path.of("/proc/" + server.pid() + "/smaps"))) {
+            if (!line.contains(":") || line.indexOf(' ') < line.indexOf(':')) {
+                mapping = line; // "start-end perms offset dev inode [path]"
+            } else if (line.startsWith("Rss:")) {
+                rss.merge(mapping, Long.parseLong(line.replaceAll("\\D+", "")), Long::sum);
+            }
+        }
+        return rss;
+    }
+
+    /** The mappings whose resident memory changed most since {@code before}. */
+    private static void printGrowth(java.util.Map<String, Long> before, Child server)
+            throws java.io.IOException {
+        System.out.println("resident growth by mapping (KiB, largest first):");
+        smaps(server).entrySet().stream()
+                .map(
+                        e ->
+                                java.util.Map.entry(
+                                        e.getKey(),
+                                        e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() != 0)
+                .sorted((a, b) -> Long.compare(Math.abs(b.getValue()), Math.abs(a.getValue())))
+                .limit(12)
+                .forEach(e -> System.out.printf("  %+8d  %s%n", e.getValue(), e.getKey()));
     }
 
     /** {@code n} joined sessions on {@code server} (rooms of 2), 16 being set up at a time. */

@@ -40,6 +40,12 @@ final class Options {
     final boolean histogram;
 
     /**
+     * Print where the gateway's resident memory went in the idle phase: its native memory tracking
+     * (which {@code --nmt} turns on in the gateway child) as a diff against the baseline.
+     */
+    final boolean nmt;
+
+    /**
      * A third side in phases idle and shape: the same relay through Helidon's own WebSocket module
      * (bench only, {@link dev.hybridge.bench.helidon.HelidonGateway}), with {@link #gatewayJvm}.
      */
@@ -92,8 +98,14 @@ final class Options {
                 Arrays.stream(opt.getOrDefault("rooms", "2,6").split(","))
                         .mapToInt(Integer::parseInt)
                         .toArray();
-        gatewayJvm = opt.getOrDefault("gateway-jvm", "");
+        gatewayJvm =
+                (opt.getOrDefault("gateway-jvm", "")
+                                + (opt.containsKey("nmt")
+                                        ? " -XX:NativeMemoryTracking=summary"
+                                        : ""))
+                        .strip();
         histogram = opt.containsKey("histogram");
+        nmt = opt.containsKey("nmt");
         helidon = opt.containsKey("helidon");
         jmh = Path.of(opt.getOrDefault("jmh", "bench/target/jmh.json"));
         nodeRelay = Path.of(opt.getOrDefault("node-relay", "bench/node-relay/relay.mjs"));
