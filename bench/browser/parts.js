@@ -40,6 +40,7 @@ export async function firstFrame(gw, d) {
         clickToFrame: t.firstRemoteVideo - t.joinStarted,
       });
       await page.click('#btn-leave');
+      await page.click('#leave-confirm');
       await d.close(page);
       await sleep(1500);
     }

@@ -5,19 +5,14 @@
 // the call starts (history.replaceState), and kept in memory for the Invite tab: a URL with the
 // room secret in it would otherwise sit in the history, session restore and synced tabs of
 // every participant, where it outlives the call. Before joining, it stays, so a reload of the
-// join page works.
+// join page works. In the call, the tab's sessionStorage keeps it (tabCall.js), so that a reload
+// rejoins and Leave can offer Rejoin; "Back to the start" and closing the tab forget it.
 
 import { canRunSFrame, isFirefox, screenAudioNote } from './browserSupport.js';
 import { Fingerprint } from '../protocol/index.js';
 import { $, clear, show } from './dom.js';
-import {
-  AppError,
-  checkSecureContext,
-  createRoomLink,
-  parseLinkFragment,
-  readPastedLink,
-} from './link.js';
-import { alertBox, alertCodes, clearAlerts, dismiss } from './alerts.js';
+import { AppError, checkSecureContext, parseLinkFragment } from './link.js';
+import { alertBox, clearAlerts, dismiss } from './alerts.js';
 import {
   renderChatEntry,
   renderSecurity,
@@ -29,8 +24,10 @@ import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { openLocalMedia } from './localMedia.js';
 import { initCodeView } from './codeView.js';
+import { copyButton, initLanding } from './landing.js';
+import { forgetCall, recallCall, rememberCall } from './tabCall.js';
 // test-hook:begin
-import { callSnapshot } from './callSnapshot.js';
+import { installTestHook } from './testHook.js';
 // test-hook:end
 import { PeerLimits } from '../signal/peerMessages.js';
 
@@ -53,65 +50,10 @@ const app = {
   call: null,
 };
 
-/** @param {'landing' | 'join' | 'call'} name */
+/** @param {'landing' | 'join' | 'call' | 'left'} name */
 function showView(name) {
-  for (const v of ['landing', 'join', 'call']) show($(`#view-${v}`), v === name);
+  for (const v of ['landing', 'join', 'call', 'left']) show($(`#view-${v}`), v === name);
   document.body.dataset.view = name;
-}
-
-/** @param {HTMLElement} button @param {HTMLInputElement} input */
-function copyButton(button, input) {
-  button.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(input.value);
-      button.textContent = 'Copied';
-    } catch {
-      input.select(); // clipboard refused (no permission): leave it selected for Ctrl+C
-      button.textContent = 'Press Ctrl+C';
-    }
-    setTimeout(() => {
-      button.textContent = 'Copy';
-    }, 2000);
-  });
-}
-
-// --- landing ---------------------------------------------------------------------------------
-
-function initLanding() {
-  $('#create-room').addEventListener('click', async () => {
-    clearAlerts();
-    try {
-      const { link, fragment } = await createRoomLink(location.origin);
-      app.link = link;
-      app.fragment = fragment;
-      $('#invite-new-link').value = link;
-      clear($('#invite-new-qr')).append(qrSvg(link));
-      show($('#invite-new'));
-    } catch (e) {
-      alertBox(e instanceof AppError ? e.code : 'INTERNAL');
-    }
-  });
-  copyButton($('#invite-new-copy'), $('#invite-new-link'));
-  $('#invite-new-enter').addEventListener('click', () => {
-    history.replaceState(null, '', `#${app.fragment}`);
-    route();
-  });
-  $('#paste-form').addEventListener('submit', (/** @type {SubmitEvent} */ e) => {
-    e.preventDefault();
-    clearAlerts();
-    const r = readPastedLink($('#paste-link').value);
-    if (r === null) {
-      alertBox('BAD_LINK');
-      return;
-    }
-    $('#paste-link').value = '';
-    if (r.origin !== null && r.origin !== location.origin) {
-      location.assign(`${r.origin}/#${r.fragment}`); // the room lives on the gateway of the link
-      return;
-    }
-    history.replaceState(null, '', `#${r.fragment}`);
-    route();
-  });
 }
 
 // --- join ------------------------------------------------------------------------------------
@@ -122,6 +64,7 @@ function initJoin() {
   // more through.
   $('#join-name').maxLength = PeerLimits.MAX_NAME_CHARS;
   $('#join-cancel').addEventListener('click', () => {
+    forgetCall();
     history.replaceState(null, '', location.pathname);
     route();
   });
@@ -198,8 +141,14 @@ async function join(name, mic, cam) {
     alertBox(typeof code === 'string' ? code : 'INTERNAL', { sticky: true });
     return;
   }
-  // In the call: the secret leaves the address bar (see the top of this file).
+  // In the call: the secret leaves the address bar (see the top of this file) for the tab's storage.
+  rememberCall({ fragment: app.fragment ?? '', name, mic, cam, left: false });
   history.replaceState(null, '', location.pathname);
+}
+
+/** "You are the only one here": while joined and nobody else is. @param {Call} call */
+function renderAlone(call) {
+  show($('#alone-hint'), app.call === call && call.state === 'joined' && call.peers.size === 0);
 }
 
 // --- call ------------------------------------------------------------------------------------
@@ -209,7 +158,10 @@ function wireCall(call, fingerprint) {
   $('#sec-gateway-fp').textContent = Fingerprint.toDisplay(fingerprint);
   $('#invite-link').value = app.link;
   clear($('#invite-qr')).append(qrSvg(app.link ?? ''));
-  call.on('status', (d) => renderStatus(call, d.state));
+  call.on('status', (d) => {
+    renderStatus(call, d.state);
+    renderAlone(call);
+  });
   call.on('problem', (d) => {
     const code = d.code;
     const sticky =
@@ -225,6 +177,7 @@ function wireCall(call, fingerprint) {
     if (call.state === 'reconnecting') renderStatus(call, call.state); // peer to peer or not
     renderTiles(app.call);
     renderSecurity(app.call);
+    renderAlone(call);
   });
   call.on('media', () => renderTiles(app.call));
   call.on('chat', (d) => renderChatEntry(d.entry, call));
@@ -282,7 +235,12 @@ function initCall() {
     // Changing quality while sharing restarts the share with the new constraints.
     if (app.call?.screen) $('#btn-share').click();
   });
-  $('#btn-leave').addEventListener('click', async () => {
+  // Leave asks first; then the left view offers Rejoin and the link.
+  const dialog = /** @type {HTMLDialogElement} */ ($('#leave-dialog'));
+  $('#btn-leave').addEventListener('click', () => dialog.showModal());
+  dialog.addEventListener('close', async () => {
+    if (dialog.returnValue !== 'leave') return;
+    dialog.returnValue = '';
     const call = app.call;
     app.call = null;
     await call?.leave();
@@ -290,8 +248,26 @@ function initCall() {
     clear($('#chat-log'));
     clearAlerts();
     show($('#status'), false);
-    app.fragment = null;
+    show($('#alone-hint'), false);
+    const kept = recallCall();
+    if (kept !== null) rememberCall({ ...kept, left: true });
     history.replaceState(null, '', location.pathname);
+    showLeft();
+  });
+  $('#left-rejoin').addEventListener('click', async () => {
+    const kept = recallCall();
+    if (kept === null) return route();
+    app.fragment = kept.fragment;
+    app.link = `${location.origin}/#${kept.fragment}`;
+    showView('join');
+    $('#join-name').value = kept.name;
+    await join(kept.name, kept.mic, kept.cam);
+  });
+  copyButton($('#left-copy'), $('#left-link'));
+  $('#left-home').addEventListener('click', () => {
+    forgetCall();
+    app.fragment = null;
+    app.link = null;
     route();
   });
   for (const tab of ['chat', 'security', 'invite']) {
@@ -326,13 +302,40 @@ function initCall() {
 
 // --- routing ---------------------------------------------------------------------------------
 
+/** The view after Leave: Rejoin, Copy link, Back to the start. */
+function showLeft() {
+  const kept = recallCall();
+  $('#left-link').value = kept ? `${location.origin}/#${kept.fragment}` : (app.link ?? '');
+  showView('left');
+  $('#left-rejoin').focus();
+}
+
 function route() {
   if (app.call) return; // in a call: the address bar no longer holds the link
   const fragment = location.hash.slice(1);
   if (fragment === '') {
+    // A reload in a call (or after Leave) comes back to it: the tab kept the link (tabCall.js).
+    const kept = recallCall();
+    if (kept !== null && parseLinkFragment(kept.fragment) !== null) {
+      app.fragment = kept.fragment;
+      app.link = `${location.origin}/#${kept.fragment}`;
+      if (kept.left) {
+        showLeft();
+        return;
+      }
+      showView('join');
+      $('#join-name').value = kept.name;
+      $('#join-mic').checked = kept.mic;
+      $('#join-cam').checked = kept.cam;
+      show($('#join-rejoin'));
+      join(kept.name, kept.mic, kept.cam).finally(() => show($('#join-rejoin'), false));
+      return;
+    }
     showView('landing');
     return;
   }
+  // A link opened in this tab replaces the call it kept.
+  forgetCall();
   const parsed = parseLinkFragment(fragment);
   if (parsed === null) {
     showView('landing');
@@ -347,45 +350,9 @@ function route() {
   $('#join-name').focus();
 }
 
-// test-hook:begin
-function installTestHook() {
-  if (!TEST?.hooks) return;
-  globalThis.__hybridge = {
-    /** Per-peer media stats, SFrame worker stats, SAS, chat, KIDs, problems, timings. */
-    async stats() {
-      return app.call
-        ? callSnapshot(app.call)
-        : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
-    },
-    alerts: () => alertCodes(),
-    /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
-    sdp: () =>
-      Object.fromEntries(
-        [...(app.call?.peers.values() ?? [])].map((p) => [
-          p.peer.name,
-          {
-            local: p.media?.pc.localDescription?.sdp ?? null,
-            remote: p.media?.pc.remoteDescription?.sdp ?? null,
-            transceivers:
-              p.media?.pc.getTransceivers().map((t) => ({
-                mid: t.mid,
-                dir: t.direction,
-                cur: t.currentDirection,
-                send: t.sender.track?.kind ?? null,
-                recv: t.receiver.track.kind,
-              })) ?? [],
-          },
-        ]),
-      ),
-    sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
-      app.call?.sendChat(text, kind) ?? null,
-  };
-}
-// test-hook:end
-
 function boot() {
   // test-hook:begin
-  installTestHook();
+  if (TEST?.hooks) installTestHook(app);
   // test-hook:end
   try {
     checkSecureContext();
@@ -403,7 +370,12 @@ function boot() {
     alertBox('NO_SFRAME', { sticky: true });
     return;
   }
-  initLanding();
+  initLanding({
+    enter: (fragment) => {
+      history.replaceState(null, '', `#${fragment}`);
+      route();
+    },
+  });
   initCodeView({
     enterRoom: (fragment) => {
       history.replaceState(null, '', `#${fragment}`);

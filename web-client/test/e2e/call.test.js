@@ -422,7 +422,8 @@ describe(
       const two = ['Alice', 'Bob'];
       const s0 = { Alice: await stats(pages.Alice), Bob: await stats(pages.Bob) };
       await pages.Carol.click('#btn-leave');
-      await pages.Carol.waitForSelector('#view-landing:not([hidden])');
+      await pages.Carol.click('#leave-confirm'); // Leave asks first
+      await pages.Carol.waitForSelector('#view-left:not([hidden])');
       for (const n of two) {
         const other = two.find((x) => x !== n);
         await waitFor(pages[n], (s) => !(fps.Carol in s.peers), { what: `${n} sees Carol leave` });

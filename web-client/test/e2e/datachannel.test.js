@@ -222,7 +222,8 @@ describe(
 
         // Carol leaves: her bye goes over the data channels, and the two others rekey.
         await pages.Carol.click('#btn-leave');
-        await pages.Carol.waitForSelector('#view-landing:not([hidden])');
+        await pages.Carol.click('#leave-confirm'); // Leave asks first
+        await pages.Carol.waitForSelector('#view-left:not([hidden])');
         const two = ['Alice', 'Bob'];
         for (const n of two) {
           const other = two.find((x) => x !== n);

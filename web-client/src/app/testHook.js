@@ -1,0 +1,40 @@
+// @ts-check
+// The browser tests' and the benchmark's window.__hybridge (test builds only: main.js imports
+// this module inside a test-hook region, which build.mjs leaves out of the served bundle).
+
+import { callSnapshot } from './callSnapshot.js';
+import { alertCodes } from './alerts.js';
+
+/** @param {{call: import('./call.js').Call | null}} app the app's state, read at each call */
+export function installTestHook(app) {
+  globalThis.__hybridge = {
+    /** Per-peer media stats, SFrame worker stats, SAS, chat, KIDs, problems, timings. */
+    async stats() {
+      return app.call
+        ? callSnapshot(app.call)
+        : { state: 'idle', problems: alertCodes().map((code) => ({ code })) };
+    },
+    alerts: () => alertCodes(),
+    /** Negotiated SDP per peer (for debugging a test; ICE credentials and DTLS fingerprints, no keys). */
+    sdp: () =>
+      Object.fromEntries(
+        [...(app.call?.peers.values() ?? [])].map((p) => [
+          p.peer.name,
+          {
+            local: p.media?.pc.localDescription?.sdp ?? null,
+            remote: p.media?.pc.remoteDescription?.sdp ?? null,
+            transceivers:
+              p.media?.pc.getTransceivers().map((t) => ({
+                mid: t.mid,
+                dir: t.direction,
+                cur: t.currentDirection,
+                send: t.sender.track?.kind ?? null,
+                recv: t.receiver.track.kind,
+              })) ?? [],
+          },
+        ]),
+      ),
+    sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
+      app.call?.sendChat(text, kind) ?? null,
+  };
+}

@@ -1,0 +1,142 @@
+// The meeting around the call in real Chromium against the real gateway (issue "The meeting people
+// expect", first stumbles): a reload brings a person back into the same call; Leave asks first and
+// then offers Rejoin and the link; someone alone in a room is told to check the link; a second
+// "Create a room" says that it replaced the link shown; no request of the page fails (favicon).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway } from '../support/gateway.js';
+import { chromiumAvailable, joinRoom, launchBrowser, openPage, stats, waitFor } from './browser.js';
+import { connectedTo, newLink } from './calls.js';
+
+const sasWith = (s, name) => {
+  const p = Object.values(s.peers ?? {}).find((x) => x.name === name);
+  return p?.sas ?? null;
+};
+
+describe(
+  'the meeting around the call in Chromium',
+  { skip: !chromiumAvailable() && 'no /usr/bin/chromium (apt-get install chromium)' },
+  () => {
+    let gw;
+    let browser;
+
+    before(async () => {
+      gw = await startGateway();
+      browser = await launchBrowser();
+    });
+
+    after(async () => {
+      await browser?.close().catch(() => {});
+      await gw?.stop().catch(() => {});
+    });
+
+    test('alone: the hint says to check the link, and goes when someone joins; a reload rejoins the same call', async () => {
+      const link = newLink(gw);
+      const alice = await openPage(browser);
+      const bob = await openPage(browser);
+      const failed = [];
+      alice.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
+      try {
+        await joinRoom(alice, link, 'Alice', { camera: false });
+        await alice.waitForSelector('#alone-hint:not([hidden])');
+        assert.match(await alice.textContent('#alone-hint'), /check that you opened the link/);
+        assert.equal(new URL(alice.url()).hash, '', 'the secret left the address bar');
+        await joinRoom(bob, link, 'Bob', { camera: false });
+        await waitFor(alice, (s) => connectedTo(s, ['Bob']), { what: 'Alice sees Bob' });
+        await alice.waitForSelector('#alone-hint', { state: 'hidden' });
+        const sas = sasWith(await stats(alice), 'Bob');
+
+        // Alice reloads: she comes back into the same room as Alice, without a click.
+        await alice.reload();
+        await waitFor(alice, (s) => s.state === 'joined' && connectedTo(s, ['Bob']), {
+          timeout: 60_000,
+          what: 'Alice back in the call after a reload',
+        });
+        await waitFor(bob, (s) => connectedTo(s, ['Alice']), { what: 'Bob sees Alice again' });
+        const s = await stats(alice);
+        assert.equal(s.name, 'Alice');
+        assert.notEqual(sasWith(s, 'Bob'), null);
+        assert.notEqual(sasWith(s, 'Bob'), sas, 'a new peer channel (new SAS per session)');
+        assert.equal(new URL(alice.url()).hash, '', 'still not in the address bar');
+        assert.deepEqual(failed, [], 'no request of the page failed (favicon included)');
+      } finally {
+        await alice.context().close();
+        await bob.context().close();
+      }
+    });
+
+    test('Leave asks first, then offers Rejoin and the link; a reload after Leave does not rejoin; Back to the start forgets', async () => {
+      const link = newLink(gw);
+      const alice = await openPage(browser);
+      const bob = await openPage(browser);
+      try {
+        await joinRoom(alice, link, 'Alice', { camera: false });
+        await joinRoom(bob, link, 'Bob', { camera: false });
+        await waitFor(alice, (s) => connectedTo(s, ['Bob']), { what: 'Alice sees Bob' });
+
+        // Stay: nothing happens.
+        await alice.click('#btn-leave');
+        await alice.waitForSelector('#leave-dialog[open]');
+        await alice.click('#leave-stay');
+        await alice.waitForSelector('#leave-dialog', { state: 'hidden' });
+        assert.equal((await stats(alice)).state, 'joined');
+
+        // Leave: the others see her go; she sees Rejoin and Copy link.
+        await alice.click('#btn-leave');
+        await alice.click('#leave-confirm');
+        await alice.waitForSelector('#view-left:not([hidden])');
+        await waitFor(bob, (s) => Object.keys(s.peers ?? {}).length === 0, {
+          what: 'Bob sees Alice leave',
+        });
+        assert.equal((await stats(alice)).state, 'idle');
+        assert.equal(await alice.inputValue('#left-link'), link, 'the link to share again');
+
+        // A reload after Leave shows the same choice, it does not rejoin on its own.
+        await alice.reload();
+        await alice.waitForSelector('#view-left:not([hidden])');
+        assert.equal((await stats(alice)).state, 'idle');
+
+        // Rejoin: back in the same call.
+        await alice.click('#left-rejoin');
+        await waitFor(alice, (s) => s.state === 'joined' && connectedTo(s, ['Bob']), {
+          what: 'Alice rejoined',
+        });
+
+        // Leave again, then Back to the start: a reload is the landing page.
+        await alice.click('#btn-leave');
+        await alice.click('#leave-confirm');
+        await alice.waitForSelector('#view-left:not([hidden])');
+        await alice.click('#left-home');
+        await alice.waitForSelector('#view-landing:not([hidden])');
+        await alice.reload();
+        await alice.waitForSelector('#view-landing:not([hidden])');
+        assert.equal(
+          await alice.evaluate(() => sessionStorage.length),
+          0,
+          'nothing of the call is kept',
+        );
+      } finally {
+        await alice.context().close();
+        await bob.context().close();
+      }
+    });
+
+    test('a second "Create a room" says that it replaced the link shown', async () => {
+      const page = await openPage(browser);
+      try {
+        await page.goto(`${gw.url}/`);
+        await page.click('#create-room');
+        await page.waitForSelector('#invite-new:not([hidden])');
+        const first = await page.inputValue('#invite-new-link');
+        assert.equal(await page.isVisible('#invite-new-replaced'), false);
+        await page.click('#create-room');
+        await page.waitForSelector('#invite-new-replaced:not([hidden])');
+        assert.notEqual(await page.inputValue('#invite-new-link'), first);
+        assert.equal(await page.textContent('#create-room'), 'Create another room');
+      } finally {
+        await page.context().close();
+      }
+    });
+  },
+);
