@@ -4,7 +4,7 @@
 // the chat log and the share buttons. Every name and chat text goes in through textContent.
 
 import { PeerPhase } from '../signal/peerState.js';
-import { alertBox, dismiss } from './alerts.js';
+import { dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
 import { describeRefusal } from './refusals.js';
 
@@ -22,6 +22,18 @@ const STATUS_TEXT = {
   closed: 'Disconnected',
 };
 
+/**
+ * Codes that only describe a lost gateway connection and its reconnection. While reconnecting,
+ * the status line says it (one calm line, not a stack of alerts); they are never shown as alerts
+ * then, and any shown before go once the call is joined again.
+ */
+export const RECONNECTING_CODES = new Set([
+  'CONNECTION_LOST',
+  'GATEWAY_UNREACHABLE',
+  'SHUTTING_DOWN',
+  'HANDSHAKE_TIMEOUT',
+]);
+
 /** @param {Call | null} call @param {string} state */
 export function renderStatus(call, state) {
   const el = $('#status');
@@ -32,8 +44,7 @@ export function renderStatus(call, state) {
     : (STATUS_TEXT[/** @type {keyof typeof STATUS_TEXT} */ (state)] ?? state);
   el.dataset.state = p2p ? 'peer-to-peer' : state;
   show(el);
-  if (state === 'reconnecting') alertBox('CONNECTION_LOST');
-  if (state === 'joined') dismiss('CONNECTION_LOST');
+  if (state === 'joined') for (const code of RECONNECTING_CODES) dismiss(code);
   updateAloneHint(call);
 }
 
@@ -178,6 +189,7 @@ function initial(name) {
 function updateAloneHint(call) {
   const alone = call && call.state === 'joined' && call.peers.size === 0;
   document.body.classList.toggle('alone', !!alone);
+  show($('#alone-hint'), !!alone);
 }
 
 /** @param {Call | null} call */

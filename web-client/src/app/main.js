@@ -19,6 +19,7 @@ import {
   renderShareButtons,
   renderStatus,
   renderTiles,
+  RECONNECTING_CODES,
 } from './callView.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
@@ -146,11 +147,6 @@ async function join(name, mic, cam) {
   history.replaceState(null, '', location.pathname);
 }
 
-/** "You are the only one here": while joined and nobody else is. @param {Call} call */
-function renderAlone(call) {
-  show($('#alone-hint'), app.call === call && call.state === 'joined' && call.peers.size === 0);
-}
-
 // --- call ------------------------------------------------------------------------------------
 
 /** @param {Call} call @param {Uint8Array} fingerprint */
@@ -158,12 +154,10 @@ function wireCall(call, fingerprint) {
   $('#sec-gateway-fp').textContent = Fingerprint.toDisplay(fingerprint);
   $('#invite-link').value = app.link;
   clear($('#invite-qr')).append(qrSvg(app.link ?? ''));
-  call.on('status', (d) => {
-    renderStatus(call, d.state);
-    renderAlone(call);
-  });
+  call.on('status', (d) => renderStatus(call, d.state));
   call.on('problem', (d) => {
     const code = d.code;
+    if (RECONNECTING_CODES.has(code) && call.state !== 'joined') return; // the status line says it
     const sticky =
       code === 'UNKNOWN_GATEWAY_KEY' ||
       code === 'GATEWAY_KEY_RETIRED' ||
@@ -177,7 +171,6 @@ function wireCall(call, fingerprint) {
     if (call.state === 'reconnecting') renderStatus(call, call.state); // peer to peer or not
     renderTiles(app.call);
     renderSecurity(app.call);
-    renderAlone(call);
   });
   call.on('media', () => renderTiles(app.call));
   call.on('chat', (d) => renderChatEntry(d.entry, call));
@@ -248,7 +241,6 @@ function initCall() {
     clear($('#chat-log'));
     clearAlerts();
     show($('#status'), false);
-    show($('#alone-hint'), false);
     const kept = recallCall();
     if (kept !== null) rememberCall({ ...kept, left: true });
     history.replaceState(null, '', location.pathname);

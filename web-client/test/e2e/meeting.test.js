@@ -1,12 +1,21 @@
 // The meeting around the call in real Chromium against the real gateway (issue "The meeting people
 // expect", first stumbles): a reload brings a person back into the same call; Leave asks first and
 // then offers Rejoin and the link; someone alone in a room is told to check the link; a second
-// "Create a room" says that it replaced the link shown; no request of the page fails (favicon).
+// "Create a room" says that it replaced the link shown; no request of the page fails (favicon); a
+// gateway outage is one status line, and nothing of it stays once the call is back.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
-import { chromiumAvailable, joinRoom, launchBrowser, openPage, stats, waitFor } from './browser.js';
+import {
+  alerts,
+  chromiumAvailable,
+  joinRoom,
+  launchBrowser,
+  openPage,
+  stats,
+  waitFor,
+} from './browser.js';
 import { connectedTo, newLink } from './calls.js';
 
 const sasWith = (s, name) => {
@@ -136,6 +145,43 @@ describe(
         assert.equal(await page.textContent('#create-room'), 'Create another room');
       } finally {
         await page.context().close();
+      }
+    });
+
+    // Last: it restarts the gateway the others use.
+    test('a gateway outage is one status line, not a stack of alerts, and clears itself', async () => {
+      const link = newLink(gw);
+      const alice = await openPage(browser);
+      const bob = await openPage(browser);
+      try {
+        await joinRoom(alice, link, 'Alice', { camera: false });
+        await joinRoom(bob, link, 'Bob', { camera: false });
+        await waitFor(alice, (s) => connectedTo(s, ['Bob']), { what: 'Alice sees Bob' });
+        await gw.stopOnly();
+        await waitFor(alice, (s) => s.state === 'reconnecting', { what: 'Alice reconnecting' });
+        await alice.waitForSelector('#status[data-state="peer-to-peer"]');
+        assert.match(await alice.textContent('#status'), /continues peer to peer/);
+        // Let reconnection attempts fail a few times: none of them becomes an alert.
+        await waitFor(
+          alice,
+          (s) => s.problems.filter((p) => p.code === 'GATEWAY_UNREACHABLE').length >= 2,
+          { timeout: 30_000, what: 'two failed reconnection attempts' },
+        );
+        const during = await alerts(alice);
+        assert.ok(
+          during.every((c) => c === 'SHUTTING_DOWN'),
+          `at most the restart notice: ${during}`,
+        );
+        await gw.start();
+        await waitFor(alice, (s) => s.state === 'joined' && connectedTo(s, ['Bob']), {
+          timeout: 60_000,
+          what: 'Alice back',
+        });
+        assert.deepEqual(await alerts(alice), [], 'nothing of the outage stays');
+        assert.equal(await alice.getAttribute('#status', 'data-state'), 'joined');
+      } finally {
+        await alice.context().close();
+        await bob.context().close();
       }
     });
   },
