@@ -414,6 +414,17 @@ export class Call extends EventTarget {
     for (const t of this.localStream.getVideoTracks()) t.enabled = !off;
   }
 
+  /**
+   * A microphone or camera started after joining without it: it goes on its fixed slot of every
+   * peer's connection (replaceTrack, no renegotiation; mediaConnection.js). @param {MediaStreamTrack} track
+   */
+  async addLocalTrack(track) {
+    this.localStream.addTrack(track);
+    const slot = track.kind === 'audio' ? 'mic' : 'camera';
+    await Promise.all([...this.peers.values()].map((p) => p.media?.setSlot(slot, track)));
+    this.#emit('media', { keyFp: null });
+  }
+
   /** The screen this client shares, or null. */
   get screen() {
     return this.share.current;

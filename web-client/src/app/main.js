@@ -175,33 +175,29 @@ function wireCall(call, fingerprint) {
   call.on('media', () => renderTiles(app.call));
   call.on('chat', (d) => renderChatEntry(d.entry, call));
   renderStatus(call, 'connecting');
+  renderDeviceButtons(call);
 }
 
 function initCall() {
   $('#btn-share').title = screenAudioNote();
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
-  $('#btn-mute').addEventListener(
-    'click',
-    (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
-      const call = app.call;
-      if (!call) return;
-      call.setMuted(!call.muted);
-      e.currentTarget.textContent = call.muted ? 'Unmute' : 'Mute';
-      e.currentTarget.setAttribute('aria-pressed', String(call.muted));
-      renderTiles(app.call);
-    },
-  );
-  $('#btn-camera').addEventListener(
-    'click',
-    (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
-      const call = app.call;
-      if (!call) return;
-      const off = e.currentTarget.getAttribute('aria-pressed') !== 'true';
-      call.setCameraOff(off);
-      e.currentTarget.textContent = off ? 'Camera on' : 'Camera off';
-      e.currentTarget.setAttribute('aria-pressed', String(off));
-    },
-  );
+  $('#btn-mute').addEventListener('click', async () => {
+    const call = app.call;
+    if (!call) return;
+    if (call.localStream.getAudioTracks().length === 0) await startDevice(call, 'audio');
+    else call.setMuted(!call.muted);
+    renderDeviceButtons(call);
+    renderTiles(app.call);
+  });
+  $('#btn-camera').addEventListener('click', async () => {
+    const call = app.call;
+    if (!call) return;
+    const tracks = call.localStream.getVideoTracks();
+    if (tracks.length === 0) await startDevice(call, 'video');
+    else call.setCameraOff(tracks.some((t) => t.enabled));
+    renderDeviceButtons(call);
+    renderTiles(app.call);
+  });
   $('#btn-share').addEventListener('click', async () => {
     const call = app.call;
     if (!call) return;
@@ -290,6 +286,43 @@ function initCall() {
       $('#chat-code').checked = false;
     }
   });
+}
+
+/**
+ * The microphone and camera buttons say what a click does: "Start camera" where the call has no
+ * camera (joined without it, or it failed), never a "Camera off" that looks live. @param {Call} call
+ */
+function renderDeviceButtons(call) {
+  const mic = call.localStream.getAudioTracks();
+  const cam = call.localStream.getVideoTracks();
+  const mute = $('#btn-mute');
+  const camera = $('#btn-camera');
+  mute.textContent = mic.length === 0 ? 'Start microphone' : call.muted ? 'Unmute' : 'Mute';
+  mute.setAttribute('aria-pressed', String(mic.length > 0 && call.muted));
+  const camOff = cam.length > 0 && cam.every((t) => !t.enabled);
+  camera.textContent = cam.length === 0 ? 'Start camera' : camOff ? 'Camera on' : 'Camera off';
+  camera.setAttribute('aria-pressed', String(camOff));
+}
+
+/** Opens the microphone or camera during the call and gives it to every peer. @param {Call} call @param {'audio' | 'video'} kind */
+async function startDevice(call, kind) {
+  dismiss(kind === 'audio' ? 'MIC_DENIED' : 'CAMERA_DENIED');
+  let stream;
+  try {
+    stream = await openLocalMedia(kind === 'audio', kind === 'video', TEST?.video);
+  } catch (e) {
+    alertBox(kind === 'audio' ? 'MIC_DENIED' : 'CAMERA_DENIED', {
+      detail: /** @type {{detail?: string} | null | undefined} */ (e)?.detail,
+    });
+    return;
+  }
+  const track = stream.getTracks().find((t) => t.kind === kind);
+  if (!track || app.call !== call) {
+    for (const t of stream.getTracks()) t.stop();
+    if (!track) alertBox(kind === 'audio' ? 'MIC_DENIED' : 'CAMERA_DENIED');
+    return;
+  }
+  await call.addLocalTrack(track);
 }
 
 // --- routing ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The meeting around the call in real Chromium against the real gateway (issue "The meeting people
 // expect", first stumbles): a reload brings a person back into the same call; Leave asks first and
 // then offers Rejoin and the link; someone alone in a room is told to check the link; a second
-// "Create a room" says that it replaced the link shown; no request of the page fails (favicon); a
+// "Create a room" says that it replaced the link shown; joining without camera and microphone
+// leaves buttons that start them, and they then reach the others; no request of the page fails (favicon); a
 // gateway outage is one status line, and nothing of it stays once the call is back.
 
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +11,8 @@ import { startGateway } from '../support/gateway.js';
 import {
   alerts,
   chromiumAvailable,
+  inboundFrom,
+  peerNamed,
   joinRoom,
   launchBrowser,
   openPage,
@@ -145,6 +148,44 @@ describe(
         assert.equal(await page.textContent('#create-room'), 'Create another room');
       } finally {
         await page.context().close();
+      }
+    });
+
+    test('joined without camera and microphone: the buttons start them, and the others then get both', async () => {
+      const link = newLink(gw);
+      const alice = await openPage(browser);
+      const bob = await openPage(browser);
+      try {
+        await joinRoom(alice, link, 'Alice', { camera: false, mic: false });
+        await joinRoom(bob, link, 'Bob', { camera: false });
+        await waitFor(bob, (s) => connectedTo(s, ['Alice']), { what: 'Bob sees Alice' });
+        assert.equal(await alice.textContent('#btn-camera'), 'Start camera');
+        assert.equal(await alice.textContent('#btn-mute'), 'Start microphone');
+        const fromAlice = async () => {
+          const s = await stats(bob);
+          return inboundFrom(s, peerNamed(s, 'Alice'));
+        };
+        const before = await fromAlice();
+        assert.equal(before.video, 0, 'no video before the camera is started');
+        await alice.click('#btn-camera');
+        await alice.waitForFunction(
+          () => document.querySelector('#btn-camera')?.textContent === 'Camera off',
+        );
+        await alice.click('#btn-mute');
+        await alice.waitForFunction(
+          () => document.querySelector('#btn-mute')?.textContent === 'Mute',
+        );
+        const deadline = Date.now() + 30_000;
+        let now = await fromAlice();
+        while ((now.video <= 10 || now.audio <= before.audio + 48_000) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 500));
+          now = await fromAlice();
+        }
+        assert.ok(now.video > 10, `Bob decodes Alice's camera (${now.video} frames)`);
+        assert.ok(now.audio > before.audio + 48_000, `and her microphone (${now.audio} samples)`);
+      } finally {
+        await alice.context().close();
+        await bob.context().close();
       }
     });
 
