@@ -7,6 +7,7 @@ import { PeerPhase } from '../signal/peerState.js';
 import { dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
 import { describeRefusal } from './refusals.js';
+import { splitLinks } from './chatLinks.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
@@ -72,6 +73,12 @@ function peerStatus(p) {
     : { key: 'connected', text: 'Connected · not verified' };
 }
 
+/** A tile's caption, and the same words as its video's accessible name. @param {Tile} t @param {string} text */
+function caption(t, text) {
+  t.label.textContent = text;
+  t.video.setAttribute('aria-label', `Video of ${text}`);
+}
+
 /** @type {Map<string, Tile>} tile key -> its elements */
 const tileCache = new Map();
 
@@ -130,14 +137,14 @@ export function renderTiles(call) {
   const wanted = [];
   const screens = [];
   const self = videoFor('self', call.localStream, { muted: true, mirror: true });
-  self.label.textContent = `${call.name} (you)`;
+  caption(self, `${call.name} (you)`);
   self.state.textContent = call.muted ? 'muted' : '';
   self.avatar.textContent = initial(call.name);
   self.el.dataset.state = 'self';
   wanted.push(self);
   if (call.screen) {
     const t = videoFor('self-screen', call.screen.stream, { muted: true });
-    t.label.textContent = 'Your screen';
+    caption(t, 'Your screen');
     t.state.textContent =
       (call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text') +
       (call.screen.stream.getAudioTracks().length === 0 ? ' · no sound' : '');
@@ -149,7 +156,7 @@ export function renderTiles(call) {
     const screen = p.media && p.screenStreamId !== null ? p.media.remoteScreen : null;
     const t = videoFor(`peer:${p.keyFp}`, camera);
     const st = peerStatus(p);
-    t.label.textContent = peerLabel(p);
+    caption(t, peerLabel(p));
     t.state.textContent = st.text;
     t.el.dataset.state = st.key;
     t.el.dataset.fp = p.keyFp;
@@ -157,7 +164,7 @@ export function renderTiles(call) {
     wanted.push(t);
     if (screen) {
       const s = videoFor(`screen:${p.keyFp}`, screen);
-      s.label.textContent = `${peerLabel(p)}’s screen`;
+      caption(s, `${peerLabel(p)}’s screen`);
       s.state.textContent = '';
       s.el.classList.add('screen');
       s.el.dataset.fp = p.keyFp;
@@ -234,7 +241,24 @@ export function renderChatEntry(entry, call) {
   const body =
     entry.kind === 'code'
       ? h('pre', { class: 'code' }, h('code', {}, entry.text))
-      : h('p', {}, entry.text);
+      : h(
+          'p',
+          {},
+          splitLinks(entry.text).map((part) =>
+            'url' in part
+              ? h(
+                  'a',
+                  {
+                    href: part.url,
+                    target: '_blank',
+                    rel: 'noopener noreferrer nofollow',
+                    referrerpolicy: 'no-referrer',
+                  },
+                  part.shown,
+                )
+              : part.text,
+          ),
+        );
   const li = h(
     'li',
     { class: entry.from === null ? 'mine' : 'theirs', dataset: { id: entry.id } },

@@ -26,6 +26,7 @@ import { Call } from './call.js';
 import { openLocalMedia } from './localMedia.js';
 import { initCodeView } from './codeView.js';
 import { copyButton, initLanding } from './landing.js';
+import { initTabs } from './tabs.js';
 import { forgetCall, recallCall, rememberCall } from './tabCall.js';
 // test-hook:begin
 import { installTestHook } from './testHook.js';
@@ -173,7 +174,10 @@ function wireCall(call, fingerprint) {
     renderSecurity(app.call);
   });
   call.on('media', () => renderTiles(app.call));
-  call.on('chat', (d) => renderChatEntry(d.entry, call));
+  call.on('chat', (d) => {
+    renderChatEntry(d.entry, call);
+    if (d.entry.from !== null && sideTabs?.selected() !== 'chat') unread(unreadCount + 1);
+  });
   renderStatus(call, 'connecting');
   renderDeviceButtons(call);
 }
@@ -258,14 +262,9 @@ function initCall() {
     app.link = null;
     route();
   });
-  for (const tab of ['chat', 'security', 'invite']) {
-    $(`#tab-${tab}`).addEventListener('click', () => {
-      for (const t of ['chat', 'security', 'invite']) {
-        show($(`#panel-${t}`), t === tab);
-        $(`#tab-${t}`).setAttribute('aria-selected', String(t === tab));
-      }
-    });
-  }
+  sideTabs = initTabs($('#side-tabs'), (name) => {
+    if (name === 'chat') unread(0);
+  });
   copyButton($('#invite-copy'), $('#invite-link'));
   const text = $('#chat-text');
   text.addEventListener('paste', (/** @type {ClipboardEvent} */ e) => {
@@ -323,6 +322,19 @@ async function startDevice(call, kind) {
     return;
   }
   await call.addLocalTrack(track);
+}
+
+/** @type {ReturnType<typeof initTabs> | null} */
+let sideTabs = null;
+let unreadCount = 0;
+
+/** The Chat tab's count of messages received while another tab was shown. @param {number} n */
+function unread(n) {
+  unreadCount = n;
+  const badge = $('#chat-unread');
+  badge.textContent = String(n);
+  show(badge, n > 0);
+  $('#tab-chat').setAttribute('aria-label', n > 0 ? `Chat, ${n} unread` : 'Chat');
 }
 
 // --- routing ---------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 // gateway outage is one status line, and nothing of it stays once the call is back.
 
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
 import {
@@ -20,6 +22,19 @@ import {
   waitFor,
 } from './browser.js';
 import { connectedTo, newLink } from './calls.js';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeViolations(page) {
+  await page.evaluate(AXE); // evaluated by the test driver, so the page's CSP does not apply
+  const r = await page.evaluate(() =>
+    globalThis.axe.run(document, { resultTypes: ['violations'] }),
+  );
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 const sasWith = (s, name) => {
   const p = Object.values(s.peers ?? {}).find((x) => x.name === name);
@@ -183,6 +198,58 @@ describe(
         }
         assert.ok(now.video > 10, `Bob decodes Alice's camera (${now.video} frames)`);
         assert.ok(now.audio > before.audio + 48_000, `and her microphone (${now.audio} samples)`);
+      } finally {
+        await alice.context().close();
+        await bob.context().close();
+      }
+    });
+
+    test('accessibility: no serious or critical axe-core violation on the landing, join and call screens; tabs by arrow keys; unread chat; safe links', async () => {
+      const link = newLink(gw);
+      const alice = await openPage(browser);
+      const bob = await openPage(browser);
+      try {
+        await alice.goto(`${gw.url}/`);
+        await alice.waitForSelector('#view-landing:not([hidden])');
+        assert.deepEqual(await axeViolations(alice), [], 'landing');
+        await alice.goto(link);
+        await alice.waitForSelector('#view-join:not([hidden])');
+        assert.deepEqual(await axeViolations(alice), [], 'join');
+        await joinRoom(alice, link, 'Alice', { camera: false });
+        await joinRoom(bob, link, 'Bob', { camera: false });
+        await waitFor(alice, (s) => connectedTo(s, ['Bob']), { what: 'Alice sees Bob' });
+        assert.deepEqual(await axeViolations(alice), [], 'call');
+
+        // Tabs: arrow keys move the selection, and only the selected tab is in the Tab order.
+        await alice.focus('#tab-chat');
+        await alice.keyboard.press('ArrowRight');
+        assert.equal(await alice.getAttribute('#tab-security', 'aria-selected'), 'true');
+        assert.equal(await alice.isVisible('#panel-security'), true);
+        assert.equal(await alice.isVisible('#panel-chat'), false);
+        assert.equal(
+          await alice.evaluate(() => document.activeElement?.id),
+          'tab-security',
+          'focus follows',
+        );
+        assert.equal(await alice.getAttribute('#tab-chat', 'tabindex'), '-1');
+
+        // A message while the Security tab is shown: the Chat tab counts it; opening Chat clears it.
+        await bob.fill('#chat-text', 'read https://example.org/notes. thanks');
+        await bob.click('#chat-form button[type=submit]');
+        await alice.waitForSelector('#chat-unread:not([hidden])');
+        assert.equal(await alice.textContent('#chat-unread'), '1');
+        assert.equal(await alice.getAttribute('#tab-chat', 'aria-label'), 'Chat, 1 unread');
+        await alice.keyboard.press('ArrowLeft');
+        await alice.waitForSelector('#chat-unread', { state: 'hidden' });
+        const a = alice.locator('#chat-log li.theirs a');
+        assert.equal(await a.count(), 1);
+        assert.equal(await a.getAttribute('href'), 'https://example.org/notes');
+        assert.equal(await a.getAttribute('rel'), 'noopener noreferrer nofollow');
+        assert.equal(await a.getAttribute('referrerpolicy'), 'no-referrer');
+        assert.equal(
+          await alice.locator('#chat-log li.theirs p').textContent(),
+          'read https://example.org/notes. thanks',
+        );
       } finally {
         await alice.context().close();
         await bob.context().close();
