@@ -68,9 +68,10 @@ function peerStatus(p) {
   if (media !== 'connected') return { key: 'connecting', text: 'Connecting media…' };
   if (p.peer.state !== 'connected')
     return { key: 'connected', text: 'Connected (signaling reconnecting)' };
+  // Verification lives in the Security tab; a tile only says it once it is done.
   return p.verified
     ? { key: 'verified', text: 'Connected · verified' }
-    : { key: 'connected', text: 'Connected · not verified' };
+    : { key: 'connected', text: 'Connected' };
 }
 
 /** A tile's caption, and the same words as its video's accessible name. @param {Tile} t @param {string} text */
