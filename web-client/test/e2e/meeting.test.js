@@ -256,6 +256,34 @@ describe(
       }
     });
 
+    test('on a phone (390x844, three people): the chat panel keeps a usable height on the screen', async () => {
+      const link = newLink(gw);
+      const phone = { width: 390, height: 844 };
+      const alice = await openPage(browser, { viewport: phone });
+      const bob = await openPage(browser);
+      const carol = await openPage(browser);
+      try {
+        await joinRoom(alice, link, 'Alice', { camera: true });
+        await joinRoom(bob, link, 'Bob', { camera: true });
+        await joinRoom(carol, link, 'Carol', { camera: true });
+        await waitFor(alice, (s) => connectedTo(s, ['Bob', 'Carol']), { what: 'Alice sees both' });
+        const chat = await alice.locator('#panel-chat').boundingBox();
+        const input = await alice.locator('#chat-text').boundingBox();
+        assert.ok(chat.height >= 250, `the chat panel is ${Math.round(chat.height)} px high`);
+        assert.ok(
+          input.y >= 0 && input.y + input.height <= phone.height,
+          `the message field is on the screen without scrolling (y ${Math.round(input.y)})`,
+        );
+        assert.equal(
+          await alice.evaluate(() => document.scrollingElement.scrollHeight <= innerHeight),
+          true,
+          'no page scroll',
+        );
+      } finally {
+        for (const p of [alice, bob, carol]) await p.context().close();
+      }
+    });
+
     // Last: it restarts the gateway the others use.
     test('a gateway outage is one status line, not a stack of alerts, and clears itself', async () => {
       const link = newLink(gw);
