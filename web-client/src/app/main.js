@@ -46,11 +46,12 @@ let TEST = null;
 TEST = globalThis.__hybridgeTestConfig ?? null;
 // test-hook:end
 
-/** @type {{fragment: string | null, link: string | null, call: Call | null}} */
+/** @type {{fragment: string | null, link: string | null, call: Call | null, unmountPad: () => void}} */
 const app = {
   fragment: null, // the link fragment while on this page
   link: null, // the full invite link (kept in memory only)
   call: null,
+  unmountPad: () => {}, // takes the Live Code pad of the call down
 };
 
 /** @param {'landing' | 'join' | 'call'} name */
@@ -193,6 +194,7 @@ async function join(name, mic, cam) {
       /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e)?.code ??
       'GATEWAY_UNREACHABLE';
     call.close();
+    app.unmountPad();
     app.call = null;
     showView('join');
     alertBox(typeof code === 'string' ? code : 'INTERNAL', { sticky: true });
@@ -228,6 +230,11 @@ function wireCall(call, fingerprint) {
   });
   call.on('media', () => renderTiles(app.call));
   call.on('chat', (d) => renderChatEntry(d.entry, call));
+  // The pad's editor is a chunk of its own (CodeMirror): loaded with the call, not the landing page.
+  import('./liveDocView.js').then(
+    (m) => app.call === call && (app.unmountPad = m.mountPad(call.liveDoc)),
+    () => alertBox('INTERNAL'),
+  );
   renderStatus(call, 'connecting');
 }
 
@@ -286,6 +293,7 @@ function initCall() {
     const call = app.call;
     app.call = null;
     await call?.leave();
+    app.unmountPad();
     renderTiles(app.call);
     clear($('#chat-log'));
     clearAlerts();
@@ -294,9 +302,9 @@ function initCall() {
     history.replaceState(null, '', location.pathname);
     route();
   });
-  for (const tab of ['chat', 'security', 'invite']) {
+  for (const tab of ['chat', 'pad', 'security', 'invite']) {
     $(`#tab-${tab}`).addEventListener('click', () => {
-      for (const t of ['chat', 'security', 'invite']) {
+      for (const t of ['chat', 'pad', 'security', 'invite']) {
         show($(`#panel-${t}`), t === tab);
         $(`#tab-${t}`).setAttribute('aria-selected', String(t === tab));
       }
@@ -379,6 +387,8 @@ function installTestHook() {
       ),
     sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
       app.call?.sendChat(text, kind) ?? null,
+    /** The Live Code pad: text, language, counters, sync states, remote caret names shown. */
+    pad: async () => (await import('./liveDocView.js')).padSnapshot(app.call?.liveDoc),
   };
 }
 // test-hook:end
