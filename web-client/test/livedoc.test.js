@@ -260,6 +260,11 @@ test('malformed, oversized and over-cap updates are refused, counted, and change
     );
     assert.equal(b.onMessage(from, { t: 'doc-sync', sv: 5 }), false);
     assert.equal(b.onMessage(from, { t: 'doc-aware', sel: { a: 'AA', h: 'AA' } }), false);
+    // a good update with a bad cursor riding on it: refused as a whole, nothing applied
+    const fine = new Y.Doc();
+    fine.getText('code').insert(0, 'sneaky ');
+    const fineU = base64UrlEncode(Y.encodeStateAsUpdate(fine));
+    assert.equal(b.onMessage(from, { t: 'doc', u: fineU, sel: { a: 'AA', h: 'AA' } }), false);
     // a part that does not follow
     assert.equal(
       b.onMessage(from, { t: 'doc-part', id: 'a'.repeat(16), i: 1, n: 3, u: 'AA' }),
@@ -280,6 +285,7 @@ test('malformed, oversized and over-cap updates are refused, counted, and change
       'malformed',
       'oversized',
       'oversized',
+      'malformed',
       'malformed',
       'malformed',
       'parts',
@@ -323,6 +329,45 @@ test('rate cap: a peer over its pad message budget is refused, counted, and resy
     assert.equal(doc.text.length, LiveDocLimits.RECEIVE_RATE.burst + 50);
   } finally {
     doc.close();
+  }
+});
+
+test('the cursor rides on the update: one record per flush while typing, and it is drawn remotely', async () => {
+  const m = mesh(2);
+  try {
+    const [a, b] = m.docs;
+    m.up(0, 1);
+    await m.deliver();
+    const before = { ...a.stats.sent };
+    a.text.insert(0, 'x');
+    a.setSelection(1);
+    a.flush();
+    assert.equal(a.stats.sent.doc - before.doc, 1);
+    assert.equal(a.stats.sent.aware - before.aware, 0, 'no separate doc-aware');
+    await m.deliver();
+    const c = b.cursors.get(FP[0]);
+    assert.equal(c.name, 'p0');
+    assert.equal(Y.createAbsolutePositionFromRelativePosition(c.head, b.doc).index, 1);
+    // an update near one record's size: the cursor goes on its own (the doc would not fit)
+    const bigAware = a.stats.sent.aware;
+    a.text.insert(
+      1,
+      Array.from({ length: 11_950 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join(
+        '',
+      ),
+    );
+    a.setSelection(5);
+    a.flush(); // the mesh's send encodes with the 16384-byte check
+    assert.equal(a.stats.sent.aware, bigAware + 1);
+    await m.deliver();
+    assert.equal(b.text.toString(), a.text.toString());
+    a.setSelection(null); // no update pending: a doc-aware of its own
+    a.flush();
+    assert.equal(a.stats.sent.aware - before.aware, 2);
+    await m.deliver();
+    assert.equal(b.cursors.has(FP[0]), false);
+  } finally {
+    m.close();
   }
 });
 

@@ -3,7 +3,7 @@
 // with the language) shared by every member over the peer channels, never over Yjs' own
 // networking. Independent of the DOM (liveDocView.js is the editor); unit-tested in Node.
 //
-// - Local edits are batched per peer (Y.mergeUpdates) and sent every FLUSH_MS as `doc` (or
+// - Local edits are batched per peer (Y.mergeUpdates) and sent at most every FLUSH_MS as `doc` (or
 //   `doc-part`s for an update over one record). Over the gateway relay all peers together get at
 //   most RELAY_RATE doc records a second, so typing stays inside the gateway's rate limit.
 // - On every peer-up (first join, late joiner, rejoin after a gateway outage) both sides send
@@ -50,6 +50,7 @@ export class LiveDoc extends EventTarget {
   #peers = new Map();
   #relay;
   #flushTimer = /** @type {any} */ (null);
+  #lastFlush = -Infinity;
   /** @type {{a: Uint8Array, h: Uint8Array} | null} */
   #selection = null;
   #guard;
@@ -202,30 +203,42 @@ export class LiveDoc extends EventTarget {
     return true;
   }
 
-  /** Sends one update (split into parts if needed); the parts always go together. @param {string} keyFp @param {Uint8Array} update */
-  #sendUpdate(keyFp, update) {
+  /**
+   * Sends one update (split into parts if needed; the parts go together). With `sel` and an
+   * update that fits one `doc`, the cursor goes in it: returns whether it did.
+   * @param {string} keyFp @param {Uint8Array} update @param {{a: string, h: string} | null} [sel]
+   */
+  #sendUpdate(keyFp, update, sel) {
     let msgs;
     try {
       msgs = splitUpdate(update, newChatId);
     } catch (e) {
       this.#problem(keyFp, 'oversized', /** @type {Error} */ (e).message);
-      return;
+      return false;
     }
+    // room for the cursor: 2 positions of at most 256 bytes in base64url, and their JSON
+    const carried = sel !== undefined && update.length <= LiveDocLimits.PART_BYTES - 512;
+    if (carried) msgs[0] = { t: 'doc', u: /** @type {{u: string}} */ (msgs[0]).u, sel };
     if (!this.#direct(keyFp)) this.#relay.force(msgs.length);
     for (const m of msgs) {
-      if (!this.#send(keyFp, m)) return; // the channel went: the next peer-up syncs
+      if (!this.#send(keyFp, m)) return true; // the channel went: the next peer-up syncs
       this.stats.sent[m.t === 'doc' ? 'doc' : 'parts']++;
     }
+    return carried;
   }
 
+  /** A flush at once after a pause, else FLUSH_MS after the last one: the first key of a burst goes without waiting. */
   #schedule() {
-    if (this.#flushTimer === null) this.#flushTimer = setTimeout(() => this.flush(), this.#flushMs);
+    if (this.#flushTimer !== null) return;
+    const wait = Math.max(0, this.#lastFlush + this.#flushMs - this.#now());
+    this.#flushTimer = setTimeout(() => this.flush(), wait);
   }
 
   /** Sends what waits: batched edits and our cursor, to each peer the relay budget allows now. */
   flush() {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+    this.#lastFlush = this.#now();
     let waiting = false;
     for (const [keyFp, p] of this.#peers) {
       if (!p.up || (p.pending.length === 0 && !p.cursorDue)) continue;
@@ -233,16 +246,19 @@ export class LiveDoc extends EventTarget {
         waiting = true; // over the relay budget: it waits, and merges with what comes meanwhile
         continue;
       }
+      const s = this.#selection;
+      const sel = p.cursorDue
+        ? s && { a: base64UrlEncode(s.a), h: base64UrlEncode(s.h) }
+        : undefined;
+      p.cursorDue = false;
+      let update = null;
       if (p.pending.length > 0) {
-        const update = p.pending.length === 1 ? p.pending[0] : Y.mergeUpdates(p.pending);
+        update = p.pending.length === 1 ? p.pending[0] : Y.mergeUpdates(p.pending);
         p.pending = [];
-        this.#sendUpdate(keyFp, update);
       }
-      if (p.cursorDue) {
-        p.cursorDue = false;
-        const s = this.#selection;
-        const sel = s && { a: base64UrlEncode(s.a), h: base64UrlEncode(s.h) };
-        this.#out(keyFp, { t: 'doc-aware', sel }, 'aware', true);
+      // The cursor rides on a single `doc` when there is one: one record per flush, not two.
+      if (update === null || !this.#sendUpdate(keyFp, update, sel)) {
+        if (sel !== undefined) this.#out(keyFp, { t: 'doc-aware', sel }, 'aware', true);
       }
     }
     if (waiting) {
@@ -271,8 +287,9 @@ export class LiveDoc extends EventTarget {
    * @param {string} keyFp @param {{t: string}} msg
    */
   onMessage(keyFp, msg) {
-    const p = this.#peer(keyFp);
-    if (!p.up) return false; // a message before its peer-up, or after it left: not ours to keep
+    const p = this.#peers.get(keyFp);
+    // Before its peer-up or after it left: not ours to keep (its next peer-up syncs anyway).
+    if (p === undefined || !p.up) return false;
     if (!p.bucket.tryTake()) {
       this.#refuse(
         keyFp,
@@ -294,7 +311,13 @@ export class LiveDoc extends EventTarget {
     switch (input.kind) {
       case 'update':
         this.stats.received.doc++;
-        return this.#applyRemote(keyFp, input.bytes);
+        {
+          // a cursor riding on the update is checked first: a bad one refuses the whole message
+          const cursor = input.sel === undefined ? undefined : this.#decodeSel(keyFp, input.sel);
+          if (cursor === false || !this.#applyRemote(keyFp, input.bytes)) return false;
+          if (cursor !== undefined) this.#setCursor(keyFp, p.name, cursor);
+          return true;
+        }
       case 'part': {
         this.stats.received.parts++;
         const r = p.asm.add(input);
@@ -325,24 +348,38 @@ export class LiveDoc extends EventTarget {
         this.#emit('status');
         return true;
       }
-      case 'aware': {
+      case 'aware':
         this.stats.received.aware++;
-        if (input.sel === null) {
-          if (this.cursors.delete(keyFp)) this.#emit('cursors');
+        {
+          const cursor = this.#decodeSel(keyFp, input.sel);
+          if (cursor === false) return false;
+          this.#setCursor(keyFp, p.name, cursor);
           return true;
         }
-        try {
-          const anchor = Y.decodeRelativePosition(input.sel.a);
-          const head = Y.decodeRelativePosition(input.sel.h);
-          this.cursors.set(keyFp, { name: p.name, color: colorOf(keyFp), anchor, head });
-        } catch {
-          this.#refuse(keyFp, 'malformed', 'doc-aware.sel is not a pair of relative positions');
-          return false;
-        }
-        this.#emit('cursors');
-        return true;
-      }
     }
+  }
+
+  /**
+   * A cursor from the wire as relative positions (null: none), or false: refused.
+   * @param {string} keyFp @param {{a: Uint8Array, h: Uint8Array} | null} sel
+   * @returns {{anchor: Y.RelativePosition, head: Y.RelativePosition} | null | false}
+   */
+  #decodeSel(keyFp, sel) {
+    if (sel === null) return null;
+    try {
+      return { anchor: Y.decodeRelativePosition(sel.a), head: Y.decodeRelativePosition(sel.h) };
+    } catch {
+      this.#refuse(keyFp, 'malformed', 'the cursor is not a pair of relative positions');
+      return false;
+    }
+  }
+
+  /** @param {string} keyFp @param {string} name @param {{anchor: Y.RelativePosition, head: Y.RelativePosition} | null} c */
+  #setCursor(keyFp, name, c) {
+    if (c === null) {
+      if (!this.cursors.delete(keyFp)) return;
+    } else this.cursors.set(keyFp, { name, color: colorOf(keyFp), ...c });
+    this.#emit('cursors');
   }
 
   /**

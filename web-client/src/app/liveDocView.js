@@ -245,6 +245,7 @@ export function mountPad(live) {
     (e) => {
       const d = /** @type {CustomEvent<{code: string, message: string}>} */ (e).detail;
       const who = live.stats.lastProblem?.name ?? 'a peer';
+      if ($('#panel-pad').hidden) $('#tab-pad').dataset.alert = 'true'; // seen when the tab opens
       showError(
         d.code === 'unsent'
           ? d.message
@@ -275,9 +276,11 @@ export function mountPad(live) {
   );
   // The pad needs room: the side column widens while its tab is open.
   for (const tab of document.querySelectorAll('.side .tabs button')) {
-    tab.addEventListener('click', () => $('.side').classList.toggle('wide', tab.id === 'tab-pad'), {
-      signal,
-    });
+    const onClick = () => {
+      $('.side').classList.toggle('wide', tab.id === 'tab-pad');
+      if (tab.id === 'tab-pad') delete $('#tab-pad').dataset.alert;
+    };
+    tab.addEventListener('click', onClick, { signal });
   }
   return () => {
     abort.abort();

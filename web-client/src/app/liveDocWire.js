@@ -33,7 +33,7 @@ export const DOC_TYPES = Object.freeze(
 
 /**
  * @typedef {import('../signal/peerMessages.js').DocMessage} DocMessage
- * @typedef {{kind: 'update', bytes: Uint8Array}
+ * @typedef {{kind: 'update', bytes: Uint8Array, sel?: {a: Uint8Array, h: Uint8Array} | null}
  *   | {kind: 'part', id: string, i: number, n: number, bytes: Uint8Array}
  *   | {kind: 'sync' | 'have', sv: Uint8Array}
  *   | {kind: 'aware', sel: {a: Uint8Array, h: Uint8Array} | null}} DocInput
@@ -48,6 +48,16 @@ function bytesOf(s, max) {
   return b !== null && b.length > 0 && b.length <= max ? b : null;
 }
 
+const SEL_RULE = `null or {a, h}: 1 to ${LiveDocLimits.MAX_POS_BYTES} bytes of base64url each`;
+
+/** A cursor: null (none), {a, h} (anchor and head), or undefined if it breaks SEL_RULE. @param {any} sel */
+function selOf(sel) {
+  if (sel === null) return null;
+  const a = bytesOf(sel?.a, LiveDocLimits.MAX_POS_BYTES);
+  const h = bytesOf(sel?.h, LiveDocLimits.MAX_POS_BYTES);
+  return a === null || h === null ? undefined : { a, h };
+}
+
 /**
  * A received doc* message as its decoded input, or {problem} saying which rule it breaks.
  * @param {any} m a peer message whose t is in DOC_TYPES
@@ -60,7 +70,10 @@ export function parseDocMessage(m) {
       const bytes = bytesOf(m.u, L.PART_BYTES);
       if (bytes === null)
         return { problem: `doc.u must be 1 to ${L.PART_BYTES} bytes of base64url` };
-      return { input: { kind: 'update', bytes } };
+      if (m.sel === undefined) return { input: { kind: 'update', bytes } };
+      const sel = selOf(m.sel);
+      if (sel === undefined) return { problem: `doc.sel: ${SEL_RULE}` };
+      return { input: { kind: 'update', bytes, sel } };
     }
     case 'doc-part': {
       if (typeof m.id !== 'string' || !HEX16.test(m.id))
@@ -82,14 +95,9 @@ export function parseDocMessage(m) {
       return { input: { kind: m.t === 'doc-sync' ? 'sync' : 'have', sv } };
     }
     case 'doc-aware': {
-      if (m.sel === null) return { input: { kind: 'aware', sel: null } };
-      const a = bytesOf(m.sel?.a, L.MAX_POS_BYTES);
-      const h = bytesOf(m.sel?.h, L.MAX_POS_BYTES);
-      if (a === null || h === null)
-        return {
-          problem: `doc-aware.sel must be null or {a, h}: 1 to ${L.MAX_POS_BYTES} bytes of base64url each`,
-        };
-      return { input: { kind: 'aware', sel: { a, h } } };
+      const sel = selOf(m.sel);
+      if (sel === undefined) return { problem: `doc-aware.sel: ${SEL_RULE}` };
+      return { input: { kind: 'aware', sel } };
     }
     default:
       return { problem: 'not a doc message' };

@@ -24,7 +24,7 @@ import { LOCAL_CODES, SignalError } from './errors.js';
  *   | {t: 'bye'}
  *   | DocMessage} PeerMessage
  * The Live Code pad's messages (spec/live-code.md), checked by app/liveDocWire.js:
- * @typedef {{t: 'doc', u: string}
+ * @typedef {{t: 'doc', u: string, sel?: {a: string, h: string} | null}
  *   | {t: 'doc-part', id: string, i: number, n: number, u: string}
  *   | {t: 'doc-sync', sv: string}
  *   | {t: 'doc-have', sv: string}
