@@ -24,7 +24,7 @@ import { newChatId } from '../signal/peerMessages.js';
 import {
   DOC_TYPES,
   LiveDocLimits,
-  PartAssembler,
+  PadPeer,
   TokenBucket,
   parseDocMessage,
   splitUpdate,
@@ -46,7 +46,7 @@ export class LiveDoc extends EventTarget {
   #direct;
   #flushMs;
   #now;
-  /** @type {Map<string, {name: string, up: boolean, pending: Uint8Array[], asm: PartAssembler, bucket: TokenBucket, has: Map<number, number>, haveTimer: any, resyncTimer: any, cursorDue: boolean}>} */
+  /** @type {Map<string, PadPeer>} */
   #peers = new Map();
   #relay;
   #flushTimer = /** @type {any} */ (null);
@@ -121,20 +121,7 @@ export class LiveDoc extends EventTarget {
   /** @param {string} keyFp */
   #peer(keyFp) {
     let p = this.#peers.get(keyFp);
-    if (p === undefined) {
-      p = {
-        name: keyFp.slice(0, 8),
-        up: false,
-        pending: [],
-        asm: new PartAssembler(),
-        bucket: new TokenBucket(LiveDocLimits.RECEIVE_RATE, this.#now),
-        has: new Map(),
-        haveTimer: null,
-        resyncTimer: null,
-        cursorDue: false,
-      };
-      this.#peers.set(keyFp, p);
-    }
+    if (p === undefined) this.#peers.set(keyFp, (p = new PadPeer(keyFp.slice(0, 8), this.#now)));
     return p;
   }
 
@@ -159,12 +146,7 @@ export class LiveDoc extends EventTarget {
     p.up = true;
     p.pending = []; // the sync below brings it everything
     p.asm.reset(); // parts on a replaced channel are gone with it
-    this.#out(
-      keyFp,
-      { t: 'doc-sync', sv: base64UrlEncode(Y.encodeStateVector(this.doc)) },
-      'sync',
-      true,
-    );
+    this.#sendSv(keyFp, 'doc-sync');
     p.cursorDue = true;
     this.#schedule();
     this.#emit('status');
@@ -178,11 +160,7 @@ export class LiveDoc extends EventTarget {
   peerDown(keyFp, gone) {
     const p = this.#peers.get(keyFp);
     if (p === undefined) return;
-    p.up = false;
-    p.pending = [];
-    p.asm.reset();
-    clearTimeout(p.haveTimer);
-    clearTimeout(p.resyncTimer);
+    p.down();
     if (this.cursors.delete(keyFp)) this.#emit('cursors');
     if (gone) {
       if ((p.has.get(this.doc.clientID) ?? 0) < this.#ownClock)
@@ -192,15 +170,19 @@ export class LiveDoc extends EventTarget {
     this.#emit('status');
   }
 
-  /** @param {string} keyFp @param {DocMessage} msg @param {keyof LiveDoc['stats']['sent']} kind @param {boolean} [force] past the relay budget */
-  #out(keyFp, msg, kind, force = false) {
-    if (!this.#direct(keyFp)) {
-      if (force) this.#relay.force(1);
-      else if (!this.#relay.tryTake()) return false;
-    }
-    if (!this.#send(keyFp, msg)) return false;
-    this.stats.sent[kind]++;
-    return true;
+  /** One message; over the relay it always goes, and leaves the budget in debt if need be. @param {string} keyFp @param {DocMessage} msg @param {keyof LiveDoc['stats']['sent']} kind */
+  #out(keyFp, msg, kind) {
+    if (!this.#direct(keyFp)) this.#relay.force(1);
+    if (this.#send(keyFp, msg)) this.stats.sent[kind]++;
+  }
+
+  /** Our state vector, in a doc-sync (asks for what we lack) or a doc-have. @param {string} keyFp @param {'doc-sync' | 'doc-have'} t */
+  #sendSv(keyFp, t) {
+    this.#out(
+      keyFp,
+      { t, sv: base64UrlEncode(Y.encodeStateVector(this.doc)) },
+      t === 'doc-sync' ? 'sync' : 'have',
+    );
   }
 
   /**
@@ -258,7 +240,7 @@ export class LiveDoc extends EventTarget {
       }
       // The cursor rides on a single `doc` when there is one: one record per flush, not two.
       if (update === null || !this.#sendUpdate(keyFp, update, sel)) {
-        if (sel !== undefined) this.#out(keyFp, { t: 'doc-aware', sel }, 'aware', true);
+        if (sel !== undefined) this.#out(keyFp, { t: 'doc-aware', sel }, 'aware');
       }
     }
     if (waiting) {
@@ -408,13 +390,7 @@ export class LiveDoc extends EventTarget {
     if (p === undefined || p.haveTimer !== null) return;
     p.haveTimer = setTimeout(() => {
       p.haveTimer = null;
-      if (p.up)
-        this.#out(
-          keyFp,
-          { t: 'doc-have', sv: base64UrlEncode(Y.encodeStateVector(this.doc)) },
-          'have',
-          true,
-        );
+      if (p.up) this.#sendSv(keyFp, 'doc-have');
     }, 250);
   }
 
@@ -429,13 +405,7 @@ export class LiveDoc extends EventTarget {
     if (p === undefined || p.resyncTimer !== null || reason === 'cap') return;
     p.resyncTimer = setTimeout(() => {
       p.resyncTimer = null;
-      if (p.up)
-        this.#out(
-          keyFp,
-          { t: 'doc-sync', sv: base64UrlEncode(Y.encodeStateVector(this.doc)) },
-          'sync',
-          true,
-        );
+      if (p.up) this.#sendSv(keyFp, 'doc-sync');
     }, 2000);
   }
 
@@ -451,10 +421,7 @@ export class LiveDoc extends EventTarget {
   /** The call ends: the document is gone with it. */
   close() {
     clearTimeout(this.#flushTimer);
-    for (const p of this.#peers.values()) {
-      clearTimeout(p.haveTimer);
-      clearTimeout(p.resyncTimer);
-    }
+    for (const p of this.#peers.values()) p.down();
     this.#peers.clear();
     this.cursors.clear();
     this.doc.destroy();

@@ -234,3 +234,37 @@ export class TokenBucket {
     return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) * 1000) / this.rate.perSecond);
   }
 }
+
+/** What the pad keeps of one peer (liveDoc.js). */
+export class PadPeer {
+  /** @param {string} name shown until its hello gives one @param {() => number} now */
+  constructor(name, now) {
+    this.name = name;
+    /** Whether its channel is up: edits go to it, and its doc* messages are taken. */
+    this.up = false;
+    /** @type {Uint8Array[]} our updates not yet sent to it */
+    this.pending = [];
+    this.asm = new PartAssembler();
+    /** Its doc* messages: RECEIVE_RATE. */
+    this.bucket = new TokenBucket(LiveDocLimits.RECEIVE_RATE, now);
+    /** @type {Map<number, number>} its last doc-have: client -> clock */
+    this.has = new Map();
+    /** @type {any} */
+    this.haveTimer = null;
+    /** @type {any} */
+    this.resyncTimer = null;
+    /** Our cursor goes with the next flush. */
+    this.cursorDue = false;
+  }
+
+  /** Its channel is down: what was under way for it is dropped (its next peer-up syncs). */
+  down() {
+    this.up = false;
+    this.pending = [];
+    this.asm.reset();
+    clearTimeout(this.haveTimer);
+    clearTimeout(this.resyncTimer);
+    this.haveTimer = null;
+    this.resyncTimer = null;
+  }
+}
