@@ -104,6 +104,9 @@ export async function buildClient({ outdir, testHooks = false, dev = false }) {
   const app = await esbuild.build({
     ...common,
     entryPoints: { app: appEntry, 'app-style': cssEntry },
+    // The Live Code editor and each of its languages are chunks the app imports when needed.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     define: { __SFRAME_WORKER_URL__: JSON.stringify(`/${workerFile}`) },
   });
   const appFile = outputOf(app, outdir, appEntry);

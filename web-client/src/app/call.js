@@ -18,6 +18,7 @@
 import { CallSession } from '../signal/session.js';
 import { CallChat } from './callChat.js';
 import { CallTimings } from './callTimings.js';
+import { LiveDoc } from './liveDoc.js';
 import { MediaConnection } from './mediaConnection.js';
 import { PlaceholderTracks } from './placeholder.js';
 import { SFrameMedia } from './sframeMedia.js';
@@ -86,6 +87,11 @@ export class Call extends EventTarget {
       timeoutMs: o.deliveryTimeoutMs,
     });
     this.chat = this.chatDelivery.log;
+    /** The Live Code pad (spec/live-code.md): its doc* messages take the same peer channels. */
+    this.liveDoc = new LiveDoc({
+      send: (keyFp, msg) => this.#sendTo(keyFp, msg),
+      direct: (keyFp) => this.session.pathsOf(keyFp)?.send === 'data',
+    });
     this.share = new ScreenShare({
       medias: () => this.#medias(),
       announce: (screen) => {
@@ -268,6 +274,7 @@ export class Call extends EventTarget {
     // only for the worker's ack).
     const rekeyed = this.#rekey('peer-up');
     this.chatDelivery.peerUp(st.keyFp); // what waited for this peer, after the new key
+    this.liveDoc.peerUp(st.keyFp, peer.name); // state vectors both ways: what it missed
     if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
     if (existing === null) {
       // (the peer's first SDP may already have made the connection, see #onPeerMessage)
@@ -349,6 +356,7 @@ export class Call extends EventTarget {
         this.#emit('peers');
         break;
       default:
+        if (LiveDoc.handles(msg.t)) this.liveDoc.onMessage(st.keyFp, msg);
         break; // unknown types are ignored (spec/peer-messages.md §1)
     }
   }
@@ -356,6 +364,7 @@ export class Call extends EventTarget {
   /** @param {Peer} peer @param {string} reason */
   #onPeerDown(peer, reason) {
     const st = this.#state(peer);
+    this.liveDoc.peerDown(st.keyFp, reason !== 'reconnecting' && reason !== 'left');
     if (reason === 'reconnecting') {
       this.#emit('peers'); // media goes on peer to peer; signaling comes back by itself
       return;
@@ -380,6 +389,7 @@ export class Call extends EventTarget {
     clearTimeout(st.dropTimer ?? undefined);
     st.media?.close();
     st.media = null;
+    this.liveDoc.peerDown(st.keyFp, true);
     this.sframe.removePeer(st.keyFp);
     this.peers.delete(st.keyFp);
     this.#emit('peers');
@@ -465,6 +475,7 @@ export class Call extends EventTarget {
     }
     this.peers.clear();
     this.chatDelivery.close();
+    this.liveDoc.close(); // the pad is gone with the call
     this.share.close();
     for (const t of this.localStream.getTracks()) t.stop();
     this.sframe.terminate();

@@ -45,11 +45,12 @@ let TEST = null;
 TEST = globalThis.__hybridgeTestConfig ?? null;
 // test-hook:end
 
-/** @type {{fragment: string | null, link: string | null, call: Call | null}} */
+/** @type {{fragment: string | null, link: string | null, call: Call | null, unmountPad: () => void}} */
 const app = {
   fragment: null, // the link fragment while on this page
   link: null, // the full invite link (kept in memory only)
   call: null,
+  unmountPad: () => {}, // takes the Live Code pad of the call down
 };
 
 /** @param {'landing' | 'join' | 'call' | 'left'} name */
@@ -138,6 +139,7 @@ async function join(name, mic, cam) {
       /** @type {{name?: string, code?: string, detail?: string} | null | undefined} */ (e)?.code ??
       'GATEWAY_UNREACHABLE';
     call.close();
+    app.unmountPad();
     app.call = null;
     showView('join');
     alertBox(typeof code === 'string' ? code : 'INTERNAL', { sticky: true });
@@ -178,6 +180,11 @@ function wireCall(call, fingerprint) {
     renderChatEntry(d.entry, call);
     if (d.entry.from !== null && sideTabs?.selected() !== 'chat') unread(unreadCount + 1);
   });
+  // The pad's editor is a chunk of its own (CodeMirror): loaded with the call, not the landing page.
+  import('./liveDocView.js').then(
+    (m) => app.call === call && (app.unmountPad = m.mountPad(call.liveDoc)),
+    () => alertBox('INTERNAL'),
+  );
   renderStatus(call, 'connecting');
   renderDeviceButtons(call);
 }
@@ -237,6 +244,7 @@ function initCall() {
     const call = app.call;
     app.call = null;
     await call?.leave();
+    app.unmountPad();
     renderTiles(app.call);
     clear($('#chat-log'));
     clearAlerts();

@@ -1,6 +1,7 @@
 // @ts-check
 // A tab list as WAI-ARIA's tabs pattern has it: click or arrow keys (Left, Right, Home, End) select
 // a tab and show its panel (`tab-X` shows `panel-X`); only the selected tab is in the Tab order.
+// The list then dispatches `tabselect` with X as its detail.
 
 /**
  * @param {HTMLElement} list the element with role="tablist"
@@ -25,6 +26,7 @@ export function initTabs(list, onSelect) {
     }
     if (focus) tab.focus();
     onSelect?.(nameOf(tab));
+    list.dispatchEvent(new CustomEvent('tabselect', { detail: nameOf(tab) }));
   };
   list.addEventListener('click', (e) => {
     const t = /** @type {HTMLElement | null} */ (

@@ -36,5 +36,7 @@ export function installTestHook(app) {
       ),
     sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
       app.call?.sendChat(text, kind) ?? null,
+    /** The Live Code pad: text, language, counters, sync states, remote caret names shown. */
+    pad: async () => (await import('./liveDocView.js')).padSnapshot(app.call?.liveDoc),
   };
 }

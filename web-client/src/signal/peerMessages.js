@@ -21,7 +21,14 @@ import { LOCAL_CODES, SignalError } from './errors.js';
  *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
- *   | {t: 'bye'}} PeerMessage
+ *   | {t: 'bye'}
+ *   | DocMessage} PeerMessage
+ * The Live Code pad's messages (spec/live-code.md), checked by app/liveDocWire.js:
+ * @typedef {{t: 'doc', u: string, sel?: {a: string, h: string} | null}
+ *   | {t: 'doc-part', id: string, i: number, n: number, u: string}
+ *   | {t: 'doc-sync', sv: string}
+ *   | {t: 'doc-have', sv: string}
+ *   | {t: 'doc-aware', sel: {a: string, h: string} | null}} DocMessage
  */
 
 export const PeerLimits = Object.freeze({
@@ -37,7 +44,10 @@ export const PeerLimits = Object.freeze({
 
 /** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
 export const KNOWN_TYPES = Object.freeze(
-  new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye']),
+  new Set([
+    ...['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'],
+    ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
+  ]),
 );
 
 /** Message types the session sends itself; the app sends the others. */
