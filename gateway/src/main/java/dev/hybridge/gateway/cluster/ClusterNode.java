@@ -111,6 +111,11 @@ public final class ClusterNode implements Rooms {
     private long lastChange = System.nanoTime();
     private long lastHeartbeat;
     private long lastTick = System.nanoTime();
+
+    /** When this node last heard its own heartbeat back from the bus. */
+    private volatile long lastEcho = System.nanoTime();
+
+    private boolean deaf;
     private final Map<String, Long> incarnations = new HashMap<>();
 
     // ---- owner side (mu) ----
@@ -225,6 +230,7 @@ public final class ClusterNode implements Rooms {
                         dispatcher = d;
                     }
                     busUpSince = System.nanoTime();
+                    lastEcho = busUpSince;
                     busUp = true;
                     busLostAt = 0;
                     LOG.log(System.Logger.Level.INFO, "cluster node " + self + " on the bus");
@@ -239,6 +245,7 @@ public final class ClusterNode implements Rooms {
                 synchronized (mu) {
                     if (!busUp) {
                         busUpSince = System.nanoTime();
+                        lastEcho = busUpSince;
                         long now = System.nanoTime();
                         lastSeen.replaceAll((k, v) -> now); // give the others a fresh window
                     }
@@ -258,12 +265,15 @@ public final class ClusterNode implements Rooms {
                                                 + " ms"));
             }
             case DISCONNECTED, CLOSED -> {
-                if (busUp) {
-                    busLostAt = System.nanoTime();
-                }
+                boolean was = busUp;
                 busUp = false;
-                if (!stopping) {
-                    LOG.log(System.Logger.Level.WARNING, "cluster node " + self + " lost the bus");
+                if (was) { // once per loss: every failed reconnect attempt says DISCONNECTED too
+                    busLostAt = System.nanoTime();
+                    if (!stopping) {
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "cluster node " + self + " lost the bus");
+                    }
                 }
             }
             default -> {}
@@ -486,6 +496,7 @@ public final class ClusterNode implements Rooms {
         long inc = in.u64();
         in.end();
         if (from.equals(self)) {
+            lastEcho = System.nanoTime();
             long lat = System.nanoTime() - sent; // our own clock: the bus's round trip
             latencyLast.set(lat);
             latencySum.add(lat);
@@ -1073,7 +1084,20 @@ public final class ClusterNode implements Rooms {
         if (keyCheck.judge(live.size() + 1, wasReady, now) && wasReady) {
             rejoin("it is outnumbered by nodes with another cluster key");
         }
-        if (busUp) { // without the bus we cannot tell a dead node from our own isolation
+        boolean lagging = busUp && now - lastEcho > timeoutNanos / 2;
+        if (lagging != deaf) {
+            deaf = lagging;
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    lagging
+                            ? "cluster: this node's own heartbeats come back from the bus late"
+                                    + " (it falls behind what the bus delivers): it declares no"
+                                    + " other node gone meanwhile"
+                            : "cluster: this node hears its own heartbeats again");
+        }
+        if (lagging) { // others' silence cannot be told from our own deafness
+            lastSeen.replaceAll((k, v) -> now);
+        } else if (busUp) { // without the bus we cannot tell a dead node from our own isolation
             List<String> silent = new ArrayList<>();
             for (Map.Entry<String, Long> e : lastSeen.entrySet()) {
                 if (now - e.getValue() > timeoutNanos) {

@@ -120,8 +120,10 @@ class ClusterIT {
 
     @AfterAll
     static void down() throws Exception {
-        for (JarGateway n : nodes) {
-            n.close();
+        for (int i = 0; i < nodes.size(); i++) { // the nodes' logs, for a failure's story
+            Files.writeString(
+                    Path.of("target", "ClusterIT-node" + i + ".log"), nodes.get(i).output());
+            nodes.get(i).close();
         }
         if (proxy != null) {
             proxy.close();
