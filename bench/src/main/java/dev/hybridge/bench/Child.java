@@ -361,9 +361,17 @@ final class Child {
                         .name("bench-child-output")
                         .start(
                                 () -> {
-                                    try {
-                                        while (r.readLine() != null) {
-                                            // discard
+                                    // kept in a file (the log of a run that went wrong)
+                                    Path log =
+                                            Path.of(
+                                                    System.getProperty("java.io.tmpdir"),
+                                                    "hybridge-bench-child-" + p.pid() + ".log");
+                                    try (var w = Files.newBufferedWriter(log)) {
+                                        String l;
+                                        while ((l = r.readLine()) != null) {
+                                            w.write(l);
+                                            w.newLine();
+                                            w.flush();
                                         }
                                     } catch (IOException ignored) {
                                         // child ended

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
@@ -22,8 +23,11 @@ import org.HdrHistogram.Histogram;
  * cluster nodes (spec/cluster.md), side by side in one run: a lone gateway (no cluster), three
  * nodes with each room's members on one node, and three nodes with each room's members spread
  * (two per node). Everything on loopback: a real nats-server and three gateway processes; CPU is
- * every gateway's plus nats-server's, read from /proc. Usage (bench/run-cluster.sh):
- * {@code ClusterBench [--seconds=10] [--room-size=6] [--rooms=10] [--rounds=3]}.
+ * every gateway's plus nats-server's, read from /proc. With {@code --phases=idle} (or
+ * {@code relay,idle}): how far idle sessions and rooms scale on the three nodes against the lone
+ * gateway ({@link ClusterIdle}). Usage (bench/run-cluster.sh): {@code ClusterBench [--seconds=10]
+ * [--room-size=6] [--rooms=10] [--rounds=3] [--phases=relay] [--sessions=10000]
+ * [--idle-warmup=1000]}.
  */
 public final class ClusterBench {
     private static final Path NATS = Path.of("/usr/sbin/nats-server");
@@ -43,12 +47,24 @@ public final class ClusterBench {
         int seconds = Integer.parseInt(opt.getOrDefault("seconds", "10"));
         int size = Integer.parseInt(opt.getOrDefault("room-size", "6"));
         int rooms = Integer.parseInt(opt.getOrDefault("rooms", "10"));
+        java.util.Set<String> phases =
+                java.util.Set.of(opt.getOrDefault("phases", "relay").split(","));
+        int sessions = Integer.parseInt(opt.getOrDefault("sessions", "10000"));
+        if (phases.contains("idle")) {
+            Child.requireOpenFiles(sessions + 1024L, "the idle phase's client sockets");
+        }
         if (!Files.isExecutable(NATS)) {
             throw new IllegalStateException(NATS + " is missing: apt-get install nats-server");
         }
         System.out.printf(
-                "ClusterBench: rooms of %d (%d rooms), 1 KiB envelopes, %d s per measurement, %d cores%n",
-                size, rooms, seconds, Runtime.getRuntime().availableProcessors());
+                "ClusterBench (%s): relay in rooms of %d (%d rooms), 1 KiB envelopes, %d s per"
+                        + " measurement; idle: %d sessions in rooms of 2; %d cores%n",
+                String.join(",", phases),
+                size,
+                rooms,
+                seconds,
+                sessions,
+                Runtime.getRuntime().availableProcessors());
         Path dir = Files.createTempDirectory("hybridge-cluster-bench");
         Path staticKey = dir.resolve("gateway.key");
         Path clusterKey = dir.resolve("cluster.key");
@@ -72,13 +88,70 @@ public final class ClusterBench {
                             + natsPort
                             + " -Dhybridge.cluster.key-file="
                             + clusterKey;
-            alone = Child.gateway("", Child.freePort(), staticKey);
+            // a shared machine can keep a request head waiting longer than the default 10 s
+            String slow = " -Dhybridge.limits.header-timeout=PT60S";
+            jvm += slow;
+            alone = Child.gateway(slow, Child.freePort(), staticKey);
             for (int i = 0; i < 3; i++) {
                 cluster.add(Child.gateway(jvm, Child.freePort(), staticKey));
             }
             for (Child c : cluster) {
                 awaitMetric(c, "hybridge_cluster_nodes", 3);
             }
+            if (phases.contains("relay")) {
+                relay(alone, cluster, nats, opt, seconds, size, rooms);
+            }
+            if (phases.contains("idle")) {
+                int warmup = Integer.parseInt(opt.getOrDefault("idle-warmup", "1000"));
+                ToLongFunction<Child> roomsOf =
+                        c -> {
+                            try {
+                                return metric(c, "hybridge_rooms");
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        };
+                ClusterIdle.Result one =
+                        ClusterIdle.run(
+                                "one gateway, no cluster",
+                                List.of(alone),
+                                sessions,
+                                warmup,
+                                roomsOf,
+                                false);
+                ClusterIdle.Result three =
+                        ClusterIdle.run(
+                                "3 nodes, each room over 2 nodes",
+                                cluster,
+                                sessions,
+                                warmup,
+                                roomsOf,
+                                true);
+                ClusterIdle.summary(one, three);
+            }
+        } finally {
+            for (Child c : cluster) {
+                c.stop();
+            }
+            if (alone != null) {
+                alone.stop();
+            }
+            nats.destroy();
+            nats.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The relay comparison: throughput, CPU and latency of the three setups, side by side. */
+    private static void relay(
+            Child alone,
+            List<Child> cluster,
+            Process nats,
+            Map<String, String> opt,
+            int seconds,
+            int size,
+            int rooms)
+            throws Exception {
+        {
             List<Scenario> scenarios =
                     List.of(
                             new Scenario("one gateway, no cluster", List.of(alone), null, false),
@@ -170,15 +243,6 @@ public final class ClusterBench {
                     "cost per cross-node envelope: %.1f us of CPU (gateways + nats-server) more than a"
                             + " local one (%.0f%% of envelopes cross nodes when spread)%n",
                     (spread - local) / crossFraction, 100 * crossFraction);
-        } finally {
-            for (Child c : cluster) {
-                c.stop();
-            }
-            if (alone != null) {
-                alone.stop();
-            }
-            nats.destroy();
-            nats.waitFor(10, TimeUnit.SECONDS);
         }
     }
 

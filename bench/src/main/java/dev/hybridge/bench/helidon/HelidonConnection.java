@@ -286,7 +286,8 @@ final class HelidonConnection implements WsListener, Member {
         cleanupAsync();
     }
 
-    void goingAway() {
+    @Override
+    public void goingAway() {
         HelidonOutbox o = out;
         if (o == null) {
             return;

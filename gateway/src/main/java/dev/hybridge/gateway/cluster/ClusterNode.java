@@ -22,6 +22,7 @@ import io.nats.client.ErrorListener;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.impl.Headers;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -95,12 +96,27 @@ public final class ClusterNode implements Rooms {
     private volatile long busUpSince;
     private volatile boolean stopping;
     private ScheduledExecutorService timer;
+    private final KeyCheck keyCheck;
+    private final Expulsions expulsions = new Expulsions();
+
+    /** Grows each time this node drops its clients and state to rejoin the cluster (mu). */
+    private volatile long incarnation;
+
+    /** When the bus was lost (0 while connected), for the log. */
+    private volatile long busLostAt;
 
     // ---- liveness (mu) ----
     private final Map<String, Long> lastSeen = new HashMap<>();
     private volatile Set<String> live = Set.of();
     private long lastChange = System.nanoTime();
     private long lastHeartbeat;
+    private long lastTick = System.nanoTime();
+
+    /** When this node last heard its own heartbeat back from the bus. */
+    private volatile long lastEcho = System.nanoTime();
+
+    private boolean deaf;
+    private final Map<String, Long> incarnations = new HashMap<>();
 
     // ---- owner side (mu) ----
     private final Map<RoomId, Owned> owned = new HashMap<>();
@@ -121,6 +137,8 @@ public final class ClusterNode implements Rooms {
     private final LongAdder busRejected = new LongAdder();
     private final LongAdder busPublishFailed = new LongAdder();
     private final LongAdder roomMoves = new LongAdder();
+    private final LongAdder staleDropped = new LongAdder();
+    private final LongAdder rejoins = new LongAdder();
     private final AtomicLong latencyLast = new AtomicLong();
     private final LongAdder latencySum = new LongAdder();
     private final LongAdder latencyCount = new LongAdder();
@@ -141,6 +159,7 @@ public final class ClusterNode implements Rooms {
         this.self = Wire.hex(selfId);
         byte[] key = BusSeal.loadKey(cfg.keyFile());
         this.seal = new BusSeal(key, selfId);
+        this.keyCheck = new KeyCheck(KeyCheck.value(key), cfg.nodeTimeout().toNanos());
         java.util.Arrays.fill(key, (byte) 0);
         try {
             this.route = Mac.getInstance("HmacSHA256");
@@ -163,6 +182,11 @@ public final class ClusterNode implements Rooms {
 
     /** Connects to the bus in the background (retrying for ever) and starts the heartbeat timer. */
     public void start() throws InterruptedException {
+        LOG.log(
+                System.Logger.Level.INFO,
+                "cluster key check value "
+                        + keyCheck.own()
+                        + " (the same on every node of one cluster; not a secret)");
         timer =
                 Executors.newSingleThreadScheduledExecutor(
                         Thread.ofPlatform().name("hybridge-cluster-timer").daemon().factory());
@@ -206,7 +230,9 @@ public final class ClusterNode implements Rooms {
                         dispatcher = d;
                     }
                     busUpSince = System.nanoTime();
+                    lastEcho = busUpSince;
                     busUp = true;
+                    busLostAt = 0;
                     LOG.log(System.Logger.Level.INFO, "cluster node " + self + " on the bus");
                     for (CSeat s : pendingByReq.values()) {
                         if (s.state != State.GONE) {
@@ -219,17 +245,35 @@ public final class ClusterNode implements Rooms {
                 synchronized (mu) {
                     if (!busUp) {
                         busUpSince = System.nanoTime();
+                        lastEcho = busUpSince;
                         long now = System.nanoTime();
                         lastSeen.replaceAll((k, v) -> now); // give the others a fresh window
                     }
                     busUp = true;
                 }
-                LOG.log(System.Logger.Level.INFO, "cluster node " + self + " back on the bus");
+                long lost = busLostAt;
+                busLostAt = 0;
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "cluster node "
+                                + self
+                                + " back on the bus"
+                                + (lost == 0
+                                        ? ""
+                                        : " after "
+                                                + (System.nanoTime() - lost) / 1_000_000
+                                                + " ms"));
             }
             case DISCONNECTED, CLOSED -> {
+                boolean was = busUp;
                 busUp = false;
-                if (!stopping) {
-                    LOG.log(System.Logger.Level.WARNING, "cluster node " + self + " lost the bus");
+                if (was) { // once per loss: every failed reconnect attempt says DISCONNECTED too
+                    busLostAt = System.nanoTime();
+                    if (!stopping) {
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "cluster node " + self + " lost the bus");
+                    }
                 }
             }
             default -> {}
@@ -241,6 +285,10 @@ public final class ClusterNode implements Rooms {
      * nodes, so that it does not route a JOIN as if it were alone.
      */
     public boolean ready() {
+        return onBusLongEnough() && !keyCheck.misconfigured();
+    }
+
+    private boolean onBusLongEnough() {
         return busUp && !stopping && System.nanoTime() - busUpSince >= 2 * hbNanos;
     }
 
@@ -381,11 +429,18 @@ public final class ClusterNode implements Rooms {
         BusSeal.Opened o = seal.open(msg.getSubject(), msg.getData());
         if (o == null) {
             busRejected.increment();
+            if (msg.getSubject().equals(hbSubject)) {
+                unopenedHeartbeat(msg);
+            }
             return;
         }
         busIn.increment();
         try {
             In in = new In(o.plaintext());
+            if (in.type != Wire.HEARTBEAT && expulsions.contains(o.senderHex())) {
+                staleDropped.increment(); // sent before it learned it was declared gone
+                return;
+            }
             switch (in.type) {
                 case Wire.HEARTBEAT -> onHeartbeat(o.senderHex(), in);
                 case Wire.RELAY -> onRelay(o.senderHex(), in);
@@ -417,15 +472,31 @@ public final class ClusterNode implements Rooms {
             case Wire.RELAY_ERR -> onRelayErr(in);
             case Wire.OWNER_MOVED -> onOwnerMoved(in);
             case Wire.ROOM_STATE -> onRoomState(from, in);
+            case Wire.EXPELLED -> onExpelled(in);
             default -> busRejected.increment();
         }
+    }
+
+    /** A heartbeat that failed to open: perhaps a node with another cluster key (KeyCheck). */
+    private void unopenedHeartbeat(Message msg) {
+        byte[] data = msg.getData();
+        if (data == null || data.length < BusSeal.HEADER || data[0] != BusSeal.VERSION) {
+            return;
+        }
+        String kcv = msg.hasHeaders() ? msg.getHeaders().getFirst(KeyCheck.HEADER) : null;
+        keyCheck.unopened(
+                Wire.hex(java.util.Arrays.copyOfRange(data, 1, 1 + Wire.NODE)),
+                kcv,
+                System.nanoTime());
     }
 
     private void onHeartbeat(String from, In in) {
         int state = in.u8();
         long sent = in.u64();
+        long inc = in.u64();
         in.end();
         if (from.equals(self)) {
+            lastEcho = System.nanoTime();
             long lat = System.nanoTime() - sent; // our own clock: the bus's round trip
             latencyLast.set(lat);
             latencySum.add(lat);
@@ -433,11 +504,27 @@ public final class ClusterNode implements Rooms {
             return;
         }
         synchronized (mu) {
+            Long expelledAt = expulsions.at(from);
+            if (expelledAt != null) {
+                if (inc <= expelledAt) { // still the incarnation we declared gone: tell it
+                    if (state != Wire.LEAVING) {
+                        publish(from, new Out(Wire.EXPELLED).u64(inc));
+                    }
+                    return;
+                }
+                expulsions.readmit(from); // it dropped its old clients and state: a new node
+            }
             if (state == Wire.LEAVING) {
                 if (lastSeen.containsKey(from)) {
-                    nodeGone(from);
+                    nodeGone(from, false);
                 }
                 return;
+            }
+            Long knownInc = incarnations.put(from, inc);
+            if (knownInc != null && inc > knownInc && lastSeen.containsKey(from)) {
+                // it rejoined (another node expelled it): its members and rooms are gone
+                nodeGone(from, false);
+                incarnations.put(from, inc);
             }
             if (lastSeen.put(from, System.nanoTime()) == null) {
                 LOG.log(System.Logger.Level.INFO, "cluster: node " + from + " joined");
@@ -898,6 +985,62 @@ public final class ClusterNode implements Rooms {
         }
     }
 
+    /** Another node declared this one gone: its view is stale, rejoin (spec/cluster.md §3). */
+    private void onExpelled(In in) {
+        long inc = in.u64();
+        in.end();
+        if (inc == incarnation) { // once: later EXPELLEDs name the incarnation we left
+            rejoin("the other nodes declared it gone (no heartbeat of it for node-timeout)");
+        }
+    }
+
+    /**
+     * Drops this node's stale part of the cluster and comes back as a new incarnation (mu): every
+     * member seated here, or waiting for its JOIN, gets ERROR(SHUTTING_DOWN) and a close with 1001
+     * (its client reconnects and joins again, as after a drain); the rooms it owned and its
+     * replicas are forgotten; the next heartbeat, sent at once, carries the new incarnation, so
+     * the others take it for a node that just appeared. Clients in no room are not touched.
+     */
+    private void rejoin(String why) {
+        incarnation++;
+        rejoins.increment();
+        int closed = 0;
+        for (View v : List.copyOf(views.values())) {
+            List<CSeat> seats = new ArrayList<>(v.local.values());
+            seats.addAll(v.pending);
+            for (CSeat s : seats) {
+                // first: the connection ignores what its client sends from now on (no
+                // NOT_IN_ROOM for a relay that crosses this); goingAway never blocks
+                s.member.goingAway();
+                synchronized (s) {
+                    if (s.state == State.ACTIVE) {
+                        localPeers.decrementAndGet();
+                    }
+                    s.state = State.GONE;
+                    s.queued = null;
+                }
+                closed++;
+            }
+        }
+        views.clear();
+        pendingByReq.clear();
+        owned.clear();
+        moved.clear();
+        ownedCount = 0;
+        lastChange = System.nanoTime();
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "cluster: this node rejoins the cluster because "
+                        + why
+                        + ": closed its "
+                        + closed
+                        + " room member(s) with 1001 so that they join again");
+        if (busUp && !stopping) {
+            heartbeat(Wire.SERVING);
+            lastHeartbeat = System.nanoTime();
+        }
+    }
+
     private void maybeDrop(View v) {
         if (v.local.isEmpty() && v.pending.isEmpty()) {
             views.remove(v.id, v);
@@ -924,11 +1067,37 @@ public final class ClusterNode implements Rooms {
     }
 
     private void tick(long now) {
+        if (now - lastTick > timeoutNanos / 2) {
+            // this process did not run (a pause): the others' heartbeats wait in our socket
+            long paused = now - lastTick;
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "cluster: this node did not run for " + paused / 1_000_000 + " ms");
+            lastSeen.replaceAll((k, v) -> now);
+        }
+        lastTick = now;
         if (busUp && !stopping && now - lastHeartbeat >= hbNanos) {
             heartbeat(Wire.SERVING);
             lastHeartbeat = now;
         }
-        if (busUp) { // without the bus we cannot tell a dead node from our own isolation
+        boolean wasReady = ready();
+        if (keyCheck.judge(live.size() + 1, wasReady, now) && wasReady) {
+            rejoin("it is outnumbered by nodes with another cluster key");
+        }
+        boolean lagging = busUp && now - lastEcho > timeoutNanos / 2;
+        if (lagging != deaf) {
+            deaf = lagging;
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    lagging
+                            ? "cluster: this node's own heartbeats come back from the bus late"
+                                    + " (it falls behind what the bus delivers): it declares no"
+                                    + " other node gone meanwhile"
+                            : "cluster: this node hears its own heartbeats again");
+        }
+        if (lagging) { // others' silence cannot be told from our own deafness
+            lastSeen.replaceAll((k, v) -> now);
+        } else if (busUp) { // without the bus we cannot tell a dead node from our own isolation
             List<String> silent = new ArrayList<>();
             for (Map.Entry<String, Long> e : lastSeen.entrySet()) {
                 if (now - e.getValue() > timeoutNanos) {
@@ -936,7 +1105,7 @@ public final class ClusterNode implements Rooms {
                 }
             }
             for (String n : silent) {
-                nodeGone(n);
+                nodeGone(n, true);
             }
         }
         for (Owned o : List.copyOf(owned.values())) {
@@ -958,11 +1127,24 @@ public final class ClusterNode implements Rooms {
     }
 
     private void heartbeat(byte state) {
-        publishTo(hbSubject, new Out(Wire.HEARTBEAT).u8(state).u64(System.nanoTime()).done());
+        Headers h = new Headers().put(KeyCheck.HEADER, keyCheck.own());
+        publishTo(
+                hbSubject,
+                h,
+                new Out(Wire.HEARTBEAT).u8(state).u64(System.nanoTime()).u64(incarnation).done());
     }
 
-    private void nodeGone(String n) {
+    /**
+     * {@code n} is gone: it said LEAVING, rejoined with a new incarnation, or ({@code silent})
+     * its heartbeats stopped for node-timeout, in which case it may still run, cut off: it is
+     * expelled until it comes back with a new incarnation.
+     */
+    private void nodeGone(String n, boolean silent) {
         LOG.log(System.Logger.Level.INFO, "cluster: node " + n + " gone");
+        if (silent) {
+            expulsions.expel(n, incarnations.getOrDefault(n, 0L));
+        }
+        incarnations.remove(n);
         lastSeen.remove(n);
         updateLive();
         lastChange = System.nanoTime();
@@ -1060,6 +1242,10 @@ public final class ClusterNode implements Rooms {
     }
 
     private void publishTo(String subject, byte[] plain) {
+        publishTo(subject, null, plain);
+    }
+
+    private void publishTo(String subject, Headers headers, byte[] plain) {
         Connection c = nc;
         if (c == null) {
             busPublishFailed.increment();
@@ -1067,7 +1253,7 @@ public final class ClusterNode implements Rooms {
         }
         try {
             synchronized (pubLock) {
-                c.publish(subject, seal.seal(subject, plain));
+                c.publish(subject, headers, seal.seal(subject, plain));
             }
             busOut.increment();
         } catch (RuntimeException e) { // closed, or the reconnect buffer is full
@@ -1122,6 +1308,27 @@ public final class ClusterNode implements Rooms {
                 "hybridge_cluster_bus_publish_failed_total",
                 "Bus messages that could not be published (no bus)",
                 busPublishFailed.sum());
+        counter(
+                sb,
+                "hybridge_cluster_stale_dropped_total",
+                "Bus messages dropped because their sender had been declared gone",
+                staleDropped.sum());
+        counter(
+                sb,
+                "hybridge_cluster_rejoins_total",
+                "Times this node closed its room members with 1001 and rejoined the cluster",
+                rejoins.sum());
+        gauge(
+                sb,
+                "hybridge_cluster_foreign_key_nodes",
+                "Nodes on the bus that seal with another cluster key",
+                keyCheck.foreignNodes());
+        gauge(
+                sb,
+                "hybridge_cluster_key_mismatch",
+                "1 while this node is not ready because nodes with another cluster key outnumber"
+                        + " it",
+                keyCheck.misconfigured() ? 1 : 0);
         counter(
                 sb,
                 "hybridge_cluster_room_moves_total",

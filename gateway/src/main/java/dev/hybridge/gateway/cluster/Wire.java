@@ -29,6 +29,7 @@ final class Wire {
     static final byte HANDOFF = 0x19;
     static final byte OWNER_MOVED = 0x1A;
     static final byte ROOM_STATE = 0x1B;
+    static final byte EXPELLED = 0x1C;
 
     static final int ROOM = 32;
     static final int NODE = 16;

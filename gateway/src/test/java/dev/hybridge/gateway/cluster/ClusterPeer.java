@@ -108,6 +108,11 @@ final class ClusterPeer implements AutoCloseable {
         return client.awaitClose().code();
     }
 
+    /** The close code the node sent, waiting at most {@code wait}. */
+    int closeCode(Duration wait) {
+        return client.awaitClose(wait).code();
+    }
+
     /**
      * Whether an ERROR(SHUTTING_DOWN) came before the close. The socket's close is seen by the
      * client's own reader, possibly before this peer's reader has decoded the records queued

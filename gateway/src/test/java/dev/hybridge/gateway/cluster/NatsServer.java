@@ -72,6 +72,10 @@ final class NatsServer implements AutoCloseable {
         throw new IllegalStateException("nats-server did not listen:\n" + Files.readString(log));
     }
 
+    int port() {
+        return port;
+    }
+
     String url() {
         return "nats://127.0.0.1:" + port;
     }

@@ -137,6 +137,11 @@ public final class TestClient implements AutoCloseable {
         return closed.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
     }
 
+    /** The close, waiting at most {@code wait} (then fails). */
+    public Close awaitClose(java.time.Duration wait) {
+        return closed.copy().orTimeout(wait.toMillis(), TimeUnit.MILLISECONDS).join();
+    }
+
     public boolean isClosed() {
         return closed.isDone();
     }
