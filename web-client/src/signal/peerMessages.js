@@ -8,6 +8,12 @@
 import { base64UrlDecode } from '../protocol/bytes.js';
 import { RecordFormat } from '../protocol/record.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
+import {
+  FILE_CHUNK_KIND,
+  FILE_TYPES,
+  decodeFileChunk,
+  fileMessageProblem,
+} from './fileMessages.js';
 
 /**
  * One peer message (a discriminated union on `t`; spec/peer-messages.md §2). A received message
@@ -21,7 +27,8 @@ import { LOCAL_CODES, SignalError } from './errors.js';
  *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
- *   | {t: 'bye'}} PeerMessage
+ *   | {t: 'bye'}
+ *   | import('./fileMessages.js').FileMessage} PeerMessage
  */
 
 export const PeerLimits = Object.freeze({
@@ -37,7 +44,11 @@ export const PeerLimits = Object.freeze({
 
 /** Peer message types this client understands; others are ignored (spec/peer-messages.md §1). */
 export const KNOWN_TYPES = Object.freeze(
-  new Set(['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye']),
+  new Set(
+    ['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'].concat(
+      FILE_TYPES,
+    ),
+  ),
 );
 
 /** Message types the session sends itself; the app sends the others. */
@@ -134,7 +145,7 @@ export function peerMessageProblem(m) {
     case 'bye':
       return null;
     default:
-      return null;
+      return m.t.startsWith('file') ? fileMessageProblem(m) : null; // spec/files.md
   }
 }
 
@@ -172,6 +183,7 @@ export function encodePeerMessage(m) {
  * @param {Uint8Array} bytes @returns {{msg: PeerMessage, drop?: undefined} | {drop: string, msg?: undefined}}
  */
 export function decodePeerMessage(bytes) {
+  if (bytes[0] === FILE_CHUNK_KIND) return decodeFileChunk(bytes); // binary (spec/files.md §2)
   let m;
   try {
     m = JSON.parse(decoder.decode(bytes));
