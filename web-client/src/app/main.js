@@ -29,6 +29,7 @@ import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { openLocalMedia } from './localMedia.js';
 import { initCodeView } from './codeView.js';
+import { clearFiles, initFiles, loadFileCap, renderFile, renderFileTo } from './fileView.js';
 // test-hook:begin
 import { callSnapshot } from './callSnapshot.js';
 // test-hook:end
@@ -228,12 +229,16 @@ function wireCall(call, fingerprint) {
   });
   call.on('media', () => renderTiles(app.call));
   call.on('chat', (d) => renderChatEntry(d.entry, call));
+  call.on('file', (d) => renderFile(d.item, call));
+  call.on('peers', () => renderFileTo(call));
+  loadFileCap(call);
   renderStatus(call, 'connecting');
 }
 
 function initCall() {
   $('#btn-share').title = screenAudioNote();
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
+  initFiles(() => app.call);
   $('#btn-mute').addEventListener(
     'click',
     (/** @type {MouseEvent & {currentTarget: HTMLElement}} */ e) => {
@@ -288,6 +293,7 @@ function initCall() {
     await call?.leave();
     renderTiles(app.call);
     clear($('#chat-log'));
+    clearFiles();
     clearAlerts();
     show($('#status'), false);
     app.fragment = null;
@@ -379,6 +385,9 @@ function installTestHook() {
       ),
     sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
       app.call?.sendChat(text, kind) ?? null,
+    /** The call's FileTransfers (fileTransfer.js): tests send, accept, cancel and read items. */
+    files: () => app.call?.files ?? null,
+    onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
   };
 }
 // test-hook:end
