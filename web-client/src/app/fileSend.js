@@ -152,7 +152,6 @@ export class FileSender {
     for (let off = 0; off < item.size; off += sliceBytes) {
       const slice = new Uint8Array(await this.#file.slice(off, off + sliceBytes).arrayBuffer());
       this.#check();
-      hash.update(slice);
       for (let p = 0; p < slice.length; p += FILE_CHUNK_MAX_DATA) {
         // The receiver's window, then the data channel's buffer, then the sealer.
         while (sent - item.bytes >= L.WINDOW_BYTES) {
@@ -176,6 +175,8 @@ export class FileSender {
         sent += data.length;
         item.sent = sent;
       }
+      // Hashed while the data channel sends the slice's chunks, not before.
+      hash.update(slice);
       this.#host.changed(item);
     }
     for (const s of sealing) {

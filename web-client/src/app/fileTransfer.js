@@ -8,6 +8,7 @@
 // "failed" with a retry at the sender and "incomplete" at the receiver.
 // DOM-free: fileView.js renders the items; tests run this in Node.
 
+import { newChatId } from '../signal/peerMessages.js';
 import { FileSender } from './fileSend.js';
 
 /** The largest file sent or accepted unless the gateway's client config says otherwise. */
@@ -53,13 +54,6 @@ export const RECEIVE_STALL_MS = 30_000;
 
 const ACTIVE_OUT = ['waiting', 'offered', 'sending', 'finishing'];
 const ACTIVE_IN = ['offered', 'receiving', 'verifying'];
-
-/** 16 lowercase hex characters from 8 random bytes. */
-function newId() {
-  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
-    b.toString(16).padStart(2, '0'),
-  ).join('');
-}
 
 /** @param {ArrayBuffer} buf */
 const hex = (buf) =>
@@ -134,7 +128,7 @@ export class FileTransfers {
     const item = this.#item(
       'out',
       peer,
-      newId(),
+      newChatId(),
       [...name].slice(0, 255).join(''),
       file.size,
       (file.type ?? '').slice(0, 255),
@@ -310,9 +304,12 @@ export class FileTransfers {
       st.acked = item.bytes;
       this.#host.send(item.peer, { t: 'file-ack', id: item.id, bytes: item.bytes });
     }
-    this.#arm(item);
-    item.progressEvents++;
-    this.#changed(item);
+    // Progress is reported every 64 chunks (about 1 MiB) and at the last one, not per chunk.
+    if (st.next % 64 === 0 || item.bytes === item.size) {
+      this.#arm(item);
+      item.progressEvents++;
+      this.#changed(item);
+    }
   }
 
   /** @param {ReceiveState} st */
