@@ -14,11 +14,13 @@
 //   'chat'     {entry}                    a chat message (own or received), or new delivery states of ours
 //   'problem'  {code, keyFp?}             something to tell the user (src/messages.js)
 //   'rekey'    {kid}                      a new send key is installed
+//   'file'     {item}                     a file transfer changed (fileTransfer.js)
 
 import { CallSession } from '../signal/session.js';
 import { CallChat } from './callChat.js';
 import { CallTimings } from './callTimings.js';
 import { LiveDoc } from './liveDoc.js';
+import { FileTransfers } from './fileTransfer.js';
 import { MediaConnection } from './mediaConnection.js';
 import { PlaceholderTracks } from './placeholder.js';
 import { SFrameMedia } from './sframeMedia.js';
@@ -92,6 +94,15 @@ export class Call extends EventTarget {
       send: (keyFp, msg) => this.#sendTo(keyFp, msg),
       direct: (keyFp) => this.session.pathsOf(keyFp)?.send === 'data',
     });
+    /** Files sent and received over the data channels (spec/files.md). */
+    this.files = new FileTransfers(
+      {
+        send: (keyFp, msg) => this.#sendTo(keyFp, /** @type {PeerMessage} */ (msg)),
+        direct: (keyFp) => this.session.direct(keyFp),
+        changed: (item) => this.#emit('file', { item }),
+      },
+      { maxBytes: o.fileMaxBytes },
+    );
     this.share = new ScreenShare({
       medias: () => this.#medias(),
       announce: (screen) => {
@@ -169,6 +180,7 @@ export class Call extends EventTarget {
     on('peer-up', (d) => this.#onPeerUp(d.peer).catch((err) => this.#internal(err)));
     on('peer-message', (d) => this.#onPeerMessage(d.peer, d.msg));
     on('peer-down', (d) => this.#onPeerDown(d.peer, d.reason));
+    on('peer-down', (d) => this.files.peerDown(d.peer.keyFp, `the other side ${d.reason}`));
     on('peer-failed', (d) => {
       const st = this.#state(d.peer);
       st.failure = d.code;
@@ -357,6 +369,7 @@ export class Call extends EventTarget {
         break;
       default:
         if (LiveDoc.handles(msg.t)) this.liveDoc.onMessage(st.keyFp, msg);
+        if (msg.t.startsWith('file')) this.files.onMessage(st.keyFp, /** @type {any} */ (msg));
         break; // unknown types are ignored (spec/peer-messages.md §1)
     }
   }
@@ -476,6 +489,7 @@ export class Call extends EventTarget {
     this.peers.clear();
     this.chatDelivery.close();
     this.liveDoc.close(); // the pad is gone with the call
+    this.files.close();
     this.share.close();
     for (const t of this.localStream.getTracks()) t.stop();
     this.sframe.terminate();

@@ -16,6 +16,7 @@ export {};
  * @property {string} workerUrl
  * @property {number} [audioFrameMs]
  * @property {number} [deliveryTimeoutMs] outbox.js DELIVERY_TIMEOUT_MS unless a test shortens it
+ * @property {number} [fileMaxBytes] the largest file sent or accepted (fileTransfer.js DEFAULT_FILE_MAX_BYTES)
  * @property {boolean} [dataChannel] false: peer records only through the gateway (tests of the fallback)
  * @property {Uint8Array} [pskOverrideForTestingOnly] browser test (b) only (not in the served bundle)
  * @property {boolean} [noSFrameForTestingOnly] the benchmark's baseline only (not in the served bundle)
@@ -27,6 +28,7 @@ export {};
  * @property {{entry: import('./chat.js').ChatEntry}} chat
  * @property {{code: string, keyFp?: string, message?: string}} problem
  * @property {{kid: bigint}} rekey
+ * @property {{item: import('./fileTransfer.js').FileItem}} file
  *
  * @typedef {object} CallPeer what the call keeps per peer key fingerprint, besides the session's Peer
  * @property {string} keyFp

@@ -28,6 +28,7 @@ import { initCodeView } from './codeView.js';
 import { copyButton, initLanding } from './landing.js';
 import { initTabs } from './tabs.js';
 import { forgetCall, recallCall, rememberCall } from './tabCall.js';
+import { clearFiles, initFiles, loadFileCap, renderFile, renderFileTo } from './fileView.js';
 // test-hook:begin
 import { installTestHook } from './testHook.js';
 // test-hook:end
@@ -185,6 +186,9 @@ function wireCall(call, fingerprint) {
     (m) => app.call === call && (app.unmountPad = m.mountPad(call.liveDoc)),
     () => alertBox('INTERNAL'),
   );
+  call.on('file', (d) => renderFile(d.item, call));
+  call.on('peers', () => renderFileTo(call));
+  loadFileCap(call);
   renderStatus(call, 'connecting');
   renderDeviceButtons(call);
 }
@@ -192,6 +196,7 @@ function wireCall(call, fingerprint) {
 function initCall() {
   $('#btn-share').title = screenAudioNote();
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
+  initFiles(() => app.call);
   $('#btn-mute').addEventListener('click', async () => {
     const call = app.call;
     if (!call) return;
@@ -247,6 +252,7 @@ function initCall() {
     app.unmountPad();
     renderTiles(app.call);
     clear($('#chat-log'));
+    clearFiles();
     clearAlerts();
     show($('#status'), false);
     const kept = recallCall();

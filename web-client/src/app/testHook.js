@@ -36,6 +36,9 @@ export function installTestHook(app) {
       ),
     sendChat: (/** @type {string} */ text, /** @type {string} */ kind) =>
       app.call?.sendChat(text, kind) ?? null,
+    /** The call's FileTransfers (fileTransfer.js): tests send, accept, cancel and read items. */
+    files: () => app.call?.files ?? null,
+    onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
     /** The Live Code pad: text, language, counters, sync states, remote caret names shown. */
     pad: async () => (await import('./liveDocView.js')).padSnapshot(app.call?.liveDoc),
   };

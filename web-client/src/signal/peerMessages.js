@@ -8,6 +8,12 @@
 import { base64UrlDecode } from '../protocol/bytes.js';
 import { RecordFormat } from '../protocol/record.js';
 import { LOCAL_CODES, SignalError } from './errors.js';
+import {
+  FILE_CHUNK_KIND,
+  FILE_TYPES,
+  decodeFileChunk,
+  fileMessageProblem,
+} from './fileMessages.js';
 
 /**
  * One peer message (a discriminated union on `t`; spec/peer-messages.md §2). A received message
@@ -22,7 +28,8 @@ import { LOCAL_CODES, SignalError } from './errors.js';
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
  *   | {t: 'bye'}
- *   | DocMessage} PeerMessage
+ *   | DocMessage
+ *   | import('./fileMessages.js').FileMessage} PeerMessage
  * The Live Code pad's messages (spec/live-code.md), checked by app/liveDocWire.js:
  * @typedef {{t: 'doc', u: string, sel?: {a: string, h: string} | null}
  *   | {t: 'doc-part', id: string, i: number, n: number, u: string}
@@ -47,6 +54,7 @@ export const KNOWN_TYPES = Object.freeze(
   new Set([
     ...['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'],
     ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
+    ...FILE_TYPES, // files: spec/files.md
   ]),
 );
 
@@ -144,7 +152,7 @@ export function peerMessageProblem(m) {
     case 'bye':
       return null;
     default:
-      return null;
+      return m.t.startsWith('file') ? fileMessageProblem(m) : null; // spec/files.md
   }
 }
 
@@ -182,6 +190,7 @@ export function encodePeerMessage(m) {
  * @param {Uint8Array} bytes @returns {{msg: PeerMessage, drop?: undefined} | {drop: string, msg?: undefined}}
  */
 export function decodePeerMessage(bytes) {
+  if (bytes[0] === FILE_CHUNK_KIND) return decodeFileChunk(bytes); // binary (spec/files.md §2)
   let m;
   try {
     m = JSON.parse(decoder.decode(bytes));

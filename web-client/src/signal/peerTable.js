@@ -107,6 +107,12 @@ export class PeerTable {
     return this.#transport.send(entry, bytes);
   }
 
+  /** The peer's channel as a direct path (peerTransport.js), or null. @param {string} keyFp */
+  direct(keyFp) {
+    const entry = this.established(keyFp);
+    return entry === null ? null : this.#transport.direct(entry);
+  }
+
   /**
    * The app's data channel to the peer with key `keyFp` (spec/data-channel.md): its records take
    * it once it is open. @param {string} keyFp @param {RTCDataChannel} dc

@@ -23,6 +23,12 @@ import { encodePeerMessage } from './peerMessages.js';
  * @property {(entry: PeerEntry, channel: PeerChannel, plaintext: Uint8Array) => void} plaintext one opened record
  * @property {(entry: PeerEntry, channel: PeerChannel, code: string) => void} failed the channel failed with `code`
  * @property {(entry: PeerEntry) => void} dataChannelClosed the entry's data channel closed
+ *
+ * @typedef {object} DirectPath our direction of one channel on its open data channel (files)
+ * @property {(bytes: Uint8Array) => Promise<boolean>} send like send(), but only on this channel and never on the relay
+ * @property {() => boolean} open still this channel, on its open data channel
+ * @property {() => number} buffered the data channel's bufferedAmount
+ * @property {(low: number) => Promise<void>} drained resolves once bufferedAmount is at most `low` (or the data channel closed)
  */
 
 /**
@@ -78,6 +84,40 @@ export class PeerTransport {
       },
       () => false, // a sealer refusal ends only this send (RECORD_LIMIT_REACHED would need a new handshake)
     );
+  }
+
+  /**
+   * Our direction of the entry's current channel as a direct path, or null unless it runs on the
+   * open data channel (spec/files.md: file bytes never take the relay). Its records still go
+   * through send(), so they are sealed and sent in seq order with everything else; a direction
+   * on the data channel never moves back, and a replaced channel makes send() false.
+   * @param {PeerEntry} entry @returns {DirectPath | null}
+   */
+  direct(entry) {
+    const channel = entry.channel;
+    const dc = entry.dataChannel;
+    if (channel === null || !channel.established || !channel.paths?.sendOnDataChannel) return null;
+    if (dc === null || dc.readyState !== 'open') return null;
+    const open = () =>
+      entry.channel === channel && entry.dataChannel === dc && dc.readyState === 'open';
+    return {
+      open,
+      send: (bytes) => (open() ? this.send(entry, bytes) : Promise.resolve(false)),
+      buffered: () => dc.bufferedAmount,
+      drained: (low) => {
+        if (dc.readyState !== 'open' || dc.bufferedAmount <= low) return Promise.resolve();
+        return new Promise((resolve) => {
+          const done = () => {
+            dc.removeEventListener('bufferedamountlow', done);
+            dc.removeEventListener('close', done);
+            resolve();
+          };
+          dc.bufferedAmountLowThreshold = low;
+          dc.addEventListener('bufferedamountlow', done);
+          dc.addEventListener('close', done);
+        });
+      },
+    };
   }
 
   /**

@@ -243,6 +243,15 @@ export class CallSession extends EventTarget {
   }
 
   /**
+   * Our direction of the channel to `keyFp` on its open data channel, for file chunks
+   * (spec/files.md), or null while it is not there (it may still be on the gateway relay).
+   * @param {string} keyFp @returns {import('./peerTransport.js').DirectPath | null}
+   */
+  direct(keyFp) {
+    return this.#table.direct(keyFp);
+  }
+
+  /**
    * Fetches and checks the gateway key, connects, runs the hop handshake and joins. Resolves
    * after JOINED. Rejects with a SignalError (also sent as an 'error' event; the session is
    * then closed): INSECURE_CONTEXT, GATEWAY_UNREACHABLE, UNKNOWN_GATEWAY_KEY (pin mismatch: no

@@ -278,6 +278,8 @@ class GatewayFlowTest {
         assertEquals(1216, pk.length);
         assertEquals(Fingerprint.toHex(Fingerprint.of(pk)), doc.path("fingerprint").asText());
         assertEquals(64, doc.path("fingerprint").asText().length());
+        // the web client's settings (spec/hop-handshake.md §3, hybridge.client)
+        assertEquals(104857600, doc.path("client").path("file_max_bytes").asInt());
     }
 
     @Test

@@ -23,7 +23,14 @@ public record GatewayConfig(
         String logLevel,
         Limits limits,
         Ice ice,
-        Optional<Cluster> cluster) {
+        Optional<Cluster> cluster,
+        Client client) {
+
+    /**
+     * Settings of the web client, served in /.well-known/hybridge.json under {@code client}
+     * (spec/hop-handshake.md §3); each client applies them to itself (spec/files.md §6).
+     */
+    public record Client(int fileMaxBytes) {}
 
     /** Where to listen; TLS is optional (a reverse proxy may terminate it instead). */
     public record Server(String host, int port, Optional<Tls> tls) {}
@@ -149,7 +156,8 @@ public record GatewayConfig(
                 level,
                 limits,
                 ice,
-                cluster(h.get("cluster")));
+                cluster(h.get("cluster")),
+                new Client(range(h.get("client.file-max-bytes"), 1, Integer.MAX_VALUE)));
     }
 
     private static Optional<Cluster> cluster(Config c) {

@@ -69,7 +69,8 @@ public final class WebRoutes {
 
     /**
      * {"versions":[1],"suites":[1],"public_key": base64url(pk), "fingerprint": hex(SHA-256(pk))},
-     * plus "retired": [{"fingerprint": hex, "retired_at": ISO-8601}] after a key rotation.
+     * plus "retired": [{"fingerprint": hex, "retired_at": ISO-8601}] after a key rotation, and
+     * "client": {"file_max_bytes": n} (hybridge.client.file-max-bytes).
      */
     public static byte[] wellKnown(Gateway gw) {
         ObjectMapper json = new ObjectMapper();
@@ -80,6 +81,8 @@ public final class WebRoutes {
                 "public_key",
                 Base64.getUrlEncoder().withoutPadding().encodeToString(gw.publicKey()));
         doc.put("fingerprint", gw.fingerprintHex());
+        // settings of the web client (spec/hop-handshake.md §3, spec/files.md §6)
+        doc.putObject("client").put("file_max_bytes", gw.config().client().fileMaxBytes());
         if (!gw.retiredKeys().isEmpty()) {
             // spec/hop-handshake.md §3: a client whose pin is listed here tells its user that the
             // link uses the gateway's previous key, instead of reporting a key mismatch

@@ -29,6 +29,7 @@ class GatewayConfigTest {
         assertEquals(Duration.ofSeconds(10), c.limits().handshakeTimeout());
         assertEquals(65561, c.limits().maxFrameBytes());
         assertEquals(Path.of("hybridge-gateway.key"), c.keyFile());
+        assertEquals(100 * 1024 * 1024, c.client().fileMaxBytes()); // spec/files.md §6
     }
 
     @Test
@@ -67,6 +68,8 @@ class GatewayConfigTest {
                 "hybridge.limits.envelope-max-bytes",
                 "16472"); // below the largest peer record + 64
         assertFails("hybridge.server.port", "70000");
+        assertFails("hybridge.client.file-max-bytes", "0");
+        assertFails("hybridge.client.file-max-bytes", "3000000000");
         Map<String, String> cluster =
                 new java.util.HashMap<>(Map.of("hybridge.cluster.enabled", "true"));
         assertClusterFails(cluster, "nats-urls", "http://127.0.0.1:4222");
@@ -141,6 +144,7 @@ class GatewayConfigTest {
                 new java.util.ArrayList<>(
                         java.util.List.of(GatewayConfig.Limits.class.getRecordComponents()));
         components.addAll(java.util.List.of(GatewayConfig.Cluster.class.getRecordComponents()));
+        components.addAll(java.util.List.of(GatewayConfig.Client.class.getRecordComponents()));
         for (var component : components) {
             String key =
                     component

@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// File transfer throughput over loopback (a script, not a test): headless Chromium against the
+// real gateway (web-client/test/support/gateway.js, serving the test build web-client/dist-test).
+//
+//   node --experimental-websocket bench/browser/file-throughput.mjs [--mb=20] [--runs=3]
+//
+// Prerequisites: mvn -B -ntp -q -pl gateway -am process-classes -DskipTests; (cd web-client &&
+// npm run build:test).
+//
+// Two pages (Alice, Bob; audio only) join one room; their peer records run on the data channel.
+// In the same run, alternating, the same generated file (a File made in Alice's page) goes:
+//   hybridge: Alice's call sends it to Bob (spec/files.md: offer, Bob accepts at once, binary
+//             chunks sealed in peer records on the data channel, acks, SHA-256 on both sides);
+//             timed from send() to "delivered" (Bob's verified ack back at Alice);
+//   bare:     on a second, plain RTCPeerConnection between the same two pages, a bare
+//             RTCDataChannel (ordered, reliable) carries the file's raw bytes in 16 KiB messages,
+//             read by the same 1 MiB slices under the same bufferedAmount bounds (1 MiB high,
+//             256 KiB low); timed from the first read to Bob's 1-byte "done" back at Alice;
+//   bare-json: the same, each message a JSON text with the chunk in base64 (12 KiB of file per
+//             message), decoded at Bob: what a JSON chunk form would cost at best (no seal).
+// Printed: MB/s per run and the medians, and hybridge / bare per run and the median of those
+// ratios (the target is at least 0.8).
+
+import { loadavg } from 'node:os';
+import { startGateway } from '../../web-client/test/support/gateway.js';
+import { launchBrowser, openPage, peerNamed, waitFor } from '../../web-client/test/e2e/browser.js';
+
+const arg = (name, dflt) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const MB = arg('mb', 20);
+const RUNS = arg('runs', 3);
+const SIZE = MB * 1024 * 1024;
+
+console.log(
+  `load average at start: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
+const gw = await startGateway();
+const browser = await launchBrowser();
+const alice = await openPage(browser);
+const bob = await openPage(browser);
+const results = { hybridge: [], bare: [], 'bare-json': [] };
+try {
+  await alice.goto(`${gw.url}/`);
+  await alice.click('#create-room');
+  await alice.waitForSelector('#invite-new:not([hidden])');
+  const link = await alice.inputValue('#invite-new-link');
+  for (const [p, n] of [
+    [alice, 'Alice'],
+    [bob, 'Bob'],
+  ]) {
+    await p.goto(link);
+    await p.waitForSelector('#view-join:not([hidden])');
+    await p.fill('#join-name', n);
+    await p.uncheck('#join-cam');
+    await p.click('#join-button');
+  }
+  const onData = (other) => (s) => {
+    const fp = peerNamed(s, other);
+    return (
+      fp !== null && s.peers[fp].paths?.send === 'data' && s.peers[fp].paths?.receive === 'data'
+    );
+  };
+  await waitFor(alice, onData('Bob'), { timeout: 60_000, what: 'Alice on the data channel' });
+  await waitFor(bob, onData('Alice'), { timeout: 60_000, what: 'Bob on the data channel' });
+
+  // Bob accepts every offer at once.
+  await bob.evaluate(() => {
+    globalThis.__hybridge.onFile((item) => {
+      if (item.dir === 'in' && item.state === 'offered')
+        globalThis.__hybridge.files().accept(item.key);
+    });
+  });
+  // The file, made once in Alice's page.
+  await alice.evaluate((size) => {
+    const bytes = new Uint8Array(size);
+    crypto.getRandomValues(bytes.subarray(0, 65536));
+    for (let i = 65536; i < size; i++) bytes[i] = bytes[i - 65536] ^ (i & 0xff);
+    globalThis.__benchFile = new File([bytes], 'bench.bin');
+  }, SIZE);
+
+  // The bare connection: signaled by this script between the two pages.
+  const setup = (role) => {
+    const pc = new RTCPeerConnection();
+    globalThis.__bare = { pc, dc: pc.createDataChannel('bare', { negotiated: true, id: 0 }) };
+    globalThis.__bare.dc.binaryType = 'arraybuffer';
+    globalThis.__bare.candidates = [];
+    pc.onicecandidate = (e) =>
+      e.candidate && globalThis.__bare.candidates.push(e.candidate.toJSON());
+    return role;
+  };
+  await alice.evaluate(setup, 'a');
+  await bob.evaluate(setup, 'b');
+  const offer = await alice.evaluate(async () => {
+    const o = await globalThis.__bare.pc.createOffer();
+    await globalThis.__bare.pc.setLocalDescription(o);
+    return o;
+  });
+  const answer = await bob.evaluate(async (o) => {
+    await globalThis.__bare.pc.setRemoteDescription(o);
+    const a = await globalThis.__bare.pc.createAnswer();
+    await globalThis.__bare.pc.setLocalDescription(a);
+    return a;
+  }, offer);
+  await alice.evaluate((a) => globalThis.__bare.pc.setRemoteDescription(a), answer);
+  await new Promise((r) => setTimeout(r, 500));
+  const candsA = await alice.evaluate(() => globalThis.__bare.candidates);
+  const candsB = await bob.evaluate(() => globalThis.__bare.candidates);
+  await bob.evaluate(async (cs) => {
+    for (const c of cs) await globalThis.__bare.pc.addIceCandidate(c);
+  }, candsA);
+  await alice.evaluate(async (cs) => {
+    for (const c of cs) await globalThis.__bare.pc.addIceCandidate(c);
+  }, candsB);
+  for (const p of [alice, bob])
+    await p.waitForFunction(() => globalThis.__bare.dc.readyState === 'open', null, {
+      timeout: 30_000,
+    });
+
+  const hybridge = () =>
+    alice.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          const files = globalThis.__hybridge.files();
+          const snapshot = globalThis.__hybridge.stats();
+          snapshot.then((s) => {
+            const bobFp = Object.keys(s.peers)[0];
+            const t0 = performance.now();
+            const [item] = files.send(globalThis.__benchFile, [bobFp]);
+            globalThis.__hybridge.onFile((it) => {
+              if (it.key !== item.key) return;
+              if (it.state === 'delivered') resolve(performance.now() - t0);
+              else if (['failed', 'cancelled', 'declined'].includes(it.state))
+                reject(new Error(it.error));
+            });
+          });
+        }),
+    );
+
+  const bare = (json) =>
+    Promise.all([
+      bob.evaluate(
+        ({ size, json }) =>
+          new Promise((resolve) => {
+            const { dc } = globalThis.__bare;
+            let got = 0;
+            const parts = [];
+            dc.onmessage = (e) => {
+              let data;
+              if (json) {
+                const m = JSON.parse(e.data);
+                data = Uint8Array.from(atob(m.d), (c) => c.charCodeAt(0));
+              } else data = new Uint8Array(e.data);
+              parts.push(data);
+              got += data.length;
+              if (got >= size) {
+                const blob = new Blob(parts);
+                dc.send(new Uint8Array([blob.size > 0 ? 1 : 0]));
+                dc.onmessage = null;
+                resolve(got);
+              }
+            };
+          }),
+        { size: SIZE, json },
+      ),
+      alice.evaluate(
+        (json) =>
+          new Promise((resolve) => {
+            const { dc } = globalThis.__bare;
+            const file = globalThis.__benchFile;
+            const chunk = json ? 12 * 1024 : 16 * 1024;
+            const t0 = performance.now();
+            dc.onmessage = () => resolve(performance.now() - t0);
+            (async () => {
+              dc.bufferedAmountLowThreshold = 256 * 1024;
+              for (let off = 0; off < file.size; off += 64 * chunk) {
+                const slice = new Uint8Array(await file.slice(off, off + 64 * chunk).arrayBuffer());
+                for (let p = 0; p < slice.length; p += chunk) {
+                  if (dc.bufferedAmount > 1024 * 1024)
+                    await new Promise((r) =>
+                      dc.addEventListener('bufferedamountlow', r, { once: true }),
+                    );
+                  const part = slice.subarray(p, p + chunk);
+                  if (json) {
+                    let s = '';
+                    for (let i = 0; i < part.length; i++) s += String.fromCharCode(part[i]);
+                    dc.send(
+                      JSON.stringify({ t: 'file-chunk', id: '0123456789abcdef', i: p, d: btoa(s) }),
+                    );
+                  } else dc.send(part);
+                }
+              }
+            })();
+          }),
+        json,
+      ),
+    ]).then(([, ms]) => ms);
+
+  for (let run = 1; run <= RUNS; run++) {
+    for (const [kind, f] of [
+      ['bare', () => bare(false)],
+      ['hybridge', hybridge],
+      ['bare-json', () => bare(true)],
+    ]) {
+      const ms = await f();
+      const mbps = SIZE / 1e6 / (ms / 1000);
+      results[kind].push(mbps);
+      console.log(
+        `run ${run} ${kind.padEnd(9)} ${MB} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(1)} MB/s`,
+      );
+    }
+  }
+} finally {
+  await browser.close();
+  await gw.stop();
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
+console.log(
+  `median MB/s: hybridge ${m.hybridge.toFixed(1)}, bare ${m.bare.toFixed(1)}, bare-json ${m['bare-json'].toFixed(1)}`,
+);
+// The load of a shared machine swings within seconds: each run's own ratio, then their median.
+const ratio = (k) => median(results[k].map((v, i) => v / results.bare[i]));
+console.log(
+  `per run, hybridge / bare: ${results.hybridge.map((v, i) => (v / results.bare[i]).toFixed(2)).join(' ')}`,
+);
+console.log(
+  `median of the per-run ratios: hybridge / bare = ${ratio('hybridge').toFixed(2)} (target >= 0.80); bare-json / bare = ${ratio('bare-json').toFixed(2)}`,
+);
+console.log(
+  `load average at end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
