@@ -154,21 +154,10 @@ final class Child {
     long[] cpuSplit() throws IOException {
         long all = 0;
         long jit = 0;
-        try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
-            for (Path t : tasks.toList()) {
-                String stat;
-                try {
-                    stat = Files.readString(t.resolve("stat"));
-                } catch (IOException gone) {
-                    continue;
-                }
-                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                long ns = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
-                all += ns;
-                if (comm.contains("CompilerThre")) {
-                    jit += ns;
-                }
+        for (var e : cpuByThread().entrySet()) {
+            all += e.getValue();
+            if (e.getKey().contains("CompilerThre")) {
+                jit += e.getValue();
             }
         }
         return new long[] {all, jit};
