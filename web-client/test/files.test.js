@@ -124,6 +124,9 @@ test('malformed chunks and file messages are refused with a clear reason', () =>
       .drop,
     /at least 14/,
   );
+  const oversize = new Uint8Array(FILE_CHUNK_MAX_DATA + 14);
+  oversize[0] = 1;
+  assert.equal(decodeFileChunk(oversize).drop, 'file chunk of 16385 bytes: at most 16384');
   assert.throws(() => encodeFileChunk('0123', 0, new Uint8Array(1)), /16 lowercase hex/);
   assert.throws(() => encodeFileChunk('0123456789abcdef', -1, new Uint8Array(1)), /u32/);
   assert.throws(() => encodeFileChunk('0123456789abcdef', 0, new Uint8Array(0)), /1 to 16371/);

@@ -18,6 +18,7 @@ import { Sas } from '../src/protocol/sas.js';
 import { decodeRoomMessage, encodeRoomMessage } from '../src/protocol/roomCodec.js';
 import { channelTag, decodeDataFrame, encodeDataFrame } from '../src/protocol/dataFrame.js';
 import { errorName } from '../src/protocol/errors.js';
+import { decodeFileChunk, encodeFileChunk } from '../src/signal/fileMessages.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
 import { CodeParty, formatCode, parseCode } from '../src/protocol/code.js';
 
@@ -530,6 +531,30 @@ async function verifyDataChannelInvalid(t) {
   return expectCode(t.expect, () => decodeDataFrame(frame));
 }
 
+// ---------------------------------------------------------------- file-chunk.json
+
+async function verifyFileChunkValid(t) {
+  const plaintext = unhex(t, 'plaintext');
+  const data = unhex(t, 'data');
+  if (!equal(encodeFileChunk(t.id, t.index, data), plaintext)) return 'plaintext differs';
+  const d = decodeFileChunk(plaintext);
+  if (d.drop !== undefined) return `dropped: ${d.drop}`;
+  if (d.msg.t !== 'file-chunk') return 'decoded type differs';
+  if (d.msg.id !== t.id) return 'decoded id differs';
+  if (d.msg.index !== t.index) return 'decoded index differs';
+  if (!equal(d.msg.data, data)) return 'decoded data differs';
+  return null;
+}
+
+/** FileChunkVectors.verify: the reason is the drop reason; a drop is counted as MALFORMED. */
+async function verifyFileChunkInvalid(t) {
+  const d = decodeFileChunk(unhex(t, 'plaintext'));
+  if (d.drop !== t.reason) return `reason ${d.drop}, expected ${t.reason}`;
+  return expectCode(t.expect, () => {
+    if (d.drop !== undefined) throw new ProtocolError('MALFORMED_MESSAGE');
+  });
+}
+
 // ---------------------------------------------------------------- registry
 
 const byResult = (valid, invalid) => (t) => {
@@ -547,6 +572,7 @@ export const VERIFIERS = Object.freeze({
   'code-handshake.json': byResult(verifyCodeValid, verifyCodeInvalid),
   'room-messages.json': byResult(verifyRoomValid, verifyRoomInvalid),
   'data-channel.json': byResult(verifyDataChannelValid, verifyDataChannelInvalid),
+  'file-chunk.json': byResult(verifyFileChunkValid, verifyFileChunkInvalid),
 });
 
 /** The step names (field `step`) each handshake file may use; record and room files have none. */
@@ -566,6 +592,7 @@ export const STEPS = Object.freeze({
   'room-secret.json': [],
   'room-messages.json': [],
   'data-channel.json': [],
+  'file-chunk.json': [],
 });
 
 /** Runs a verifier, turning a thrown error into a failure description (as Java's verify loops do). */

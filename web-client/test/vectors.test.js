@@ -86,6 +86,8 @@ test('every tampered vector fails', async () => {
         t.message_hex = flip(t.message_hex);
       } else if (t.frame) {
         t.frame = flip(t.frame);
+      } else if (t.plaintext) {
+        t.plaintext = flip(t.plaintext);
       } else {
         assert.fail(`${file} tc ${v.tc_id}: nothing to tamper`);
       }

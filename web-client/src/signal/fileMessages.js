@@ -121,8 +121,10 @@ export function encodeFileChunk(id, index, data) {
 }
 
 /**
- * A received plaintext that starts with 0x01, as {msg} or {drop: reason}. The data is a view
- * into `bytes` (no copy).
+ * A received plaintext that starts with 0x01, as {msg} or {drop: reason}: refused when the first
+ * byte is not 0x01, or when the data is not 1 to FILE_CHUNK_MAX_DATA bytes (spec/files.md §2;
+ * the reasons are those of test-vectors/file-chunk.json). The data is a view into `bytes` (no
+ * copy).
  * @param {Uint8Array} bytes
  * @returns {{msg: {t: 'file-chunk', id: string, index: number, data: Uint8Array}, drop?: undefined} | {drop: string, msg?: undefined}}
  */
@@ -130,6 +132,10 @@ export function decodeFileChunk(bytes) {
   if (bytes[0] !== FILE_CHUNK_KIND) return { drop: 'not a file chunk' };
   if (bytes.length <= FILE_CHUNK_HEADER)
     return { drop: `file chunk of ${bytes.length} bytes: at least ${FILE_CHUNK_HEADER + 1}` };
+  if (bytes.length > FILE_CHUNK_HEADER + FILE_CHUNK_MAX_DATA)
+    return {
+      drop: `file chunk of ${bytes.length} bytes: at most ${FILE_CHUNK_HEADER + FILE_CHUNK_MAX_DATA}`,
+    };
   let id = '';
   for (let i = 1; i < 9; i++) id += bytes[i].toString(16).padStart(2, '0');
   const index = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(9);

@@ -40,7 +40,11 @@ public record VectorFile(String name, Generator generator, Verifier verifier) {
                     new VectorFile(
                             DataChannelVectors.FILE,
                             DataChannelVectors::generate,
-                            DataChannelVectors::verify));
+                            DataChannelVectors::verify),
+                    new VectorFile(
+                            FileChunkVectors.FILE,
+                            FileChunkVectors::generate,
+                            FileChunkVectors::verify));
 
     /** The exact bytes this generator writes (two-space JSON, trailing newline). */
     public byte[] render() throws ProtocolException, IOException {

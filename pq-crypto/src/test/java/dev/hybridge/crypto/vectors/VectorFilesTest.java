@@ -107,7 +107,14 @@ class VectorFilesTest {
     /** Flips one hex digit in the first output-looking field (messages, records, derived values). */
     private static void tamperFirstHex(ObjectNode test) {
         for (String field :
-                List.of("messages", "records", "room_id", "numbers", "message_hex", "frame")) {
+                List.of(
+                        "messages",
+                        "records",
+                        "room_id",
+                        "numbers",
+                        "message_hex",
+                        "frame",
+                        "plaintext")) {
             JsonNode n = test.get(field);
             if (n == null) {
                 continue;
