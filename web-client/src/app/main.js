@@ -361,12 +361,25 @@ function showLeft() {
   $('#left-rejoin').focus();
 }
 
+let firstRoute = true;
+
+/** This page was loaded by a reload (not by following a link or typing the address). */
+function reloaded() {
+  const nav = /** @type {PerformanceNavigationTiming | undefined} */ (
+    performance.getEntriesByType?.('navigation')?.[0]
+  );
+  return nav?.type === 'reload';
+}
+
 function route() {
   if (app.call) return; // in a call: the address bar no longer holds the link
   const fragment = location.hash.slice(1);
   if (fragment === '') {
     // A reload in a call (or after Leave) comes back to it: the tab kept the link (tabCall.js).
-    const kept = recallCall();
+    // Any other way to the bare page (typing the address, a link to it) is a way out: forgotten.
+    const kept = firstRoute && reloaded() ? recallCall() : null;
+    firstRoute = false;
+    if (kept === null) forgetCall();
     if (kept !== null && parseLinkFragment(kept.fragment) !== null) {
       app.fragment = kept.fragment;
       app.link = `${location.origin}/#${kept.fragment}`;
