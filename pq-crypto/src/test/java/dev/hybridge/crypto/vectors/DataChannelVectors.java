@@ -80,8 +80,8 @@ public final class DataChannelVectors {
                 tests);
     }
 
-    /** n bytes 0, 1, ..., 255, 0, 1, ... */
-    private static byte[] counting(int n) {
+    /** n bytes 0, 1, ..., 255, 0, 1, ... (also FileChunkVectors') */
+    static byte[] counting(int n) {
         byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
             b[i] = (byte) i;

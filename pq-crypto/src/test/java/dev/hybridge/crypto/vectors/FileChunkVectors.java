@@ -47,7 +47,7 @@ public final class FileChunkVectors {
             {
                 drawnId,
                 1L,
-                counting(FileChunk.MAX_DATA),
+                DataChannelVectors.counting(FileChunk.MAX_DATA),
                 "the most data (16371 bytes): a full peer plaintext"
             },
         };
@@ -90,15 +90,6 @@ public final class FileChunkVectors {
                 "file-chunk",
                 "File chunks (spec/files.md §2): plaintext = 0x01 || id (8 bytes, hex in `id`) || index (u32, big-endian) || data (1 to 16371 bytes). Valid: encode id, index and data to plaintext, and decode plaintext back to them. Invalid: the plaintext is refused with `expect` (dropped and counted as MALFORMED) and the rule `reason`, worded as the reference client words it.",
                 tests);
-    }
-
-    /** n bytes 0, 1, ..., 255, 0, 1, ... */
-    private static byte[] counting(int n) {
-        byte[] b = new byte[n];
-        for (int i = 0; i < n; i++) {
-            b[i] = (byte) i;
-        }
-        return b;
     }
 
     public static List<String> verify(JsonNode doc) {
