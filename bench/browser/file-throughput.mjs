@@ -30,6 +30,21 @@ const arg = (name, dflt) =>
 const MB = arg('mb', 20);
 const RUNS = arg('runs', 3);
 const SIZE = MB * 1024 * 1024;
+/** --profile: one more hybridge transfer under the CDP profiler of both pages, top functions printed. */
+const PROFILE = process.argv.includes('--profile');
+
+/** Self time per function (ms) of a CDP Profiler.Profile, the `n` largest. */
+function topSelf(profile, n) {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const f = byId.get(profile.samples[i]).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
 
 console.log(
   `load average at start: ${loadavg()
@@ -209,6 +224,25 @@ try {
       console.log(
         `run ${run} ${kind.padEnd(9)} ${MB} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(1)} MB/s`,
       );
+    }
+  }
+  if (PROFILE) {
+    const sessions = await Promise.all([alice, bob].map((p) => p.context().newCDPSession(p)));
+    for (const c of sessions) {
+      await c.send('Profiler.enable');
+      await c.send('Profiler.setSamplingInterval', { interval: 200 });
+      await c.send('Profiler.start');
+    }
+    const ms = await hybridge();
+    console.log(`profiled hybridge ${MB} MiB in ${ms.toFixed(0)} ms`);
+    for (const [name, c] of [
+      ['Alice (sender)', sessions[0]],
+      ['Bob (receiver)', sessions[1]],
+    ]) {
+      const { profile } = await c.send('Profiler.stop');
+      console.log(`${name}, self time:`);
+      for (const [k, v] of topSelf(profile, 12))
+        console.log(`  ${v.toFixed(0).padStart(6)} ms  ${k}`);
     }
   }
 } finally {

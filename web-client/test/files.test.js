@@ -44,7 +44,7 @@ function bytes(n, r) {
  * Alice and Bob, each a FileTransfers; what one sends reaches the other through the real codec,
  * asynchronously and in order. `direct: false` gives Alice no direct path to Bob.
  */
-function pair({ maxBytes, direct = true, directWaitMs, onChange = () => {} } = {}) {
+function pair({ maxBytes, direct = true, directWaitMs, offerWaitMs, onChange = () => {} } = {}) {
   const log = [];
   const sides = {};
   let queue = Promise.resolve();
@@ -80,7 +80,7 @@ function pair({ maxBytes, direct = true, directWaitMs, onChange = () => {} } = {
   });
   sides.alice = new FileTransfers(
     host('alice', 'bob', () => direct),
-    { maxBytes, directWaitMs },
+    { maxBytes, directWaitMs, offerWaitMs },
   );
   sides.bob = new FileTransfers(
     host('bob', 'alice', () => true),
@@ -364,4 +364,19 @@ test('no direct path: the sender says so while it waits, then fails visibly (nev
   assert.match(out.error, /no direct connection to this person: not sent/);
   assert.equal(log.length, 0, 'nothing was sent at all');
   assert.equal(incoming(bob).length, 0);
+});
+
+test('an offer nobody answers is withdrawn after its wait: failed with a retry at the sender, ended at the receiver', async () => {
+  const { alice, bob, log } = pair({ offerWaitMs: 80 });
+  const [out] = alice.send(new File([new Uint8Array(10)], 'a'), ['bob']);
+  await until(() => incoming(bob).length === 1);
+  const inc = incoming(bob)[0];
+  assert.equal(inc.state, 'offered');
+  await until(() => out.state === 'failed');
+  assert.match(out.error, /no answer to the offer in 1 s: not sent \(try again\)/);
+  await until(() => inc.state !== 'offered');
+  assert.equal(inc.state, 'cancelled');
+  assert.ok(log.some((e) => e.to === 'bob' && e.t === 'file-cancel'));
+  assert.equal(bob.accept(inc.key), false, 'a withdrawn offer cannot be accepted');
+  assert.notEqual(alice.retry(out.key), null);
 });

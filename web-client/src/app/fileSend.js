@@ -1,14 +1,36 @@
 // @ts-check
 // One outgoing file to one person (spec/files.md §4): wait for a direct path, offer, and once
 // accepted send the file in binary chunks inside peer records on the data channel, never on the
-// gateway relay. The file is read by slices (File.slice().arrayBuffer()), hashed as it is read
-// (SHA-256, incremental: WebCrypto has no streaming digest) and sent under three bounds: the
-// data channel's bufferedAmount (bufferedAmountLowThreshold / bufferedamountlow), the records
-// still being sealed, and the receiver's window (bytes it has not acknowledged).
+// gateway relay. The file is sent from slices (File.slice().arrayBuffer()) under three bounds:
+// the data channel's bufferedAmount (bufferedAmountLowThreshold / bufferedamountlow), the
+// records still being sealed, and the receiver's window (bytes it has not acknowledged).
+// Its SHA-256 is WebCrypto's, once per file whatever the number of recipients, computed while
+// the chunks go (spec/files.md §4): WebCrypto hashes off the page's main thread, where a
+// JavaScript SHA-256 of each slice was the sender's largest cost (measured: bench/README.md).
 // DOM-free: fileTransfer.js drives it; tests run it in Node.
 
-import { sha256 } from '@noble/hashes/sha2.js';
 import { FILE_CHUNK_MAX_DATA, encodeFileChunk } from '../signal/fileMessages.js';
+
+/** @type {WeakMap<Blob, Promise<string>>} a file -> its SHA-256 (hex), one digest per file */
+const digests = new WeakMap();
+
+/**
+ * The SHA-256 of `file` as lowercase hex, computed once per file and shared by its transfers.
+ * WebCrypto has no streaming digest, so the file is read whole for it: at most the size cap.
+ * @param {Blob} file @returns {Promise<string>}
+ */
+export function fileDigest(file) {
+  let d = digests.get(file);
+  if (d === undefined) {
+    d = file
+      .arrayBuffer()
+      .then((b) => crypto.subtle.digest('SHA-256', b))
+      .then((h) => Array.from(new Uint8Array(h), (x) => x.toString(16).padStart(2, '0')).join(''));
+    digests.set(file, d);
+    d.catch(() => digests.delete(file)); // a file that could not be read may be tried again
+  }
+  return d;
+}
 
 export const FileSendLimits = Object.freeze({
   /** Bytes sent but not acknowledged by the receiver, at most. */
@@ -22,6 +44,8 @@ export const FileSendLimits = Object.freeze({
   SLICE_CHUNKS: 64,
   /** How long to wait for a direct path (data channel) to the recipient before failing. */
   DIRECT_WAIT_MS: 30_000,
+  /** An offer nobody answers (accept or decline) for this long is withdrawn: not sent. */
+  OFFER_WAIT_MS: 120_000,
   /** No acknowledgement for this long while sending: the transfer failed. */
   STALL_MS: 30_000,
 });
@@ -35,6 +59,7 @@ export const FileSendLimits = Object.freeze({
  * @property {(item: FileItem) => void} changed the item changed (state or progress)
  * @property {(ms: number) => Promise<void>} sleep
  * @property {number} [directWaitMs] DIRECT_WAIT_MS unless a test shortens it
+ * @property {number} [offerWaitMs] OFFER_WAIT_MS unless a test shortens it
  */
 
 /** Ends a send early: the transfer's state and error are already set. */
@@ -136,14 +161,25 @@ export class FileSender {
     };
     if (!this.#host.send(offer)) throw this.#fail('the connection to this person closed');
     this.#set('offered');
+    const offerWait = this.#host.offerWaitMs ?? L.OFFER_WAIT_MS;
+    const answerBy = performance.now() + offerWait;
     while (!this.accepted) {
       this.#check();
-      await this.#waitWake(60_000);
+      const left = answerBy - performance.now();
+      if (left <= 0) {
+        // Withdrawn, so that the receiver's offer ends too (it shows the sender cancelled).
+        this.#host.send({ t: 'file-cancel', id: item.id, reason: 'cancelled' });
+        throw this.#fail(
+          `no answer to the offer in ${Math.ceil(offerWait / 1000)} s: not sent (try again)`,
+        );
+      }
+      await this.#waitWake(left);
     }
     this.#check();
     this.#set('sending');
-    // 3. The chunks.
-    const hash = sha256.create();
+    // 3. The chunks, while WebCrypto hashes the file (no await yet: it runs alongside).
+    const digest = fileDigest(this.#file);
+    digest.catch(() => {}); // awaited below; a failure there fails the transfer
     /** @type {Promise<boolean>[]} */
     const sealing = [];
     let index = 0;
@@ -175,8 +211,6 @@ export class FileSender {
         sent += data.length;
         item.sent = sent;
       }
-      // Hashed while the data channel sends the slice's chunks, not before.
-      hash.update(slice);
       this.#host.changed(item);
     }
     for (const s of sealing) {
@@ -184,7 +218,13 @@ export class FileSender {
     }
     this.#check();
     // 4. The checksum; the receiver answers with its verdict.
-    const sha = Array.from(hash.digest(), (b) => b.toString(16).padStart(2, '0')).join('');
+    let sha;
+    try {
+      sha = await digest;
+    } catch {
+      throw this.#fail('the file could not be read to check it: not delivered');
+    }
+    this.#check();
     item.sha256 = sha;
     if (!this.#host.send({ t: 'file-done', id: item.id, sha256: sha }))
       throw this.#fail('the connection to this person closed');

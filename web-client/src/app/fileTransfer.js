@@ -64,6 +64,7 @@ export class FileTransfers {
   #sleep;
   /** @type {number | undefined} */
   #directWaitMs;
+  #offerWaitMs;
   /** @type {Map<string, FileItem>} */
   items = new Map();
   /** @type {Map<string, {sender: FileSender, file: Blob}>} out key -> its sender */
@@ -73,9 +74,10 @@ export class FileTransfers {
   /** Refusals and drops, counted (no content). */
   stats = { refusedOffers: 0, droppedChunks: 0, failedChunks: 0 };
 
-  /** @param {FilesHost} host @param {{maxBytes?: number, directWaitMs?: number}} [o] */
+  /** @param {FilesHost} host @param {{maxBytes?: number, directWaitMs?: number, offerWaitMs?: number}} [o] */
   constructor(host, o = {}) {
     this.#directWaitMs = o.directWaitMs;
+    this.#offerWaitMs = o.offerWaitMs;
     this.#host = host;
     this.#sleep = host.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.maxBytes = o.maxBytes ?? DEFAULT_FILE_MAX_BYTES;
@@ -142,6 +144,7 @@ export class FileTransfers {
       },
       sleep: this.#sleep,
       directWaitMs: this.#directWaitMs,
+      offerWaitMs: this.#offerWaitMs,
     });
     this.#out.set(item.key, { sender, file });
     this.#changed(item);

@@ -200,7 +200,8 @@ export class PeerTransport {
     }
     let records;
     try {
-      records = channel.paths.fromDataChannel(frame.record.slice());
+      // frame.record views the message event's own buffer, which nothing else holds: no copy.
+      records = channel.paths.fromDataChannel(frame.record);
     } catch (e) {
       this.#fail(entry, channel, e);
       return;
