@@ -14,6 +14,7 @@ import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.room.RoomRegistry;
 import dev.hybridge.gateway.room.Rooms;
 import dev.hybridge.gateway.slot.SlotRegistry;
+import dev.hybridge.gateway.slot.Slots;
 import dev.hybridge.gateway.ws.Services;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -104,8 +105,10 @@ public final class Gateway {
                         rng,
                         metrics);
         metrics.openSlots(slots::openSlots);
+        // In a cluster, codes work whichever node each side reaches (spec/cluster.md §6).
+        Slots codeSlots = cluster == null ? slots : cluster.slots(slots);
         this.services =
-                new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown, slots);
+                new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown, codeSlots);
     }
 
     /** From now on new sessions are refused with 1001 and readiness is DOWN. */

@@ -12,6 +12,8 @@ import dev.hybridge.gateway.room.RoomRegistry.JoinResult;
 import dev.hybridge.gateway.room.RoomRegistry.RelayResult;
 import dev.hybridge.gateway.room.Rooms;
 import dev.hybridge.gateway.room.SeatRef;
+import dev.hybridge.gateway.slot.SlotRegistry;
+import dev.hybridge.gateway.slot.Slots;
 import dev.hybridge.protocol.RoomCodec;
 import dev.hybridge.protocol.RoomError;
 import dev.hybridge.protocol.RoomMessage;
@@ -83,6 +85,11 @@ public final class ClusterNode implements Rooms {
     private final String self;
     private final BusSeal seal;
     private final Mac route;
+
+    /** The slot numbers' rendezvous (spec/cluster.md §6), apart from {@code route}, which needs mu. */
+    private final Mac slotRoute;
+
+    private volatile ClusterSlots slots;
     private final String prefix;
     private final String hbSubject;
     private final long hbNanos;
@@ -164,6 +171,8 @@ public final class ClusterNode implements Rooms {
         try {
             this.route = Mac.getInstance("HmacSHA256");
             route.init(new SecretKeySpec(seal.routeKey(), "HmacSHA256"));
+            this.slotRoute = Mac.getInstance("HmacSHA256");
+            slotRoute.init(new SecretKeySpec(seal.routeKey(), "HmacSHA256"));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
@@ -171,6 +180,34 @@ public final class ClusterNode implements Rooms {
         this.hbSubject = prefix + ".hb";
         this.hbNanos = cfg.heartbeatInterval().toNanos();
         this.timeoutNanos = cfg.nodeTimeout().toNanos();
+    }
+
+    /**
+     * The short-code slots of this node, cluster-wide (spec/cluster.md §6): slots live in {@code
+     * local} on their creator's node; joiners on other nodes reach them over the bus.
+     */
+    public Slots slots(SlotRegistry local) {
+        ClusterSlots cs =
+                new ClusterSlots(
+                        local,
+                        new ClusterSlots.Bus() {
+                            @Override
+                            public String self() {
+                                return self;
+                            }
+
+                            @Override
+                            public String slotOwner(long n) {
+                                return ClusterNode.this.slotOwner(n);
+                            }
+
+                            @Override
+                            public void publish(String node, Wire.Out msg) {
+                                ClusterNode.this.publish(node, msg);
+                            }
+                        });
+        slots = cs;
+        return cs;
     }
 
     /** This node's id in hex (not secret: it names the node's subject). */
@@ -444,6 +481,8 @@ public final class ClusterNode implements Rooms {
             switch (in.type) {
                 case Wire.HEARTBEAT -> onHeartbeat(o.senderHex(), in);
                 case Wire.RELAY -> onRelay(o.senderHex(), in);
+                case Wire.SLOT_JOIN, Wire.SLOT_RELAY, Wire.SLOT_DONE, Wire.SLOT_DELIVER ->
+                        onSlotMessage(o.senderHex(), in);
                 default -> {
                     synchronized (mu) {
                         handleLocked(o.senderHex(), o.plaintext());
@@ -454,6 +493,21 @@ public final class ClusterNode implements Rooms {
             busRejected.increment();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cluster: failure handling a bus message", e);
+        }
+    }
+
+    /** A short-code slot message (ClusterSlots), outside {@code mu}. */
+    private void onSlotMessage(String from, In in) {
+        ClusterSlots cs = slots;
+        if (cs == null) {
+            busRejected.increment();
+            return;
+        }
+        switch (in.type) {
+            case Wire.SLOT_JOIN -> cs.onJoin(from, in);
+            case Wire.SLOT_RELAY -> cs.onRelay(from, in);
+            case Wire.SLOT_DONE -> cs.onDone(from, in);
+            default -> cs.onDeliver(from, in);
         }
     }
 
@@ -1061,6 +1115,10 @@ public final class ClusterNode implements Rooms {
             synchronized (mu) {
                 tick(System.nanoTime());
             }
+            ClusterSlots cs = slots;
+            if (cs != null) {
+                cs.purge(System.nanoTime()); // off mu
+            }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cluster: timer failure", e);
         }
@@ -1147,6 +1205,10 @@ public final class ClusterNode implements Rooms {
         incarnations.remove(n);
         lastSeen.remove(n);
         updateLive();
+        ClusterSlots cs = slots;
+        if (cs != null && timer != null) {
+            timer.execute(() -> cs.nodeGone(n)); // off mu: the slots take their registry's lock
+        }
         lastChange = System.nanoTime();
         seal.forget(n);
         // as owner: its members leave
@@ -1219,6 +1281,35 @@ public final class ClusterNode implements Rooms {
             }
         }
         return best;
+    }
+
+    /**
+     * The live node that owns short-code slot number {@code n}: the greatest HMAC(k_route,
+     * "slot" || n u32 || node_id) (spec/cluster.md §6). Lock-free on the live set.
+     */
+    String slotOwner(long n) {
+        byte[] key = {
+            's', 'l', 'o', 't', (byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n
+        };
+        String best = self;
+        long bestScore;
+        synchronized (slotRoute) {
+            bestScore = slotScore(key, selfId);
+            for (String node : live) {
+                long sc = slotScore(key, Wire.unhex(node));
+                if (Long.compareUnsigned(sc, bestScore) > 0
+                        || sc == bestScore && node.compareTo(best) > 0) {
+                    best = node;
+                    bestScore = sc;
+                }
+            }
+        }
+        return best;
+    }
+
+    private long slotScore(byte[] key, byte[] node) {
+        slotRoute.update(key);
+        return java.nio.ByteBuffer.wrap(slotRoute.doFinal(node)).getLong();
     }
 
     private long score(byte[] room, byte[] node) {

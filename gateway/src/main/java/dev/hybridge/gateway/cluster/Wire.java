@@ -31,6 +31,12 @@ final class Wire {
     static final byte ROOM_STATE = 0x1B;
     static final byte EXPELLED = 0x1C;
 
+    // short-code slots (spec/cluster.md §6; ClusterSlots)
+    static final byte SLOT_JOIN = 0x20;
+    static final byte SLOT_RELAY = 0x21;
+    static final byte SLOT_DONE = 0x22;
+    static final byte SLOT_DELIVER = 0x23;
+
     static final int ROOM = 32;
     static final int NODE = 16;
     static final int KEY = 1216;

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongPredicate;
 
 /**
  * The gateway's short-code slots (spec/short-codes.md §5): opaque, in memory, at most {@code
@@ -24,7 +25,7 @@ import java.util.Map;
  * <p>Thread-safe: every method takes the registry's lock; members' {@link Member#deliver} only
  * queues, so nothing blocks under it.
  */
-public final class SlotRegistry {
+public final class SlotRegistry implements Slots {
     /** A paired slot must end within this (spec/short-codes.md §5). */
     public static final Duration PAIR_TIMEOUT = Duration.ofSeconds(30);
 
@@ -47,6 +48,9 @@ public final class SlotRegistry {
     private final AddressBuckets creates;
     private final AddressBuckets attempts;
     private final Map<Long, Slot> live = new HashMap<>();
+
+    /** Which numbers this gateway may hand out: all, or (a cluster node) those it owns. */
+    private volatile LongPredicate ownNumber = n -> true;
 
     /** number -> {outcome error code, ended at}; insertion order = the order slots ended. */
     private final LinkedHashMap<Long, long[]> remembered = new LinkedHashMap<>();
@@ -75,7 +79,24 @@ public final class SlotRegistry {
         }
     }
 
-    /** SLOT_OPEN from {@code address}: a new slot, SLOT_OPENED queued to {@code creator}. */
+    /**
+     * A cluster node hands out only the numbers it owns (spec/cluster.md §6), so that a joiner's
+     * node knows where a number's slot lives. The predicate must not block.
+     */
+    public void ownNumbers(LongPredicate own) {
+        this.ownNumber = own;
+    }
+
+    /** Takes one attempt token for {@code address} (the joiner's node, before it forwards). */
+    public synchronized boolean attempt(String address, long now) {
+        if (attempts.tryTake(address, now)) {
+            return true;
+        }
+        metrics.limitHit(Metrics.LIMIT_SLOT_ATTEMPTS);
+        return false;
+    }
+
+    @Override
     public synchronized Result open(String address, byte[] publicKey, Member creator, long now) {
         if (!creates.tryTake(address, now)) {
             metrics.limitHit(Metrics.LIMIT_SLOT_CREATES);
@@ -94,10 +115,10 @@ public final class SlotRegistry {
         metrics.slotEvent(CREATED);
         int ttlSeconds = (int) Math.min(0xFFFF, Duration.ofNanos(ttlNanos).toSeconds());
         creator.deliver(RoomCodec.encode(new RoomMessage.SlotOpened(number, sid, ttlSeconds)));
-        return new Result(new SlotSeat(slot, true), null);
+        return new Result(new LocalSeat(slot, true), null);
     }
 
-    /** SLOT_JOIN from {@code address}: pairs an open slot, or says why not. */
+    @Override
     public synchronized Result join(
             String address, long number, byte[] publicKey, Member joiner, long now) {
         if (!attempts.tryTake(address, now)) {
@@ -125,7 +146,7 @@ public final class SlotRegistry {
         slot.state(Slot.State.PAIRED);
         slot.creator.deliver(RoomCodec.encode(new RoomMessage.SlotPaired(slot.sid, publicKey)));
         joiner.deliver(RoomCodec.encode(new RoomMessage.SlotPaired(slot.sid, slot.creatorKey)));
-        return new Result(new SlotSeat(slot, false), null);
+        return new Result(new LocalSeat(slot, false), null);
     }
 
     /** How a RELAY from a slot seat went. */
@@ -135,8 +156,9 @@ public final class SlotRegistry {
         UNKNOWN_PEER
     }
 
-    /** RELAY from a slot member: only to the other member, once paired. */
-    public synchronized Relay relay(SlotSeat seat, byte[] to, byte[] envelope) {
+    @Override
+    public synchronized Relay relay(SlotSeat s, byte[] to, byte[] envelope) {
+        LocalSeat seat = (LocalSeat) s;
         Slot slot = seat.slot();
         if (slot.state() != Slot.State.PAIRED) {
             return Relay.NOT_PAIRED;
@@ -151,8 +173,9 @@ public final class SlotRegistry {
         return Relay.DELIVERED;
     }
 
-    /** SLOT_DONE: a paired slot ends with the given outcome; an open one is withdrawn. */
-    public synchronized void done(SlotSeat seat, boolean burned, long now) {
+    @Override
+    public synchronized void done(SlotSeat s, boolean burned, long now) {
+        LocalSeat seat = (LocalSeat) s;
         Slot slot = seat.slot();
         switch (slot.state()) {
             case OPEN -> end(slot, RoomError.SLOT_EXPIRED, now);
@@ -169,14 +192,15 @@ public final class SlotRegistry {
         }
     }
 
-    /** LEAVE, or the member's connection ended: a paired slot burns, an open one is withdrawn. */
+    @Override
     public void leave(SlotSeat seat, long now) {
         done(seat, true, now);
     }
 
-    /** The member's timer: ends the slot once its deadline passed (expired, or burned if paired). */
+    /** Expired, or burned if paired, once the deadline passed. */
+    @Override
     public synchronized void tick(SlotSeat seat, long now) {
-        Slot slot = seat.slot();
+        Slot slot = ((LocalSeat) seat).slot();
         if (now - slot.deadline < 0) {
             return;
         }
@@ -194,7 +218,7 @@ public final class SlotRegistry {
         }
     }
 
-    /** Slots open or paired now (the gauge {@code hybridge_slots_open}). */
+    @Override
     public synchronized int openSlots() {
         return live.size();
     }
@@ -208,6 +232,9 @@ public final class SlotRegistry {
         slot.state(Slot.State.ENDED);
         live.remove(slot.number);
         remembered.put(slot.number, new long[] {outcome.code(), now});
+        if (slot.joiner instanceof SlotMember m) {
+            m.slotEnded();
+        }
         metrics.slotEvent(
                 switch (outcome) {
                     case SLOT_USED -> USED;
@@ -236,10 +263,14 @@ public final class SlotRegistry {
         }
     }
 
-    /** The lowest number neither live nor remembered (there is one: see forgetOld). */
+    /**
+     * The lowest number this gateway may hand out that is neither live nor remembered (there is
+     * one: see forgetOld; a cluster node owns about one number in N, spec/cluster.md §6).
+     */
     private long freeNumber() {
+        LongPredicate own = ownNumber;
         for (long n = 1; ; n++) {
-            if (!live.containsKey(n) && !remembered.containsKey(n)) {
+            if (!live.containsKey(n) && !remembered.containsKey(n) && own.test(n)) {
                 return n;
             }
         }

@@ -1,9 +1,10 @@
 package dev.hybridge.gateway.slot;
 
-/** A connection's place in a slot: the slot and whether it is the creator or the joiner. */
-public record SlotSeat(Slot slot, boolean creator) {
+/**
+ * A connection's place in a short-code slot: a seat in this gateway's {@link SlotRegistry}, or
+ * (in a cluster) the joiner's seat in a slot held by another node.
+ */
+public interface SlotSeat {
     /** True once the slot ended (used, burned or expired): the seat holds nothing any more. */
-    public boolean ended() {
-        return slot.ended();
-    }
+    boolean ended();
 }
