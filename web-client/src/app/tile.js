@@ -22,17 +22,21 @@ import { h } from './dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** A microphone with a line through it, as an inline SVG (no image request, no markup strings). */
-function micOffIcon() {
+/** Line icons on a 16x16 grid, drawn as inline SVG elements (no image request, no markup strings). */
+const ICONS = {
+  micOff: ['M6 3a2 2 0 0 1 4 0v5a2 2 0 0 1-4 0z', 'M4 7.5a4 4 0 0 0 8 0M8 12v2', 'M2 2l12 12'],
+  pin: ['M5.5 2h5l-.7 4.2L12.5 9h-9l2.7-2.8z', 'M8 9v5'],
+  full: ['M2 6V2h4M10 2h4v4M14 10v4h-4M6 14H2v-4'],
+  pip: ['M1.5 3h13v10h-13z', 'M8 8h4.5v3H8z'],
+};
+
+/** @param {keyof typeof ICONS} name */
+function icon(name) {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', '0 0 16 16');
   svg.setAttribute('aria-hidden', 'true');
   svg.setAttribute('class', 'icon');
-  for (const d of [
-    'M6 3a2 2 0 0 1 4 0v5a2 2 0 0 1-4 0z',
-    'M4 7.5a4 4 0 0 0 8 0M8 12v2',
-    'M2 2l12 12',
-  ]) {
+  for (const d of ICONS[name]) {
     const p = document.createElementNS(SVG, 'path');
     p.setAttribute('d', d);
     svg.append(p);
@@ -60,19 +64,21 @@ export function createTile(key, { muted = false, mirror = false, onPin, onChange
     h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null })
   );
   video.muted = muted;
-  const button = (/** @type {string} */ cls, /** @type {string} */ text) =>
+  // Small icon buttons, so that they fit a phone's tiles; their names (nameTile) say what and
+  // whose, and the title shows it on hover.
+  const button = (/** @type {string} */ cls, /** @type {keyof typeof ICONS} */ name) =>
     /** @type {HTMLButtonElement} */ (
-      h('button', { type: 'button', class: `tile-btn ${cls}` }, text)
+      h('button', { type: 'button', class: `tile-btn ${cls}` }, icon(name))
     );
-  const pin = button('tile-pin', 'Pin');
+  const pin = button('tile-pin', 'pin');
   pin.setAttribute('aria-pressed', 'false');
-  const full = button('tile-full', 'Full screen');
+  const full = button('tile-full', 'full');
   // Picture-in-picture only where the browser has it (not Firefox's own button, not in Safari iOS's webview).
   const pip =
     document.pictureInPictureEnabled && 'requestPictureInPicture' in video
-      ? button('tile-pip', 'Picture in picture')
+      ? button('tile-pip', 'pip')
       : null;
-  const mutedMark = h('span', { class: 'tile-muted', hidden: true }, micOffIcon(), 'Muted');
+  const mutedMark = h('span', { class: 'tile-muted', hidden: true }, icon('micOff'), 'Muted');
   const label = h('span', { class: 'tile-name' });
   const state = h('span', { class: 'tile-state' });
   const avatar = h('div', { class: 'avatar', 'aria-hidden': 'true' });
@@ -129,9 +135,14 @@ export function updatePicture(t) {
 export function nameTile(t, text) {
   t.label.textContent = text;
   t.video.setAttribute('aria-label', `Video of ${text}`);
-  t.pin.setAttribute('aria-label', `Pin ${text}`);
-  t.full.setAttribute('aria-label', `Show ${text} full screen`);
-  t.pip?.setAttribute('aria-label', `Show ${text} in picture-in-picture`);
+  for (const [b, what] of /** @type {[HTMLButtonElement | null, string][]} */ ([
+    [t.pin, `Pin ${text} (the large tile)`],
+    [t.full, `Show ${text} full screen`],
+    [t.pip, `Show ${text} in picture-in-picture`],
+  ])) {
+    b?.setAttribute('aria-label', what);
+    if (b) b.title = what;
+  }
 }
 
 /**
@@ -152,7 +163,6 @@ export function markTile(t, media, speaking) {
 
 /** @param {Tile} t @param {boolean} pinned */
 export function markPinned(t, pinned) {
-  t.pin.setAttribute('aria-pressed', String(pinned));
-  t.pin.textContent = pinned ? 'Unpin' : 'Pin';
+  t.pin.setAttribute('aria-pressed', String(pinned)); // pressed: pinned; pressing again unpins
   t.el.classList.toggle('pinned', pinned);
 }
