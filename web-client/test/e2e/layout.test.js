@@ -291,6 +291,15 @@ describe(
       );
       await p.carol.click(`${bob} .tile-full`);
       await p.carol.waitForFunction(() => document.fullscreenElement === null);
+      // Picture-in-picture (the button is there where the browser has it, as Chromium does).
+      assert.equal(await p.carol.locator(`${bob} .tile-pip`).count(), 1);
+      await p.carol.click(`${bob} .tile-pip`);
+      await p.carol.waitForFunction(
+        (sel) => document.pictureInPictureElement === document.querySelector(`${sel} video`),
+        bob,
+      );
+      await p.carol.click(`${bob} .tile-pip`);
+      await p.carol.waitForFunction(() => document.pictureInPictureElement === null);
       await p.carol.click(`${bob} .tile-pin`);
       await p.carol.waitForSelector('#tiles .tile.screen[data-role="main"]');
       await p.alice.click('#btn-stop-share');
@@ -306,6 +315,7 @@ describe(
       for (const k of ['M', 'V', 'S', 'L', '?']) assert.ok(listed.includes(k), `lists ${k}`);
       assert.match(listed, /Mute or unmute/);
       assert.deepEqual(await axeViolations(page), [], 'call screen with the shortcuts dialog');
+      await page.screenshot({ path: join(ARTIFACTS, 'layout-shortcuts-1280x800.png') });
       await page.keyboard.press('Escape');
       await page.waitForSelector('#keys-dialog', { state: 'hidden' });
       await page.click('#btn-keys');
