@@ -90,12 +90,22 @@ export class MediaPresence {
       if (/** @type {CustomEvent} */ (e).detail.state === 'closed') this.close(); // left or failed
     });
     this.polling = false; // one round of getStats at a time, however slow the machine
+    /** What the level measurement costs (the test hook shows it): rounds, their total ms, skipped ticks. */
+    this.cost = { rounds: 0, ms: 0, skipped: 0 };
     this.timer = setInterval(() => {
-      if (this.polling) return;
+      if (this.polling) {
+        this.cost.skipped++;
+        return;
+      }
       this.polling = true;
+      const t0 = performance.now();
       this.#poll()
         .catch(() => {})
-        .finally(() => (this.polling = false));
+        .finally(() => {
+          this.polling = false;
+          this.cost.rounds++;
+          this.cost.ms += performance.now() - t0;
+        });
     }, POLL_MS);
     byCall.set(call, this);
   }

@@ -14,7 +14,15 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
-import { chromiumAvailable, joinRoom, launchBrowser, openPage, sleep, waitFor } from './browser.js';
+import {
+  chromiumAvailable,
+  joinRoom,
+  launchBrowser,
+  openPage,
+  sleep,
+  stats,
+  waitFor,
+} from './browser.js';
 import { connectedTo, newLink } from './calls.js';
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
@@ -225,6 +233,12 @@ describe(
         `muted Alice is never the speaker: ${seen.map(([, a]) => +a).join('')}`,
       );
       await p.carol.screenshot({ path: join(ARTIFACTS, 'layout-muted-speaking-1280x800.png') });
+      // What measuring the levels costs (a figure, not asserted): getStats of two receivers and
+      // one sender every 300 ms.
+      const cost = (await stats(p.carol)).presence;
+      console.log(
+        `speaker detection at Carol: ${cost.rounds} rounds, ${(cost.ms / cost.rounds).toFixed(1)} ms each (wall clock, awaited), ${cost.skipped} ticks skipped while one was running`,
+      );
       // Unmuted again: Alice's beeps make her a speaker too, and the mark goes.
       await p.alice.keyboard.press('m');
       assert.equal(await p.alice.getAttribute('#btn-mute', 'aria-pressed'), 'false');
