@@ -264,8 +264,9 @@ describe(
       await p.alice.waitForSelector(`${carol}[data-camera="on"]:not(.no-video)`);
     });
 
-    test('a screen share is the large tile, the people a strip; a pinned tile takes its place', async () => {
-      await p.alice.click('#btn-share');
+    test('`s` shares: the screen is the large tile, the people a strip; a pinned tile takes its place', async () => {
+      await p.alice.locator('#btn-keys').focus();
+      await p.alice.keyboard.press('s'); // the shortcut for Share screen
       await p.alice.waitForSelector('#btn-stop-share:not([hidden])');
       for (const [page, what, file] of [
         [p.carol, 'Carol at 1280x800', 'layout-share-1280x800.png'],
@@ -316,11 +317,13 @@ describe(
       await p.carol.waitForFunction(() => document.pictureInPictureElement === null);
       await p.carol.click(`${bob} .tile-pin`);
       await p.carol.waitForSelector('#tiles .tile.screen[data-role="main"]');
-      await p.alice.click('#btn-stop-share');
+      await p.alice.locator('#btn-keys').focus();
+      await p.alice.keyboard.press('s'); // and for Stop sharing
+      await p.alice.waitForSelector('#btn-share:not([hidden])');
       await p.carol.waitForSelector('#tiles[data-layout="grid"]');
     });
 
-    test('shortcuts help (`?` and a button); every control reachable by Tab with a visible focus ring; axe-core', async () => {
+    test('shortcuts help (`?` and a button); `l` asks to leave; every control reachable by Tab with a visible focus ring; axe-core', async () => {
       const page = p.alice;
       await page.locator('#btn-keys').focus();
       await page.keyboard.press('?');
@@ -337,6 +340,13 @@ describe(
       await page.click('#keys-close');
       await page.waitForSelector('#keys-dialog', { state: 'hidden' });
       assert.equal(await page.getAttribute('#btn-mute', 'aria-keyshortcuts'), 'M');
+      // `l` asks, as the Leave button does; Stay keeps the call.
+      await page.locator('#btn-keys').focus();
+      await page.keyboard.press('l');
+      await page.waitForSelector('#leave-dialog[open]');
+      await page.click('#leave-stay');
+      await page.waitForSelector('#leave-dialog', { state: 'hidden' });
+      assert.equal((await stats(page)).state, 'joined');
 
       // Tab through the page from the top: every button of the tiles and the toolbar gets the
       // focus, with an outline, and a tile's buttons are visible while they have it.
