@@ -297,6 +297,8 @@ test('peer messages: every type of spec/peer-messages.md §2 and its rules', () 
     { t: 'key', kid: Number.MAX_SAFE_INTEGER, key: base64UrlEncode(new Uint8Array(32)) },
     { t: 'tracks', screen: null },
     { t: 'tracks', screen: 'stream-1' },
+    { t: 'media', audio: true, video: false },
+    { t: 'media', audio: false, video: true },
     {
       t: 'chat',
       id: newChatId(),
@@ -322,6 +324,10 @@ test('peer messages: every type of spec/peer-messages.md §2 and its rules', () 
     ],
     [{ t: 'sdp', description: { type: 'pranswer', sdp: '' } }, /offer, answer or rollback/],
     [{ t: 'ice', candidate: 'x' }, /object or null/],
+    [{ t: 'media', video: true }, /media.audio must be true or false/],
+    [{ t: 'media', audio: 'yes', video: true }, /media.audio must be true or false/],
+    [{ t: 'media', audio: true, video: 1 }, /media.video must be true or false/],
+    [{ t: 'media', audio: true, video: null }, /media.video must be true or false/],
     [{ t: 'key', kid: -1, key: base64UrlEncode(new Uint8Array(32)) }, /kid/],
     [{ t: 'key', kid: 1.5, key: base64UrlEncode(new Uint8Array(32)) }, /kid/],
     [{ t: 'key', kid: 1, key: base64UrlEncode(new Uint8Array(16)) }, /32 bytes/],
@@ -384,6 +390,12 @@ test('decodePeerMessage: drops what breaks a rule, returns unknown types', () =>
   assert.match(decodePeerMessage(new Uint8Array([0x22, 0xff, 0x22])).drop, /UTF-8/);
   assert.match(decodePeerMessage(enc.encode('[1]')).drop, /object/);
   assert.match(decodePeerMessage(enc.encode('{"t":"hello","name":""}')).drop, /1 to 64/);
+  // media (app/mediaPresence.js): both flags, booleans only; a malformed one is dropped, not guessed.
+  assert.deepEqual(decodePeerMessage(enc.encode('{"t":"media","audio":false,"video":true}')), {
+    msg: { t: 'media', audio: false, video: true },
+  });
+  assert.match(decodePeerMessage(enc.encode('{"t":"media","audio":0,"video":true}')).drop, /audio/);
+  assert.match(decodePeerMessage(enc.encode('{"t":"media","audio":true}')).drop, /video/);
 });
 
 // ------------------------------------------------------------------ membership cross-check

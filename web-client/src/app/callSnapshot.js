@@ -4,6 +4,8 @@
 // problems, timings. No key material. Test-only: main.js imports it inside a test-hook region,
 // so the served bundle does not carry it.
 
+import { presenceOf } from './mediaPresence.js';
+
 /** @typedef {import('./call.js').Call} Call */
 
 /**
@@ -43,5 +45,6 @@ export async function callSnapshot(call) {
     screen: call.screen ? { id: call.screen.stream.id, quality: call.screen.quality } : null,
     problems: call.problems.slice(),
     timings: call.timings.toJSON(),
+    presence: presenceOf(call)?.cost ?? null,
   };
 }

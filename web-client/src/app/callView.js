@@ -1,6 +1,6 @@
 // @ts-check
 // The call as the page shows it: the status line, the video tiles (own camera and screen, each
-// peer's camera and screen), the security panel (SAS per peer, verification, view warnings),
+// peer's camera and screen; tile.js makes one, layout.js places them, a pinned one large), the security panel (SAS per peer, verification, view warnings),
 // the chat log and the share buttons. Every name and chat text goes in through textContent.
 
 import { PeerPhase } from '../signal/peerState.js';
@@ -8,11 +8,14 @@ import { dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
 import { describeRefusal } from './refusals.js';
 import { splitLinks } from './chatLinks.js';
+import { applyLayout } from './layout.js';
+import { presenceOf } from './mediaPresence.js';
+import { createTile, initials, markPinned, markTile, nameTile, updatePicture } from './tile.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
  * @typedef {import('./callTypes.js').CallPeer} CallPeer
- * @typedef {{el: HTMLElement, video: HTMLVideoElement, label: HTMLElement, state: HTMLElement, avatar: HTMLElement}} Tile
+ * @typedef {import('./tile.js').Tile} Tile
  */
 
 const STATUS_TEXT = {
@@ -74,39 +77,25 @@ function peerStatus(p) {
     : { key: 'connected', text: 'Connected' };
 }
 
-/** A tile's caption, and the same words as its video's accessible name. @param {Tile} t @param {string} text */
-function caption(t, text) {
-  t.label.textContent = text;
-  t.video.setAttribute('aria-label', `Video of ${text}`);
-}
-
 /** @type {Map<string, Tile>} tile key -> its elements */
 const tileCache = new Map();
+/** The key of the tile someone pinned (it is the large one), or null. */
+let pinned = /** @type {string | null} */ (null);
+/** @type {Call | null} the call the tiles show (for re-layouts the tiles ask for themselves) */
+let shown = null;
+
+/** Pins the tile `key`, or unpins it if it was pinned. @param {string} key */
+function togglePin(key) {
+  pinned = pinned === key ? null : key;
+  renderTiles(shown);
+}
 
 /** @param {string} key @param {MediaStream | null} stream @param {{muted?: boolean, mirror?: boolean}} [options] @returns {Tile} */
 function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   let t = tileCache.get(key);
   if (t === undefined) {
-    const video = /** @type {HTMLVideoElement} */ (
-      h('video', { autoplay: true, playsinline: true, class: mirror ? 'mirror' : null })
-    );
-    video.muted = muted;
-    const label = h('span', { class: 'tile-name' });
-    const state = h('span', { class: 'tile-state' });
-    const avatar = h('div', { class: 'avatar' });
-    const el = h(
-      'figure',
-      { class: 'tile no-video', dataset: { key } },
-      avatar,
-      video,
-      h('figcaption', {}, label, state),
-    );
-    const tile = { el, video, label, state, avatar };
-    // The avatar shows until the element has a picture: decoded frames, not track flags, decide.
-    for (const ev of ['resize', 'loadeddata', 'playing', 'emptied'])
-      video.addEventListener(ev, () => updatePicture(tile));
-    tileCache.set(key, tile);
-    t = tile;
+    t = createTile(key, { muted, mirror, onPin: togglePin, onChange: () => relayout() });
+    tileCache.set(key, t);
   }
   if (t.video.srcObject !== stream) {
     t.video.srcObject = stream;
@@ -116,36 +105,54 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   return t;
 }
 
-/** @param {Tile} t */
-function updatePicture(t) {
-  const stream = /** @type {MediaStream | null} */ (t.video.srcObject);
-  const live =
-    !!stream &&
-    stream
-      .getVideoTracks()
-      .some((/** @type {MediaStreamTrack} */ tr) => tr.readyState === 'live' && tr.enabled);
-  t.el.classList.toggle('no-video', !(live && t.video.videoWidth > 0));
+/** @type {Tile[]} the tiles in their order, for relayout() */
+let order = [];
+let frame = 0;
+
+/** Lays the tiles out again at the next frame (a resize, a video's new size). */
+function relayout() {
+  if (frame !== 0) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    const main =
+      order.find((t) => t.el.dataset.key === pinned) ??
+      order.find((t) => t.el.classList.contains('screen'));
+    applyLayout(
+      $('#tiles'),
+      order.map((t) => ({
+        el: t.el,
+        video: t.video,
+        noVideo: t.el.classList.contains('no-video'),
+      })),
+      main?.el ?? null,
+    );
+  });
 }
 
 /** @param {Call | null} call */
 export function renderTiles(call) {
   const grid = $('#tiles');
+  shown = call;
   if (!call) {
     clear(grid);
     tileCache.clear();
+    order = [];
+    pinned = null;
     return;
   }
+  const presence = presenceOf(call);
   const wanted = [];
   const screens = [];
   const self = videoFor('self', call.localStream, { muted: true, mirror: true });
-  caption(self, `${call.name} (you)`);
-  self.state.textContent = call.muted ? 'muted' : '';
-  self.avatar.textContent = initial(call.name);
+  nameTile(self, `${call.name} (you)`);
+  self.state.textContent = '';
+  self.avatar.textContent = initials(call.name);
   self.el.dataset.state = 'self';
+  markTile(self, presence?.local() ?? null, presence?.speaking('self') ?? false);
   wanted.push(self);
   if (call.screen) {
     const t = videoFor('self-screen', call.screen.stream, { muted: true });
-    caption(t, 'Your screen');
+    nameTile(t, 'Your screen');
     t.state.textContent =
       (call.screen.quality === 'smooth' ? 'smooth motion' : 'sharp text') +
       (call.screen.stream.getAudioTracks().length === 0 ? ' · no sound' : '');
@@ -157,23 +164,25 @@ export function renderTiles(call) {
     const screen = p.media && p.screenStreamId !== null ? p.media.remoteScreen : null;
     const t = videoFor(`peer:${p.keyFp}`, camera);
     const st = peerStatus(p);
-    caption(t, peerLabel(p));
+    nameTile(t, peerLabel(p));
     t.state.textContent = st.text;
     t.el.dataset.state = st.key;
     t.el.dataset.fp = p.keyFp;
-    t.avatar.textContent = initial(peerLabel(p));
+    t.avatar.textContent = initials(peerLabel(p));
+    markTile(t, presence?.of(p.keyFp) ?? null, presence?.speaking(p.keyFp) ?? false);
     wanted.push(t);
     if (screen) {
       const s = videoFor(`screen:${p.keyFp}`, screen);
-      caption(s, `${peerLabel(p)}’s screen`);
+      nameTile(s, `${peerLabel(p)}’s screen`);
       s.state.textContent = '';
       s.el.classList.add('screen');
       s.el.dataset.fp = p.keyFp;
       screens.push(s);
     }
   }
-  wanted.unshift(...screens); // a shared screen leads the grid
+  wanted.unshift(...screens); // a shared screen leads (and is the large tile unless one is pinned)
   const keep = new Set(wanted.map((t) => t.el.dataset.key));
+  if (pinned !== null && !keep.has(pinned)) pinned = null; // its person or screen went
   for (const [key, t] of tileCache) {
     if (!keep.has(key)) {
       t.video.srcObject = null;
@@ -182,15 +191,18 @@ export function renderTiles(call) {
     }
   }
   wanted.forEach((t, i) => {
+    markPinned(t, t.el.dataset.key === pinned);
     if (grid.children[i] !== t.el) grid.insertBefore(t.el, grid.children[i] ?? null);
   });
   grid.dataset.count = String(wanted.length);
+  order = wanted;
+  relayout();
   updateAloneHint(call);
 }
 
-/** @param {string} name */
-function initial(name) {
-  return (name.trim()[0] ?? '?').toUpperCase();
+/** The layout follows the space the tiles have (window, side panel, phone rotation). */
+export function initTileLayout() {
+  new ResizeObserver(() => relayout()).observe($('#tiles'));
 }
 
 /** @param {Call | null} call */

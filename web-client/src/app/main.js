@@ -19,8 +19,11 @@ import {
   renderShareButtons,
   renderStatus,
   renderTiles,
+  initTileLayout,
   RECONNECTING_CODES,
 } from './callView.js';
+import { MediaPresence, presenceOf } from './mediaPresence.js';
+import { initShortcuts } from './shortcuts.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { openLocalMedia } from './localMedia.js';
@@ -189,6 +192,7 @@ function wireCall(call, fingerprint) {
   call.on('file', (d) => renderFile(d.item, call));
   call.on('peers', () => renderFileTo(call));
   loadFileCap(call);
+  new MediaPresence(call, () => renderTiles(app.call)); // muted, camera off, speaking: on the tiles
   renderStatus(call, 'connecting');
   renderDeviceButtons(call);
 }
@@ -315,6 +319,7 @@ function renderDeviceButtons(call) {
   const camOff = cam.length > 0 && cam.every((t) => !t.enabled);
   camera.textContent = cam.length === 0 ? 'Start camera' : camOff ? 'Camera on' : 'Camera off';
   camera.setAttribute('aria-pressed', String(camOff));
+  presenceOf(call)?.announce(); // and the others are told (spec/peer-messages.md §7)
 }
 
 /** Opens the microphone or camera during the call and gives it to every peer. @param {Call} call @param {'audio' | 'video'} kind */
@@ -448,6 +453,8 @@ function boot() {
   });
   initJoin();
   initCall();
+  initShortcuts();
+  initTileLayout();
   addEventListener('hashchange', route);
   addEventListener('pagehide', () => app.call?.leave());
   route();

@@ -24,6 +24,7 @@ import {
  *   | {t: 'ice', candidate: object | null}
  *   | {t: 'key', kid: number, key: string}
  *   | {t: 'tracks', screen: string | null}
+ *   | {t: 'media', audio: boolean, video: boolean}
  *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
@@ -53,6 +54,7 @@ export const PeerLimits = Object.freeze({
 export const KNOWN_TYPES = Object.freeze(
   new Set([
     ...['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'],
+    'media', // microphone and camera on or off: app/mediaPresence.js
     ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
     ...FILE_TYPES, // files: spec/files.md
   ]),
@@ -134,6 +136,10 @@ export function peerMessageProblem(m) {
     case 'tracks':
       if (m.screen !== null && typeof m.screen !== 'string')
         return 'tracks.screen must be a string or null';
+      return null;
+    case 'media':
+      if (typeof m.audio !== 'boolean') return 'media.audio must be true or false';
+      if (typeof m.video !== 'boolean') return 'media.video must be true or false';
       return null;
     case 'chat':
       if (typeof m.id !== 'string' || !HEX16.test(m.id))
