@@ -10,7 +10,16 @@ import { describeRefusal } from './refusals.js';
 import { splitLinks } from './chatLinks.js';
 import { applyLayout } from './layout.js';
 import { presenceOf } from './mediaPresence.js';
-import { createTile, initials, markPinned, markTile, nameTile, updatePicture } from './tile.js';
+import { describeHealth, healthOf } from './mediaHealth.js';
+import {
+  createTile,
+  initials,
+  markHealth,
+  markPinned,
+  markTile,
+  nameTile,
+  updatePicture,
+} from './tile.js';
 
 /**
  * @typedef {import('./call.js').Call} Call
@@ -170,6 +179,7 @@ export function renderTiles(call) {
     t.el.dataset.fp = p.keyFp;
     t.avatar.textContent = initials(peerLabel(p));
     markTile(t, presence?.of(p.keyFp) ?? null, presence?.speaking(p.keyFp) ?? false);
+    markHealth(t, peerLabel(p), healthOf(call)?.of(p.keyFp) ?? null, describeHealth);
     wanted.push(t);
     if (screen) {
       const s = videoFor(`screen:${p.keyFp}`, screen);

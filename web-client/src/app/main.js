@@ -23,6 +23,7 @@ import {
   RECONNECTING_CODES,
 } from './callView.js';
 import { MediaPresence, presenceOf } from './mediaPresence.js';
+import { MediaHealth } from './mediaHealth.js';
 import { initShortcuts } from './shortcuts.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
@@ -192,7 +193,16 @@ function wireCall(call, fingerprint) {
   call.on('file', (d) => renderFile(d.item, call));
   call.on('peers', () => renderFileTo(call));
   loadFileCap(call);
-  new MediaPresence(call, () => renderTiles(app.call)); // muted, camera off, speaking: on the tiles
+  const presence = new MediaPresence(call, () => renderTiles(app.call)); // muted, camera off, speaking
+  // connection quality and media that fails to decrypt, on the tiles too
+  new MediaHealth(
+    call,
+    () => renderTiles(app.call),
+    (keyFp) => {
+      const m = presence.of(keyFp);
+      return m !== null && (m.audio || m.video);
+    },
+  );
   renderStatus(call, 'connecting');
   renderDeviceButtons(call);
 }

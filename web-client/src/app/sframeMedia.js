@@ -133,6 +133,24 @@ export class SFrameMedia {
     return this.#request({ type: 'removePeer', peerId }).catch(() => {});
   }
 
+  // test-hook:begin
+  /**
+   * A broken peer, for the tests of the decrypt-failure mark (mediaHealth.js): a new send epoch
+   * whose key message carries another key than the one installed, so that receivers fail to
+   * decrypt everything sent under it.
+   * @param {(msg: {t: 'key', kid: number, key: string}) => void} distribute
+   */
+  rekeyWithWrongKeyForTestingOnly(distribute) {
+    const { kid, baseKey } = this.epochs.next();
+    const wrong = crypto.getRandomValues(new Uint8Array(32));
+    distribute({ t: 'key', kid: Number(kid), key: base64UrlEncode(wrong) });
+    return this.#request({ type: 'setSendKey', kid, key: baseKey }, [baseKey.buffer]).then(() => {
+      this.currentKid = kid;
+      return kid;
+    });
+  }
+  // test-hook:end
+
   async stats() {
     const reply = await this.#request({ type: 'stats' });
     if (reply.type !== 'stats') return null;

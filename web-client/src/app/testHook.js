@@ -4,6 +4,10 @@
 
 import { callSnapshot } from './callSnapshot.js';
 import { alertCodes } from './alerts.js';
+import { healthOf } from './mediaHealth.js';
+
+/** @type {WeakMap<RTCRtpSender, MediaStreamTrack | null>} the tracks stallSend took away */
+const stalled = new WeakMap();
 
 /** @param {{call: import('./call.js').Call | null}} app the app's state, read at each call */
 export function installTestHook(app) {
@@ -39,6 +43,35 @@ export function installTestHook(app) {
     /** The call's FileTransfers (fileTransfer.js): tests send, accept, cancel and read items. */
     files: () => app.call?.files ?? null,
     onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
+    /** Per peer: the connection-quality and decrypt figures the tiles show (mediaHealth.js). */
+    health: () => Object.fromEntries(healthOf(app.call)?.health ?? []),
+    /** Fault: stop (true) or resume (false) sending media to everyone, tracks kept. */
+    async stallSend(/** @type {boolean} */ stall) {
+      for (const p of app.call?.peers.values() ?? [])
+        for (const s of p.media?.pc.getSenders() ?? []) {
+          if (stall) {
+            if (s.track === null) continue;
+            stalled.set(s, s.track);
+            await s.replaceTrack(null);
+          } else if (stalled.has(s)) {
+            await s.replaceTrack(stalled.get(s) ?? null);
+            stalled.delete(s);
+          }
+        }
+    },
+    /** Fault: a send epoch whose key message says another key (a broken peer), or a right one. */
+    rekey(/** @type {boolean} */ wrong) {
+      const call = app.call;
+      if (!call) return null;
+      const distribute = (/** @type {{t: 'key', kid: number, key: string}} */ msg) => {
+        for (const p of call.peers.values())
+          if (p.peer.channelOpen) call.session.send(p.keyFp, msg);
+      };
+      const sf = /** @type {import('./sframeMedia.js').SFrameMedia} */ (call.sframe);
+      return (wrong ? sf.rekeyWithWrongKeyForTestingOnly(distribute) : sf.rekey(distribute)).then(
+        (kid) => String(kid),
+      );
+    },
     /** The Live Code pad: text, language, counters, sync states, remote caret names shown. */
     pad: async () => (await import('./liveDocView.js')).padSnapshot(app.call?.liveDoc),
   };

@@ -14,6 +14,8 @@ import { h } from './dom.js';
  * @property {HTMLElement} state
  * @property {HTMLElement} avatar
  * @property {HTMLElement} mutedMark
+ * @property {HTMLElement} quality
+ * @property {HTMLElement} decrypt
  * @property {HTMLButtonElement} pin
  * @property {HTMLButtonElement} full
  * @property {HTMLButtonElement | null} pip
@@ -28,6 +30,7 @@ const ICONS = {
   pin: ['M5.5 2h5l-.7 4.2L12.5 9h-9l2.7-2.8z', 'M8 9v5'],
   full: ['M2 6V2h4M10 2h4v4M14 10v4h-4M6 14H2v-4'],
   pip: ['M1.5 3h13v10h-13z', 'M8 8h4.5v3H8z'],
+  bars: ['M3 13v-2', 'M7 13V8', 'M11 13V4'],
 };
 
 /** @param {keyof typeof ICONS} name */
@@ -79,6 +82,10 @@ export function createTile(key, { muted = false, mirror = false, onPin, onChange
       ? button('tile-pip', 'pip')
       : null;
   const mutedMark = h('span', { class: 'tile-muted', hidden: true }, icon('micOff'), 'Muted');
+  // Connection quality (app/mediaHealth.js): a mark whose name and title carry the figures.
+  const quality = h('span', { class: 'tile-quality', role: 'img', hidden: true }, icon('bars'));
+  // Media that fails to decrypt is said on the tile, never left as a black picture.
+  const decrypt = h('div', { class: 'tile-decrypt', role: 'status', hidden: true });
   const label = h('span', { class: 'tile-name' });
   const state = h('span', { class: 'tile-state' });
   const avatar = h('div', { class: 'avatar', 'aria-hidden': 'true' });
@@ -89,7 +96,8 @@ export function createTile(key, { muted = false, mirror = false, onPin, onChange
       { class: 'tile no-video', dataset: { key } },
       avatar,
       video,
-      h('figcaption', {}, mutedMark, label, state),
+      decrypt,
+      h('figcaption', {}, mutedMark, label, state, quality),
       h('div', { class: 'tile-tools' }, pin, full, pip),
     ),
     video,
@@ -97,6 +105,8 @@ export function createTile(key, { muted = false, mirror = false, onPin, onChange
     state,
     avatar,
     mutedMark,
+    quality,
+    decrypt,
     pin,
     full,
     pip,
@@ -159,6 +169,28 @@ export function markTile(t, media, speaking) {
   t.el.classList.toggle('speaking', speaking && !muted);
   t.el.dataset.speaking = String(speaking && !muted);
   updatePicture(t);
+}
+
+/**
+ * A person's connection quality and whether their media decrypts (app/mediaHealth.js); null:
+ * nothing measured yet (the marks stay hidden).
+ * @param {Tile} t @param {string} name @param {import('./mediaHealth.js').Health | null} health
+ * @param {(name: string, h: import('./mediaHealth.js').Health) => string} describe
+ */
+export function markHealth(t, name, health, describe) {
+  t.quality.hidden = health === null;
+  t.el.dataset.quality = health?.quality ?? 'unknown';
+  if (health !== null) {
+    const words = describe(name, health);
+    t.quality.setAttribute('aria-label', words);
+    t.quality.title = words;
+    t.quality.dataset.level = health.quality;
+  }
+  const failing = health?.decryptFailing === true;
+  t.decrypt.hidden = !failing;
+  t.el.dataset.decrypt = failing ? 'failing' : 'ok';
+  if (failing)
+    t.decrypt.textContent = `Can't decrypt ${name}'s media: their keys don't match ours (${health.authFailed} frames refused). Their client may be broken or tampered with; ask them to leave and rejoin.`;
 }
 
 /** @param {Tile} t @param {boolean} pinned */

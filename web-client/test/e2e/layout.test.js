@@ -385,5 +385,72 @@ describe(
       }
       assert.deepEqual(await axeViolations(page), [], 'call screen with the tile controls');
     });
+
+    /** Resolves once the tile of `name` at `page` has attribute data-`attr` equal to `want`. */
+    async function tileSays(page, name, attr, want, what) {
+      const sel = await tileOf(page, name);
+      await page
+        .waitForFunction(
+          ({ sel, attr, want }) => document.querySelector(sel)?.dataset[attr] === want,
+          { sel, attr, want },
+          { timeout: 30_000 },
+        )
+        .catch(async (e) => {
+          const health = await page.evaluate(() => globalThis.__hybridge.health());
+          throw new Error(`${what}: ${e.message}; health ${JSON.stringify(health)}`);
+        });
+      return sel;
+    }
+
+    test('connection quality on every tile, with the figures in words; a sender that stops is poor at the others, then good again', async () => {
+      for (const [page, name] of [
+        [p.alice, 'Bob'],
+        [p.carol, 'Bob'],
+      ]) {
+        const sel = await tileOf(page, name);
+        await page.waitForFunction(
+          (sel) => /^(good|fair)$/.test(document.querySelector(sel)?.dataset.quality ?? ''),
+          sel,
+          { timeout: 30_000 },
+        );
+        const words = await page.getAttribute(`${sel} .tile-quality`, 'aria-label');
+        assert.match(
+          words,
+          /^Connection to Bob: (good|fair) \(round trip \d+ ms, loss \d+\.\d%, \d+ kbit\/s received\)$/,
+        );
+      }
+      await p.bob.evaluate(() => globalThis.__hybridge.stallSend(true)); // Bob sends nothing any more
+      await tileSays(p.alice, 'Bob', 'quality', 'poor', 'Alice sees Bob poor');
+      await tileSays(p.carol, 'Bob', 'quality', 'poor', 'Carol sees Bob poor');
+      const sel = await tileOf(p.alice, 'Bob');
+      assert.match(
+        await p.alice.getAttribute(`${sel} .tile-quality`, 'title'),
+        /^Connection to Bob: poor .*\b0 kbit\/s received\)$/,
+      );
+      await p.bob.evaluate(() => globalThis.__hybridge.stallSend(false));
+      await p.alice.waitForFunction(
+        (sel) => /^(good|fair)$/.test(document.querySelector(sel)?.dataset.quality ?? ''),
+        sel,
+        { timeout: 30_000 },
+      );
+    });
+
+    test('a person whose media fails to decrypt (wrong keys) is said on their tile, not a black picture; it clears once their keys are right', async () => {
+      const sel = await tileOf(p.alice, 'Carol Jones');
+      assert.equal(await p.alice.isVisible(`${sel} .tile-decrypt`), false);
+      await p.carol.evaluate(() => globalThis.__hybridge.rekey(true)); // a broken client
+      await tileSays(p.alice, 'Carol Jones', 'decrypt', 'failing', 'Alice sees Carol failing');
+      await tileSays(p.bob, 'Carol Jones', 'decrypt', 'failing', 'Bob sees Carol failing');
+      assert.match(
+        await p.alice.textContent(`${sel} .tile-decrypt`),
+        /^Can't decrypt Carol Jones's media: their keys don't match ours \(\d+ frames refused\)/,
+      );
+      assert.equal(await p.alice.isVisible(`${sel} .tile-decrypt`), true);
+      // Bob's tile at Alice is not affected
+      assert.equal(await p.alice.getAttribute(await tileOf(p.alice, 'Bob'), 'data-decrypt'), 'ok');
+      await p.carol.evaluate(() => globalThis.__hybridge.rekey(false)); // right keys again
+      await tileSays(p.alice, 'Carol Jones', 'decrypt', 'ok', 'Alice sees Carol decrypting again');
+      assert.equal(await p.alice.isVisible(`${sel} .tile-decrypt`), false);
+    });
   },
 );
