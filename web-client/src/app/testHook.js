@@ -4,6 +4,7 @@
 
 import { callSnapshot } from './callSnapshot.js';
 import { alertCodes } from './alerts.js';
+import { lastRecording } from './roomView.js';
 
 /** @param {{call: import('./call.js').Call | null}} app the app's state, read at each call */
 export function installTestHook(app) {
@@ -39,6 +40,31 @@ export function installTestHook(app) {
     /** The call's FileTransfers (fileTransfer.js): tests send, accept, cancel and read items. */
     files: () => app.call?.files ?? null,
     onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
+    /** The room control's state: lock, hands, recorders, held and waiting peers (names). */
+    room: () => app.call?.room.snapshot() ?? null,
+    /**
+     * The last local recording, loaded into a media element: its size, type and duration (a
+     * Chromium WebM has no duration until the end is sought, so it seeks there first).
+     */
+    async recording() {
+      const blob = lastRecording();
+      if (blob === null) return null;
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = URL.createObjectURL(blob);
+      await new Promise((ok, fail) => {
+        v.onloadedmetadata = ok;
+        v.onerror = () => fail(new Error(`recording does not load: ${v.error?.message}`));
+      });
+      if (v.duration === Infinity) {
+        const known = new Promise((ok) => (v.ondurationchange = ok));
+        v.currentTime = 1e9;
+        await known;
+      }
+      const out = { size: blob.size, type: blob.type, duration: v.duration, width: v.videoWidth };
+      URL.revokeObjectURL(v.src);
+      return out;
+    },
     /** The Live Code pad: text, language, counters, sync states, remote caret names shown. */
     pad: async () => (await import('./liveDocView.js')).padSnapshot(app.call?.liveDoc),
   };
