@@ -17,7 +17,7 @@ import {
   peerMessageProblem,
 } from '../src/signal/peerMessages.js';
 import { REACTIONS, ROOM_TYPES } from '../src/signal/roomMessages.js';
-import { RoomLock } from '../src/app/lock.js';
+import { LOCK_MAX_AHEAD_MS, RoomLock } from '../src/app/lock.js';
 import { RoomControl } from '../src/app/roomControl.js';
 
 const fp = (c) => c.repeat(64);
@@ -95,14 +95,14 @@ test('the lock merges last-writer-wins by (ts, by): every order of the same stat
   ];
   for (const order of orders) {
     const l = new RoomLock();
-    for (const i of order) l.merge(states[i]);
+    for (const i of order) l.merge(states[i], 2_000);
     assert.deepEqual(l.state, states[1], `order ${order}`);
   }
   // Our own change supersedes what we saw, even with a clock behind it.
   const l = new RoomLock();
-  l.merge({ locked: false, ts: 5000, by: fp('b') });
+  l.merge({ locked: false, ts: 5000, by: fp('b') }, 10);
   assert.equal(l.set(true, fp('a'), 10).ts, 5001);
-  assert.equal(l.merge({ locked: false, ts: 5000, by: fp('f') }), false, 'older: ignored');
+  assert.equal(l.merge({ locked: false, ts: 5000, by: fp('f') }, 10), false, 'older: ignored');
   assert.equal(l.state.locked, true);
   // Held: locked, and neither a member (a reconnection keeps its key) nor admitted.
   l.known.add(fp('b'));
@@ -111,6 +111,10 @@ test('the lock merges last-writer-wins by (ts, by): every order of the same stat
     [fp('b'), fp('c'), fp('d')].map((x) => l.shouldHold(x)),
     [false, false, true],
   );
+  // A member stamping far ahead (a wrong clock, or to win every later race) is not followed.
+  const far = { locked: false, ts: 10 + LOCK_MAX_AHEAD_MS + 1, by: fp('b') };
+  assert.equal(l.merge(far, 10), false);
+  assert.equal(l.merge({ ...far, ts: far.ts - 1 }, 10), true, 'at the limit: taken');
 });
 
 /**
@@ -217,15 +221,16 @@ test('two members lock and unlock at once: all end on the later state (ts, then 
   connect(fp('a'), fp('c'));
   connect(fp('b'), fp('c'));
   flush();
-  node('a').room.lock.set(true, fp('a'), 1_000); // a locks at 1000 ...
-  node('b').room.lock.set(false, fp('b'), 1_000); // ... b unlocks at the same ms
+  const now = Date.now();
+  node('a').room.lock.set(true, fp('a'), now); // a locks ...
+  node('b').room.lock.set(false, fp('b'), now); // ... and b unlocks, at the same ms
   for (const c of ['a', 'b']) {
     const s = node(c).room.lock.state;
     for (const other of ['a', 'b', 'c'])
       if (other !== c) node(other).room.onMessage(fp(c), { t: 'lock', ...s });
   }
   for (const c of ['a', 'b', 'c'])
-    assert.deepEqual(node(c).room.lock.state, { locked: false, ts: 1_000, by: fp('b') }, c);
+    assert.deepEqual(node(c).room.lock.state, { locked: false, ts: now, by: fp('b') }, c);
 });
 
 test('removal: the others get one new link to the same gateway, the removed member only `removed`', () => {

@@ -10,6 +10,9 @@
 
 /** @typedef {{locked: boolean, ts: number, by: string}} LockState */
 
+/** A lock state stamped further ahead of our clock than this is ignored (spec/peer-messages.md §7.2). */
+export const LOCK_MAX_AHEAD_MS = 10 * 60_000;
+
 export class RoomLock {
   /** @type {LockState} the latest lock state seen (ts 0: never set) */
   state = { locked: false, ts: 0, by: '' };
@@ -48,10 +51,12 @@ export class RoomLock {
   /**
    * A lock state from a member: taken if it is later (greater ts, then greater `by` as a tie
    * break, so every member ends on the same state whatever the order). Returns whether it was.
-   * @param {LockState} s
+   * One stamped over LOCK_MAX_AHEAD_MS ahead of `now` is ignored: it would win every later change
+   * until then. @param {LockState} s @param {number} now our clock (ms since 1970)
    */
-  merge(s) {
+  merge(s, now) {
     const cur = this.state;
+    if (s.ts > now + LOCK_MAX_AHEAD_MS) return false;
     if (s.ts < cur.ts || (s.ts === cur.ts && s.by <= cur.by)) return false;
     this.state = { locked: s.locked, ts: s.ts, by: s.by };
     return true;

@@ -263,7 +263,7 @@ export class RoomControl extends EventTarget {
       this.#host.attach(from); // it lets us in: the call with it starts now
     }
     const was = this.lock.state.locked;
-    if (!this.lock.merge(s)) return;
+    if (!this.lock.merge(s, Date.now())) return;
     if (s.locked !== was) {
       this.#line(`${this.#name(s.by)} ${s.locked ? 'locked' : 'unlocked'} the room`);
     }
