@@ -28,7 +28,7 @@ import { SFrameMedia } from './sframeMedia.js';
 import { NoSFrameForTestingOnly } from './sframeMedia.js';
 // test-hook:end
 import { ScreenShare, applyScreen } from './screen.js';
-import { RoomControl } from './roomControl.js';
+import { RoomControl, roomHost } from './roomControl.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
@@ -114,19 +114,13 @@ export class Call extends EventTarget {
     });
     this.placeholders = new PlaceholderTracks();
     /** @type {RoomControl} hands, reactions, mute requests, lock, removal, recording (spec/peer-messages.md §7) */
-    this.room = new RoomControl({
-      send: (keyFp, msg) => this.#sendTo(keyFp, msg),
-      members: () => this.#connected().map((p) => p.keyFp),
-      nameOf: (keyFp) => this.session.peers.get(keyFp)?.name || `Guest ${keyFp.slice(0, 6)}`,
-      selfFp: () => this.session.selfKeyFp ?? '',
-      pin: () => this.session.gatewayFingerprint,
-      mute: () => this.setMuted(true),
-      detach: (keyFp) => this.#detach(keyFp),
-      attach: (keyFp) => {
-        const peer = this.session.peers.get(keyFp);
-        if (peer?.channelOpen) this.#onPeerUp(peer).catch((err) => this.#internal(err));
-      },
-    });
+    this.room = new RoomControl(
+      roomHost(this, {
+        send: (keyFp, msg) => this.#sendTo(keyFp, msg),
+        members: () => this.#connected().map((p) => p.keyFp),
+        attach: (peer) => this.#onPeerUp(peer).catch((err) => this.#internal(err)),
+      }),
+    );
     this.state = 'connecting';
     /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
     this.kids = [];
@@ -318,15 +312,6 @@ export class Call extends EventTarget {
     }
     this.#emit('peers');
     await rekeyed;
-  }
-
-  /** A member holds us (the room is locked): no media with it until it lets us in. @param {string} keyFp */
-  #detach(keyFp) {
-    const st = this.peers.get(keyFp);
-    st?.media?.close();
-    if (st) st.media = null;
-    this.sframe.removePeer(keyFp);
-    this.#emit('peers');
   }
 
   /** @param {CallPeer} st @returns {MediaConnection} */

@@ -36,6 +36,36 @@ export const REACTION_MS = 4_000;
  * @property {(fp: string) => void} attach a peer is let in (or lets us in): set up the call with it
  */
 
+/**
+ * The RoomHost of a Call: what its public API gives, plus what only the Call can do (`own`: send
+ * into a channel, its members, run a peer's peer-up steps).
+ * @param {import('./call.js').Call} call
+ * @param {{send: RoomHost['send'], members: RoomHost['members'], attach: (peer: import('../signal/peerState.js').Peer) => void}} own
+ * @returns {RoomHost}
+ */
+export function roomHost(call, own) {
+  return {
+    send: own.send,
+    members: own.members,
+    nameOf: (fp) => call.session.peers.get(fp)?.name || `Guest ${fp.slice(0, 6)}`,
+    selfFp: () => call.session.selfKeyFp ?? '',
+    pin: () => call.session.gatewayFingerprint,
+    mute: () => call.setMuted(true),
+    detach: (fp) => {
+      // A member holds us: no media with it until it lets us in.
+      const st = call.peers.get(fp);
+      st?.media?.close();
+      if (st) st.media = null;
+      call.sframe.removePeer(fp);
+      call.dispatchEvent(new CustomEvent('peers', { detail: {} }));
+    },
+    attach: (fp) => {
+      const peer = call.session.peers.get(fp);
+      if (peer?.channelOpen) own.attach(peer);
+    },
+  };
+}
+
 export class RoomControl extends EventTarget {
   #host;
   lock = new RoomLock();

@@ -271,6 +271,17 @@ function decorateTiles(call) {
   for (const { fp, el } of tiles) {
     const caption = el?.querySelector('figcaption');
     if (!caption) continue;
+    // A held newcomer, or a member that holds us, has no media by design: say why on its tile.
+    const waiting = call.room.lock.held.has(fp)
+      ? 'waiting to be let in'
+      : call.room.lock.waitingFor.has(fp)
+        ? 'room locked: you wait to be let in'
+        : null;
+    const state = caption.querySelector('.tile-state');
+    if (waiting !== null && state !== null && state.textContent !== waiting) {
+      state.textContent = waiting;
+      /** @type {HTMLElement} */ (el).dataset.state = 'connecting';
+    }
     let badges = caption.querySelector('.room-badges');
     if (badges === null) caption.append((badges = h('span', { class: 'room-badges' })));
     const text = marks(fp);

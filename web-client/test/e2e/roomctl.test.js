@@ -223,6 +223,10 @@ describe(
       const daveOnAlice = peerNamed(await stats(Alice), 'Dave');
       assert.equal((await stats(Alice)).peers[daveOnAlice].media, null, 'Alice gives Dave nothing');
       assert.equal(
+        await Alice.textContent(`#tiles figure[data-fp="${daveOnAlice}"] .tile-state`),
+        'waiting to be let in',
+      );
+      assert.equal(
         await room(Dave).then((r) => r.recorders.length),
         0,
         'held: not told who records',
