@@ -303,6 +303,9 @@ test('a mute request nobody answers: the asker is told, and the prompt goes with
   node('a').room.askMute(fp('b'));
   flush();
   assert.equal(node('b').room.prompts.size, 1);
+  node('a').room.askMute(fp('b')); // asked again: one prompt, the latest
+  flush();
+  assert.equal(node('b').room.prompts.size, 1);
   const gone = new Promise((resolve) =>
     node('b').room.addEventListener('change', () => node('b').room.prompts.size === 0 && resolve()),
   );

@@ -250,6 +250,12 @@ export class RoomControl extends EventTarget {
   /** @param {string} fp @param {string} id */
   #onAsk(fp, id) {
     if (this.prompts.has(id)) return;
+    for (const [old, p] of this.prompts) {
+      // One open request per member: a new one replaces its last (repeats do not pile up).
+      if (p.fp !== fp) continue;
+      clearTimeout(p.timer);
+      this.prompts.delete(old);
+    }
     // Unanswered, the prompt goes when the asker gives up: a late yes would surprise both.
     const timer = setTimeout(() => {
       this.prompts.delete(id);

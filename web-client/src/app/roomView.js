@@ -275,7 +275,7 @@ function decorateTiles(call) {
     const waiting = call.room.lock.held.has(fp)
       ? 'waiting to be let in'
       : call.room.lock.waitingFor.has(fp)
-        ? 'room locked: you wait to be let in'
+        ? 'room locked'
         : null;
     const state = caption.querySelector('.tile-state');
     if (waiting !== null && state !== null && state.textContent !== waiting) {
