@@ -52,6 +52,8 @@ export function initRoomControls(getCall) {
     const call = getCall();
     if (call) toggleRecording(call);
   });
+  // A recording lives in this page's memory until it is downloaded: closing the tab would lose it.
+  addEventListener('beforeunload', (e) => recording !== null && e.preventDefault());
   const dialog = /** @type {HTMLDialogElement} */ ($('#remove-dialog'));
   dialog.addEventListener('close', () => {
     const fp = removing;
@@ -81,6 +83,11 @@ export function wireRoom(call, on) {
   });
   room.addEventListener('removed', (e) => on.removed(/** @type {CustomEvent} */ (e).detail.by));
   call.on('peers', () => renderRoom(call));
+  // The call ended (Leave) while recording: the file is saved at once, not lost with the view.
+  call.on('status', (d) => {
+    if (d.state === 'closed' && recording !== null && !room.moved)
+      stopRecording(call).then(() => $('#rec-download').click());
+  });
   call.on('media', () => {
     recording?.addAudio();
     decorateTiles(call);

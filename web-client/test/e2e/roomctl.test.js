@@ -5,10 +5,12 @@
 //   raise hand and a reaction seen by all; a mute request prompts, and mutes only on yes;
 //   a local recording others see while it runs, a playable file after;
 //   a locked room holds Dave (no media) until a member lets him in, then he has media;
-//   removing Dave moves the three to a new room; Dave decodes nothing after and is told.
+//   removing Dave moves the three to a new room; Dave decodes nothing after and is told;
+//   leaving while recording saves the file.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
 import { startGateway } from '../support/gateway.js';
 import {
   alerts,
@@ -322,6 +324,17 @@ describe(
       const d2 = await stats(Dave);
       assert.deepEqual(d2.sframe.receive, d1.sframe.receive, 'Dave decrypts nothing more');
       assert.equal(Object.keys(d2.peers).length, 0, 'Dave has no peer, so no inbound media');
+
+      // Dave records alone, then leaves: the file is saved as he leaves, not lost with the view.
+      await menu(Dave, '#btn-record');
+      await waitRoom(Dave, (r) => r.recorders.includes('self'), 'Dave records');
+      await sleep(1500);
+      const download = Dave.waitForEvent('download');
+      await Dave.click('#btn-leave');
+      await Dave.click('#leave-confirm');
+      const file = await download;
+      assert.match(file.suggestedFilename(), /^hybridge-recording-.*\.webm$/);
+      assert.ok((await stat(await file.path())).size > 0, 'the saved file has the recording');
     });
   },
 );
