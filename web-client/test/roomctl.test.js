@@ -204,6 +204,14 @@ test('a locked room: a newcomer is held by every member (told to wait, nothing e
   }
   assert.equal(node('d').room.lock.waitingFor.size, 0, 'd is in');
   assert.equal(node('d').room.lock.state.locked, true, "the lock in d's view");
+  assert.ok(
+    node('d').events.some((e) => e.text === 'The room is locked (set by A, as B says)'),
+    "d learns the lock from b's catch-up: shown as b's claim",
+  );
+  assert.ok(
+    node('b').events.some((e) => e.text === 'A locked the room'),
+    'sent by a itself',
+  );
   assert.ok(node('a').events.some((e) => e.type === 'line' && e.text === 'B let D in'));
 
   // A member coming back with the same key (a reconnection) is not held; a new key is.

@@ -28,7 +28,8 @@ import { SFrameMedia } from './sframeMedia.js';
 import { NoSFrameForTestingOnly } from './sframeMedia.js';
 // test-hook:end
 import { ScreenShare, applyScreen } from './screen.js';
-import { RoomControl, roomHost } from './roomControl.js';
+import { RoomControl } from './roomControl.js';
+import { roomHost } from './roomHost.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */

@@ -8,8 +8,9 @@
 
 /** Frames per second of the recorded picture: enough for a meeting, light on the CPU. */
 export const RECORD_FPS = 15;
-const WIDTH = 960;
-const HEIGHT = 540;
+/** The recorded picture: small enough to encode beside the call's own video on a laptop. */
+const WIDTH = 640;
+const HEIGHT = 360;
 
 export class CallRecording {
   #videos;

@@ -36,36 +36,6 @@ export const REACTION_MS = 4_000;
  * @property {(fp: string) => void} attach a peer is let in (or lets us in): set up the call with it
  */
 
-/**
- * The RoomHost of a Call: what its public API gives, plus what only the Call can do (`own`: send
- * into a channel, its members, run a peer's peer-up steps).
- * @param {import('./call.js').Call} call
- * @param {{send: RoomHost['send'], members: RoomHost['members'], attach: (peer: import('../signal/peerState.js').Peer) => void}} own
- * @returns {RoomHost}
- */
-export function roomHost(call, own) {
-  return {
-    send: own.send,
-    members: own.members,
-    nameOf: (fp) => call.session.peers.get(fp)?.name || `Guest ${fp.slice(0, 6)}`,
-    selfFp: () => call.session.selfKeyFp ?? '',
-    pin: () => call.session.gatewayFingerprint,
-    mute: () => call.setMuted(true),
-    detach: (fp) => {
-      // A member holds us: no media with it until it lets us in.
-      const st = call.peers.get(fp);
-      st?.media?.close();
-      if (st) st.media = null;
-      call.sframe.removePeer(fp);
-      call.dispatchEvent(new CustomEvent('peers', { detail: {} }));
-    },
-    attach: (fp) => {
-      const peer = call.session.peers.get(fp);
-      if (peer?.channelOpen) own.attach(peer);
-    },
-  };
-}
-
 export class RoomControl extends EventTarget {
   #host;
   lock = new RoomLock();
@@ -301,7 +271,14 @@ export class RoomControl extends EventTarget {
     const was = this.lock.state.locked;
     if (!this.lock.merge(s, Date.now())) return;
     if (s.locked !== was) {
-      this.#line(`${this.#name(s.by)} ${s.locked ? 'locked' : 'unlocked'} the room`);
+      // `by` is what the sender says (a relayed state names whoever set it); only `from` is
+      // authenticated by the channel, so a relayed claim is shown as the sender's.
+      const did = s.locked ? 'locked' : 'unlocked';
+      this.#line(
+        s.by === from
+          ? `${this.#host.nameOf(from)} ${did} the room`
+          : `The room is ${did} (set by ${this.#name(s.by)}, as ${this.#host.nameOf(from)} says)`,
+      );
     }
     if (!s.locked) this.#releaseAll();
   }

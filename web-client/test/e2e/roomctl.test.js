@@ -22,6 +22,7 @@ import {
   peerNamed,
   sleep,
   stats,
+  summary,
   waitFor,
 } from './browser.js';
 import { connectedTo, newLink } from './calls.js';
@@ -38,7 +39,9 @@ async function waitRoom(page, predicate, what, timeout = 30_000) {
     const r = await room(page);
     if (r !== null && predicate(r)) return r;
     if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(r)}`);
+      throw new Error(
+        `timed out waiting for ${what}; last: ${JSON.stringify(r)}; stats: ${JSON.stringify(summary(await stats(page))).slice(0, 3000)}`,
+      );
     await sleep(200);
   }
 }
@@ -135,12 +138,18 @@ describe(
         '',
       );
 
-      await menu(Carol, 'button[data-emoji="🎉"]');
+      // The overlay shows for 4 s: watch for it before the reaction is sent (a loaded machine
+      // could otherwise look after it went).
+      const overlays = [];
       for (const p of [Alice, Bob]) {
-        await waitLine(p, /Carol reacted 🎉/, 'reaction line');
         const fp = peerNamed(await stats(p), 'Carol');
-        await p.waitForSelector(`#tiles figure[data-fp="${fp}"] .tile-reaction`);
+        overlays.push(
+          p.waitForSelector(`#tiles figure[data-fp="${fp}"] .tile-reaction`, { state: 'attached' }),
+        );
       }
+      await menu(Carol, 'button[data-emoji="🎉"]');
+      await Promise.all(overlays);
+      for (const p of [Alice, Bob]) await waitLine(p, /Carol reacted 🎉/, 'reaction line');
     });
 
     test('a mute request prompts the person; declined, nothing is muted; only their yes mutes them', async () => {
@@ -204,7 +213,7 @@ describe(
       const Dave = await openPage(browser, { video: VIDEO });
       pages.Dave = Dave;
       await joinRoom(Dave, link, 'Dave');
-      await waitRoom(Dave, (r) => r.waitingFor.length === 3, 'Dave waits for all three');
+      await waitRoom(Dave, (r) => r.waitingFor.length === 3, 'Dave waits for all three', 60_000);
       await Dave.waitForSelector('.room-notice[data-kind="waiting"]');
       for (const p of [Alice, Bob, Carol]) {
         await waitRoom(p, (r) => r.held.includes('Dave'), 'holds Dave');
@@ -271,7 +280,8 @@ describe(
       );
       const daveOnAlice = peerNamed(await stats(Alice), 'Dave');
       await menu(Alice, `#room-people li[data-fp="${daveOnAlice}"] .remove`);
-      await Alice.click('#remove-confirm');
+      // The move leaves and joins (a same-document URL change): the click waits for none of it.
+      await Alice.click('#remove-confirm', { noWaitAfter: true });
 
       await waitFor(Dave, (s) => Object.keys(s.peers).length === 0, {
         timeout: 30_000,
