@@ -195,6 +195,12 @@ test('a locked room: a newcomer is held by every member (told to wait, nothing e
   flush();
   assert.equal(node('a').room.hands.has(fp('d')), false);
   assert.equal(node('a').room.onMessage(fp('d'), { t: 'sdp' }), true, 'its SDP is not used');
+  assert.equal(
+    node('a').room.onMessage(fp('e'), { t: 'key' }),
+    true,
+    'nor a key before its peer-up',
+  );
+  assert.equal(node('a').room.onMessage(fp('e'), { t: 'hello' }), false, 'its name passes');
 
   node('b').room.admit(fp('d'));
   flush();

@@ -123,7 +123,9 @@ export class RoomControl extends EventTarget {
    * @param {string} fp @param {PeerMessage} msg
    */
   onMessage(fp, msg) {
-    if (this.lock.held.has(fp)) return msg.t !== 'hello'; // its name shows on the waiting line
+    // A held newcomer's messages are dropped (its hello passes: its name shows on the waiting
+    // line); so are those of one we will hold, should any come before its peer-up.
+    if (this.lock.held.has(fp) || this.lock.shouldHold(fp)) return msg.t !== 'hello';
     if (!ROOM_TYPES.includes(msg.t)) return false;
     const m = /** @type {import('../signal/roomMessages.js').RoomMessage} */ (msg);
     const name = this.#host.nameOf(fp);
