@@ -51,15 +51,26 @@ export function installTestHook(app) {
       if (blob === null) return null;
       const v = document.createElement('video');
       v.muted = true;
-      v.src = URL.createObjectURL(blob);
-      await new Promise((ok, fail) => {
+      v.preload = 'auto';
+      /** @param {string} step @param {(ok: () => void) => void} start */
+      const within = (step, start) =>
+        new Promise((ok, fail) => {
+          const t = setTimeout(() => fail(new Error(`recording: no ${step} in 15 s`)), 15_000);
+          v.onerror = () => fail(new Error(`recording does not load: ${v.error?.message}`));
+          start(() => {
+            clearTimeout(t);
+            ok(undefined);
+          });
+        });
+      await within('loadedmetadata', (ok) => {
         v.onloadedmetadata = ok;
-        v.onerror = () => fail(new Error(`recording does not load: ${v.error?.message}`));
+        v.src = URL.createObjectURL(blob);
       });
-      if (v.duration === Infinity) {
-        const known = new Promise((ok) => (v.ondurationchange = ok));
-        v.currentTime = 1e9;
-        await known;
+      if (!Number.isFinite(v.duration)) {
+        await within(`finite duration (was ${v.duration})`, (ok) => {
+          v.ondurationchange = () => Number.isFinite(v.duration) && ok();
+          v.currentTime = 1e9;
+        });
       }
       const out = { size: blob.size, type: blob.type, duration: v.duration, width: v.videoWidth };
       URL.revokeObjectURL(v.src);
