@@ -87,6 +87,11 @@ export const Messages = Object.freeze({
     text: 'Their secure handshake with you failed: they most likely opened a different room link (the room secret does not match), or someone tampered with the connection. You cannot hear or see each other. Compare links.',
   },
 
+  REMOVED: {
+    title: 'You were removed from the call',
+    text: 'Someone in the call removed you. The others moved to a new room, whose link you do not have; nobody is left in this one.',
+  },
+
   VIEW_MISMATCH: {
     title: 'Warning: the gateway shows different people to different participants',
     text: 'Your list of participants differs from someone else’s. The gateway may be hiding or adding a member. Compare the participant list and the codes in the security panel by voice.',

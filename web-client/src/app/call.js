@@ -28,6 +28,8 @@ import { SFrameMedia } from './sframeMedia.js';
 import { NoSFrameForTestingOnly } from './sframeMedia.js';
 // test-hook:end
 import { ScreenShare, applyScreen } from './screen.js';
+import { RoomControl } from './roomControl.js';
+import { roomHost } from './roomHost.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
@@ -84,6 +86,7 @@ export class Call extends EventTarget {
       recipients: () =>
         [...this.peers.values()]
           .filter((p) => p.peer.everUp && p.peer.phase !== 'gone' && p.peer.phase !== 'failed')
+          .filter((p) => !this.room.lock.blocked(p.keyFp))
           .map((p) => p.keyFp),
       onEntry: (entry) => this.#emit('chat', { entry }),
       timeoutMs: o.deliveryTimeoutMs,
@@ -111,6 +114,14 @@ export class Call extends EventTarget {
       changed: () => this.#emit('media', { keyFp: null }),
     });
     this.placeholders = new PlaceholderTracks();
+    /** @type {RoomControl} hands, reactions, mute requests, lock, removal, recording (spec/peer-messages.md §8) */
+    this.room = new RoomControl(
+      roomHost(this, {
+        send: (keyFp, msg) => this.#sendTo(keyFp, msg),
+        members: () => this.#connected().map((p) => p.keyFp),
+        attach: (peer) => this.#onPeerUp(peer).catch((err) => this.#internal(err)),
+      }),
+    );
     this.state = 'connecting';
     /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
     this.kids = [];
@@ -235,9 +246,11 @@ export class Call extends EventTarget {
     return st;
   }
 
-  /** Peers whose channel is open (the session's peer state machine): the members a new key goes to. */
+  /** Peers whose channel is open and that are in the call with us (not held, not holding us): the members a new key goes to. @returns {CallPeer[]} */
   #connected() {
-    return [...this.peers.values()].filter((p) => p.peer.channelOpen);
+    return [...this.peers.values()].filter(
+      (p) => p.peer.channelOpen && !this.room.lock.blocked(p.keyFp),
+    );
   }
 
   /** @param {string} keyFp @param {PeerMessage} msg */
@@ -274,6 +287,7 @@ export class Call extends EventTarget {
   /** @param {Peer} peer */
   async #onPeerUp(peer) {
     const st = this.#state(peer);
+    if (this.room.peerUp(st.keyFp)) return this.#emit('peers'); // a newcomer of a locked room: held
     const existing = st.media !== null && !st.media.closed ? st.media : null; // a peer coming back
     clearTimeout(st.dropTimer ?? undefined);
     st.dropTimer = null;
@@ -343,6 +357,7 @@ export class Call extends EventTarget {
   /** @param {Peer} peer @param {PeerMessage} msg */
   #onPeerMessage(peer, msg) {
     const st = this.#state(peer);
+    if (this.room.onMessage(st.keyFp, msg)) return; // room control, or a held newcomer's
     switch (msg?.t) {
       case 'key':
         this.sframe.addReceiveKey(st.keyFp, msg);
@@ -377,6 +392,7 @@ export class Call extends EventTarget {
   /** @param {Peer} peer @param {string} reason */
   #onPeerDown(peer, reason) {
     const st = this.#state(peer);
+    this.room.peerDown(st.keyFp, reason);
     this.liveDoc.peerDown(st.keyFp, reason !== 'reconnecting' && reason !== 'left');
     if (reason === 'reconnecting') {
       this.#emit('peers'); // media goes on peer to peer; signaling comes back by itself
@@ -488,6 +504,7 @@ export class Call extends EventTarget {
     }
     this.peers.clear();
     this.chatDelivery.close();
+    this.room.close();
     this.liveDoc.close(); // the pad is gone with the call
     this.files.close();
     this.share.close();

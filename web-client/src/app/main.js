@@ -33,6 +33,7 @@ import { copyButton, initLanding } from './landing.js';
 import { initTabs } from './tabs.js';
 import { forgetCall, recallCall, rememberCall } from './tabCall.js';
 import { clearFiles, initFiles, loadFileCap, renderFile, renderFileTo } from './fileView.js';
+import { initRoomControls, wireRoom } from './roomView.js';
 // test-hook:begin
 import { installTestHook } from './testHook.js';
 // test-hook:end
@@ -205,12 +206,35 @@ function wireCall(call, fingerprint) {
   );
   renderStatus(call, 'connecting');
   renderDeviceButtons(call);
+  wireRoom(call, {
+    move: (fragment) => moveTo(call, fragment),
+    removed: (by) => alertBox('REMOVED', { sticky: true, detail: `by ${by}` }),
+    muted: () => renderDeviceButtons(call),
+  });
+}
+
+/**
+ * Someone was removed (roomControl.js): this call moves to the new room whose link came inside
+ * the peer channels. The tab keeps the new link (tabCall.js); the old one is worthless now.
+ * @param {Call} call @param {string} fragment
+ */
+async function moveTo(call, fragment) {
+  if (app.call !== call) return;
+  const kept = recallCall();
+  app.call = null;
+  await call.leave();
+  app.unmountPad();
+  app.fragment = fragment;
+  app.link = `${location.origin}/#${fragment}`;
+  if (kept !== null) rememberCall({ ...kept, fragment });
+  await join(kept?.name ?? call.name, kept?.mic ?? true, kept?.cam ?? true);
 }
 
 function initCall() {
   $('#btn-share').title = screenAudioNote();
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
   initFiles(() => app.call);
+  initRoomControls(() => app.call);
   $('#btn-mute').addEventListener('click', async () => {
     const call = app.call;
     if (!call) return;

@@ -4,6 +4,7 @@
 
 import { callSnapshot } from './callSnapshot.js';
 import { alertCodes } from './alerts.js';
+import { lastRecording } from './roomView.js';
 import { healthOf } from './mediaHealth.js';
 
 /** @type {WeakMap<RTCRtpSender, MediaStreamTrack | null>} the tracks stallSend took away */
@@ -71,6 +72,42 @@ export function installTestHook(app) {
       return (wrong ? sf.rekeyWithWrongKeyForTestingOnly(distribute) : sf.rekey(distribute)).then(
         (kid) => String(kid),
       );
+    },
+    /** The room control's state: lock, hands, recorders, held and waiting peers (names). */
+    room: () => app.call?.room.snapshot() ?? null,
+    /**
+     * The last local recording, loaded into a media element: its size, type and duration (a
+     * Chromium WebM has no duration until the end is sought, so it seeks there first).
+     */
+    async recording() {
+      const blob = lastRecording();
+      if (blob === null) return null;
+      const v = document.createElement('video');
+      v.muted = true;
+      v.preload = 'auto';
+      /** @param {string} step @param {(ok: () => void) => void} start */
+      const within = (step, start) =>
+        new Promise((ok, fail) => {
+          const t = setTimeout(() => fail(new Error(`recording: no ${step} in 15 s`)), 15_000);
+          v.onerror = () => fail(new Error(`recording does not load: ${v.error?.message}`));
+          start(() => {
+            clearTimeout(t);
+            ok(undefined);
+          });
+        });
+      await within('loadedmetadata', (ok) => {
+        v.onloadedmetadata = ok;
+        v.src = URL.createObjectURL(blob);
+      });
+      if (!Number.isFinite(v.duration)) {
+        await within(`finite duration (was ${v.duration})`, (ok) => {
+          v.ondurationchange = () => Number.isFinite(v.duration) && ok();
+          v.currentTime = 1e9;
+        });
+      }
+      const out = { size: blob.size, type: blob.type, duration: v.duration, width: v.videoWidth };
+      URL.revokeObjectURL(v.src);
+      return out;
     },
     /** The Live Code pad: text, language, counters, sync states, remote caret names shown. */
     pad: async () => (await import('./liveDocView.js')).padSnapshot(app.call?.liveDoc),

@@ -14,6 +14,7 @@ import {
   decodeFileChunk,
   fileMessageProblem,
 } from './fileMessages.js';
+import { ROOM_TYPES, roomMessageProblem } from './roomMessages.js';
 
 /**
  * One peer message (a discriminated union on `t`; spec/peer-messages.md §2). A received message
@@ -30,6 +31,7 @@ import {
  *   | {t: 'path'}
  *   | {t: 'bye'}
  *   | DocMessage
+ *   | import('./roomMessages.js').RoomMessage
  *   | import('./fileMessages.js').FileMessage} PeerMessage
  * The Live Code pad's messages (spec/live-code.md), checked by app/liveDocWire.js:
  * @typedef {{t: 'doc', u: string, sel?: {a: string, h: string} | null}
@@ -57,6 +59,7 @@ export const KNOWN_TYPES = Object.freeze(
     'media', // microphone and camera on or off: app/mediaPresence.js
     ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
     ...FILE_TYPES, // files: spec/files.md
+    ...ROOM_TYPES, // room control: spec/peer-messages.md §8
   ]),
 );
 
@@ -158,6 +161,7 @@ export function peerMessageProblem(m) {
     case 'bye':
       return null;
     default:
+      if (ROOM_TYPES.includes(m.t)) return roomMessageProblem(m); // §7
       return m.t.startsWith('file') ? fileMessageProblem(m) : null; // spec/files.md
   }
 }
