@@ -105,7 +105,19 @@ public final class Gateway {
                         metrics);
         metrics.openSlots(slots::openSlots);
         this.services =
-                new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown, slots);
+                new Services(
+                        l,
+                        metrics,
+                        hopServer,
+                        rng,
+                        rooms,
+                        ice,
+                        this::shuttingDown,
+                        slots,
+                        new dev.hybridge.gateway.sfu.SfuBridge(
+                                cluster == null ? config.sfu() : java.util.Optional.empty(),
+                                l.roomCapacity(),
+                                rng));
     }
 
     /** From now on new sessions are refused with 1001 and readiness is DOWN. */
