@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  * nothing and starts no thread.
  */
 public final class SfuBridge implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SfuBridge.class.getName());
     private final GatewayConfig.Sfu config;
     private final int roomCapacity;
     private final byte[] sfuSecret = new byte[32];
@@ -97,7 +98,15 @@ public final class SfuBridge implements AutoCloseable {
     }
 
     private void tick() {
-        long now = System.nanoTime();
+        try {
+            tickAll(System.nanoTime());
+        } catch (RuntimeException e) {
+            // a bug; a scheduled task that throws is never run again, so log it and go on
+            LOG.log(System.Logger.Level.ERROR, "sfu timer failed", e);
+        }
+    }
+
+    private void tickAll(long now) {
         for (SfuMember m : members) {
             m.tick(now);
         }
