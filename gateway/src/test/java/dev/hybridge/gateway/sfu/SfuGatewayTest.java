@@ -112,6 +112,32 @@ class SfuGatewayTest {
         }
     }
 
+    @Test
+    void aMemberOverItsRequestBucketIsBusyAndTheOthersAreStillAnswered() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Map<String, String> cfg =
+                    Map.of(
+                            "hybridge.sfu.enabled", "true",
+                            "hybridge.sfu.janus-url", "ws://127.0.0.1:" + silent.getLocalPort(),
+                            "hybridge.sfu.requests-per-second", "1",
+                            "hybridge.sfu.request-burst", "2",
+                            "hybridge.sfu.request-timeout", "PT1S");
+            try (TestGateway gw = TestGateway.start(dir.resolve("k"), cfg);
+                    TestClient a = seated(gw)) {
+                a.send(new RoomMessage.SfuRequest(1, txn(20), JOIN_PUB));
+                a.send(new RoomMessage.SfuRequest(1, txn(21), JOIN_PUB));
+                assertRefused(a, txn(22), RoomError.SFU_BUSY); // the third within a second
+                for (int i = 0; i < 2; i++) {
+                    RoomMessage.Error e = assertInstanceOf(RoomMessage.Error.class, a.receive());
+                    assertTrue(
+                            Set.of(RoomError.SFU_TIMEOUT, RoomError.SFU_UNAVAILABLE)
+                                    .contains(RoomError.ofCode(e.code())));
+                    assertEquals(20 + i, e.ref()[7]);
+                }
+            }
+        }
+    }
+
     private static TestClient seated(TestGateway gw) throws Exception {
         TestClient c = TestClient.established(gw.ws(), gw.publicKey());
         c.send(new RoomMessage.Join(Peers.roomId(), Peers.key()));
