@@ -49,6 +49,12 @@ export const RoomError = Object.freeze({
   SLOT_BURNED: 116,
   TOO_MANY_SLOTS: 117,
   SLOT_RATE_LIMITED: 118,
+  // SFU signaling (spec/sfu.md §8): reply codes, ref = the request's txn.
+  SFU_UNAVAILABLE: 119,
+  SFU_NOT_ALLOWED: 120,
+  SFU_MALFORMED: 121,
+  SFU_BUSY: 122,
+  SFU_TIMEOUT: 123,
 });
 
 /**

@@ -24,7 +24,9 @@ import { PEER_ID_LEN, ROOM_ID_LEN } from './wire.js';
  *   | {type: 'SLOT_JOIN', slot: number, publicKey: Uint8Array}
  *   | {type: 'SLOT_DONE', outcome: 'used' | 'burned'}
  *   | {type: 'SLOT_OPENED', slot: number, sid: Uint8Array, ttl: number}
- *   | {type: 'SLOT_PAIRED', sid: Uint8Array, publicKey: Uint8Array}} RoomMessage
+ *   | {type: 'SLOT_PAIRED', sid: Uint8Array, publicKey: Uint8Array}
+ *   | {type: 'SFU_REQUEST', handle: number, txn: Uint8Array, json: Uint8Array}
+ *   | {type: 'SFU_EVENT', handle: number, txn: Uint8Array, json: Uint8Array}} RoomMessage
  */
 
 export const RoomType = Object.freeze({
@@ -34,12 +36,14 @@ export const RoomType = Object.freeze({
   SLOT_OPEN: 0x23,
   SLOT_JOIN: 0x24,
   SLOT_DONE: 0x25,
+  SFU_REQUEST: 0x28,
   JOINED: 0x30,
   PEER_JOINED: 0x31,
   PEER_LEFT: 0x32,
   RELAYED: 0x33,
   SLOT_OPENED: 0x34,
   SLOT_PAIRED: 0x35,
+  SFU_EVENT: 0x38,
   ERROR: 0x3f,
 });
 
@@ -48,6 +52,10 @@ export const RELAY_HEADER_LEN = 1 + PEER_ID_LEN;
 export const MAX_ENVELOPE = MAX_MESSAGE - RELAY_HEADER_LEN;
 /** The CPace sid of a short-code slot (spec/short-codes.md §4.1). */
 export const SID_LEN = 16;
+/** SFU signaling (spec/sfu.md §2): the two handles, and the txn before the JSON. */
+export const SfuHandle = Object.freeze({ PUBLISHER: 1, SUBSCRIBER: 2 });
+export const TXN_LEN = 8;
+const SFU_HEADER_LEN = 2 + TXN_LEN;
 
 const NAMES = Object.freeze(Object.fromEntries(Object.entries(RoomType).map(([k, v]) => [v, k])));
 /** @type {Set<number>} */
@@ -58,6 +66,7 @@ const CLIENT_TO_GATEWAY = new Set([
   RoomType.SLOT_OPEN,
   RoomType.SLOT_JOIN,
   RoomType.SLOT_DONE,
+  RoomType.SFU_REQUEST,
 ]);
 
 export const Direction = Object.freeze({
@@ -190,6 +199,22 @@ export function decodeRoomMessage(msg, direction) {
     case RoomType.SLOT_PAIRED:
       exact(1 + SID_LEN + XWING_PK_LEN);
       return { type: 'SLOT_PAIRED', sid: r.bytes(SID_LEN), publicKey: r.bytes(XWING_PK_LEN) };
+    case RoomType.SFU_REQUEST:
+    case RoomType.SFU_EVENT: {
+      if (msg.length < SFU_HEADER_LEN + 1) throw malformed();
+      const handle = r.u8();
+      if (handle !== SfuHandle.PUBLISHER && handle !== SfuHandle.SUBSCRIBER) throw malformed();
+      const txn = r.bytes(TXN_LEN);
+      // a request's txn is never all zero: 0^8 marks events Janus sent on its own
+      if (type === RoomType.SFU_REQUEST && txn.every((b) => b === 0)) throw malformed();
+      const json = msg.slice(SFU_HEADER_LEN);
+      return {
+        type: type === RoomType.SFU_REQUEST ? 'SFU_REQUEST' : 'SFU_EVENT',
+        handle,
+        txn,
+        json,
+      };
+    }
     case RoomType.ERROR: {
       if (msg.length !== 3 && msg.length !== 3 + PEER_ID_LEN) throw malformed();
       const code = (msg[1] << 8) | msg[2];
@@ -308,6 +333,15 @@ export function encodeRoomMessage(m) {
     case 'SLOT_PAIRED':
       push(fixed(m.sid, SID_LEN, 'sid'));
       push(fixed(m.publicKey, XWING_PK_LEN, 'public key'));
+      break;
+    case 'SFU_REQUEST':
+    case 'SFU_EVENT':
+      if (m.handle !== SfuHandle.PUBLISHER && m.handle !== SfuHandle.SUBSCRIBER)
+        throw new TypeError('handle must be 1 or 2');
+      out.push(m.handle);
+      push(fixed(m.txn, TXN_LEN, 'txn'));
+      if (!(m.json instanceof Uint8Array) || m.json.length === 0) throw new TypeError('empty json');
+      push(m.json);
       break;
     case 'ERROR':
       if (!Number.isInteger(m.code) || m.code < 0 || m.code > 0xffff)

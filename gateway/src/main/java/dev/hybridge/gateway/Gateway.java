@@ -108,7 +108,19 @@ public final class Gateway {
         // In a cluster, codes work whichever node each side reaches (spec/cluster.md §6).
         Slots codeSlots = cluster == null ? slots : cluster.slots(slots);
         this.services =
-                new Services(l, metrics, hopServer, rng, rooms, ice, this::shuttingDown, codeSlots);
+                new Services(
+                        l,
+                        metrics,
+                        hopServer,
+                        rng,
+                        rooms,
+                        ice,
+                        this::shuttingDown,
+                        codeSlots,
+                        new dev.hybridge.gateway.sfu.SfuBridge(
+                                cluster == null ? config.sfu() : java.util.Optional.empty(),
+                                l.roomCapacity(),
+                                rng));
     }
 
     /** From now on new sessions are refused with 1001 and readiness is DOWN. */

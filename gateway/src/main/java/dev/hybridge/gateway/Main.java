@@ -129,6 +129,7 @@ public final class Main {
             if (gateway.cluster() != null) {
                 gateway.cluster().stop(); // after the edge: its members' LEAVEs go out first
             }
+            gateway.services().sfu().close(); // after the edge: seats ended, sessions closed
             http.stop();
         }
     }

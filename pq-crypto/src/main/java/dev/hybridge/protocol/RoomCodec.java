@@ -26,6 +26,7 @@ public final class RoomCodec {
     public static final byte SLOT_OPEN = 0x23;
     public static final byte SLOT_JOIN = 0x24;
     public static final byte SLOT_DONE = 0x25;
+    public static final byte SFU_REQUEST = 0x28;
 
     public static final byte JOINED = 0x30;
     public static final byte PEER_JOINED = 0x31;
@@ -33,6 +34,7 @@ public final class RoomCodec {
     public static final byte RELAYED = 0x33;
     public static final byte SLOT_OPENED = 0x34;
     public static final byte SLOT_PAIRED = 0x35;
+    public static final byte SFU_EVENT = 0x38;
     public static final byte ERROR = 0x3F;
 
     public static final int ROOM_ID_LEN = 32;
@@ -64,6 +66,15 @@ public final class RoomCodec {
     public static final int SLOT_OPENED_LEN = 1 + 4 + SID_LEN + 2; // 23
     public static final int SLOT_PAIRED_LEN = 1 + SID_LEN + PUBLIC_KEY_LEN; // 1233
 
+    /** SFU signaling (spec/sfu.md §2): the publisher and the subscriber handle, and the txn length. */
+    public static final int SFU_PUBLISHER = 1;
+
+    public static final int SFU_SUBSCRIBER = 2;
+    public static final int TXN_LEN = 8;
+
+    /** SFU_REQUEST and SFU_EVENT carry type (1), handle (1) and txn (8) before the JSON. */
+    public static final int SFU_HEADER_LEN = 2 + TXN_LEN;
+
     /** Who sent a message: each type is valid in one direction only. */
     public enum Direction {
         CLIENT_TO_GATEWAY,
@@ -73,8 +84,16 @@ public final class RoomCodec {
     /** The direction a type byte belongs to; null if the type is unknown. */
     public static Direction directionOf(byte type) {
         return switch (type) {
-            case JOIN, RELAY, LEAVE, SLOT_OPEN, SLOT_JOIN, SLOT_DONE -> Direction.CLIENT_TO_GATEWAY;
-            case JOINED, PEER_JOINED, PEER_LEFT, RELAYED, ERROR, SLOT_OPENED, SLOT_PAIRED ->
+            case JOIN, RELAY, LEAVE, SLOT_OPEN, SLOT_JOIN, SLOT_DONE, SFU_REQUEST ->
+                    Direction.CLIENT_TO_GATEWAY;
+            case JOINED,
+                    PEER_JOINED,
+                    PEER_LEFT,
+                    RELAYED,
+                    ERROR,
+                    SLOT_OPENED,
+                    SLOT_PAIRED,
+                    SFU_EVENT ->
                     Direction.GATEWAY_TO_CLIENT;
             default -> null;
         };
@@ -96,6 +115,8 @@ public final class RoomCodec {
             case SLOT_DONE -> "SLOT_DONE";
             case SLOT_OPENED -> "SLOT_OPENED";
             case SLOT_PAIRED -> "SLOT_PAIRED";
+            case SFU_REQUEST -> "SFU_REQUEST";
+            case SFU_EVENT -> "SFU_EVENT";
             default -> null;
         };
     }
@@ -170,6 +191,24 @@ public final class RoomCodec {
                     exactLength(msg, SLOT_PAIRED_LEN);
                     yield new RoomMessage.SlotPaired(
                             slice(msg, 1, SID_LEN), slice(msg, 1 + SID_LEN, PUBLIC_KEY_LEN));
+                }
+                case SFU_REQUEST -> {
+                    minLength(msg, SFU_HEADER_LEN + 1);
+                    byte[] txn = slice(msg, 2, TXN_LEN);
+                    if (Arrays.equals(txn, new byte[TXN_LEN])) {
+                        throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+                    }
+                    yield new RoomMessage.SfuRequest(
+                            sfuHandle(msg),
+                            txn,
+                            slice(msg, SFU_HEADER_LEN, msg.length - SFU_HEADER_LEN));
+                }
+                case SFU_EVENT -> {
+                    minLength(msg, SFU_HEADER_LEN + 1);
+                    yield new RoomMessage.SfuEvent(
+                            sfuHandle(msg),
+                            slice(msg, 2, TXN_LEN),
+                            slice(msg, SFU_HEADER_LEN, msg.length - SFU_HEADER_LEN));
                 }
                 case JOINED -> decodeJoined(msg);
                 case PEER_JOINED -> {
@@ -269,6 +308,8 @@ public final class RoomCodec {
                 put(out, p.sid(), SID_LEN);
                 put(out, p.publicKey(), PUBLIC_KEY_LEN);
             }
+            case RoomMessage.SfuRequest r -> sfu(out, r.handle(), r.txn(), r.json());
+            case RoomMessage.SfuEvent e -> sfu(out, e.handle(), e.txn(), e.json());
             case RoomMessage.Joined j -> {
                 put(out, j.peerId(), PEER_ID_LEN);
                 u8(out, j.peers().size());
@@ -321,6 +362,27 @@ public final class RoomCodec {
     /** RELAYED for {@code envelope} from {@code from}, built without an intermediate record (the relay hot path). */
     public static byte[] relayed(byte[] from, byte[] envelope) {
         return encode(new RoomMessage.Relayed(from, envelope));
+    }
+
+    private static void sfu(ByteArrayOutputStream out, int handle, byte[] txn, byte[] json) {
+        if (handle != SFU_PUBLISHER && handle != SFU_SUBSCRIBER) {
+            throw new IllegalArgumentException("handle must be 1 or 2");
+        }
+        if (json.length == 0) {
+            throw new IllegalArgumentException("empty json");
+        }
+        out.write(handle);
+        put(out, txn, TXN_LEN);
+        out.writeBytes(json);
+    }
+
+    /** The handle byte of an SFU message: 1 or 2, anything else MALFORMED_MESSAGE. */
+    private static int sfuHandle(byte[] msg) throws ProtocolException {
+        int h = msg[1] & 0xFF;
+        if (h != SFU_PUBLISHER && h != SFU_SUBSCRIBER) {
+            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE);
+        }
+        return h;
     }
 
     private static void putEnvelope(ByteArrayOutputStream out, byte[] envelope) {

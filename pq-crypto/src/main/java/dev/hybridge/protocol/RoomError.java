@@ -29,7 +29,14 @@ public enum RoomError implements FailureCode {
     SLOT_USED(115),
     SLOT_BURNED(116),
     TOO_MANY_SLOTS(117),
-    SLOT_RATE_LIMITED(118);
+    SLOT_RATE_LIMITED(118),
+
+    // SFU signaling (spec/sfu.md §8): reply codes whose ref is the request's txn.
+    SFU_UNAVAILABLE(119),
+    SFU_NOT_ALLOWED(120),
+    SFU_MALFORMED(121),
+    SFU_BUSY(122),
+    SFU_TIMEOUT(123);
 
     private final int code;
 

@@ -62,7 +62,29 @@ public sealed interface RoomMessage {
         }
     }
 
+    /**
+     * SFU_REQUEST (spec/sfu.md §2): one Janus request in JSON for the member's publisher (1) or
+     * subscriber (2) handle, under the client's {@code txn} (8 bytes, never all zero).
+     */
+    record SfuRequest(int handle, byte[] txn, byte[] json) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SFU_REQUEST;
+        }
+    }
+
     // ---- gateway -> client ----
+
+    /**
+     * SFU_EVENT (spec/sfu.md §2.2): one Janus message for a handle; {@code txn} is the request's,
+     * or all zero for an event Janus sent on its own.
+     */
+    record SfuEvent(int handle, byte[] txn, byte[] json) implements RoomMessage {
+        @Override
+        public byte type() {
+            return RoomCodec.SFU_EVENT;
+        }
+    }
 
     /** SLOT_OPENED: the slot number, its CPace sid, and seconds until it expires. */
     record SlotOpened(long slot, byte[] sid, int ttlSeconds) implements RoomMessage {

@@ -104,6 +104,13 @@ public final class RoomMessageVectors {
         return failures;
     }
 
+    /** SFU_REQUEST / SFU_EVENT fields (spec/sfu.md §2); no vector uses them yet. */
+    private static void putSfu(ObjectNode o, int handle, byte[] txn, byte[] json) {
+        o.put("handle", handle);
+        o.put("txn", HEX.formatHex(txn));
+        o.put("json", HEX.formatHex(json));
+    }
+
     /** The decoded fields of a message, as the vectors spell them (snake_case, bytes as hex). */
     public static ObjectNode toJson(RoomMessage m) {
         ObjectNode o = JSON.objectNode();
@@ -135,6 +142,8 @@ public final class RoomMessageVectors {
                 o.put("sid", HEX.formatHex(sp.sid()));
                 o.put("public_key", HEX.formatHex(sp.publicKey()));
             }
+            case RoomMessage.SfuRequest r -> putSfu(o, r.handle(), r.txn(), r.json());
+            case RoomMessage.SfuEvent e -> putSfu(o, e.handle(), e.txn(), e.json());
             case RoomMessage.Joined j -> {
                 o.put("peer_id", HEX.formatHex(j.peerId()));
                 ArrayNode peers = o.putArray("peers");

@@ -24,7 +24,21 @@ public record GatewayConfig(
         Limits limits,
         Ice ice,
         Optional<Cluster> cluster,
-        Client client) {
+        Client client,
+        Optional<Sfu> sfu) {
+
+    /**
+     * The blind SFU beside the gateway (spec/sfu.md §3.2); absent: off, every SFU_REQUEST gets
+     * SFU_UNAVAILABLE and clients stay in the mesh. {@code janusUrl} is on loopback.
+     */
+    public record Sfu(
+            java.net.URI janusUrl,
+            int threshold,
+            Duration requestTimeout,
+            int maxPending,
+            int requestsPerSecond,
+            int requestBurst,
+            Duration keepaliveInterval) {}
 
     /**
      * Settings of the web client, served in /.well-known/hybridge.json under {@code client}
@@ -157,7 +171,43 @@ public record GatewayConfig(
                 limits,
                 ice,
                 cluster(h.get("cluster")),
-                new Client(range(h.get("client.file-max-bytes"), 1, Integer.MAX_VALUE)));
+                new Client(range(h.get("client.file-max-bytes"), 1, Integer.MAX_VALUE)),
+                sfu(h.get("sfu")));
+    }
+
+    private static Optional<Sfu> sfu(Config c) {
+        if (!c.get("enabled").asBoolean().orElse(false)) {
+            return Optional.empty();
+        }
+        String url = string(c.get("janus-url"));
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw invalid(c.get("janus-url"), "not a URL");
+        }
+        if (!"ws".equals(uri.getScheme()) || uri.getHost() == null || !isLoopback(uri.getHost())) {
+            throw invalid(
+                    c.get("janus-url"),
+                    "ws:// on a loopback address (127.0.0.1, [::1], localhost): only the gateway"
+                            + " may reach Janus' API");
+        }
+        Duration timeout = duration(c.get("request-timeout"));
+        Duration keepalive = duration(c.get("keepalive-interval"));
+        return Optional.of(
+                new Sfu(
+                        uri,
+                        range(c.get("threshold"), 2, MAX_ROOM_CAPACITY - 1),
+                        timeout,
+                        range(c.get("max-pending"), 1, 1000),
+                        range(c.get("requests-per-second"), 1, 1000),
+                        range(c.get("request-burst"), 1, 10_000),
+                        keepalive));
+    }
+
+    private static boolean isLoopback(String host) {
+        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return h.equals("localhost") || h.equals("::1") || h.matches("127\\.\\d+\\.\\d+\\.\\d+");
     }
 
     private static Optional<Cluster> cluster(Config c) {

@@ -82,7 +82,10 @@ public final class WebRoutes {
                 Base64.getUrlEncoder().withoutPadding().encodeToString(gw.publicKey()));
         doc.put("fingerprint", gw.fingerprintHex());
         // settings of the web client (spec/hop-handshake.md §3, spec/files.md §6)
-        doc.putObject("client").put("file_max_bytes", gw.config().client().fileMaxBytes());
+        var client =
+                doc.putObject("client").put("file_max_bytes", gw.config().client().fileMaxBytes());
+        // spec/sfu.md §6: the mesh/SFU switch point, only while an SFU is there to switch to
+        gw.config().sfu().ifPresent(s -> client.putObject("sfu").put("threshold", s.threshold()));
         if (!gw.retiredKeys().isEmpty()) {
             // spec/hop-handshake.md §3: a client whose pin is listed here tells its user that the
             // link uses the gateway's previous key, instead of reporting a key mismatch

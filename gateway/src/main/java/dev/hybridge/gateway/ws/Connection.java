@@ -13,7 +13,9 @@ import dev.hybridge.gateway.room.Member;
 import dev.hybridge.gateway.room.PeerIds;
 import dev.hybridge.gateway.room.RoomId;
 import dev.hybridge.gateway.room.RoomRegistry;
+import dev.hybridge.gateway.room.Seat;
 import dev.hybridge.gateway.room.SeatRef;
+import dev.hybridge.gateway.sfu.SfuMember;
 import dev.hybridge.gateway.slot.SlotRegistry;
 import dev.hybridge.gateway.slot.SlotSeat;
 import dev.hybridge.protocol.RoomCodec;
@@ -86,6 +88,9 @@ public final class Connection implements WsSocket.Listener, Member {
     private HopServer.AwaitingClientFinished awaitingFinished;
     private volatile RecordOpener opener; // volatile: the timer releases its cipher
     private volatile SeatRef seat;
+
+    /** This member's SFU session (spec/sfu.md §3.1); null until its first SFU_REQUEST. */
+    private volatile SfuMember sfu;
 
     /** A short-code slot this connection opened or joined (spec/short-codes.md); null if none. */
     private volatile SlotSeat slotSeat;
@@ -316,6 +321,7 @@ public final class Connection implements WsSocket.Listener, Member {
             case RoomMessage.SlotOpen o -> onSlotOpen(o);
             case RoomMessage.SlotJoin j -> onSlotJoin(j);
             case RoomMessage.SlotDone d -> onSlotDone(d);
+            case RoomMessage.SfuRequest q -> onSfuRequest(q);
             default -> fail(ErrorCode.UNEXPECTED_MESSAGE); // unreachable: decodeFromClient checks
                 // direction
         }
@@ -382,7 +388,44 @@ public final class Connection implements WsSocket.Listener, Member {
             return;
         }
         seat = null;
+        endSfu();
         svc.rooms().leave(s);
+    }
+
+    // ---------------------------------------------------------------- SFU signaling
+
+    /** SFU_REQUEST (spec/sfu.md §3.1): refused here, or handed to the member's SFU session. */
+    private void onSfuRequest(RoomMessage.SfuRequest q) {
+        SeatRef s = seat;
+        if (!svc.sfu().enabled()) {
+            reply(RoomError.SFU_UNAVAILABLE, q.txn());
+            return;
+        }
+        if (!(s instanceof Seat st) || !svc.rooms().seated(s)) {
+            reply(RoomError.NOT_IN_ROOM, q.txn());
+            return;
+        }
+        SfuMember m = sfu;
+        if (m == null || m.ended()) {
+            m = svc.sfu().open(this, st.room().id().bytes(), st.peerId());
+            sfu = m;
+            if (cleaned || seat != s) {
+                m.close(); // the seat ended meanwhile: no session without a seat
+            }
+        }
+        RoomError refusal = m.request(q, System.nanoTime());
+        if (refusal != null) {
+            reply(refusal, q.txn());
+        }
+    }
+
+    /** The seat ended: its SFU session goes with it (Janus drops the member's feed). */
+    private void endSfu() {
+        SfuMember m = sfu;
+        sfu = null;
+        if (m != null) {
+            m.close();
+        }
     }
 
     // ---------------------------------------------------------------- short-code slots
@@ -585,6 +628,7 @@ public final class Connection implements WsSocket.Listener, Member {
         }
         SeatRef s = seat;
         seat = null;
+        endSfu();
         if (s != null) {
             svc.rooms().leave(s);
         }

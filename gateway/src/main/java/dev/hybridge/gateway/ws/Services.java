@@ -5,6 +5,7 @@ import dev.hybridge.gateway.config.GatewayConfig;
 import dev.hybridge.gateway.observe.Metrics;
 import dev.hybridge.gateway.relay.IceServers;
 import dev.hybridge.gateway.room.Rooms;
+import dev.hybridge.gateway.sfu.SfuBridge;
 import dev.hybridge.gateway.slot.Slots;
 import java.security.SecureRandom;
 import java.util.function.BooleanSupplier;
@@ -22,4 +23,5 @@ public record Services(
         Rooms rooms,
         IceServers ice,
         BooleanSupplier shuttingDown,
-        Slots slots) {}
+        Slots slots,
+        SfuBridge sfu) {}

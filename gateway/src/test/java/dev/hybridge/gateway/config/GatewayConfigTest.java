@@ -30,6 +30,51 @@ class GatewayConfigTest {
         assertEquals(65561, c.limits().maxFrameBytes());
         assertEquals(Path.of("hybridge-gateway.key"), c.keyFile());
         assertEquals(100 * 1024 * 1024, c.client().fileMaxBytes()); // spec/files.md §6
+        assertEquals(Optional.empty(), c.sfu()); // spec/sfu.md §3.2: off by default
+    }
+
+    @Test
+    void sfuBlockIsReadAndJanusMustBeOnLoopback() {
+        GatewayConfig c =
+                GatewayConfig.from(
+                        ConfigLoader.withOverrides(
+                                Map.of(
+                                        "hybridge.sfu.enabled", "true",
+                                        "hybridge.sfu.janus-url", "ws://[::1]:8188",
+                                        "hybridge.sfu.threshold", "8")));
+        assertEquals("ws://[::1]:8188", c.sfu().orElseThrow().janusUrl().toString());
+        assertEquals(8, c.sfu().orElseThrow().threshold());
+        assertEquals(16, c.sfu().orElseThrow().maxPending());
+        for (String bad :
+                new String[] {
+                    "ws://10.0.0.1:8188",
+                    "ws://janus.example:8188",
+                    "http://127.0.0.1:8188",
+                    "wss://127.0.0.1:8989"
+                }) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    GatewayConfig.from(
+                                            ConfigLoader.withOverrides(
+                                                    Map.of(
+                                                            "hybridge.sfu.enabled",
+                                                            "true",
+                                                            "hybridge.sfu.janus-url",
+                                                            bad))));
+            assertTrue(e.getMessage().contains("hybridge.sfu.janus-url"), e.getMessage());
+        }
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                GatewayConfig.from(
+                                        ConfigLoader.withOverrides(
+                                                Map.of(
+                                                        "hybridge.sfu.enabled", "true",
+                                                        "hybridge.sfu.threshold", "1"))));
+        assertTrue(e.getMessage().contains("hybridge.sfu.threshold"), e.getMessage());
     }
 
     @Test
