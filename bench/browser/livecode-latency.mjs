@@ -4,7 +4,7 @@
 // web-client/dist-test), audio only (fake microphone, no camera).
 //
 //   node --experimental-websocket bench/browser/livecode-latency.mjs [--keys=150] [--interval=80]
-//        [--configs=2:data,2:relay,6:data,6:relay]
+//        [--configs=2:data,2:relay,6:data,6:relay] [--media=audio|none]
 //
 // Prerequisites: mvn -B -ntp -q -pl gateway -am process-classes -DskipTests; (cd web-client &&
 // npm run build:test).
@@ -17,7 +17,8 @@
 // first shows that character, at the next animation frame (i.e. when it can be painted). The
 // clocks are the pages' performance.timeOrigin + performance.now(), one machine's clock. Printed:
 // p50, p99 and max over all (keystroke, receiving page) pairs, and each configuration's p50
-// against the first one's.
+// against the first one's. --media=none joins with the microphone off too: no media at all, so
+// that six pages on two cores measure the pad's path rather than six calls' audio and SFrame.
 
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -34,6 +35,7 @@ const arg = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const keys = Number(arg('keys', 150));
 const interval = Number(arg('interval', 80));
+const media = arg('media', 'audio');
 const configs = arg('configs', '2:data,2:relay,6:data,6:relay')
   .split(',')
   .map((c) => {
@@ -96,7 +98,11 @@ async function run(browser, gw, { n, path }) {
     await pages[0].waitForSelector('#invite-new:not([hidden])');
     const link = await pages[0].inputValue('#invite-new-link');
     for (let i = 0; i < n; i++) {
-      await joinRoom(pages[i], link, names[i], { camera: false, waitJoined: false });
+      await joinRoom(pages[i], link, names[i], {
+        camera: false,
+        mic: media !== 'none',
+        waitJoined: false,
+      });
       await waitFor(pages[i], (s) => s.state === 'joined', {
         timeout: 120_000,
         what: `${names[i]} joined`,
@@ -160,7 +166,7 @@ try {
     const r = await run(browser, gw, c);
     results.push(r);
     console.log(
-      `${r.n} peers, ${r.path.padEnd(5)}: p50 ${pct(r.lat, 50).toFixed(1)} ms, p99 ${pct(r.lat, 99).toFixed(1)} ms, max ${r.lat.at(-1).toFixed(1)} ms (n=${r.lat.length}, missing ${r.missing}; load ${r.load.map((x) => x.toFixed(1)).join(' -> ')})`,
+      `${r.n} peers, ${r.path.padEnd(5)} (${media === 'none' ? 'no media' : 'audio'}): p50 ${pct(r.lat, 50).toFixed(1)} ms, p99 ${pct(r.lat, 99).toFixed(1)} ms, max ${r.lat.at(-1).toFixed(1)} ms (n=${r.lat.length}, missing ${r.missing}; load ${r.load.map((x) => x.toFixed(1)).join(' -> ')})`,
     );
   }
 } finally {
