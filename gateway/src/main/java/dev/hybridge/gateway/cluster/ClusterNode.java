@@ -1270,10 +1270,29 @@ public final class ClusterNode implements Rooms {
 
     /** The live node with the greatest HMAC(k_route, room_id || node_id) (spec/cluster.md §1). */
     private String rendezvous(byte[] room) {
+        return highest(route, room, lastSeen.keySet()); // route and lastSeen: under mu
+    }
+
+    /**
+     * The live node that owns short-code slot number {@code n}: the greatest HMAC(k_route,
+     * "slot" || n u32 || node_id) (spec/cluster.md §6). Not under mu: the volatile live set, and
+     * a MAC of its own.
+     */
+    String slotOwner(long n) {
+        byte[] key = {
+            's', 'l', 'o', 't', (byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n
+        };
+        synchronized (slotRoute) {
+            return highest(slotRoute, key, live);
+        }
+    }
+
+    /** Of this node and {@code nodes}, the one with the greatest HMAC(mac's key, input || id). */
+    private String highest(Mac mac, byte[] input, Iterable<String> nodes) {
         String best = self;
-        long bestScore = score(room, selfId);
-        for (String n : lastSeen.keySet()) {
-            long sc = score(room, Wire.unhex(n));
+        long bestScore = score(mac, input, selfId);
+        for (String n : nodes) {
+            long sc = score(mac, input, Wire.unhex(n));
             if (Long.compareUnsigned(sc, bestScore) > 0
                     || sc == bestScore && n.compareTo(best) > 0) {
                 best = n;
@@ -1283,39 +1302,9 @@ public final class ClusterNode implements Rooms {
         return best;
     }
 
-    /**
-     * The live node that owns short-code slot number {@code n}: the greatest HMAC(k_route,
-     * "slot" || n u32 || node_id) (spec/cluster.md §6). Lock-free on the live set.
-     */
-    String slotOwner(long n) {
-        byte[] key = {
-            's', 'l', 'o', 't', (byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n
-        };
-        String best = self;
-        long bestScore;
-        synchronized (slotRoute) {
-            bestScore = slotScore(key, selfId);
-            for (String node : live) {
-                long sc = slotScore(key, Wire.unhex(node));
-                if (Long.compareUnsigned(sc, bestScore) > 0
-                        || sc == bestScore && node.compareTo(best) > 0) {
-                    best = node;
-                    bestScore = sc;
-                }
-            }
-        }
-        return best;
-    }
-
-    private long slotScore(byte[] key, byte[] node) {
-        slotRoute.update(key);
-        return java.nio.ByteBuffer.wrap(slotRoute.doFinal(node)).getLong();
-    }
-
-    private long score(byte[] room, byte[] node) {
-        route.update(room);
-        byte[] h = route.doFinal(node);
-        return java.nio.ByteBuffer.wrap(h).getLong();
+    private static long score(Mac mac, byte[] input, byte[] node) {
+        mac.update(input);
+        return java.nio.ByteBuffer.wrap(mac.doFinal(node)).getLong();
     }
 
     // ---------------------------------------------------------------- publishing
