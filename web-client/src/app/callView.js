@@ -208,6 +208,19 @@ export function renderTiles(call) {
   order = wanted;
   relayout();
   updateAloneHint(call);
+  tileDecorator?.(call);
+}
+
+/** @type {((call: Call) => void) | null} what another view adds to the tiles after each render */
+let tileDecorator = null;
+
+/**
+ * Sets what runs after every render of the tiles (the room control's marks and "waiting to be
+ * let in", app/roomView.js), so that a render for another reason never drops them.
+ * @param {(call: Call) => void} fn
+ */
+export function setTileDecorator(fn) {
+  tileDecorator = fn;
 }
 
 /** The layout follows the space the tiles have (window, side panel, phone rotation). */

@@ -8,6 +8,7 @@ import { $, clear, h, show } from './dom.js';
 import { REACTIONS } from '../signal/roomMessages.js';
 import { CallRecording } from './recording.js';
 import { REACTION_MS } from './roomControl.js';
+import { setTileDecorator } from './callView.js';
 
 /** @typedef {import('./call.js').Call} Call */
 
@@ -83,6 +84,7 @@ export function wireRoom(call, on) {
   });
   room.addEventListener('removed', (e) => on.removed(/** @type {CustomEvent} */ (e).detail.by));
   call.on('peers', () => renderRoom(call));
+  setTileDecorator(decorateTiles); // after every render of the tiles, whatever caused it
   // The call ended (Leave) while recording: the file is saved at once, not lost with the view.
   call.on('status', (d) => {
     if (d.state === 'closed' && recording !== null && !room.moved)
