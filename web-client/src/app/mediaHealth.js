@@ -127,7 +127,9 @@ export class MediaHealth {
       if (prev === null || prev.quality !== h.quality || prev.decryptFailing !== failing)
         any = true;
     }
-    for (const k of this.health.keys()) if (!this.call.peers.has(k)) this.health.delete(k);
+    for (const m of [this.health, this.rtp, this.sframe])
+      // a peer gone: its figures go too
+      for (const k of m.keys()) if (!this.call.peers.has(k)) m.delete(k);
     if (any) this.changed();
   }
 

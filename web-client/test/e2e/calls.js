@@ -4,7 +4,7 @@
 // chat in every direction. Used by the mixed-browser tests (firefox-*.test.js).
 
 import assert from 'node:assert/strict';
-import { inboundFrom, peerNamed, stats, waitFor } from './browser.js';
+import { inboundFrom, peerNamed, sleep, stats, summary, waitFor } from './browser.js';
 
 const b64 = (u8) => Buffer.from(u8).toString('base64url');
 
@@ -124,4 +124,21 @@ export async function checkCall(pages, names, what) {
   return Object.fromEntries(
     names.map((n) => [n, Object.fromEntries(names.map((o) => [o, fp(n, o)]))]),
   );
+}
+
+/** The page's room-control snapshot (spec/peer-messages.md §8), or null outside a call. */
+export const room = (page) => page.evaluate(() => globalThis.__hybridge.room());
+
+/** Polls the page's room-control snapshot until `predicate` holds (Chromium or Firefox pages). */
+export async function waitRoom(page, predicate, what, timeout = 60_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const r = await room(page);
+    if (r !== null && predicate(r)) return r;
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; last: ${JSON.stringify(r)}; stats: ${JSON.stringify(summary(await stats(page))).slice(0, 3000)}`,
+      );
+    await sleep(200);
+  }
 }

@@ -17,7 +17,7 @@ import {
   stats,
   waitFor,
 } from './browser.js';
-import { connectedTo, newLink } from './calls.js';
+import { connectedTo, newLink, room, waitRoom } from './calls.js';
 import { firefoxAvailable, launchFirefox, openFirefoxPage } from './firefox.js';
 
 const skip =
@@ -25,19 +25,6 @@ const skip =
   (!firefoxAvailable() && 'no /usr/bin/firefox-esr (apt-get install firefox-esr)');
 
 const VIDEO = { width: { exact: 160 }, height: { exact: 120 }, frameRate: { max: 10 } };
-
-const room = (page) => page.evaluate(() => globalThis.__hybridge.room());
-
-async function waitRoom(page, predicate, what, timeout = 60_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const r = await room(page);
-    if (r !== null && predicate(r)) return r;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(r)}`);
-    await sleep(250);
-  }
-}
 
 /** Clicks a button of the More menu (open or not) the way a person's click does. */
 const press = (page, selector) =>

@@ -22,29 +22,12 @@ import {
   peerNamed,
   sleep,
   stats,
-  summary,
   waitFor,
 } from './browser.js';
-import { connectedTo, newLink } from './calls.js';
+import { connectedTo, newLink, room, waitRoom } from './calls.js';
 
 /** Smaller than TEST_VIDEO: four pages share two cores with other work. */
 const VIDEO = { width: { exact: 160 }, height: { exact: 120 }, frameRate: { max: 10 } };
-
-const room = (page) => page.evaluate(() => globalThis.__hybridge.room());
-
-/** Polls the page's room-control snapshot until `predicate` holds. */
-async function waitRoom(page, predicate, what, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const r = await room(page);
-    if (r !== null && predicate(r)) return r;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}; last: ${JSON.stringify(r)}; stats: ${JSON.stringify(summary(await stats(page))).slice(0, 3000)}`,
-      );
-    await sleep(200);
-  }
-}
 
 /** Clicks `selector` inside the More menu, opening it first. */
 async function menu(page, selector) {
