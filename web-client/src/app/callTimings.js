@@ -4,6 +4,8 @@
 // first peer channel, every peer handshake and the first decoded remote video frame. No key
 // material, nothing sent anywhere.
 
+import { statsOf } from './rtcStats.js';
+
 /** @typedef {import('./mediaConnection.js').MediaConnection} MediaConnection */
 
 export class CallTimings {
@@ -50,7 +52,7 @@ export class CallTimings {
     if (this.firstRemoteVideo !== null) return;
     const poll = async () => {
       if (this.firstRemoteVideo !== null || media.closed) return;
-      const report = await media.pc.getStats().catch(() => null);
+      const report = await statsOf(media.pc).catch(() => null);
       let decoded = 0;
       report?.forEach((/** @type {{type: string, kind?: string, framesDecoded?: number}} */ s) => {
         if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;

@@ -5,6 +5,8 @@
 // instead of a silent black tile. Both are measured here, every POLL_MS, from this client's own
 // RTCPeerConnections and SFrame worker; nothing is sent to anyone.
 
+import { statsOf } from './rtcStats.js';
+
 /**
  * @typedef {import('./call.js').Call} Call
  * @typedef {'good' | 'fair' | 'poor' | 'unknown'} Quality
@@ -108,7 +110,8 @@ export class MediaHealth {
       const m = p.media;
       if (!m || m.closed) continue;
       const prev = this.health.get(p.keyFp) ?? null;
-      const rtp = await this.#rtp(p.keyFp, m.pc, now);
+      const rtp = await this.#rtp(p.keyFp, m.pc, now).catch(() => null);
+      if (rtp === null) continue; // getStats late (statsOf): this peer's figures wait a round
       const r = receive?.[p.keyFp];
       /** @type {SFrameSample | null} */
       const sf = r ? { frames: r.frames, authFailed: r.dropped.authFailed } : null;
@@ -139,7 +142,7 @@ export class MediaHealth {
    * @param {string} keyFp @param {RTCPeerConnection} pc @param {number} now
    */
   async #rtp(keyFp, pc, now) {
-    const report = await pc.getStats();
+    const report = await statsOf(pc);
     let rttMs = /** @type {number | null} */ (null);
     let bytes = 0;
     let lost = 0;

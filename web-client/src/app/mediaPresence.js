@@ -12,6 +12,8 @@
 //   the last second rises over SPEAK_ON, and stops only after HOLD_MS under SPEAK_OFF, so the
 //   highlight does not flicker between words.
 
+import { statsOf } from './rtcStats.js';
+
 /**
  * @typedef {import('./call.js').Call} Call
  * @typedef {{audio: boolean, video: boolean}} MediaState
@@ -159,7 +161,8 @@ export class MediaPresence {
     if (first) sources.push(['self', first.slots.mic.sender, 'media-source']);
     let any = false;
     for (const [key, source, type] of sources) {
-      const report = await source.getStats();
+      const report = await statsOf(source).catch(() => null); // one late source skips this round only
+      if (report === null) continue;
       /** @type {any} */
       let audio = null;
       report.forEach((/** @type {any} */ s) => {

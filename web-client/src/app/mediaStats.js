@@ -4,11 +4,13 @@
 // audio/video per track with their codecs, and which senders and receivers carry the SFrame
 // transform. Diagnostics only: no key material, no SDP.
 
+import { statsOf } from './rtcStats.js';
+
 /**
  * @param {import('./mediaConnection.js').MediaConnection} media
  */
 export async function mediaStatsSummary(media) {
-  const report = await media.pc.getStats();
+  const report = await statsOf(media.pc);
   const screenTracks = new Set(media.remoteScreen.getTracks().map((t) => t.id));
   /** @type {Record<string, any>[]} */
   const inbound = [];

@@ -5,6 +5,7 @@
 
 import { SenderKeyEpochs } from '../media/sframe-keys.js';
 import { base64UrlDecode, base64UrlEncode } from '../protocol/bytes.js';
+import { STATS_DEADLINE_MS } from './rtcStats.js';
 
 /** Which encoded-transform API this browser has (§7.3): the standard one, the legacy one, or none. */
 export function transformApi() {
@@ -48,13 +49,23 @@ export class SFrameMedia {
   }
 
   /**
-   * @param {import('../media/workerMessages.js').WorkerRequest} msg @param {Transferable[]} [transfer]
+   * @param {import('../media/workerMessages.js').WorkerRequest} msg @param {Transferable[]} [transfer] @param {number} [deadlineMs] 0: none
    * @returns {Promise<import('../media/workerMessages.js').WorkerReply>}
    */
-  #request(msg, transfer = []) {
+  #request(msg, transfer = [], deadlineMs = 0) {
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      let timer;
+      if (deadlineMs > 0)
+        timer = setTimeout(() => {
+          this.pending.delete(requestId); // a late reply finds nothing and is dropped
+          reject(new Error(`the SFrame worker did not answer '${msg.type}' in ${deadlineMs} ms`));
+        }, deadlineMs);
+      this.pending.set(requestId, {
+        resolve: (/** @type {any} */ v) => (clearTimeout(timer), resolve(v)),
+        reject: (/** @type {any} */ e) => (clearTimeout(timer), reject(e)),
+      });
       this.worker.postMessage({ ...msg, requestId }, transfer);
     });
   }
@@ -151,8 +162,9 @@ export class SFrameMedia {
   }
   // test-hook:end
 
+  /** The worker's counters; rejects if it has not answered in STATS_DEADLINE_MS (a poll must not hang on it). */
   async stats() {
-    const reply = await this.#request({ type: 'stats' });
+    const reply = await this.#request({ type: 'stats' }, [], STATS_DEADLINE_MS);
     if (reply.type !== 'stats') return null;
     const { type: _type, requestId: _requestId, ...s } = reply;
     return s;

@@ -93,8 +93,12 @@ export class FirefoxPage {
     return this.page.url();
   }
 
+  /**
+   * page.evaluate, bounded: a page call that never returns (seen in CI once in a few runs) fails
+   * in 60 s with the function it was, instead of at puppeteer's 180 s protocol timeout unnamed.
+   */
   evaluate(fn, arg) {
-    return this.page.evaluate(fn, arg);
+    return bounded(this.page.evaluate(fn, arg), `evaluate(${String(fn).slice(0, 120)})`);
   }
 
   /** `state: 'detached'` waits until no element matches (Playwright's meaning); else until one is visible/attached. */
@@ -174,6 +178,15 @@ export class FirefoxPage {
   async close() {
     await this.ctx.close().catch(() => {});
   }
+}
+
+/** `promise`, or a rejection naming `what` if it has not settled in `ms`. */
+function bounded(promise, what, ms = Number(process.env.HYBRIDGE_FIREFOX_CALL_MS ?? 60_000)) {
+  let timer;
+  const late = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`firefox: ${what} did not return in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 export const XVFB = '/usr/bin/Xvfb';
