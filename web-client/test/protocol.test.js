@@ -8,6 +8,7 @@ import {
   base64UrlDecode,
   base64UrlEncode,
   fromHex,
+  getU64,
   isAllZero,
   toHex,
 } from '../src/protocol/bytes.js';
@@ -265,6 +266,88 @@ test('record failure is terminal and wipes the keys; the same code repeats', asy
   await assert.rejects(opener.open(r0), code('RECORD_AUTH_FAILED'));
   await assert.rejects(opener.open(r1), code('RECORD_AUTH_FAILED'));
   assert.equal(opener.expectedSeq(), 0);
+});
+
+test('records opened back to back are decrypted side by side but given out in order, none after a failure', async () => {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const sealer = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const pts = Array.from({ length: 8 }, (_, i) => new Uint8Array(2000 * (8 - i)).fill(i)); // later ones decrypt faster
+  const records = await Promise.all(pts.map((p) => sealer.seal(p)));
+
+  // All valid: every result in call order.
+  const ok = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const order = [];
+  await Promise.all(records.map((r, i) => ok.open(r).then((pt) => order.push([i, pt[0]]))));
+  assert.deepEqual(
+    order,
+    pts.map((_, i) => [i, i]),
+  );
+  assert.equal(ok.expectedSeq(), 8);
+
+  // Record 3 tampered: 0-2 are given out; 3 fails; 4-7, valid and already decrypting, fail with 3's code.
+  const bad = records.map((r) => r.slice());
+  bad[3][20] ^= 1;
+  const opener = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const settled = await Promise.allSettled(bad.map((r) => opener.open(r)));
+  assert.deepEqual(
+    settled.map((x) => (x.status === 'fulfilled' ? x.value[0] : x.reason.code)),
+    [0, 1, 2, ...Array(5).fill('RECORD_AUTH_FAILED')],
+  );
+  assert.equal(opener.expectedSeq(), 3);
+  allWiped(opener.secretsForTestingOnly());
+
+  // A replay checked while earlier records are still decrypting: those come out, then the replay fails.
+  const replay = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const r = await Promise.allSettled([
+    replay.open(records[0]),
+    replay.open(records[1]),
+    replay.open(records[0]),
+  ]);
+  assert.deepEqual(
+    r.map((x) => (x.status === 'fulfilled' ? x.value[0] : x.reason.code)),
+    [0, 1, 'RECORD_REPLAYED'],
+  );
+  await assert.rejects(replay.open(records[2]), code('RECORD_REPLAYED'));
+
+  // Destroyed while records are decrypting: none of them is given out.
+  const gone = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const inFlight = records.slice(0, 3).map((rec) => gone.open(rec));
+  gone.destroy();
+  for (const p of inFlight) await assert.rejects(p, code('UNEXPECTED_MESSAGE'));
+});
+
+test('plaintexts sealed back to back are encrypted side by side but come out in seq order', async () => {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const sealer = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const pts = Array.from({ length: 8 }, (_, i) => new Uint8Array(2000 * (8 - i)).fill(i)); // later ones encrypt faster
+  const out = [];
+  const calls = pts.map((p, i) =>
+    i === 4
+      ? sealer.seal(new Uint8Array(RecordFormat.PEER_MAX_PLAINTEXT + 1)).catch((e) => {
+          out.push(e.code); // a refusal in between: in its place, and no seq used up
+        })
+      : sealer.seal(p).then((r) => {
+          out.push(r);
+        }),
+  );
+  assert.equal(sealer.nextSeq(), 7, 'the seqs are taken at call time');
+  await Promise.all(calls);
+  assert.equal(out[4], 'RECORD_TOO_LARGE');
+  const records = out.filter((r) => r instanceof Uint8Array);
+  assert.deepEqual(
+    records.map((r) => Number(getU64(r, 1))),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
+  const opener = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const opened = [];
+  for (const r of records) opened.push((await opener.open(r))[0]);
+  assert.deepEqual(opened, [0, 1, 2, 3, 5, 6, 7]);
+
+  // Destroyed while records are being sealed: none of them is given out.
+  const gone = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+  const inFlight = pts.slice(0, 3).map((p) => gone.seal(p));
+  gone.destroy();
+  for (const p of inFlight) await assert.rejects(p, code('UNEXPECTED_MESSAGE'));
 });
 
 test('sender refusals: too large is local and consumes no seq; peer maximum is 16384', async () => {

@@ -54,7 +54,7 @@ export class EpochKeys {
   #secret;
   /** @type {Uint8Array} (set by #derive() in the constructor) */
   #iv = new Uint8Array(0);
-  /** @type {CryptoKey | null} */
+  /** @type {Promise<CryptoKey> | null} */
   #cryptoKey = null;
   #usage;
   #epoch = 0;
@@ -97,14 +97,13 @@ export class EpochKeys {
   }
 
   /** RK2: key_e = Expand(s_e, RECORD_KEY, 32), as a non-extractable CryptoKey. */
-  async cryptoKey() {
+  cryptoKey() {
+    // The promise is kept, not the key: calls made before the import settles share it, and an
+    // epoch advanced meanwhile (#derive) starts afresh instead of being overwritten by a late
+    // import of the epoch before (records of several epochs may be in flight at once).
     if (this.#cryptoKey === null) {
       const raw = Kdf.expand(this.#secret, Labels.RECORD_KEY, AES_KEY_LEN);
-      try {
-        this.#cryptoKey = await gcmImportKey(raw, this.#usage);
-      } finally {
-        wipe(raw);
-      }
+      this.#cryptoKey = gcmImportKey(raw, this.#usage).finally(() => wipe(raw));
     }
     return this.#cryptoKey;
   }

@@ -6,10 +6,11 @@
 //
 // SECURITY caveats:
 // - AES-GCM runs in WebCrypto (see primitives.js for why), so seal() and open() return promises.
-//   Each RecordSealer and RecordOpener runs its calls strictly one after another, in call order,
-//   whatever the caller awaits: a seq is never used twice, records come out in seq order, and a
-//   record is never opened before the one before it has been checked. Callers should still
-//   await each result before acting on it.
+//   Both halves do their checks and take their seq at call time, in call order, and then run
+//   the AEAD of several records side by side (a data channel carries records faster than one
+//   WebCrypto round trip each), but give the results out strictly in call order: a seq is never
+//   used twice, records come out in seq order, and an opener gives out nothing after a record
+//   that failed. Callers should still await each result before acting on it.
 // - Any receive failure is terminal: the opener wipes its keys, and every later open() fails
 //   with the same code. A sender refusal (RECORD_TOO_LARGE) is local and not terminal.
 // - Never copy, persist or restore a sealer: two copies would seal different plaintexts under
@@ -25,7 +26,10 @@ export { RecordFormat } from './epochKeys.js';
 export { EpochSecrets } from './epochKeys.js';
 // test-hook:end
 
-/** Runs async jobs strictly one after another, in call order; a rejected job does not stop the queue. */
+/**
+ * Runs async jobs strictly one after another, in call order; a rejected job does not stop the
+ * queue. A job that awaits work started at call time gives results out in call order.
+ */
 class SerialQueue {
   #tail = Promise.resolve();
 
@@ -68,31 +72,42 @@ export class RecordSealer {
   seal(plaintext) {
     if (!(plaintext instanceof Uint8Array))
       return Promise.reject(new TypeError('plaintext must be a Uint8Array'));
-    const pt = plaintext.slice();
-    return this.#queue.run(() => this.#sealNow(pt));
+    const sealing = this.#start(plaintext.slice());
+    sealing.catch(() => {}); // given out below, in order
+    return this.#queue.run(async () => {
+      const record = await sealing;
+      if (this.#destroyed) throw new ProtocolError('UNEXPECTED_MESSAGE'); // nothing after destroy()
+      return record;
+    });
   }
 
-  /** @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} the record */
-  async #sealNow(plaintext) {
-    try {
-      if (this.#destroyed) throw new ProtocolError('UNEXPECTED_MESSAGE');
-      if (plaintext.length > this.#maxPlaintext) throw new ProtocolError('RECORD_TOO_LARGE');
-      if (this.#seq >= RecordFormat.MAX_RECORDS) throw new ProtocolError('RECORD_LIMIT_REACHED');
-      const seq = this.#seq;
-      this.#keys.advanceTo(seq);
-      const header = new Uint8Array(RecordFormat.HEADER_LEN);
-      header[0] = RecordFormat.TYPE;
-      putU64(header, 1, seq);
-      const nonce = this.#keys.nonce(seq);
-      this.#seq++; // consumed before the await: a seq is never sealed twice, even if sealing throws
-      const body = await gcmSeal(await this.#keys.cryptoKey(), nonce, header, plaintext);
-      const record = new Uint8Array(RecordFormat.HEADER_LEN + body.length);
-      record.set(header, 0);
-      record.set(body, RecordFormat.HEADER_LEN);
-      return record;
-    } finally {
+  /** The checks and the seq now, the AEAD started. @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} the record */
+  #start(plaintext) {
+    let problem = null;
+    if (this.#destroyed) problem = 'UNEXPECTED_MESSAGE';
+    else if (plaintext.length > this.#maxPlaintext) problem = 'RECORD_TOO_LARGE';
+    else if (this.#seq >= RecordFormat.MAX_RECORDS) problem = 'RECORD_LIMIT_REACHED';
+    if (problem !== null) {
       wipe(plaintext);
+      return Promise.reject(new ProtocolError(problem));
     }
+    const seq = this.#seq;
+    this.#keys.advanceTo(seq);
+    const header = new Uint8Array(RecordFormat.HEADER_LEN);
+    header[0] = RecordFormat.TYPE;
+    putU64(header, 1, seq);
+    const nonce = this.#keys.nonce(seq);
+    this.#seq++; // consumed at call time: a seq is never sealed twice, even if sealing throws
+    return this.#keys
+      .cryptoKey()
+      .then((key) => gcmSeal(key, nonce, header, plaintext))
+      .then((body) => {
+        const record = new Uint8Array(RecordFormat.HEADER_LEN + body.length);
+        record.set(header, 0);
+        record.set(body, RecordFormat.HEADER_LEN);
+        return record;
+      })
+      .finally(() => wipe(plaintext));
   }
 
   /** The seq of the next record. */
@@ -133,9 +148,14 @@ export class RecordSealer {
 export class RecordOpener {
   #keys;
   #maxRecord;
+  /** records given out (opened, in order) */
   #expected = 0;
-  /** @type {string | null} the code of the first failure; every later call fails with it */
+  /** records checked and being or been decrypted: the seq the next call must carry */
+  #next = 0;
+  /** @type {string | null} the code of the earliest failure; every later call fails with it */
   #failed = null;
+  /** the index (seq) of the earliest failing record; nothing from it on is given out */
+  #failedAt = Infinity;
   #queue = new SerialQueue();
 
   /** @param maxPlaintext RecordFormat.HOP_MAX_PLAINTEXT or RecordFormat.PEER_MAX_PLAINTEXT @param {Uint8Array} trafficSecret @param {number} maxPlaintext */
@@ -149,36 +169,49 @@ export class RecordOpener {
    * Opens the next record, with the checks in the order of spec/record-layer.md §4 (and the
    * 2^32 limit after the replay and order checks, as pq-crypto does). Resolves to the plaintext
    * or rejects with a ProtocolError. The record is copied at call time.
+   *
+   * The checks before the AEAD run at call time, in call order, and the decryption starts at
+   * once: records opened back to back are decrypted side by side in WebCrypto (a data channel
+   * delivers them faster than one round trip each). Results are still given out strictly in
+   * call order, and none after a failing one: if record n fails, every later record's promise
+   * rejects with n's code, whether or not its own decryption succeeded.
    * @param {Uint8Array} record @returns {Promise<Uint8Array>}
    */
   open(record) {
     if (!(record instanceof Uint8Array))
       return Promise.reject(new TypeError('record must be a Uint8Array'));
-    const rec = record.slice();
-    return this.#queue.run(() => this.#openNow(rec));
-  }
-
-  /** @param {Uint8Array} record @returns {Promise<Uint8Array>} the plaintext */
-  async #openNow(record) {
-    if (this.#failed !== null) throw new ProtocolError(this.#failed);
-    const check = this.#precheck(record);
-    if (check !== null) throw this.#fail(check);
-    this.#keys.advanceTo(this.#expected);
-    const header = record.subarray(0, RecordFormat.HEADER_LEN);
-    try {
-      const plaintext = await gcmOpen(
-        await this.#keys.cryptoKey(),
-        this.#keys.nonce(this.#expected),
-        header,
-        record.subarray(RecordFormat.HEADER_LEN),
-      );
+    const index = this.#next;
+    const opening = this.#start(record.slice(), index);
+    opening.catch(() => {}); // handled below, in order
+    return this.#queue.run(async () => {
+      const plaintext = await opening;
+      if (this.#failedAt < index) {
+        wipe(plaintext);
+        throw new ProtocolError(/** @type {string} */ (this.#failed));
+      }
       this.#expected++;
       return plaintext;
-    } catch (e) {
-      if (e instanceof ProtocolError) throw this.#fail(e.code);
-      this.destroy(); // not a protocol failure (no WebCrypto?): still terminal, but surface the bug
-      throw e;
-    }
+    });
+  }
+
+  /** The checks, then the decryption started. @param {Uint8Array} record @param {number} index @returns {Promise<Uint8Array>} */
+  #start(record, index) {
+    if (this.#failed !== null) return Promise.reject(new ProtocolError(this.#failed));
+    const check = this.#precheck(record);
+    if (check !== null) return Promise.reject(this.#fail(check, index));
+    this.#keys.advanceTo(index);
+    const key = this.#keys.cryptoKey();
+    const nonce = this.#keys.nonce(index);
+    this.#next++; // the next call is checked against the next seq, before this one is opened
+    const header = record.subarray(0, RecordFormat.HEADER_LEN);
+    return key
+      .then((k) => gcmOpen(k, nonce, header, record.subarray(RecordFormat.HEADER_LEN)))
+      .catch((e) => {
+        if (e instanceof ProtocolError) throw this.#fail(e.code, index);
+        this.#failedAt = Math.min(this.#failedAt, index);
+        this.destroy(); // not a protocol failure (no WebCrypto?): still terminal, but surface the bug
+        throw e;
+      });
   }
 
   /** @param {Uint8Array} record @returns {string | null} */
@@ -189,22 +222,25 @@ export class RecordOpener {
     if (record.length > this.#maxRecord) return 'RECORD_TOO_LARGE';
     // seq is an unsigned 64-bit value: a seq with the top bit set is far ahead, not negative.
     const seq = getU64(record, 1);
-    const expected = BigInt(this.#expected);
+    const expected = BigInt(this.#next);
     if (seq < expected) return 'RECORD_REPLAYED';
     if (seq > expected) return 'RECORD_OUT_OF_ORDER';
     // The sender may not go this far; never derive epoch 2^16.
-    if (this.#expected >= RecordFormat.MAX_RECORDS) return 'RECORD_LIMIT_REACHED';
+    if (this.#next >= RecordFormat.MAX_RECORDS) return 'RECORD_LIMIT_REACHED';
     return null;
   }
 
-  /** @param {string} code */
-  #fail(code) {
-    this.#failed = code;
+  /** The record at `index` failed with `code`; the earliest failure's code is the channel's. @param {string} code @param {number} index */
+  #fail(code, index) {
+    if (index < this.#failedAt) {
+      this.#failedAt = index;
+      this.#failed = code;
+    }
     this.#keys.destroy();
-    return new ProtocolError(code);
+    return new ProtocolError(/** @type {string} */ (this.#failed));
   }
 
-  /** The seq this opener accepts next. */
+  /** The number of records given out so far (the seq of the next, once those in flight are out). */
   expectedSeq() {
     return this.#expected;
   }
@@ -213,8 +249,10 @@ export class RecordOpener {
     return this.#failed !== null;
   }
 
+  /** Ends the opener: nothing more is given out, not even records already being decrypted. */
   destroy() {
     if (this.#failed === null) this.#failed = 'UNEXPECTED_MESSAGE';
+    this.#failedAt = -1;
     this.#keys.destroy();
   }
 
@@ -230,6 +268,7 @@ export class RecordOpener {
     const o = new RecordOpener(trafficSecret, maxPlaintext);
     if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('seq');
     o.#expected = seq;
+    o.#next = seq;
     return o;
   }
   // test-hook:end
