@@ -116,6 +116,8 @@ export class PeerEntry {
     this.dataChannel = null;
     /** Envelopes and data-channel frames of this peer, processed one after another in arrival order. */
     this.queue = Promise.resolve();
+    /** data-channel frames queued on the slow path (peerTransport.js #frame), not yet done */
+    this.slowFrames = 0;
     /** Its `bye` came on the current channel: a PEER_LEFT then forgets it instead of keeping it as GONE. */
     this.byeReceived = false;
     /** When it became GONE (session clock), to forget the oldest gone peers first. */

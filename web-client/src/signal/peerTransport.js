@@ -2,8 +2,9 @@
 // How the records of an established peer channel travel (spec/data-channel.md): through the
 // gateway (RELAY envelopes) or on the RTCDataChannel between the two browsers, as the channel's
 // PeerPaths decide. Either way they are the same sealed peer records; what arrives is opened in
-// strict order, one after another on the peer's queue, and passed up as plaintext. The table
-// (peerTable.js) keeps the lifecycle; this file only moves and opens records.
+// strict order on the peer's queue, and passed up as plaintext (in the steady state on the data
+// channel, decryption starts on arrival: #openEarly). The table (peerTable.js) keeps the
+// lifecycle; this file only moves and opens records.
 //
 // SECURITY: a data-channel frame can only come from the peer (DTLS, whose fingerprints the peer
 // channel authenticated); it still passes every record-layer check. A frame whose tag names no
@@ -12,6 +13,7 @@
 import { constantTimeEquals } from '../protocol/bytes.js';
 import { decodeDataFrame, encodeDataFrame } from '../protocol/dataFrame.js';
 import { SignalError } from './errors.js';
+import { PeerChannelState } from './peerChannel.js';
 import { encodePeerMessage } from './peerMessages.js';
 
 /**
@@ -51,6 +53,8 @@ const FLUSH_MS = 1000;
 export class PeerTransport {
   #host;
   #stats;
+  /** @type {WeakSet<PeerChannel>} channels whose records stopped being passed up (ended, failed, said bye) */
+  #stopped = new WeakSet();
 
   /** @param {TransportHost} host @param {SessionStats} stats */
   constructor(host, stats) {
@@ -146,7 +150,19 @@ export class PeerTransport {
     dc.addEventListener('message', (e) => {
       if (entry.dataChannel !== dc || !(e.data instanceof ArrayBuffer)) return;
       const frame = new Uint8Array(e.data);
-      entry.queue = entry.queue.then(() => this.#frame(entry, frame));
+      const early = this.#openEarly(entry, frame);
+      if (early !== null) {
+        entry.queue = entry.queue.then(() => this.#deliver(entry, early.channel, early.opening));
+        return;
+      }
+      entry.slowFrames++;
+      entry.queue = entry.queue.then(async () => {
+        try {
+          await this.#frame(entry, frame);
+        } finally {
+          entry.slowFrames--;
+        }
+      });
     });
     dc.addEventListener('open', () => this.#switch(entry));
     dc.addEventListener('close', () => {
@@ -177,6 +193,54 @@ export class PeerTransport {
     if (!paths.heardFromPeer) return; // the peer may not hold this channel yet
     paths.switching = true;
     this.send(entry, encodePeerMessage({ t: 'path' }));
+  }
+
+  /**
+   * The steady state (the peer's direction runs on the data channel, and no frame before this one
+   * is still waiting on the slow path): the record's checks run and its decryption starts now, on
+   * arrival, instead of after the records before it were passed up. The record layer gives the
+   * results out in order (record.js), and #deliver passes them up in queue order; a file's
+   * chunks are then decrypted side by side instead of one WebCrypto round trip each.
+   * @param {PeerEntry} entry @param {Uint8Array} bytes
+   * @returns {{channel: PeerChannel, opening: Promise<Uint8Array>} | null} null: take the slow path
+   */
+  #openEarly(entry, bytes) {
+    const channel = entry.channel;
+    if (entry.slowFrames > 0 || channel === null || !channel.established) return null;
+    if (channel.paths === null || !channel.paths.receiveOnDataChannel) return null;
+    let frame;
+    try {
+      frame = decodeDataFrame(bytes);
+    } catch {
+      return null;
+    }
+    if (!constantTimeEquals(frame.tag, channel.paths.tag)) return null;
+    const opening = channel.openRecord(frame.record); // copies the record at call time
+    opening.catch(() => {}); // handled in #deliver, in order
+    return { channel, opening };
+  }
+
+  /** Passes up one record opened by #openEarly, in queue order. @param {PeerEntry} entry @param {PeerChannel} channel @param {Promise<Uint8Array>} opening */
+  async #deliver(entry, channel, opening) {
+    if (entry.channel !== channel || this.#stopped.has(channel)) {
+      this.#stats.ignoredFrames++; // as #frame does for a channel replaced or ended meanwhile
+      return;
+    }
+    let plaintext;
+    try {
+      plaintext = await opening;
+    } catch (e) {
+      if (this.#stopped.has(channel) || channel.state === PeerChannelState.CLOSED) {
+        this.#stopped.add(channel); // closed (left, bye, replaced): its keys are gone, nothing failed
+        this.#stats.ignoredFrames++;
+      } else this.#fail(entry, channel, e);
+      return;
+    }
+    /** @type {import('./peerPaths.js').PeerPaths} */ (channel.paths).opened();
+    if (entry.channel !== channel) return;
+    this.#switch(entry);
+    this.#host.plaintext(entry, channel, plaintext);
+    if (channel.ended || entry.channel !== channel) this.#stopped.add(channel); // e.g. its bye
   }
 
   /** @param {PeerEntry} entry @param {Uint8Array} bytes */
@@ -225,13 +289,17 @@ export class PeerTransport {
         if (entry.channel !== channel) return;
         this.#switch(entry);
         this.#host.plaintext(entry, channel, plaintext);
-        if (channel.ended || entry.channel !== channel) return; // e.g. its bye
+        if (channel.ended || entry.channel !== channel) {
+          this.#stopped.add(channel); // e.g. its bye
+          return;
+        }
       }
     }
   }
 
   /** @param {PeerEntry} entry @param {PeerChannel} channel @param {unknown} e */
   #fail(entry, channel, e) {
+    this.#stopped.add(channel);
     const code = SignalError.from(e, 'UNEXPECTED_MESSAGE').code;
     channel.fail(code);
     if (entry.channel === channel) this.#host.failed(entry, channel, code);
