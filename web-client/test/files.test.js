@@ -245,15 +245,24 @@ test('a checksum mismatch reaches the sender as failed, not delivered', async ()
 test('cancel: the receiver stops the sender, the sender stops the receiver', async () => {
   /** @type {any} */
   let bobSide;
+  /** @type {any} */
+  let aliceSide;
+  /** @type {boolean | null} what Alice's cancel of the retry returned */
+  let aliceCancelled = null;
   const { alice, bob } = pair({
-    // Bob cancels as soon as the first chunk is in.
+    // Bob cancels the first as soon as its first chunk is in; Alice the retry, the same way.
     onChange: (me, item) => {
-      if (me === 'bob' && item.id === first && item.state === 'receiving' && item.bytes > 0)
-        bobSide.cancel(item.key);
+      if (me !== 'bob' || item.state !== 'receiving' || item.bytes === 0) return;
+      if (item.id === first) bobSide.cancel(item.key);
+      if (item.id === again?.id && aliceCancelled === null)
+        aliceCancelled = aliceSide.cancel(again.key);
     },
   });
   bobSide = bob;
+  aliceSide = alice;
   let first = '';
+  /** @type {any} */
+  let again = null;
   const [out] = alice.send(new File([new Uint8Array(12 * 1024 * 1024)], 'big'), ['bob']);
   first = out.id;
   await until(() => incoming(bob).length === 1);
@@ -265,14 +274,14 @@ test('cancel: the receiver stops the sender, the sender stops the receiver', asy
   assert.match(out.error, /cancelled by the other side/);
   assert.ok(out.sent < out.size, `the sender stopped before the end (${out.sent} of ${out.size})`);
   // A retry is a new transfer with a new id.
-  const again = alice.retry(out.key);
+  again = alice.retry(out.key);
   assert.notEqual(again.id, out.id);
   await until(() => incoming(bob).length === 2);
   const inc2 = incoming(bob).find((i) => i.id === again.id);
   bob.accept(inc2.key);
-  await until(() => inc2.bytes > 0);
-  assert.ok(alice.cancel(again.key));
   await until(() => inc2.state === 'cancelled');
+  assert.equal(aliceCancelled, true);
+  assert.ok(inc2.bytes < inc2.size, `the receiver stopped before the end (${inc2.bytes})`);
   assert.match(inc2.error, /cancelled by the other side/);
   // Decline.
   const [out3] = alice.send(new File([new Uint8Array(3)], 'small'), ['bob']);

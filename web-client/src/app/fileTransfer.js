@@ -1,9 +1,10 @@
 // @ts-check
 // The files of a call (spec/files.md): outgoing ones (fileSend.js, one FileSender per recipient)
 // and incoming ones, received here. The receiver sees who offers what (name, size, type, as
-// text) and accepts or declines; an accepted file arrives in binary chunks, kept as Blob parts
-// (never one growing buffer), is checked with SHA-256 (WebCrypto) against the sender's
-// `file-done`, and only a file whose checksum matched is offered for saving. Nothing ends
+// text) and accepts or declines; an accepted file arrives in binary chunks, copied into one
+// buffer of the offered size (within the size cap; allocated on accept, never grown; the memory
+// is the browser's to commit as the bytes arrive), is checked with SHA-256 (WebCrypto) against
+// the sender's `file-done`, and only a file whose checksum matched is offered for saving. Nothing ends
 // silently: a transfer cut off (the person left, the channel or data channel closed) is
 // "failed" with a retry at the sender and "incomplete" at the receiver.
 // DOM-free: fileView.js renders the items; tests run this in Node.
@@ -15,8 +16,6 @@ import { FileSender } from './fileSend.js';
 export const DEFAULT_FILE_MAX_BYTES = 100 * 1024 * 1024;
 /** The receiver acknowledges every this many bytes (the sender's progress and window). */
 export const ACK_EVERY_BYTES = 1024 * 1024;
-/** Received chunks are joined into one Blob part every this many bytes. */
-const PART_BYTES = 1024 * 1024;
 /** Incoming transfers offered or running from one person at once; more are declined as busy. */
 export const MAX_INCOMING_PER_PEER = 8;
 /** No chunk for this long while receiving: the transfer is incomplete. */
@@ -41,8 +40,9 @@ export const RECEIVE_STALL_MS = 30_000;
  * @property {Blob | null} blob in: the file, only once its checksum matched
  * @property {number} progressEvents how many progress changes were reported (tests)
  *
- * @typedef {{parts: Blob[], pending: Uint8Array[], pendingBytes: number, next: number, acked: number,
- *   timer: ReturnType<typeof setTimeout> | null}} ReceiveState an accepted incoming file: Blob parts, chunks not yet in a part
+ * @typedef {{buffer: Uint8Array<ArrayBuffer>, next: number, acked: number,
+ *   timer: ReturnType<typeof setTimeout> | null}} ReceiveState an accepted incoming file: its bytes
+ *   (item.bytes of them so far), the next chunk's index, the bytes acknowledged
  * @typedef {import('../signal/peerTransport.js').DirectPath} DirectPath
  * @typedef {import('../signal/fileMessages.js').FileMessage} FileMessage
  * @typedef {object} FilesHost what the transfers need of the call
@@ -164,12 +164,22 @@ export class FileTransfers {
   accept(key) {
     const item = this.items.get(key);
     if (item?.dir !== 'in' || item.state !== 'offered') return false;
+    // One buffer of the offered size, before saying yes (a Blob per megabyte, hashed from a Blob
+    // read back at the end, cost more than the decryption of the whole file).
+    let buffer;
+    try {
+      buffer = new Uint8Array(item.size);
+    } catch {
+      this.#host.send(item.peer, { t: 'file-cancel', id: item.id, reason: 'too-large' });
+      this.#endIn(item, 'refused', 'not enough memory here for a file this large');
+      return false;
+    }
     if (!this.#host.send(item.peer, { t: 'file-accept', id: item.id })) {
       this.#endIn(item, 'incomplete', 'the connection to the sender closed');
       return false;
     }
     item.state = 'receiving';
-    this.#in.set(key, { parts: [], pending: [], pendingBytes: 0, next: 0, acked: 0, timer: null });
+    this.#in.set(key, { buffer, next: 0, acked: 0, timer: null });
     this.#arm(item);
     this.#changed(item);
     return true;
@@ -299,10 +309,8 @@ export class FileTransfers {
     if (item.bytes + data.length > item.size)
       return this.#refuse(item, `more bytes than the ${item.size} offered`);
     st.next++;
-    st.pending.push(data);
-    st.pendingBytes += data.length;
+    st.buffer.set(data, item.bytes);
     item.bytes += data.length;
-    if (st.pendingBytes >= PART_BYTES) this.#flushPart(st);
     if (item.bytes - st.acked >= ACK_EVERY_BYTES) {
       st.acked = item.bytes;
       this.#host.send(item.peer, { t: 'file-ack', id: item.id, bytes: item.bytes });
@@ -313,13 +321,6 @@ export class FileTransfers {
       item.progressEvents++;
       this.#changed(item);
     }
-  }
-
-  /** @param {ReceiveState} st */
-  #flushPart(st) {
-    if (st.pending.length > 0) st.parts.push(new Blob(/** @type {BlobPart[]} */ (st.pending)));
-    st.pending = [];
-    st.pendingBytes = 0;
   }
 
   /** A chunk that breaks the rules: the transfer fails at both ends. @param {FileItem} item @param {string} why */
@@ -335,13 +336,12 @@ export class FileTransfers {
     if (item.bytes !== item.size)
       return this.#refuse(item, `ended at ${item.bytes} of ${item.size} bytes`);
     clearTimeout(st.timer ?? undefined);
-    this.#flushPart(st);
     item.state = 'verifying';
     this.#changed(item);
-    // Typed as bytes only: the sender's type is shown as text, never used to render the file.
-    const blob = new Blob(st.parts, { type: 'application/octet-stream' });
-    const got = hex(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    const got = hex(await crypto.subtle.digest('SHA-256', st.buffer));
     if (item.state !== 'verifying') return; // cancelled meanwhile
+    // Typed as bytes only: the sender's type is shown as text, never used to render the file.
+    const blob = new Blob([st.buffer], { type: 'application/octet-stream' });
     this.#in.delete(item.key);
     item.sha256 = got;
     const ok = got === sha;
@@ -373,7 +373,7 @@ export class FileTransfers {
   #endIn(item, state, error) {
     const st = this.#in.get(item.key);
     if (st !== undefined) clearTimeout(st.timer ?? undefined);
-    this.#in.delete(item.key); // its parts go with it
+    this.#in.delete(item.key); // its buffer goes with it
     item.state = state;
     item.error = error;
     this.#changed(item);
