@@ -7,9 +7,26 @@
 // needed (checked: same result with and without them).
 
 import { chromium } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 export const CHROMIUM = process.env.HYBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is now (axe is evaluated by the
+ * test driver, so the page's CSP does not apply).
+ */
+export async function axeViolations(page) {
+  await page.evaluate(AXE);
+  const r = await page.evaluate(() =>
+    globalThis.axe.run(document, { resultTypes: ['violations'] }),
+  );
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -9,8 +9,7 @@
 // visible focus ring; axe-core finds nothing serious. Screenshots: test/e2e/artifacts/layout-*.png.
 
 import { after, before, describe, test } from 'node:test';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
@@ -22,24 +21,13 @@ import {
   sleep,
   stats,
   waitFor,
+  axeViolations,
 } from './browser.js';
 import { connectedTo, newLink } from './calls.js';
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(page) {
-  await page.evaluate(AXE);
-  const r = await page.evaluate(() =>
-    globalThis.axe.run(document, { resultTypes: ['violations'] }),
-  );
-  return r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /**
  * Every tile as laid out: its box, its role, and for a tile with a picture the box the video's

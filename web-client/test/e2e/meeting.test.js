@@ -6,8 +6,6 @@
 // gateway outage is one status line, and nothing of it stays once the call is back.
 
 import { after, before, describe, test } from 'node:test';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
 import {
@@ -20,21 +18,9 @@ import {
   openPage,
   stats,
   waitFor,
+  axeViolations,
 } from './browser.js';
 import { connectedTo, newLink } from './calls.js';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(page) {
-  await page.evaluate(AXE); // evaluated by the test driver, so the page's CSP does not apply
-  const r = await page.evaluate(() =>
-    globalThis.axe.run(document, { resultTypes: ['violations'] }),
-  );
-  return r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 const sasWith = (s, name) => {
   const p = Object.values(s.peers ?? {}).find((x) => x.name === name);
