@@ -62,6 +62,42 @@ export const Messages = Object.freeze({
     title: 'Camera blocked',
     text: 'The browser refused access to the camera. Joining with the microphone only.',
   },
+  MIC_START_FAILED: {
+    title: 'Microphone not started',
+    text: 'The browser refused the microphone, or another program holds it. Allow it for this site (the icon in the address bar) or close the other program, then press “Start microphone” again. The call goes on without it.',
+  },
+  CAMERA_START_FAILED: {
+    title: 'Camera not started',
+    text: 'The browser refused the camera, or another program holds it. Allow it for this site (the icon in the address bar) or close the other program, then press “Start camera” again. The call goes on without it.',
+  },
+  DEVICE_SWITCH_FAILED: {
+    title: 'Could not switch to that device',
+    text: 'The browser refused it, or another program holds it. You are still using the one before; choose another in Devices.',
+  },
+  DEVICE_GONE: {
+    title: 'The device you chose is not there any more',
+    text: 'Using the browser’s default instead. Choose another in Devices.',
+  },
+  MIC_SWITCHED: {
+    title: 'Your microphone stopped',
+    text: 'It was unplugged or turned off: the call now uses another one (named below). Choose in Devices.',
+  },
+  CAMERA_SWITCHED: {
+    title: 'Your camera stopped',
+    text: 'It was unplugged or turned off: the call now uses another one (named below). Choose in Devices.',
+  },
+  MIC_LOST: {
+    title: 'Your microphone stopped',
+    text: 'It was unplugged or turned off, and no other microphone could be opened: the others cannot hear you. Connect one, then press “Start microphone”.',
+  },
+  CAMERA_LOST: {
+    title: 'Your camera stopped',
+    text: 'It was unplugged or turned off, and no other camera could be opened: the others no longer see you. Connect one, then press “Start camera”.',
+  },
+  SPEAKER_FAILED: {
+    title: 'Could not play sound on that speaker',
+    text: 'The browser refused it. Sound still plays where it did before; choose another in Devices.',
+  },
   SCREEN_DENIED: {
     title: 'Screen sharing not started',
     text: 'The screen share was cancelled or refused by the browser or the system.',

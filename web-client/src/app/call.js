@@ -454,13 +454,39 @@ export class Call extends EventTarget {
   }
 
   /**
-   * A microphone or camera started after joining without it: it goes on its fixed slot of every
-   * peer's connection (replaceTrack, no renegotiation; mediaConnection.js). @param {MediaStreamTrack} track
+   * Puts a microphone or camera track into the call: one started after joining without it, or
+   * another device switched to. It goes on its fixed slot of every peer's connection
+   * (replaceTrack, no renegotiation; mediaConnection.js); a track it replaces keeps nothing of
+   * its own but its mute or camera-off state, and is stopped once every peer sends the new one.
+   * @param {MediaStreamTrack} track
    */
-  async addLocalTrack(track) {
+  async setLocalTrack(track) {
+    const old = this.localStream.getTracks().filter((t) => t.kind === track.kind);
+    if (old.length > 0) track.enabled = old.some((t) => t.enabled);
+    for (const t of old) this.localStream.removeTrack(t);
     this.localStream.addTrack(track);
     const slot = track.kind === 'audio' ? 'mic' : 'camera';
-    await Promise.all([...this.peers.values()].map((p) => p.media?.setSlot(slot, track)));
+    try {
+      await Promise.all([...this.peers.values()].map((p) => p.media?.setSlot(slot, track)));
+    } finally {
+      for (const t of old) t.stop();
+      this.#emit('media', { keyFp: null });
+    }
+  }
+
+  /**
+   * The microphone or camera is gone with nothing to replace it: out of the call, so that the
+   * controls offer to start one again; peers get an empty slot (replaceTrack(null)).
+   * @param {'audio' | 'video'} kind
+   */
+  async dropLocalTrack(kind) {
+    const old = this.localStream.getTracks().filter((t) => t.kind === kind);
+    for (const t of old) {
+      this.localStream.removeTrack(t);
+      t.stop();
+    }
+    const slot = kind === 'audio' ? 'mic' : 'camera';
+    await Promise.all([...this.peers.values()].map((p) => p.media?.setSlot(slot, null)));
     this.#emit('media', { keyFp: null });
   }
 

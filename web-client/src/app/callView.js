@@ -3,6 +3,7 @@
 // peer's camera and screen; tile.js makes one, layout.js places them, a pinned one large), the security panel (SAS per peer, verification, view warnings),
 // the chat log and the share buttons. Every name and chat text goes in through textContent.
 
+import { applySpeaker } from './devices.js';
 import { PeerPhase } from '../signal/peerState.js';
 import { dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
@@ -105,6 +106,8 @@ function videoFor(key, stream, { muted = false, mirror = false } = {}) {
   if (t === undefined) {
     t = createTile(key, { muted, mirror, onPin: togglePin, onChange: () => relayout() });
     tileCache.set(key, t);
+    // Remote sound to the chosen speaker (devices.js); a refusal is said when it is chosen.
+    if (!muted) applySpeaker(t.video).catch(() => {});
   }
   if (t.video.srcObject !== stream) {
     t.video.srcObject = stream;

@@ -28,6 +28,7 @@ import { initShortcuts } from './shortcuts.js';
 import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { openLocalMedia } from './localMedia.js';
+import { initCallDevices, initJoinDevices, showJoinDevices, stopPreview } from './deviceView.js';
 import { initCodeView } from './codeView.js';
 import { copyButton, initLanding } from './landing.js';
 import { initTabs } from './tabs.js';
@@ -63,7 +64,12 @@ const app = {
 function showView(name) {
   for (const v of ['landing', 'join', 'call', 'left']) show($(`#view-${v}`), v === name);
   document.body.dataset.view = name;
+  if (name === 'join') showJoinDevices();
+  else stopPreview();
 }
+
+/** @type {ReturnType<typeof initCallDevices> | null} */
+let devices = null;
 
 // --- join ------------------------------------------------------------------------------------
 
@@ -72,6 +78,7 @@ function initJoin() {
   // counts UTF-16 units, never fewer than the code points the limit counts, so it never lets
   // more through.
   $('#join-name').maxLength = PeerLimits.MAX_NAME_CHARS;
+  initJoinDevices(TEST?.video);
   $('#join-cancel').addEventListener('click', () => {
     forgetCall();
     history.replaceState(null, '', location.pathname);
@@ -101,6 +108,7 @@ async function join(name, mic, cam) {
     alertBox('BAD_LINK');
     return;
   }
+  stopPreview();
   let stream;
   try {
     stream = await openLocalMedia(mic, cam, TEST?.video);
@@ -181,7 +189,11 @@ function wireCall(call, fingerprint) {
     renderTiles(app.call);
     renderSecurity(app.call);
   });
-  call.on('media', () => renderTiles(app.call));
+  devices?.watch(call); // the fallback when a device in use stops
+  call.on('media', () => {
+    devices?.watch(call);
+    renderTiles(app.call);
+  });
   call.on('chat', (d) => {
     renderChatEntry(d.entry, call);
     if (d.entry.from !== null && sideTabs?.selected() !== 'chat') unread(unreadCount + 1);
@@ -231,6 +243,13 @@ async function moveTo(call, fragment) {
 }
 
 function initCall() {
+  devices = initCallDevices(() => app.call, {
+    video: TEST?.video,
+    changed: (call) => {
+      renderDeviceButtons(call);
+      renderTiles(app.call);
+    },
+  });
   $('#btn-share').title = screenAudioNote();
   $('#chat-text').maxLength = PeerLimits.MAX_CHAT_CHARS;
   initFiles(() => app.call);
@@ -358,23 +377,23 @@ function renderDeviceButtons(call) {
 
 /** Opens the microphone or camera during the call and gives it to every peer. @param {Call} call @param {'audio' | 'video'} kind */
 async function startDevice(call, kind) {
-  dismiss(kind === 'audio' ? 'MIC_DENIED' : 'CAMERA_DENIED');
+  const failed = kind === 'audio' ? 'MIC_START_FAILED' : 'CAMERA_START_FAILED';
+  for (const code of ['MIC_DENIED', 'CAMERA_DENIED', failed, 'MIC_LOST', 'CAMERA_LOST'])
+    dismiss(code);
   let stream;
   try {
     stream = await openLocalMedia(kind === 'audio', kind === 'video', TEST?.video);
   } catch (e) {
-    alertBox(kind === 'audio' ? 'MIC_DENIED' : 'CAMERA_DENIED', {
-      detail: /** @type {{detail?: string} | null | undefined} */ (e)?.detail,
-    });
+    alertBox(failed, { detail: /** @type {{detail?: string} | null | undefined} */ (e)?.detail });
     return;
   }
   const track = stream.getTracks().find((t) => t.kind === kind);
   if (!track || app.call !== call) {
     for (const t of stream.getTracks()) t.stop();
-    if (!track) alertBox(kind === 'audio' ? 'MIC_DENIED' : 'CAMERA_DENIED');
+    if (!track) alertBox(failed);
     return;
   }
-  await call.addLocalTrack(track);
+  await call.setLocalTrack(track);
 }
 
 /** @type {ReturnType<typeof initTabs> | null} */

@@ -7,6 +7,9 @@ import { alertCodes } from './alerts.js';
 import { lastRecording } from './roomView.js';
 import { healthOf } from './mediaHealth.js';
 
+/** @type {((c?: MediaStreamConstraints) => Promise<MediaStream>) | null} getUserMedia before failDevices */
+let original = null;
+
 /** @type {WeakMap<RTCRtpSender, MediaStreamTrack | null>} the tracks stallSend took away */
 const stalled = new WeakMap();
 
@@ -72,6 +75,44 @@ export function installTestHook(app) {
       return (wrong ? sf.rekeyWithWrongKeyForTestingOnly(distribute) : sf.rekey(distribute)).then(
         (kid) => String(kid),
       );
+    },
+    /** The call's own tracks (device, state) and, per peer, the labels of the tracks sent. */
+    devices: () => ({
+      local:
+        app.call?.localStream.getTracks().map((t) => ({
+          kind: t.kind,
+          label: t.label,
+          deviceId: t.getSettings().deviceId ?? null,
+          state: t.readyState,
+          enabled: t.enabled,
+        })) ?? [],
+      senders: Object.fromEntries(
+        [...(app.call?.peers.values() ?? [])].map((p) => [
+          p.peer.name,
+          (p.media?.pc.getSenders() ?? []).flatMap((x) => (x.track ? [x.track.label] : [])),
+        ]),
+      ),
+    }),
+    /** Fault: the device of the call's `kind` track stops as if unplugged (stop() fires no 'ended': dispatched). */
+    unplug(/** @type {'audio' | 'video'} */ kind) {
+      const t = app.call?.localStream.getTracks().find((x) => x.kind === kind);
+      if (t === undefined) return false;
+      t.stop();
+      t.dispatchEvent(new Event('ended'));
+      return true;
+    },
+    /** Fault: getUserMedia for `kind` fails (NotReadableError: no device, or held elsewhere); null ends it. */
+    failDevices(/** @type {'audio' | 'video' | null} */ kind) {
+      const md = navigator.mediaDevices;
+      original ??= md.getUserMedia.bind(md);
+      const real = original;
+      md.getUserMedia =
+        kind === null
+          ? real
+          : (c) =>
+              c?.[kind]
+                ? Promise.reject(new DOMException('test: no device', 'NotReadableError'))
+                : real(c);
     },
     /** The room control's state: lock, hands, recorders, held and waiting peers (names). */
     room: () => app.call?.room.snapshot() ?? null,
