@@ -29,6 +29,7 @@ import { qrSvg } from './qr.js';
 import { Call } from './call.js';
 import { openLocalMedia } from './localMedia.js';
 import { initCallDevices, initJoinDevices, showJoinDevices, stopPreview } from './deviceView.js';
+import { initConnectionTest } from './connectionView.js';
 import { initCodeView } from './codeView.js';
 import { copyButton, initLanding } from './landing.js';
 import { initTabs } from './tabs.js';
@@ -79,6 +80,12 @@ function initJoin() {
   // more through.
   $('#join-name').maxLength = PeerLimits.MAX_NAME_CHARS;
   initJoinDevices(TEST?.video);
+  initConnectionTest(() => {
+    const parsed = parseLinkFragment(app.fragment ?? '');
+    if (parsed === null) return null;
+    parsed.secret.fill(0); // only the pinned key is needed: the test joins a room of its own
+    return parsed.fingerprint;
+  }, TEST?.video);
   $('#join-cancel').addEventListener('click', () => {
     forgetCall();
     history.replaceState(null, '', location.pathname);

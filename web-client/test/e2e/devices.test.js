@@ -286,5 +286,61 @@ describe(
         await bob.context().close();
       }
     });
+
+    test("the join screen's connection test: gateway, handshake, paths, microphone and camera, as text without secrets; a link with another gateway key fails it", async () => {
+      const link = newLink(gw);
+      const page = await openPage(browser);
+      try {
+        await page.goto(link);
+        await page.waitForSelector('#view-join:not([hidden])');
+        await page.click('#join-conn summary');
+        await page.click('#conn-run');
+        await page.waitForSelector('#conn-copy-row:not([hidden])', { timeout: 60_000 });
+        const lines = await page.$$eval('#conn-lines li', (ls) =>
+          Object.fromEntries(ls.map((l) => [l.dataset.what, [l.dataset.status, l.textContent]])),
+        );
+        assert.equal(lines.Gateway[0], 'ok', lines.Gateway[1]);
+        assert.match(lines.Gateway[1], /reached in \d+ ms, its key checked/);
+        assert.equal(lines['Secure handshake and join'][0], 'ok');
+        // This gateway's default configuration names no STUN or TURN server.
+        assert.equal(lines.TURN[0], 'info');
+        assert.match(lines.TURN[1], /names no TURN relay/);
+        assert.equal(lines.Microphone[0], 'ok', lines.Microphone[1]);
+        assert.equal(lines.Camera[0], 'ok', lines.Camera[1]);
+        assert.match(lines.Camera[1], /working, \d+x\d+/);
+        const report = await page.inputValue('#conn-report');
+        const secret = new URL(link).hash.slice(1).split('.')[0];
+        assert.ok(!report.includes(secret), 'the room secret is not in the report');
+        assert.doesNotMatch(report, /candidate|username|credential/i);
+        assert.match(report, /^Hybridge connection test, /);
+        assert.equal(report.split('\n').length, 1 + Object.keys(lines).length);
+        assert.deepEqual(await alerts(page), [], 'the test raises no alert of the call');
+
+        // A link whose pinned key is not this gateway's: the test says so and goes no further.
+        const wrong = `${link.slice(0, link.lastIndexOf('.'))}.${Buffer.alloc(32, 7).toString('base64url')}`;
+        const other = await openPage(browser);
+        await other.goto(wrong);
+        await other.waitForSelector('#view-join:not([hidden])');
+        await other.click('#join-conn summary');
+        await other.uncheck('#join-mic');
+        await other.uncheck('#join-cam');
+        await other.click('#conn-run');
+        await other.waitForSelector('#conn-copy-row:not([hidden])', { timeout: 60_000 });
+        const bad = await other.$$eval('#conn-lines li', (ls) =>
+          ls.map((l) => [l.dataset.what, l.dataset.status, l.textContent]),
+        );
+        assert.deepEqual(
+          bad.map(([w, st]) => [w, st]),
+          [
+            ['Browser', 'info'],
+            ['Gateway', 'fail'],
+          ],
+        );
+        assert.match(bad[1][2], /UNKNOWN_GATEWAY_KEY/);
+        await other.context().close();
+      } finally {
+        await page.context().close();
+      }
+    });
   },
 );

@@ -4,7 +4,8 @@
 // iceTransportPolicy 'relay', exchange a data-channel message and fake-microphone audio, and
 // both selected candidate pairs are relay-relay. Wrong and expired credentials are refused by
 // coturn: no relay candidate, an icecandidateerror with errorCode 401, which
-// src/app/turn.js classifies for the user.
+// src/app/turn.js classifies for the user. The join screen's connection test finds the relay
+// the way a user would run it.
 //
 // Run: npm run test:turn (Maven runs it after the gateway jar is built; ./hybridge test installs
 // coturn and chromium). HYBRIDGE_TEST_LOG=1 shows coturn's and the gateway's output.
@@ -337,5 +338,30 @@ describe('TURN through a real coturn', { timeout: 180_000 }, () => {
     const r = await gatherOnly([{ urls: [coturn.url], ...valid }]);
     assert.match(r.sdp, /typ relay/, JSON.stringify(r.errors));
     assert.deepEqual(r.errors, []);
+  });
+
+  test("the join screen's connection test reaches the relay, over UDP, with the credentials of its own test room, and its report names no credential", async () => {
+    const pin = await fingerprintOf(gateway);
+    const b64 = (u8) => Buffer.from(u8).toString('base64url');
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${gateway.url}/#${b64(randomBytes(32))}.${b64(pin)}`);
+      await page.waitForSelector('#view-join:not([hidden])');
+      await page.click('#join-conn summary');
+      await page.uncheck('#join-mic');
+      await page.uncheck('#join-cam');
+      await page.click('#conn-run');
+      await page.waitForSelector('#conn-copy-row:not([hidden])', { timeout: 60_000 });
+      const lines = await page.$$eval('#conn-lines li', (ls) =>
+        Object.fromEntries(ls.map((l) => [l.dataset.what, [l.dataset.status, l.textContent]])),
+      );
+      assert.equal(lines.Gateway?.[0], 'ok', JSON.stringify(lines));
+      assert.deepEqual(lines.TURN, ['ok', 'TURN: relay reachable over udp']);
+      const report = await page.inputValue('#conn-report');
+      assert.doesNotMatch(report, /\d+:[A-Za-z0-9_-]{12}/, 'no TURN username');
+      assert.ok(!report.includes(coturn.url), 'no TURN address');
+    } finally {
+      await page.close();
+    }
   });
 });
