@@ -86,6 +86,10 @@ export const Messages = Object.freeze({
     title: 'Your camera stopped',
     text: 'It was unplugged or turned off: the call now uses another one (named below). Choose in Devices.',
   },
+  CAMERA_NO_PICTURE: {
+    title: 'Your camera sends no picture',
+    text: 'The browser opened it, but none of its frames can be sent (a depth or infrared camera gives such frames): the others see no video from you. Choose another camera in Devices.',
+  },
   MIC_LOST: {
     title: 'Your microphone stopped',
     text: 'It was unplugged or turned off, and no other microphone could be opened: the others cannot hear you. Connect one, then press “Start microphone”.',

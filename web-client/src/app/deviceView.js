@@ -8,6 +8,7 @@
 
 import { alertBox, dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
+import { statsOf } from './rtcStats.js';
 import {
   applySpeaker,
   canChooseSpeaker,
@@ -218,6 +219,12 @@ export function initCallDevices(getCall, { video, changed }) {
       await applySpeakerToAll().catch(() => {});
     }
   });
+  // A camera whose frames no encoder takes (a depth or infrared camera: Chromium opens it and
+  // even shows it, but sends nothing) is said, not left as a silent black tile at the others.
+  setInterval(() => {
+    const call = getCall();
+    if (call !== null) checkCameraSends(call).catch(() => {});
+  }, CAMERA_CHECK_MS);
   /** The fallback: the call's track of a kind ended without us stopping it. */
   const watched = new WeakSet();
   /** @param {Call} call */
@@ -235,6 +242,46 @@ export function initCallDevices(getCall, { video, changed }) {
     }
   };
   return { watch };
+}
+
+const CAMERA_CHECK_MS = 2000;
+/** @type {{track: MediaStreamTrack | null, encoded: number, idle: number}} the camera's frames encoded at the last check */
+const cameraCheck = { track: null, encoded: 0, idle: 0 };
+
+/**
+ * Counts the frames encoded from our camera on every connection that is up; if the camera is on
+ * and two checks in a row found none new, says CAMERA_NO_PICTURE (gone once frames go, or the
+ * camera is off or replaced). @param {Call} call
+ */
+async function checkCameraSends(call) {
+  const track = call.localStream.getVideoTracks().find((t) => t.readyState === 'live');
+  const senders = [...call.peers.values()]
+    .map((p) => p.media)
+    .filter((m) => m && !m.closed && m.connectionState === 'connected')
+    .map(
+      (m) => /** @type {import('./mediaConnection.js').MediaConnection} */ (m).slots.camera.sender,
+    )
+    .filter((x) => x.track === track);
+  if (track === undefined || !track.enabled || senders.length === 0) {
+    cameraCheck.track = null;
+    dismiss('CAMERA_NO_PICTURE');
+    return;
+  }
+  let encoded = 0;
+  for (const sender of senders) {
+    const report = await statsOf(sender).catch(() => null);
+    report?.forEach((/** @type {{type: string, framesEncoded?: number}} */ r) => {
+      if (r.type === 'outbound-rtp') encoded += r.framesEncoded ?? 0;
+    });
+  }
+  if (cameraCheck.track !== track) {
+    Object.assign(cameraCheck, { track, encoded, idle: 0 });
+    return;
+  }
+  cameraCheck.idle = encoded > cameraCheck.encoded ? 0 : cameraCheck.idle + 1;
+  cameraCheck.encoded = encoded;
+  if (cameraCheck.idle >= 2) alertBox('CAMERA_NO_PICTURE', { detail: track.label || undefined });
+  else if (cameraCheck.idle === 0) dismiss('CAMERA_NO_PICTURE');
 }
 
 /** Where remote sound plays: every media element of the call. */

@@ -5,7 +5,7 @@
 // keeps decoding, and sends sound to the chosen speaker (setSinkId); a device that stops
 // (unplugged) gives way to another, said in an alert; with none to open, the call goes on
 // without it and says so, and the controls offer to start it again; a refused switch or start
-// says what happened and changes nothing else.
+// says what happened and changes nothing else; a camera that sends no picture is said.
 //
 // Chromium's fake devices: three microphones ("Fake Default Audio Input", 1, 2), three outputs,
 // and with device-count=3 three cameras: fake_device_0 (I420) and fake_device_2 (MJPEG) give
@@ -219,7 +219,7 @@ describe(
         await waitFor(bob, (s) => connectedTo(s, ['Alice']), { what: 'Bob sees Alice' });
         await keepsDecoding(bob, 'Alice', 'at the start');
 
-        // On fake_device_2, the camera is unplugged: the first other one takes over (fake_device_0),
+        // Then on fake_device_2, the camera is unplugged: the first other one takes over (fake_device_0),
         // and Alice is told which.
         await openDevices(alice);
         assert.equal(
@@ -227,10 +227,18 @@ describe(
           '',
           'the microphone opened without a choice shows as Default',
         );
+        // A camera whose frames no encoder takes (fake_device_1, depth): said, not a silent
+        // black tile at Bob; another camera clears it.
+        await choose(alice, '#call-cam-device', 'fake_device_1');
+        await alice.waitForSelector('.alert[data-code="CAMERA_NO_PICTURE"]', { timeout: 30_000 });
         await choose(alice, '#call-cam-device', 'fake_device_2');
         await alice.waitForFunction(() =>
           globalThis.__hybridge.devices().senders.Bob.includes('fake_device_2'),
         );
+        await alice.waitForSelector('.alert[data-code="CAMERA_NO_PICTURE"]', {
+          state: 'detached',
+          timeout: 30_000,
+        });
         await alice.click('#devices-close');
         const was = (await localOf(alice, 'video')).deviceId;
         assert.equal(await hook('unplug', 'video'), true);
