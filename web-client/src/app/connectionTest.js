@@ -218,21 +218,31 @@ async function microphone(video, add) {
   }
   const track = stream.getAudioTracks()[0];
   let peak = 0;
+  let readings = 0;
   const stop = levelMeter(track, (rms) => {
     peak = Math.max(peak, rms);
+    readings++;
   });
   await new Promise((r) => setTimeout(r, DEVICE_MS));
   stop();
   track.stop();
+  const name = track.label || 'default';
   const db = peak > 0 ? Math.round(20 * Math.log10(peak)) : -Infinity;
-  add({
-    what: 'Microphone',
-    status: peak > 0.003 ? 'ok' : 'warn',
-    text:
-      peak > 0.003
-        ? `${track.label || 'default'}: working (loudest ${db} dBFS)`
-        : `${track.label || 'default'}: opened but heard nothing in ${DEVICE_MS / 1000} s (muted by the system, or the wrong one?)`,
-  });
+  if (readings === 0)
+    add({
+      what: 'Microphone',
+      status: 'info',
+      text: `${name}: opens; its level could not be measured here (the browser's audio engine did not start: no sound output?)`,
+    });
+  else
+    add({
+      what: 'Microphone',
+      status: peak > 0.003 ? 'ok' : 'warn',
+      text:
+        peak > 0.003
+          ? `${name}: working (loudest ${db} dBFS)`
+          : `${name}: opened but heard nothing in ${DEVICE_MS / 1000} s (muted by the system, or the wrong one?)`,
+    });
 }
 
 /** The camera: opens, and gives a picture within DEVICE_MS. @param {MediaTrackConstraints | undefined} video @param {(l: TestLine) => void} add */

@@ -74,7 +74,8 @@ export function deviceOf(track) {
 
 /**
  * Measures a microphone track's level into `onLevel` (0-1, RMS of the last 1024 samples, about
- * 20 times a second) until the returned stop() is called. A join screen's meter: the call
+ * 20 times a second, only while the browser's audio engine runs) until the returned stop() is
+ * called. A join screen's meter: the call
  * itself measures levels from its own statistics (mediaPresence.js).
  * @param {MediaStreamTrack} track @param {(level: number) => void} onLevel @returns {() => void}
  */
@@ -87,7 +88,9 @@ export function levelMeter(track, onLevel) {
   const samples = new Float32Array(analyser.fftSize);
   let stopped = false;
   const timer = setInterval(() => {
-    if (stopped) return;
+    // Not while the audio engine is not running (no output device, as in headless Firefox):
+    // no reading at all rather than a silence that was never measured.
+    if (stopped || ctx.state !== 'running') return;
     analyser.getFloatTimeDomainData(samples);
     let sum = 0;
     for (const s of samples) sum += s * s;

@@ -80,6 +80,7 @@ export function installTestHook(app) {
     devices: () => ({
       local:
         app.call?.localStream.getTracks().map((t) => ({
+          id: t.id,
           kind: t.kind,
           label: t.label,
           deviceId: t.getSettings().deviceId ?? null,
