@@ -59,6 +59,55 @@ async function refresh(prefix, current) {
   show($(`#${prefix}-speaker-note`), !speaker);
 }
 
+/**
+ * The fields of one screen (index.html has an empty #{prefix}-device-fields): a list per role,
+ * the microphone's level meter, on the join screen the camera preview, and where the speaker
+ * cannot be chosen a note instead of its list. The ids are `${prefix}-mic-device` and so on.
+ * @param {'join' | 'call'} prefix
+ */
+function buildFields(prefix) {
+  const field = (/** @type {DeviceRole} */ role, /** @type {string} */ label) => [
+    h('label', { for: `${prefix}-${role}-device` }, label),
+    h('select', { id: `${prefix}-${role}-device` }),
+  ];
+  $(`#${prefix}-device-fields`).append(
+    ...field('mic', 'Microphone'),
+    h(
+      'div',
+      { id: `${prefix}-level-row`, class: 'row', hidden: true },
+      h('meter', {
+        id: `${prefix}-mic-level`,
+        class: 'level',
+        min: '0',
+        max: '1',
+        low: '0.25',
+        optimum: '0.6',
+        value: '0',
+        'aria-label': 'Microphone level',
+      }),
+    ),
+    ...field('cam', 'Camera'),
+    prefix === 'join'
+      ? h('video', {
+          id: 'join-preview',
+          class: 'preview',
+          muted: true,
+          playsinline: true,
+          autoplay: true,
+          hidden: true,
+          'aria-label': 'Your camera',
+        })
+      : null,
+    h('div', { id: `${prefix}-speaker-row`, class: 'stack' }, ...field('speaker', 'Speaker')),
+    h(
+      'p',
+      { id: `${prefix}-speaker-note`, class: 'muted small', hidden: true },
+      "This browser plays the call on the system's sound output; choose the speaker there.",
+    ),
+  );
+  if (prefix === 'join') $('#join-preview').muted = true; // the attribute alone does not mute
+}
+
 // --- join screen -----------------------------------------------------------------------------
 
 /** @type {{stream: MediaStream, stopMeter: () => void} | null} */
@@ -66,6 +115,7 @@ let preview = null;
 
 /** @param {MediaTrackConstraints | undefined} video the test's small video, if any */
 export function initJoinDevices(video) {
+  buildFields('join');
   const button = $('#join-test');
   const note = $('#join-test-note');
   for (const role of /** @type {DeviceRole[]} */ (['mic', 'cam', 'speaker'])) {
@@ -149,6 +199,7 @@ export function showJoinDevices() {
  *   call's tracks changed (the device buttons say what a click does)
  */
 export function initCallDevices(getCall, { video, changed }) {
+  buildFields('call');
   const dialog = /** @type {HTMLDialogElement} */ ($('#devices-dialog'));
   /** @type {(() => void) | null} */
   let stopMeter = null;
