@@ -3,8 +3,9 @@
 // Devices dialog in the call), the lists the browser gives (enumerateDevices), a level meter
 // for a microphone, and where remote sound plays (setSinkId, where the browser has it).
 //
-// Device ids are the browser's per-site identifiers; they stay in this page's memory (a reload
-// starts from the defaults again) and never leave it: no peer message carries them.
+// Device ids are the browser's per-site identifiers (not secrets, but no business of anyone
+// else): they stay in this tab, in its sessionStorage so that a reload (which rejoins the call,
+// tabCall.js) keeps the devices chosen, and no message carries them.
 
 /** @typedef {'mic' | 'cam' | 'speaker'} DeviceRole */
 
@@ -22,8 +23,64 @@ export const DEVICE_NOUNS = Object.freeze({
   speaker: 'Speaker',
 });
 
-/** @type {Record<DeviceRole, string | null>} null: the browser's default */
-export const chosen = { mic: null, cam: null, speaker: null };
+const KEY = 'hybridge.devices';
+
+/** @returns {Storage | null} */
+function storage() {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null; // storage refused: the choice lasts as long as the page
+  }
+}
+
+/** The choice kept in this tab, each id checked (a string of at most 512 characters, or null). */
+function load() {
+  /** @type {Record<DeviceRole, string | null>} */
+  const out = { mic: null, cam: null, speaker: null };
+  let v;
+  try {
+    v = JSON.parse(storage()?.getItem(KEY) ?? 'null');
+  } catch {
+    return out;
+  }
+  if (v === null || typeof v !== 'object') return out;
+  for (const role of /** @type {DeviceRole[]} */ (['mic', 'cam', 'speaker'])) {
+    const id = v[role];
+    if (typeof id === 'string' && id.length > 0 && id.length <= 512) out[role] = id;
+  }
+  return out;
+}
+
+const choice = load();
+
+/**
+ * The devices chosen, by role (null: the browser's default). Every change is kept in the tab's
+ * sessionStorage at once. @type {Record<DeviceRole, string | null>}
+ */
+export const chosen = new Proxy(choice, {
+  set(target, role, id) {
+    target[/** @type {DeviceRole} */ (role)] = id;
+    try {
+      storage()?.setItem(KEY, JSON.stringify(target));
+    } catch {
+      // quota or storage refused: kept in memory only
+    }
+    return true;
+  },
+});
+
+/** Forgets the choice, in memory and in the tab (with the call: "Back to the start"). */
+export function forgetDevices() {
+  choice.mic = null;
+  choice.cam = null;
+  choice.speaker = null;
+  try {
+    storage()?.removeItem(KEY);
+  } catch {
+    // nothing kept
+  }
+}
 
 /** True where remote sound can be sent to a chosen output (HTMLMediaElement.setSinkId). */
 export function canChooseSpeaker() {

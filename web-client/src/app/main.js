@@ -34,6 +34,7 @@ import { initCodeView } from './codeView.js';
 import { copyButton, initLanding } from './landing.js';
 import { initTabs } from './tabs.js';
 import { forgetCall, recallCall, rememberCall } from './tabCall.js';
+import { forgetDevices } from './devices.js';
 import { clearFiles, initFiles, loadFileCap, renderFile, renderFileTo } from './fileView.js';
 import { initRoomControls, wireRoom } from './roomView.js';
 // test-hook:begin
@@ -72,6 +73,12 @@ function showView(name) {
 /** @type {ReturnType<typeof initCallDevices> | null} */
 let devices = null;
 
+/** What the tab kept of a call, and the devices chosen for it, forgotten. */
+function forgetTab() {
+  forgetCall();
+  forgetDevices();
+}
+
 // --- join ------------------------------------------------------------------------------------
 
 function initJoin() {
@@ -87,7 +94,7 @@ function initJoin() {
     return parsed.fingerprint;
   }, TEST?.video);
   $('#join-cancel').addEventListener('click', () => {
-    forgetCall();
+    forgetTab();
     history.replaceState(null, '', location.pathname);
     route();
   });
@@ -335,7 +342,7 @@ function initCall() {
   });
   copyButton($('#left-copy'), $('#left-link'));
   $('#left-home').addEventListener('click', () => {
-    forgetCall();
+    forgetTab();
     app.fragment = null;
     app.link = null;
     route();
@@ -444,7 +451,7 @@ function route() {
     // Any other way to the bare page (typing the address, a link to it) is a way out: forgotten.
     const kept = firstRoute && reloaded() ? recallCall() : null;
     firstRoute = false;
-    if (kept === null) forgetCall();
+    if (kept === null) forgetTab();
     if (kept !== null && parseLinkFragment(kept.fragment) !== null) {
       app.fragment = kept.fragment;
       app.link = `${location.origin}/#${kept.fragment}`;
@@ -464,7 +471,7 @@ function route() {
     return;
   }
   // A link opened in this tab replaces the call it kept.
-  forgetCall();
+  forgetTab();
   const parsed = parseLinkFragment(fragment);
   if (parsed === null) {
     showView('landing');

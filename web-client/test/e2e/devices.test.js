@@ -202,6 +202,19 @@ describe(
         }, out1);
         await alice.click('#devices-close');
         assert.deepEqual(await alerts(alice), [], 'no alert on the way');
+
+        // A reload rejoins the call (tabCall.js) with the devices last chosen: the microphone
+        // (not the default) and the speaker. (The camera chosen last is also the default one.)
+        await alice.reload();
+        await waitFor(alice, (s) => s.state === 'joined' && connectedTo(s, ['Bob']), {
+          what: 'Alice back in the call after a reload',
+          timeout: 60_000,
+        });
+        assert.equal((await localOf(alice, 'audio')).label, 'Fake Audio Input 1', 'the mic kept');
+        await alice.waitForFunction((id) => {
+          const remote = [...document.querySelectorAll('#tiles video')].filter((v) => !v.muted);
+          return remote.length > 0 && remote.every((v) => v.sinkId === id);
+        }, out1);
       } finally {
         await alice.context().close();
         await bob.context().close();
