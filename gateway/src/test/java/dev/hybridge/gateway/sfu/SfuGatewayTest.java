@@ -66,6 +66,13 @@ class SfuGatewayTest {
             }
             try (TestClient a = seated(gw)) {
                 assertRefused(a, txn(3), RoomError.SFU_UNAVAILABLE);
+                // The failed Janus session is dropped on its own thread, possibly just after the
+                // refusal reached the client (one CI run saw 1 here): wait for it, bounded.
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (gw.gateway().services().sfu().sessions() != 0
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
                 assertEquals(0, gw.gateway().services().sfu().sessions());
             }
         }
