@@ -765,6 +765,63 @@ test('worker: a peer keeps its previous key for the grace time only, and at most
   assert.equal(again.name, 'SFRAME_KEY_REJECTED'); // a KID the peer used before
 });
 
+test('worker: an SFU receive slot opens frames with the keys of the peer bound to it, and only those', async () => {
+  const alice = fakeScope();
+  const carol = fakeScope();
+  const bob = fakeScope();
+  for (const w of [alice, carol, bob]) installSFrameWorker(w, { unknownKidHoldMs: 0 });
+  const epochs = new SenderKeyEpochs();
+  const ka = epochs.next();
+  const kc = epochs.next();
+  await alice.request({ type: 'setSendKey', kid: ka.kid, key: ka.baseKey.slice() });
+  await carol.request({ type: 'setSendKey', kid: kc.kid, key: kc.baseKey.slice() });
+  await bob.request({
+    type: 'addReceiveKey',
+    peerId: 'alice',
+    kid: ka.kid,
+    key: ka.baseKey.slice(),
+  });
+  await bob.request({
+    type: 'addReceiveKey',
+    peerId: 'carol',
+    kid: kc.kid,
+    key: kc.baseKey.slice(),
+  });
+  const [a1, a2, a3] = await runTransform(
+    alice,
+    { role: 'send' },
+    [1, 2, 3].map((b) => audioFrame([b])),
+  );
+  const [c1, c2] = await runTransform(
+    carol,
+    { role: 'send' },
+    [7, 8].map((b) => audioFrame([b])),
+  );
+  const through = async (frames) =>
+    (await runTransform(bob, { role: 'receive', slot: 'sfu1:0' }, frames)).map(
+      (f) => new Uint8Array(f.data)[0],
+    );
+
+  // Not bound yet: nothing passes, not even undecrypted.
+  assert.deepEqual(await through([a1]), []);
+  // Bound to alice: her frames open, carol's (forwarded under alice's feed) do not.
+  await bob.request({ type: 'bindSlot', slot: 'sfu1:0', peerId: 'alice' });
+  assert.deepEqual(await through([a2, c1]), [2]);
+  // The SFU reused the m-line for carol: now only her frames open.
+  await bob.request({ type: 'bindSlot', slot: 'sfu1:0', peerId: 'carol' });
+  assert.deepEqual(await through([a3, c2]), [8]);
+  // Unbound again (the feed went): dropped.
+  await bob.request({ type: 'bindSlot', slot: 'sfu1:0', peerId: null });
+  assert.deepEqual(await through([a1]), []);
+
+  const st = await bob.request({ type: 'stats' });
+  assert.equal(st.unboundFrames, 2);
+  assert.equal(st.receive.alice.frames, 1);
+  assert.equal(st.receive.carol.frames, 1);
+  const refused = await bob.request({ type: 'bindSlot', slot: 'x'.repeat(65), peerId: 'alice' });
+  assert.deepEqual([refused.type, refused.name], ['error', 'BAD_REQUEST']);
+});
+
 test('sealFrame: the per-frame header and nonce equal encodeHeader/formNonce at every CTR width, and the key is untouched', async () => {
   for (const kid of [0n, 7n, 8n, 0x1234_5678_0001n, sf.U64_MAX]) {
     const key = await sf.importSFrameKey(

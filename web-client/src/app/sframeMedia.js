@@ -97,6 +97,28 @@ export class SFrameMedia {
   }
 
   /**
+   * An SFU receiver (spec/sfu.md §5): whose frames it carries is known only from the SFU's
+   * events, and may change when the SFU reuses the m-line. Frames are dropped until bindSlot().
+   * @param {RTCRtpReceiver} receiver @param {string} slot
+   */
+  attachSlotReceiver(receiver, slot) {
+    if (this.api === 'script') {
+      receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', slot });
+    } else {
+      const { readable, writable } = receiver.createEncodedStreams();
+      this.worker.postMessage({ type: 'transform', role: 'receive', slot, readable, writable }, [
+        readable,
+        writable,
+      ]);
+    }
+  }
+
+  /** Frames of `slot` are opened with `peerId`'s keys from now on (null: dropped). @param {string} slot @param {string | null} peerId */
+  bindSlot(slot, peerId) {
+    return this.#request({ type: 'bindSlot', slot, peerId }).catch(() => {});
+  }
+
+  /**
    * A new send epoch (§4.2): draws key and KID, hands the key message to `distribute` (which sends
    * it into every current member's peer channel) synchronously, and only then installs the key in
    * the worker. The worker handles control messages strictly in order, so the last epoch drawn is
@@ -187,6 +209,10 @@ export class NoSFrameForTestingOnly {
   onRekeyNeeded = null;
   attachSender() {}
   attachReceiver() {}
+  attachSlotReceiver() {}
+  bindSlot() {
+    return Promise.resolve();
+  }
   rekey() {
     return Promise.resolve(0n);
   }

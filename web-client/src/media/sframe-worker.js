@@ -16,6 +16,11 @@
 //   { type: 'removeReceiveKey', peerId, kid }       (the worker also retires a peer's previous
 //                                                    keys RECEIVE_GRACE_MS after its next key)
 //   { type: 'removePeer', peerId }                  forget every key and counter of a peer
+//   { type: 'bindSlot', slot, peerId }              frames of the receive transform made with
+//                                                    `{ role: 'receive', slot }` are decrypted with
+//                                                    `peerId`'s keys from now on (null: dropped);
+//                                                    an SFU receiver's sender is known only later
+//                                                    and may change (spec/sfu.md §5)
 //   { type: 'stats' }                               -> { type: 'stats', requestId, ... }
 // `kid` is a bigint, a safe-integer number, or a decimal / 0x-hex string; `key` is a Uint8Array
 // (or ArrayBuffer) of 32 bytes, overwritten with zeros once imported.
@@ -57,6 +62,9 @@ import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
  * @property {bigint} [counterLimit]
  * @typedef {{postMessage(msg: WorkerReply): void, onmessage?: unknown, onrtctransform?: unknown}} WorkerScope
  */
+
+/** Receive slots bound at once (an SFU subscriber: two per feed of a room of 25, with room to spare). */
+const MAX_SLOTS = 256;
 
 /** @param {unknown} key @returns {Bytes} */
 function keyBytes(key) {
@@ -102,6 +110,9 @@ export function installSFrameWorker(scope, options = {}) {
   const { peers, peerState, kidStats, removeKey, retireOlderKeys, decryptFrame } = receiveSide;
   const active = { send: 0, receive: 0 };
   let writeFailures = 0; // frames the browser's sink refused (each lost alone)
+  /** @type {Map<string, string>} receive slot -> the peer whose keys open its frames */
+  const slots = new Map();
+  let unboundFrames = 0; // frames of a slot bound to no peer: dropped
 
   // --- control messages, handled strictly in order --------------------------------------------
 
@@ -163,6 +174,17 @@ export function installSFrameWorker(scope, options = {}) {
         }
         return undefined;
       }
+      case 'bindSlot': {
+        if (typeof msg.slot !== 'string' || msg.slot.length > 64) throw new TypeError('slot');
+        if (msg.peerId === null) {
+          slots.delete(msg.slot);
+          return undefined;
+        }
+        if (!slots.has(msg.slot) && slots.size >= MAX_SLOTS) throw new RangeError('slots');
+        slots.set(msg.slot, peerKeyOf(msg.peerId));
+        peerState(msg.peerId).needKeyFrame = true; // what came before was dropped, or another sender's
+        return undefined;
+      }
       case 'stats':
         return stats();
       default:
@@ -188,6 +210,7 @@ export function installSFrameWorker(scope, options = {}) {
       receive: receiveSide.stats(),
       transforms: { ...active },
       writeFailures,
+      unboundFrames,
     };
   }
 
@@ -200,6 +223,7 @@ export function installSFrameWorker(scope, options = {}) {
       startTransform({
         role: msg.role ?? msg.options?.role,
         peerId: msg.peerId ?? msg.options?.peerId,
+        slot: msg.slot ?? msg.options?.slot,
         readable: msg.readable,
         writable: msg.writable,
         transformer: null,
@@ -269,8 +293,8 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
-  /** @param {{role: unknown, peerId: unknown, readable: ReadableStream, writable: WritableStream, transformer: RTCRtpScriptTransformer | null}} o */
-  function startTransform({ role, peerId, readable, writable, transformer }) {
+  /** @param {{role: unknown, peerId: unknown, slot?: unknown, readable: ReadableStream, writable: WritableStream, transformer: RTCRtpScriptTransformer | null}} o */
+  function startTransform({ role, peerId, slot, readable, writable, transformer }) {
     /** @type {Transform} */
     const t = { transformer, video: false };
     /** @type {(frame: EncodedFrame, controller: FrameSink) => Promise<void>} */
@@ -278,6 +302,15 @@ export function installSFrameWorker(scope, options = {}) {
     if (role === 'send') {
       transform = (frame, controller) => encryptFrame(t, frame, controller);
       send.transformers.add(t);
+    } else if (role === 'receive' && typeof slot === 'string') {
+      transform = async (frame, controller) => {
+        const pid = slots.get(slot);
+        if (pid === undefined) {
+          unboundFrames++;
+          return; // whose frame this is is not known (yet): never passed on undecrypted
+        }
+        await decryptFrame(t, peers.get(pid) ?? peerState(pid), frame, controller);
+      };
     } else if (role === 'receive') {
       const p = peerState(peerId);
       transform = (frame, controller) =>
@@ -344,6 +377,7 @@ export function installSFrameWorker(scope, options = {}) {
     startTransform({
       role: o.role,
       peerId: o.peerId,
+      slot: /** @type {{slot?: unknown}} */ (o).slot,
       readable: transformer.readable,
       writable: transformer.writable,
       transformer,

@@ -14,9 +14,10 @@ export {};
  *   | {type: 'addReceiveKey', peerId: string, kid: KidInput, key: Uint8Array | ArrayBuffer, requestId?: number}
  *   | {type: 'removeReceiveKey', peerId: string, kid: KidInput, requestId?: number}
  *   | {type: 'removePeer', peerId: string, requestId?: number}
+ *   | {type: 'bindSlot', slot: string, peerId: string | null, requestId?: number}
  *   | {type: 'stats', requestId?: number}} WorkerRequest
  *
- * @typedef {{type: 'transform', role: 'send' | 'receive', peerId?: string, readable: ReadableStream,
+ * @typedef {{type: 'transform', role: 'send' | 'receive', peerId?: string, slot?: string, readable: ReadableStream,
  *            writable: WritableStream, options?: {role?: 'send' | 'receive', peerId?: string}}} WorkerTransform
  *   Chromium's createEncodedStreams path: the stream pair of one sender or receiver
  *
@@ -32,4 +33,5 @@ export {};
  * @property {Record<string, object>} receive per peer: current KID, keys held, frames, drops by reason, per-KID counters
  * @property {{send: number, receive: number}} transforms running transforms
  * @property {number} writeFailures frames the browser's sink refused
+ * @property {number} unboundFrames frames of a receive slot bound to no peer (dropped)
  */

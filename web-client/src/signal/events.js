@@ -25,6 +25,9 @@ export {};
  * @property {{peer: Peer, reason: string}} message-dropped a received message broke a rule and was dropped
  * @property {{peer: Peer, mine: ViewMember[], theirs: ViewMember[], onlyMine: ViewMember[], onlyTheirs: ViewMember[]}} view-mismatch
  *   the gateway shows this peer other members than us, for longer than the stability window (spec/peer-messages.md §4)
+ * @property {{count: number}} members the room view changed (JOINED, PEER_JOINED, PEER_LEFT); count includes us
+ * @property {{handle: number, txn: string, json: Uint8Array}} sfu-event an SFU_EVENT (spec/sfu.md §2.2); txn hex
+ * @property {{code: string, txn: string | null}} sfu-error an ERROR with an SFU code (119-123) or NOT_IN_ROOM for an SFU request; txn hex of the request, or null
  */
 
 /**

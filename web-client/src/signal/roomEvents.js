@@ -27,7 +27,7 @@ export class RoomEvents {
    * @param {import('./roomView.js').RoomView} o.view
    * @param {import('./peerTable.js').PeerTable} o.table
    * @param {() => string} o.ownFp our key's fingerprint (hex)
-   * @param {(type: 'warning', detail: SessionEvents['warning']) => void} o.emit
+   * @param {<K extends 'warning' | 'members' | 'sfu-event' | 'sfu-error'>(type: K, detail: SessionEvents[K]) => void} o.emit
    * @param {import('./events.js').SessionStats} o.stats
    */
   constructor({ view, table, ownFp, emit, stats }) {
@@ -61,6 +61,11 @@ export class RoomEvents {
     }
     this.#table.joined(latest);
     this.#view.changed();
+    this.#members();
+  }
+
+  #members() {
+    this.#emit('members', { count: this.#view.members().length });
   }
 
   /** @param {RoomMessage} msg */
@@ -71,6 +76,7 @@ export class RoomEvents {
         this.#view.set(toHex(msg.peerId), fp);
         if (fp !== this.#ownFp()) this.#table.peerJoined(fp, msg.peerId, msg.publicKey);
         this.#view.changed();
+        this.#members();
         break;
       }
       case 'PEER_LEFT': {
@@ -78,10 +84,14 @@ export class RoomEvents {
         this.#view.delete(idHex);
         this.#table.peerLeft(idHex);
         this.#view.changed();
+        this.#members();
         break;
       }
       case 'RELAYED':
         this.#table.relayed(toHex(msg.from), msg.envelope);
+        break;
+      case 'SFU_EVENT':
+        this.#emit('sfu-event', { handle: msg.handle, txn: toHex(msg.txn), json: msg.json });
         break;
       case 'ERROR':
         this.#error(msg);
@@ -96,6 +106,11 @@ export class RoomEvents {
     const name = errorName(code) ?? LOCAL_CODES.UNKNOWN_FAILURE;
     if (name === 'UNKNOWN_PEER') {
       this.#stats.ignoredEnvelopes++; // the peer just left; its PEER_LEFT is on the way
+      return;
+    }
+    // SFU signaling answers (spec/sfu.md §8): for the SFU client, which shows what the user must see.
+    if (name.startsWith('SFU_')) {
+      this.#emit('sfu-error', { code: name, txn: ref === null ? null : toHex(ref) });
       return;
     }
     // Not fatal (room-protocol.md: ERROR replies leave the connection open). SHUTTING_DOWN is

@@ -252,6 +252,19 @@ export class CallSession extends EventTarget {
   }
 
   /**
+   * One SFU_REQUEST on the hop channel (spec/sfu.md §2): `handle` 1 publisher, 2 subscriber;
+   * `txn` 8 bytes, not all zero; `json` the request's UTF-8 JSON. Its answer comes as an
+   * 'sfu-event' or 'sfu-error' event with the same txn. Returns false if not joined now.
+   * @param {number} handle @param {Uint8Array} txn @param {Uint8Array} json
+   */
+  sfuRequest(handle, txn, json) {
+    const conn = this.#connection.current;
+    if (conn === null || !this.#connection.joined) return false;
+    conn.send({ type: 'SFU_REQUEST', handle, txn, json });
+    return true;
+  }
+
+  /**
    * Fetches and checks the gateway key, connects, runs the hop handshake and joins. Resolves
    * after JOINED. Rejects with a SignalError (also sent as an 'error' event; the session is
    * then closed): INSECURE_CONTEXT, GATEWAY_UNREACHABLE, UNKNOWN_GATEWAY_KEY (pin mismatch: no
