@@ -38,6 +38,14 @@ export const Messages = Object.freeze({
     title: 'This server does not look like a Hybridge gateway',
     text: 'Its key document is missing or inconsistent, so no room can be pinned to it.',
   },
+  SFU_UNAVAILABLE: {
+    title: 'The media server is not reachable',
+    text: 'This room is larger than a direct call, so its audio and video go through the media server beside the gateway (still end-to-end encrypted: it forwards what it cannot read). It does not answer now; Hybridge keeps trying. Chat goes on meanwhile.',
+  },
+  SFU_REFUSED: {
+    title: "Your browser refused the media server's connection",
+    text: 'The browser would not accept the description of the connection to the media server. Hybridge tries again; if this stays, reload the page.',
+  },
   TURN_ERROR: {
     title: 'Relay server problem',
     text: 'A connection may fail where a direct path is blocked.',

@@ -42,6 +42,7 @@ declare var __hybridgeTestConfig:
       wrongPsk?: boolean;
       sframe?: boolean;
       rawSdpForTestingOnly?: number;
+      sfuSubscribeAllForTestingOnly?: boolean;
     }
   | undefined;
 declare var __hybridge: Record<string, (...args: any[]) => unknown> | undefined;

@@ -29,8 +29,24 @@ import { NoSFrameForTestingOnly } from './sframeMedia.js';
 // test-hook:end
 import { ScreenShare, applyScreen } from './screen.js';
 import { RoomControl } from './roomControl.js';
+import { SfuSwitch } from './sfuSwitch.js';
+import { feedIdOf } from './sfuSignal.js';
 import { roomHost } from './roomHost.js';
 import { AUDIO_FRAME_MS, checkAudioFrameMs } from './sdp.js';
+
+/**
+ * The mesh/SFU threshold the gateway publishes (spec/sfu.md §6), or null: no SFU.
+ * @param {string} origin @returns {Promise<number | null>}
+ */
+async function sfuThreshold(origin) {
+  try {
+    const res = await fetch(new URL('/.well-known/hybridge.json', origin), { cache: 'no-store' });
+    const t = (await res.json())?.client?.sfu?.threshold;
+    return Number.isSafeInteger(t) && t >= 2 && t <= 31 ? t : null;
+  } catch {
+    return null; // the session's own fetch of the same document says what is wrong
+  }
+}
 
 /** A peer's media is kept this long after it left without 'bye' (it may be reconnecting). */
 export const LEFT_GRACE_MS = 20_000;
@@ -64,6 +80,7 @@ export class Call extends EventTarget {
     /** Peer records take a data channel once it is open (spec/data-channel.md); false: the gateway only. */
     this.dataChannel = o.dataChannel !== false;
     this.name = name;
+    this.origin = origin;
     this.localStream = localStream;
     /** @type {import('../signal/session.js').CallSessionOptions} */
     const sessionOptions = { origin, roomSecret, pinnedFingerprint, name };
@@ -129,6 +146,8 @@ export class Call extends EventTarget {
     this.problems = [];
     /** What the call measures of itself (benchmark, test snapshot). */
     this.timings = new CallTimings();
+    /** Mesh or SFU (spec/sfu.md §6); the threshold comes from the gateway at start(). */
+    this.sfu = new SfuSwitch(this.#sfuHost(), null);
     this.#wire();
   }
 
@@ -189,6 +208,10 @@ export class Call extends EventTarget {
       this.#emit('peers');
     });
     on('peer-up', (d) => this.#onPeerUp(d.peer).catch((err) => this.#internal(err)));
+    on('members', () => {
+      this.sfu.membersChanged();
+      this.sfu.media?.updateSubscriptions();
+    });
     on('peer-message', (d) => this.#onPeerMessage(d.peer, d.msg));
     on('peer-down', (d) => this.#onPeerDown(d.peer, d.reason));
     on('peer-down', (d) => this.files.peerDown(d.peer.keyFp, `the other side ${d.reason}`));
@@ -218,8 +241,11 @@ export class Call extends EventTarget {
   /** Joins the room. Throws the CallSession's error (with .code) if joining fails. */
   async start() {
     this.timings.joinStarted = performance.now();
+    const threshold = sfuThreshold(this.origin);
     await this.session.start();
     this.timings.joined = performance.now();
+    this.sfu.threshold = await threshold;
+    this.sfu.joined();
     // §4.2 (1): a first epoch before any media is sent; nobody to give it to yet.
     await this.#rekey('join');
     this.#emit('peers');
@@ -239,6 +265,7 @@ export class Call extends EventTarget {
         verified: false,
         dropTimer: null,
         lastSas: null,
+        feed: null,
       };
       this.peers.set(peer.keyFp, st);
     }
@@ -302,7 +329,10 @@ export class Call extends EventTarget {
     this.chatDelivery.peerUp(st.keyFp); // what waited for this peer, after the new key
     this.liveDoc.peerUp(st.keyFp, peer.name); // state vectors both ways: what it missed
     if (this.screen) this.#sendTo(st.keyFp, { t: 'tracks', screen: this.screen.stream.id });
-    if (existing === null) {
+    this.sfu.media?.updateSubscriptions(); // its feed, now that it is a member we are in the call with
+    if (existing === null && this.sfu.mode === 'sfu') {
+      // SFU mode: no new pairwise connection (its records stay on the gateway relay)
+    } else if (existing === null) {
       // (the peer's first SDP may already have made the connection, see #onPeerMessage)
       if (st.media === null || st.media.closed) this.#createMedia(st);
     } else {
@@ -315,6 +345,19 @@ export class Call extends EventTarget {
     await rekeyed;
   }
 
+  /** Our microphone or camera track, or null. @param {'mic' | 'camera'} slot */
+  #localTrack(slot) {
+    return (
+      (slot === 'mic' ? this.localStream.getAudioTracks() : this.localStream.getVideoTracks())[0] ??
+      null
+    );
+  }
+
+  /** What a pairwise connection's microphone or camera slot sends: nothing in SFU mode (sfuSwitch.js). @param {'mic' | 'camera'} slot */
+  #meshTrack(slot) {
+    return this.sfu.mode === 'sfu' ? null : this.#localTrack(slot);
+  }
+
   /** @param {CallPeer} st @returns {MediaConnection} */
   #createMedia(st) {
     const screen = this.screen?.stream;
@@ -325,8 +368,8 @@ export class Call extends EventTarget {
       send: (/** @type {PeerMessage} */ msg) => this.#sendTo(st.keyFp, msg),
       sframe: this.sframe,
       tracks: {
-        mic: this.localStream.getAudioTracks()[0] ?? null,
-        camera: this.localStream.getVideoTracks()[0] ?? null,
+        mic: this.#meshTrack('mic'),
+        camera: this.#meshTrack('camera'),
         screen: screen?.getVideoTracks()[0] ?? null,
         screenAudio: screen?.getAudioTracks()[0] ?? null,
       },
@@ -363,6 +406,8 @@ export class Call extends EventTarget {
         this.sframe.addReceiveKey(st.keyFp, msg);
         break;
       case 'sdp':
+        // In SFU mode no new pairwise connection: a peer still counting a mesh switches soon.
+        if ((st.media === null || st.media.closed) && this.sfu.mode === 'sfu') break;
         (st.media ?? this.#createMedia(st)).onSdp(msg.description);
         break;
       case 'ice':
@@ -421,8 +466,120 @@ export class Call extends EventTarget {
     this.liveDoc.peerDown(st.keyFp, true);
     this.sframe.removePeer(st.keyFp);
     this.peers.delete(st.keyFp);
+    this.sfu.media?.updateSubscriptions();
     this.#emit('peers');
     this.#emit('media', { keyFp: st.keyFp });
+  }
+
+  // --- mesh or SFU (spec/sfu.md §6) ------------------------------------------------------------
+
+  /** @returns {import('./sfuSwitch.js').SwitchHost} */
+  #sfuHost() {
+    const connectedFps = () => this.#connected().map((p) => p.keyFp);
+    return {
+      count: () => this.session.view.length,
+      members: connectedFps,
+      feedDecodes: async (keyFp) => {
+        const s = await this.sfu.media?.statsOf(keyFp);
+        return (s?.inbound ?? []).some((i) => i.framesDecoded > 0 || i.totalSamplesReceived > 0);
+      },
+      meshDecoded: async (keyFp) => {
+        const m = this.peers.get(keyFp)?.media;
+        if (m === null || m === undefined || m.closed) return 0;
+        const s = await m.statsSummary().catch(() => null);
+        let n = 0;
+        for (const i of s?.inbound ?? [])
+          if (!i.screen) n += i.framesDecoded + i.totalSamplesReceived;
+        return n;
+      },
+      meshMedia: () => {
+        for (const p of this.#connected()) {
+          if (p.media === null || p.media.closed) this.#createMedia(p);
+          else
+            for (const slot of /** @type {const} */ (['mic', 'camera']))
+              p.media.setSlot(slot, this.#localTrack(slot));
+        }
+      },
+      meshQuiet: () => {
+        for (const p of this.peers.values()) {
+          if (p.media === null) continue;
+          if (p.media.dataChannel?.readyState === 'open') {
+            p.media.setSlot('mic', null); // kept for its data channel (sfuSwitch.js)
+            p.media.setSlot('camera', null);
+          } else {
+            p.media.close(); // never carried peer records: nothing depends on it
+            p.media = null;
+          }
+        }
+        this.#emit('media', { keyFp: null });
+      },
+      feedsChanged: () => this.#feedsChanged(),
+      problem: (code, message) => this.#problem(code, undefined, message),
+      switched: (mode) => {
+        this.timings.mode(mode);
+        this.#emit('peers');
+      },
+      media: {
+        session: this.session,
+        sframe: this.sframe,
+        iceServers: () => this.session.iceServers,
+        tracks: () => ({
+          mic: this.localStream.getAudioTracks()[0] ?? null,
+          camera: this.localStream.getVideoTracks()[0] ?? null,
+        }),
+        ownerOf: (feed) => {
+          for (const m of this.session.view) {
+            if (feedIdOf(m.id) !== feed) continue;
+            const p = this.peers.get(m.fp);
+            // test-hook:begin
+            // Browser test sfu (d): an impostor (right room id, wrong psk: no peer channel, so no
+            // keys) subscribes to every feed anyway, to show that what Janus forwards cannot be opened.
+            if (globalThis.__hybridgeTestConfig?.sfuSubscribeAllForTestingOnly === true)
+              return m.fp === this.session.selfKeyFp ? null : m.fp;
+            // test-hook:end
+            return p !== undefined && p.peer.channelOpen && !this.room.lock.blocked(m.fp)
+              ? m.fp
+              : null;
+          }
+          return null;
+        },
+      },
+    };
+  }
+
+  /** The SFU's feeds as each peer's `feed` (what its tile shows while there is no mesh connection). */
+  #feedsChanged() {
+    const media = this.sfu.media;
+    for (const p of this.peers.values()) {
+      const f = media?.feedOf(p.keyFp) ?? null;
+      const tracks = f === null ? [] : [f.audio, f.video].filter((t) => t !== null);
+      const same =
+        p.feed !== null &&
+        f !== null &&
+        p.feed.remoteCamera.getTracks().length === tracks.length &&
+        tracks.every((t) => p.feed?.remoteCamera.getTrackById(t.id) !== null);
+      if (same) continue;
+      if (f === null || media === null) {
+        if (p.feed !== null) {
+          p.feed = null;
+          this.#emit('media', { keyFp: p.keyFp });
+        }
+        continue;
+      }
+      const keyFp = p.keyFp;
+      for (const t of tracks) t.addEventListener('unmute', () => this.#emit('media', { keyFp }));
+      p.feed = {
+        remoteCamera: new MediaStream(tracks),
+        remoteScreen: new MediaStream(),
+        get connectionState() {
+          return media.subscriber?.connectionState ?? 'new';
+        },
+        refusal: null,
+        statsSummary: () => media.statsOf(keyFp),
+      };
+      this.#emit('media', { keyFp });
+    }
+    this.#emit('peers');
   }
 
   // --- chat ------------------------------------------------------------------------------------
@@ -467,7 +624,10 @@ export class Call extends EventTarget {
     this.localStream.addTrack(track);
     const slot = track.kind === 'audio' ? 'mic' : 'camera';
     try {
-      await Promise.all([...this.peers.values()].map((p) => p.media?.setSlot(slot, track)));
+      await Promise.all([
+        ...[...this.peers.values()].map((p) => p.media?.setSlot(slot, this.#meshTrack(slot))),
+        this.sfu.media?.setSlot(slot, track),
+      ]);
     } finally {
       for (const t of old) t.stop();
       this.#emit('media', { keyFp: null });
@@ -486,7 +646,10 @@ export class Call extends EventTarget {
       t.stop();
     }
     const slot = kind === 'audio' ? 'mic' : 'camera';
-    await Promise.all([...this.peers.values()].map((p) => p.media?.setSlot(slot, null)));
+    await Promise.all([
+      ...[...this.peers.values()].map((p) => p.media?.setSlot(slot, null)),
+      this.sfu.media?.setSlot(slot, null),
+    ]);
     this.#emit('media', { keyFp: null });
   }
 
@@ -524,6 +687,7 @@ export class Call extends EventTarget {
   }
 
   close() {
+    this.sfu.close();
     for (const p of this.peers.values()) {
       clearTimeout(p.dropTimer ?? undefined);
       p.media?.close();

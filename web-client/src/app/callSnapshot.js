@@ -5,6 +5,7 @@
 // so the served bundle does not carry it.
 
 import { presenceOf } from './mediaPresence.js';
+import { shownMedia } from './shownMedia.js';
 
 /** @typedef {import('./call.js').Call} Call */
 
@@ -25,10 +26,25 @@ export async function callSnapshot(call) {
       failure: p.failure,
       viewMismatch: p.viewMismatch,
       screenStreamId: p.screenStreamId,
-      media: p.media ? await p.media.statsSummary().catch(() => null) : null,
+      media:
+        (await shownMedia(p, call.sfu.mode)
+          ?.statsSummary()
+          .catch(() => null)) ?? null,
+      via:
+        p.media !== null && shownMedia(p, call.sfu.mode) === p.media
+          ? 'mesh'
+          : p.feed !== null
+            ? 'sfu'
+            : null,
       restarts: p.media?.restarts ?? 0,
       paths: call.session.pathsOf(fp),
       dataChannel: p.media?.dataChannel?.readyState ?? null,
+      /** @type {string[]} the slots our pairwise connection to it sends on (none in SFU mode) */
+      meshSending: p.media
+        ? /** @type {const} */ (['mic', 'camera', 'screen', 'screenAudio']).filter(
+            (slot) => p.media?.slots[slot].sender.track != null,
+          )
+        : [],
     };
   }
   return {
@@ -41,6 +57,14 @@ export async function callSnapshot(call) {
     peers,
     sframe: await call.sframe.stats().catch(() => null),
     kids: call.kids.slice(),
+    sfu: {
+      mode: call.sfu.mode,
+      threshold: call.sfu.threshold,
+      history: call.sfu.history.map((h) => ({ ...h })),
+      publish: (await call.sfu.media?.publishStats().catch(() => null)) ?? null,
+      counters: call.sfu.media ? { ...call.sfu.media.counters } : null,
+      failures: call.sfu.failures.slice(),
+    },
     chat: call.chat.entries.map((c) => ({ ...c })),
     screen: call.screen ? { id: call.screen.stream.id, quality: call.screen.quality } : null,
     problems: call.problems.slice(),

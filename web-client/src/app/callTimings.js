@@ -24,6 +24,13 @@ export class CallTimings {
     this.peerHandshakes = [];
     /** @type {Map<string, number>} keyFp -> when its handshake was first seen */
     this.handshakeStarts = new Map();
+    /** @type {{mode: string, at: number}[]} every mesh/SFU switch (sfuSwitch.js) */
+    this.modes = [];
+  }
+
+  /** The room switched to mesh or SFU. @param {string} mode */
+  mode(mode) {
+    this.modes.push({ mode, at: performance.now() });
   }
 
   /** @param {string} state */

@@ -40,4 +40,12 @@ export {};
  * @property {boolean} verified the SAS was compared (reset when a new channel brings a new SAS)
  * @property {ReturnType<typeof setTimeout> | null} dropTimer LEFT_GRACE_MS after a 'left'
  * @property {string | null} lastSas
+ * @property {FeedView | null} feed its media through the SFU (spec/sfu.md §5), while we receive it there
+ *
+ * @typedef {object} FeedView a member's media as received through the SFU, read like a MediaConnection's
+ * @property {MediaStream} remoteCamera
+ * @property {MediaStream} remoteScreen (empty: screens are not forwarded through the SFU yet)
+ * @property {string} connectionState the subscriber connection's
+ * @property {null} refusal
+ * @property {() => Promise<object>} statsSummary
  */

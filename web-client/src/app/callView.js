@@ -4,6 +4,7 @@
 // the chat log and the share buttons. Every name and chat text goes in through textContent.
 
 import { applySpeaker } from './devices.js';
+import { shownMedia } from './shownMedia.js';
 import { PeerPhase } from '../signal/peerState.js';
 import { dismiss } from './alerts.js';
 import { $, clear, h, show } from './dom.js';
@@ -67,14 +68,15 @@ function peerLabel(p) {
   return p.peer.name || `Guest ${p.keyFp.slice(0, 6)}`;
 }
 
-/** connecting / connected / failed / verification, from the channel and the media connection. @param {CallPeer} p */
-function peerStatus(p) {
+/** connecting / connected / failed / verification, from the channel and the media connection. @param {CallPeer} p @param {'mesh' | 'sfu'} mode */
+function peerStatus(p, mode) {
   if (p.failure !== null)
     return { key: 'failed', text: 'Secure handshake failed (different link?)' };
   if (p.peer.phase === PeerPhase.GONE) return { key: 'left', text: 'Left' };
   if (p.peer.state === 'handshaking') return { key: 'connecting', text: 'Securing…' };
-  const media = p.media?.connectionState ?? 'new';
-  const refusal = p.media?.refusal ?? null;
+  const shown = shownMedia(p, mode);
+  const media = shown?.connectionState ?? 'new';
+  const refusal = shown?.refusal ?? null;
   if (refusal !== null && media !== 'connected')
     return { key: 'failed', text: describeRefusal(refusal) };
   if (media === 'failed') return { key: 'failed', text: 'Media connection failed, retrying' };
@@ -172,10 +174,11 @@ export function renderTiles(call) {
     screens.push(t);
   }
   for (const p of call.peers.values()) {
-    const camera = p.media?.remoteCamera ?? null;
-    const screen = p.media && p.screenStreamId !== null ? p.media.remoteScreen : null;
+    const shown = shownMedia(p, call.sfu.mode);
+    const camera = shown?.remoteCamera ?? null;
+    const screen = shown && p.screenStreamId !== null ? shown.remoteScreen : null;
     const t = videoFor(`peer:${p.keyFp}`, camera);
-    const st = peerStatus(p);
+    const st = peerStatus(p, call.sfu.mode);
     nameTile(t, peerLabel(p));
     t.state.textContent = st.text;
     t.el.dataset.state = st.key;
@@ -244,7 +247,7 @@ export function renderSecurity(call) {
   if (!call) return;
   if (call.peers.size === 0) list.append(h('li', { class: 'muted' }, 'Nobody else is here yet.'));
   for (const p of call.peers.values()) {
-    const st = peerStatus(p);
+    const st = peerStatus(p, call.sfu.mode);
     const sas = p.peer.sas ?? null;
     const verify = h(
       'button',

@@ -5,6 +5,7 @@
 // reaction on each tile, and one system line in the chat per event. Names go in as text only.
 
 import { $, clear, h, show } from './dom.js';
+import { shownMedia } from './shownMedia.js';
 import { REACTIONS } from '../signal/roomMessages.js';
 import { CallRecording } from './recording.js';
 import { REACTION_MS } from './roomControl.js';
@@ -111,8 +112,8 @@ async function toggleRecording(call) {
       () => [
         ...call.localStream.getAudioTracks(),
         ...[...call.peers.values()].flatMap((p) => [
-          ...(p.media?.remoteCamera.getAudioTracks() ?? []),
-          ...(p.media?.remoteScreen.getAudioTracks() ?? []),
+          ...(shownMedia(p, call.sfu.mode)?.remoteCamera.getAudioTracks() ?? []),
+          ...(shownMedia(p, call.sfu.mode)?.remoteScreen.getAudioTracks() ?? []),
         ]),
       ],
     );

@@ -132,9 +132,11 @@ export function summary(s) {
     name: s.name,
     problems: s.problems?.map((p) => p.code),
     sendKid: s.sframe?.send?.kid,
+    sfu: s.sfu,
     peers: Object.values(s.peers ?? {}).map((p) => ({
       name: p.name,
       state: p.state,
+      via: p.via,
       role: p.role,
       sas: p.sas,
       failure: p.failure,

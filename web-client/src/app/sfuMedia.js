@@ -1,0 +1,429 @@
+// @ts-check
+// This client's media through the SFU (spec/sfu.md §5): one publisher RTCPeerConnection that
+// sends our microphone and camera to Janus once, and one subscriber RTCPeerConnection that
+// receives every other member's feed. Janus forwards what it cannot read: every frame is sealed
+// by the same SFrame worker as in the mesh (one send context), and each received m-line is
+// opened with the keys of the member whose feed it carries. Which member that is comes from the
+// feed id (spec/sfu.md §4), which the SFU's events give per m-line; the worker binds the m-line's
+// receive slot to that member (sframeMedia.js bindSlot), so a feed forwarded under another feed
+// id decrypts nothing rather than showing under the wrong name.
+//
+// Events: 'feeds' (the set of feeds or their tracks changed), 'state' (a connection state
+// changed), 'problem' {code} (a refusal or a lost SFU session: never silent).
+
+import { sframeSafeVideoCodecs } from './codecs.js';
+import { AUDIO_FRAME_MS, sdpForPeer } from './sdp.js';
+import { statsOf } from './rtcStats.js';
+import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
+
+/**
+ * @typedef {import('./sfuSignal.js').JanusMessage} JanusMessage
+ * @typedef {{feed: number, keyFp: string, audio: MediaStreamTrack | null, video: MediaStreamTrack | null,
+ *            mids: Set<string>}} Feed one member's media as received through the SFU
+ * @typedef {object} SfuMediaOptions
+ * @property {import('../signal/session.js').CallSession} session
+ * @property {import('./sframeMedia.js').SFrameMedia | import('./sframeMedia.js').NoSFrameForTestingOnly} sframe
+ * @property {() => RTCIceServer[]} iceServers
+ * @property {() => {mic: MediaStreamTrack | null, camera: MediaStreamTrack | null}} tracks
+ * @property {(feed: number) => string | null} ownerOf the key fingerprint of the member with this feed id, if it is one we are in the call with
+ */
+
+let generations = 0;
+
+/** A subscriber getStats serves every feed's summary asked within this time (one poll asks for all). */
+const STATS_REUSE_MS = 200;
+
+export class SfuMedia extends EventTarget {
+  #o;
+  /** Receive slot names are this SfuMedia's own: a rebuilt one (after Janus restarted) reuses mids. */
+  #slotPrefix = `sfu${++generations}:`;
+  /** @type {SfuSignal} */
+  signal;
+  /** @type {RTCPeerConnection | null} */
+  publisher = null;
+  /** @type {RTCPeerConnection | null} */
+  subscriber = null;
+  /** @type {Map<number, {streams: number}>} feeds Janus says publish now */
+  #publishers = new Map();
+  /** @type {Set<number>} feeds our subscriber handle asked for */
+  #subscribed = new Set();
+  #subscriberJoined = false;
+  /** @type {Map<string, {feed: number, type: string}>} subscriber m-line -> the feed it carries */
+  #mids = new Map();
+  /** @type {Map<number, Feed>} */
+  feeds = new Map();
+  #transformed = new WeakSet();
+  #chain = Promise.resolve();
+  closed = false;
+  /** The gateway said our Janus session is gone: nothing to leave. */
+  #lost = false;
+  /** @type {Record<string, number>} diagnostics: offers answered, refusals, subscriptions */
+  counters = {};
+  /** @type {{code: string, at: number} | null} the last refusal or loss (the UI shows it) */
+  problem = null;
+
+  /** @param {SfuMediaOptions} o */
+  constructor(o) {
+    super();
+    this.#o = o;
+    this.signal = new SfuSignal(o.session);
+    this.signal.addEventListener('janus', (e) =>
+      this.#onJanus(/** @type {CustomEvent<import('./sfuSignal.js').JanusEvent>} */ (e).detail),
+    );
+    this.signal.addEventListener('lost', (e) => {
+      this.#lost = true;
+      this.#fail(/** @type {CustomEvent<{code: string}>} */ (e).detail.code);
+    });
+    this.signal.addEventListener('refused', (e) =>
+      this.#count(`refused:${/** @type {CustomEvent<{code: string}>} */ (e).detail.code}`),
+    );
+  }
+
+  /** @param {string} k */
+  #count(k) {
+    this.counters[k] = (this.counters[k] ?? 0) + 1;
+  }
+
+  /** @returns {RTCPeerConnection} */
+  #newConnection() {
+    /** @type {RTCConfiguration} */
+    const config = {
+      iceServers: this.#o.iceServers(),
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+    };
+    if (this.#o.sframe.api === 'encoded-streams') config.encodedInsertableStreams = true;
+    const pc = new RTCPeerConnection(config);
+    pc.onconnectionstatechange = () => {
+      this.dispatchEvent(new CustomEvent('state'));
+      if (pc.connectionState === 'failed') this.#fail('SFU_MEDIA_FAILED');
+    };
+    return pc;
+  }
+
+  /** Joins the Janus room as a publisher, publishes, and subscribes to every member's feed there. */
+  async start() {
+    const pub = this.#newConnection();
+    this.publisher = pub;
+    const { mic, camera } = this.#o.tracks();
+    const stream = new MediaStream();
+    const audio = pub.addTransceiver(mic ?? 'audio', { direction: 'sendonly', streams: [stream] });
+    const video = pub.addTransceiver(camera ?? 'video', {
+      direction: 'sendonly',
+      streams: [stream],
+    });
+    this.#o.sframe.attachSender(audio.sender);
+    this.#o.sframe.attachSender(video.sender);
+    const codecs = sframeSafeVideoCodecs();
+    if (codecs !== null && typeof video.setCodecPreferences === 'function') {
+      // VP9 first: its payload descriptor (layer ids) stays outside the sealed frame (spec/sfu.md §5)
+      const vp9 = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/vp9');
+      video.setCodecPreferences([...vp9, ...codecs.filter((c) => !vp9.includes(c))]);
+    }
+    this.slots = { mic: audio.sender, camera: video.sender };
+    pub.onicecandidate = ({ candidate }) => this.signal.trickle(PUBLISHER, candidate);
+    const joined = await this.signal.request(PUBLISHER, { request: 'join', ptype: 'publisher' });
+    this.#learnPublishers(joined.plugindata?.data);
+    await pub.setLocalDescription();
+    const answer = await this.signal.request(
+      PUBLISHER,
+      { request: 'publish', audiocodec: 'opus', videocodec: 'vp9' },
+      pub.localDescription,
+    );
+    if (answer.jsep === undefined || typeof answer.jsep.sdp !== 'string')
+      throw new SfuError('SFU_NO_ANSWER', 'publish without jsep');
+    try {
+      // 40 ms Opus frames, as in the mesh (sdp.js): libwebrtc sizes them to the remote
+      // description's a=ptime, which Janus' answer does not carry. Janus forwards the frames as
+      // they are, so every subscriber gets half the audio frames to open.
+      const { sdp } = sdpForPeer(answer.jsep.sdp, { audioFrameMs: AUDIO_FRAME_MS });
+      await pub.setRemoteDescription({ type: 'answer', sdp });
+    } catch (e) {
+      this.#refused('publisher-answer', e);
+      throw e;
+    }
+    this.#count('published');
+    this.updateSubscriptions();
+  }
+
+  /** Puts a microphone or camera track (or null) on our published slot. @param {'mic' | 'camera'} slot @param {MediaStreamTrack | null} track */
+  async setSlot(slot, track) {
+    await this.slots?.[slot].replaceTrack(track);
+  }
+
+  /** @param {Record<string, any> | undefined} data */
+  #learnPublishers(data) {
+    if (data === undefined) return;
+    for (const p of Array.isArray(data.publishers) ? data.publishers : []) {
+      if (Number.isSafeInteger(p?.id))
+        this.#publishers.set(p.id, {
+          streams: Array.isArray(p.streams) ? p.streams.length : 0,
+        });
+    }
+    for (const k of ['unpublished', 'leaving']) {
+      const id = data[k];
+      if (Number.isSafeInteger(id)) this.#publishers.delete(id);
+    }
+  }
+
+  /** @param {import('./sfuSignal.js').JanusEvent} e */
+  #onJanus({ handle, msg }) {
+    if (this.closed) return;
+    this.#count(`event:${msg.janus}`);
+    const data = msg.plugindata?.data;
+    if (msg.janus === 'hangup') return this.#fail('SFU_HANGUP');
+    if (handle === PUBLISHER && data !== undefined) {
+      this.#learnPublishers(data);
+      this.updateSubscriptions();
+    }
+    if (handle === SUBSCRIBER && msg.jsep?.type === 'offer') {
+      this.#serial(() => this.#onSubscriberOffer(msg));
+    }
+  }
+
+  /** Runs subscriber negotiations one after another. @param {() => Promise<void>} f */
+  #serial(f) {
+    this.#chain = this.#chain.then(f).catch((e) => {
+      if (!this.closed) this.#fail(e instanceof SfuError ? e.code : 'SFU_NEGOTIATION_FAILED');
+    });
+  }
+
+  /**
+   * Subscribes to every publishing feed of a member we are in the call with, and drops feeds that
+   * went (or whose member left). Call again whenever the members change.
+   */
+  updateSubscriptions() {
+    this.#serial(async () => {
+      if (this.closed || this.publisher === null) return;
+      const want = [...this.#publishers.keys()].filter((f) => this.#o.ownerOf(f) !== null);
+      const add = want.filter((f) => !this.#subscribed.has(f));
+      const drop = [...this.#subscribed].filter((f) => !want.includes(f));
+      if (drop.length > 0) {
+        for (const f of drop) this.#subscribed.delete(f);
+        if (this.#subscriberJoined) {
+          this.#count('unsubscribe');
+          const ev = await this.signal.request(SUBSCRIBER, {
+            request: 'unsubscribe',
+            streams: drop.map((feed) => ({ feed })),
+          });
+          if (ev.jsep?.type === 'offer') await this.#onSubscriberOffer(ev);
+        }
+      }
+      if (add.length > 0) {
+        for (const f of add) this.#subscribed.add(f);
+        const streams = add.map((feed) => ({ feed }));
+        /** @type {JanusMessage} */
+        let ev;
+        if (!this.#subscriberJoined) {
+          this.#count('subscriber-join');
+          ev = await this.signal.request(SUBSCRIBER, {
+            request: 'join',
+            ptype: 'subscriber',
+            streams,
+          });
+          this.#subscriberJoined = true;
+        } else {
+          this.#count('subscribe');
+          ev = await this.signal.request(SUBSCRIBER, { request: 'subscribe', streams });
+        }
+        if (ev.jsep?.type === 'offer') await this.#onSubscriberOffer(ev);
+      }
+    });
+  }
+
+  /** Janus' offer for the subscriber connection: which m-line carries which feed, then our answer. @param {JanusMessage} ev */
+  async #onSubscriberOffer(ev) {
+    if (this.closed) return;
+    const data = ev.plugindata?.data ?? {};
+    const sframe = this.#o.sframe;
+    if (Array.isArray(data.streams)) {
+      for (const s of data.streams) {
+        if (typeof s?.mid !== 'string') continue;
+        const feed = Number.isSafeInteger(s.feed_id) && s.active !== false ? s.feed_id : null;
+        const owner = feed === null ? null : this.#o.ownerOf(feed);
+        const before = this.#mids.get(s.mid);
+        if (feed === null) this.#mids.delete(s.mid);
+        else this.#mids.set(s.mid, { feed, type: String(s.type) });
+        if (before?.feed !== feed || owner === null)
+          await sframe.bindSlot(this.#slotPrefix + s.mid, owner);
+      }
+    }
+    let pc = this.subscriber;
+    if (pc === null) {
+      pc = this.#newConnection();
+      this.subscriber = pc;
+      pc.onicecandidate = ({ candidate }) => this.signal.trickle(SUBSCRIBER, candidate);
+      pc.ontrack = (e) => {
+        this.#transform(e.transceiver);
+        this.#collectFeeds();
+      };
+    }
+    try {
+      await pc.setRemoteDescription(/** @type {RTCSessionDescriptionInit} */ (ev.jsep));
+    } catch (e) {
+      this.#refused('subscriber-offer', e);
+      throw e;
+    }
+    for (const t of pc.getTransceivers()) this.#transform(t);
+    await pc.setLocalDescription();
+    await this.signal.request(SUBSCRIBER, { request: 'start' }, pc.localDescription);
+    this.#count('subscriber-answer');
+    this.#collectFeeds();
+  }
+
+  /** Every subscriber receiver gets the decrypting transform of its m-line's slot, once. @param {RTCRtpTransceiver} t */
+  #transform(t) {
+    if (t.mid === null || this.#transformed.has(t.receiver)) return;
+    this.#transformed.add(t.receiver);
+    this.#o.sframe.attachSlotReceiver(t.receiver, this.#slotPrefix + t.mid);
+  }
+
+  /** Rebuilds `feeds` from the m-lines: one entry per member, with its audio and video track. */
+  #collectFeeds() {
+    const pc = this.subscriber;
+    if (pc === null) return;
+    /** @type {Map<number, Feed>} */
+    const feeds = new Map();
+    for (const t of pc.getTransceivers()) {
+      const m = t.mid === null ? undefined : this.#mids.get(t.mid);
+      if (m === undefined || t.currentDirection === 'inactive' || t.currentDirection === 'stopped')
+        continue;
+      const keyFp = this.#o.ownerOf(m.feed);
+      if (keyFp === null) continue;
+      let f = feeds.get(m.feed);
+      if (f === undefined) {
+        f = { feed: m.feed, keyFp, audio: null, video: null, mids: new Set() };
+        feeds.set(m.feed, f);
+      }
+      f.mids.add(/** @type {string} */ (t.mid));
+      if (t.receiver.track.kind === 'audio') f.audio = t.receiver.track;
+      else f.video = t.receiver.track;
+    }
+    this.feeds = feeds;
+    this.dispatchEvent(new CustomEvent('feeds'));
+  }
+
+  /** The feed of the member with key fingerprint `keyFp`, if we receive it. @param {string} keyFp */
+  feedOf(keyFp) {
+    for (const f of this.feeds.values()) if (f.keyFp === keyFp) return f;
+    return null;
+  }
+
+  /** @param {string} what @param {unknown} error */
+  #refused(what, error) {
+    const name = /** @type {{name?: string}} */ (error)?.name ?? 'Error';
+    this.#count(`refused:${what}:${name}`);
+    this.#problem('SFU_REFUSED');
+  }
+
+  /** @param {string} code */
+  #problem(code) {
+    this.problem = { code, at: performance.now() };
+    this.dispatchEvent(new CustomEvent('problem', { detail: { code } }));
+  }
+
+  /** The SFU session is lost or broken: say so; the owner rebuilds (call.js). @param {string} code */
+  #fail(code) {
+    if (this.closed) return;
+    this.#count(`failed:${code}`);
+    this.#problem(code);
+    this.dispatchEvent(new CustomEvent('failed', { detail: { code } }));
+  }
+
+  /** @type {{at: number, pc: RTCPeerConnection, report: Promise<RTCStatsReport>} | null} */
+  #report = null;
+
+  /** The subscriber's stats report, one getStats for all feeds asked within STATS_REUSE_MS. @param {RTCPeerConnection} pc */
+  #subscriberReport(pc) {
+    const now = performance.now();
+    if (this.#report === null || this.#report.pc !== pc || now - this.#report.at > STATS_REUSE_MS)
+      this.#report = { at: now, pc, report: statsOf(pc) };
+    return this.#report.report;
+  }
+
+  /** Inbound stats of one member's feed, in the shape of MediaConnection.statsSummary (mediaStats.js). @param {string} keyFp */
+  async statsOf(keyFp) {
+    const f = this.feedOf(keyFp);
+    const pc = this.subscriber;
+    /** @type {Record<string, any>[]} */
+    const inbound = [];
+    if (f !== null && pc !== null) {
+      const report = await this.#subscriberReport(pc);
+      /** @type {Record<string, string>} */
+      const codecs = {};
+      report.forEach((s) => {
+        if (s.type === 'codec') codecs[s.id] = s.mimeType;
+      });
+      report.forEach((s) => {
+        if (s.type !== 'inbound-rtp' || !f.mids.has(s.mid)) return;
+        inbound.push({
+          kind: s.kind,
+          trackId: s.trackIdentifier,
+          screen: false,
+          framesDecoded: s.framesDecoded ?? 0,
+          framesReceived: s.framesReceived ?? 0,
+          frameWidth: s.frameWidth ?? 0,
+          totalSamplesReceived: s.totalSamplesReceived ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
+          codec: codecs[s.codecId] ?? null,
+        });
+      });
+    }
+    return {
+      via: 'sfu',
+      connectionState: pc?.connectionState ?? 'new',
+      publisherState: this.publisher?.connectionState ?? 'new',
+      negotiation: { ...this.counters, ...this.signal.counters },
+      refusal: this.problem,
+      refusals: [],
+      inbound,
+      outbound: [],
+      receiverTransforms: f === null ? [] : [...f.mids].map(() => true),
+      senderTransforms: [],
+      transceivers: pc?.getTransceivers().length ?? 0,
+    };
+  }
+
+  /** What we publish: outbound stats of the publisher connection. */
+  async publishStats() {
+    const pc = this.publisher;
+    if (pc === null) return null;
+    const report = await statsOf(pc);
+    /** @type {Record<string, any>[]} */
+    const outbound = [];
+    report.forEach((s) => {
+      if (s.type === 'outbound-rtp')
+        outbound.push({
+          kind: s.kind,
+          framesEncoded: s.framesEncoded ?? 0,
+          keyFramesEncoded: s.keyFramesEncoded ?? 0,
+          pliCount: s.pliCount ?? 0,
+          packetsSent: s.packetsSent ?? 0,
+          bytesSent: s.bytesSent ?? 0,
+          frameWidth: s.frameWidth ?? 0,
+        });
+    });
+    return { connectionState: pc.connectionState, outbound };
+  }
+
+  /**
+   * Ends this client's use of the SFU. Unless the gateway said the Janus session is gone, both
+   * handles leave the room first: the session itself stays with the gateway until the seat ends
+   * (spec/sfu.md §3.1), and a handle still joined would refuse the next join (Janus 425).
+   */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.#lost) {
+      this.signal.fire(SUBSCRIBER, { request: 'leave' });
+      this.signal.fire(PUBLISHER, { request: 'leave' });
+    }
+    this.signal.close();
+    this.publisher?.close();
+    this.subscriber?.close();
+    for (const mid of this.#mids.keys()) this.#o.sframe.bindSlot(this.#slotPrefix + mid, null);
+    this.feeds = new Map();
+    this.dispatchEvent(new CustomEvent('feeds'));
+  }
+}

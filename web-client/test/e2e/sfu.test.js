@@ -1,0 +1,323 @@
+// Browser end-to-end tests of rooms through the blind SFU (spec/sfu.md): real Chromium pages,
+// the real gateway with hybridge.sfu enabled, and Debian's Janus on loopback
+// (test/support/janus.js). PAGES pages (6; HYBRIDGE_SFU_PAGES) and a mesh/SFU threshold of 3
+// (HYBRIDGE_SFU_THRESHOLD): on two cores, eight pages with audio and video drove the load
+// average to about 50, and peer handshakes then ran past their 10 s deadline (see the note on
+// issue 17); `HYBRIDGE_SFU_PAGES=8 HYBRIDGE_SFU_THRESHOLD=5` runs the issue's 5 -> 8 on a bigger
+// machine. Small video (160x120, 5 fps),
+// and at most PAGES_PER_BROWSER pages per browser: Chromium's fake camera stalls for every page of
+// a browser once several of them capture at the same time (four pages: the fourth gets no frame
+// and the others stop; three under load: all three stop for good), as if one browser's capture
+// buffers ran out.
+// One room, in order:
+//   (a) THRESHOLD pages join: a mesh; the rest join: the room moves to the SFU (make before break)
+//       and every page decodes every other page's audio and video through Janus, SFrame on every
+//       sender and receiver, no media left on the pairwise connections; the longest stall of one
+//       page's video seen by another during the switch stays under SWITCH_GAP_MS;
+//   (b) an impostor (right room id, wrong room secret's psk: what a gateway could fake) that
+//       subscribes to every feed gets the SFU's packets and decodes none of them, and says why;
+//   (c) Janus is killed mid-call: the pages say so (SFU_UNAVAILABLE) and, once it is back, every
+//       page decodes every other again within RECOVERY_MS;
+//   (d) one page leaves: the others start new send epochs and keep decoding each other;
+//   (e) more leave until THRESHOLD remain: the room goes back to the mesh; media through the switch
+//       stalls under SWITCH_GAP_MS, and the SFU connections are gone.
+// Timeouts are generous (two shared cores); the figures printed are for the issue, not asserts
+// on speed, except the two bounds the issue asks for.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadavg } from 'node:os';
+import { startGateway } from '../support/gateway.js';
+import { janusInstalled, startJanus } from '../support/janus.js';
+import { newLink } from './calls.js';
+import {
+  alerts,
+  chromiumAvailable,
+  joinRoom,
+  launchBrowser,
+  openPage,
+  peerNamed,
+  stats,
+  waitFor,
+} from './browser.js';
+
+const SMALL_VIDEO = { width: { exact: 160 }, height: { exact: 120 }, frameRate: { max: 5 } };
+const THRESHOLD = Number(process.env.HYBRIDGE_SFU_THRESHOLD ?? 3);
+const PAGES_PER_BROWSER = 2;
+const PAGES = Number(process.env.HYBRIDGE_SFU_PAGES ?? 6);
+const NAMES = Array.from({ length: PAGES }, (_, i) => `P${i + 1}`);
+/** The longest a page's video may stall, seen by another page, while the room switches. */
+const SWITCH_GAP_MS = 4_000;
+/** From Janus back to every page decoding every other again. */
+const RECOVERY_MS = 30_000;
+
+/** What `s` decodes from each named page through the path its tile shows: {via, video, audio}. */
+function decodedFrom(s, names) {
+  const out = {};
+  for (const n of names) {
+    const fp = peerNamed(s, n);
+    const p = fp === null ? null : s.peers[fp];
+    out[n] = { via: p?.via ?? null, video: 0, audio: 0, bytes: 0 };
+    for (const i of p?.media?.inbound ?? []) {
+      out[n].bytes += i.bytesReceived;
+      if (i.kind === 'video') out[n].video += i.framesDecoded;
+      else out[n].audio += i.totalSamplesReceived;
+    }
+  }
+  return out;
+}
+
+/**
+ * Watches page `observer` decode `subject`'s video every `ms`; stop() gives the longest time
+ * without a new frame (a change of path with frames on the new one counts as progress).
+ */
+function stallWatch(page, subject, ms = 1000) {
+  let last = null;
+  let lastProgress = performance.now();
+  let longest = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const d = decodedFrom(await stats(page), [subject])[subject];
+      const now = performance.now();
+      const progressed =
+        last !== null &&
+        ((d.via !== last.via && d.video > 0) || (d.via === last.via && d.video > last.video));
+      if (last === null || progressed) {
+        longest = Math.max(longest, now - lastProgress);
+        lastProgress = now;
+      }
+      last = d;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return Math.max(longest, performance.now() - lastProgress);
+  };
+}
+
+describe(
+  'rooms through the blind SFU (Janus) in Chromium',
+  {
+    skip:
+      (!chromiumAvailable() && 'no /usr/bin/chromium (apt-get install chromium)') ||
+      (!janusInstalled() && 'no Janus (apt-get install janus)'),
+  },
+  () => {
+    let janus;
+    let gw;
+    const browsers = [];
+    let link;
+    const pages = {};
+    let present = [];
+
+    before(async () => {
+      janus = await startJanus();
+      gw = await startGateway({
+        config: {
+          limits: { 'room-capacity': 25 },
+          sfu: { enabled: true, 'janus-url': janus.url, threshold: THRESHOLD },
+        },
+      });
+      for (let i = 0; i <= NAMES.length / PAGES_PER_BROWSER; i++)
+        browsers.push(await launchBrowser(['--allow-loopback-in-peer-connection']));
+      link = newLink(gw);
+    });
+
+    after(async () => {
+      for (const b of browsers) await b.close().catch(() => {});
+      await gw?.stop().catch(() => {});
+      await janus?.stop().catch(() => {});
+    });
+
+    /** A page for the `i`th participant (0-based): PAGES_PER_BROWSER per browser. */
+    function pageFor(i, config = {}) {
+      return openPage(browsers[Math.floor(i / PAGES_PER_BROWSER)], {
+        video: SMALL_VIDEO,
+        viewport: { width: 640, height: 360 },
+        config,
+      });
+    }
+
+    /** Every present page decodes every other present page, advancing, through `via`. */
+    async function everyoneDecodes(via, what, timeout = 60_000) {
+      const started = performance.now();
+      for (const n of present) {
+        const others = present.filter((o) => o !== n);
+        const first = decodedFrom(await stats(pages[n]), others);
+        await waitFor(
+          pages[n],
+          (s) => {
+            const d = decodedFrom(s, others);
+            return (
+              s.sfu.mode === via &&
+              others.every(
+                (o) =>
+                  d[o].via === via &&
+                  d[o].video > (first[o].via === via ? first[o].video : 0) + 3 &&
+                  d[o].audio > (first[o].via === via ? first[o].audio : 0),
+              )
+            );
+          },
+          {
+            what: `${n} decodes ${others.join(', ')} via ${via} (${what})`,
+            timeout,
+            interval: 1000,
+          },
+        ).catch(async (e) => {
+          const s = await stats(pages[n]);
+          const d = decodedFrom(s, others);
+          console.error(`${n} (${what}):`, JSON.stringify({ d, failures: s.sfu.failures, first }));
+          throw e;
+        });
+      }
+      return performance.now() - started;
+    }
+
+    test(`(a) ${THRESHOLD} pages in a mesh, ${PAGES - THRESHOLD} more: the room moves to the SFU, everyone decodes everyone`, async () => {
+      present = NAMES.slice(0, THRESHOLD);
+      for (const n of present) {
+        pages[n] = await pageFor(NAMES.indexOf(n));
+        await joinRoom(pages[n], link, n);
+      }
+      await everyoneDecodes('mesh', `${THRESHOLD} pages`);
+      const stop = stallWatch(pages.P1, 'P2');
+      for (const n of NAMES.slice(THRESHOLD)) {
+        pages[n] = await pageFor(NAMES.indexOf(n));
+        const t0 = performance.now();
+        await joinRoom(pages[n], link, n, { waitJoined: false });
+        await waitFor(pages[n], (s) => s.state === 'joined', {
+          what: `${n} joined`,
+          timeout: 90_000,
+        });
+        console.log(
+          `${n} joined in ${Math.round(performance.now() - t0)} ms, load ${loadavg()[0]}`,
+        );
+      }
+      present = NAMES.slice();
+      await everyoneDecodes('sfu', `${PAGES} pages`);
+      const stall = await stop();
+      console.log(`mesh -> SFU: P1 saw P2's video stall at most ${Math.round(stall)} ms`);
+      assert.ok(stall < SWITCH_GAP_MS, `stall ${Math.round(stall)} ms`);
+
+      for (const n of present) {
+        const s = await stats(pages[n]);
+        const others = present.filter((o) => o !== n);
+        // SFrame on both ends: our frames sealed, every other member's frames opened with its keys
+        assert.ok(s.sframe.send.frames > 0 && s.sframe.send.droppedNoKey < s.sframe.send.frames);
+        for (const o of others) {
+          const fp = peerNamed(s, o);
+          assert.ok(s.sframe.receive[fp]?.frames > 0, `${n} decrypts ${o}'s frames`);
+          assert.equal(s.peers[fp].via, 'sfu');
+          assert.deepEqual(s.peers[fp].meshSending, [], `${n} sends no media to ${o} pairwise`);
+          // a pair from the mesh keeps its connection for the data channel; a later pair has none
+          const meshPair = NAMES.indexOf(n) < THRESHOLD && NAMES.indexOf(o) < THRESHOLD;
+          assert.equal(s.peers[fp].dataChannel, meshPair ? 'open' : null, `${n}-${o} pairwise`);
+          assert.ok(s.peers[fp].media.receiverTransforms.every((t) => t));
+        }
+        const pub = s.sfu.publish.outbound;
+        assert.ok(pub.some((o) => o.kind === 'video' && o.framesEncoded > 0));
+        assert.ok(s.sfu.history.some((h) => h.mode === 'sfu'));
+      }
+    });
+
+    test('(b) an impostor subscribed to every feed gets packets and decodes nothing', async () => {
+      const mallory = await pageFor(NAMES.length, {
+        wrongPsk: true,
+        sfuSubscribeAllForTestingOnly: true,
+      });
+      /** Per member (Mallory knows no names: keys only), what came through the SFU. */
+      const received = (x) =>
+        Object.values(x.peers)
+          .filter((p) => p.via === 'sfu')
+          .map((p) => {
+            const r = { bytes: 0, video: 0, audio: 0 };
+            for (const i of p.media?.inbound ?? []) {
+              r.bytes += i.bytesReceived;
+              if (i.kind === 'video') r.video += i.framesDecoded;
+              else r.audio += i.totalSamplesReceived;
+            }
+            return r;
+          });
+      try {
+        await joinRoom(mallory, link, 'Mallory');
+        const s = await waitFor(
+          mallory,
+          (x) =>
+            x.sfu.mode === 'sfu' &&
+            received(x).filter((r) => r.bytes > 20_000).length === present.length,
+          { what: 'Mallory receives every feed', timeout: 60_000, interval: 1000 },
+        );
+        for (const r of received(s)) {
+          assert.equal(r.video, 0, 'Mallory decodes no video');
+          assert.equal(r.audio, 0, 'Mallory decodes no audio');
+        }
+        const dropped = Object.values(s.sframe.receive).reduce(
+          (a, r) => a + r.dropped.unknownKid + r.dropped.authFailed,
+          0,
+        );
+        assert.ok(dropped > 0, 'her SFrame receive side drops what it cannot open');
+        assert.ok(
+          Object.values(s.sframe.receive).every((r) => r.frames === 0),
+          'and opens nothing',
+        );
+        const codes = await alerts(mallory);
+        assert.ok(codes.includes('PEER_HANDSHAKE_FAILED'), `Mallory is told: ${codes}`);
+      } finally {
+        await mallory.context().close();
+      }
+    });
+
+    test('(c) Janus killed mid-call: the pages say so, and recover once it is back', async () => {
+      await janus.kill();
+      for (const n of present)
+        await waitFor(pages[n], (s) => s.problems.some((p) => p.code === 'SFU_UNAVAILABLE'), {
+          what: `${n} says the SFU is gone`,
+        });
+      await janus.launch();
+      const took = await everyoneDecodes('sfu', 'after Janus restarted', RECOVERY_MS);
+      console.log(
+        `Janus restart: every page decodes every other again ${Math.round(took)} ms after it is back`,
+      );
+    });
+
+    test('(d) one page leaves: the others rekey and keep decoding through the SFU', async () => {
+      const before = {};
+      for (const n of present) before[n] = (await stats(pages[n])).sframe.send.kid;
+      const last = present.at(-1);
+      await pages[last].click('#btn-leave');
+      await pages[last].click('#leave-confirm');
+      present = present.filter((n) => n !== last);
+      for (const n of present)
+        await waitFor(
+          pages[n],
+          (s) => peerNamed(s, last) === null && s.sframe.send.kid !== before[n],
+          { what: `${n} sees ${last} leave and starts a new epoch` },
+        );
+      await everyoneDecodes('sfu', `after ${last} left`);
+    });
+
+    test('(e) more leave, down to the threshold: back to the mesh, media stalls under the bound, the SFU connections go', async () => {
+      const stop = stallWatch(pages.P1, 'P2');
+      const leaving = present.slice(THRESHOLD);
+      for (const n of leaving) {
+        await pages[n].click('#btn-leave');
+        await pages[n].click('#leave-confirm');
+      }
+      present = present.slice(0, THRESHOLD);
+      await everyoneDecodes('mesh', `${THRESHOLD} pages again`);
+      const stall = await stop();
+      console.log(`SFU -> mesh: P1 saw P2's video stall at most ${Math.round(stall)} ms`);
+      assert.ok(stall < SWITCH_GAP_MS, `stall ${Math.round(stall)} ms`);
+      for (const n of present) {
+        const s = await waitFor(pages[n], (x) => x.sfu.publish === null, {
+          what: `${n} left the SFU`,
+        });
+        for (const o of present.filter((x) => x !== n))
+          assert.deepEqual(s.peers[peerNamed(s, o)].meshSending.slice(0, 2), ['mic', 'camera']);
+      }
+    });
+  },
+);
