@@ -556,6 +556,7 @@ export class Call extends EventTarget {
       const same =
         p.feed !== null &&
         f !== null &&
+        p.feed.decoding === f.decoding &&
         p.feed.remoteCamera.getTracks().length === tracks.length &&
         tracks.every((t) => p.feed?.remoteCamera.getTrackById(t.id) !== null);
       if (same) continue;
@@ -567,8 +568,8 @@ export class Call extends EventTarget {
         continue;
       }
       const keyFp = p.keyFp;
-      for (const t of tracks) t.addEventListener('unmute', () => this.#emit('media', { keyFp }));
       p.feed = {
+        decoding: f.decoding,
         remoteCamera: new MediaStream(tracks),
         remoteScreen: new MediaStream(),
         get connectionState() {

@@ -46,6 +46,7 @@ export {};
  * @property {MediaStream} remoteCamera
  * @property {MediaStream} remoteScreen (empty: screens are not forwarded through the SFU yet)
  * @property {string} connectionState the subscriber connection's
+ * @property {boolean} decoding a frame or sample of it has decoded through the SFU
  * @property {null} refusal
  * @property {() => Promise<object>} statsSummary
  */

@@ -19,7 +19,8 @@ import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
 /**
  * @typedef {import('./sfuSignal.js').JanusMessage} JanusMessage
  * @typedef {{feed: number, keyFp: string, audio: MediaStreamTrack | null, video: MediaStreamTrack | null,
- *            mids: Set<string>}} Feed one member's media as received through the SFU
+ *            mids: Set<string>, decoding: boolean}} Feed one member's media as received through the SFU;
+ *   `decoding`: a frame or sample of it has decoded (what the UI waits for before it shows it)
  * @typedef {object} SfuMediaOptions
  * @property {import('../signal/session.js').CallSession} session
  * @property {import('./sframeMedia.js').SFrameMedia | import('./sframeMedia.js').NoSFrameForTestingOnly} sframe
@@ -29,6 +30,9 @@ import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
  */
 
 let generations = 0;
+
+/** How often the subscriber's stats are read while a feed has not decoded anything yet. */
+const DECODING_POLL_MS = 250;
 
 /** A subscriber getStats serves every feed's summary asked within this time (one poll asks for all). */
 const STATS_REUSE_MS = 200;
@@ -292,7 +296,9 @@ export class SfuMedia extends EventTarget {
       if (keyFp === null) continue;
       let f = feeds.get(m.feed);
       if (f === undefined) {
-        f = { feed: m.feed, keyFp, audio: null, video: null, mids: new Set() };
+        const before = this.feeds.get(m.feed);
+        f = { feed: m.feed, keyFp, audio: null, video: null, mids: new Set(), decoding: false };
+        if (before?.keyFp === keyFp) f.decoding = before.decoding;
         feeds.set(m.feed, f);
       }
       f.mids.add(/** @type {string} */ (t.mid));
@@ -301,6 +307,30 @@ export class SfuMedia extends EventTarget {
     }
     this.feeds = feeds;
     this.dispatchEvent(new CustomEvent('feeds'));
+    this.#watchDecoding();
+  }
+
+  #decodingTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
+
+  /** Polls the subscriber's stats while some feed has decoded nothing yet; 'feeds' when one starts. */
+  #watchDecoding() {
+    if (this.#decodingTimer !== undefined || this.closed) return;
+    if ([...this.feeds.values()].every((f) => f.decoding)) return;
+    this.#decodingTimer = setTimeout(async () => {
+      let changed = false;
+      for (const f of this.feeds.values()) {
+        if (f.decoding) continue;
+        const s = await this.statsOf(f.keyFp).catch(() => null);
+        if ((s?.inbound ?? []).some((i) => i.framesDecoded > 0 || i.totalSamplesReceived > 0)) {
+          f.decoding = true;
+          changed = true;
+        }
+      }
+      this.#decodingTimer = undefined;
+      if (this.closed) return;
+      if (changed) this.dispatchEvent(new CustomEvent('feeds'));
+      this.#watchDecoding();
+    }, DECODING_POLL_MS);
   }
 
   /** The feed of the member with key fingerprint `keyFp`, if we receive it. @param {string} keyFp */
@@ -415,6 +445,7 @@ export class SfuMedia extends EventTarget {
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.#decodingTimer);
     if (!this.#lost) {
       this.signal.fire(SUBSCRIBER, { request: 'leave' });
       this.signal.fire(PUBLISHER, { request: 'leave' });

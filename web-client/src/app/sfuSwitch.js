@@ -20,6 +20,8 @@ import { SfuMedia } from './sfuMedia.js';
 
 export const SWITCH_STABLE_MS = 2_000;
 export const MAKE_BEFORE_BREAK_MS = 10_000;
+/** After our own SFU media is up, our media stays on the pairwise connections this much longer. */
+export const MESH_GRACE_MS = 2_000;
 const READY_POLL_MS = 250;
 const RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
 
@@ -98,6 +100,9 @@ export class SfuSwitch {
           if (!(await this.#host.feedDecodes(fp))) return false;
         return true;
       });
+      // The others switch on their own clocks: give them MESH_GRACE_MS to see our feed decode
+      // before our media leaves the pairwise connections.
+      await new Promise((r) => setTimeout(r, MESH_GRACE_MS));
       if (gen !== this.#generation) return;
       this.#host.meshQuiet();
     } else {

@@ -7,8 +7,8 @@
  */
 
 /**
- * What a peer's tile shows: in SFU mode its feed through the SFU once media arrives on it (its
- * tracks unmuted), the pairwise connection until then; in mesh mode its pairwise connection, or
+ * What a peer's tile shows: in SFU mode its feed through the SFU once something of it has
+ * decoded, the pairwise connection until then; in mesh mode its pairwise connection, or
  * the feed while that connection is not connected (the two overlap during a switch, sfuSwitch.js).
  * @param {CallPeer} p @param {'mesh' | 'sfu'} mode
  * @returns {MediaConnection | import('./callTypes.js').FeedView | null}
@@ -16,8 +16,7 @@
 export function shownMedia(p, mode) {
   const mesh = p.media !== null && !p.media.closed ? p.media : null;
   if (mode === 'sfu') {
-    const live = p.feed?.remoteCamera.getTracks().some((t) => !t.muted) ?? false;
-    return p.feed !== null && (live || mesh === null) ? p.feed : (mesh ?? p.feed);
+    return p.feed !== null && (p.feed.decoding || mesh === null) ? p.feed : (mesh ?? p.feed);
   }
   if (mesh !== null && (p.feed === null || mesh.connectionState === 'connected')) return mesh;
   return p.feed ?? mesh;
