@@ -526,6 +526,8 @@ export class Call extends EventTarget {
         tracks: () => ({
           mic: this.localStream.getAudioTracks()[0] ?? null,
           camera: this.localStream.getVideoTracks()[0] ?? null,
+          screen: this.screen?.stream.getVideoTracks()[0] ?? null,
+          screenAudio: this.screen?.stream.getAudioTracks()[0] ?? null,
         }),
         ownerOf: (feed) => {
           for (const m of this.session.view) {
@@ -543,6 +545,18 @@ export class Call extends EventTarget {
           }
           return null;
         },
+        isMember: (feed) =>
+          this.session.view.some((m) => {
+            if (m.fp === this.session.selfKeyFp || feedIdOf(m.id) !== feed) return false;
+            // test-hook:begin
+            if (globalThis.__hybridgeTestConfig?.sfuSubscribeAllForTestingOnly === true)
+              return true;
+            // test-hook:end
+            // its handshake runs or its channel is up: not a member whose handshake failed (an
+            // impostor would otherwise make every subscriber ask it for key frames it cannot open)
+            const peer = this.session.peers.get(m.fp);
+            return peer?.state === 'handshaking' || peer?.channelOpen === true;
+          }),
       },
     };
   }
@@ -553,12 +567,15 @@ export class Call extends EventTarget {
     for (const p of this.peers.values()) {
       const f = media?.feedOf(p.keyFp) ?? null;
       const tracks = f === null ? [] : [f.audio, f.video].filter((t) => t !== null);
+      const screenTracks = f === null ? [] : [f.screen, f.screenAudio].filter((t) => t !== null);
       const same =
         p.feed !== null &&
         f !== null &&
         p.feed.decoding === f.decoding &&
         p.feed.remoteCamera.getTracks().length === tracks.length &&
-        tracks.every((t) => p.feed?.remoteCamera.getTrackById(t.id) !== null);
+        tracks.every((t) => p.feed?.remoteCamera.getTrackById(t.id) !== null) &&
+        p.feed.remoteScreen.getTracks().length === screenTracks.length &&
+        screenTracks.every((t) => p.feed?.remoteScreen.getTrackById(t.id) !== null);
       if (same) continue;
       if (f === null || media === null) {
         if (p.feed !== null) {
@@ -571,7 +588,7 @@ export class Call extends EventTarget {
       p.feed = {
         decoding: f.decoding,
         remoteCamera: new MediaStream(tracks),
-        remoteScreen: new MediaStream(),
+        remoteScreen: new MediaStream(screenTracks),
         get connectionState() {
           return media.subscriber?.connectionState ?? 'new';
         },
@@ -668,10 +685,12 @@ export class Call extends EventTarget {
     return this.share.stop();
   }
 
-  /** The media connections that are open. @returns {MediaConnection[]} */
+  /** The media connections that are open, and our SFU publisher (screen.js puts a screen on each). @returns {import('./screen.js').ScreenTarget[]} */
   #medias() {
+    /** @type {import('./screen.js').ScreenTarget[]} */
     const open = [];
     for (const p of this.peers.values()) if (p.media && !p.media.closed) open.push(p.media);
+    if (this.sfu.media !== null) open.push(this.sfu.media);
     return open;
   }
 

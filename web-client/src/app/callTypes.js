@@ -44,7 +44,7 @@ export {};
  *
  * @typedef {object} FeedView a member's media as received through the SFU, read like a MediaConnection's
  * @property {MediaStream} remoteCamera
- * @property {MediaStream} remoteScreen (empty: screens are not forwarded through the SFU yet)
+ * @property {MediaStream} remoteScreen its screen slots (video, sound), empty while it shares none
  * @property {string} connectionState the subscriber connection's
  * @property {boolean} decoding a frame or sample of it has decoded through the SFU
  * @property {null} refusal

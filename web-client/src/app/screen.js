@@ -49,9 +49,14 @@ export async function captureScreen(quality) {
 }
 
 /**
+ * What a screen goes on: a pairwise MediaConnection, or this client's SFU publisher (sfuMedia.js).
+ * @typedef {{setSlot: import('./mediaConnection.js').MediaConnection['setSlot']}} ScreenTarget
+ */
+
+/**
  * Puts a screen share (or none) on one media connection: its video with the preset's encoding
  * and degradation preference in the screen slot, its sound (if any) in the screen-audio slot.
- * @param {import('./mediaConnection.js').MediaConnection} media
+ * @param {ScreenTarget} media
  * @param {{stream: MediaStream, quality: string} | null} screen
  */
 export async function applyScreen(media, screen) {
@@ -85,7 +90,7 @@ export class ScreenShare {
   #changed;
 
   /**
-   * @param {{medias: () => import('./mediaConnection.js').MediaConnection[], announce: (streamId: string | null) => void, changed: () => void}} o
+   * @param {{medias: () => ScreenTarget[], announce: (streamId: string | null) => void, changed: () => void}} o
    *   medias: the open media connections; announce: tell every connected peer; changed: re-render
    */
   constructor({ medias, announce, changed }) {

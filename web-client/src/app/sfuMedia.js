@@ -19,17 +19,22 @@ import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
 /**
  * @typedef {import('./sfuSignal.js').JanusMessage} JanusMessage
  * @typedef {{feed: number, keyFp: string, audio: MediaStreamTrack | null, video: MediaStreamTrack | null,
- *            mids: Set<string>, decoding: boolean}} Feed one member's media as received through the SFU;
+ *            screen: MediaStreamTrack | null, screenAudio: MediaStreamTrack | null,
+ *            mids: Set<string>, screenMids: Set<string>, decoding: boolean}} Feed one member's media as received through the SFU;
  *   `decoding`: a frame or sample of it has decoded (what the UI waits for before it shows it)
  * @typedef {object} SfuMediaOptions
  * @property {import('../signal/session.js').CallSession} session
  * @property {import('./sframeMedia.js').SFrameMedia | import('./sframeMedia.js').NoSFrameForTestingOnly} sframe
  * @property {() => RTCIceServer[]} iceServers
- * @property {() => {mic: MediaStreamTrack | null, camera: MediaStreamTrack | null}} tracks
- * @property {(feed: number) => string | null} ownerOf the key fingerprint of the member with this feed id, if it is one we are in the call with
+ * @property {() => Partial<Record<'mic' | 'camera' | 'screen' | 'screenAudio', MediaStreamTrack | null>>} tracks
+ * @property {(feed: number) => string | null} ownerOf the key fingerprint of the member with this feed id, if it is one we are in the call with (its peer channel is up: we hold its keys)
+ * @property {(feed: number) => boolean} isMember the feed id is that of another member in the room view (subscribed to at once; opened once ownerOf names it)
  */
 
 let generations = 0;
+
+/** Our published slots, in m-line order: the publisher's mids are "0" to "3" in this order. */
+export const PUBLISHED_SLOTS = /** @type {const} */ (['mic', 'camera', 'screen', 'screenAudio']);
 
 /** How often the subscriber's stats are read while a feed has not decoded anything yet. */
 const DECODING_POLL_MS = 250;
@@ -52,7 +57,7 @@ export class SfuMedia extends EventTarget {
   /** @type {Set<number>} feeds our subscriber handle asked for */
   #subscribed = new Set();
   #subscriberJoined = false;
-  /** @type {Map<string, {feed: number, type: string}>} subscriber m-line -> the feed it carries */
+  /** @type {Map<string, {feed: number, type: string, feedMid: string}>} subscriber m-line -> the feed (and its publisher's m-line) it carries */
   #mids = new Map();
   /** @type {Map<number, Feed>} */
   feeds = new Map();
@@ -109,22 +114,29 @@ export class SfuMedia extends EventTarget {
   async start() {
     const pub = this.#newConnection();
     this.publisher = pub;
-    const { mic, camera } = this.#o.tracks();
-    const stream = new MediaStream();
-    const audio = pub.addTransceiver(mic ?? 'audio', { direction: 'sendonly', streams: [stream] });
-    const video = pub.addTransceiver(camera ?? 'video', {
-      direction: 'sendonly',
-      streams: [stream],
-    });
-    this.#o.sframe.attachSender(audio.sender);
-    this.#o.sframe.attachSender(video.sender);
-    const codecs = sframeSafeVideoCodecs();
-    if (codecs !== null && typeof video.setCodecPreferences === 'function') {
-      // VP9 first: its payload descriptor (layer ids) stays outside the sealed frame (spec/sfu.md §5)
-      const vp9 = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/vp9');
-      video.setCodecPreferences([...vp9, ...codecs.filter((c) => !vp9.includes(c))]);
+    const tracks = this.#o.tracks();
+    const camStream = new MediaStream();
+    const screenStream = new MediaStream();
+    // Four fixed slots in this order (their mids "0" to "3": PUBLISHED_SLOTS), as in the mesh
+    // (mediaConnection.js): a screen share is a replaceTrack on the screen slots, no renegotiation.
+    /** @type {Record<string, RTCRtpSender>} */
+    const senders = {};
+    for (const slot of PUBLISHED_SLOTS) {
+      const kind = slot === 'mic' || slot === 'screenAudio' ? 'audio' : 'video';
+      const t = pub.addTransceiver(tracks[slot] ?? kind, {
+        direction: 'sendonly',
+        streams: [slot === 'mic' || slot === 'camera' ? camStream : screenStream],
+      });
+      this.#o.sframe.attachSender(t.sender);
+      const codecs = kind === 'video' ? sframeSafeVideoCodecs() : null;
+      if (codecs !== null && typeof t.setCodecPreferences === 'function') {
+        // VP9 first: its payload descriptor (layer ids) stays outside the sealed frame (spec/sfu.md §5)
+        const vp9 = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/vp9');
+        t.setCodecPreferences([...vp9, ...codecs.filter((c) => !vp9.includes(c))]);
+      }
+      senders[slot] = t.sender;
     }
-    this.slots = { mic: audio.sender, camera: video.sender };
+    this.slots = senders;
     pub.onicecandidate = ({ candidate }) => this.signal.trickle(PUBLISHER, candidate);
     const joined = await this.signal.request(PUBLISHER, { request: 'join', ptype: 'publisher' });
     this.#learnPublishers(joined.plugindata?.data);
@@ -150,9 +162,26 @@ export class SfuMedia extends EventTarget {
     this.updateSubscriptions();
   }
 
-  /** Puts a microphone or camera track (or null) on our published slot. @param {'mic' | 'camera'} slot @param {MediaStreamTrack | null} track */
-  async setSlot(slot, track) {
-    await this.slots?.[slot].replaceTrack(track);
+  /**
+   * Puts a track (or null) on one of our published slots; for the screen, `encoding` and
+   * `degradationPreference` as MediaConnection.setSlot takes them (screen.js applyScreen).
+   * @param {'mic' | 'camera' | 'screen' | 'screenAudio'} slot @param {MediaStreamTrack | null} track
+   * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: RTCDegradationPreference}} [options]
+   */
+  async setSlot(slot, track, { encoding, degradationPreference } = {}) {
+    const sender = this.slots?.[slot];
+    if (sender === undefined || this.closed) return;
+    await sender.replaceTrack(track);
+    if (track !== null && (encoding || degradationPreference)) {
+      try {
+        const p = sender.getParameters();
+        if (encoding && p.encodings?.length) Object.assign(p.encodings[0], encoding);
+        if (degradationPreference) p.degradationPreference = degradationPreference;
+        await sender.setParameters(p);
+      } catch {
+        // a hint, not a must
+      }
+    }
   }
 
   /** @param {Record<string, any> | undefined} data */
@@ -199,7 +228,9 @@ export class SfuMedia extends EventTarget {
   updateSubscriptions() {
     this.#serial(async () => {
       if (this.closed || this.publisher === null) return;
-      const want = [...this.#publishers.keys()].filter((f) => this.#o.ownerOf(f) !== null);
+      await this.#rebind();
+      this.#collectFeeds();
+      const want = [...this.#publishers.keys()].filter((f) => this.#o.isMember(f));
       const add = want.filter((f) => !this.#subscribed.has(f));
       const drop = [...this.#subscribed].filter((f) => !want.includes(f));
       if (drop.length > 0) {
@@ -239,19 +270,16 @@ export class SfuMedia extends EventTarget {
   async #onSubscriberOffer(ev) {
     if (this.closed) return;
     const data = ev.plugindata?.data ?? {};
-    const sframe = this.#o.sframe;
     if (Array.isArray(data.streams)) {
       for (const s of data.streams) {
         if (typeof s?.mid !== 'string') continue;
         const feed = Number.isSafeInteger(s.feed_id) && s.active !== false ? s.feed_id : null;
-        const owner = feed === null ? null : this.#o.ownerOf(feed);
-        const before = this.#mids.get(s.mid);
         if (feed === null) this.#mids.delete(s.mid);
-        else this.#mids.set(s.mid, { feed, type: String(s.type) });
-        if (before?.feed !== feed || owner === null)
-          await sframe.bindSlot(this.#slotPrefix + s.mid, owner);
+        else
+          this.#mids.set(s.mid, { feed, type: String(s.type), feedMid: String(s.feed_mid ?? '') });
       }
     }
+    await this.#rebind();
     let pc = this.subscriber;
     if (pc === null) {
       pc = this.#newConnection();
@@ -273,6 +301,30 @@ export class SfuMedia extends EventTarget {
     await this.signal.request(SUBSCRIBER, { request: 'start' }, pc.localDescription);
     this.#count('subscriber-answer');
     this.#collectFeeds();
+  }
+
+  /** @type {Map<string, string | null>} m-line -> the member its receive slot is bound to */
+  #bound = new Map();
+
+  /**
+   * Binds every m-line's receive slot to the member whose feed it carries now, if we hold that
+   * member's keys (ownerOf), else to nobody; only what changed is sent to the worker. A feed we
+   * subscribed to before its member's peer channel was up is opened from then on.
+   */
+  async #rebind() {
+    const sframe = this.#o.sframe;
+    for (const [mid, was] of this.#bound) {
+      if (!this.#mids.has(mid)) {
+        this.#bound.delete(mid);
+        if (was !== null) await sframe.bindSlot(this.#slotPrefix + mid, null);
+      }
+    }
+    for (const [mid, m] of this.#mids) {
+      const owner = this.#o.ownerOf(m.feed);
+      if (this.#bound.has(mid) && this.#bound.get(mid) === owner) continue;
+      this.#bound.set(mid, owner);
+      await sframe.bindSlot(this.#slotPrefix + mid, owner);
+    }
   }
 
   /** Every subscriber receiver gets the decrypting transform of its m-line's slot, once. @param {RTCRtpTransceiver} t */
@@ -297,13 +349,28 @@ export class SfuMedia extends EventTarget {
       let f = feeds.get(m.feed);
       if (f === undefined) {
         const before = this.feeds.get(m.feed);
-        f = { feed: m.feed, keyFp, audio: null, video: null, mids: new Set(), decoding: false };
+        f = {
+          feed: m.feed,
+          keyFp,
+          audio: null,
+          video: null,
+          screen: null,
+          screenAudio: null,
+          mids: new Set(),
+          screenMids: new Set(),
+          decoding: false,
+        };
         if (before?.keyFp === keyFp) f.decoding = before.decoding;
         feeds.set(m.feed, f);
       }
       f.mids.add(/** @type {string} */ (t.mid));
-      if (t.receiver.track.kind === 'audio') f.audio = t.receiver.track;
-      else f.video = t.receiver.track;
+      // which of the publisher's slots: its m-line (PUBLISHED_SLOTS order), else by kind
+      const slot =
+        PUBLISHED_SLOTS[Number(m.feedMid)] ??
+        (t.receiver.track.kind === 'audio' ? 'mic' : 'camera');
+      if (slot === 'screen' || slot === 'screenAudio')
+        f.screenMids.add(/** @type {string} */ (t.mid));
+      f[slot === 'mic' ? 'audio' : slot === 'camera' ? 'video' : slot] = t.receiver.track;
     }
     this.feeds = feeds;
     this.dispatchEvent(new CustomEvent('feeds'));
@@ -389,7 +456,7 @@ export class SfuMedia extends EventTarget {
         inbound.push({
           kind: s.kind,
           trackId: s.trackIdentifier,
-          screen: false,
+          screen: f.screenMids.has(s.mid),
           framesDecoded: s.framesDecoded ?? 0,
           framesReceived: s.framesReceived ?? 0,
           frameWidth: s.frameWidth ?? 0,
@@ -453,7 +520,7 @@ export class SfuMedia extends EventTarget {
     this.signal.close();
     this.publisher?.close();
     this.subscriber?.close();
-    for (const mid of this.#mids.keys()) this.#o.sframe.bindSlot(this.#slotPrefix + mid, null);
+    for (const mid of this.#bound.keys()) this.#o.sframe.bindSlot(this.#slotPrefix + mid, null);
     this.feeds = new Map();
     this.dispatchEvent(new CustomEvent('feeds'));
   }

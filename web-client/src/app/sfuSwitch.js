@@ -36,7 +36,7 @@ const RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
  * @property {() => void} feedsChanged the SFU's feeds changed: tiles and views follow
  * @property {(code: string, message?: string) => void} problem
  * @property {(mode: string) => void} switched
- * @property {Omit<import('./sfuMedia.js').SfuMediaOptions, 'ownerOf'> & {ownerOf: (feed: number) => string | null}} media
+ * @property {import('./sfuMedia.js').SfuMediaOptions} media
  */
 
 export class SfuSwitch {
