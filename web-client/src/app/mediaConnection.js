@@ -35,6 +35,26 @@ const SLOT_KIND = Object.freeze({
   screenAudio: 'audio',
 });
 
+/**
+ * Puts `track` (or null) on `sender` (replaceTrack: no renegotiation); with a track, `encoding`
+ * caps its bitrate and frame rate and `degradationPreference` says what to give up first.
+ * @param {RTCRtpSender} sender @param {MediaStreamTrack | null} track
+ * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: RTCDegradationPreference}} [options]
+ */
+export async function setSenderTrack(sender, track, { encoding, degradationPreference } = {}) {
+  await sender.replaceTrack(track);
+  if (track !== null && (encoding || degradationPreference)) {
+    try {
+      const p = sender.getParameters();
+      if (encoding && p.encodings?.length) Object.assign(p.encodings[0], encoding);
+      if (degradationPreference) p.degradationPreference = degradationPreference;
+      await sender.setParameters(p);
+    } catch {
+      // a hint, not a must: Chromium refuses parameters before the first negotiation
+    }
+  }
+}
+
 export class MediaConnection extends EventTarget {
   /**
    * `placeholder(kind)` returns a fresh MediaStreamTrack of that kind, used only to create a slot
@@ -354,20 +374,9 @@ export class MediaConnection extends EventTarget {
    * @param {Slot} slot @param {MediaStreamTrack | null} track
    * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: RTCDegradationPreference}} [options]
    */
-  async setSlot(slot, track, { encoding, degradationPreference } = {}) {
+  async setSlot(slot, track, options = {}) {
     if (this.closed) return;
-    const sender = this.slots[slot].sender;
-    await sender.replaceTrack(track);
-    if (track !== null && (encoding || degradationPreference)) {
-      try {
-        const p = sender.getParameters();
-        if (encoding && p.encodings?.length) Object.assign(p.encodings[0], encoding);
-        if (degradationPreference) p.degradationPreference = degradationPreference;
-        await sender.setParameters(p);
-      } catch {
-        // a hint, not a must: Chromium refuses parameters before the first negotiation
-      }
-    }
+    await setSenderTrack(this.slots[slot].sender, track, options);
   }
 
   /** Every receiver gets the decrypting transform once, as early as it exists. @param {RTCRtpReceiver} receiver */

@@ -6,6 +6,42 @@
 
 import { statsOf } from './rtcStats.js';
 
+/** One inbound-rtp entry as the summaries give it. @param {Record<string, any>} s @param {boolean} screen */
+export function inboundStats(s, screen) {
+  return {
+    kind: s.kind,
+    trackId: s.trackIdentifier,
+    screen,
+    framesDecoded: s.framesDecoded ?? 0,
+    framesReceived: s.framesReceived ?? 0,
+    frameWidth: s.frameWidth ?? 0,
+    totalSamplesReceived: s.totalSamplesReceived ?? 0,
+    packetsReceived: s.packetsReceived ?? 0,
+    bytesReceived: s.bytesReceived ?? 0,
+    decoderImplementation: s.decoderImplementation ?? null,
+    codecId: s.codecId ?? null,
+  };
+}
+
+/** One outbound-rtp entry as the summaries give it. @param {Record<string, any>} s */
+export function outboundStats(s) {
+  return {
+    kind: s.kind,
+    framesEncoded: s.framesEncoded ?? 0,
+    totalEncodeTime: s.totalEncodeTime ?? 0,
+    keyFramesEncoded: s.keyFramesEncoded ?? 0,
+    pliCount: s.pliCount ?? 0,
+    firCount: s.firCount ?? 0,
+    nackCount: s.nackCount ?? 0,
+    retransmittedPacketsSent: s.retransmittedPacketsSent ?? 0,
+    qualityLimitationReason: s.qualityLimitationReason ?? null,
+    packetsSent: s.packetsSent ?? 0,
+    bytesSent: s.bytesSent ?? 0,
+    frameWidth: s.frameWidth ?? 0,
+    codecId: s.codecId ?? null,
+  };
+}
+
 /**
  * @param {import('./mediaConnection.js').MediaConnection} media
  */
@@ -18,35 +54,9 @@ export async function mediaStatsSummary(media) {
   const outbound = [];
   report.forEach((s) => {
     if (s.type === 'inbound-rtp') {
-      inbound.push({
-        kind: s.kind,
-        trackId: s.trackIdentifier,
-        screen: screenTracks.has(s.trackIdentifier),
-        framesDecoded: s.framesDecoded ?? 0,
-        framesReceived: s.framesReceived ?? 0,
-        frameWidth: s.frameWidth ?? 0,
-        totalSamplesReceived: s.totalSamplesReceived ?? 0,
-        packetsReceived: s.packetsReceived ?? 0,
-        bytesReceived: s.bytesReceived ?? 0,
-        decoderImplementation: s.decoderImplementation ?? null,
-        codecId: s.codecId ?? null,
-      });
+      inbound.push(inboundStats(s, screenTracks.has(s.trackIdentifier)));
     } else if (s.type === 'outbound-rtp') {
-      outbound.push({
-        kind: s.kind,
-        framesEncoded: s.framesEncoded ?? 0,
-        totalEncodeTime: s.totalEncodeTime ?? 0,
-        keyFramesEncoded: s.keyFramesEncoded ?? 0,
-        pliCount: s.pliCount ?? 0,
-        firCount: s.firCount ?? 0,
-        nackCount: s.nackCount ?? 0,
-        retransmittedPacketsSent: s.retransmittedPacketsSent ?? 0,
-        qualityLimitationReason: s.qualityLimitationReason ?? null,
-        packetsSent: s.packetsSent ?? 0,
-        bytesSent: s.bytesSent ?? 0,
-        frameWidth: s.frameWidth ?? 0,
-        codecId: s.codecId ?? null,
-      });
+      outbound.push(outboundStats(s));
     }
   });
   /** @type {Record<string, string>} */

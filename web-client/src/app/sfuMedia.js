@@ -12,6 +12,8 @@
 // changed), 'problem' {code} (a refusal or a lost SFU session: never silent).
 
 import { sframeSafeVideoCodecs } from './codecs.js';
+import { setSenderTrack } from './mediaConnection.js';
+import { inboundStats, outboundStats } from './mediaStats.js';
 import { AUDIO_FRAME_MS, sdpForPeer } from './sdp.js';
 import { statsOf } from './rtcStats.js';
 import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
@@ -168,20 +170,10 @@ export class SfuMedia extends EventTarget {
    * @param {'mic' | 'camera' | 'screen' | 'screenAudio'} slot @param {MediaStreamTrack | null} track
    * @param {{encoding?: RTCRtpEncodingParameters, degradationPreference?: RTCDegradationPreference}} [options]
    */
-  async setSlot(slot, track, { encoding, degradationPreference } = {}) {
+  async setSlot(slot, track, options = {}) {
     const sender = this.slots?.[slot];
     if (sender === undefined || this.closed) return;
-    await sender.replaceTrack(track);
-    if (track !== null && (encoding || degradationPreference)) {
-      try {
-        const p = sender.getParameters();
-        if (encoding && p.encodings?.length) Object.assign(p.encodings[0], encoding);
-        if (degradationPreference) p.degradationPreference = degradationPreference;
-        await sender.setParameters(p);
-      } catch {
-        // a hint, not a must
-      }
-    }
+    await setSenderTrack(sender, track, options);
   }
 
   /** @param {Record<string, any> | undefined} data */
@@ -454,15 +446,7 @@ export class SfuMedia extends EventTarget {
       report.forEach((s) => {
         if (s.type !== 'inbound-rtp' || !f.mids.has(s.mid)) return;
         inbound.push({
-          kind: s.kind,
-          trackId: s.trackIdentifier,
-          screen: f.screenMids.has(s.mid),
-          framesDecoded: s.framesDecoded ?? 0,
-          framesReceived: s.framesReceived ?? 0,
-          frameWidth: s.frameWidth ?? 0,
-          totalSamplesReceived: s.totalSamplesReceived ?? 0,
-          packetsReceived: s.packetsReceived ?? 0,
-          bytesReceived: s.bytesReceived ?? 0,
+          ...inboundStats(s, f.screenMids.has(s.mid)),
           codec: codecs[s.codecId] ?? null,
         });
       });
@@ -490,16 +474,7 @@ export class SfuMedia extends EventTarget {
     /** @type {Record<string, any>[]} */
     const outbound = [];
     report.forEach((s) => {
-      if (s.type === 'outbound-rtp')
-        outbound.push({
-          kind: s.kind,
-          framesEncoded: s.framesEncoded ?? 0,
-          keyFramesEncoded: s.keyFramesEncoded ?? 0,
-          pliCount: s.pliCount ?? 0,
-          packetsSent: s.packetsSent ?? 0,
-          bytesSent: s.bytesSent ?? 0,
-          frameWidth: s.frameWidth ?? 0,
-        });
+      if (s.type === 'outbound-rtp') outbound.push(outboundStats(s));
     });
     return { connectionState: pc.connectionState, outbound };
   }
