@@ -118,9 +118,7 @@ public final class Gateway {
                         this::shuttingDown,
                         codeSlots,
                         new dev.hybridge.gateway.sfu.SfuBridge(
-                                cluster == null ? config.sfu() : java.util.Optional.empty(),
-                                l.roomCapacity(),
-                                rng));
+                                config.sfuInUse(), l.roomCapacity(), rng));
     }
 
     /** From now on new sessions are refused with 1001 and readiness is DOWN. */

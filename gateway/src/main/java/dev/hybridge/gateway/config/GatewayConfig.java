@@ -28,6 +28,15 @@ public record GatewayConfig(
         Optional<Sfu> sfu) {
 
     /**
+     * The SFU this gateway serves: none on a cluster node (spec/sfu.md §3.1, a node answers every
+     * SFU_REQUEST with SFU_UNAVAILABLE), so that a node never publishes a threshold to clients
+     * either: they would leave the mesh for an SFU that is not there.
+     */
+    public Optional<Sfu> sfuInUse() {
+        return cluster.isPresent() ? Optional.empty() : sfu;
+    }
+
+    /**
      * The blind SFU beside the gateway (spec/sfu.md §3.2); absent: off, every SFU_REQUEST gets
      * SFU_UNAVAILABLE and clients stay in the mesh. {@code janusUrl} is on loopback.
      */

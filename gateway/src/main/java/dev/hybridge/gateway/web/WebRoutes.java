@@ -85,7 +85,10 @@ public final class WebRoutes {
         var client =
                 doc.putObject("client").put("file_max_bytes", gw.config().client().fileMaxBytes());
         // spec/sfu.md §6: the mesh/SFU switch point, only while an SFU is there to switch to
-        gw.config().sfu().ifPresent(s -> client.putObject("sfu").put("threshold", s.threshold()));
+        // (a cluster node serves no SFU, so it publishes none)
+        gw.config()
+                .sfuInUse()
+                .ifPresent(s -> client.putObject("sfu").put("threshold", s.threshold()));
         if (!gw.retiredKeys().isEmpty()) {
             // spec/hop-handshake.md §3: a client whose pin is listed here tells its user that the
             // link uses the gateway's previous key, instead of reporting a key mismatch

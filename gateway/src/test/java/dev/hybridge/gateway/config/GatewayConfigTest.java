@@ -226,4 +226,20 @@ class GatewayConfigTest {
                                         "hybridge.ice.turn.secret", "super-secret-value-123")));
         assertTrue(!c.toString().contains("super-secret-value-123"));
     }
+
+    @Test
+    void aClusterNodeServesNoSfuAndSoPublishesNoThreshold() {
+        Map<String, String> sfu =
+                Map.of(
+                        "hybridge.sfu.enabled", "true",
+                        "hybridge.sfu.janus-url", "ws://127.0.0.1:8188",
+                        "hybridge.sfu.threshold", "4");
+        GatewayConfig alone = GatewayConfig.from(ConfigLoader.withOverrides(sfu));
+        assertEquals(4, alone.sfuInUse().orElseThrow().threshold());
+        Map<String, String> node = new java.util.HashMap<>(sfu);
+        node.put("hybridge.cluster.enabled", "true");
+        GatewayConfig clustered = GatewayConfig.from(ConfigLoader.withOverrides(node));
+        assertTrue(clustered.sfu().isPresent());
+        assertTrue(clustered.sfuInUse().isEmpty());
+    }
 }
