@@ -515,6 +515,7 @@ export class Call extends EventTarget {
       },
       feedsChanged: () => this.#feedsChanged(),
       problem: (code, message) => this.#problem(code, undefined, message),
+      cleared: (code) => this.#emit('cleared', { code }),
       switched: (mode) => {
         this.timings.mode(mode);
         this.#emit('peers');

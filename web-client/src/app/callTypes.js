@@ -27,6 +27,7 @@ export {};
  * @property {{keyFp: string | null}} media
  * @property {{entry: import('./chat.js').ChatEntry}} chat
  * @property {{code: string, keyFp?: string, message?: string}} problem
+ * @property {{code: string}} cleared what the problem of that code said is over (the UI takes its alert down)
  * @property {{kid: bigint}} rekey
  * @property {{item: import('./fileTransfer.js').FileItem}} file
  *

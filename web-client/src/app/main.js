@@ -186,6 +186,7 @@ function wireCall(call, fingerprint) {
   $('#invite-link').value = app.link;
   clear($('#invite-qr')).append(qrSvg(app.link ?? ''));
   call.on('status', (d) => renderStatus(call, d.state));
+  call.on('cleared', (d) => dismiss(d.code));
   call.on('problem', (d) => {
     const code = d.code;
     if (RECONNECTING_CODES.has(code) && call.state !== 'joined') return; // the status line says it

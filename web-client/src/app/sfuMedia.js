@@ -481,8 +481,9 @@ export class SfuMedia extends EventTarget {
 
   /**
    * Ends this client's use of the SFU. Unless the gateway said the Janus session is gone, both
-   * handles leave the room first: the session itself stays with the gateway until the seat ends
-   * (spec/sfu.md §3.1), and a handle still joined would refuse the next join (Janus 425).
+   * handles leave the room first: the session itself stays with the gateway until the seat ends,
+   * and a leave is what makes the gateway give the handle a fresh Janus handle for the next
+   * join (a Janus handle joins once: spec/sfu.md §3.1).
    */
   close() {
     if (this.closed) return;

@@ -35,6 +35,7 @@ const RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
  * @property {() => void} meshQuiet our microphone and camera off every pairwise connection (those without an open data channel are closed)
  * @property {() => void} feedsChanged the SFU's feeds changed: tiles and views follow
  * @property {(code: string, message?: string) => void} problem
+ * @property {(code: string) => void} cleared what a problem said is over (the SFU is back, or left)
  * @property {(mode: string) => void} switched
  * @property {import('./sfuMedia.js').SfuMediaOptions} media
  */
@@ -145,7 +146,14 @@ export class SfuSwitch {
       this.#retry(media);
     });
     media.addEventListener('state', () => {
-      if (media.subscriber?.connectionState === 'connected') this.#retries = 0;
+      if (
+        media.subscriber?.connectionState === 'connected' &&
+        media.publisher?.connectionState === 'connected'
+      ) {
+        this.#retries = 0;
+        this.#host.cleared('SFU_UNAVAILABLE');
+        this.#host.cleared('SFU_REFUSED');
+      }
     });
     media.start().catch((e) => {
       if (this.media !== media) return;
@@ -181,6 +189,7 @@ export class SfuSwitch {
     this.media = null;
     m?.close();
     this.#host.feedsChanged();
+    if (this.mode === 'mesh') this.#host.cleared('SFU_UNAVAILABLE'); // back in the mesh: moot
   }
 
   close() {

@@ -146,7 +146,7 @@ export function summary(s) {
       negotiation: p.media?.negotiation,
       inbound: p.media?.inbound?.map(
         (i) =>
-          `${i.kind}${i.screen ? '/screen' : ''}:${i.kind === 'video' ? i.framesDecoded : i.totalSamplesReceived}`,
+          `${i.kind}${i.screen ? '/screen' : ''}:${i.kind === 'video' ? `${i.framesDecoded}/${i.framesReceived}/${i.packetsReceived}p` : i.totalSamplesReceived}`,
       ),
     })),
   };

@@ -2,7 +2,8 @@
 // CallSessions in Node (no browser, no media): the 'members' count, a publisher join answered
 // with the member's feed id as every member computes it, a refused request (SFU_NOT_ALLOWED)
 // that disturbs nothing, another member seeing the first as a publisher only once it publishes
-// (not here: a join alone publishes nothing), and a Janus crash reported as a lost session
+// (not here: a join alone publishes nothing), a join again after a leave (the gateway gives the
+// handle a fresh Janus handle), and a Janus crash reported as a lost session
 // (SFU_UNAVAILABLE without a request) after which the next request builds a new session.
 
 import { after, before, test } from 'node:test';
@@ -92,6 +93,12 @@ test(
       e.code.startsWith('JANUS_'),
     );
     assert.equal(alice.state, 'joined');
+    // A leave frees the handle: the gateway gives it a fresh Janus handle, so the next join (a
+    // client rebuilding its SFU media) is taken, and nothing of the old handle reaches the new.
+    sfu.fire(PUBLISHER, { request: 'leave' });
+    const rejoined = await sfu.request(PUBLISHER, { request: 'join', ptype: 'publisher' });
+    assert.equal(rejoined.plugindata.data.videoroom, 'joined', 'joined again after a leave');
+    assert.equal(rejoined.plugindata.data.id, feedIdOf(alice.selfId));
 
     // Janus crashes: the member's session is lost, said without a request.
     const lost = next(sfu, 'lost');

@@ -58,8 +58,19 @@ final class JanusClient {
     private volatile long sessionId;
     private volatile long[] handleIds = new long[0];
 
-    private JanusClient(Events events) {
+    /** Per handle, the last thing sent on it (see {@link #send}); under {@link #handleLock}. */
+    private CompletableFuture<?>[] handleChain;
+
+    private final Object handleLock = new Object();
+
+    /** Handles a {@code leave} was sent on: what Janus says on them is not passed on. */
+    private final java.util.Set<Long> retiring = ConcurrentHashMap.newKeySet();
+
+    private final Duration timeout;
+
+    private JanusClient(Events events, Duration timeout) {
         this.events = events;
+        this.timeout = timeout;
     }
 
     /**
@@ -68,7 +79,7 @@ final class JanusClient {
      */
     static CompletableFuture<JanusClient> open(
             HttpClient http, URI uri, int handles, Events events, Duration timeout) {
-        JanusClient c = new JanusClient(events);
+        JanusClient c = new JanusClient(events, timeout);
         return http.newWebSocketBuilder()
                 .subprotocols("janus-protocol")
                 .connectTimeout(timeout)
@@ -135,12 +146,101 @@ final class JanusClient {
 
     /**
      * Sends {@code message} (a "message" or "trickle") on handle {@code index}; the future gets
-     * Janus' answer: "success", "event" or "error", or the ack where {@code ackEnds}.
+     * Janus' answer: "success", "event" or "error", or the ack where {@code ackEnds}. Calls are
+     * sent in order per handle, each after the handle replacement a {@code leave} before it made.
      */
     CompletableFuture<JsonNode> send(int index, ObjectNode message, boolean ackEnds) {
-        message.put("session_id", sessionId);
-        message.put("handle_id", handleIds[index]);
-        return request(message, ackEnds);
+        CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+        synchronized (handleLock) {
+            if (handleChain == null) {
+                handleChain = new CompletableFuture<?>[handleIds.length];
+                for (int i = 0; i < handleChain.length; i++) {
+                    handleChain[i] = CompletableFuture.completedFuture(null);
+                }
+            }
+            // a linear chain per handle: each message is issued once the one before it was (and,
+            // after a leave, once the handle was replaced), so their order is kept
+            CompletableFuture<Void> issued =
+                    handleChain[index]
+                            .handle((x, e) -> null)
+                            .thenRun(
+                                    () -> {
+                                        message.put("session_id", sessionId);
+                                        long id = handleIds[index];
+                                        message.put("handle_id", id);
+                                        if (isLeave(message)) {
+                                            retiring.add(id);
+                                        }
+                                        request(message, ackEnds)
+                                                .whenComplete(
+                                                        (a, e) -> {
+                                                            if (e != null) {
+                                                                answer.completeExceptionally(e);
+                                                            } else {
+                                                                answer.complete(a);
+                                                            }
+                                                        });
+                                    });
+            if (isLeave(message)) {
+                // A Janus handle joins a room once: after a leave the next join would get 425.
+                // Replace it with a fresh one once Janus answered the leave (or did not in time),
+                // and pass on nothing Janus says on the old one from now on: its hangup would
+                // reach whatever the client starts next on this handle (spec/sfu.md §2.1).
+                handleChain[index] =
+                        issued.thenCompose(
+                                        x ->
+                                                answer.handle((a, e) -> null)
+                                                        .completeOnTimeout(
+                                                                null,
+                                                                timeout.toMillis(),
+                                                                TimeUnit.MILLISECONDS))
+                                .thenCompose(
+                                        x ->
+                                                replaceHandle(
+                                                        index, message.path("handle_id").asLong()));
+            } else {
+                handleChain[index] = issued;
+            }
+        }
+        return answer;
+    }
+
+    private static boolean isLeave(ObjectNode message) {
+        return "message".equals(message.path("janus").asText())
+                && "leave".equals(message.path("body").path("request").asText());
+    }
+
+    /** Detaches handle {@code old} (at {@code index}) and attaches a new one in its place. */
+    private CompletableFuture<Void> replaceHandle(int index, long old) {
+        ObjectNode detach =
+                JSON.createObjectNode()
+                        .put("janus", "detach")
+                        .put("session_id", sessionId)
+                        .put("handle_id", old);
+        ObjectNode attach =
+                JSON.createObjectNode()
+                        .put("janus", "attach")
+                        .put("session_id", sessionId)
+                        .put("plugin", PLUGIN);
+        return request(detach, false)
+                .handle((a, e) -> null)
+                .thenCompose(x -> request(attach, false))
+                .thenAccept(
+                        a -> {
+                            long[] ids = handleIds.clone();
+                            ids[index] = successId(a);
+                            handleIds = ids;
+                            retiring.remove(old);
+                        })
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete(
+                        (x, e) -> {
+                            if (e != null) {
+                                // no handle to go on with: the session is lost, and the next
+                                // request builds a new one
+                                failAll(true);
+                            }
+                        });
     }
 
     /** Keeps the session alive (Janus drops a session silent for its session_timeout). */
@@ -220,6 +320,9 @@ final class JanusClient {
             return;
         }
         long sender = m.path("sender").asLong(0);
+        if (retiring.contains(sender)) {
+            return; // the client left on it (a hangup, "leaving", "detached")
+        }
         long[] ids = handleIds;
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] == sender) {
