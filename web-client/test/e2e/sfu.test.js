@@ -187,6 +187,14 @@ describe(
           const s = await stats(pages[n]);
           const d = decodedFrom(s, others);
           console.error(`${n} (${what}):`, JSON.stringify({ d, failures: s.sfu.failures, first }));
+          for (const o of others) {
+            const fp = peerNamed(s, o);
+            const video = (s.peers[fp]?.media?.inbound ?? []).filter((i) => i.kind === 'video');
+            console.error(
+              `${n} from ${o}: SFrame ${JSON.stringify(s.sframe?.receive?.[fp] ?? null)}; ` +
+                `pairwise video ${JSON.stringify(video)}`,
+            );
+          }
           throw e;
         });
       }
