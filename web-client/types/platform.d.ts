@@ -43,6 +43,7 @@ declare var __hybridgeTestConfig:
       sframe?: boolean;
       rawSdpForTestingOnly?: number;
       sfuSubscribeAllForTestingOnly?: boolean;
+      screenVideo?: MediaTrackConstraints;
     }
   | undefined;
 declare var __hybridge: Record<string, (...args: any[]) => unknown> | undefined;

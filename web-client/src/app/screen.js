@@ -31,8 +31,16 @@ export const SCREEN_PRESETS = Object.freeze({
 export async function captureScreen(quality) {
   const preset =
     SCREEN_PRESETS[/** @type {keyof typeof SCREEN_PRESETS} */ (quality)] ?? SCREEN_PRESETS.sharp;
+  /** @type {MediaTrackConstraints} */
+  let constraints = { ...preset.video };
+  // test-hook:begin
+  // Browser tests on two cores: Chromium's fake screen follows the constraints' maximum (2560
+  // wide for 'sharp'), and one such VP9 encode took 0.8 s there (sfu.test.js), starving its pages.
+  const small = globalThis.__hybridgeTestConfig?.screenVideo;
+  if (small !== undefined) constraints = small;
+  // test-hook:end
   const stream = await navigator.mediaDevices.getDisplayMedia({
-    video: { ...preset.video },
+    video: constraints,
     audio: true, // system or tab audio: Chromium offers it for tabs and (on some systems) screens
     systemAudio: 'include',
     selfBrowserSurface: 'exclude',

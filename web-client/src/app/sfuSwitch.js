@@ -20,8 +20,11 @@ import { SfuMedia } from './sfuMedia.js';
 
 export const SWITCH_STABLE_MS = 2_000;
 export const MAKE_BEFORE_BREAK_MS = 10_000;
-/** After our own SFU media is up, our media stays on the pairwise connections this much longer. */
-export const MESH_GRACE_MS = 2_000;
+/**
+ * After our own SFU media is up, our media stays on the pairwise connections this much longer
+ * (spec/sfu.md §6): the others' subscriptions to our feed come up on their own clocks.
+ */
+export const MESH_GRACE_MS = 4_000;
 const READY_POLL_MS = 250;
 const RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
 
