@@ -3,6 +3,7 @@
 // headless Chromium on loopback against the real gateway (test build) and Debian's Janus.
 //
 //   node --experimental-websocket bench/browser/sfu-rooms.mjs [--pages=6] [--seconds=20] [--joins=3]
+//        [--large=12]
 //
 // Prerequisites: mvn -B -ntp -q -pl gateway -am process-classes -DskipTests; (cd web-client &&
 // npm run build:test); apt-get install janus chromium.
@@ -14,7 +15,8 @@
 // all its connections) and the CPU of all Chromium processes divided by the pages; Janus' CPU
 // per forwarded stream (audio and video of every member to every other). Then, in the SFU room,
 // `joins` times a new page joins and leaves: join-to-first-frame is from its Join click to the
-// first video frame it decodes from any member through the SFU (its own clock).
+// first video frame it decodes from any member through the SFU (its own clock). With --large=N, a
+// third room of N pages through the SFU follows (uplink, CPU per page, Janus per stream; no joins).
 
 import { performance } from 'node:perf_hooks';
 import { startGateway } from '../../web-client/test/support/gateway.js';
@@ -34,6 +36,7 @@ const arg = (name, dflt) =>
 const PAGES = arg('pages', 6);
 const SECONDS = arg('seconds', 20);
 const JOINS = arg('joins', 3);
+const LARGE = arg('large', 0);
 const PER_BROWSER = 2;
 const VIDEO = { width: { exact: 160 }, height: { exact: 120 }, frameRate: { max: 5 } };
 
@@ -65,7 +68,7 @@ function decodesAll(s, via, others) {
   );
 }
 
-async function room(mode, janus) {
+async function room(mode, janus, PAGES, JOINS) {
   const gw = await startGateway({
     config: {
       limits: { 'room-capacity': 25 },
@@ -147,8 +150,9 @@ async function room(mode, janus) {
 
 const janus = await startJanus();
 try {
-  const mesh = await room('mesh', janus);
-  const sfu = await room('sfu', janus);
+  const mesh = await room('mesh', janus, PAGES, JOINS);
+  const sfu = await room('sfu', janus, PAGES, JOINS);
+  const large = LARGE > 0 ? await room('sfu', janus, LARGE, 0) : null;
   const up = (r) => median(r.uplinkKbps);
   console.log(`${PAGES} pages, ${SECONDS} s measured, 160x120 at 5 fps and 40 ms Opus per page`);
   console.log(
@@ -163,6 +167,18 @@ try {
   console.log(
     `  join to first frame through the SFU, ms: median ${fmt(median(sfu.joinToFirstFrame))}, all ${sfu.joinToFirstFrame.map((x) => fmt(x)).join(', ')}`,
   );
+  if (large !== null) {
+    console.log(`${LARGE} pages through the SFU, same run, against the ${PAGES}-page rooms above`);
+    console.log(
+      `  uplink per page, median kbit/s:   ${fmt(up(large), 1)}   (/ mesh of ${PAGES}: ${fmt(up(large) / up(mesh), 2)}, / sfu of ${PAGES}: ${fmt(up(large) / up(sfu), 2)})`,
+    );
+    console.log(
+      `  Chromium CPU per page (cores):    ${fmt(large.cpuPerPage, 3)}   (/ mesh of ${PAGES}: ${fmt(large.cpuPerPage / mesh.cpuPerPage, 2)}, / sfu of ${PAGES}: ${fmt(large.cpuPerPage / sfu.cpuPerPage, 2)})`,
+    );
+    console.log(
+      `  Janus CPU per forwarded stream:   ${fmt(large.janusPerStream * 1000, 2)} ms/s (${LARGE * (LARGE - 1) * 2} streams)`,
+    );
+  }
 } finally {
   await janus.stop();
 }

@@ -131,7 +131,12 @@ export function installTestHook(app) {
       const within = (step, start) =>
         new Promise((ok, fail) => {
           const t = setTimeout(() => fail(new Error(`recording: no ${step} in 15 s`)), 15_000);
-          v.onerror = () => fail(new Error(`recording does not load: ${v.error?.message}`));
+          v.onerror = () =>
+            fail(
+              new Error(
+                `recording does not load (${blob.size} bytes, ${blob.type}): ${v.error?.message}`,
+              ),
+            );
           start(() => {
             clearTimeout(t);
             ok(undefined);
