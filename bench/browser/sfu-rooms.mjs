@@ -89,12 +89,21 @@ async function room(mode, janus, PAGES, JOINS) {
       await joinRoom(page, link, `P${i + 1}`);
       pages.push(page);
     }
+    // The large room may not get there on a small machine: it is measured anyway, and the
+    // output says how many pages decoded every other page.
+    let complete = 0;
     for (const p of pages)
-      await waitFor(p, (s) => decodesAll(s, mode, PAGES - 1), {
+      complete += await waitFor(p, (s) => decodesAll(s, mode, PAGES - 1), {
         what: `${mode}: every page decodes every other`,
-        timeout: 120_000,
+        timeout: JOINS === 0 ? 30_000 : 120_000,
         interval: 1000,
-      });
+      }).then(
+        () => 1,
+        (e) => {
+          if (JOINS > 0) throw e;
+          return 0;
+        },
+      );
     const cpu = async () => {
       let c = 0;
       for (const b of browsers) c += await chromium.cpu(b);
@@ -112,6 +121,7 @@ async function room(mode, janus, PAGES, JOINS) {
       cpuPerPage: (await cpu()) - cpu0,
       janusCpu: janus.cpuSeconds() - janus0,
       secs,
+      complete,
     };
     out.cpuPerPage /= PAGES * secs;
     const streams = PAGES * (PAGES - 1) * 2;
@@ -152,7 +162,7 @@ const janus = await startJanus();
 try {
   const mesh = await room('mesh', janus, PAGES, JOINS);
   const sfu = await room('sfu', janus, PAGES, JOINS);
-  const large = LARGE > 0 ? await room('sfu', janus, LARGE, 0) : null;
+
   const up = (r) => median(r.uplinkKbps);
   console.log(`${PAGES} pages, ${SECONDS} s measured, 160x120 at 5 fps and 40 ms Opus per page`);
   console.log(
@@ -167,8 +177,18 @@ try {
   console.log(
     `  join to first frame through the SFU, ms: median ${fmt(median(sfu.joinToFirstFrame))}, all ${sfu.joinToFirstFrame.map((x) => fmt(x)).join(', ')}`,
   );
+  let large = null;
+  if (LARGE > 0) {
+    // printed after the rooms above, so that a large room the machine cannot hold loses nothing
+    large = await room('sfu', janus, LARGE, 0).catch((e) => {
+      console.log(`${LARGE} pages through the SFU: not measured, ${e.message.split(';')[0]}`);
+      return null;
+    });
+  }
   if (large !== null) {
-    console.log(`${LARGE} pages through the SFU, same run, against the ${PAGES}-page rooms above`);
+    console.log(
+      `${LARGE} pages through the SFU, same run, against the ${PAGES}-page rooms above (${large.complete} of ${LARGE} pages decoded every other page before the measurement)`,
+    );
     console.log(
       `  uplink per page, median kbit/s:   ${fmt(up(large), 1)}   (/ mesh of ${PAGES}: ${fmt(up(large) / up(mesh), 2)}, / sfu of ${PAGES}: ${fmt(up(large) / up(sfu), 2)})`,
     );
