@@ -72,28 +72,12 @@ export class SFrameMedia {
 
   /** Encrypt everything this sender sends (one send context for all peer connections). @param {RTCRtpSender} sender */
   attachSender(sender) {
-    if (this.api === 'script') {
-      sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'send' });
-    } else {
-      const { readable, writable } = sender.createEncodedStreams();
-      this.worker.postMessage({ type: 'transform', role: 'send', readable, writable }, [
-        readable,
-        writable,
-      ]);
-    }
+    this.#attach(sender, { role: 'send' });
   }
 
   /** Decrypt what arrives on this receiver with the keys of `peerId` only (§4.3). @param {RTCRtpReceiver} receiver @param {string} peerId */
   attachReceiver(receiver, peerId) {
-    if (this.api === 'script') {
-      receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', peerId });
-    } else {
-      const { readable, writable } = receiver.createEncodedStreams();
-      this.worker.postMessage({ type: 'transform', role: 'receive', peerId, readable, writable }, [
-        readable,
-        writable,
-      ]);
-    }
+    this.#attach(receiver, { role: 'receive', peerId });
   }
 
   /**
@@ -102,11 +86,19 @@ export class SFrameMedia {
    * @param {RTCRtpReceiver} receiver @param {string} slot
    */
   attachSlotReceiver(receiver, slot) {
+    this.#attach(receiver, { role: 'receive', slot });
+  }
+
+  /**
+   * Puts the worker's transform with `options` on a sender or receiver, by the API this browser has.
+   * @param {RTCRtpSender | RTCRtpReceiver} endpoint @param {Record<string, string>} options
+   */
+  #attach(endpoint, options) {
     if (this.api === 'script') {
-      receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'receive', slot });
+      endpoint.transform = new RTCRtpScriptTransform(this.worker, options);
     } else {
-      const { readable, writable } = receiver.createEncodedStreams();
-      this.worker.postMessage({ type: 'transform', role: 'receive', slot, readable, writable }, [
+      const { readable, writable } = endpoint.createEncodedStreams();
+      this.worker.postMessage({ type: 'transform', ...options, readable, writable }, [
         readable,
         writable,
       ]);
