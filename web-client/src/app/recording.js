@@ -26,22 +26,32 @@ export class CallRecording {
   /** @type {Blob[]} */
   #chunks = [];
   #recorder;
+  #onData;
   startedAt = Date.now();
+  /** Bytes recorded so far: the person sees the file grow, and an empty one is never offered. */
+  bytes = 0;
+  /** Non-empty chunks so far: about a second of the call each. */
+  chunks = 0;
 
   /**
    * Starts recording at once. Throws (NotSupportedError, SecurityError) where the browser
    * cannot record.
    * @param {() => HTMLVideoElement[]} videos the video elements to draw, in order
    * @param {() => MediaStreamTrack[]} audio the audio tracks to mix (called again on addAudio)
+   * @param {(bytes: number) => void} [onData] told each time recorded data arrives
    */
-  constructor(videos, audio) {
+  constructor(videos, audio, onData = () => {}) {
     this.#videos = videos;
     this.#audio = audio;
+    this.#onData = onData;
     this.#canvas = document.createElement('canvas');
     this.#canvas.width = WIDTH;
     this.#canvas.height = HEIGHT;
     this.#ctx = /** @type {CanvasRenderingContext2D} */ (this.#canvas.getContext('2d'));
     this.#mix = new AudioContext();
+    // A context can start suspended (autoplay rules); its track then carries no audio, and
+    // Firefox's WebM writer waits for audio before it writes anything: a file of 0 bytes.
+    this.#mix.resume().catch(() => {});
     this.#dest = this.#mix.createMediaStreamDestination();
     this.addAudio();
     this.#draw();
@@ -54,7 +64,11 @@ export class CallRecording {
     );
     this.#recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
     this.#recorder.addEventListener('dataavailable', (e) => {
-      if (e.data.size > 0) this.#chunks.push(e.data);
+      if (e.data.size === 0) return;
+      this.#chunks.push(e.data);
+      this.bytes += e.data.size;
+      this.chunks++;
+      this.#onData(this.bytes);
     });
     this.#recorder.start(1000); // a chunk a second: a crash loses at most the last second
     // Timers, not animation frames: a page in the background still records.
@@ -91,7 +105,10 @@ export class CallRecording {
     });
   }
 
-  /** Stops and returns the recording as one WebM Blob. */
+  /**
+   * Stops and returns the recording as one WebM Blob. It can be empty (size 0): stopped before
+   * the browser's encoder wrote anything; the caller says so rather than offer an empty file.
+   */
   stop() {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;

@@ -25,6 +25,11 @@ export function lastRecording() {
   return last?.blob ?? null;
 }
 
+/** The recording under way: bytes and chunks (about a second each) so far; null when none. */
+export function recordingNow() {
+  return recording === null ? null : { bytes: recording.bytes, chunks: recording.chunks };
+}
+
 /** Buttons and menus, wired once; `getCall` gives the current call. @param {() => Call | null} getCall */
 export function initRoomControls(getCall) {
   $('#btn-hand').addEventListener('click', () => {
@@ -89,7 +94,7 @@ export function wireRoom(call, on) {
   // The call ended (Leave) while recording: the file is saved at once, not lost with the view.
   call.on('status', (d) => {
     if (d.state === 'closed' && recording !== null && !room.moved)
-      stopRecording(call).then(() => $('#rec-download').click());
+      stopRecording(call).then((saved) => saved && $('#rec-download').click());
   });
   call.on('media', () => {
     recording?.addAudio();
@@ -116,6 +121,7 @@ async function toggleRecording(call) {
           ...(shownMedia(p, call.sfu.mode)?.remoteScreen.getAudioTracks() ?? []),
         ]),
       ],
+      renderRecordButton,
     );
   } catch (e) {
     systemLine(`Recording could not start: ${/** @type {{name?: string}} */ (e)?.name ?? 'error'}`);
@@ -127,13 +133,22 @@ async function toggleRecording(call) {
   call.room.setRecording(true);
 }
 
-/** Stops our recording, if any, and offers the file. @param {Call} call */
+/**
+ * Stops our recording, if any, and offers the file; false when there is none to offer.
+ * @param {Call} call
+ */
 async function stopRecording(call) {
   const r = recording;
-  if (r === null) return;
+  if (r === null) return false;
   recording = null;
   call.room.setRecording(false);
   const blob = await r.stop();
+  if (blob.size === 0) {
+    // Stopped before the browser's encoder wrote anything: no empty file to download.
+    systemLine('The recording is empty: the browser recorded nothing yet. Nothing was saved.');
+    renderRoom(call);
+    return false;
+  }
   const url = URL.createObjectURL(blob);
   last = { blob, url };
   const a = $('#rec-download');
@@ -142,6 +157,17 @@ async function stopRecording(call) {
   a.textContent = `Download the recording (${(blob.size / 1e6).toFixed(1)} MB)`;
   show(a);
   renderRoom(call);
+  return true;
+}
+
+/** The record button: what pressing it does, and while recording how large the file is. */
+function renderRecordButton() {
+  const rec = $('#btn-record');
+  rec.textContent =
+    recording === null
+      ? 'Record on this device'
+      : `Stop recording (${(recording.bytes / 1e6).toFixed(1)} MB)`;
+  rec.setAttribute('aria-pressed', String(recording !== null));
 }
 
 /** @param {Call} call */
@@ -155,9 +181,7 @@ export function renderRoom(call) {
   const lock = $('#btn-lock');
   lock.textContent = room.lock.state.locked ? 'Unlock the room' : 'Lock the room';
   lock.setAttribute('aria-pressed', String(room.lock.state.locked));
-  const rec = $('#btn-record');
-  rec.textContent = recording !== null ? 'Stop recording' : 'Record on this device';
-  rec.setAttribute('aria-pressed', String(recording !== null));
+  renderRecordButton();
   renderPeople(call);
   renderNotices(call);
   decorateTiles(call);

@@ -4,7 +4,7 @@
 
 import { callSnapshot } from './callSnapshot.js';
 import { alertCodes } from './alerts.js';
-import { lastRecording } from './roomView.js';
+import { lastRecording, recordingNow } from './roomView.js';
 import { healthOf } from './mediaHealth.js';
 
 /** @type {((c?: MediaStreamConstraints) => Promise<MediaStream>) | null} getUserMedia before failDevices */
@@ -121,6 +121,8 @@ export function installTestHook(app) {
      * The last local recording, loaded into a media element: its size, type and duration (a
      * Chromium WebM has no duration until the end is sought, so it seeks there first).
      */
+    /** The recording under way on this page: bytes and chunks so far, or null. */
+    recordingNow,
     async recording() {
       const blob = lastRecording();
       if (blob === null) return null;

@@ -142,3 +142,20 @@ export async function waitRoom(page, predicate, what, timeout = 60_000) {
     await sleep(200);
   }
 }
+
+/**
+ * Waits until the page's own recording has written `chunks` non-empty chunks (about a second
+ * of the call each): something to record, without guessing how long the encoder takes to start.
+ */
+export async function waitRecorded(page, chunks = 2, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const r = await page.evaluate(() => globalThis.__hybridge.recordingNow());
+    if (r !== null && r.chunks >= chunks) return r;
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${chunks} recorded chunks; last: ${JSON.stringify(r)}`,
+      );
+    await sleep(200);
+  }
+}

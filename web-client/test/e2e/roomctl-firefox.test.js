@@ -13,11 +13,10 @@ import {
   launchBrowser,
   openPage,
   peerNamed,
-  sleep,
   stats,
   waitFor,
 } from './browser.js';
-import { connectedTo, newLink, room, waitRoom } from './calls.js';
+import { connectedTo, newLink, room, waitRecorded, waitRoom } from './calls.js';
 import { firefoxAvailable, launchFirefox, openFirefoxPage } from './firefox.js';
 
 const skip =
@@ -77,7 +76,7 @@ describe('room control with Firefox in the call', { skip }, () => {
     await press(bob, '#btn-record');
     await alice.waitForSelector('.room-notice[data-kind="rec"]');
     assert.match(await alice.textContent('.room-notice[data-kind="rec"]'), /Bob is recording/);
-    await sleep(2500); // something to record
+    await waitRecorded(bob, 3); // something to record
     await press(bob, '#btn-record');
     await alice.waitForSelector('.room-notice[data-kind="rec"]', { state: 'detached' });
     await bob.waitForSelector('#rec-download:not([hidden])');

@@ -24,7 +24,7 @@ import {
   stats,
   waitFor,
 } from './browser.js';
-import { connectedTo, newLink, room, waitRoom } from './calls.js';
+import { connectedTo, newLink, room, waitRecorded, waitRoom } from './calls.js';
 
 /** Smaller than TEST_VIDEO: four pages share two cores with other work. */
 const VIDEO = { width: { exact: 160 }, height: { exact: 120 }, frameRate: { max: 10 } };
@@ -172,7 +172,7 @@ describe(
         await p.waitForSelector('.room-notice[data-kind="rec"]');
         assert.match(await p.textContent('.room-notice[data-kind="rec"]'), /Alice is recording/);
       }
-      await sleep(2500); // something to record
+      await waitRecorded(Alice, 3); // something to record
       await menu(Alice, '#btn-record');
       for (const p of [Bob, Carol]) {
         await p.waitForSelector('.room-notice[data-kind="rec"]', { state: 'detached' });
@@ -321,7 +321,7 @@ describe(
       // Dave records alone, then leaves: the file is saved as he leaves, not lost with the view.
       await menu(Dave, '#btn-record');
       await waitRoom(Dave, (r) => r.recorders.includes('self'), 'Dave records');
-      await sleep(1500);
+      await waitRecorded(Dave, 1);
       const download = Dave.waitForEvent('download');
       await Dave.click('#btn-leave');
       await Dave.click('#leave-confirm');
