@@ -38,7 +38,7 @@ export class CallRecording {
    * cannot record.
    * @param {() => HTMLVideoElement[]} videos the video elements to draw, in order
    * @param {() => MediaStreamTrack[]} audio the audio tracks to mix (called again on addAudio)
-   * @param {(bytes: number) => void} [onData] told each time recorded data arrives
+   * @param {() => void} [onData] told each time recorded data arrives (see `bytes`)
    */
   constructor(videos, audio, onData = () => {}) {
     this.#videos = videos;
@@ -68,7 +68,7 @@ export class CallRecording {
       this.#chunks.push(e.data);
       this.bytes += e.data.size;
       this.chunks++;
-      this.#onData(this.bytes);
+      this.#onData();
     });
     this.#recorder.start(1000); // a chunk a second: a crash loses at most the last second
     // Timers, not animation frames: a page in the background still records.

@@ -117,12 +117,12 @@ export function installTestHook(app) {
     },
     /** The room control's state: lock, hands, recorders, held and waiting peers (names). */
     room: () => app.call?.room.snapshot() ?? null,
+    /** The recording under way on this page: bytes and chunks so far, or null. */
+    recordingNow,
     /**
      * The last local recording, loaded into a media element: its size, type and duration (a
      * Chromium WebM has no duration until the end is sought, so it seeks there first).
      */
-    /** The recording under way on this page: bytes and chunks so far, or null. */
-    recordingNow,
     async recording() {
       const blob = lastRecording();
       if (blob === null) return null;

@@ -129,33 +129,40 @@ export async function checkCall(pages, names, what) {
 /** The page's room-control snapshot (spec/peer-messages.md §8), or null outside a call. */
 export const room = (page) => page.evaluate(() => globalThis.__hybridge.room());
 
-/** Polls the page's room-control snapshot until `predicate` holds (Chromium or Firefox pages). */
-export async function waitRoom(page, predicate, what, timeout = 60_000) {
+/**
+ * Reads with `read` every 200 ms until `done(value)` holds and returns that value; after
+ * `timeout` ms throws with `describe(last value)`.
+ */
+async function pollUntil(read, done, describe, timeout) {
   const end = Date.now() + timeout;
   for (;;) {
-    const r = await room(page);
-    if (r !== null && predicate(r)) return r;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}; last: ${JSON.stringify(r)}; stats: ${JSON.stringify(summary(await stats(page))).slice(0, 3000)}`,
-      );
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > end) throw new Error(await describe(v));
     await sleep(200);
   }
+}
+
+/** Polls the page's room-control snapshot until `predicate` holds (Chromium or Firefox pages). */
+export function waitRoom(page, predicate, what, timeout = 60_000) {
+  return pollUntil(
+    () => room(page),
+    (r) => r !== null && predicate(r),
+    async (r) =>
+      `timed out waiting for ${what}; last: ${JSON.stringify(r)}; stats: ${JSON.stringify(summary(await stats(page))).slice(0, 3000)}`,
+    timeout,
+  );
 }
 
 /**
  * Waits until the page's own recording has written `chunks` non-empty chunks (about a second
  * of the call each): something to record, without guessing how long the encoder takes to start.
  */
-export async function waitRecorded(page, chunks = 2, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const r = await page.evaluate(() => globalThis.__hybridge.recordingNow());
-    if (r !== null && r.chunks >= chunks) return r;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${chunks} recorded chunks; last: ${JSON.stringify(r)}`,
-      );
-    await sleep(200);
-  }
+export function waitRecorded(page, chunks = 2, timeout = 30_000) {
+  return pollUntil(
+    () => page.evaluate(() => globalThis.__hybridge.recordingNow()),
+    (r) => r !== null && r.chunks >= chunks,
+    (r) => `timed out waiting for ${chunks} recorded chunks; last: ${JSON.stringify(r)}`,
+    timeout,
+  );
 }
