@@ -34,6 +34,12 @@ export { SessionState } from './roomConnection.js';
 export { Peer, PeerPhase } from './peerState.js';
 
 /**
+ * How long a peer pair may take to reach ESTABLISHED (spec/peer-handshake.md §8). A newcomer
+ * runs its handshakes with every member at once: in a room of eight on a loaded two-core machine
+ * three of seven pairs passed 10 s, and a pair that times out stays failed for the call.
+ */
+export const PEER_HANDSHAKE_TIMEOUT_MS = 30_000;
+/**
  * @typedef {import('./events.js').SessionEvents} SessionEvents
  * @typedef {import('./events.js').SessionStats} SessionStats
  * @typedef {import('./roomEvents.js').IceServer} IceServer
@@ -46,7 +52,7 @@ export { Peer, PeerPhase } from './peerState.js';
  * @property {typeof fetch} [fetchImpl]
  * @property {() => number} [random] for the backoff jitter
  * @property {string} [agent] hello.agent
- * @property {number} [peerHandshakeTimeoutMs] 10 s
+ * @property {number} [peerHandshakeTimeoutMs] PEER_HANDSHAKE_TIMEOUT_MS
  * @property {number} [hopHandshakeTimeoutMs] 10 s
  * @property {number} [joinTimeoutMs] 10 s
  * @property {number} [helloTimeoutMs] 5 s: 'peer-up' fires without a hello after this
@@ -171,7 +177,7 @@ export class CallSession extends EventTarget {
       view: this.#view,
       name: o.name,
       agent: typeof o.agent === 'string' ? o.agent : 'hybridge-web/0.1',
-      handshakeTimeoutMs: o.peerHandshakeTimeoutMs ?? 10_000,
+      handshakeTimeoutMs: o.peerHandshakeTimeoutMs ?? PEER_HANDSHAKE_TIMEOUT_MS,
       helloTimeoutMs: o.helloTimeoutMs ?? 5_000,
       now: this.#now,
       stats: this.stats,
