@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PUBLISHER, SUBSCRIBER, SfuSignal, feedIdOf } from '../src/app/sfuSignal.js';
+import { mediaDecodes } from '../src/app/mediaStats.js';
 
 const MAX = 2n ** 53n - 1n;
 
@@ -121,4 +122,28 @@ test('events of no request, a lost session, a refused trickle: each is an event,
     ['lost', { code: 'SFU_MALFORMED_EVENT' }],
   ]);
   sfu.close();
+});
+
+test('a feed decodes once its camera frames do (audio alone while camera packets arrive is not enough)', () => {
+  const e = (kind, o = {}) => ({
+    kind,
+    screen: false,
+    framesDecoded: 0,
+    totalSamplesReceived: 0,
+    packetsReceived: 0,
+    ...o,
+  });
+  const audio = e('audio', { totalSamplesReceived: 960, packetsReceived: 3 });
+  assert.equal(mediaDecodes([]), false);
+  assert.equal(mediaDecodes([e('audio'), e('video')]), false);
+  // camera packets but no frame yet (waiting for a key frame): not yet
+  assert.equal(mediaDecodes([audio, e('video', { packetsReceived: 40 })]), false);
+  assert.equal(mediaDecodes([audio, e('video', { packetsReceived: 40, framesDecoded: 1 })]), true);
+  // camera off: no packets, audio is enough; and video alone is enough
+  assert.equal(mediaDecodes([audio, e('video')]), true);
+  assert.equal(mediaDecodes([e('video', { packetsReceived: 9, framesDecoded: 2 })]), true);
+  // a screen share neither helps nor holds back
+  const screen = e('video', { screen: true, packetsReceived: 40 });
+  assert.equal(mediaDecodes([audio, screen]), true);
+  assert.equal(mediaDecodes([e('audio'), { ...screen, framesDecoded: 5 }]), false);
 });

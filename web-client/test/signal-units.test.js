@@ -307,6 +307,7 @@ test('peer messages: every type of spec/peer-messages.md §2 and its rules', () 
       ts: 1,
     },
     { t: 'bye' },
+    { t: 'sfu-seen' },
     { t: 'future-type', anything: 1 },
   ];
   for (const m of ok) assert.equal(peerMessageProblem(m), null, JSON.stringify(m).slice(0, 80));

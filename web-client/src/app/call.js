@@ -22,6 +22,7 @@ import { CallTimings } from './callTimings.js';
 import { LiveDoc } from './liveDoc.js';
 import { FileTransfers } from './fileTransfer.js';
 import { MediaConnection } from './mediaConnection.js';
+import { mediaDecodes } from './mediaStats.js';
 import { PlaceholderTracks } from './placeholder.js';
 import { SFrameMedia } from './sframeMedia.js';
 // test-hook:begin
@@ -427,6 +428,9 @@ export class Call extends EventTarget {
       case 'hello':
         this.#emit('peers');
         break;
+      case 'sfu-seen':
+        this.sfu.seenBy(st.keyFp);
+        break;
       default:
         if (LiveDoc.handles(msg.t)) this.liveDoc.onMessage(st.keyFp, msg);
         if (msg.t.startsWith('file')) this.files.onMessage(st.keyFp, /** @type {any} */ (msg));
@@ -481,7 +485,7 @@ export class Call extends EventTarget {
       members: connectedFps,
       feedDecodes: async (keyFp) => {
         const s = await this.sfu.media?.statsOf(keyFp);
-        return (s?.inbound ?? []).some((i) => i.framesDecoded > 0 || i.totalSamplesReceived > 0);
+        return mediaDecodes(s?.inbound ?? []);
       },
       meshDecoded: async (keyFp) => {
         const m = this.peers.get(keyFp)?.media;
@@ -513,6 +517,7 @@ export class Call extends EventTarget {
         }
         this.#emit('media', { keyFp: null });
       },
+      tellSeen: (keyFp) => this.#sendTo(keyFp, { t: 'sfu-seen' }),
       feedsChanged: () => this.#feedsChanged(),
       problem: (code, message) => this.#problem(code, undefined, message),
       cleared: (code) => this.#emit('cleared', { code }),

@@ -26,6 +26,22 @@ export function inboundStats(s, screen) {
   };
 }
 
+/**
+ * Whether a member's media decodes, from its inbound entries (inboundStats): something of its
+ * microphone or camera has decoded, and if camera packets arrive, a camera frame has. Audio
+ * decodes at once while video waits for a key frame, which can take seconds on a loaded machine;
+ * a tile that moved on audio alone would show a frozen picture meanwhile. A camera that is off
+ * sends no packets, and then audio is enough. Screen entries do not count.
+ * @param {Record<string, any>[]} inbound
+ */
+export function mediaDecodes(inbound) {
+  const main = inbound.filter((i) => !i.screen);
+  const video = main.filter((i) => i.kind === 'video');
+  if (video.some((i) => i.packetsReceived > 0) && !video.some((i) => i.framesDecoded > 0))
+    return false;
+  return main.some((i) => i.framesDecoded > 0 || i.totalSamplesReceived > 0);
+}
+
 /** One outbound-rtp entry as the summaries give it. @param {Record<string, any>} s */
 export function outboundStats(s) {
   return {

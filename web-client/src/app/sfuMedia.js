@@ -13,7 +13,7 @@
 
 import { sframeSafeVideoCodecs } from './codecs.js';
 import { setSenderTrack } from './mediaConnection.js';
-import { inboundStats, outboundStats } from './mediaStats.js';
+import { inboundStats, mediaDecodes, outboundStats } from './mediaStats.js';
 import { AUDIO_FRAME_MS, sdpForPeer } from './sdp.js';
 import { statsOf } from './rtcStats.js';
 import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
@@ -380,7 +380,7 @@ export class SfuMedia extends EventTarget {
       for (const f of this.feeds.values()) {
         if (f.decoding) continue;
         const s = await this.statsOf(f.keyFp).catch(() => null);
-        if ((s?.inbound ?? []).some((i) => i.framesDecoded > 0 || i.totalSamplesReceived > 0)) {
+        if (mediaDecodes(s?.inbound ?? [])) {
           f.decoding = true;
           changed = true;
         }

@@ -4,7 +4,8 @@
 // count must stay on the new side SWITCH_STABLE_MS before anything changes, so that a member
 // reconnecting does not flip the room twice. Make before break: into the SFU, this client
 // publishes and subscribes first and takes its microphone and camera off the pairwise
-// connections once every member's feed decodes (or after MAKE_BEFORE_BREAK_MS); back, it puts
+// connections once every member's feed decodes here (or after MAKE_BEFORE_BREAK_MS) and every
+// member has said that ours decodes there (peer message `sfu-seen`, or after SEEN_WAIT_MS); back, it puts
 // them on the pairwise connections again first and leaves the SFU once media from every member
 // decodes there (or after the same time). A pairwise connection whose data channel is open stays
 // in SFU mode, without media: that channel carries the peer records and files
@@ -21,12 +22,18 @@ import { SfuMedia } from './sfuMedia.js';
 export const SWITCH_STABLE_MS = 2_000;
 export const MAKE_BEFORE_BREAK_MS = 10_000;
 /**
- * After our own SFU media is up, our media stays on the pairwise connections this much longer
- * (spec/sfu.md §6): the others' subscriptions to our feed come up on their own clocks.
+ * After we decode every member through the SFU, our media stays on the pairwise connections until
+ * every member has said it decodes ours there (`sfu-seen`), or this long (spec/sfu.md §6): the
+ * others switch on their own clocks, and a member who watches us on a pairwise connection must
+ * not lose us before its own subscription to our feed decodes.
  */
-export const MESH_GRACE_MS = 4_000;
+export const SEEN_WAIT_MS = 10_000;
+/** How long we look for members' feeds to decode through the SFU, to tell them (`sfu-seen`). */
+const TELL_FOR_MS = 30_000;
 const READY_POLL_MS = 250;
 const RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * @typedef {object} SwitchHost what the call gives the switch
@@ -36,6 +43,7 @@ const RETRY_MS = [500, 1_000, 2_000, 4_000, 8_000];
  * @property {(keyFp: string) => Promise<number>} meshDecoded frames and samples decoded from that member over the pairwise connection so far
  * @property {() => void} meshMedia our microphone and camera on every pairwise connection again
  * @property {() => void} meshQuiet our microphone and camera off every pairwise connection (those without an open data channel are closed)
+ * @property {(keyFp: string) => void} tellSeen tell that member we decode its feed through the SFU (`sfu-seen`)
  * @property {() => void} feedsChanged the SFU's feeds changed: tiles and views follow
  * @property {(code: string, message?: string) => void} problem
  * @property {(code: string) => void} cleared what a problem said is over (the SFU is back, or left)
@@ -57,8 +65,14 @@ export class SfuSwitch {
   #retryTimer;
   #retries = 0;
   #generation = 0;
+  /** Members that said they decode our feed through the SFU, since our last switch to it. */
+  #seenBy = new Set();
   closed = false;
-  /** @type {{mode: string, at: number, settledAt: number | null}[]} every switch (tests, benchmark) */
+  /**
+   * Every switch (tests, benchmark); into the SFU, `unseen` counts the members that had not said
+   * they decode us there when our media left the pairwise connections.
+   * @type {{mode: string, at: number, settledAt: number | null, unseen?: number}[]}
+   */
   history = [];
   /** @type {string[]} why the SFU session failed, the last 20 (diagnostics) */
   failures = [];
@@ -89,32 +103,41 @@ export class SfuSwitch {
     this.#timer = setTimeout(() => this.#switchTo(want), SWITCH_STABLE_MS);
   }
 
+  /** A member says it decodes our feed through the SFU (peer message `sfu-seen`). @param {string} keyFp */
+  seenBy(keyFp) {
+    if (this.mode === 'sfu') this.#seenBy.add(keyFp);
+  }
+
   /** @param {'mesh' | 'sfu'} mode */
   async #switchTo(mode) {
     if (this.closed || mode === this.mode) return;
     const gen = ++this.#generation;
     this.mode = mode;
-    const entry = { mode, at: performance.now(), settledAt: /** @type {number | null} */ (null) };
+    /** @type {{mode: string, at: number, settledAt: number | null, unseen?: number}} */
+    const entry = { mode, at: performance.now(), settledAt: null };
     this.history.push(entry);
     this.#host.switched(mode);
     if (mode === 'sfu') {
+      this.#seenBy.clear();
       this.#startMedia();
-      await this.#until(gen, async () => {
+      await this.#until(gen, MAKE_BEFORE_BREAK_MS, async () => {
         for (const fp of this.#host.members())
           if (!(await this.#host.feedDecodes(fp))) return false;
         return true;
       });
-      // The others switch on their own clocks: give them MESH_GRACE_MS to see our feed decode
-      // before our media leaves the pairwise connections.
-      await new Promise((r) => setTimeout(r, MESH_GRACE_MS));
+      // The others switch on their own clocks: our media leaves the pairwise connections once
+      // each of them decodes it through the SFU.
+      const unseen = () => this.#host.members().filter((fp) => !this.#seenBy.has(fp)).length;
+      await this.#until(gen, SEEN_WAIT_MS, async () => unseen() === 0);
       if (gen !== this.#generation) return;
+      entry.unseen = unseen();
       this.#host.meshQuiet();
     } else {
       /** @type {Map<string, number>} */
       const before = new Map();
       for (const fp of this.#host.members()) before.set(fp, await this.#host.meshDecoded(fp));
       this.#host.meshMedia();
-      await this.#until(gen, async () => {
+      await this.#until(gen, MAKE_BEFORE_BREAK_MS, async () => {
         for (const fp of this.#host.members())
           if ((await this.#host.meshDecoded(fp)) <= (before.get(fp) ?? 0)) return false;
         return true;
@@ -125,12 +148,32 @@ export class SfuSwitch {
     entry.settledAt = performance.now();
   }
 
-  /** Waits until `ready` or MAKE_BEFORE_BREAK_MS, or another switch. @param {number} gen @param {() => Promise<boolean>} ready */
-  async #until(gen, ready) {
-    const end = performance.now() + MAKE_BEFORE_BREAK_MS;
+  /** Waits until `ready`, for at most `ms`, or another switch. @param {number} gen @param {number} ms @param {() => Promise<boolean>} ready */
+  async #until(gen, ms, ready) {
+    const end = performance.now() + ms;
     while (gen === this.#generation && !this.closed && performance.now() < end) {
       if (await ready().catch(() => false)) return;
-      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+      await sleep(READY_POLL_MS);
+    }
+  }
+
+  /**
+   * Tells each member, once per SFU session, that its feed decodes here (`sfu-seen`), so that it
+   * can take its media off our pairwise connection without a stall; for TELL_FOR_MS, the members
+   * as they come up (a newcomer starts its SFU session before its peer channels are up).
+   * @param {SfuMedia} media
+   */
+  async #tellSeen(media) {
+    const told = new Set();
+    const end = performance.now() + TELL_FOR_MS;
+    while (this.media === media && !this.closed && performance.now() < end) {
+      for (const fp of this.#host.members()) {
+        if (told.has(fp) || !(await this.#host.feedDecodes(fp).catch(() => false))) continue;
+        if (this.media !== media) return;
+        told.add(fp);
+        this.#host.tellSeen(fp);
+      }
+      await sleep(READY_POLL_MS);
     }
   }
 
@@ -158,6 +201,7 @@ export class SfuSwitch {
         this.#host.cleared('SFU_REFUSED');
       }
     });
+    this.#tellSeen(media);
     media.start().catch((e) => {
       if (this.media !== media) return;
       const code = String(

@@ -29,6 +29,7 @@ import { ROOM_TYPES, roomMessageProblem } from './roomMessages.js';
  *   | {t: 'chat', id: string, text: string, kind: 'text' | 'code', ts: number}
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
+ *   | {t: 'sfu-seen'}
  *   | {t: 'bye'}
  *   | DocMessage
  *   | import('./roomMessages.js').RoomMessage
@@ -57,6 +58,7 @@ export const KNOWN_TYPES = Object.freeze(
   new Set([
     ...['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'],
     'media', // microphone and camera on or off: app/mediaPresence.js
+    'sfu-seen', // the sender decodes our feed through the SFU: app/sfuSwitch.js
     ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
     ...FILE_TYPES, // files: spec/files.md
     ...ROOM_TYPES, // room control: spec/peer-messages.md §8
@@ -159,6 +161,7 @@ export function peerMessageProblem(m) {
       return null;
     case 'path':
     case 'bye':
+    case 'sfu-seen':
       return null;
     default:
       if (ROOM_TYPES.includes(m.t)) return roomMessageProblem(m); // §7
