@@ -28,6 +28,14 @@ import { AUDIO_FRAME_MS, checkAudioFrameMs, descriptionToSend } from './sdp.js';
 
 /** @type {readonly Slot[]} */
 export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
+/**
+ * A failed connection: the impolite side restarts ICE at once, the polite side only if it is
+ * still failed this much later with no offer from the other side (spec/peer-messages.md §3). Both
+ * at once is a glare; in two browser-test failures (Chromium 156, a room going back from the SFU
+ * to the mesh) the camera streams that never decoded again (283 frames received, 0 decoded, 295
+ * key frame requests) were exactly those of pairs whose polite side had offered and rolled back.
+ */
+export const POLITE_RESTART_MS = 5_000;
 const SLOT_KIND = Object.freeze({
   mic: 'audio',
   camera: 'video',
@@ -95,6 +103,8 @@ export class MediaConnection extends EventTarget {
     this.rawSent = 0; // test-only (#sendDescription)
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.recoveryTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} the polite side's deferred ICE restart */
+    this.politeRestartTimer = undefined;
     /** @type {Record<Slot, RTCRtpTransceiver>} filled for every slot below */
     this.slots = /** @type {Record<Slot, RTCRtpTransceiver>} */ ({});
     this.restarts = 0;
@@ -126,7 +136,7 @@ export class MediaConnection extends EventTarget {
       if (c.message !== '') this.dispatchEvent(new CustomEvent('turn-error', { detail: c }));
     };
     this.pc.oniceconnectionstatechange = () => {
-      if (this.pc.iceConnectionState === 'failed') this.restartIce();
+      if (this.pc.iceConnectionState === 'failed') this.#failed();
     };
     const slotStream = new MediaStream();
     const placeholders = [];
@@ -361,7 +371,20 @@ export class MediaConnection extends EventTarget {
     await this.#negotiate();
   }
 
-  /** ICE restart (spec/peer-messages.md §3): either side, when the connection fails. */
+  /** The connection (or its ICE) failed: an ICE restart, by the polite side only as a fallback. */
+  #failed() {
+    if (!this.polite) return this.restartIce();
+    if (this.politeRestartTimer !== undefined) return;
+    this.#count('restart:deferred');
+    this.politeRestartTimer = setTimeout(() => {
+      this.politeRestartTimer = undefined;
+      const pc = this.pc;
+      const stillFailed = pc.iceConnectionState === 'failed' || pc.connectionState === 'failed';
+      if (!this.closed && stillFailed && pc.signalingState === 'stable') this.restartIce();
+    }, POLITE_RESTART_MS);
+  }
+
+  /** ICE restart (spec/peer-messages.md §3). */
   restartIce() {
     if (this.closed) return;
     this.restarts++;
@@ -397,7 +420,7 @@ export class MediaConnection extends EventTarget {
     if (s === 'connected' && this.timings.connected === null)
       this.timings.connected = performance.now();
     if (s === 'connected') this.recoveries = 0;
-    if (s === 'failed') this.restartIce();
+    if (s === 'failed') this.#failed();
     this.dispatchEvent(new CustomEvent('state', { detail: { state: s } }));
   }
 
@@ -414,6 +437,7 @@ export class MediaConnection extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.recoveryTimer ?? undefined);
+    clearTimeout(this.politeRestartTimer);
     this.pc.close();
   }
 }
