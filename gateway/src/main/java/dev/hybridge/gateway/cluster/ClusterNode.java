@@ -44,8 +44,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -136,19 +134,7 @@ public final class ClusterNode implements Rooms {
     private long nextReq; // mu
     private final AtomicInteger localPeers = new AtomicInteger();
 
-    // ---- metrics ----
-    private final LongAdder forwardedOut = new LongAdder();
-    private final LongAdder forwardedIn = new LongAdder();
-    private final LongAdder busIn = new LongAdder();
-    private final LongAdder busOut = new LongAdder();
-    private final LongAdder busRejected = new LongAdder();
-    private final LongAdder busPublishFailed = new LongAdder();
-    private final LongAdder roomMoves = new LongAdder();
-    private final LongAdder staleDropped = new LongAdder();
-    private final LongAdder rejoins = new LongAdder();
-    private final AtomicLong latencyLast = new AtomicLong();
-    private final LongAdder latencySum = new LongAdder();
-    private final LongAdder latencyCount = new LongAdder();
+    private final ClusterMetrics counts = new ClusterMetrics();
 
     public ClusterNode(
             GatewayConfig.Cluster cfg,
@@ -243,7 +229,7 @@ public final class ClusterNode implements Rooms {
                                     @Override
                                     public void slowConsumerDetected(
                                             Connection conn, io.nats.client.Consumer consumer) {
-                                        busRejected.increment();
+                                        counts.busRejected.increment();
                                         LOG.log(
                                                 System.Logger.Level.WARNING,
                                                 "cluster: this node falls behind the bus");
@@ -434,7 +420,7 @@ public final class ClusterNode implements Rooms {
             return RelayResult.UNKNOWN_PEER;
         }
         publish(m.node(), new Out(Wire.RELAY).bytes(v.room).u64(s.peerId).u64(to).bytes(envelope));
-        forwardedOut.increment();
+        counts.forwardedOut.increment();
         return RelayResult.DELIVERED;
     }
 
@@ -465,17 +451,17 @@ public final class ClusterNode implements Rooms {
     private void onMessage(Message msg) {
         BusSeal.Opened o = seal.open(msg.getSubject(), msg.getData());
         if (o == null) {
-            busRejected.increment();
+            counts.busRejected.increment();
             if (msg.getSubject().equals(hbSubject)) {
                 unopenedHeartbeat(msg);
             }
             return;
         }
-        busIn.increment();
+        counts.busIn.increment();
         try {
             In in = new In(o.plaintext());
             if (in.type != Wire.HEARTBEAT && expulsions.contains(o.senderHex())) {
-                staleDropped.increment(); // sent before it learned it was declared gone
+                counts.staleDropped.increment(); // sent before it learned it was declared gone
                 return;
             }
             switch (in.type) {
@@ -490,7 +476,7 @@ public final class ClusterNode implements Rooms {
                 }
             }
         } catch (Wire.Malformed e) {
-            busRejected.increment();
+            counts.busRejected.increment();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cluster: failure handling a bus message", e);
         }
@@ -500,7 +486,7 @@ public final class ClusterNode implements Rooms {
     private void onSlotMessage(String from, In in) {
         ClusterSlots cs = slots;
         if (cs == null) {
-            busRejected.increment();
+            counts.busRejected.increment();
             return;
         }
         switch (in.type) {
@@ -527,7 +513,7 @@ public final class ClusterNode implements Rooms {
             case Wire.OWNER_MOVED -> onOwnerMoved(in);
             case Wire.ROOM_STATE -> onRoomState(from, in);
             case Wire.EXPELLED -> onExpelled(in);
-            default -> busRejected.increment();
+            default -> counts.busRejected.increment();
         }
     }
 
@@ -551,10 +537,7 @@ public final class ClusterNode implements Rooms {
         in.end();
         if (from.equals(self)) {
             lastEcho = System.nanoTime();
-            long lat = System.nanoTime() - sent; // our own clock: the bus's round trip
-            latencyLast.set(lat);
-            latencySum.add(lat);
-            latencyCount.increment();
+            counts.busLatency(System.nanoTime() - sent); // our own clock: the bus's round trip
             return;
         }
         synchronized (mu) {
@@ -686,7 +669,7 @@ public final class ClusterNode implements Rooms {
             o = new Owned(id, room);
             o.settleUntil = System.nanoTime() + timeoutNanos;
             putOwned(o);
-            roomMoves.increment();
+            counts.roomMoves.increment();
         }
         Set<Long> listed = new HashSet<>();
         for (M m : seats) {
@@ -708,7 +691,7 @@ public final class ClusterNode implements Rooms {
         RoomId id = new RoomId(room);
         moved.remove(id);
         Owned o = owned.get(id);
-        roomMoves.increment();
+        counts.roomMoves.increment();
         if (o == null) {
             o = new Owned(id, room);
             merge(o, members, nextSeq);
@@ -776,7 +759,7 @@ public final class ClusterNode implements Rooms {
         moved.put(o.id, new Moved(target, System.nanoTime() + MOVED_NANOS));
         owned.remove(o.id);
         ownedCount = owned.size();
-        roomMoves.increment();
+        counts.roomMoves.increment();
     }
 
     // ---------------------------------------------------------------- replica side (mu)
@@ -863,7 +846,7 @@ public final class ClusterNode implements Rooms {
             if (p.to == pid) {
                 it.remove();
                 s.member.deliver(relayed(p.from, p.envelope));
-                forwardedIn.increment();
+                counts.forwardedIn.increment();
             }
         }
         if (v.pending.isEmpty()) {
@@ -972,7 +955,7 @@ public final class ClusterNode implements Rooms {
         CSeat t = v == null ? null : v.local.get(to);
         if (t != null) {
             t.member.deliver(relayed(fromPeer, envelope));
-            forwardedIn.increment();
+            counts.forwardedIn.increment();
             return;
         }
         synchronized (mu) {
@@ -1057,7 +1040,7 @@ public final class ClusterNode implements Rooms {
      */
     private void rejoin(String why) {
         incarnation++;
-        rejoins.increment();
+        counts.rejoins.increment();
         int closed = 0;
         for (View v : List.copyOf(views.values())) {
             List<CSeat> seats = new ArrayList<>(v.local.values());
@@ -1328,16 +1311,16 @@ public final class ClusterNode implements Rooms {
     private void publishTo(String subject, Headers headers, byte[] plain) {
         Connection c = nc;
         if (c == null) {
-            busPublishFailed.increment();
+            counts.busPublishFailed.increment();
             return;
         }
         try {
             synchronized (pubLock) {
                 c.publish(subject, headers, seal.seal(subject, plain));
             }
-            busOut.increment();
+            counts.busOut.increment();
         } catch (RuntimeException e) { // closed, or the reconnect buffer is full
-            busPublishFailed.increment();
+            counts.busPublishFailed.increment();
         }
     }
 
@@ -1354,100 +1337,12 @@ public final class ClusterNode implements Rooms {
 
     /** The cluster's metrics in Prometheus text. */
     public String prometheus() {
-        StringBuilder sb = new StringBuilder(1024);
-        gauge(
-                sb,
-                "hybridge_cluster_bus_connected",
-                "1 while the node has its bus connection",
-                busUp ? 1 : 0);
-        gauge(
-                sb,
-                "hybridge_cluster_nodes",
-                "Live nodes this node sees, itself included",
-                live.size() + 1);
-        gauge(sb, "hybridge_cluster_rooms_owned", "Rooms this node owns", ownedCount);
-        counterPair(
-                sb,
-                "hybridge_cluster_envelopes_forwarded_total",
-                "Envelopes relayed between nodes, by direction",
-                forwardedOut.sum(),
-                forwardedIn.sum());
-        counterPair(
-                sb,
-                "hybridge_cluster_bus_messages_total",
-                "Sealed bus messages, by direction",
-                busOut.sum(),
-                busIn.sum());
-        counter(
-                sb,
-                "hybridge_cluster_bus_rejected_total",
-                "Bus messages dropped: failed to open, replayed or malformed",
-                busRejected.sum());
-        counter(
-                sb,
-                "hybridge_cluster_bus_publish_failed_total",
-                "Bus messages that could not be published (no bus)",
-                busPublishFailed.sum());
-        counter(
-                sb,
-                "hybridge_cluster_stale_dropped_total",
-                "Bus messages dropped because their sender had been declared gone",
-                staleDropped.sum());
-        counter(
-                sb,
-                "hybridge_cluster_rejoins_total",
-                "Times this node closed its room members with 1001 and rejoined the cluster",
-                rejoins.sum());
-        gauge(
-                sb,
-                "hybridge_cluster_foreign_key_nodes",
-                "Nodes on the bus that seal with another cluster key",
-                keyCheck.foreignNodes());
-        gauge(
-                sb,
-                "hybridge_cluster_key_mismatch",
-                "1 while this node is not ready because nodes with another cluster key outnumber"
-                        + " it",
-                keyCheck.misconfigured() ? 1 : 0);
-        counter(
-                sb,
-                "hybridge_cluster_room_moves_total",
-                "Rooms taken over by or handed from this node",
-                roomMoves.sum());
-        sb.append(
-                "# HELP hybridge_cluster_bus_latency_seconds Round trip of this node's heartbeat through the bus\n");
-        sb.append("# TYPE hybridge_cluster_bus_latency_seconds summary\n");
-        sb.append("hybridge_cluster_bus_latency_seconds_sum ")
-                .append(latencySum.sum() / 1e9)
-                .append('\n');
-        sb.append("hybridge_cluster_bus_latency_seconds_count ")
-                .append(latencyCount.sum())
-                .append('\n');
-        sb.append("# HELP hybridge_cluster_bus_latency_last_seconds The last such round trip\n");
-        sb.append("# TYPE hybridge_cluster_bus_latency_last_seconds gauge\n");
-        sb.append("hybridge_cluster_bus_latency_last_seconds ")
-                .append(latencyLast.get() / 1e9)
-                .append('\n');
-        return sb.toString();
-    }
-
-    private static void gauge(StringBuilder sb, String name, String help, long v) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" gauge\n");
-        sb.append(name).append(' ').append(v).append('\n');
-    }
-
-    private static void counter(StringBuilder sb, String name, String help, long v) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" counter\n");
-        sb.append(name).append(' ').append(v).append('\n');
-    }
-
-    private static void counterPair(StringBuilder sb, String name, String help, long out, long in) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" counter\n");
-        sb.append(name).append("{direction=\"out\"} ").append(out).append('\n');
-        sb.append(name).append("{direction=\"in\"} ").append(in).append('\n');
+        return counts.prometheus(
+                busUp,
+                live.size() + 1,
+                ownedCount,
+                keyCheck.foreignNodes(),
+                keyCheck.misconfigured());
     }
 
     // ---------------------------------------------------------------- state

@@ -1,7 +1,9 @@
 package dev.hybridge.gateway.observe;
 
-import java.util.Map;
-import java.util.TreeMap;
+import static dev.hybridge.gateway.observe.PrometheusText.counter;
+import static dev.hybridge.gateway.observe.PrometheusText.gauge;
+import static dev.hybridge.gateway.observe.PrometheusText.labelled;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
@@ -220,37 +222,5 @@ public final class Metrics {
                 };
         LongAdder a = m.get(label);
         return a == null ? 0 : a.sum();
-    }
-
-    private static void gauge(StringBuilder sb, String name, String help, long v) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" gauge\n");
-        sb.append(name).append(' ').append(v).append('\n');
-    }
-
-    private static void counter(StringBuilder sb, String name, String help, long v) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" counter\n");
-        sb.append(name).append(' ').append(v).append('\n');
-    }
-
-    private static void labelled(
-            StringBuilder sb,
-            String name,
-            String help,
-            String label,
-            Map<String, LongAdder> values) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" counter\n");
-        for (Map.Entry<String, LongAdder> e : new TreeMap<>(values).entrySet()) {
-            sb.append(name)
-                    .append('{')
-                    .append(label)
-                    .append("=\"")
-                    .append(e.getKey())
-                    .append("\"} ")
-                    .append(e.getValue().sum())
-                    .append('\n');
-        }
     }
 }
