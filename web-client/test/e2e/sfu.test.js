@@ -201,6 +201,19 @@ describe(
           const s = await stats(pages[n]);
           const d = decodedFrom(s, others);
           console.error(`${n} (${what}):`, JSON.stringify({ d, failures: s.sfu.failures, first }));
+          // The SFU side of each member whose feed is missing here: is it publishing at all?
+          for (const o of others.filter((x) => d[x].via !== via)) {
+            const so = await stats(pages[o]).catch(() => null);
+            console.error(
+              `${o}, missing at ${n}: ${JSON.stringify({
+                failures: so?.sfu.failures,
+                history: so?.sfu.history,
+                counters: so?.sfu.counters,
+                publish: so?.sfu.publish?.connectionState,
+                problems: so?.problems,
+              })}`,
+            );
+          }
           for (const o of others) {
             const fp = peerNamed(s, o);
             const video = (s.peers[fp]?.media?.inbound ?? []).filter((i) => i.kind === 'video');
