@@ -22,7 +22,6 @@ import { CallTimings } from './callTimings.js';
 import { LiveDoc } from './liveDoc.js';
 import { FileTransfers } from './fileTransfer.js';
 import { MediaConnection } from './mediaConnection.js';
-import { mediaDecodes } from './mediaStats.js';
 import { PlaceholderTracks } from './placeholder.js';
 import { SFrameMedia } from './sframeMedia.js';
 // test-hook:begin
@@ -483,10 +482,7 @@ export class Call extends EventTarget {
     return {
       count: () => this.session.view.length,
       members: connectedFps,
-      feedDecodes: async (keyFp) => {
-        const s = await this.sfu.media?.statsOf(keyFp);
-        return mediaDecodes(s?.inbound ?? []);
-      },
+      feedDecodes: (keyFp) => this.sfu.media?.feedOf(keyFp)?.decoding === true,
       meshDecoded: async (keyFp) => {
         const m = this.peers.get(keyFp)?.media;
         if (m === null || m === undefined || m.closed) return 0;

@@ -39,7 +39,7 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @typedef {object} SwitchHost what the call gives the switch
  * @property {() => number} count members in the room view, us included
  * @property {() => string[]} members key fingerprints of the members we are in the call with
- * @property {(keyFp: string) => Promise<boolean>} feedDecodes a frame or sample of that member came through the SFU
+ * @property {(keyFp: string) => boolean} feedDecodes that member's feed decodes through the SFU (SfuMedia's `decoding`: mediaStats.js mediaDecodes)
  * @property {(keyFp: string) => Promise<number>} meshDecoded frames and samples decoded from that member over the pairwise connection so far
  * @property {() => void} meshMedia our microphone and camera on every pairwise connection again
  * @property {() => void} meshQuiet our microphone and camera off every pairwise connection (those without an open data channel are closed)
@@ -120,11 +120,9 @@ export class SfuSwitch {
     if (mode === 'sfu') {
       this.#seenBy.clear();
       this.#startMedia();
-      await this.#until(gen, MAKE_BEFORE_BREAK_MS, async () => {
-        for (const fp of this.#host.members())
-          if (!(await this.#host.feedDecodes(fp))) return false;
-        return true;
-      });
+      await this.#until(gen, MAKE_BEFORE_BREAK_MS, async () =>
+        this.#host.members().every((fp) => this.#host.feedDecodes(fp)),
+      );
       // The others switch on their own clocks: our media leaves the pairwise connections once
       // each of them decodes it through the SFU.
       const unseen = () => this.#host.members().filter((fp) => !this.#seenBy.has(fp)).length;
@@ -168,8 +166,7 @@ export class SfuSwitch {
     const end = performance.now() + TELL_FOR_MS;
     while (this.media === media && !this.closed && performance.now() < end) {
       for (const fp of this.#host.members()) {
-        if (told.has(fp) || !(await this.#host.feedDecodes(fp).catch(() => false))) continue;
-        if (this.media !== media) return;
+        if (told.has(fp) || !this.#host.feedDecodes(fp)) continue;
         told.add(fp);
         this.#host.tellSeen(fp);
       }
