@@ -34,8 +34,10 @@ export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
  * at once is a glare; in two browser-test failures (Chromium 156, a room going back from the SFU
  * to the mesh) the camera streams that never decoded again (283 frames received, 0 decoded, 295
  * key frame requests) were exactly those of pairs whose polite side had offered and rolled back.
+ * With 5 s it happened again: the impolite side noticed the failure more than 5 s after the
+ * polite one on a loaded machine, and the polite offer was rolled back once more.
  */
-export const POLITE_RESTART_MS = 5_000;
+export const POLITE_RESTART_MS = 30_000;
 const SLOT_KIND = Object.freeze({
   mic: 'audio',
   camera: 'video',
