@@ -44,6 +44,14 @@ const DECODING_POLL_MS = 250;
 /** A subscriber getStats serves every feed's summary asked within this time (one poll asks for all). */
 const STATS_REUSE_MS = 200;
 
+/**
+ * A member's feed we subscribed to and Janus says publishes, but that no m-line of our
+ * subscription carries for this long, is subscribed to again (spec/sfu.md §5): the subscription
+ * was lost on the way (an `unpublished` and a new `publishers` of the same feed id, a Janus that
+ * dropped it), and without this the member's tile would wait forever.
+ */
+const FEED_MISSING_MS = 8000;
+
 export class SfuMedia extends EventTarget {
   #o;
   /** Receive slot names are this SfuMedia's own: a rebuilt one (after Janus restarted) reuses mids. */
@@ -68,6 +76,9 @@ export class SfuMedia extends EventTarget {
   closed = false;
   /** The gateway said our Janus session is gone: nothing to leave. */
   #lost = false;
+  /** @type {Map<number, number>} subscribed feed -> since when no m-line carries it */
+  #missingSince = new Map();
+  #missingTimer = /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined);
   /** @type {Record<string, number>} diagnostics: offers answered, refusals, subscriptions */
   counters = {};
   /** @type {{code: string, at: number} | null} the last refusal or loss (the UI shows it) */
@@ -162,6 +173,41 @@ export class SfuMedia extends EventTarget {
     }
     this.#count('published');
     this.updateSubscriptions();
+    this.#missingTimer = setInterval(() => this.#checkMissing(), FEED_MISSING_MS / 4);
+  }
+
+  /** Subscribes again to every wanted feed that no m-line has carried for FEED_MISSING_MS. */
+  #checkMissing() {
+    if (this.closed) return;
+    const now = performance.now();
+    const carried = new Set([...this.#mids.values()].map((m) => m.feed));
+    /** @type {number[]} */
+    const lost = [];
+    for (const f of this.#subscribed) {
+      if (carried.has(f) || !this.#publishers.has(f) || !this.#o.isMember(f)) {
+        this.#missingSince.delete(f);
+        continue;
+      }
+      const since = this.#missingSince.get(f) ?? now;
+      this.#missingSince.set(f, since);
+      if (now - since >= FEED_MISSING_MS) lost.push(f);
+    }
+    if (lost.length === 0) return;
+    for (const f of lost) this.#missingSince.delete(f);
+    this.#serial(async () => {
+      if (this.closed || !this.#subscriberJoined) return;
+      this.#count('resubscribe');
+      const streams = lost.filter((f) => this.#subscribed.has(f)).map((feed) => ({ feed }));
+      if (streams.length === 0) return;
+      // Janus may still hold the stream (unusable) or may not (it answers 428, no such feed):
+      // either way the subscribe that follows is what counts.
+      const gone = await this.signal
+        .request(SUBSCRIBER, { request: 'unsubscribe', streams })
+        .catch(() => null);
+      if (gone?.jsep?.type === 'offer') await this.#onSubscriberOffer(gone);
+      const ev = await this.signal.request(SUBSCRIBER, { request: 'subscribe', streams });
+      if (ev.jsep?.type === 'offer') await this.#onSubscriberOffer(ev);
+    });
   }
 
   /**
@@ -187,7 +233,13 @@ export class SfuMedia extends EventTarget {
     }
     for (const k of ['unpublished', 'leaving']) {
       const id = data[k];
-      if (Number.isSafeInteger(id)) this.#publishers.delete(id);
+      if (!Number.isSafeInteger(id)) continue;
+      this.#publishers.delete(id);
+      // Janus itself drops that feed's streams from our subscription (its `updated` offer), so
+      // it is no longer subscribed, at once: a member that publishes again under the same feed
+      // id (its SFU session was rebuilt) is subscribed to again even when both events are
+      // learned before the next updateSubscriptions runs, which would otherwise see no change.
+      if (this.#subscribed.delete(id)) this.#count('feed-gone');
     }
   }
 
@@ -398,6 +450,18 @@ export class SfuMedia extends EventTarget {
     return null;
   }
 
+  // test-hook:begin
+  /** Browser test sfu (c3): this SFU session fails as if its connection had (the owner rebuilds it). */
+  failForTestingOnly() {
+    this.#fail('SFU_MEDIA_FAILED');
+  }
+
+  /** Browser test sfu (c3): the subscription work (events, offers) waits `ms` from now. @param {number} ms */
+  holdForTestingOnly(ms) {
+    this.#serial(() => new Promise((r) => setTimeout(r, ms)));
+  }
+  // test-hook:end
+
   /** @param {string} what @param {unknown} error */
   #refused(what, error) {
     const name = /** @type {{name?: string}} */ (error)?.name ?? 'Error';
@@ -489,6 +553,7 @@ export class SfuMedia extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.#decodingTimer);
+    clearInterval(this.#missingTimer);
     if (!this.#lost) {
       this.signal.fire(SUBSCRIBER, { request: 'leave' });
       this.signal.fire(PUBLISHER, { request: 'leave' });

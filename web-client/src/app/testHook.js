@@ -49,6 +49,10 @@ export function installTestHook(app) {
     onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
     /** Per peer: the connection-quality and decrypt figures the tiles show (mediaHealth.js). */
     health: () => Object.fromEntries(healthOf(app.call)?.health ?? []),
+    /** Fault: this page's SFU session fails and is rebuilt (it publishes again, same feed id). */
+    sfuFail: () => app.call?.sfu.media?.failForTestingOnly(),
+    /** Delay: this page's SFU subscription work waits `ms` (events arriving meanwhile queue up). */
+    sfuHold: (/** @type {number} */ ms) => app.call?.sfu.media?.holdForTestingOnly(ms),
     /** Fault: stop (true) or resume (false) sending media to everyone, tracks kept. */
     async stallSend(/** @type {boolean} */ stall) {
       for (const p of app.call?.peers.values() ?? [])

@@ -19,6 +19,10 @@
 //       subscribes to every feed gets the SFU's packets and decodes none of them, and says why;
 //   (c) Janus is killed mid-call: the pages say so (SFU_UNAVAILABLE) and, once it is back, every
 //       page decodes every other again within RECOVERY_MS, and the alert goes;
+//   (c3) a member's SFU session is rebuilt (it publishes again under the same feed id) while
+//       another page's subscription work is held up, so that page learns the member's `leaving`
+//       and new `publishers` before it next compares feeds: it subscribes again at once (not by
+//       the 8 s net for lost subscriptions) and decodes the member again;
 //   (d) one page leaves: the others start new send epochs and keep decoding each other;
 //   (e) more leave until THRESHOLD remain: the room goes back to the mesh; media through the switch
 //       stalls under SWITCH_GAP_MS, and the SFU connections are gone.
@@ -409,6 +413,58 @@ describe(
       assert.equal(s.peers[peerNamed(s, 'P1')].dataChannel, null);
       await pages[last].waitForSelector(`.tile.screen[data-fp="${peerNamed(s, 'P1')}"]`);
       await pages.P1.click('#btn-stop-share');
+    });
+
+    test('(c3) a member publishes again while another page is busy: that page subscribes again', async () => {
+      const [member, busy] = ['P2', 'P3'];
+      const HOLD_MS = 15_000;
+      const before = await stats(pages[member]);
+      const held = performance.now();
+      await pages[busy].evaluate((ms) => window.__hybridge.sfuHold(ms), HOLD_MS);
+      await pages[member].evaluate(() => window.__hybridge.sfuFail());
+      // the member's new session publishes (its counters start again: `published` once more)
+      await waitFor(
+        pages[member],
+        (s) =>
+          s.sfu.failures.length > before.sfu.failures.length &&
+          s.sfu.counters?.published === 1 &&
+          s.sfu.publish?.connectionState === 'connected',
+        { what: `${member} publishes again`, timeout: 30_000, interval: 250 },
+      );
+      const republished = performance.now() - held;
+      assert.ok(
+        republished < HOLD_MS - 1000,
+        `${member} republished ${Math.round(republished)} ms after ${busy}'s hold began, not within it: the race this test is for did not happen`,
+      );
+      const frames = (s) =>
+        (s.peers[peerNamed(s, member)]?.media?.inbound ?? [])
+          .filter((i) => i.kind === 'video')
+          .reduce((a, i) => a + i.framesDecoded, 0);
+      await sleep(Math.max(0, HOLD_MS - (performance.now() - held)));
+      const released = performance.now();
+      // frames decoded from now on (a new m-line starts its count again from zero)
+      let last = frames(await stats(pages[busy]));
+      let gained = 0;
+      const s = await waitFor(
+        pages[busy],
+        (x) => {
+          const f = frames(x);
+          if (f >= last) gained += f - last;
+          last = f;
+          return x.peers[peerNamed(x, member)]?.via === 'sfu' && gained > 3;
+        },
+        { what: `${busy} decodes ${member} through the SFU again`, timeout: 30_000, interval: 500 },
+      );
+      const took = performance.now() - released;
+      console.log(
+        `${member} republished ${Math.round(republished)} ms into ${busy}'s hold; ${busy} decoded it again ${Math.round(took)} ms after the hold (counters ${JSON.stringify(s.sfu.counters)})`,
+      );
+      assert.ok((s.sfu.counters?.['feed-gone'] ?? 0) >= 1, `${busy} saw ${member}'s feed go`);
+      assert.equal(
+        s.sfu.counters?.resubscribe ?? 0,
+        0,
+        `${busy} subscribed again on the events, not by the net for lost subscriptions`,
+      );
     });
 
     test('(d) one page leaves: the others rekey and keep decoding through the SFU', async () => {
