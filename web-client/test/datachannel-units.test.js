@@ -12,17 +12,19 @@ import {
   encodeDataFrame,
 } from '../src/protocol/dataFrame.js';
 import { RecordFormat, RecordOpener, RecordSealer } from '../src/protocol/record.js';
-import { MAX_HELD, PeerPaths } from '../src/signal/peerPaths.js';
+import { MAX_HELD, MAX_HELD_BYTES, PeerPaths } from '../src/signal/peerPaths.js';
 import { decodePeerMessage, encodePeerMessage } from '../src/signal/peerMessages.js';
+import { encodeFileChunk } from '../src/signal/fileMessages.js';
 import { Outbox } from '../src/app/outbox.js';
+import { PeerTransport } from '../src/signal/peerTransport.js';
 
 const SECRET = new Uint8Array(32).fill(7);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** n sealed records "r0".."r{n-1}" of one direction. */
+/** n sealed records "r0".."r{n-1}" of one direction (a peer channel's sealer: peer.js). */
 async function records(n) {
-  const sealer = new RecordSealer(SECRET, RecordFormat.PEER_MAX_PLAINTEXT);
+  const sealer = new RecordSealer(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT);
   const out = [];
   for (let i = 0; i < n; i++) out.push(await sealer.seal(enc.encode(`r${i}`)));
   return out;
@@ -31,7 +33,7 @@ async function records(n) {
 /** A receiver as peerTransport.js runs it: PeerPaths decides, the record layer opens. */
 function receiver() {
   const paths = new PeerPaths(new Uint8Array(8));
-  const opener = new RecordOpener(SECRET, RecordFormat.PEER_MAX_PLAINTEXT);
+  const opener = new RecordOpener(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT);
   const got = [];
   const open = async (batch) => {
     for (let b = batch; b.length > 0; b = paths.drain()) {
@@ -149,6 +151,66 @@ test('paths: at most MAX_HELD frames wait for the relay', async () => {
   assert.throws(() => p.fromDataChannel(r[1]), code('RECORD_OUT_OF_ORDER'));
 });
 
+test('paths: a data-channel record carries up to 65536 bytes, a relay record at most 16384', async () => {
+  const sealer = new RecordSealer(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  const r0 = await sealer.seal(new Uint8Array(RecordFormat.PEER_MAX_PLAINTEXT)); // the relay's largest
+  const r1 = await sealer.seal(new Uint8Array(RecordFormat.PEER_DC_MAX_PLAINTEXT));
+  const rx = receiver();
+  await rx.relay(r0);
+  await rx.data(r1);
+  assert.deepEqual(
+    rx.got.map((s) => s.length),
+    [16384, 65536],
+  );
+  // the same large record through the gateway is refused before it is opened
+  const big = await new RecordSealer(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT).seal(
+    new Uint8Array(RecordFormat.PEER_MAX_PLAINTEXT + 1),
+  );
+  assert.throws(() => new PeerPaths(new Uint8Array(8)).fromRelay(big), code('RECORD_TOO_LARGE'));
+});
+
+test('transport: a plaintext over 16384 bytes is refused until our direction is on the data channel, with no seq used', async () => {
+  const sealer = new RecordSealer(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  const relayed = [];
+  const frames = [];
+  const transport = new PeerTransport(
+    /** @type {any} */ ({ relay: (_id, r) => relayed.push(r) > 0, failed: () => {} }),
+    /** @type {any} */ ({}),
+  );
+  const channel = {
+    established: true,
+    remoteId: 'p',
+    paths: new PeerPaths(new Uint8Array(8)),
+    seal: (b) => sealer.seal(b),
+  };
+  const entry = /** @type {any} */ ({ channel, dataChannel: null });
+  assert.equal(await transport.send(entry, new Uint8Array(16385)), false);
+  assert.equal(sealer.nextSeq(), 0, 'no seq used');
+  assert.equal(await transport.send(entry, new Uint8Array(16384)), true);
+  assert.equal(relayed.length, 1);
+  // the data channel opens and the peer was heard: the next record moves our direction
+  channel.paths.opened();
+  entry.dataChannel = { readyState: 'open', send: (f) => frames.push(f) };
+  assert.equal(await transport.send(entry, new Uint8Array(1)), true);
+  assert.equal(await transport.send(entry, new Uint8Array(65536)), true);
+  assert.deepEqual(
+    frames.map((f) => f.length),
+    [8 + 26, DataFrame.MAX_FRAME],
+  );
+  assert.equal(relayed.length, 1);
+});
+
+test('paths: held frames are bounded in bytes too (16 MiB), whatever their size', async () => {
+  const sealer = new RecordSealer(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  await sealer.seal(new Uint8Array(1)); // seq 0, owed by the relay
+  const large = await sealer.seal(new Uint8Array(RecordFormat.PEER_DC_MAX_PLAINTEXT));
+  const p = new PeerPaths(new Uint8Array(8));
+  const fit = Math.floor(MAX_HELD_BYTES / large.length);
+  assert.ok(fit < MAX_HELD);
+  for (let i = 0; i < fit; i++) assert.deepEqual(p.fromDataChannel(large), []);
+  assert.throws(() => p.fromDataChannel(large), code('RECORD_OUT_OF_ORDER'));
+});
+
 test('frames: tag || record, refused by length only', () => {
   const hh = Uint8Array.from({ length: 32 }, (_, i) => i);
   const tag = channelTag(hh);
@@ -164,8 +226,15 @@ test('frames: tag || record, refused by length only', () => {
     () => decodeDataFrame(new Uint8Array(DataFrame.MAX_FRAME + 1)),
     code('RECORD_TOO_LARGE'),
   );
-  assert.equal(decodeDataFrame(new Uint8Array(DataFrame.MAX_FRAME)).record.length, 16409);
+  assert.equal(decodeDataFrame(new Uint8Array(DataFrame.MAX_FRAME)).record.length, 65561);
   assert.throws(() => channelTag(new Uint8Array(31)), TypeError);
+});
+
+test('peer messages: JSON keeps the relay size on every path; a file chunk may fill a data-channel record', () => {
+  const json = enc.encode(JSON.stringify({ t: 'chat', text: 'x'.repeat(20_000) }));
+  assert.match(decodePeerMessage(json).drop ?? '', /JSON at most 16384/);
+  const chunk = encodeFileChunk('0123456789abcdef', 0, new Uint8Array(65536 - 13));
+  assert.equal(decodePeerMessage(chunk).msg?.data.length, 65523);
 });
 
 test('peer messages: ack and path', () => {

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { FileTransfers } from '../src/app/fileTransfer.js';
+import { ACK_EVERY_BYTES, FileTransfers } from '../src/app/fileTransfer.js';
 import {
   FILE_CHUNK_MAX_DATA,
   decodeFileChunk,
@@ -113,7 +113,7 @@ test('the binary chunk: the example of spec/files.md §2, and its decoding', () 
   // peerMessages.js passes a plaintext that starts with 0x01 to the chunk decoder.
   assert.deepEqual(decodePeerMessage(chunk).msg, d.msg);
   const full = encodeFileChunk('ffffffffffffffff', 0xffffffff, new Uint8Array(FILE_CHUNK_MAX_DATA));
-  assert.equal(full.length, 16384);
+  assert.equal(full.length, 65536);
   assert.equal(decodeFileChunk(full).msg.index, 0xffffffff);
 });
 
@@ -126,13 +126,13 @@ test('malformed chunks and file messages are refused with a clear reason', () =>
   );
   const oversize = new Uint8Array(FILE_CHUNK_MAX_DATA + 14);
   oversize[0] = 1;
-  assert.equal(decodeFileChunk(oversize).drop, 'file chunk of 16385 bytes: at most 16384');
+  assert.equal(decodeFileChunk(oversize).drop, 'file chunk of 65537 bytes: at most 65536');
   assert.throws(() => encodeFileChunk('0123', 0, new Uint8Array(1)), /16 lowercase hex/);
   assert.throws(() => encodeFileChunk('0123456789abcdef', -1, new Uint8Array(1)), /u32/);
-  assert.throws(() => encodeFileChunk('0123456789abcdef', 0, new Uint8Array(0)), /1 to 16371/);
+  assert.throws(() => encodeFileChunk('0123456789abcdef', 0, new Uint8Array(0)), /1 to 65523/);
   assert.throws(
     () => encodeFileChunk('0123456789abcdef', 0, new Uint8Array(FILE_CHUNK_MAX_DATA + 1)),
-    /1 to 16371/,
+    /1 to 65523/,
   );
   const id = '0123456789abcdef';
   const bad = [
@@ -188,9 +188,11 @@ test('property: files of random sizes arrive intact, checksum verified, progress
     assert.equal(out.sha256, sha(content));
     assert.deepEqual(new Uint8Array(await inc.blob.arrayBuffer()), content);
     assert.equal(inc.blob.type, 'application/octet-stream'); // never the sender's type
-    // The receiver reports progress every 64 chunks and at the last.
+    // The receiver reports progress with each ack (every MiB) and at the last chunk.
     if (size > 0)
-      assert.ok(inc.progressEvents >= Math.ceil(Math.ceil(size / FILE_CHUNK_MAX_DATA) / 64));
+      assert.ok(
+        inc.progressEvents >= 1 + Math.floor(size / (ACK_EVERY_BYTES + FILE_CHUNK_MAX_DATA)),
+      );
     assert.ok(out.progressEvents >= 2);
   }
 });

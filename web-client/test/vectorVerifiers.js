@@ -509,8 +509,8 @@ const dataChannelState = { sealer: null, opener: null };
 async function verifyDataChannelValid(t) {
   const secret = unhex(t, 'traffic_secret');
   if (t.seq === 0) {
-    dataChannelState.sealer = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);
-    dataChannelState.opener = new RecordOpener(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+    dataChannelState.sealer = new RecordSealer(secret, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+    dataChannelState.opener = new RecordOpener(secret, RecordFormat.PEER_DC_MAX_PLAINTEXT);
   }
   const tag = channelTag(unhex(t, 'handshake_hash'));
   if (!equal(tag, unhex(t, 'tag'))) return 'tag differs';

@@ -40,8 +40,8 @@ export const FileSendLimits = Object.freeze({
   LOW_WATER: 256 * 1024,
   /** Records handed to the sealer and not yet on the data channel, at most. */
   MAX_SEALING: 32,
-  /** Chunks read from the file at a time (one slice). */
-  SLICE_CHUNKS: 64,
+  /** Chunks read from the file at a time (one slice of 1 MiB). */
+  SLICE_CHUNKS: 16,
   /** How long to wait for a direct path (data channel) to the recipient before failing. */
   DIRECT_WAIT_MS: 30_000,
   /** An offer nobody answers (accept or decline) for this long is withdrawn: not sent. */

@@ -311,12 +311,13 @@ export class FileTransfers {
     st.next++;
     st.buffer.set(data, item.bytes);
     item.bytes += data.length;
-    if (item.bytes - st.acked >= ACK_EVERY_BYTES) {
+    const acking = item.bytes - st.acked >= ACK_EVERY_BYTES;
+    if (acking) {
       st.acked = item.bytes;
       this.#host.send(item.peer, { t: 'file-ack', id: item.id, bytes: item.bytes });
     }
-    // Progress is reported every 64 chunks (about 1 MiB) and at the last one, not per chunk.
-    if (st.next % 64 === 0 || item.bytes === item.size) {
+    // Progress is reported with each ack (every MiB) and at the last chunk, not per chunk.
+    if (acking || item.bytes === item.size) {
       this.#arm(item);
       item.progressEvents++;
       this.#changed(item);

@@ -13,8 +13,8 @@ export const DataFrame = Object.freeze({
   TAG_LEN: 8,
   /** The shortest frame: a tag and a one-byte record (the record layer refuses it as MALFORMED_MESSAGE). */
   MIN_FRAME: 9,
-  /** The longest frame: a tag and the longest peer record. */
-  MAX_FRAME: 8 + RecordFormat.maxRecord(RecordFormat.PEER_MAX_PLAINTEXT),
+  /** The longest frame: a tag and the longest peer record on a data channel. */
+  MAX_FRAME: 8 + RecordFormat.maxRecord(RecordFormat.PEER_DC_MAX_PLAINTEXT),
 });
 
 /** The tag of the peer channel with handshake hash `handshakeHash` (PK8). @param {Uint8Array} handshakeHash */

@@ -17,8 +17,14 @@ export const RecordFormat = Object.freeze({
   TAG_LEN: 16,
   /** Largest plaintext of a hop-channel record: one room message. */
   HOP_MAX_PLAINTEXT: 65536,
-  /** Largest plaintext of a peer-channel record: a whole peer record must fit in one hop record. */
+  /** Largest plaintext of a peer-channel record on the relay: a whole peer record must fit in one hop record. */
   PEER_MAX_PLAINTEXT: 16384,
+  /**
+   * Largest plaintext of a peer-channel record on the data channel (spec/data-channel.md §2): it
+   * never crosses the relay. A peer channel's sealer and opener take this maximum; the relay path
+   * refuses more than PEER_MAX_PLAINTEXT itself (peerPaths.js, peerTransport.js).
+   */
+  PEER_DC_MAX_PLAINTEXT: 65536,
   MIN_RECORD: 25,
   /** Records per key epoch: epoch = seq >> 16. */
   EPOCH_SHIFT: 16,

@@ -224,7 +224,12 @@ export class AwaitingAccept {
       const confirmI = this.#schedule.responderConfirmed(got); // PK6, PK7
       const finish = concat(new Uint8Array([Wire.PEER_FINISH]), confirmI, this.#nonce);
       const s = this.#schedule.finish(confirmI, this.#nonce); // PK8-PK10
-      const channel = new Channel(s.i2r, s.r2i, s.handshakeHash, RecordFormat.PEER_MAX_PLAINTEXT);
+      const channel = new Channel(
+        s.i2r,
+        s.r2i,
+        s.handshakeHash,
+        RecordFormat.PEER_DC_MAX_PLAINTEXT,
+      );
       const sas = new Sas(s.sas);
       wipe(s.i2r, s.r2i, s.sas);
       return { peerFinish: finish, session: new PeerSession(channel, sas, this.#responderPk) };
@@ -355,7 +360,12 @@ export class AwaitingFinish {
       if ((Number(confirmed) & Number(committed)) === 0)
         throw new ProtocolError('CONFIRMATION_FAILED'); // check 4
       const s = this.#schedule.finish(got, nonce); // PK8-PK10
-      const channel = new Channel(s.r2i, s.i2r, s.handshakeHash, RecordFormat.PEER_MAX_PLAINTEXT);
+      const channel = new Channel(
+        s.r2i,
+        s.i2r,
+        s.handshakeHash,
+        RecordFormat.PEER_DC_MAX_PLAINTEXT,
+      );
       const sas = new Sas(s.sas);
       wipe(s.i2r, s.r2i, s.sas);
       return new PeerSession(channel, sas, this.#initiatorPk.slice());

@@ -1,8 +1,9 @@
 // @ts-check
 // The record layer (spec/record-layer.md): record format, epochs and rekey RK1-RK3, the receive
 // checks in their normative order, and terminal failure. One record layer serves hop channels
-// (plaintexts up to 65536 bytes) and peer channels (up to 16384, so that a peer record fits in a
-// relay envelope inside one hop record), as pq-crypto's record/ package does.
+// (plaintexts up to 65536 bytes) and peer channels (up to 65536 on the data channel; the relay
+// path keeps its records to 16384, so that one fits in a relay envelope inside one hop record:
+// peerPaths.js), as pq-crypto's record/ package does.
 //
 // SECURITY caveats:
 // - AES-GCM runs in WebCrypto (see primitives.js for why), so seal() and open() return promises.

@@ -24,8 +24,11 @@ import { RecordFormat } from '../protocol/record.js';
 export const FILE_CHUNK_KIND = 0x01;
 /** kind(1) || id(8) || index(4). */
 export const FILE_CHUNK_HEADER = 13;
-/** The most file bytes one chunk carries: a full peer record (16384) minus the header. */
-export const FILE_CHUNK_MAX_DATA = RecordFormat.PEER_MAX_PLAINTEXT - FILE_CHUNK_HEADER;
+/**
+ * The most file bytes one chunk carries: a full data-channel peer record (65536) minus the
+ * header. Chunks travel only on the data channel (spec/files.md), where records may be that large.
+ */
+export const FILE_CHUNK_MAX_DATA = RecordFormat.PEER_DC_MAX_PLAINTEXT - FILE_CHUNK_HEADER;
 
 /** The JSON file messages, and the type the binary chunk is passed up as. */
 export const FILE_TYPES = Object.freeze([

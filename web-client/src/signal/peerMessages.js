@@ -204,6 +204,12 @@ export function encodePeerMessage(m) {
  */
 export function decodePeerMessage(bytes) {
   if (bytes[0] === FILE_CHUNK_KIND) return decodeFileChunk(bytes); // binary (spec/files.md §2)
+  // JSON messages keep the relay's size on both paths; only a file chunk uses a data-channel
+  // record's larger maximum.
+  if (bytes.length > PeerLimits.MAX_MESSAGE_BYTES)
+    return {
+      drop: `peer message of ${bytes.length} bytes: JSON at most ${PeerLimits.MAX_MESSAGE_BYTES}`,
+    };
   let m;
   try {
     m = JSON.parse(decoder.decode(bytes));

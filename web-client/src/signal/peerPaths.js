@@ -8,25 +8,34 @@
 //   channel has come from the peer (so the peer holds this channel and can tell its frames by
 //   the tag); from then on every record does.
 // - Receiver: the first data-channel frame names the switch point s (its seq). Frames wait
-//   (at most MAX_HELD) until every relay record before s is opened; then the direction is on the
+//   (at most MAX_HELD, and MAX_HELD_BYTES) until every relay record before s is opened; then the direction is on the
 //   data channel. A relay record at or past s, or any relay record after the switch, is refused:
 //   RECORD_REPLAYED below the next expected seq, RECORD_OUT_OF_ORDER otherwise. Like every record
 //   failure, that ends the channel.
+// - Sizes: a record on the data channel may carry up to PEER_DC_MAX_PLAINTEXT (65536) bytes, one
+//   through the relay at most PEER_MAX_PLAINTEXT (16384): a longer relay record is
+//   RECORD_TOO_LARGE here, before it is opened (the channel's opener takes the larger maximum).
 //
 // This object decides only; the caller opens the records it hands back, one after another, and
 // calls opened() after each.
 
 import { recordSeq } from '../protocol/dataFrame.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { RecordFormat } from '../protocol/record.js';
 
 /** Frames held for the relay records before the switch point; more ends the channel. */
 export const MAX_HELD = 1024;
+/** Bytes of records held so (1024 records of the relay's size); more ends the channel. */
+export const MAX_HELD_BYTES = 16 * 1024 * 1024;
+/** The longest record the relay path carries. */
+export const MAX_RELAY_RECORD = RecordFormat.maxRecord(RecordFormat.PEER_MAX_PLAINTEXT);
 
 export class PeerPaths {
   /** Records of the peer opened so far: the record layer's `expected`. */
   #expected = 0n;
   /** @type {Uint8Array[]} data-channel records waiting for the relay records before the first */
   #held = [];
+  #heldBytes = 0;
   /** @type {bigint | null} the seq of the first data-channel record (the switch point) */
   #switchAt = null;
 
@@ -67,6 +76,7 @@ export class PeerPaths {
    * @param {Uint8Array} record @returns {Uint8Array[]}
    */
   fromRelay(record) {
+    if (record.length > MAX_RELAY_RECORD) throw new ProtocolError('RECORD_TOO_LARGE');
     if (this.receiveOnDataChannel || this.#switchAt !== null) {
       const seq = recordSeq(record);
       // Past the switch point only the data channel carries this direction.
@@ -89,7 +99,8 @@ export class PeerPaths {
    */
   fromDataChannel(record) {
     if (this.receiveOnDataChannel) return [record];
-    if (this.#held.length >= MAX_HELD) throw new ProtocolError('RECORD_OUT_OF_ORDER');
+    if (this.#held.length >= MAX_HELD || this.#heldBytes + record.length > MAX_HELD_BYTES)
+      throw new ProtocolError('RECORD_OUT_OF_ORDER');
     if (this.#switchAt === null) {
       const seq = recordSeq(record);
       if (seq === null) return [record]; // too short: the record layer says MALFORMED_MESSAGE
@@ -97,6 +108,7 @@ export class PeerPaths {
       this.#switchAt = seq;
     }
     this.#held.push(record);
+    this.#heldBytes += record.length;
     return this.drain();
   }
 
@@ -112,6 +124,7 @@ export class PeerPaths {
     this.receiveOnDataChannel = true;
     const out = this.#held;
     this.#held = [];
+    this.#heldBytes = 0;
     return out;
   }
 }

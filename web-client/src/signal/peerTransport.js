@@ -12,6 +12,7 @@
 
 import { constantTimeEquals } from '../protocol/bytes.js';
 import { decodeDataFrame, encodeDataFrame } from '../protocol/dataFrame.js';
+import { RecordFormat } from '../protocol/record.js';
 import { SignalError } from './errors.js';
 import { PeerChannelState } from './peerChannel.js';
 import { encodePeerMessage } from './peerMessages.js';
@@ -70,6 +71,10 @@ export class PeerTransport {
   send(entry, bytes) {
     const channel = entry.channel;
     if (channel === null || !channel.established) return Promise.resolve(false);
+    // A record over the relay's maximum only once our direction is on the data channel for good
+    // (spec/data-channel.md §3): refused here, before a seq is used, never sent on the relay.
+    if (bytes.length > RecordFormat.PEER_MAX_PLAINTEXT && channel.paths?.sendOnDataChannel !== true)
+      return Promise.resolve(false);
     // Seals complete in call order, so the path is chosen in seq order too.
     return channel.seal(bytes).then(
       (record) => {

@@ -3,6 +3,7 @@
 // WebDriver BiDi (firefox.js), both with fake camera and microphone. One gateway, one Chromium and
 // one Firefox for the whole file (each page in its own context). In order:
 //   (a) Chromium first, Firefox second (the join order that never got media before the SDP fix);
+//   (a2) a file each way between them, on the data channel in 64 KiB records;
 //   (b) a second Chromium joins: Chromium + Firefox + Chromium, where Firefox is first and the new
 //       Chromium second on their pair;
 //   (c) a screen share from Chromium reaches Firefox;
@@ -30,6 +31,7 @@ import {
   waitFor,
 } from './browser.js';
 import { checkCall, connectedTo, mediaMatrix, newLink, waitRising } from './calls.js';
+import { sendGenerated, waitItems } from './fileHelpers.js';
 import { firefoxAvailable, launchFirefox, openFirefoxPage } from './firefox.js';
 
 const skip =
@@ -74,6 +76,39 @@ describe('Chromium and Firefox in one room', { skip }, () => {
     const neg = f.peers[peerNamed(f, 'Chrome1')].media.negotiation;
     assert.ok(neg['sdp:orphan-lines-dropped'] > 0, JSON.stringify(neg));
     pages.link = link;
+  });
+
+  test('(a2) a file each way between Chromium and Firefox, in full 64 KiB records on the data channel', async () => {
+    const MB = 1024 * 1024;
+    for (const [from, to] of [
+      ['Chrome1', 'Fox1'],
+      ['Fox1', 'Chrome1'],
+    ]) {
+      // peer records on the data channel both ways first (files never take the relay)
+      await waitFor(
+        pages[from],
+        (s) => {
+          const p = s.peers[peerNamed(s, to)]?.paths;
+          return p?.send === 'data' && p?.receive === 'data';
+        },
+        { what: `${from}'s records to ${to} on the data channel` },
+      );
+      const name = `${from}.bin`;
+      const { sha } = await sendGenerated(pages[from], 3 * MB + 123, name, [to]);
+      await pages[to].waitForSelector('#file-list .file-accept');
+      await pages[to].click('#file-list .file-accept');
+      const inc = await waitItems(
+        pages[to],
+        (all) => all.find((i) => i.dir === 'in' && i.name === name && i.state === 'complete'),
+        { what: `${to} has ${from}'s file` },
+      );
+      assert.equal(inc.sha256, sha, `${to} computed the same SHA-256`);
+      await waitItems(
+        pages[from],
+        (all) => all.find((i) => i.dir === 'out' && i.name === name && i.state === 'delivered'),
+        { what: `${from} sees it delivered` },
+      );
+    }
   });
 
   test('(b) Chromium + Firefox + Chromium: every pair, both ways', async () => {

@@ -146,7 +146,7 @@ public final class PeerInitiator {
                                 s.i2r(),
                                 s.r2i(),
                                 s.handshakeHash(),
-                                RecordFormat.PEER_MAX_PLAINTEXT);
+                                RecordFormat.PEER_DC_MAX_PLAINTEXT);
                 Bytes.wipe(s.i2r(), s.r2i());
                 return new Established(
                         finish, new PeerSession(channel, new Sas(s.sas()), responderPk));

@@ -120,7 +120,7 @@ public final class PeerResponder {
                                 s.r2i(),
                                 s.i2r(),
                                 s.handshakeHash(),
-                                RecordFormat.PEER_MAX_PLAINTEXT);
+                                RecordFormat.PEER_DC_MAX_PLAINTEXT);
                 Bytes.wipe(s.i2r(), s.r2i());
                 return new PeerSession(channel, new Sas(s.sas()), initiatorPk.clone());
             } finally {

@@ -18,9 +18,9 @@ public final class DataChannelFrame {
     /** The shortest frame: a tag and a one-byte record. */
     public static final int MIN_FRAME = TAG_LEN + 1;
 
-    /** The longest frame: a tag and the longest peer record. */
+    /** The longest frame: a tag and the longest peer record on a data channel. */
     public static final int MAX_FRAME =
-            TAG_LEN + RecordFormat.maxRecord(RecordFormat.PEER_MAX_PLAINTEXT);
+            TAG_LEN + RecordFormat.maxRecord(RecordFormat.PEER_DC_MAX_PLAINTEXT);
 
     private DataChannelFrame() {}
 

@@ -7,7 +7,7 @@ import java.util.HexFormat;
 
 /**
  * A file chunk (spec/files.md §2): the one binary peer-record plaintext, {@code 0x01 || id (8) ||
- * index (u32, big-endian) || data (1 to 16371 bytes)}. The gateway never sees chunks; the class is
+ * index (u32, big-endian) || data (1 to 65523 bytes)}. The gateway never sees chunks; the class is
  * here so that both implementations pass the vectors (test-vectors/file-chunk.json), with the
  * same refusals and reasons as web-client/src/signal/fileMessages.js. A refused plaintext is
  * MALFORMED_MESSAGE: the receiver drops and counts it, and the channel carries on.
@@ -23,8 +23,11 @@ public record FileChunk(String id, long index, byte[] data) {
     /** kind (1) || id (8) || index (4). */
     public static final int HEADER = 13;
 
-    /** The most file bytes one chunk carries: a full peer plaintext minus the header. */
-    public static final int MAX_DATA = RecordFormat.PEER_MAX_PLAINTEXT - HEADER;
+    /**
+     * The most file bytes one chunk carries: a full data-channel peer plaintext minus the header
+     * (chunks travel only on the data channel).
+     */
+    public static final int MAX_DATA = RecordFormat.PEER_DC_MAX_PLAINTEXT - HEADER;
 
     private static final HexFormat HEX = HexFormat.of();
 

@@ -21,6 +21,14 @@ public final class RecordFormat {
      */
     public static final int PEER_MAX_PLAINTEXT = 16384;
 
+    /**
+     * Largest plaintext of a peer-channel record on the data channel (spec/data-channel.md §2):
+     * such a record never crosses the relay, so it may be as large as a hop record's. A client's
+     * sealer and opener of a peer channel take this maximum, and its relay path refuses a record
+     * over {@link #PEER_MAX_PLAINTEXT} itself (spec/data-channel.md §3).
+     */
+    public static final int PEER_DC_MAX_PLAINTEXT = 65536;
+
     public static final int MIN_RECORD = HEADER_LEN + TAG_LEN;
 
     /** The largest record a channel with this plaintext maximum accepts. */

@@ -30,16 +30,18 @@ public final class DataChannelVectors {
             new byte[0],
             "{\"t\":\"ack\",\"id\":\"0123456789abcdef\"}".getBytes(StandardCharsets.UTF_8),
             counting(RecordFormat.PEER_MAX_PLAINTEXT),
+            counting(RecordFormat.PEER_DC_MAX_PLAINTEXT),
         };
         String[] comments = {
             "a path record, the first on the data channel",
             "an empty plaintext (the shortest record)",
             "an ack",
-            "the largest peer record: the largest frame",
+            "the largest peer record the relay also carries",
+            "the largest peer record on a data channel: the largest frame",
         };
         byte[] secret = DeterministicInputs.bytes(FILE, 0, "traffic_secret", 32);
         byte[] hh = DeterministicInputs.bytes(FILE, 0, "handshake_hash", 32);
-        RecordSealer sealer = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);
+        RecordSealer sealer = new RecordSealer(secret, RecordFormat.PEER_DC_MAX_PLAINTEXT);
         for (int i = 0; i < plaintexts.length; i++, tc++) {
             byte[] record = sealer.seal(plaintexts[i]);
             ObjectNode t = Json.object();
@@ -100,11 +102,11 @@ public final class DataChannelVectors {
                         sealer[0] =
                                 new RecordSealer(
                                         Json.unhex(t, "traffic_secret"),
-                                        RecordFormat.PEER_MAX_PLAINTEXT);
+                                        RecordFormat.PEER_DC_MAX_PLAINTEXT);
                         opener[0] =
                                 new RecordOpener(
                                         Json.unhex(t, "traffic_secret"),
-                                        RecordFormat.PEER_MAX_PLAINTEXT);
+                                        RecordFormat.PEER_DC_MAX_PLAINTEXT);
                     }
                     byte[] tag = DataChannelFrame.tag(Json.unhex(t, "handshake_hash"));
                     if (!Arrays.equals(tag, Json.unhex(t, "tag"))) return "tag differs";

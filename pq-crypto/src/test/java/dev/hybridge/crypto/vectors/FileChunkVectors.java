@@ -12,7 +12,7 @@ import java.util.Objects;
 
 /**
  * test-vectors/file-chunk.json (spec/files.md §2): the binary peer-record plaintext of a file
- * chunk, {@code 0x01 || id (8) || index (u32, big-endian) || data (1 to 16371 bytes)}; plaintexts
+ * chunk, {@code 0x01 || id (8) || index (u32, big-endian) || data (1 to 65523 bytes)}; plaintexts
  * the decoder refuses, each with the reason it gives.
  */
 public final class FileChunkVectors {
@@ -48,7 +48,7 @@ public final class FileChunkVectors {
                 drawnId,
                 1L,
                 DataChannelVectors.counting(FileChunk.MAX_DATA),
-                "the most data (16371 bytes): a full peer plaintext"
+                "the most data (65523 bytes): a full data-channel peer plaintext"
             },
         };
         for (Object[] g : good) {
@@ -73,7 +73,7 @@ public final class FileChunkVectors {
             {new byte[] {0x01}, "0x01 alone"},
             {Arrays.copyOf(header, 9), "0x01 and the id, no index"},
             {header, "the 13-byte header and no data"},
-            {oversize, "one byte of data over 16371: 16385 bytes"},
+            {oversize, "one byte of data over 65523: 65537 bytes"},
         };
         for (Object[] b : bad) {
             byte[] p = (byte[]) b[0];
@@ -88,7 +88,7 @@ public final class FileChunkVectors {
         }
         return Json.document(
                 "file-chunk",
-                "File chunks (spec/files.md §2): plaintext = 0x01 || id (8 bytes, hex in `id`) || index (u32, big-endian) || data (1 to 16371 bytes). Valid: encode id, index and data to plaintext, and decode plaintext back to them. Invalid: the plaintext is refused with `expect` (dropped and counted as MALFORMED) and the rule `reason`, worded as the reference client words it.",
+                "File chunks (spec/files.md §2): plaintext = 0x01 || id (8 bytes, hex in `id`) || index (u32, big-endian) || data (1 to 65523 bytes). Valid: encode id, index and data to plaintext, and decode plaintext back to them. Invalid: the plaintext is refused with `expect` (dropped and counted as MALFORMED) and the rule `reason`, worded as the reference client words it.",
                 tests);
     }
 
