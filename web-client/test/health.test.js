@@ -8,6 +8,7 @@ import {
   decryptFailing,
   describeHealth,
   qualityOf,
+  undecrypted,
 } from '../src/app/mediaHealth.js';
 
 test('quality: good, fair on 3% loss or 200 ms, poor on 10% loss, 400 ms or nothing received from a sender', () => {
@@ -37,6 +38,17 @@ test('decrypt failing: failures rising past the frames that decrypt; clears once
   assert.equal(decryptFailing(true, s(100, 50), s(100, 50)), true, 'nothing at all: stays');
   assert.equal(decryptFailing(true, s(100, 50), s(150, 50)), false, 'frames decrypt again');
   assert.equal(decryptFailing(true, s(100, 50), s(150, 60)), true, 'still failing');
+});
+
+test('undecrypted: media arrives while the transform sees nothing of the peer; clears once it does', () => {
+  const s = (frames, dropped) => ({ frames, authFailed: 0, dropped });
+  assert.equal(undecrypted(false, true, null, s(0, 0)), false, 'no interval yet');
+  assert.equal(undecrypted(false, true, s(100, 0), s(100, 0)), true, 'media arrives, none seen');
+  assert.equal(undecrypted(false, false, s(100, 0), s(100, 0)), false, 'nothing arrives (muted)');
+  assert.equal(undecrypted(false, true, s(100, 0), s(101, 0)), false, 'the transform opens frames');
+  assert.equal(undecrypted(false, true, s(100, 0), s(100, 3)), false, 'or drops them: it runs');
+  assert.equal(undecrypted(true, false, s(100, 0), s(100, 0)), true, 'stays while nothing is seen');
+  assert.equal(undecrypted(true, true, s(100, 0), s(140, 0)), false, 'clears once frames open');
 });
 
 test('the mark in words: quality and the figures it comes from', () => {

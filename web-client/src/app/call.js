@@ -413,6 +413,9 @@ export class Call extends EventTarget {
       case 'ice':
         st.media?.onIce(msg.candidate);
         break;
+      case 'ice-restart':
+        st.media?.onRestartAsked();
+        break;
       case 'tracks':
         // Which incoming media is the screen is fixed by the slot (MediaConnection); this says whether
         // the peer shares its screen now.

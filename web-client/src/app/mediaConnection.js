@@ -29,15 +29,14 @@ import { AUDIO_FRAME_MS, checkAudioFrameMs, descriptionToSend } from './sdp.js';
 /** @type {readonly Slot[]} */
 export const SLOTS = Object.freeze(['mic', 'camera', 'screen', 'screenAudio']);
 /**
- * A failed connection: the impolite side restarts ICE at once, the polite side only if it is
- * still failed this much later with no offer from the other side (spec/peer-messages.md §3). Both
- * at once is a glare; in two browser-test failures (Chromium 156, a room going back from the SFU
- * to the mesh) the camera streams that never decoded again (283 frames received, 0 decoded, 295
- * key frame requests) were exactly those of pairs whose polite side had offered and rolled back.
- * With 5 s it happened again: the impolite side noticed the failure more than 5 s after the
- * polite one on a loaded machine, and the polite offer was rolled back once more.
+ * ICE restarts are offered by the impolite side only (spec/peer-messages.md §3); the polite side
+ * asks for one with an `ice-restart` message, and asks again this often while the connection
+ * stays failed. It never offers a restart itself: both sides offering at once is a glare, and
+ * after the polite side's offer is rolled back Chromium 156 no longer runs the receivers' encoded
+ * transforms, so sealed frames reach the decoder and the camera freezes for good, silently
+ * (reproduced with two pages, call.test.js; assigning new transforms does not bring them back).
  */
-export const POLITE_RESTART_MS = 30_000;
+export const POLITE_ASK_MS = 10_000;
 const SLOT_KIND = Object.freeze({
   mic: 'audio',
   camera: 'video',
@@ -105,7 +104,7 @@ export class MediaConnection extends EventTarget {
     this.rawSent = 0; // test-only (#sendDescription)
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.recoveryTimer = null;
-    /** @type {ReturnType<typeof setTimeout> | undefined} the polite side's deferred ICE restart */
+    /** @type {ReturnType<typeof setTimeout> | undefined} the polite side's next `ice-restart` request */
     this.politeRestartTimer = undefined;
     /** @type {Record<Slot, RTCRtpTransceiver>} filled for every slot below */
     this.slots = /** @type {Record<Slot, RTCRtpTransceiver>} */ ({});
@@ -358,39 +357,70 @@ export class MediaConnection extends EventTarget {
     }, delay);
   }
 
-  /** Rolls back whatever is pending; the impolite side then offers again with an ICE restart. */
+  /**
+   * Starts negotiation again; the impolite side offers with an ICE restart. Our own pending offer
+   * is replaced by the new one, never rolled back: after a rollback of a local offer Chromium 156
+   * stops running the receivers' decrypting transforms (spec/peer-messages.md §3).
+   */
   async #freshNegotiation() {
     if (this.closed) return;
     const pc = this.pc;
-    if (pc.signalingState === 'have-local-offer')
-      await pc.setLocalDescription({ type: 'rollback' });
     if (pc.signalingState === 'have-remote-offer')
       await pc.setRemoteDescription({ type: 'rollback' });
     if (this.polite) return this.#count('recovery:waiting-for-offer'); // the impolite side offers
     this.#count('recovery:offer');
     this.restarts++;
     pc.restartIce();
-    await this.#negotiate();
+    if (pc.signalingState === 'stable') return this.#negotiate();
+    // have-local-offer: a new offer in its place (allowed in that state)
+    try {
+      this.makingOffer = true;
+      this.#preferCodecs();
+      await pc.setLocalDescription();
+      this.#sendDescription();
+    } finally {
+      this.makingOffer = false;
+    }
   }
 
-  /** The connection (or its ICE) failed: an ICE restart, by the polite side only as a fallback. */
+  /** The connection (or its ICE) failed: an ICE restart (the polite side asks for it). */
   #failed() {
-    if (!this.polite) return this.restartIce();
+    this.restartIce();
+  }
+
+  /**
+   * ICE restart (spec/peer-messages.md §3): the impolite side restarts and offers; the polite
+   * side asks the impolite one (`ice-restart`), now and again every POLITE_ASK_MS while the
+   * connection is still failed.
+   */
+  restartIce() {
+    if (this.closed) return;
+    if (!this.polite) {
+      this.restarts++;
+      this.pc.restartIce();
+      return;
+    }
     if (this.politeRestartTimer !== undefined) return;
-    this.#count('restart:deferred');
+    this.#send({ t: 'ice-restart' });
     this.politeRestartTimer = setTimeout(() => {
       this.politeRestartTimer = undefined;
       const pc = this.pc;
-      const stillFailed = pc.iceConnectionState === 'failed' || pc.connectionState === 'failed';
-      if (!this.closed && stillFailed && pc.signalingState === 'stable') this.restartIce();
-    }, POLITE_RESTART_MS);
+      if (!this.closed && (pc.iceConnectionState === 'failed' || pc.connectionState === 'failed'))
+        this.restartIce();
+    }, POLITE_ASK_MS);
   }
 
-  /** ICE restart (spec/peer-messages.md §3). */
-  restartIce() {
+  /**
+   * The peer (polite) asks for an ICE restart: made at once unless a negotiation is under way
+   * (its offer restarts ICE or is followed by ours; the peer asks again if it stays failed).
+   */
+  onRestartAsked() {
     if (this.closed) return;
-    this.restarts++;
-    this.pc.restartIce();
+    if (this.polite) return this.#count('ignored:ice-restart'); // only the impolite side offers
+    if (this.pc.signalingState !== 'stable' || this.makingOffer)
+      return this.#count('ignored:ice-restart-busy');
+    this.#count('restart:asked');
+    this.restartIce();
   }
 
   /**

@@ -11,9 +11,10 @@ import { statsOf } from './rtcStats.js';
  * @typedef {import('./call.js').Call} Call
  * @typedef {'good' | 'fair' | 'poor' | 'unknown'} Quality
  * @typedef {{quality: Quality, rttMs: number | null, lossPct: number | null, kbps: number | null,
- *   decryptFailing: boolean, authFailed: number}} Health
- * @typedef {{at: number, bytes: number, lost: number, received: number}} RtpSample
- * @typedef {{frames: number, authFailed: number}} SFrameSample
+ *   decryptFailing: boolean, authFailed: number, undecrypted: boolean}} Health
+ *   `undecrypted`: video frames reach the decoder that our decrypting transform never saw
+ * @typedef {{at: number, bytes: number, lost: number, received: number, videoFrames: number, transportBytes: number}} RtpSample
+ * @typedef {{frames: number, authFailed: number, dropped: number}} SFrameSample
  */
 
 export const POLL_MS = 2000;
@@ -48,6 +49,28 @@ export function decryptFailing(was, prev, now) {
   if (failed >= DECRYPT_FAILING_MIN && failed > frames) return true;
   if (was && failed === 0 && frames > 0) return false;
   return was;
+}
+
+/** Video frames received in one poll with nothing through the decrypting transform that make "undecrypted". */
+export const UNDECRYPTED_MIN_FRAMES = 5;
+/** Or bytes on the connection's transport in one poll, from a person who says they send media. */
+export const UNDECRYPTED_MIN_BYTES = 16 * 1024;
+
+/**
+ * Whether a peer's media arrives but never passes our decrypting transform: media arrived over
+ * the interval (`arriving`: video frames at the decoder, or the transport's bytes from someone
+ * who says they send) while the SFrame worker opened and dropped nothing of that peer at all.
+ * Chromium 156 did this to every receiver of a connection after a rolled-back offer
+ * (spec/peer-messages.md §3): sealed frames went to the decoder, or nothing at all, with no error
+ * anywhere. Clears once frames open again.
+ * @param {boolean} was @param {boolean} arriving
+ * @param {SFrameSample | null} prev @param {SFrameSample} now
+ */
+export function undecrypted(was, arriving, prev, now) {
+  if (prev === null) return false;
+  const seen = now.frames - prev.frames + (now.dropped - prev.dropped);
+  if (seen > 0) return false;
+  return was || arriving;
 }
 
 /** @type {WeakMap<Call, MediaHealth>} */
@@ -97,7 +120,7 @@ export class MediaHealth {
 
   async #poll() {
     const now = performance.now();
-    /** @type {Record<string, {frames: number, dropped: {authFailed: number}}> | null} */
+    /** @type {Record<string, {frames: number, dropped: Record<string, number>}> | null} */
     let receive = null;
     try {
       const s = /** @type {any} */ (await this.call.sframe.stats());
@@ -114,10 +137,19 @@ export class MediaHealth {
       if (rtp === null) continue; // getStats late (statsOf): this peer's figures wait a round
       const r = receive?.[p.keyFp];
       /** @type {SFrameSample | null} */
-      const sf = r ? { frames: r.frames, authFailed: r.dropped.authFailed } : null;
-      const failing = sf
-        ? decryptFailing(prev?.decryptFailing ?? false, this.sframe.get(p.keyFp) ?? null, sf)
-        : false;
+      const sf = r
+        ? {
+            frames: r.frames,
+            authFailed: r.dropped.authFailed,
+            dropped: Object.values(r.dropped).reduce((a, b) => a + b, 0),
+          }
+        : null;
+      const before = this.sframe.get(p.keyFp) ?? null;
+      const failing = sf ? decryptFailing(prev?.decryptFailing ?? false, before, sf) : false;
+      const arriving =
+        (rtp.videoFrames ?? 0) >= UNDECRYPTED_MIN_FRAMES ||
+        ((rtp.transportBytes ?? 0) >= UNDECRYPTED_MIN_BYTES && this.sends(p.keyFp));
+      const bypassed = sf ? undecrypted(prev?.undecrypted ?? false, arriving, before, sf) : false;
       if (sf) this.sframe.set(p.keyFp, sf);
       /** @type {Health} */
       const h = {
@@ -125,9 +157,15 @@ export class MediaHealth {
         quality: qualityOf({ ...rtp, expectMedia: this.sends(p.keyFp) }),
         decryptFailing: failing,
         authFailed: sf?.authFailed ?? 0,
+        undecrypted: bypassed,
       };
       this.health.set(p.keyFp, h);
-      if (prev === null || prev.quality !== h.quality || prev.decryptFailing !== failing)
+      if (
+        prev === null ||
+        prev.quality !== h.quality ||
+        prev.decryptFailing !== failing ||
+        prev.undecrypted !== bypassed
+      )
         any = true;
     }
     for (const m of [this.health, this.rtp, this.sframe])
@@ -147,24 +185,32 @@ export class MediaHealth {
     let bytes = 0;
     let lost = 0;
     let received = 0;
+    let videoFrames = 0;
+    let transportBytes = 0;
     report.forEach((/** @type {any} */ s) => {
-      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded')
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
         if (typeof s.currentRoundTripTime === 'number') rttMs = s.currentRoundTripTime * 1000;
+        transportBytes += s.bytesReceived ?? 0;
+      }
       if (s.type === 'inbound-rtp') {
         bytes += s.bytesReceived ?? 0;
         lost += Math.max(0, s.packetsLost ?? 0);
         received += s.packetsReceived ?? 0;
+        if (s.kind === 'video') videoFrames += s.framesReceived ?? 0;
       }
     });
     const prev = this.rtp.get(keyFp);
-    this.rtp.set(keyFp, { at: now, bytes, lost, received });
-    if (prev === undefined || now <= prev.at) return { rttMs, lossPct: null, kbps: null };
+    this.rtp.set(keyFp, { at: now, bytes, lost, received, videoFrames, transportBytes });
+    if (prev === undefined || now <= prev.at)
+      return { rttMs, lossPct: null, kbps: null, videoFrames: null, transportBytes: null };
     const dLost = lost - prev.lost;
     const dPackets = dLost + (received - prev.received);
     return {
       rttMs,
       lossPct: dPackets > 0 ? (100 * Math.max(0, dLost)) / dPackets : null,
       kbps: (8 * Math.max(0, bytes - prev.bytes)) / (now - prev.at),
+      videoFrames: Math.max(0, videoFrames - prev.videoFrames),
+      transportBytes: Math.max(0, transportBytes - prev.transportBytes),
     };
   }
 

@@ -89,6 +89,7 @@ export async function mediaStatsSummary(media) {
     signalingState: media.pc.signalingState,
     iceConnectionState: media.pc.iceConnectionState,
     negotiation: { ...media.counters },
+    polite: media.polite,
     refusal: media.refusal,
     refusals: media.refusals.slice(),
     inbound,

@@ -49,6 +49,23 @@ export function installTestHook(app) {
     onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
     /** Per peer: the connection-quality and decrypt figures the tiles show (mediaHealth.js). */
     health: () => Object.fromEntries(healthOf(app.call)?.health ?? []),
+    /** Every pairwise connection restarts ICE now (two pages at once: a glare, polite rolls back). */
+    restartIce: () => {
+      for (const p of app.call?.peers.values() ?? []) p.media?.restartIce();
+    },
+    /**
+     * Fault: every pairwise connection makes an offer and rolls it back, sending nothing. In
+     * Chromium 156 the receivers then no longer run their decrypting transform (what a glare's
+     * rollback did: spec/peer-messages.md §3).
+     */
+    async offerAndRollBack() {
+      for (const p of app.call?.peers.values() ?? []) {
+        const pc = p.media?.pc;
+        if (!pc || pc.signalingState !== 'stable') continue;
+        await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+        await pc.setLocalDescription({ type: 'rollback' });
+      }
+    },
     /** Fault: this page's SFU session fails and is rebuilt (it publishes again, same feed id). */
     sfuFail: () => app.call?.sfu.media?.failForTestingOnly(),
     /** Delay: this page's SFU subscription work waits `ms` (events arriving meanwhile queue up). */

@@ -187,10 +187,13 @@ export function markHealth(t, name, health, describe) {
     t.quality.dataset.level = health.quality;
   }
   const failing = health?.decryptFailing === true;
-  t.decrypt.hidden = !failing;
-  t.el.dataset.decrypt = failing ? 'failing' : 'ok';
+  const bypassed = health?.undecrypted === true;
+  t.decrypt.hidden = !failing && !bypassed;
+  t.el.dataset.decrypt = failing ? 'failing' : bypassed ? 'bypassed' : 'ok';
   if (failing)
     t.decrypt.textContent = `Can't decrypt ${name}'s media: their keys don't match ours (${health.authFailed} frames refused). Their client may be broken or tampered with; ask them to leave and rejoin.`;
+  else if (bypassed)
+    t.decrypt.textContent = `${name}'s media arrives but this browser stopped passing it through decryption, so it cannot be shown (a browser fault). Reload this page, or ask ${name} to leave and rejoin.`;
 }
 
 /** @param {Tile} t @param {boolean} pinned */

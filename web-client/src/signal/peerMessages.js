@@ -30,6 +30,7 @@ import { ROOM_TYPES, roomMessageProblem } from './roomMessages.js';
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
  *   | {t: 'sfu-seen'}
+ *   | {t: 'ice-restart'}
  *   | {t: 'bye'}
  *   | DocMessage
  *   | import('./roomMessages.js').RoomMessage
@@ -59,6 +60,7 @@ export const KNOWN_TYPES = Object.freeze(
     ...['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'],
     'media', // microphone and camera on or off: app/mediaPresence.js
     'sfu-seen', // the sender decodes our feed through the SFU: app/sfuSwitch.js
+    'ice-restart', // the (polite) sender asks us to restart ICE: app/mediaConnection.js
     ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
     ...FILE_TYPES, // files: spec/files.md
     ...ROOM_TYPES, // room control: spec/peer-messages.md §8
@@ -162,6 +164,7 @@ export function peerMessageProblem(m) {
     case 'path':
     case 'bye':
     case 'sfu-seen':
+    case 'ice-restart':
       return null;
     default:
       if (ROOM_TYPES.includes(m.t)) return roomMessageProblem(m); // §7

@@ -5,7 +5,12 @@
 //   (e) a screenshot of the three-person call (test/e2e/artifacts/call.png);
 //   (b) a fourth page with a wrong link gets nothing and says why;
 //   (d) the gateway restarts mid-call: media flows throughout, chat works after;
-//   (c) one page leaves: the others rekey (new KIDs) and keep talking.
+//   (c) one page leaves: the others rekey (new KIDs) and keep talking;
+//   (f) both ends of a pair restart ICE at once: only the impolite one offers (the polite one asks
+//       with `ice-restart`), so no glare, and video keeps decoding both ways (a polite offer rolled
+//       back in a glare left Chromium's receivers without their decrypting transform: frozen);
+//   (g) that fault forced (a page makes an offer and rolls it back): its media path stops passing
+//       through its transforms, and the page says so on the tile, not a silent frozen picture.
 // Timeouts are generous (two shared cores); nothing here measures speed.
 
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +19,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGateway } from '../support/gateway.js';
+import { connectedTo, newLink } from './calls.js';
 import {
   alerts,
   chromiumAvailable,
@@ -445,6 +451,98 @@ describe(
       await sleep(2000);
       const m2 = await mediaMatrix(two);
       assertRising(m1, m2, two, 'after the leave');
+    });
+
+    test('(f) both ends restart ICE at once: no glare, video keeps decoding both ways', async () => {
+      const two = ['Alice', 'Bob'];
+      const before = await mediaMatrix(two);
+      const neg = async (n) => {
+        const s = await stats(pages[n]);
+        return s.peers[fps[two.find((x) => x !== n)]].media;
+      };
+      const offered = {};
+      for (const n of two) offered[n] = (await neg(n)).negotiation['sent:sdp:offer'] ?? 0;
+      await Promise.all(two.map((n) => pages[n].evaluate(() => window.__hybridge.restartIce())));
+      // decoding again past the restart: each side's video rising over what it had
+      for (const n of two) {
+        const other = two.find((x) => x !== n);
+        await waitFor(
+          pages[n],
+          (s) => inboundFrom(s, fps[other]).video > before[n][other].video + 10,
+          {
+            what: `${n} decodes ${other}'s video after the restart`,
+            timeout: 20_000,
+          },
+        );
+      }
+      const m1 = await mediaMatrix(two);
+      await sleep(2000);
+      assertRising(m1, await mediaMatrix(two), two, 'after both restarted ICE');
+      const media = { Alice: await neg('Alice'), Bob: await neg('Bob') };
+      const polite = two.find((n) => media[n].polite);
+      const impolite = two.find((n) => !media[n].polite);
+      assert.ok(polite && impolite, 'one polite and one impolite side');
+      assert.equal(
+        media[polite].negotiation['sent:sdp:offer'] ?? 0,
+        offered[polite],
+        'the polite side made no offer',
+      );
+      assert.ok(media[polite].negotiation['sent:ice-restart'] >= 1, 'the polite side asked');
+      assert.ok(
+        (media[impolite].negotiation['sent:sdp:offer'] ?? 0) > offered[impolite],
+        'the impolite side offered the restart',
+      );
+      assert.equal(media[impolite].negotiation['ignored:offer'] ?? 0, 0, 'no glare');
+    });
+
+    test('(g) frames that bypass decryption (a rolled-back offer) are said on the tile', async () => {
+      // A fresh pair in a room of its own: Chromium 156 loses the receivers' transforms when the
+      // side that answered the pair's first offer rolls back an offer of its own, before any
+      // other renegotiation (after an ICE restart it did not, in this file's earlier order).
+      const link2 = newLink(gw);
+      const two = ['Dave', 'Erin'];
+      for (const n of two) {
+        pages[n] = await openPage(browser);
+        await joinRoom(pages[n], link2, n);
+      }
+      for (const n of two) {
+        const o = two.find((x) => x !== n);
+        const s = await waitFor(pages[n], (x) => connectedTo(x, [o]), { what: `${n} and ${o}` });
+        fps[o] = peerNamed(s, o);
+      }
+      const polite = [];
+      for (const n of two)
+        if ((await stats(pages[n])).peers[fps[two.find((x) => x !== n)]].media.polite)
+          polite.push(n);
+      assert.equal(polite.length, 1, 'one side is polite');
+      const [p] = polite;
+      const other = two.find((x) => x !== p);
+      await waitFor(pages[p], (s) => inboundFrom(s, fps[other]).video > 5, {
+        what: `${p} decodes ${other}`,
+      });
+      await pages[p].evaluate(() => window.__hybridge.offerAndRollBack());
+      const tile = `.tile[data-fp="${fps[other]}"][data-decrypt="bypassed"] .tile-decrypt`;
+      await pages[p].waitForSelector(tile, { timeout: 30_000 }).catch(async (e) => {
+        const s = await stats(pages[p]);
+        const m = s.peers[fps[other]].media;
+        console.error(
+          JSON.stringify({
+            polite: p,
+            sframe: s.sframe?.receive?.[fps[other]]?.frames,
+            video: m.inbound.filter((i) => i.kind === 'video' && !i.screen),
+            negotiation: m.negotiation,
+          }),
+        );
+        throw e;
+      });
+      assert.match(
+        await pages[p].textContent(tile),
+        /arrives but this browser stopped passing it through decryption/,
+      );
+      const h = await pages[p].evaluate(() => window.__hybridge.health());
+      assert.equal(h[fps[other]].undecrypted, true);
+      // (What the other side sees varies: in this order the rolled-back side also stopped
+      // sending, so its media simply stops arriving there, and the quality mark says so.)
     });
   },
 );
