@@ -20,6 +20,7 @@ final class ClusterMetrics {
     final LongAdder roomMoves = new LongAdder();
     final LongAdder staleDropped = new LongAdder();
     final LongAdder rejoins = new LongAdder();
+    final LongAdder forcedReconnects = new LongAdder();
     private final AtomicLong latencyLast = new AtomicLong();
     private final LongAdder latencySum = new LongAdder();
     private final LongAdder latencyCount = new LongAdder();
@@ -74,6 +75,12 @@ final class ClusterMetrics {
                 "hybridge_cluster_rejoins_total",
                 "Times this node closed its room members with 1001 and rejoined the cluster",
                 rejoins.sum());
+        counter(
+                sb,
+                "hybridge_cluster_forced_reconnects_total",
+                "Times this node restarted its bus connection because its own heartbeats stopped"
+                        + " coming back",
+                forcedReconnects.sum());
         gauge(
                 sb,
                 "hybridge_cluster_foreign_key_nodes",

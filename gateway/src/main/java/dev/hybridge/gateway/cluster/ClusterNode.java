@@ -121,6 +121,10 @@ public final class ClusterNode implements Rooms {
     private volatile long lastEcho = System.nanoTime();
 
     private boolean deaf;
+
+    /** When this node last made its bus connection start again for deafness (0: never). */
+    private long lastForcedReconnect;
+
     private final Map<String, Long> incarnations = new HashMap<>();
 
     // ---- owner side (mu) ----
@@ -1136,6 +1140,22 @@ public final class ClusterNode implements Rooms {
                                     + " other node gone meanwhile"
                             : "cluster: this node hears its own heartbeats again");
         }
+        if (busUp
+                && now - lastEcho > timeoutNanos
+                && now - lastForcedReconnect > timeoutNanos
+                && idleDispatcher()) {
+            // Not even our own heartbeats for node-timeout while the connection says it is up:
+            // the connection is useless (seen after a cut through a proxy: heard by nobody, not
+            // even itself, until the bus restarted), and a node that keeps it stays ready while
+            // its members' JOINs hang. Start it again; the others expel us meanwhile, and the
+            // rejoin that follows is the one of any cut (spec/cluster.md §3).
+            lastForcedReconnect = now;
+            long deafMs = (now - lastEcho) / 1_000_000;
+            // what it missed meanwhile (relays, joins, room state) is lost: its members must not
+            // go on as if nothing happened, so it rejoins as a cut-off node does
+            rejoin("it has not heard its own heartbeats for " + deafMs + " ms");
+            forceReconnect(deafMs);
+        }
         if (lagging) { // others' silence cannot be told from our own deafness
             lastSeen.replaceAll((k, v) -> now);
         } else if (busUp) { // without the bus we cannot tell a dead node from our own isolation
@@ -1165,6 +1185,44 @@ public final class ClusterNode implements Rooms {
             }
         }
         moved.values().removeIf(m -> now - m.until > 0);
+    }
+
+    /**
+     * Whether nothing waits in this node's bus dispatcher: a late echo with messages waiting is
+     * a node falling behind (handled above), not a deaf connection.
+     */
+    private boolean idleDispatcher() {
+        Dispatcher d = dispatcher;
+        return d != null && d.getPendingMessageCount() == 0;
+    }
+
+    /** Makes the bus connection start again, off the timer thread (it may block). */
+    private void forceReconnect(long deafMs) {
+        Connection c = nc;
+        if (c == null) {
+            return;
+        }
+        counts.forcedReconnects.increment();
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "cluster: this node has not heard its own heartbeats for "
+                        + deafMs
+                        + " ms on a connection that says it is up: it reconnects to the bus");
+        Thread.ofPlatform()
+                .daemon()
+                .name("hybridge-cluster-reconnect")
+                .start(
+                        () -> {
+                            try {
+                                c.forceReconnect();
+                            } catch (java.io.IOException e) {
+                                LOG.log(
+                                        System.Logger.Level.WARNING,
+                                        "cluster: reconnect failed: " + e.getMessage());
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
     }
 
     private void heartbeat(byte state) {

@@ -1,5 +1,8 @@
 package dev.hybridge.gateway.cluster;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,19 +10,28 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A TCP proxy on loopback between one gateway node and nats-server, so that a test can cut that
  * node alone off the bus: {@link #cut} closes its connections and refuses new ones for a while,
- * as a broken link would, while the other nodes keep the bus.
+ * as a broken link would, while the other nodes keep the bus; {@link #deafen} keeps its
+ * connections up but stops delivering the bus's messages on them (MSG and HMSG frames from the
+ * server are dropped; PING, PONG, INFO and the rest still pass, so the client sees a healthy
+ * connection), as a connection that delivers nothing while it looks fine would.
  */
 final class BusProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int upstreamPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+    /** One flag per connection now open: true once {@link #deafen} reached it. */
+    private final List<AtomicBoolean> deafFlags = new CopyOnWriteArrayList<>();
+
     private volatile long cutUntil;
     private volatile boolean closed;
 
@@ -38,6 +50,13 @@ final class BusProxy implements AutoCloseable {
         cutUntil = System.nanoTime() + d.toNanos();
         for (Socket s : open) {
             quietly(s);
+        }
+    }
+
+    /** The connections open now deliver no bus message from now on; new ones are not affected. */
+    void deafen() {
+        for (AtomicBoolean f : deafFlags) {
+            f.set(true);
         }
     }
 
@@ -64,7 +83,9 @@ final class BusProxy implements AutoCloseable {
             open.add(down);
             open.add(up);
             pump(down, up);
-            pump(up, down);
+            AtomicBoolean deaf = new AtomicBoolean();
+            deafFlags.add(deaf);
+            fromServer(up, down, deaf);
         }
     }
 
@@ -90,6 +111,64 @@ final class BusProxy implements AutoCloseable {
                                 open.remove(to);
                             }
                         });
+    }
+
+    /** Server to client, frame by frame, dropping MSG and HMSG frames once {@code deaf} is set. */
+    private void fromServer(Socket from, Socket to, AtomicBoolean deaf) {
+        Thread.ofPlatform()
+                .daemon()
+                .name("bus-proxy-server")
+                .start(
+                        () -> {
+                            try (InputStream in = new BufferedInputStream(from.getInputStream());
+                                    OutputStream out =
+                                            new BufferedOutputStream(to.getOutputStream())) {
+                                for (; ; ) {
+                                    byte[] line = readLine(in);
+                                    if (line == null) {
+                                        break;
+                                    }
+                                    String s = new String(line, StandardCharsets.ISO_8859_1);
+                                    byte[] payload = null;
+                                    if (s.startsWith("MSG ") || s.startsWith("HMSG ")) {
+                                        String[] parts = s.trim().split(" ");
+                                        int size = Integer.parseInt(parts[parts.length - 1]);
+                                        payload = in.readNBytes(size + 2);
+                                    }
+                                    if (payload != null && deaf.get()) {
+                                        continue;
+                                    }
+                                    out.write(line);
+                                    if (payload != null) {
+                                        out.write(payload);
+                                    }
+                                    if (in.available() == 0) {
+                                        out.flush();
+                                    }
+                                }
+                            } catch (IOException | RuntimeException e) {
+                                // cut, or one side closed
+                            } finally {
+                                quietly(from);
+                                quietly(to);
+                                open.remove(from);
+                                open.remove(to);
+                                deafFlags.remove(deaf);
+                            }
+                        });
+    }
+
+    /** One protocol line with its CRLF, or null at the end of the stream. */
+    private static byte[] readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(64);
+        int c;
+        while ((c = in.read()) >= 0) {
+            b.write(c);
+            if (c == '\n') {
+                return b.toByteArray();
+            }
+        }
+        return null;
     }
 
     private static void quietly(Socket s) {
