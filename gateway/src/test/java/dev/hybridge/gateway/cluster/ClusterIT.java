@@ -134,20 +134,56 @@ class ClusterIT {
         }
     }
 
+    /**
+     * Six members, two on each node, join {@code room} (each added to {@code peers} as it
+     * connects, so that the caller's finally closes them) and know each other.
+     */
+    private static void joinSpread(String prefix, byte[] room, List<ClusterPeer> peers)
+            throws Exception {
+        for (int i = 0; i < 6; i++) {
+            ClusterPeer p =
+                    ClusterPeer.connect(prefix + i, i % 3, nodes.get(i % 3).ws(), gatewayKey);
+            peers.add(p);
+            p.join(room);
+            assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
+        }
+        awaitEveryoneKnowsEveryone(peers, Duration.ofSeconds(5));
+    }
+
+    /**
+     * The members {@code gone} join {@code room} again through node {@code node}, each as a new
+     * client named with a prime (added to {@code back} as it connects); returns the room they
+     * form with {@code others} once everyone knows everyone.
+     */
+    private static List<ClusterPeer> rejoin(
+            List<ClusterPeer> gone,
+            int node,
+            byte[] room,
+            List<ClusterPeer> back,
+            List<ClusterPeer> others)
+            throws Exception {
+        for (ClusterPeer c : gone) {
+            ClusterPeer again =
+                    ClusterPeer.connect(c.name + "'", node, nodes.get(node).ws(), gatewayKey);
+            back.add(again);
+            again.join(room);
+        }
+        for (ClusterPeer b : back) {
+            assertInstanceOf(RoomMessage.Joined.class, b.awaitJoin(BACK_BOUND));
+        }
+        List<ClusterPeer> all = new ArrayList<>(others);
+        all.addAll(back);
+        awaitEveryoneKnowsEveryone(all, BACK_BOUND);
+        return all;
+    }
+
     @Test
     @Order(1)
     void membersSpreadOverThreeNodesRelayInOrderExactlyOnce() throws Exception {
         byte[] room = Peers.roomId();
         List<ClusterPeer> peers = new ArrayList<>();
         try {
-            for (int i = 0; i < 6; i++) {
-                ClusterPeer p =
-                        ClusterPeer.connect("p" + i, i % 3, nodes.get(i % 3).ws(), gatewayKey);
-                peers.add(p);
-                p.join(room);
-                assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
-            }
-            awaitEveryoneKnowsEveryone(peers, Duration.ofSeconds(5));
+            joinSpread("p", room, peers);
             // every member sends 30 numbered envelopes to every other, interleaved
             int perPair = 30;
             List<Thread> senders = new ArrayList<>();
@@ -327,14 +363,7 @@ class ClusterIT {
         List<ClusterPeer> peers = new ArrayList<>();
         List<ClusterPeer> back = new ArrayList<>();
         try {
-            for (int i = 0; i < 6; i++) {
-                ClusterPeer p =
-                        ClusterPeer.connect("h" + i, i % 3, nodes.get(i % 3).ws(), gatewayKey);
-                peers.add(p);
-                p.join(room);
-                assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
-            }
-            awaitEveryoneKnowsEveryone(peers, Duration.ofSeconds(5));
+            joinSpread("h", room, peers);
             JarGateway deafNode = nodes.get(2);
             long forced0 = metric(deafNode, "hybridge_cluster_forced_reconnects_total");
             List<ClusterPeer> deaf = new ArrayList<>();
@@ -365,18 +394,7 @@ class ClusterIT {
             // ready (whether node 2 itself serves again at once is not asserted: once, it was
             // deaf again a second after its new connection, cause unknown; it then rejoined and
             // reconnected again, every node-timeout, rather than stay deaf)
-            for (ClusterPeer c : deaf) {
-                ClusterPeer again =
-                        ClusterPeer.connect(c.name + "'", 0, nodes.get(0).ws(), gatewayKey);
-                back.add(again);
-                again.join(room);
-            }
-            for (ClusterPeer b : back) {
-                assertInstanceOf(RoomMessage.Joined.class, b.awaitJoin(BACK_BOUND));
-            }
-            List<ClusterPeer> room2 = new ArrayList<>(others);
-            room2.addAll(back);
-            awaitEveryoneKnowsEveryone(room2, BACK_BOUND);
+            List<ClusterPeer> room2 = rejoin(deaf, 0, room, back, others);
             for (ClusterPeer p : room2) {
                 assertEquals(List.of(), p.violations, p.name);
             }
@@ -422,14 +440,7 @@ class ClusterIT {
         List<Thread> senders = new ArrayList<>();
         Sending sending = new Sending();
         try {
-            for (int i = 0; i < 6; i++) {
-                ClusterPeer p =
-                        ClusterPeer.connect("s" + i, i % 3, nodes.get(i % 3).ws(), gatewayKey);
-                peers.add(p);
-                p.join(room);
-                assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
-            }
-            awaitEveryoneKnowsEveryone(peers, Duration.ofSeconds(5));
+            joinSpread("s", room, peers);
             List<ClusterPeer> roster = new java.util.concurrent.CopyOnWriteArrayList<>(peers);
             for (ClusterPeer p : peers) {
                 senders.add(Thread.ofPlatform().daemon().start(() -> sending.loop(p, roster)));
@@ -469,19 +480,8 @@ class ClusterIT {
             long closedAfter = (System.nanoTime() - cutEnds) / 1_000_000;
             awaitStatus(nodes.get(2), "/health/ready", 200, Duration.ofSeconds(5));
             // they join again, on node 2 itself, which serves as a new incarnation
-            for (ClusterPeer c : cutOff) {
-                ClusterPeer again =
-                        ClusterPeer.connect(c.name + "'", 2, nodes.get(2).ws(), gatewayKey);
-                back.add(again);
-                roster.add(again);
-                again.join(room);
-            }
-            for (ClusterPeer b : back) {
-                assertInstanceOf(RoomMessage.Joined.class, b.awaitJoin(BACK_BOUND));
-            }
-            List<ClusterPeer> room2 = new ArrayList<>(others);
-            room2.addAll(back);
-            awaitEveryoneKnowsEveryone(room2, BACK_BOUND);
+            List<ClusterPeer> room2 = rejoin(cutOff, 2, room, back, others);
+            roster.addAll(back);
             for (ClusterPeer b : back) {
                 senders.add(Thread.ofPlatform().daemon().start(() -> sending.loop(b, roster)));
             }
@@ -532,14 +532,7 @@ class ClusterIT {
         List<Thread> senders = new ArrayList<>();
         Sending sending = new Sending();
         try {
-            for (int i = 0; i < 6; i++) {
-                ClusterPeer p =
-                        ClusterPeer.connect("k" + i, i % 3, nodes.get(i % 3).ws(), gatewayKey);
-                peers.add(p);
-                p.join(room);
-                assertInstanceOf(RoomMessage.Joined.class, p.awaitJoin(Duration.ofSeconds(10)));
-            }
-            awaitEveryoneKnowsEveryone(peers, Duration.ofSeconds(5));
+            joinSpread("k", room, peers);
             int owner = -1;
             for (int i = 0; i < 3; i++) {
                 if (metric(nodes.get(i), "hybridge_cluster_rooms_owned") == 1) {
