@@ -142,7 +142,7 @@ export class Call extends EventTarget {
     this.state = 'connecting';
     /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
     this.kids = [];
-    /** @type {{code: string, keyFp: string | null, at: number}[]} */
+    /** @type {{code: string, keyFp: string | null, at: number, cause: string | null}[]} `cause`: the failure code behind PEER_HANDSHAKE_FAILED */
     this.problems = [];
     /** What the call measures of itself (benchmark, test snapshot). */
     this.timings = new CallTimings();
@@ -170,9 +170,9 @@ export class Call extends EventTarget {
     );
   }
 
-  /** @param {string} code @param {string} [keyFp] @param {string} [message] */
-  #problem(code, keyFp, message) {
-    this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now() });
+  /** @param {string} code @param {string} [keyFp] @param {string} [message] @param {string} [cause] */
+  #problem(code, keyFp, message, cause) {
+    this.problems.push({ code, keyFp: keyFp ?? null, at: Date.now(), cause: cause ?? null });
     this.#emit('problem', { code, keyFp, message });
   }
 
@@ -218,7 +218,12 @@ export class Call extends EventTarget {
     on('peer-failed', (d) => {
       const st = this.#state(d.peer);
       st.failure = d.code;
-      this.#problem(d.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED', st.keyFp);
+      this.#problem(
+        d.code === 'KEY_MISMATCH' ? 'KEY_MISMATCH' : 'PEER_HANDSHAKE_FAILED',
+        st.keyFp,
+        undefined,
+        d.code, // which failure (diagnostics: the snapshot's problems)
+      );
       this.#emit('peers');
     });
     on('view-mismatch', (d) => {
