@@ -137,7 +137,7 @@ export class MediaConnection extends EventTarget {
       if (c.message !== '') this.dispatchEvent(new CustomEvent('turn-error', { detail: c }));
     };
     this.pc.oniceconnectionstatechange = () => {
-      if (this.pc.iceConnectionState === 'failed') this.#failed();
+      if (this.pc.iceConnectionState === 'failed') this.restartIce();
     };
     const slotStream = new MediaStream();
     const placeholders = [];
@@ -239,12 +239,19 @@ export class MediaConnection extends EventTarget {
       return;
     }
     try {
+      await this.#offer();
+    } catch (e) {
+      this.#refused('local-offer', e);
+    }
+  }
+
+  /** Makes our offer (in its place, if one is pending) and sends it. */
+  async #offer() {
+    try {
       this.makingOffer = true;
       this.#preferCodecs();
       await this.pc.setLocalDescription();
       this.#sendDescription();
-    } catch (e) {
-      this.#refused('local-offer', e);
     } finally {
       this.makingOffer = false;
     }
@@ -372,20 +379,7 @@ export class MediaConnection extends EventTarget {
     this.restarts++;
     pc.restartIce();
     if (pc.signalingState === 'stable') return this.#negotiate();
-    // have-local-offer: a new offer in its place (allowed in that state)
-    try {
-      this.makingOffer = true;
-      this.#preferCodecs();
-      await pc.setLocalDescription();
-      this.#sendDescription();
-    } finally {
-      this.makingOffer = false;
-    }
-  }
-
-  /** The connection (or its ICE) failed: an ICE restart (the polite side asks for it). */
-  #failed() {
-    this.restartIce();
+    await this.#offer(); // have-local-offer: a new offer in its place (allowed in that state)
   }
 
   /**
@@ -452,7 +446,7 @@ export class MediaConnection extends EventTarget {
     if (s === 'connected' && this.timings.connected === null)
       this.timings.connected = performance.now();
     if (s === 'connected') this.recoveries = 0;
-    if (s === 'failed') this.#failed();
+    if (s === 'failed') this.restartIce();
     this.dispatchEvent(new CustomEvent('state', { detail: { state: s } }));
   }
 

@@ -49,7 +49,7 @@ export function installTestHook(app) {
     onFile: (/** @type {(item: object) => void} */ fn) => app.call?.on('file', (d) => fn(d.item)),
     /** Per peer: the connection-quality and decrypt figures the tiles show (mediaHealth.js). */
     health: () => Object.fromEntries(healthOf(app.call)?.health ?? []),
-    /** Every pairwise connection restarts ICE now (two pages at once: a glare, polite rolls back). */
+    /** Every pairwise connection restarts ICE now (the polite side asks the impolite one: §3). */
     restartIce: () => {
       for (const p of app.call?.peers.values() ?? []) p.media?.restartIce();
     },
