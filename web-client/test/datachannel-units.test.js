@@ -10,6 +10,7 @@ import {
   channelTag,
   decodeDataFrame,
   encodeDataFrame,
+  recordSeq,
 } from '../src/protocol/dataFrame.js';
 import { RecordFormat, RecordOpener, RecordSealer } from '../src/protocol/record.js';
 import { MAX_HELD, MAX_HELD_BYTES, PeerPaths } from '../src/signal/peerPaths.js';
@@ -311,4 +312,62 @@ test('outbox: a peer that leaves has not received what it did not acknowledge; u
   box.peerGone('b');
   assert.deepEqual(states(box, '0000000000000003'), { a: 'pending', b: 'failed' });
   box.close();
+});
+
+test('transport: a frame that arrives while the records released by the last relay record are opening is opened after them', async () => {
+  // Seen in a browser after a gateway restart: the relay record before the switch point released
+  // several held frames, and a frame that came during their decryption was opened on arrival
+  // (the steady-state path), ahead of them: RECORD_OUT_OF_ORDER, and the pair was lost.
+  const r = await records(7);
+  const opener = new RecordOpener(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  const tag = new Uint8Array(8).fill(3);
+  const got = [];
+  const failures = [];
+  const sent = [];
+  const dc = Object.assign(new EventTarget(), { readyState: 'open', send: (f) => sent.push(f) });
+  const sealer = new RecordSealer(SECRET, RecordFormat.PEER_DC_MAX_PLAINTEXT); // our `path` record
+  const frame = (rec) =>
+    new MessageEvent('message', { data: encodeDataFrame(tag, rec).slice().buffer });
+  const channel = {
+    established: true,
+    ended: false,
+    state: 'established',
+    remoteId: 'p',
+    paths: new PeerPaths(tag),
+    openRecord: (bytes) => {
+      const opening = opener.open(bytes);
+      // the next frame arrives while the first released record is being decrypted
+      if (recordSeq(bytes) === 2n) queueMicrotask(() => dc.dispatchEvent(frame(r[5])));
+      return opening;
+    },
+    seal: (b) => sealer.seal(b),
+    fail: () => {},
+  };
+  const entry = /** @type {any} */ ({
+    channel,
+    dataChannel: null,
+    queue: Promise.resolve(),
+    slowFrames: 0,
+    peer: {},
+  });
+  const transport = new PeerTransport(
+    /** @type {any} */ ({
+      plaintext: (_e, _c, p) => got.push(dec.decode(p)),
+      failed: (_e, _c, c) => failures.push(c),
+    }),
+    /** @type {any} */ ({ ignoredFrames: 0 }),
+  );
+  transport.attach(entry, /** @type {any} */ (dc));
+  await transport.relayed(entry, channel, r[0]);
+  for (const i of [2, 3, 4]) dc.dispatchEvent(frame(r[i])); // held: r1 is still on the relay
+  await entry.queue;
+  assert.deepEqual(got, ['r0']);
+  entry.queue = entry.queue.then(() => transport.relayed(entry, channel, r[1]));
+  await entry.queue;
+  await entry.queue; // the frame that came meanwhile
+  dc.dispatchEvent(frame(r[6]));
+  await entry.queue;
+  assert.deepEqual(failures, []);
+  assert.deepEqual(got, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+  assert.equal(sent.length, 1, 'our `path` record, on the data channel');
 });

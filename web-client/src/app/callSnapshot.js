@@ -52,6 +52,7 @@ export async function callSnapshot(call) {
     peerToPeer: call.session.peerToPeer,
     signal: { ...call.session.stats },
     selfId: call.session.selfId ?? null,
+    keyFp: call.session.selfKeyFp ?? null,
     name: call.name,
     transformApi: call.sframe.api,
     peers,

@@ -282,10 +282,17 @@ export class PeerTransport {
   async #open(entry, channel, records) {
     const paths = /** @type {import('./peerPaths.js').PeerPaths} */ (channel.paths);
     for (let batch = records; batch.length > 0; batch = paths.drain()) {
-      for (const record of batch) {
+      // Every record of the batch starts opening now, in order (the record layer checks each seq
+      // at call time). Once drain() has put the peer's direction on the data channel, a frame
+      // that arrives while these are decrypted is opened on arrival (#openEarly), so it must
+      // find them all started; opening them one after another let it jump ahead of the rest:
+      // RECORD_OUT_OF_ORDER, and the pair was lost (seen after a gateway restart).
+      const openings = batch.map((record) => channel.openRecord(record));
+      for (const opening of openings) opening.catch(() => {}); // handled below, in order
+      for (const opening of openings) {
         let plaintext;
         try {
-          plaintext = await channel.openRecord(record);
+          plaintext = await opening;
         } catch (e) {
           this.#fail(entry, channel, e);
           return;

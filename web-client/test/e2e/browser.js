@@ -130,7 +130,11 @@ export function summary(s) {
   return {
     state: s.state,
     name: s.name,
-    problems: s.problems?.map((p) => p.code),
+    problems: s.problems?.map((p) =>
+      p.cause
+        ? `${p.code}(${p.cause} ${p.keyFp?.slice(0, 8)} +${p.at - s.problems[0].at}ms)`
+        : p.code,
+    ),
     sendKid: s.sframe?.send?.kid,
     sfu: s.sfu,
     peers: Object.values(s.peers ?? {}).map((p) => ({
