@@ -19,6 +19,7 @@ import {
   webSocketUrl,
 } from '../src/signal/gatewayConnection.js';
 import { MembershipCheck, sortView } from '../src/signal/membership.js';
+import { RoomView } from '../src/signal/roomView.js';
 import { PeerChannelState, PeerChannel } from '../src/signal/peerChannel.js';
 import {
   PeerLimits,
@@ -461,6 +462,35 @@ test('membership: our own change restarts the window for every peer; not joined 
   c.setMine([m('z', '1')], 100_000);
   c.removePeer('P');
   assert.deepEqual(c.evaluate(200_000), []);
+});
+
+test('room view: losing the gateway tells the peers so (an empty view); a peer that sends one is not compared', async () => {
+  const sent = [];
+  const mismatches = [];
+  const view = new RoomView({
+    stableMs: 20,
+    now: () => performance.now(),
+    onMismatch: (x) => mismatches.push(x),
+    sendToAll: (bytes) => sent.push(decodePeerMessage(bytes).msg),
+  });
+  const a = { id: 'a'.repeat(16), fp: '1'.repeat(64) };
+  const b = { id: 'b'.repeat(16), fp: '2'.repeat(64) };
+  const old = { id: 'c'.repeat(16), fp: '2'.repeat(64) };
+  view.set(a.id, a.fp);
+  view.set(b.id, b.fp);
+  view.changed();
+  view.setTheirs('P', [a, old]); // the view P had before it lost the gateway...
+  view.setTheirs('P', []); // ...and its word that it has none now
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(mismatches, [], 'nothing compared with a peer that has no view');
+  view.setTheirs('P', [a, old]); // a real view again: compared
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(mismatches.length, 1);
+  assert.deepEqual(mismatches[0].onlyTheirs, [old]);
+  view.lost();
+  assert.deepEqual(sent.at(-1), { t: 'view', members: [] });
+  assert.deepEqual(view.members(), []);
+  view.close();
 });
 
 test('sortView sorts by id as spec/peer-messages.md §2 sends them', () => {

@@ -89,6 +89,12 @@ export class Call extends EventTarget {
     // Browser test (b): a wrong psk with the right room id; the benchmark's baseline: no SFrame.
     if (o.pskOverrideForTestingOnly !== undefined)
       sessionOptions.pskOverrideForTestingOnly = o.pskOverrideForTestingOnly;
+    // A page that comes back after an outage later than the others: each delay exactly this.
+    if (o.reconnectDelayMsForTestingOnly !== undefined) {
+      const ms = o.reconnectDelayMsForTestingOnly;
+      sessionOptions.backoff = { minMs: ms, maxMs: ms };
+      sessionOptions.random = () => 1; // no jitter: the delay is the upper end of [ms/2, ms]
+    }
     if (o.noSFrameForTestingOnly === true) sframe = new NoSFrameForTestingOnly();
     // test-hook:end
     this.sframe = sframe ?? new SFrameMedia(workerUrl);
@@ -142,7 +148,7 @@ export class Call extends EventTarget {
     this.state = 'connecting';
     /** @type {{kid: string | null, reason: string, at: number}[]} every send KID installed, in order (for the test hook) */
     this.kids = [];
-    /** @type {{code: string, keyFp: string | null, at: number, cause: string | null}[]} `cause`: the failure code behind PEER_HANDSHAKE_FAILED */
+    /** @type {{code: string, keyFp: string | null, at: number, cause: string | null}[]} `cause`: the failure code behind PEER_HANDSHAKE_FAILED, the members a VIEW_MISMATCH differs in */
     this.problems = [];
     /** What the call measures of itself (benchmark, test snapshot). */
     this.timings = new CallTimings();
@@ -229,7 +235,11 @@ export class Call extends EventTarget {
     on('view-mismatch', (d) => {
       const st = this.#state(d.peer);
       st.viewMismatch = true;
-      this.#problem('VIEW_MISMATCH', st.keyFp);
+      const brief = (/** @type {{id: string, fp: string}[]} */ ms) =>
+        ms.map((m) => `${m.id.slice(0, 8)}/${m.fp.slice(0, 8)}`).join(' ');
+      // which members differ, as public ids and fingerprints (diagnostics: the snapshot's problems)
+      const cause = `only ours: ${brief(d.onlyMine)}; only theirs: ${brief(d.onlyTheirs)}`;
+      this.#problem('VIEW_MISMATCH', st.keyFp, undefined, cause);
       this.#emit('peers');
     });
   }

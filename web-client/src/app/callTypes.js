@@ -20,6 +20,7 @@ export {};
  * @property {boolean} [dataChannel] false: peer records only through the gateway (tests of the fallback)
  * @property {Uint8Array} [pskOverrideForTestingOnly] browser test (b) only (not in the served bundle)
  * @property {boolean} [noSFrameForTestingOnly] the benchmark's baseline only (not in the served bundle)
+ * @property {number} [reconnectDelayMsForTestingOnly] every reconnection waits about this long (not in the served bundle)
  *
  * @typedef {object} CallEvents every event of a Call and its detail (call.js says when each fires)
  * @property {{state: string, error?: {code: string, message: string}}} status

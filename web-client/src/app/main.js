@@ -48,7 +48,7 @@ const WORKER_URL =
 // Set only by the browser tests and the benchmark (page.addInitScript): small fake video and
 // the window.__hybridge hook. A page cannot set it for another page, and the served bundle
 // never reads it (build.mjs leaves test-hook regions out).
-/** @type {{hooks?: boolean, video?: MediaTrackConstraints, audioFrameMs?: number, wrongPsk?: boolean, sframe?: boolean, deliveryTimeoutMs?: number, dataChannel?: boolean} | null} */
+/** @type {{hooks?: boolean, video?: MediaTrackConstraints, audioFrameMs?: number, wrongPsk?: boolean, sframe?: boolean, deliveryTimeoutMs?: number, dataChannel?: boolean, reconnectDelayMs?: number} | null} */
 let TEST = null;
 // test-hook:begin
 TEST = globalThis.__hybridgeTestConfig ?? null;
@@ -153,6 +153,10 @@ async function join(name, mic, cam) {
     // Browser tests of delivery and of the gateway fallback (test/e2e/datachannel.test.js).
     ...(TEST?.deliveryTimeoutMs !== undefined ? { deliveryTimeoutMs: TEST.deliveryTimeoutMs } : {}),
     ...(TEST?.dataChannel === false ? { dataChannel: false } : {}),
+    // A page that comes back after a gateway outage later than the others (test/e2e/call.test.js).
+    ...(TEST?.reconnectDelayMs !== undefined
+      ? { reconnectDelayMsForTestingOnly: TEST.reconnectDelayMs }
+      : {}),
     // test-hook:end
   });
   parsed.secret.fill(0); // the session derived room id and psk at once and keeps neither secret

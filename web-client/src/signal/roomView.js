@@ -53,10 +53,20 @@ export class RoomView {
     this.#members.delete(idHex);
   }
 
-  /** Our connection is gone: no view until the next JOINED. */
+  /** No view until the next JOINED (our connection is gone, or JOINED replaces it). */
   clear() {
     this.#members.clear();
     this.#check.clearMine();
+  }
+
+  /**
+   * Our connection is gone: no view until the next JOINED, and the peers whose channels carry on
+   * peer to peer are told so with an empty `view` (spec/peer-messages.md §4), so that none of
+   * them compares its view with the one we had before (a false mismatch after every outage).
+   */
+  lost() {
+    this.clear();
+    this.#sendToAll(encodePeerMessage({ t: 'view', members: [] }));
   }
 
   /** Our view as sent in `view` messages: [{id, fp}] sorted by id. */
@@ -72,9 +82,14 @@ export class RoomView {
     this.#schedule();
   }
 
-  /** A `view` from the peer with key fp `keyFp`. @param {string} keyFp @param {ViewMember[]} members */
+  /**
+   * A `view` from the peer with key fp `keyFp`; an empty one: the peer is not joined (its view
+   * always lists itself once it is), so there is nothing to compare until its next.
+   * @param {string} keyFp @param {ViewMember[]} members
+   */
   setTheirs(keyFp, members) {
-    if (this.#check.setTheirs(keyFp, members, this.#now())) this.#schedule();
+    if (members.length === 0) this.#check.removePeer(keyFp);
+    else if (this.#check.setTheirs(keyFp, members, this.#now())) this.#schedule();
   }
 
   /** The peer's view no longer counts (it left, failed, or its channel is being replaced). @param {string} keyFp */

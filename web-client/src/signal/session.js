@@ -384,8 +384,8 @@ export class CallSession extends EventTarget {
     }
     // Every peer channel rode on the connection; peers re-handshake after the rejoin.
     this.#selfId = null;
-    this.#view.clear();
     this.#table.connectionLost();
+    this.#view.lost(); // to the channels that carry on peer to peer: the others just ended
     this.stats.reconnects++;
   }
 

@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VIEW_STABLE_MS } from '../../src/signal/membership.js';
 import { startGateway } from '../support/gateway.js';
 import { connectedTo, newLink } from './calls.js';
 import {
@@ -36,6 +37,8 @@ import {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = join(HERE, 'artifacts');
 const NAMES = ['Alice', 'Bob', 'Carol'];
+/** Carol's reconnection delay after an outage; the others keep the app's 0.5 s .. 8 s backoff. */
+const RECONNECT_LATE_MS = 12_000;
 
 function b64url(bytes) {
   return Buffer.from(bytes).toString('base64url');
@@ -67,7 +70,12 @@ describe(
     before(async () => {
       gw = await startGateway();
       browser = await launchBrowser();
-      for (const n of NAMES) pages[n] = await openPage(browser);
+      for (const n of NAMES)
+        // Carol comes back from a gateway outage 12 s after she lost it, the others within a few
+        // seconds: (d) checks that nobody compares room views with the one she had before.
+        pages[n] = await openPage(browser, {
+          config: n === 'Carol' ? { reconnectDelayMs: RECONNECT_LATE_MS } : {},
+        });
     });
 
     after(async () => {
@@ -405,12 +413,34 @@ describe(
           `Bob decodes Alice while the gateway is down (${downAt} -> ${during})`,
         );
 
+      // When each page is joined again: Carol well after the others (her reconnection delay).
+      const backAt = {};
+      while (Object.keys(backAt).length < NAMES.length) {
+        for (const n of NAMES)
+          if (backAt[n] === undefined && (await stats(pages[n])).state === 'joined')
+            backAt[n] = Date.now();
+        await sleep(100);
+      }
+      const lead = backAt.Carol - Math.max(backAt.Alice, backAt.Bob);
+      console.log(`Carol rejoined ${lead} ms after the last of Alice and Bob`);
+      assert.ok(lead > VIEW_STABLE_MS + 500, 'Carol came back late enough to test the view check');
       for (const n of NAMES) {
         const others = NAMES.filter((x) => x !== n);
         await waitFor(pages[n], (s) => s.state === 'joined' && fullyConnected(s, others), {
           timeout: 60_000,
           what: `${n} back after restart`,
         });
+      }
+      // Carol's channels ran peer to peer while she was away: she told them that she had no view
+      // (spec/peer-messages.md §4), so nobody compared theirs with the one she had before.
+      await sleep(VIEW_STABLE_MS + 500); // and a comparison of the views after her return is done
+      for (const n of NAMES) {
+        const s = await stats(pages[n]);
+        assert.deepEqual(
+          s.problems.filter((p) => p.code === 'VIEW_MISMATCH'),
+          [],
+          `${n}: no room-view warning after an honest gateway restart`,
+        );
       }
       const afterM = await mediaMatrix(NAMES);
       assertRising(before, afterM, NAMES, 'across the restart');
