@@ -410,3 +410,37 @@ test('TokenBucket refills at its rate up to its burst', () => {
   t = 10_000;
   assert.ok(b.ready);
 });
+
+test("Enter in the pad breaks the line and indents, and never deletes another person's whitespace", async () => {
+  const { EditorState, EditorSelection } = await import('@codemirror/state');
+  const { insertNewlineAndIndent } = await import('@codemirror/commands');
+  const { python } = await import('@codemirror/lang-python');
+  const { insertNewlineKeepingOthersText } = await import('../src/app/padCommands.js');
+  /** Runs `command` on `doc` with the selection `from..to`; returns the new doc and cursor. */
+  const enter = (command, doc, from, to = from, extensions = []) => {
+    let state = EditorState.create({
+      doc,
+      selection: EditorSelection.single(from, to),
+      extensions,
+    });
+    assert.equal(command({ state, dispatch: (tr) => (state = tr.state) }), true);
+    return [state.doc.toString(), state.selection.main.head];
+  };
+  // Carol's cursor sits right after "c1"; Alice's space, typed a moment ago, follows it
+  const shared = 'a1c1 a2';
+  // CodeMirror's own Enter deletes that space: the reason the pad binds its own
+  assert.deepEqual(enter(insertNewlineAndIndent, shared, 4), ['a1c1\na2', 5]);
+  assert.deepEqual(enter(insertNewlineKeepingOthersText, shared, 4), ['a1c1\n a2', 5]);
+  // a blank line's indentation before the cursor stays too
+  assert.deepEqual(enter(insertNewlineKeepingOthersText, 'x\n  ', 4), ['x\n  \n  ', 7]);
+  // the language's indentation still comes: a Python block opens one indent unit in
+  assert.deepEqual(enter(insertNewlineKeepingOthersText, 'def f():', 8, 8, [python()]), [
+    'def f():\n  ',
+    11,
+  ]);
+  // a selection is replaced by the line break, as typing over it would
+  assert.deepEqual(enter(insertNewlineKeepingOthersText, 'abXYcd', 2, 4), ['ab\ncd', 3]);
+  // a read-only pad is left alone
+  const ro = EditorState.create({ doc: 'a', extensions: [EditorState.readOnly.of(true)] });
+  assert.equal(insertNewlineKeepingOthersText({ state: ro, dispatch: () => assert.fail() }), false);
+});

@@ -24,6 +24,7 @@ import * as Y from 'yjs';
 import { yCollab, ySyncAnnotation } from 'y-codemirror.next';
 import { $, clear, h, show } from './dom.js';
 import { LiveDocLimits } from './liveDocWire.js';
+import { insertNewlineKeepingOthersText } from './padCommands.js';
 
 /** The pad's languages: value -> [label, file extension, CodeMirror support (a chunk loaded when chosen)]. */
 const LANGS = /** @type {Record<string, [string, string, () => Promise<any>]>} */ ({
@@ -189,7 +190,13 @@ export function mountPad(live) {
         bracketMatching(),
         oneDark,
         padTheme,
-        keymap.of([...defaultKeymap, indentWithTab]),
+        // Enter first: CodeMirror's own would delete whitespace right of the cursor, which may
+        // be another person's (padCommands.js)
+        keymap.of([
+          { key: 'Enter', run: insertNewlineKeepingOthersText },
+          ...defaultKeymap,
+          indentWithTab,
+        ]),
         lang.of([]),
         yCollab(live.text, null, { undoManager: new Y.UndoManager(live.text) }),
         remoteCursors(live, signal),
