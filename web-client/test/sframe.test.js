@@ -872,3 +872,127 @@ test('sealFrame: the per-frame header and nonce equal encodeHeader/formNonce at 
     assert.equal(toHex(key.kidHeader), toHex(kidHeader), 'KID header unchanged');
   }
 });
+
+// --- VP8 through the SFU: the clear bytes (spec/media-sframe.md §7.5) ------------------------------
+
+/** A VP8 key frame: frame tag with P = 0, the start code, 640x360, then `n` payload bytes. */
+function vp8Key(n) {
+  return concat(
+    Uint8Array.of(0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01),
+    randomBytes(n),
+  );
+}
+/** A VP8 interframe: frame tag with P = 1, then `n` payload bytes. */
+function vp8Delta(n) {
+  return concat(Uint8Array.of(0x31, 0x07, 0x00), randomBytes(n));
+}
+
+test('vp8 layout: 10 clear bytes of a key frame, 3 of an interframe, the rest sealed; round trip', async () => {
+  const { sender, receiver, kid } = await pair();
+  for (const [frame, clear] of [
+    [vp8Key(200), 10],
+    [vp8Delta(50), 3],
+    [vp8Key(0), 10], // nothing after the clear bytes: an empty plaintext, still authenticated
+    [vp8Delta(0), 3],
+  ]) {
+    assert.equal(sf.vp8ClearLength(frame), clear);
+    const sealed = await sf.sealVp8Frame(sender, frame);
+    // clear bytes first, as the VP8 packetizer, Janus and the receiving browser read them
+    assert.deepEqual(sealed.subarray(0, clear), frame.subarray(0, clear));
+    const header = sf.decodeHeader(sealed.subarray(clear));
+    assert.equal(header.kid, kid);
+    assert.equal(sealed.length, clear + header.length + (frame.length - clear) + 16);
+    // the rest is sealed with the clear bytes as metadata: plain decrypt with them opens it
+    const copy = await receiver.decrypt(sealed.subarray(clear), sealed.subarray(0, clear));
+    assert.deepEqual(copy, frame.subarray(clear));
+  }
+  const again = await sf.sealVp8Frame(sender, vp8Key(30));
+  const opened = await sf.openVp8Frame(receiver, again);
+  assert.equal(opened.kid, kid);
+  assert.equal(sf.vp8ClearLength(opened.plaintext), 10);
+  assert.equal(opened.plaintext.length, 40);
+});
+
+test('vp8 layout: a changed clear byte, a key frame made an interframe, or a short frame is refused', async () => {
+  const { sender, receiver } = await pair();
+  const key = vp8Key(64);
+  const sealed = await sf.sealVp8Frame(sender, key);
+  // every bit of the clear bytes is authenticated: a flip is refused (bit 7 is the frame tag's
+  // key-frame bit, below)
+  for (let bit = 0; bit < 80; bit++) {
+    if (bit === 7) continue;
+    const bad = sealed.slice();
+    bad[bit >> 3] ^= 0x80 >> (bit & 7);
+    await assert.rejects(
+      sf.openVp8Frame(receiver, bad),
+      (e) => e.code === ErrorCode.SFRAME_AUTH_FAILED,
+      `bit ${bit}`,
+    );
+  }
+  // bit 0 of the frame tag decides the layout: flipped, the frame reads as an interframe with 3
+  // clear bytes, and the "header" after them is the start code: refused, never accepted
+  const flipped = sealed.slice();
+  flipped[0] ^= 0x01;
+  await assert.rejects(sf.openVp8Frame(receiver, flipped), (e) => e instanceof SFrameError);
+  // too short for its own clear bytes: malformed, on both sides
+  await assert.rejects(
+    sf.sealVp8Frame(sender, key.subarray(0, 9)),
+    (e) => e.code === ErrorCode.SFRAME_MALFORMED,
+  );
+  await assert.rejects(
+    sf.sealVp8Frame(sender, new Uint8Array(0)),
+    (e) => e.code === ErrorCode.SFRAME_MALFORMED,
+  );
+  await assert.rejects(
+    sf.openVp8Frame(receiver, sealed.subarray(0, 2)),
+    (e) => e.code === ErrorCode.SFRAME_MALFORMED,
+  );
+  // a frame sealed whole (mesh layout) does not open as VP8, nor the other way round
+  const whole = await sender.encrypt(key);
+  await assert.rejects(sf.openVp8Frame(receiver, whole), (e) => e instanceof SFrameError);
+  const vp8 = await sf.sealVp8Frame(sender, key);
+  await assert.rejects(receiver.decrypt(vp8), (e) => e instanceof SFrameError);
+  // none of it moved the window: the untouched frame still opens
+  assert.deepEqual((await sf.openVp8Frame(receiver, sealed)).plaintext, key);
+});
+
+test('worker: a transform with layout vp8 seals and opens video in the VP8 layout, audio whole; an unknown layout carries nothing', async () => {
+  const alice = fakeScope();
+  const bob = fakeScope();
+  installSFrameWorker(alice);
+  installSFrameWorker(bob, { unknownKidHoldMs: 0 });
+  const k = new SenderKeyEpochs().next();
+  await alice.request({ type: 'setSendKey', kid: k.kid, key: k.baseKey.slice() });
+  await bob.request({ type: 'addReceiveKey', peerId: 'alice', kid: k.kid, key: k.baseKey.slice() });
+  const key = vp8Key(40);
+  const delta = vp8Delta(20);
+  const sent = await runTransform(alice, { role: 'send', layout: 'vp8' }, [
+    videoFrame(key, 'key'),
+    videoFrame(delta),
+    audioFrame([9, 9, 9, 9]),
+  ]);
+  const bytes = sent.map((f) => new Uint8Array(f.data));
+  assert.deepEqual(bytes[0].subarray(0, 10), key.subarray(0, 10));
+  assert.deepEqual(bytes[1].subarray(0, 3), delta.subarray(0, 3));
+  assert.equal(sf.decodeHeader(bytes[2]).kid, k.kid); // audio: sealed whole, header first
+  await bob.request({ type: 'bindSlot', slot: 'sfu1:1', peerId: 'alice' });
+  const opened = await runTransform(
+    bob,
+    { role: 'receive', slot: 'sfu1:1', layout: 'vp8' },
+    sent.slice(0, 2).map((f, i) => videoFrame(new Uint8Array(f.data), i === 0 ? 'key' : 'delta')),
+  );
+  assert.deepEqual(
+    opened.map((f) => new Uint8Array(f.data)),
+    [key, delta],
+  );
+  // the same frames on a receiver without the layout (a mesh one) do not open
+  const wrong = await runTransform(bob, { role: 'receive', peerId: 'alice' }, [
+    videoFrame(bytes[1]),
+  ]);
+  assert.equal(wrong.length, 0);
+  // a layout this worker does not know: no media either way
+  const unknown = await runTransform(alice, { role: 'send', layout: 'h264' }, [
+    videoFrame(key),
+  ]).catch(() => 'refused');
+  assert.equal(unknown, 'refused');
+});

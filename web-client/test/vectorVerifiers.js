@@ -21,6 +21,13 @@ import { errorName } from '../src/protocol/errors.js';
 import { decodeFileChunk, encodeFileChunk } from '../src/signal/fileMessages.js';
 import { XWingKeyPair } from '../src/protocol/xwingKeyPair.js';
 import { CodeParty, formatCode, parseCode } from '../src/protocol/code.js';
+import {
+  SFrameContext,
+  SFrameError,
+  openVp8Frame,
+  sealVp8Frame,
+  vp8ClearLength,
+} from '../src/media/sframe.js';
 
 /** Json.unhex: a required hex field. */
 export function unhex(node, field) {
@@ -555,6 +562,39 @@ async function verifyFileChunkInvalid(t) {
   });
 }
 
+// ---------------------------------------------------------------- sframe-vp8.json
+
+/** SFrameVp8Vectors.verify: seal `frame` at `ctr` to `sealed`, and open it back. */
+async function verifySFrameVp8Valid(t) {
+  const frame = unhex(t, 'frame');
+  const sealed = unhex(t, 'sealed');
+  if (vp8ClearLength(frame) !== t.clear_length) return 'clear length differs';
+  const sender = new SFrameContext();
+  await sender.addSendKey(BigInt(t.kid), unhex(t, 'base_key'));
+  // the send counter starts at 0; a vector at another CTR sets it (the client never does)
+  /** @type {{ctr: bigint}} */ (sender.send).ctr = BigInt(t.ctr);
+  if (!equal(await sealVp8Frame(sender, frame), sealed)) return 'sealed differs';
+  const receiver = new SFrameContext();
+  await receiver.addReceiveKey(BigInt(t.kid), unhex(t, 'base_key'));
+  const opened = await openVp8Frame(receiver, sealed);
+  if (!equal(opened.plaintext, frame)) return 'opened differs';
+  if (opened.ctr !== BigInt(t.ctr)) return 'opened CTR differs';
+  return null;
+}
+
+/** A receiver holding only base_key under kid refuses `sealed` with the SFrame error `expect`. */
+async function verifySFrameVp8Invalid(t) {
+  const receiver = new SFrameContext();
+  await receiver.addReceiveKey(BigInt(t.kid), unhex(t, 'base_key'));
+  try {
+    await openVp8Frame(receiver, unhex(t, 'sealed'));
+    return `accepted, expected ${t.expect}`;
+  } catch (e) {
+    if (!(e instanceof SFrameError)) return `${e}, expected ${t.expect}`;
+    return e.codeName === t.expect ? null : `got ${e.codeName}, expected ${t.expect}`;
+  }
+}
+
 // ---------------------------------------------------------------- registry
 
 const byResult = (valid, invalid) => (t) => {
@@ -573,6 +613,7 @@ export const VERIFIERS = Object.freeze({
   'room-messages.json': byResult(verifyRoomValid, verifyRoomInvalid),
   'data-channel.json': byResult(verifyDataChannelValid, verifyDataChannelInvalid),
   'file-chunk.json': byResult(verifyFileChunkValid, verifyFileChunkInvalid),
+  'sframe-vp8.json': byResult(verifySFrameVp8Valid, verifySFrameVp8Invalid),
 });
 
 /** The step names (field `step`) each handshake file may use; record and room files have none. */
@@ -593,6 +634,7 @@ export const STEPS = Object.freeze({
   'room-messages.json': [],
   'data-channel.json': [],
   'file-chunk.json': [],
+  'sframe-vp8.json': [],
 });
 
 /** Runs a verifier, turning a thrown error into a failure description (as Java's verify loops do). */

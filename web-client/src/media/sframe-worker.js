@@ -6,6 +6,8 @@
 // - RTCRtpScriptTransform (standard): `sender.transform = new RTCRtpScriptTransform(worker,
 //   { role: 'send' })`, `receiver.transform = new RTCRtpScriptTransform(worker, { role: 'receive',
 //   peerId })`. The worker gets an `rtctransform` event whose transformer carries the options.
+//   Either role may add `layout: 'vp8'`: its video frames are VP8 in the SFU layout, the first
+//   bytes in clear (spec/media-sframe.md §7.5). A layout the worker does not know carries nothing.
 // - createEncodedStreams (legacy Chromium): the page calls `createEncodedStreams()` and posts
 //   `{ type: 'transform', role, peerId, readable, writable }` with both streams transferred.
 //
@@ -40,6 +42,7 @@ import {
   kidToHex,
   toU64,
   HYBRIDGE_SUITE,
+  sealVp8Frame,
 } from './sframe.js';
 import { UNKNOWN_KID_HOLD_MS, SEND_REKEY_FRAMES, RECEIVE_GRACE_MS } from './sframe-keys.js';
 import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
@@ -52,7 +55,8 @@ import { createReceiveSide, peerKeyOf, toBuffer } from './workerReceive.js';
  * @typedef {import('./sframeFormat.js').Bytes} Bytes
  * @typedef {RTCEncodedVideoFrame | RTCEncodedAudioFrame} EncodedFrame
  * @typedef {{enqueue(frame: EncodedFrame): void}} FrameSink
- * @typedef {{transformer: RTCRtpScriptTransformer | null, video: boolean}} Transform one running transform
+ * @typedef {{transformer: RTCRtpScriptTransformer | null, video: boolean, layout?: 'vp8'}} Transform one running transform;
+ *   `layout: 'vp8'`: its video frames are VP8 in the SFU layout (spec/media-sframe.md §7.5)
  * @typedef {import('./workerReceive.js').PeerReceive} PeerReceive
  * @typedef {object} WorkerOptions (tests shorten the timings)
  * @property {number} [cipherSuite]
@@ -224,6 +228,7 @@ export function installSFrameWorker(scope, options = {}) {
         role: msg.role ?? msg.options?.role,
         peerId: msg.peerId ?? msg.options?.peerId,
         slot: msg.slot ?? msg.options?.slot,
+        layout: msg.layout ?? msg.options?.layout,
         readable: msg.readable,
         writable: msg.writable,
         transformer: null,
@@ -266,7 +271,12 @@ export function installSFrameWorker(scope, options = {}) {
     const kid = send.ctx.sendKid; // the key this frame is sealed under, even if a new one comes meanwhile
     let out;
     try {
-      out = await send.ctx.encrypt(new Uint8Array(frame.data));
+      const data = new Uint8Array(frame.data);
+      const video = /** @type {{type?: string}} */ (frame).type !== undefined;
+      // VP8 through the SFU keeps its first bytes in clear (spec/media-sframe.md §7.5)
+      out = await (video && t.layout === 'vp8'
+        ? sealVp8Frame(send.ctx, data)
+        : send.ctx.encrypt(data));
     } catch (e) {
       send.failures++;
       if (
@@ -293,10 +303,12 @@ export function installSFrameWorker(scope, options = {}) {
     }
   }
 
-  /** @param {{role: unknown, peerId: unknown, slot?: unknown, readable: ReadableStream, writable: WritableStream, transformer: RTCRtpScriptTransformer | null}} o */
-  function startTransform({ role, peerId, slot, readable, writable, transformer }) {
+  /** @param {{role: unknown, peerId: unknown, slot?: unknown, layout?: unknown, readable: ReadableStream, writable: WritableStream, transformer: RTCRtpScriptTransformer | null}} o */
+  function startTransform({ role, peerId, slot, layout, readable, writable, transformer }) {
     /** @type {Transform} */
     const t = { transformer, video: false };
+    if (layout === 'vp8') t.layout = 'vp8';
+    else if (layout !== undefined) role = null; // a layout this worker does not know: carry nothing
     /** @type {(frame: EncodedFrame, controller: FrameSink) => Promise<void>} */
     let transform;
     if (role === 'send') {
@@ -378,6 +390,7 @@ export function installSFrameWorker(scope, options = {}) {
       role: o.role,
       peerId: o.peerId,
       slot: /** @type {{slot?: unknown}} */ (o).slot,
+      layout: /** @type {{layout?: unknown}} */ (o).layout,
       readable: transformer.readable,
       writable: transformer.writable,
       transformer,

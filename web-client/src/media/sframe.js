@@ -23,6 +23,7 @@ import {
   decodeHeader,
   suiteParams,
   toU64,
+  vp8ClearLength,
 } from './sframeFormat.js';
 import { importSFrameKey, openFrame, sealFrame } from './sframeCrypto.js';
 
@@ -256,4 +257,45 @@ export class SFrameContext {
   async decrypt(sframe, metadata = EMPTY) {
     return (await this.decryptFrame(sframe, metadata)).plaintext;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// VP8 through the SFU (spec/media-sframe.md §7.5): clear || SFrame(rest), the clear bytes being
+// the SFrame metadata, so they are authenticated and can be neither changed nor moved.
+
+/** @param {Bytes} a @param {Bytes} b @returns {Bytes} */
+function join(a, b) {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Seals a VP8 frame in the SFU layout: its first vp8ClearLength bytes in clear, then the SFrame
+ * ciphertext of the rest with those bytes as metadata. The CTR is taken synchronously, as encrypt.
+ * @param {SFrameContext} ctx @param {Bytes} frame @returns {Promise<Bytes>}
+ */
+export function sealVp8Frame(ctx, frame) {
+  let n;
+  try {
+    n = vp8ClearLength(frame);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const clear = frame.subarray(0, n);
+  return ctx.encrypt(frame.subarray(n), clear).then((sealed) => join(clear, sealed));
+}
+
+/**
+ * Opens a VP8 frame of the SFU layout: {kid, ctr, plaintext} with the plaintext the whole VP8
+ * frame again (clear bytes first). The checks and their order are decryptFrame's (§6), after the
+ * clear bytes' own length check (SFRAME_MALFORMED).
+ * @param {SFrameContext} ctx @param {Bytes} frame
+ */
+export async function openVp8Frame(ctx, frame) {
+  const n = vp8ClearLength(frame);
+  const clear = frame.subarray(0, n);
+  const r = await ctx.decryptFrame(frame.subarray(n), clear);
+  return { kid: r.kid, ctr: r.ctr, plaintext: join(clear, r.plaintext) };
 }

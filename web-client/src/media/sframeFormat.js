@@ -236,3 +236,26 @@ export function decodeHeader(bytes) {
   const ctr = field((config & 0x08) !== 0, config & 0x07);
   return { kid, ctr, length: offset };
 }
+
+// ---------------------------------------------------------------------------------------------
+// VP8 frames through the SFU (spec/media-sframe.md §7.5): the first bytes of the VP8 payload
+// header stay in clear, as the SFrame metadata (authenticated, not encrypted), so that an SFU can
+// find key frames to switch simulcast layers on and the receiving browser can tell a key frame.
+
+/** Clear bytes of a VP8 key frame: the 3-byte frame tag, the start code and the dimensions (RFC 6386 §9.1). */
+export const VP8_CLEAR_KEY = 10;
+/** Clear bytes of a VP8 interframe: the 3-byte frame tag. */
+export const VP8_CLEAR_DELTA = 3;
+
+/**
+ * How many leading bytes of a VP8 frame stay in clear: 10 for a key frame (bit 0 of the frame tag
+ * is 0), 3 for an interframe. The same rule reads a sealed frame, whose first byte is the frame's
+ * own. Throws SFRAME_MALFORMED for a frame shorter than that.
+ * @param {Bytes} frame
+ */
+export function vp8ClearLength(frame) {
+  if (frame.length < 1) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
+  const n = (frame[0] & 0x01) === 0 ? VP8_CLEAR_KEY : VP8_CLEAR_DELTA;
+  if (frame.length < n) throw new SFrameError(ErrorCode.SFRAME_MALFORMED);
+  return n;
+}

@@ -4,7 +4,15 @@
 // on its way, previous keys retired after their grace time, drop counters, and key-frame
 // requests after a loss. sframe-worker.js routes messages and transforms to it.
 
-import { ErrorCode, SFrameContext, SFrameError, decodeHeader, kidToHex } from './sframe.js';
+import {
+  ErrorCode,
+  SFrameContext,
+  SFrameError,
+  decodeHeader,
+  kidToHex,
+  openVp8Frame,
+  vp8ClearLength,
+} from './sframe.js';
 
 /**
  * @typedef {{frames: number, authFailed: number, replayed: number}} KidStats
@@ -140,12 +148,21 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
     });
   }
 
-  /** @param {PeerReceive} p @param {Uint8Array} data @param {unknown} e */
-  function recordFailure(p, data, e) {
+  /**
+   * The SFrame header of a received frame: at its start, or after the clear bytes of a VP8
+   * frame in the SFU layout (§7.5). Throws SFRAME_MALFORMED.
+   * @param {import('./sframe.js').Bytes} data @param {boolean} vp8
+   */
+  function headerOf(data, vp8) {
+    return decodeHeader(vp8 ? data.subarray(vp8ClearLength(data)) : data);
+  }
+
+  /** @param {PeerReceive} p @param {import('./sframe.js').Bytes} data @param {boolean} vp8 @param {unknown} e */
+  function recordFailure(p, data, vp8, e) {
     const code = e instanceof SFrameError ? e.code : ErrorCode.SFRAME_AUTH_FAILED;
     let kid = null;
     try {
-      kid = decodeHeader(data).kid;
+      kid = headerOf(data, vp8).kid;
     } catch {
       // malformed header: counted below
     }
@@ -178,9 +195,13 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
       controller.enqueue(frame);
       return;
     }
+    // VP8 through the SFU keeps its first bytes in clear (§7.5); every other frame is sealed whole.
+    const vp8 = video && t.layout === 'vp8';
+    /** @param {import('./sframe.js').Bytes} d */
+    const open = (d) => (vp8 ? openVp8Frame(p.ctx, d) : p.ctx.decryptFrame(d));
     let result;
     try {
-      result = await p.ctx.decryptFrame(data);
+      result = await open(data);
     } catch (e) {
       let failure = e;
       if (
@@ -191,10 +212,10 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
       ) {
         // RFC 9605 §4.4.4 allows holding a frame until its key arrives; the stream queues later
         // frames behind it meanwhile. One timed-out hold stops further holds (see holdExpired).
-        const kid = decodeHeader(data).kid;
+        const kid = headerOf(data, vp8).kid;
         if (await waitForKey(p, kid)) {
           try {
-            result = await p.ctx.decryptFrame(data);
+            result = await open(data);
             failure = null;
           } catch (e2) {
             failure = e2;
@@ -204,7 +225,7 @@ export function createReceiveSide({ contextOptions, holdMs, graceMs }) {
         }
       }
       if (failure !== null) {
-        recordFailure(p, data, failure);
+        recordFailure(p, data, vp8, failure);
         if (video) p.needKeyFrame = true;
         return; // dropped, never passed through
       }

@@ -44,7 +44,11 @@ public record VectorFile(String name, Generator generator, Verifier verifier) {
                     new VectorFile(
                             FileChunkVectors.FILE,
                             FileChunkVectors::generate,
-                            FileChunkVectors::verify));
+                            FileChunkVectors::verify),
+                    new VectorFile(
+                            SFrameVp8Vectors.FILE,
+                            SFrameVp8Vectors::generate,
+                            SFrameVp8Vectors::verify));
 
     /** The exact bytes this generator writes (two-space JSON, trailing newline). */
     public byte[] render() throws ProtocolException, IOException {
