@@ -24,3 +24,16 @@ export function sframeSafeVideoCodecs() {
   if (vp8.length + vp9.length === 0) return null;
   return [...vp9, ...vp8, ...helpers];
 }
+
+/**
+ * The video codecs of a connection to the SFU (spec/sfu.md §5): VP8 only, sealed in the layout
+ * that keeps its first bytes in clear (spec/media-sframe.md §7.5), so that Janus can switch
+ * simulcast layers on key frames it can see. Null where the browser lists none.
+ */
+export function sfuVideoCodecs() {
+  const all = sframeSafeVideoCodecs();
+  if (all === null) return null;
+  const vp8 = all.filter((c) => /^video\/vp8$/i.test(c.mimeType));
+  if (vp8.length === 0) return null;
+  return all.filter((c) => !/^video\/vp9$/i.test(c.mimeType));
+}

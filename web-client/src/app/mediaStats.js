@@ -58,6 +58,7 @@ export function outboundStats(s) {
     bytesSent: s.bytesSent ?? 0,
     frameWidth: s.frameWidth ?? 0,
     codecId: s.codecId ?? null,
+    rid: s.rid ?? null, // a simulcast encoding's (spec/sfu.md §5)
   };
 }
 

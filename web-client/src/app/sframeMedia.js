@@ -70,9 +70,13 @@ export class SFrameMedia {
     });
   }
 
-  /** Encrypt everything this sender sends (one send context for all peer connections). @param {RTCRtpSender} sender */
-  attachSender(sender) {
-    this.#attach(sender, { role: 'send' });
+  /**
+   * Encrypt everything this sender sends (one send context for all peer connections). `layout`
+   * 'vp8': its frames are VP8 sealed in the SFU layout (spec/media-sframe.md §7.5).
+   * @param {RTCRtpSender} sender @param {'vp8'} [layout]
+   */
+  attachSender(sender, layout) {
+    this.#attach(sender, layout === undefined ? { role: 'send' } : { role: 'send', layout });
   }
 
   /** Decrypt what arrives on this receiver with the keys of `peerId` only (§4.3). @param {RTCRtpReceiver} receiver @param {string} peerId */
@@ -83,10 +87,14 @@ export class SFrameMedia {
   /**
    * An SFU receiver (spec/sfu.md §5): whose frames it carries is known only from the SFU's
    * events, and may change when the SFU reuses the m-line. Frames are dropped until bindSlot().
-   * @param {RTCRtpReceiver} receiver @param {string} slot
+   * `layout` 'vp8': its video frames are VP8 in the SFU layout (spec/media-sframe.md §7.5).
+   * @param {RTCRtpReceiver} receiver @param {string} slot @param {'vp8'} [layout]
    */
-  attachSlotReceiver(receiver, slot) {
-    this.#attach(receiver, { role: 'receive', slot });
+  attachSlotReceiver(receiver, slot, layout) {
+    this.#attach(
+      receiver,
+      layout === undefined ? { role: 'receive', slot } : { role: 'receive', slot, layout },
+    );
   }
 
   /**

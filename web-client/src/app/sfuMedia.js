@@ -11,7 +11,7 @@
 // Events: 'feeds' (the set of feeds or their tracks changed), 'state' (a connection state
 // changed), 'problem' {code} (a refusal or a lost SFU session: never silent).
 
-import { sframeSafeVideoCodecs } from './codecs.js';
+import { sfuVideoCodecs } from './codecs.js';
 import { setSenderTrack } from './mediaConnection.js';
 import { inboundStats, mediaDecodes, outboundStats } from './mediaStats.js';
 import { AUDIO_FRAME_MS, sdpForPeer } from './sdp.js';
@@ -37,6 +37,27 @@ let generations = 0;
 
 /** Our published slots, in m-line order: the publisher's mids are "0" to "3" in this order. */
 export const PUBLISHED_SLOTS = /** @type {const} */ (['mic', 'camera', 'screen', 'screenAudio']);
+
+/**
+ * The camera is published as simulcast (spec/sfu.md §5): full, half and quarter resolution, highest
+ * first, as Janus numbers them from the last (substream 0 is "l"). The browser drops layers the
+ * camera's resolution does not carry (Chromium: two at 640x360, one at 320x180).
+ */
+export const SIMULCAST = Object.freeze([
+  { rid: 'h' },
+  { rid: 'm', scaleResolutionDownBy: 2 },
+  { rid: 'l', scaleResolutionDownBy: 4 },
+]);
+
+/**
+ * The substream a subscriber asks of each camera feed, by how many cameras it shows (spec/sfu.md
+ * §5): the top one for up to two, the middle one up to six, the lowest beyond. Janus falls back
+ * to a lower one by itself when the publisher does not send the one asked.
+ * @param {number} cameras
+ */
+export function substreamFor(cameras) {
+  return cameras <= 2 ? 2 : cameras <= 6 ? 1 : 0;
+}
 
 /** How often the subscriber's stats are read while a feed has not decoded anything yet. */
 const DECODING_POLL_MS = 250;
@@ -139,13 +160,17 @@ export class SfuMedia extends EventTarget {
       const t = pub.addTransceiver(tracks[slot] ?? kind, {
         direction: 'sendonly',
         streams: [slot === 'mic' || slot === 'camera' ? camStream : screenStream],
+        ...(slot === 'camera' ? { sendEncodings: SIMULCAST.map((e) => ({ ...e })) } : {}),
       });
-      this.#o.sframe.attachSender(t.sender);
-      const codecs = kind === 'video' ? sframeSafeVideoCodecs() : null;
-      if (codecs !== null && typeof t.setCodecPreferences === 'function') {
-        // VP9 first: its payload descriptor (layer ids) stays outside the sealed frame (spec/sfu.md §5)
-        const vp9 = codecs.filter((c) => c.mimeType.toLowerCase() === 'video/vp9');
-        t.setCodecPreferences([...vp9, ...codecs.filter((c) => !vp9.includes(c))]);
+      if (kind === 'video') {
+        // VP8 only, its first bytes in clear (spec/media-sframe.md §7.5): Janus finds the key
+        // frames it switches simulcast layers on, and the receiving browser tells them too.
+        this.#o.sframe.attachSender(t.sender, 'vp8');
+        const codecs = sfuVideoCodecs();
+        if (codecs !== null && typeof t.setCodecPreferences === 'function')
+          t.setCodecPreferences(codecs);
+      } else {
+        this.#o.sframe.attachSender(t.sender);
       }
       senders[slot] = t.sender;
     }
@@ -156,7 +181,7 @@ export class SfuMedia extends EventTarget {
     await pub.setLocalDescription();
     const answer = await this.signal.request(
       PUBLISHER,
-      { request: 'publish', audiocodec: 'opus', videocodec: 'vp9' },
+      { request: 'publish', audiocodec: 'opus', videocodec: 'vp8' },
       pub.localDescription,
     );
     if (answer.jsep === undefined || typeof answer.jsep.sdp !== 'string')
@@ -375,7 +400,11 @@ export class SfuMedia extends EventTarget {
   #transform(t) {
     if (t.mid === null || this.#transformed.has(t.receiver)) return;
     this.#transformed.add(t.receiver);
-    this.#o.sframe.attachSlotReceiver(t.receiver, this.#slotPrefix + t.mid);
+    this.#o.sframe.attachSlotReceiver(
+      t.receiver,
+      this.#slotPrefix + t.mid,
+      t.receiver.track.kind === 'video' ? 'vp8' : undefined,
+    );
   }
 
   /** Rebuilds `feeds` from the m-lines: one entry per member, with its audio and video track. */
@@ -384,6 +413,8 @@ export class SfuMedia extends EventTarget {
     if (pc === null) return;
     /** @type {Map<number, Feed>} */
     const feeds = new Map();
+    /** @type {string[]} */
+    const cameraMids = [];
     for (const t of pc.getTransceivers()) {
       const m = t.mid === null ? undefined : this.#mids.get(t.mid);
       if (m === undefined || t.currentDirection === 'inactive' || t.currentDirection === 'stopped')
@@ -415,10 +446,57 @@ export class SfuMedia extends EventTarget {
       if (slot === 'screen' || slot === 'screenAudio')
         f.screenMids.add(/** @type {string} */ (t.mid));
       f[slot === 'mic' ? 'audio' : slot === 'camera' ? 'video' : slot] = t.receiver.track;
+      if (slot === 'camera') cameraMids.push(/** @type {string} */ (t.mid));
     }
     this.feeds = feeds;
     this.dispatchEvent(new CustomEvent('feeds'));
     this.#watchDecoding();
+    this.#chooseLayers(cameraMids);
+  }
+
+  /** @type {Map<string, number>} camera m-line -> the substream asked of Janus for it */
+  #substreams = new Map();
+  /** @type {number | null} a substream every camera m-line is asked for, whatever the count (setLayer) */
+  #fixedSubstream = null;
+
+  /**
+   * Asks Janus for the substream of each camera m-line that substreamFor gives for this many
+   * cameras (or the one setLayer fixed), where it changed. Janus switches at the next key frame
+   * of that substream, which it can see in the clear bytes (§5), and asks the publisher for one.
+   * @param {string[]} cameraMids
+   */
+  #chooseLayers(cameraMids) {
+    const want = this.#fixedSubstream ?? substreamFor(cameraMids.length);
+    for (const mid of this.#substreams.keys())
+      if (!cameraMids.includes(mid)) this.#substreams.delete(mid);
+    const change = cameraMids.filter((mid) => this.#substreams.get(mid) !== want);
+    if (change.length === 0) return;
+    for (const mid of change) this.#substreams.set(mid, want);
+    this.#serial(async () => {
+      if (this.closed || !this.#subscriberJoined) return;
+      this.#count('layers');
+      await this.signal
+        .request(SUBSCRIBER, {
+          request: 'configure',
+          streams: change.map((mid) => ({ mid, substream: want })),
+        })
+        .catch(() => {
+          // an m-line gone meanwhile: counted, and the next feeds change asks again
+          this.#count('layers-refused');
+          for (const mid of change) this.#substreams.delete(mid);
+        });
+    });
+  }
+
+  /**
+   * Fixes the substream asked of every camera feed (0 lowest .. 2 highest), or with null goes
+   * back to choosing by the number of cameras shown.
+   * @param {0 | 1 | 2 | null} substream
+   */
+  setLayer(substream) {
+    this.#fixedSubstream = substream;
+    this.#substreams.clear();
+    this.#collectFeeds();
   }
 
   #decodingTimer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);

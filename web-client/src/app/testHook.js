@@ -68,6 +68,8 @@ export function installTestHook(app) {
     },
     /** Fault: this page's SFU session fails and is rebuilt (it publishes again, same feed id). */
     sfuFail: () => app.call?.sfu.media?.failForTestingOnly(),
+    /** The substream this page asks of every camera feed through the SFU (0-2), or null: by count. */
+    sfuLayer: (/** @type {0 | 1 | 2 | null} */ n) => app.call?.sfu.media?.setLayer(n),
     /** Delay: this page's SFU subscription work waits `ms` (events arriving meanwhile queue up). */
     sfuHold: (/** @type {number} */ ms) => app.call?.sfu.media?.holdForTestingOnly(ms),
     /** Fault: stop (true) or resume (false) sending media to everyone, tracks kept. */

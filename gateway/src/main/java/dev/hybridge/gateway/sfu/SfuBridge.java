@@ -136,7 +136,7 @@ public final class SfuBridge implements AutoCloseable {
             create.put("require_e2ee", true);
             create.put("publishers", roomCapacity);
             create.put("audiocodec", "opus");
-            create.put("videocodec", "vp9,vp8");
+            create.put("videocodec", "vp8");
             create.put("audiolevel_ext", false);
             create.put("is_private", true);
             create.put("permanent", false);
