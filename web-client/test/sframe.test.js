@@ -996,3 +996,60 @@ test('worker: a transform with layout vp8 seals and opens video in the VP8 layou
   ]).catch(() => 'refused');
   assert.equal(unknown, 'refused');
 });
+
+test('worker: keyFrame asks a key frame of every SFU video sender (layout vp8), not of mesh senders or audio', async () => {
+  const w = fakeScope();
+  installSFrameWorker(w);
+  const k = new SenderKeyEpochs().next();
+  await w.request({ type: 'setSendKey', kid: k.kid, key: k.baseKey.slice() });
+  /** A send transform that stays open after one video frame, with a counting generateKeyFrame. */
+  const open = (options, frame) => {
+    const asked = { n: 0, rids: [] };
+    let push;
+    const readable = new ReadableStream({
+      start(c) {
+        push = c;
+      },
+    });
+    const written = new Promise((resolve) => {
+      const writable = new WritableStream({ write: () => resolve() });
+      w.onrtctransform({
+        transformer: {
+          readable,
+          writable,
+          options,
+          generateKeyFrame: (rid) => {
+            asked.n++;
+            asked.rids.push(rid);
+            // resolves a moment later, as an encoder's key frame: the next layer waits for it
+            return new Promise((r) => setTimeout(r, 5));
+          },
+        },
+      });
+    });
+    push.enqueue(frame);
+    return { asked, written, close: () => push.close() };
+  };
+  const sfu = open({ role: 'send', layout: 'vp8' }, videoFrame(vp8Key(20), 'key'));
+  const mesh = open({ role: 'send' }, videoFrame([1, 2, 3, 4]));
+  const audio = open({ role: 'send', layout: 'vp8' }, audioFrame([5, 6, 7]));
+  await Promise.all([sfu.written, mesh.written, audio.written]);
+  const before = [sfu.asked.n, mesh.asked.n, audio.asked.n];
+  await w.request({ type: 'keyFrame' });
+  assert.deepEqual(
+    [sfu.asked.n - before[0], mesh.asked.n - before[1], audio.asked.n - before[2]],
+    [1, 0, 0],
+  );
+  let st = await w.request({ type: 'stats' });
+  assert.equal(st.send.keyFramesAsked, 1);
+  // named layers: each in turn, the next once the previous key frame is made; bad names ignored
+  sfu.asked.rids.length = 0;
+  await w.request({ type: 'keyFrame', rids: ['h', 'm', 'no spaces', 7] });
+  assert.deepEqual(sfu.asked.rids, ['h'], 'the second layer waits for the first key frame');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(sfu.asked.rids, ['h', 'm']);
+  st = await w.request({ type: 'stats' });
+  assert.equal(st.send.keyFramesAsked, 3);
+  assert.deepEqual(st.send.keyFramesRefused, {});
+  for (const t of [sfu, mesh, audio]) t.close();
+});

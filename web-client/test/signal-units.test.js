@@ -309,6 +309,7 @@ test('peer messages: every type of spec/peer-messages.md §2 and its rules', () 
     },
     { t: 'bye' },
     { t: 'sfu-seen' },
+    { t: 'keyframe' },
     { t: 'future-type', anything: 1 },
   ];
   for (const m of ok) assert.equal(peerMessageProblem(m), null, JSON.stringify(m).slice(0, 80));

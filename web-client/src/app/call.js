@@ -448,6 +448,9 @@ export class Call extends EventTarget {
       case 'sfu-seen':
         this.sfu.seenBy(st.keyFp);
         break;
+      case 'keyframe':
+        this.sfu.media?.keyFrameAsked();
+        break;
       default:
         if (LiveDoc.handles(msg.t)) this.liveDoc.onMessage(st.keyFp, msg);
         if (msg.t.startsWith('file')) this.files.onMessage(st.keyFp, /** @type {any} */ (msg));
@@ -565,6 +568,7 @@ export class Call extends EventTarget {
           }
           return null;
         },
+        askKeyFrame: (keyFp) => this.#sendTo(keyFp, { t: 'keyframe' }),
         isMember: (feed) =>
           this.session.view.some((m) => {
             if (m.fp === this.session.selfKeyFp || feedIdOf(m.id) !== feed) return false;

@@ -113,6 +113,15 @@ export class SFrameMedia {
     }
   }
 
+  /**
+   * A key frame on every SFU video sender (peer message `keyframe`, spec/sfu.md §5): on each of
+   * the simulcast layers `rids`, or where none are named, generateKeyFrame() without one.
+   * @param {string[]} [rids]
+   */
+  keyFrame(rids = []) {
+    return this.#request({ type: 'keyFrame', rids }).catch(() => {});
+  }
+
   /** Frames of `slot` are opened with `peerId`'s keys from now on (null: dropped). @param {string} slot @param {string | null} peerId */
   bindSlot(slot, peerId) {
     return this.#request({ type: 'bindSlot', slot, peerId }).catch(() => {});
@@ -211,6 +220,9 @@ export class NoSFrameForTestingOnly {
   attachReceiver() {}
   attachSlotReceiver() {}
   bindSlot() {
+    return Promise.resolve();
+  }
+  keyFrame() {
     return Promise.resolve();
   }
   rekey() {

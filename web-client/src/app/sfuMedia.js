@@ -31,6 +31,7 @@ import { PUBLISHER, SUBSCRIBER, SfuError, SfuSignal } from './sfuSignal.js';
  * @property {() => Partial<Record<'mic' | 'camera' | 'screen' | 'screenAudio', MediaStreamTrack | null>>} tracks
  * @property {(feed: number) => string | null} ownerOf the key fingerprint of the member with this feed id, if it is one we are in the call with (its peer channel is up: we hold its keys)
  * @property {(feed: number) => boolean} isMember the feed id is that of another member in the room view (subscribed to at once; opened once ownerOf names it)
+ * @property {(keyFp: string) => void} askKeyFrame ask that member for a key frame of its layers (peer message `keyframe`)
  */
 
 let generations = 0;
@@ -58,6 +59,13 @@ export const SIMULCAST = Object.freeze([
 export function substreamFor(cameras) {
   return cameras <= 2 ? 2 : cameras <= 6 ? 1 : 0;
 }
+
+/**
+ * Members asking for key frames of our layers (peer message `keyframe`) get at most one per this
+ * long, the asks meanwhile served by one at its end: every member that switches a layer asks, and
+ * a key frame costs several times a frame.
+ */
+const KEYFRAME_ASKED_MS = 1000;
 
 /** How often the subscriber's stats are read while a feed has not decoded anything yet. */
 const DECODING_POLL_MS = 250;
@@ -475,17 +483,64 @@ export class SfuMedia extends EventTarget {
     this.#serial(async () => {
       if (this.closed || !this.#subscriberJoined) return;
       this.#count('layers');
-      await this.signal
+      const ok = await this.signal
         .request(SUBSCRIBER, {
           request: 'configure',
           streams: change.map((mid) => ({ mid, substream: want })),
         })
-        .catch(() => {
-          // an m-line gone meanwhile: counted, and the next feeds change asks again
-          this.#count('layers-refused');
-          for (const mid of change) this.#substreams.delete(mid);
-        });
+        .then(
+          () => true,
+          () => {
+            // an m-line gone meanwhile: counted, and the next feeds change asks again
+            this.#count('layers-refused');
+            for (const mid of change) this.#substreams.delete(mid);
+            return false;
+          },
+        );
+      if (!ok) return;
+      // Janus switches at the next key frame of the new layer and asks the publisher for one, but
+      // Firefox with a sender transform does not answer that PLI on its simulcast layers (Firefox
+      // ESR 140, 2026-12-05): ask the members themselves, over the peer channel (spec/sfu.md §5).
+      const owners = new Set();
+      for (const mid of change) {
+        const m = this.#mids.get(mid);
+        const fp = m === undefined ? null : this.#o.ownerOf(m.feed);
+        if (fp !== null) owners.add(fp);
+      }
+      for (const fp of owners) this.#o.askKeyFrame(fp);
     });
+  }
+
+  #lastKeyFrame = -Infinity;
+  /** @type {ReturnType<typeof setTimeout> | undefined} a key frame put off to the end of the second */
+  #keyFrameTimer = undefined;
+
+  /**
+   * A member asks for a key frame of our layers (peer message `keyframe`): every SFU video sender
+   * makes one on all its layers, at most once per KEYFRAME_ASKED_MS. An ask within that time is
+   * not dropped: one key frame follows when the time is over, for all the asks meanwhile (a
+   * subscriber that switches down and at once up again needs both).
+   */
+  keyFrameAsked() {
+    if (this.closed) return;
+    this.#count('keyframe-asked');
+    if (this.#keyFrameTimer !== undefined) return; // one is on its way
+    const wait = this.#lastKeyFrame + KEYFRAME_ASKED_MS - performance.now();
+    const make = async () => {
+      this.#keyFrameTimer = undefined;
+      if (this.closed) return;
+      this.#lastKeyFrame = performance.now();
+      this.#count('keyframe-made');
+      // the layers that send now, by name: Firefox's generateKeyFrame() without a rid did not
+      // reach every layer, and a layer that does not send has no encoder to ask
+      const pub = await this.publishStats().catch(() => null);
+      const rids = (pub?.outbound ?? [])
+        .filter((o) => o.kind === 'video' && o.rid !== null && o.framesEncoded > 0)
+        .map((o) => String(o.rid));
+      this.#o.sframe.keyFrame(rids);
+    };
+    if (wait <= 0) void make();
+    else this.#keyFrameTimer = setTimeout(make, wait);
   }
 
   /**
@@ -631,6 +686,7 @@ export class SfuMedia extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.#decodingTimer);
+    clearTimeout(this.#keyFrameTimer);
     clearInterval(this.#missingTimer);
     if (!this.#lost) {
       this.signal.fire(SUBSCRIBER, { request: 'leave' });

@@ -18,6 +18,9 @@
 //   { type: 'removeReceiveKey', peerId, kid }       (the worker also retires a peer's previous
 //                                                    keys RECEIVE_GRACE_MS after its next key)
 //   { type: 'removePeer', peerId }                  forget every key and counter of a peer
+//   { type: 'keyFrame', rids? }                     a key frame on every SFU video sender
+//                                                    (layout 'vp8'): on each simulcast layer
+//                                                    named in rids, else generateKeyFrame()
 //   { type: 'bindSlot', slot, peerId }              frames of the receive transform made with
 //                                                    `{ role: 'receive', slot }` are decrypted with
 //                                                    `peerId`'s keys from now on (null: dropped);
@@ -107,6 +110,10 @@ export function installSFrameWorker(scope, options = {}) {
     byKid: new Map(),
     /** @type {bigint | 'exhausted' | null} kid for which 'rekeyNeeded' went out */
     rekeyNotified: null,
+    /** key frames asked of SFU video senders by the `keyFrame` message */
+    keyFramesAsked: 0,
+    /** @type {Record<string, number>} generateKeyFrame refusals, by error name */
+    keyFramesRefused: {},
     /** @type {Set<Transform>} */
     transformers: new Set(),
   };
@@ -138,6 +145,42 @@ export function installSFrameWorker(scope, options = {}) {
         for (const t of send.transformers) {
           if (t.video && typeof t.transformer?.generateKeyFrame === 'function') {
             t.transformer.generateKeyFrame().catch(() => {});
+          }
+        }
+        return undefined;
+      }
+      case 'keyFrame': {
+        // A subscriber through the SFU asks for a key frame of our layers (peer message
+        // `keyframe`, spec/sfu.md §5): Firefox does not answer the SFU's PLIs on simulcast layers.
+        for (const t of send.transformers) {
+          if (
+            t.video &&
+            t.layout === 'vp8' &&
+            typeof t.transformer?.generateKeyFrame === 'function'
+          ) {
+            // per simulcast layer that sends (the page names them): Firefox's generateKeyFrame()
+            // without a rid did not reach every layer (spec/sfu.md §5)
+            const named = Array.isArray(msg.rids)
+              ? msg.rids
+                  .filter(
+                    (/** @type {unknown} */ r) =>
+                      typeof r === 'string' && /^[A-Za-z0-9]{1,16}$/.test(r),
+                  )
+                  .slice(0, 3)
+              : [];
+            // One layer after the other, each once the previous key frame is made: Firefox kept
+            // only the last of several requests made at once (the others' layers got none).
+            // Detached: the worker's other messages do not wait for the encoder.
+            const transformer = t.transformer;
+            void (async () => {
+              for (const rid of named.length > 0 ? named : [undefined]) {
+                send.keyFramesAsked++;
+                await transformer.generateKeyFrame(rid).catch((/** @type {unknown} */ e) => {
+                  const name = String(/** @type {{name?: string}} */ (e)?.name);
+                  send.keyFramesRefused[name] = (send.keyFramesRefused[name] ?? 0) + 1;
+                });
+              }
+            })();
           }
         }
         return undefined;
@@ -209,6 +252,8 @@ export function installSFrameWorker(scope, options = {}) {
         frames: send.frames,
         droppedNoKey: send.droppedNoKey,
         failures: send.failures,
+        keyFramesAsked: send.keyFramesAsked,
+        keyFramesRefused: { ...send.keyFramesRefused },
         byKid: sendByKid,
       },
       receive: receiveSide.stats(),

@@ -15,10 +15,11 @@ export {};
  *   | {type: 'removeReceiveKey', peerId: string, kid: KidInput, requestId?: number}
  *   | {type: 'removePeer', peerId: string, requestId?: number}
  *   | {type: 'bindSlot', slot: string, peerId: string | null, requestId?: number}
+ *   | {type: 'keyFrame', rids?: string[], requestId?: number}
  *   | {type: 'stats', requestId?: number}} WorkerRequest
  *
  * @typedef {{type: 'transform', role: 'send' | 'receive', peerId?: string, slot?: string, readable: ReadableStream,
- *            writable: WritableStream, options?: {role?: 'send' | 'receive', peerId?: string}}} WorkerTransform
+ *            writable: WritableStream, layout?: 'vp8', options?: {role?: 'send' | 'receive', peerId?: string}}} WorkerTransform
  *   Chromium's createEncodedStreams path: the stream pair of one sender or receiver
  *
  * @typedef {{type: 'ack', requestId: number, op: WorkerRequest['type']}
@@ -29,7 +30,7 @@ export {};
  * @typedef {object} WorkerStats counters only (no key material)
  * @property {number} cipherSuite
  * @property {{kid: string | null, counter: number | null, frames: number, droppedNoKey: number, failures: number,
- *             byKid: Record<string, number>}} send
+ *             keyFramesAsked: number, keyFramesRefused: Record<string, number>, byKid: Record<string, number>}} send
  * @property {Record<string, object>} receive per peer: current KID, keys held, frames, drops by reason, per-KID counters
  * @property {{send: number, receive: number}} transforms running transforms
  * @property {number} writeFailures frames the browser's sink refused

@@ -30,6 +30,7 @@ import { ROOM_TYPES, roomMessageProblem } from './roomMessages.js';
  *   | {t: 'ack', id: string}
  *   | {t: 'path'}
  *   | {t: 'sfu-seen'}
+ *   | {t: 'keyframe'}
  *   | {t: 'ice-restart'}
  *   | {t: 'bye'}
  *   | DocMessage
@@ -60,6 +61,7 @@ export const KNOWN_TYPES = Object.freeze(
     ...['hello', 'view', 'sdp', 'ice', 'key', 'tracks', 'chat', 'ack', 'path', 'bye'],
     'media', // microphone and camera on or off: app/mediaPresence.js
     'sfu-seen', // the sender decodes our feed through the SFU: app/sfuSwitch.js
+    'keyframe', // the sender asks a key frame of our SFU video layers: app/sfuMedia.js
     'ice-restart', // the (polite) sender asks us to restart ICE: app/mediaConnection.js
     ...['doc', 'doc-part', 'doc-sync', 'doc-have', 'doc-aware'], // the pad: spec/live-code.md
     ...FILE_TYPES, // files: spec/files.md
@@ -164,6 +166,7 @@ export function peerMessageProblem(m) {
     case 'path':
     case 'bye':
     case 'sfu-seen':
+    case 'keyframe':
     case 'ice-restart':
       return null;
     default:

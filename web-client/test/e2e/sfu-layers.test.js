@@ -5,18 +5,22 @@
 // to switch layers. P2 asks Janus for the lowest substream, then the highest, then the lowest
 // again, and each time decodes P1's video at that layer's width, with every frame opened by P1's
 // SFrame keys and none refused; P3, showing two cameras, gets the top layer without asking.
+// Then a room of Chromium, Firefox and Chromium through the SFU: every page decodes every other's
+// video and audio there (Firefox seals and opens VP8 in the same layout), nothing refused.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../support/gateway.js';
 import { janusInstalled, startJanus } from '../support/janus.js';
 import { newLink } from './calls.js';
+import { firefoxAvailable, launchFirefox, openFirefoxPage } from './firefox.js';
 import {
   chromiumAvailable,
   joinRoom,
   launchBrowser,
   openPage,
   peerNamed,
+  stats,
   waitFor,
 } from './browser.js';
 
@@ -47,6 +51,7 @@ describe(
   () => {
     let janus;
     let gw;
+    let firefox = null;
     const browsers = [];
     const pages = {};
 
@@ -61,6 +66,7 @@ describe(
     });
 
     after(async () => {
+      await firefox?.close().catch(() => {});
       for (const b of browsers) await b.close().catch(() => {});
       await gw?.stop().catch(() => {});
       await janus?.stop().catch(() => {});
@@ -144,5 +150,108 @@ describe(
         );
       }
     });
+
+    test(
+      'Chromium, Firefox and Chromium through the SFU: every page decodes every other, nothing refused',
+      { skip: !firefoxAvailable() && 'no /usr/bin/firefox-esr (apt-get install firefox-esr)' },
+      async () => {
+        for (const n of Object.keys(pages)) await pages[n].context().close();
+        firefox = await launchFirefox();
+        const link = newLink(gw);
+        const viewport = { width: 640, height: 360 };
+        const room = {
+          C1: await openPage(browsers[0], { video: SMALL_VIDEO, viewport }),
+          F1: await openFirefoxPage(firefox, { video: CAMERA, viewport }),
+          C2: await openPage(browsers[1], { video: SMALL_VIDEO, viewport }),
+        };
+        for (const n of ['C1', 'F1', 'C2']) await joinRoom(room[n], link, n);
+        for (const n of Object.keys(room)) {
+          const others = Object.keys(room).filter((o) => o !== n);
+          const s = await waitFor(
+            room[n],
+            (x) =>
+              x.sfu.mode === 'sfu' &&
+              x.sframe != null &&
+              others.every((o) => {
+                const v = videoOf(x, o);
+                const fp = peerNamed(x, o);
+                const audio = (x.peers[fp]?.media?.inbound ?? []).some(
+                  (i) => i.kind === 'audio' && i.totalSamplesReceived > 0,
+                );
+                return v.via === 'sfu' && v.decoded > 5 && audio;
+              }),
+            { what: `${n} decodes ${others} through the SFU`, timeout: 90_000, interval: 1000 },
+          );
+          for (const o of others) {
+            const v = videoOf(s, o);
+            assert.ok(v.sframe?.frames > 0, `${n} opens ${o}'s frames with ${o}'s keys`);
+            assert.deepEqual(
+              { malformed: v.sframe.dropped.malformed, authFailed: v.sframe.dropped.authFailed },
+              { malformed: 0, authFailed: 0 },
+              `no frame of ${o} refused by ${n}`,
+            );
+          }
+          console.log(
+            `${n} decodes ${others.map((o) => `${o} ${videoOf(s, o).width}px`).join(', ')} through the SFU`,
+          );
+        }
+        // Firefox publishes its 640x360 camera as simulcast too: C1 switches between its layers
+        const fpub = await waitFor(
+          room.F1,
+          (s) =>
+            (s.sfu.publish?.outbound ?? []).filter(
+              (o) => o.kind === 'video' && o.rid !== null && o.framesEncoded > 0,
+            ).length >= 2,
+          { what: 'F1 sends two simulcast layers', timeout: 30_000, interval: 1000 },
+        );
+        const flayers = fpub.sfu.publish.outbound.filter(
+          (o) => o.kind === 'video' && o.framesEncoded > 0,
+        );
+        console.log(
+          'F1 publishes:',
+          flayers.map((o) => `${o.rid} ${o.frameWidth}px ${o.framesEncoded} frames`).join(', '),
+        );
+        const widths = flayers.map((o) => o.frameWidth);
+        for (const [layer, width] of [
+          [0, Math.min(...widths)],
+          [2, Math.max(...widths)],
+        ]) {
+          await room.C1.evaluate((l) => globalThis.__hybridge.sfuLayer(l), layer);
+          const at = await waitFor(room.C1, (s) => videoOf(s, 'F1').width === width, {
+            what: `C1 decodes F1 at ${width}px (substream ${layer})`,
+            timeout: 30_000,
+          }).catch(async (e) => {
+            const f = await stats(room.F1);
+            const c = await stats(room.C1);
+            console.error(
+              'C1 counters',
+              JSON.stringify(c.sfu.counters),
+              'F1 counters',
+              JSON.stringify(f.sfu.counters),
+              'F1 send',
+              JSON.stringify({ ...f.sframe?.send, byKid: undefined }),
+            );
+            console.error(
+              'F1 outbound:',
+              JSON.stringify(
+                f.sfu.publish.outbound
+                  .filter((o) => o.kind === 'video')
+                  .map((o) => [
+                    o.rid,
+                    o.frameWidth,
+                    o.framesEncoded,
+                    o.keyFramesEncoded,
+                    o.pliCount,
+                    o.firCount,
+                  ]),
+              ),
+            );
+            throw e;
+          });
+          assert.equal(videoOf(at, 'F1').sframe.dropped.authFailed, 0);
+          console.log(`C1 decodes Firefox's F1 at ${width}px on substream ${layer}`);
+        }
+      },
+    );
   },
 );
