@@ -152,36 +152,33 @@ export function installSFrameWorker(scope, options = {}) {
       case 'keyFrame': {
         // A subscriber through the SFU asks for a key frame of our layers (peer message
         // `keyframe`, spec/sfu.md §5): Firefox does not answer the SFU's PLIs on simulcast layers.
+        // Per simulcast layer that sends (the page names them): Firefox's generateKeyFrame()
+        // without a rid did not reach every layer.
+        const named = Array.isArray(msg.rids)
+          ? msg.rids
+              .filter(
+                (/** @type {unknown} */ r) =>
+                  typeof r === 'string' && /^[A-Za-z0-9]{1,16}$/.test(r),
+              )
+              .slice(0, 3)
+          : [];
+        const rids = named.length > 0 ? named : [undefined];
         for (const t of send.transformers) {
-          if (
-            t.video &&
-            t.layout === 'vp8' &&
-            typeof t.transformer?.generateKeyFrame === 'function'
-          ) {
-            // per simulcast layer that sends (the page names them): Firefox's generateKeyFrame()
-            // without a rid did not reach every layer (spec/sfu.md §5)
-            const named = Array.isArray(msg.rids)
-              ? msg.rids
-                  .filter(
-                    (/** @type {unknown} */ r) =>
-                      typeof r === 'string' && /^[A-Za-z0-9]{1,16}$/.test(r),
-                  )
-                  .slice(0, 3)
-              : [];
-            // One layer after the other, each once the previous key frame is made: Firefox kept
-            // only the last of several requests made at once (the others' layers got none).
-            // Detached: the worker's other messages do not wait for the encoder.
-            const transformer = t.transformer;
-            void (async () => {
-              for (const rid of named.length > 0 ? named : [undefined]) {
-                send.keyFramesAsked++;
-                await transformer.generateKeyFrame(rid).catch((/** @type {unknown} */ e) => {
-                  const name = String(/** @type {{name?: string}} */ (e)?.name);
-                  send.keyFramesRefused[name] = (send.keyFramesRefused[name] ?? 0) + 1;
-                });
-              }
-            })();
-          }
+          const transformer = t.transformer;
+          if (!t.video || t.layout !== 'vp8' || typeof transformer?.generateKeyFrame !== 'function')
+            continue;
+          // One layer after the other, each once the previous key frame is made: Firefox kept
+          // only the last of several requests made at once (the others' layers got none).
+          // Detached: the worker's other messages do not wait for the encoder.
+          void (async () => {
+            for (const rid of rids) {
+              send.keyFramesAsked++;
+              await transformer.generateKeyFrame(rid).catch((/** @type {unknown} */ e) => {
+                const name = String(/** @type {{name?: string}} */ (e)?.name);
+                send.keyFramesRefused[name] = (send.keyFramesRefused[name] ?? 0) + 1;
+              });
+            }
+          })();
         }
         return undefined;
       }

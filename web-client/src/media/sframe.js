@@ -26,6 +26,7 @@ import {
   vp8ClearLength,
 } from './sframeFormat.js';
 import { importSFrameKey, openFrame, sealFrame } from './sframeCrypto.js';
+import { concat } from '../protocol/bytes.js';
 
 export * from './sframeFormat.js';
 export {
@@ -263,14 +264,6 @@ export class SFrameContext {
 // VP8 through the SFU (spec/media-sframe.md §7.5): clear || SFrame(rest), the clear bytes being
 // the SFrame metadata, so they are authenticated and can be neither changed nor moved.
 
-/** @param {Bytes} a @param {Bytes} b @returns {Bytes} */
-function join(a, b) {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * Seals a VP8 frame in the SFU layout: its first vp8ClearLength bytes in clear, then the SFrame
  * ciphertext of the rest with those bytes as metadata. The CTR is taken synchronously, as encrypt.
@@ -284,7 +277,7 @@ export function sealVp8Frame(ctx, frame) {
     return Promise.reject(e);
   }
   const clear = frame.subarray(0, n);
-  return ctx.encrypt(frame.subarray(n), clear).then((sealed) => join(clear, sealed));
+  return ctx.encrypt(frame.subarray(n), clear).then((sealed) => concat(clear, sealed));
 }
 
 /**
@@ -297,5 +290,5 @@ export async function openVp8Frame(ctx, frame) {
   const n = vp8ClearLength(frame);
   const clear = frame.subarray(0, n);
   const r = await ctx.decryptFrame(frame.subarray(n), clear);
-  return { kid: r.kid, ctr: r.ctr, plaintext: join(clear, r.plaintext) };
+  return { kid: r.kid, ctr: r.ctr, plaintext: concat(clear, r.plaintext) };
 }
