@@ -182,13 +182,16 @@ test('transport: a plaintext over 16384 bytes is refused until our direction is 
     established: true,
     remoteId: 'p',
     paths: new PeerPaths(new Uint8Array(8)),
-    seal: (b) => sealer.seal(b),
+    seal: (b, o) => sealer.seal(b, o),
   };
   const entry = /** @type {any} */ ({ channel, dataChannel: null });
   assert.equal(await transport.send(entry, new Uint8Array(16385)), false);
   assert.equal(sealer.nextSeq(), 0, 'no seq used');
   assert.equal(await transport.send(entry, new Uint8Array(16384)), true);
   assert.equal(relayed.length, 1);
+  // the relay gets the record alone, without the room a frame's tag would take
+  assert.equal(relayed[0].length, RecordFormat.maxRecord(RecordFormat.PEER_MAX_PLAINTEXT));
+  assert.equal(relayed[0][0], RecordFormat.TYPE);
   // the data channel opens and the peer was heard: the next record moves our direction
   channel.paths.opened();
   entry.dataChannel = { readyState: 'open', send: (f) => frames.push(f) };

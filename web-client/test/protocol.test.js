@@ -268,6 +268,34 @@ test('record failure is terminal and wipes the keys; the same code repeats', asy
   assert.equal(opener.expectedSeq(), 0);
 });
 
+test('seal options: headroom leaves zero bytes in front of the same record; an owned plaintext is not copied and is wiped', async () => {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const plain = new RecordSealer(secret, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  const framed = new RecordSealer(secret, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  const pt = crypto.getRandomValues(new Uint8Array(65536));
+  const r0 = await plain.seal(pt);
+  const given = pt.slice();
+  const out = await framed.seal(given, { owned: true, headroom: 8 });
+  assert.equal(out.length, 8 + r0.length);
+  assert.deepEqual(out.subarray(0, 8), new Uint8Array(8));
+  assert.deepEqual(out.subarray(8), r0); // the same bytes as a record sealed without options
+  assert.ok(
+    given.every((b) => b === 0),
+    'the owned plaintext is wiped once sealed',
+  );
+  assert.ok(
+    pt.some((b) => b !== 0),
+    'a plaintext not given away is left alone',
+  );
+  // an owned record opens to the same plaintext
+  const opener = new RecordOpener(secret, RecordFormat.PEER_DC_MAX_PLAINTEXT);
+  assert.deepEqual(await opener.open(out.subarray(8), { owned: true }), pt);
+  // headroom out of range: refused before a seq is used
+  for (const headroom of [-1, 65, 1.5, NaN])
+    await assert.rejects(framed.seal(pt, { headroom }), RangeError);
+  assert.equal(framed.nextSeq(), 1);
+});
+
 test('records opened back to back are decrypted side by side but given out in order, none after a failure', async () => {
   const secret = crypto.getRandomValues(new Uint8Array(32));
   const sealer = new RecordSealer(secret, RecordFormat.PEER_MAX_PLAINTEXT);

@@ -34,6 +34,18 @@ export function encodeDataFrame(tag, record) {
 }
 
 /**
+ * One frame built in place: `framed` is a record with TAG_LEN bytes of room in front (a record
+ * sealed with that headroom); the tag is written there and `framed` returned, with no copy of
+ * the record. @param {Uint8Array} tag @param {Uint8Array<ArrayBuffer>} framed
+ */
+export function frameInPlace(tag, framed) {
+  if (tag.length !== DataFrame.TAG_LEN) throw new TypeError('tag must be 8 bytes');
+  if (framed.length < DataFrame.MIN_FRAME) throw new RangeError('no record behind the tag room');
+  framed.set(tag, 0);
+  return framed;
+}
+
+/**
  * A received frame as { tag, record } (views into `frame`). Throws ProtocolError
  * MALFORMED_MESSAGE for fewer than 9 bytes, RECORD_TOO_LARGE for more than MAX_FRAME.
  * @param {Uint8Array} frame

@@ -28,6 +28,17 @@ export { EpochSecrets } from './epochKeys.js';
 // test-hook:end
 
 /**
+ * @typedef {object} SealOptions
+ * @property {boolean} [owned] the plaintext is given away: not copied, wiped once sealed
+ * @property {number} [headroom] bytes left free (zero) in front of the record, at most MAX_HEADROOM
+ * @typedef {object} OpenOptions
+ * @property {boolean} [owned] the record is given away: not copied (nothing else holds or changes it)
+ */
+
+/** The most headroom seal() leaves in front of a record (a data-channel frame's tag needs 8). */
+const MAX_HEADROOM = 64;
+
+/**
  * Runs async jobs strictly one after another, in call order; a rejected job does not stop the
  * queue. A job that awaits work started at call time gives results out in call order.
  */
@@ -68,12 +79,21 @@ export class RecordSealer {
    * Seals plaintext as the next record. Rejects with ProtocolError RECORD_TOO_LARGE over the
    * channel's maximum (no seq is used up, the sealer stays usable) and RECORD_LIMIT_REACHED once
    * 2^32 records were sent (re-handshake). The plaintext is copied at call time.
-   * @param {Uint8Array} plaintext @returns {Promise<Uint8Array>}
+   *
+   * Options, for the data channel's bulk path (a file's chunks): `owned`: the caller gives the
+   * plaintext away (nothing else holds or changes it), so it is not copied, and it is wiped once
+   * sealed like the sealer's own copy; `headroom`: the record is written at that offset of a
+   * larger buffer, whose first `headroom` bytes are left zero for the caller (a data-channel
+   * frame's tag), so that the record is not copied again into a frame. The promise resolves to
+   * that whole buffer.
+   * @param {Uint8Array} plaintext @param {SealOptions} [options] @returns {Promise<Uint8Array>}
    */
-  seal(plaintext) {
+  seal(plaintext, { owned = false, headroom = 0 } = {}) {
     if (!(plaintext instanceof Uint8Array))
       return Promise.reject(new TypeError('plaintext must be a Uint8Array'));
-    const sealing = this.#start(plaintext.slice());
+    if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > MAX_HEADROOM)
+      return Promise.reject(new RangeError(`headroom must be 0 to ${MAX_HEADROOM}`));
+    const sealing = this.#start(owned ? plaintext : plaintext.slice(), headroom);
     sealing.catch(() => {}); // given out below, in order
     return this.#queue.run(async () => {
       const record = await sealing;
@@ -82,8 +102,8 @@ export class RecordSealer {
     });
   }
 
-  /** The checks and the seq now, the AEAD started. @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} the record */
-  #start(plaintext) {
+  /** The checks and the seq now, the AEAD started. @param {Uint8Array} plaintext @param {number} headroom @returns {Promise<Uint8Array>} headroom || record */
+  #start(plaintext, headroom) {
     let problem = null;
     if (this.#destroyed) problem = 'UNEXPECTED_MESSAGE';
     else if (plaintext.length > this.#maxPlaintext) problem = 'RECORD_TOO_LARGE';
@@ -103,10 +123,10 @@ export class RecordSealer {
       .cryptoKey()
       .then((key) => gcmSeal(key, nonce, header, plaintext))
       .then((body) => {
-        const record = new Uint8Array(RecordFormat.HEADER_LEN + body.length);
-        record.set(header, 0);
-        record.set(body, RecordFormat.HEADER_LEN);
-        return record;
+        const out = new Uint8Array(headroom + RecordFormat.HEADER_LEN + body.length);
+        out.set(header, headroom);
+        out.set(body, headroom + RecordFormat.HEADER_LEN);
+        return out;
       })
       .finally(() => wipe(plaintext));
   }
@@ -176,13 +196,16 @@ export class RecordOpener {
    * delivers them faster than one round trip each). Results are still given out strictly in
    * call order, and none after a failing one: if record n fails, every later record's promise
    * rejects with n's code, whether or not its own decryption succeeded.
-   * @param {Uint8Array} record @returns {Promise<Uint8Array>}
+   *
+   * `owned`: the caller gives the record away (a data-channel message's own buffer, which
+   * nothing else holds), so it is not copied.
+   * @param {Uint8Array} record @param {OpenOptions} [options] @returns {Promise<Uint8Array>}
    */
-  open(record) {
+  open(record, { owned = false } = {}) {
     if (!(record instanceof Uint8Array))
       return Promise.reject(new TypeError('record must be a Uint8Array'));
     const index = this.#next;
-    const opening = this.#start(record.slice(), index);
+    const opening = this.#start(owned ? record : record.slice(), index);
     opening.catch(() => {}); // handled below, in order
     return this.#queue.run(async () => {
       const plaintext = await opening;
@@ -295,14 +318,14 @@ export class Channel {
     this.#handshakeHash = handshakeHash.slice();
   }
 
-  /** @param {Uint8Array} plaintext @returns {Promise<Uint8Array>} */
-  seal(plaintext) {
-    return this.#sealer.seal(plaintext);
+  /** @param {Uint8Array} plaintext @param {SealOptions} [options] @returns {Promise<Uint8Array>} */
+  seal(plaintext, options) {
+    return this.#sealer.seal(plaintext, options);
   }
 
-  /** @param {Uint8Array} record @returns {Promise<Uint8Array>} */
-  open(record) {
-    return this.#opener.open(record).catch((e) => {
+  /** @param {Uint8Array} record @param {OpenOptions} [options] @returns {Promise<Uint8Array>} */
+  open(record, options) {
+    return this.#opener.open(record, options).catch((e) => {
       if (e instanceof ProtocolError) this.#sealer.destroy();
       throw e;
     });

@@ -206,22 +206,28 @@ export class PeerChannel {
     this.#state = PeerChannelState.ESTABLISHED;
   }
 
-  /** Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the channel is then FAILED. @param {Uint8Array} bytes */
-  async openRecord(bytes) {
+  /**
+   * Opens a peer record (in order; the opener serialises). Rejects with ProtocolError; the channel is then FAILED.
+   * @param {Uint8Array} bytes @param {import('../protocol/record.js').OpenOptions} [options]
+   */
+  async openRecord(bytes, options) {
     if (this.#state !== PeerChannelState.ESTABLISHED) throw new ProtocolError('UNEXPECTED_MESSAGE');
     try {
-      return await /** @type {Channel} */ (this.#channel).open(bytes);
+      return await /** @type {Channel} */ (this.#channel).open(bytes, options);
     } catch (e) {
       this.fail(e instanceof ProtocolError ? e.code : 'UNEXPECTED_MESSAGE');
       throw e;
     }
   }
 
-  /** Seals a peer-record plaintext (in call order). Rejects with ProtocolError. @param {Uint8Array} plaintext */
-  seal(plaintext) {
+  /**
+   * Seals a peer-record plaintext (in call order). Rejects with ProtocolError.
+   * @param {Uint8Array} plaintext @param {import('../protocol/record.js').SealOptions} [options]
+   */
+  seal(plaintext, options) {
     if (this.#state !== PeerChannelState.ESTABLISHED)
       return Promise.reject(new ProtocolError('UNEXPECTED_MESSAGE'));
-    return /** @type {Channel} */ (this.#channel).seal(plaintext);
+    return /** @type {Channel} */ (this.#channel).seal(plaintext, options);
   }
 
   /** Terminal failure with `code`: wipes everything of this pair. @param {string} code */

@@ -11,7 +11,7 @@
 // current channel is dropped and counted (a record of a channel just replaced), never opened.
 
 import { constantTimeEquals } from '../protocol/bytes.js';
-import { decodeDataFrame, encodeDataFrame } from '../protocol/dataFrame.js';
+import { DataFrame, decodeDataFrame, frameInPlace } from '../protocol/dataFrame.js';
 import { RecordFormat } from '../protocol/record.js';
 import { SignalError } from './errors.js';
 import { PeerChannelState } from './peerChannel.js';
@@ -28,7 +28,7 @@ import { encodePeerMessage } from './peerMessages.js';
  * @property {(entry: PeerEntry) => void} dataChannelClosed the entry's data channel closed
  *
  * @typedef {object} DirectPath our direction of one channel on its open data channel (files)
- * @property {(bytes: Uint8Array) => Promise<boolean>} send like send(), but only on this channel and never on the relay
+ * @property {(bytes: Uint8Array) => Promise<boolean>} send like send(), but only on this channel and never on the relay; takes `bytes` (not copied, wiped once sealed)
  * @property {() => boolean} open still this channel, on its open data channel
  * @property {() => number} buffered the data channel's bufferedAmount
  * @property {(low: number) => Promise<void>} drained resolves once bufferedAmount is at most `low` (or the data channel closed)
@@ -65,25 +65,29 @@ export class PeerTransport {
 
   /**
    * Seals one peer record on the entry's current channel and sends it on the channel's path;
-   * resolves to whether it was handed on; never rejects.
-   * @param {PeerEntry} entry @param {Uint8Array} bytes @returns {Promise<boolean>}
+   * resolves to whether it was handed on; never rejects. `owned`: the caller gives `bytes` away
+   * (not copied, wiped once sealed: a file's chunks).
+   * @param {PeerEntry} entry @param {Uint8Array} bytes @param {boolean} [owned] @returns {Promise<boolean>}
    */
-  send(entry, bytes) {
+  send(entry, bytes, owned = false) {
     const channel = entry.channel;
     if (channel === null || !channel.established) return Promise.resolve(false);
     // A record over the relay's maximum only once our direction is on the data channel for good
     // (spec/data-channel.md §3): refused here, before a seq is used, never sent on the relay.
     if (bytes.length > RecordFormat.PEER_MAX_PLAINTEXT && channel.paths?.sendOnDataChannel !== true)
       return Promise.resolve(false);
-    // Seals complete in call order, so the path is chosen in seq order too.
-    return channel.seal(bytes).then(
-      (record) => {
+    // Seals complete in call order, so the path is chosen in seq order too. The record is sealed
+    // with room for a data-channel frame's tag in front, so that it is not copied into a frame.
+    return channel.seal(bytes, { owned, headroom: DataFrame.TAG_LEN }).then(
+      (framed) => {
         if (entry.channel !== channel || channel.paths === null) return false;
         const dc = entry.dataChannel;
         if (channel.paths.route(dc?.readyState === 'open') === 'relay')
-          return this.#host.relay(channel.remoteId, record);
+          return this.#host.relay(channel.remoteId, framed.subarray(DataFrame.TAG_LEN));
         try {
-          /** @type {RTCDataChannel} */ (dc).send(encodeDataFrame(channel.paths.tag, record));
+          /** @type {RTCDataChannel} */ (dc).send(
+            frameInPlace(channel.paths.tag, /** @type {Uint8Array<ArrayBuffer>} */ (framed)),
+          );
           return true;
         } catch {
           // The data channel closed under us: this seq is lost, so the channel cannot go on.
@@ -111,7 +115,7 @@ export class PeerTransport {
       entry.channel === channel && entry.dataChannel === dc && dc.readyState === 'open';
     return {
       open,
-      send: (bytes) => (open() ? this.send(entry, bytes) : Promise.resolve(false)),
+      send: (bytes) => (open() ? this.send(entry, bytes, true) : Promise.resolve(false)),
       buffered: () => dc.bufferedAmount,
       drained: (low) => {
         if (dc.readyState !== 'open' || dc.bufferedAmount <= low) return Promise.resolve();
@@ -220,7 +224,8 @@ export class PeerTransport {
       return null;
     }
     if (!constantTimeEquals(frame.tag, channel.paths.tag)) return null;
-    const opening = channel.openRecord(frame.record); // copies the record at call time
+    // frame.record views the message event's own buffer, which nothing else holds: no copy.
+    const opening = channel.openRecord(frame.record, { owned: true });
     opening.catch(() => {}); // handled in #deliver, in order
     return { channel, opening };
   }
