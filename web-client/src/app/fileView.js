@@ -30,6 +30,9 @@ const STATE_TEXT = {
   refused: 'refused',
 };
 
+/** A transfer's progress alone is redrawn at most this often (ms). */
+const PROGRESS_MS = 250;
+
 /** @param {number} n */
 export function formatSize(n) {
   if (n < 1024) return `${n} B`;
@@ -39,7 +42,9 @@ export function formatSize(n) {
 
 /**
  * @typedef {{li: HTMLElement, head: HTMLElement, progress: HTMLProgressElement, state: HTMLElement,
- *   actions: HTMLElement, drawn: string | null, url: string | null, frame: number | null}} Row
+ *   actions: HTMLElement, drawn: string | null, drawnAt: number, url: string | null,
+ *   frame: 'timer' | 'frame' | null, timer: ReturnType<typeof setTimeout> | null}} Row
+ *   (frame: a redraw waits for its timer or for the next frame)
  * @type {Map<string, Row>} item key -> its row
  */
 const rows = new Map();
@@ -107,7 +112,8 @@ export function renderFileTo(call) {
 }
 
 /**
- * A transfer changed: its row, redrawn at most once a frame; the buttons only when the state
+ * A transfer changed: its row, redrawn at the next frame for a new state and at most every
+ * PROGRESS_MS for progress alone; the buttons only when the state
  * changes (so that they stay put while the progress moves). @param {FileItem} item @param {Call} call
  */
 export function renderFile(item, call) {
@@ -123,19 +129,37 @@ export function renderFile(item, call) {
       state: h('div', { class: 'file-state' }),
       actions: h('div', { class: 'row' }),
       drawn: null,
+      drawnAt: 0,
       url: null,
       frame: null,
+      timer: null,
     };
     row.li.append(row.head, row.progress, row.state, row.actions);
     rows.set(item.key, row);
     $('#file-list').append(row.li);
   }
-  if (row.frame !== null) return;
   const r = row;
-  r.frame = requestAnimationFrame(() => {
-    r.frame = null;
-    draw(item, call, r);
-  });
+  // A new state is drawn at the next frame; progress alone at most every PROGRESS_MS (a file
+  // moves tens of MB a second, and a frame per change cost the transfer itself CPU: bench/README.md).
+  const progressOnly = r.drawn === item.state;
+  if (r.frame !== null && (progressOnly || r.frame === 'frame')) return;
+  if (r.timer !== null) clearTimeout(r.timer);
+  r.timer = null;
+  const frame = () => {
+    r.frame = 'frame';
+    requestAnimationFrame(() => {
+      r.frame = null;
+      if (rows.get(item.key) !== r) return; // the call ended meanwhile
+      r.drawnAt = performance.now();
+      draw(item, call, r);
+    });
+  };
+  const wait = progressOnly ? r.drawnAt + PROGRESS_MS - performance.now() : 0;
+  if (wait <= 0) frame();
+  else {
+    r.frame = 'timer';
+    r.timer = setTimeout(frame, wait);
+  }
 }
 
 /** @param {FileItem} item @param {Call} call @param {Row} row */
@@ -180,7 +204,7 @@ function draw(item, call, row) {
 export function clearFiles() {
   for (const row of rows.values()) {
     if (row.url !== null) URL.revokeObjectURL(row.url);
-    if (row.frame !== null) cancelAnimationFrame(row.frame);
+    if (row.timer !== null) clearTimeout(row.timer);
   }
   rows.clear();
   clear($('#file-list'));
