@@ -23,9 +23,20 @@
 //             not the slower message size.
 //   bare-256k (with --bare-256k): as bare, in 255 KiB messages, near Chromium's largest data-channel
 //             message (256 KiB).
-// Printed: MB/s per run and the medians, hybridge / bare per run and the median of those ratios
-// (the target is at least 0.8), and the same against the faster bare variant of each run.
+//   bare-gcm: as bare-64k with the cryptography a sealed transfer cannot do without, and nothing
+//             else: each message AES-256-GCM in WebCrypto (one call per message, up to 32 at a
+//             time), Bob decrypting in order into one buffer and hashing it (SHA-256), Alice
+//             hashing the file beside the sending. Hybridge against bare-gcm is the cost of our
+//             own code; bare-gcm against bare is the cost of the browser's AEAD and hash.
+//   bare-gcm-256k (with --bare-256k): bare-gcm in 255 KiB messages.
+// Round 0 warms up and is not counted (--no-warmup counts it). Printed: MB/s per run, how busy
+// the machine was during each (all cores, /proc/stat), the medians, hybridge / bare per run and
+// the median of those ratios (the target is at least 0.8), and the same against the fastest
+// bare variant of each run. --threads adds each transfer's Chromium CPU by process type and
+// thread name, and an idle round (2 s, nothing sent) for the background; --kinds=a,b runs only
+// those transfers (hybridge, bare and bare-64k are needed for the ratios); --profile as below.
 
+import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startGateway } from '../../web-client/test/support/gateway.js';
 import { launchBrowser, openPage, peerNamed, waitFor } from '../../web-client/test/e2e/browser.js';
@@ -37,6 +48,65 @@ const RUNS = arg('runs', 3);
 const SIZE = MB * 1024 * 1024;
 /** --profile: one more hybridge transfer under the CDP profiler of both pages, top functions printed. */
 const PROFILE = process.argv.includes('--profile');
+
+/** The machine's CPU time so far (all cores, /proc/stat): [busy, total] in clock ticks. */
+function cpuTicks() {
+  const f = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return [total - idle, total];
+}
+
+/** --no-warmup: count the first round too (its bare transfer runs on a cold association). */
+const WARMUP = !process.argv.includes('--no-warmup');
+
+/** --kinds=a,b: only these transfers (hybridge, bare and bare-64k are needed for the ratios). */
+const KINDS =
+  process.argv
+    .find((a) => a.startsWith('--kinds='))
+    ?.slice(8)
+    .split(',') ?? null;
+
+/** --threads: CPU of every Chromium thread during each transfer, by process type and thread name. */
+const THREADS = process.argv.includes('--threads');
+
+/** CPU ticks so far of every thread of every Chromium process: Map "type/thread" -> ticks. */
+function chromiumThreads() {
+  const out = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmd;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes('chrom')) continue;
+    const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/\d+$/, '#');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        const key = `${type}/${name}`;
+        out.set(key, (out.get(key) ?? 0) + Number(f[11]) + Number(f[12]));
+      } catch {
+        /* the thread ended */
+      }
+    }
+  }
+  return out;
+}
 
 /** Self time per function (ms) of a CDP Profiler.Profile, the `n` largest. */
 function topSelf(profile, n) {
@@ -60,7 +130,16 @@ const gw = await startGateway();
 const browser = await launchBrowser();
 const alice = await openPage(browser);
 const bob = await openPage(browser);
-const results = { hybridge: [], bare: [], 'bare-json': [], 'bare-64k': [], 'bare-256k': [] };
+const results = {
+  idle: [],
+  hybridge: [],
+  bare: [],
+  'bare-json': [],
+  'bare-64k': [],
+  'bare-256k': [],
+  'bare-gcm': [],
+  'bare-gcm-256k': [],
+};
 try {
   await alice.goto(`${gw.url}/`);
   await alice.click('#create-room');
@@ -218,20 +297,125 @@ try {
       ),
     ]).then(([, ms]) => ms);
 
-  for (let run = 1; run <= RUNS; run++) {
+  // bare-gcm: the bare channel with the cryptography of a sealed transfer and nothing else: each
+  // 64 KiB message is AES-256-GCM (WebCrypto, one call per message, up to 32 at a time, as the
+  // record layer does) of the chunk, Bob decrypts in order into one buffer of the file's size
+  // and hashes it (SHA-256), Alice hashes the file beside the sending. What is left between this
+  // and hybridge is the cost of Hybridge's own code (records, peer messages, acks, progress).
+  const gcmKey = [...crypto.getRandomValues(new Uint8Array(32))];
+  /** @param {number} [kib] message size */
+  const bareGcm = (kib = 64) =>
+    Promise.all([
+      bob.evaluate(
+        async ({ size, key }) => {
+          const k = await crypto.subtle.importKey('raw', new Uint8Array(key), 'AES-GCM', false, [
+            'decrypt',
+          ]);
+          return new Promise((resolve) => {
+            const { dc } = globalThis.__bare;
+            const buffer = new Uint8Array(size);
+            let got = 0;
+            let seq = 0;
+            let queue = Promise.resolve();
+            dc.onmessage = (e) => {
+              const iv = new Uint8Array(12);
+              new DataView(iv.buffer).setUint32(8, seq++);
+              const opening = crypto.subtle.decrypt({ name: 'AES-GCM', iv }, k, e.data);
+              queue = queue.then(async () => {
+                const pt = new Uint8Array(await opening);
+                buffer.set(pt, got);
+                got += pt.length;
+                if (got >= size) {
+                  const h = await crypto.subtle.digest('SHA-256', buffer);
+                  dc.send(new Uint8Array([new Uint8Array(h)[0]]));
+                  dc.onmessage = null;
+                  resolve(got);
+                }
+              });
+            };
+          });
+        },
+        { size: SIZE, key: gcmKey },
+      ),
+      alice.evaluate(
+        async ({ key, kib }) => {
+          const k = await crypto.subtle.importKey('raw', new Uint8Array(key), 'AES-GCM', false, [
+            'encrypt',
+          ]);
+          return new Promise((resolve) => {
+            const { dc } = globalThis.__bare;
+            const file = globalThis.__benchFile;
+            const chunk = kib * 1024;
+            const t0 = performance.now();
+            dc.onmessage = () => resolve(performance.now() - t0);
+            (async () => {
+              const digest = file.arrayBuffer().then((b) => crypto.subtle.digest('SHA-256', b));
+              dc.bufferedAmountLowThreshold = 256 * 1024;
+              const sealing = [];
+              let seq = 0;
+              for (let off = 0; off < file.size; off += 1024 * 1024) {
+                const slice = new Uint8Array(
+                  await file.slice(off, off + 1024 * 1024).arrayBuffer(),
+                );
+                for (let p = 0; p < slice.length; p += chunk) {
+                  if (dc.bufferedAmount > 1024 * 1024)
+                    await new Promise((r) =>
+                      dc.addEventListener('bufferedamountlow', r, { once: true }),
+                    );
+                  if (sealing.length >= 32) await sealing.shift();
+                  const iv = new Uint8Array(12);
+                  new DataView(iv.buffer).setUint32(8, seq++);
+                  const ct = crypto.subtle.encrypt(
+                    { name: 'AES-GCM', iv },
+                    k,
+                    slice.subarray(p, p + chunk),
+                  );
+                  sealing.push(ct.then((c) => dc.send(c)));
+                }
+              }
+              await digest;
+            })();
+          });
+        },
+        { key: gcmKey, kib },
+      ),
+    ]).then(([, ms]) => ms);
+
+  // Run 0 warms up (not counted): the first transfer on each channel finds a cold association
+  // (SCTP's congestion window, the JIT), and which kind goes first would decide the ratio.
+  for (let run = WARMUP ? 0 : 1; run <= RUNS; run++) {
     for (const [kind, f] of [
       ['bare', () => bare(false)],
       ['hybridge', hybridge],
       ['bare-json', () => bare(true)],
       ['bare-64k', () => bare(false, 64)],
+      ['bare-gcm', () => bareGcm()],
+      ...(process.argv.includes('--bare-256k') ? [['bare-gcm-256k', () => bareGcm(255)]] : []),
       ...(process.argv.includes('--bare-256k') ? [['bare-256k', () => bare(false, 255)]] : []),
-    ]) {
+      ...(THREADS ? [['idle', () => new Promise((r) => setTimeout(() => r(2000), 2000))]] : []),
+    ].filter(([kind]) => KINDS === null || KINDS.includes(kind))) {
+      const th0 = THREADS ? chromiumThreads() : null;
+      const [b0, t0] = cpuTicks();
       const ms = await f();
+      const [b1, t1] = cpuTicks();
       const mbps = SIZE / 1e6 / (ms / 1000);
-      results[kind].push(mbps);
+      if (run > 0) results[kind].push(mbps);
+      // How busy the whole machine was (every core, every process) while the file went.
+      const busy = (b1 - b0) / (t1 - t0);
       console.log(
-        `run ${run} ${kind.padEnd(9)} ${MB} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(1)} MB/s`,
+        `run ${run}${run === 0 ? ' (warm-up, not counted)' : ''} ${kind.padEnd(9)} ${MB} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(1)} MB/s, machine CPU busy ${(busy * 100).toFixed(0)}%`,
       );
+      if (th0 !== null) {
+        const d = [...chromiumThreads()].map(([k, v]) => [k, v - (th0.get(k) ?? 0)]);
+        const top = d
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 12);
+        const all = d.reduce((a, [, v]) => a + v, 0);
+        console.log(
+          `  ${kind} Chromium CPU ${(all * 10).toFixed(0)} ms: ${top.map(([k, v]) => `${k} ${v * 10}`).join(', ')}`,
+        );
+      }
     }
   }
   if (PROFILE) {
@@ -249,7 +433,7 @@ try {
     ]) {
       const { profile } = await c.send('Profiler.stop');
       console.log(`${name}, self time:`);
-      for (const [k, v] of topSelf(profile, 12))
+      for (const [k, v] of topSelf(profile, 20))
         console.log(`  ${v.toFixed(0).padStart(6)} ms  ${k}`);
     }
   }
@@ -258,12 +442,15 @@ try {
   await gw.stop();
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
+const m = Object.fromEntries(
+  Object.entries(results).map(([k, v]) => [k, v.length > 0 ? median(v) : NaN]),
+);
 console.log(
   `median MB/s: hybridge ${m.hybridge.toFixed(1)}, bare ${m.bare.toFixed(1)}, bare-json ${m['bare-json'].toFixed(1)}, bare-64k ${m['bare-64k'].toFixed(1)}`,
 );
 // The load of a shared machine swings within seconds: each run's own ratio, then their median.
-const ratio = (k) => median(results[k].map((v, i) => v / results.bare[i]));
+const ratio = (k) =>
+  results[k].length > 0 ? median(results[k].map((v, i) => v / results.bare[i])) : NaN;
 console.log(
   `per run, hybridge / bare: ${results.hybridge.map((v, i) => (v / results.bare[i]).toFixed(2)).join(' ')}`,
 );
@@ -271,10 +458,28 @@ console.log(
   `median of the per-run ratios: hybridge / bare = ${ratio('hybridge').toFixed(2)} (target >= 0.80); bare-json / bare = ${ratio('bare-json').toFixed(2)}; bare-64k / bare = ${ratio('bare-64k').toFixed(2)}`,
 );
 // Against the faster of the two bare message sizes of each run: the baseline that flatters us least.
-const best = results.bare.map((v, i) => Math.max(v, results['bare-64k'][i]));
-console.log(
-  `hybridge / the faster of bare and bare-64k, per run: ${results.hybridge.map((v, i) => (v / best[i]).toFixed(2)).join(' ')}; median ${median(results.hybridge.map((v, i) => v / best[i])).toFixed(2)}`,
-);
+/** hybridge against the fastest of `kinds` in each run: per run, and their median. */
+const againstFastest = (kinds) => {
+  const ks = kinds.filter((k) => results[k].length > 0);
+  const r = results.hybridge.map((v, i) => v / Math.max(...ks.map((k) => results[k][i])));
+  return `hybridge / the fastest of ${ks.join(', ')}, per run: ${r.map((x) => x.toFixed(2)).join(' ')}; median ${median(r).toFixed(2)}`;
+};
+console.log(againstFastest(['bare', 'bare-64k']));
+if (results['bare-256k'].length > 0) console.log(againstFastest(['bare', 'bare-64k', 'bare-256k']));
+// The floor: what the browser's AEAD and hash alone leave of the bare channel, and how much of
+// that our own code gives away (each as the median of per-run ratios).
+const ratioOf = (a, b) =>
+  results[a].length > 0 && results[b].length > 0
+    ? median(results[a].map((v, i) => v / results[b][i])).toFixed(2)
+    : null;
+for (const [a, b] of [
+  ['bare-gcm', 'bare-64k'],
+  ['bare-gcm-256k', 'bare-256k'],
+  ['hybridge', 'bare-gcm'],
+]) {
+  const r = ratioOf(a, b);
+  if (r !== null) console.log(`${a} / ${b} = ${r} (median of the per-run ratios)`);
+}
 console.log(
   `load average at end: ${loadavg()
     .map((x) => x.toFixed(1))
