@@ -36,10 +36,11 @@
 // thread name, and an idle round (2 s, nothing sent) for the background; --kinds=a,b runs only
 // those transfers (hybridge, bare and bare-64k are needed for the ratios); --profile as below.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startGateway } from '../../web-client/test/support/gateway.js';
 import { launchBrowser, openPage, peerNamed, waitFor } from '../../web-client/test/e2e/browser.js';
+import { chromium, threadCpu } from './drivers.js';
 
 const arg = (name, dflt) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
@@ -75,38 +76,8 @@ const KINDS =
 /** --threads: CPU of every Chromium thread during each transfer, by process type and thread name. */
 const THREADS = process.argv.includes('--threads');
 
-/** CPU ticks so far of every thread of every Chromium process: Map "type/thread" -> ticks. */
-function chromiumThreads() {
-  const out = new Map();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let cmd;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmd.includes('chrom')) continue;
-    const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
-    let tids;
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/\d+$/, '#');
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        const key = `${type}/${name}`;
-        out.set(key, (out.get(key) ?? 0) + Number(f[11]) + Number(f[12]));
-      } catch {
-        /* the thread ended */
-      }
-    }
-  }
-  return out;
-}
+/** CPU seconds so far of every Chromium thread: Map "type/thread" -> seconds (drivers.js). */
+const chromiumThreads = async (b) => threadCpu(await chromium.processes(b));
 
 /** Self time per function (ms) of a CDP Profiler.Profile, the `n` largest. */
 function topSelf(profile, n) {
@@ -394,7 +365,7 @@ try {
       ...(process.argv.includes('--bare-256k') ? [['bare-256k', () => bare(false, 255)]] : []),
       ...(THREADS ? [['idle', () => new Promise((r) => setTimeout(() => r(2000), 2000))]] : []),
     ].filter(([kind]) => KINDS === null || KINDS.includes(kind))) {
-      const th0 = THREADS ? chromiumThreads() : null;
+      const th0 = THREADS ? await chromiumThreads(browser) : null;
       const [b0, t0] = cpuTicks();
       const ms = await f();
       const [b1, t1] = cpuTicks();
@@ -406,14 +377,14 @@ try {
         `run ${run}${run === 0 ? ' (warm-up, not counted)' : ''} ${kind.padEnd(9)} ${MB} MiB in ${ms.toFixed(0)} ms: ${mbps.toFixed(1)} MB/s, machine CPU busy ${(busy * 100).toFixed(0)}%`,
       );
       if (th0 !== null) {
-        const d = [...chromiumThreads()].map(([k, v]) => [k, v - (th0.get(k) ?? 0)]);
+        const d = [...(await chromiumThreads(browser))].map(([k, v]) => [k, v - (th0.get(k) ?? 0)]);
         const top = d
           .filter(([, v]) => v > 0)
           .sort((a, b) => b[1] - a[1])
           .slice(0, 12);
         const all = d.reduce((a, [, v]) => a + v, 0);
         console.log(
-          `  ${kind} Chromium CPU ${(all * 10).toFixed(0)} ms: ${top.map(([k, v]) => `${k} ${v * 10}`).join(', ')}`,
+          `  ${kind} Chromium CPU ${(all * 1000).toFixed(0)} ms: ${top.map(([k, v]) => `${k} ${(v * 1000).toFixed(0)}`).join(', ')}`,
         );
       }
     }
