@@ -67,6 +67,9 @@ export function substreamFor(cameras) {
  */
 const KEYFRAME_ASKED_MS = 1000;
 
+/** A layer change whose decoded width has not changed after this long is asked once more (ms). */
+const LAYER_CHECK_MS = 5000;
+
 /** How often the subscriber's stats are read while a feed has not decoded anything yet. */
 const DECODING_POLL_MS = 250;
 
@@ -480,35 +483,73 @@ export class SfuMedia extends EventTarget {
     const change = cameraMids.filter((mid) => this.#substreams.get(mid) !== want);
     if (change.length === 0) return;
     for (const mid of change) this.#substreams.set(mid, want);
-    this.#serial(async () => {
-      if (this.closed || !this.#subscriberJoined) return;
-      this.#count('layers');
-      const ok = await this.signal
-        .request(SUBSCRIBER, {
-          request: 'configure',
-          streams: change.map((mid) => ({ mid, substream: want })),
-        })
-        .then(
-          () => true,
-          () => {
-            // an m-line gone meanwhile: counted, and the next feeds change asks again
-            this.#count('layers-refused');
-            for (const mid of change) this.#substreams.delete(mid);
-            return false;
-          },
-        );
-      if (!ok) return;
-      // Janus switches at the next key frame of the new layer and asks the publisher for one, but
-      // Firefox with a sender transform does not answer that PLI on its simulcast layers (Firefox
-      // ESR 140, 2026-12-05): ask the members themselves, over the peer channel (spec/sfu.md §5).
-      const owners = new Set();
-      for (const mid of change) {
-        const m = this.#mids.get(mid);
-        const fp = m === undefined ? null : this.#o.ownerOf(m.feed);
-        if (fp !== null) owners.add(fp);
-      }
-      for (const fp of owners) this.#o.askKeyFrame(fp);
+    this.#serial(() => this.#configureLayers(change, want, true));
+  }
+
+  /**
+   * Asks Janus for substream `want` of `mids`, then their publishers for key frames. With `check`,
+   * a feed whose decoded width is the same LAYER_CHECK_MS later is asked once more: a switch that
+   * never happened was seen once in four CI runs (2026-12-05, cause unknown: Janus waits for a
+   * key frame of the new layer). A change that leaves the width as it is (one layer sent) costs
+   * one extra configure and key frame.
+   * @param {string[]} mids @param {number} want @param {boolean} check
+   */
+  async #configureLayers(mids, want, check) {
+    if (this.closed || !this.#subscriberJoined) return;
+    const before = check ? await this.#widths(mids) : null;
+    this.#count(check ? 'layers' : 'layers-again');
+    const ok = await this.signal
+      .request(SUBSCRIBER, {
+        request: 'configure',
+        streams: mids.map((mid) => ({ mid, substream: want })),
+      })
+      .then(
+        () => true,
+        () => {
+          // an m-line gone meanwhile: counted, and the next feeds change asks again
+          this.#count('layers-refused');
+          for (const mid of mids) this.#substreams.delete(mid);
+          return false;
+        },
+      );
+    if (!ok) return;
+    // Janus switches at the next key frame of the new layer and asks the publisher for one, but
+    // Firefox with a sender transform does not answer that PLI on its simulcast layers (Firefox
+    // ESR 140, 2026-12-05): ask the members themselves, over the peer channel (spec/sfu.md §5).
+    const owners = new Set();
+    for (const mid of mids) {
+      const m = this.#mids.get(mid);
+      const fp = m === undefined ? null : this.#o.ownerOf(m.feed);
+      if (fp !== null) owners.add(fp);
+    }
+    for (const fp of owners) this.#o.askKeyFrame(fp);
+    if (before === null) return;
+    setTimeout(
+      () =>
+        this.#serial(async () => {
+          if (this.closed) return;
+          const still = mids.filter((mid) => this.#substreams.get(mid) === want);
+          const now = await this.#widths(still);
+          const stuck = still.filter(
+            (mid) => (before.get(mid) ?? 0) > 0 && now.get(mid) === before.get(mid),
+          );
+          if (stuck.length > 0) await this.#configureLayers(stuck, want, false);
+        }),
+      LAYER_CHECK_MS,
+    );
+  }
+
+  /** The decoded width of each of `mids` on the subscriber now (0: nothing decoded). @param {string[]} mids */
+  async #widths(mids) {
+    /** @type {Map<string, number>} */
+    const out = new Map();
+    const pc = this.subscriber;
+    if (pc === null || mids.length === 0) return out;
+    const report = await this.#subscriberReport(pc).catch(() => null);
+    report?.forEach((s) => {
+      if (s.type === 'inbound-rtp' && mids.includes(s.mid)) out.set(s.mid, s.frameWidth ?? 0);
     });
+    return out;
   }
 
   #lastKeyFrame = -Infinity;

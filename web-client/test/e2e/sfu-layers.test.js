@@ -127,6 +127,13 @@ describe(
         const at = await waitFor(pages.P2, (s) => videoOf(s, 'P1').width === width, {
           what: `P2 decodes P1 at ${width}px (substream ${layer})`,
           timeout: 30_000,
+        }).catch(async (e) => {
+          // what the publisher did with the asks, and what Janus said, for the next reader
+          const p1 = await stats(pages.P1).catch(() => null);
+          console.log('P1 sfu counters:', JSON.stringify(p1?.sfu?.counters));
+          console.log('P1 sframe send:', JSON.stringify(p1?.sframe?.send)?.slice(0, 2000));
+          console.log('janus log tail:', janus.log().slice(-3000));
+          throw e;
         });
         const before = videoOf(at, 'P1');
         // and goes on decoding it there, every frame opened with P1's keys, none refused
@@ -149,6 +156,10 @@ describe(
           'no frame of P1 refused by P2',
         );
       }
+      const counters = (await stats(pages.P2)).sfu?.counters ?? {};
+      console.log(
+        `P2 asked for layers ${counters.layers} times, ${counters['layers-again'] ?? 0} of them again after no switch`,
+      );
     });
 
     test(
