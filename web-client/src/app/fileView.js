@@ -43,8 +43,8 @@ export function formatSize(n) {
 /**
  * @typedef {{li: HTMLElement, head: HTMLElement, progress: HTMLProgressElement, state: HTMLElement,
  *   actions: HTMLElement, drawn: string | null, drawnAt: number, url: string | null,
- *   frame: 'timer' | 'frame' | null, timer: ReturnType<typeof setTimeout> | null}} Row
- *   (frame: a redraw waits for its timer or for the next frame)
+ *   frame: boolean, timer: ReturnType<typeof setTimeout> | null}} Row
+ *   (frame: a redraw waits for the next frame; timer: a progress redraw waits for its time)
  * @type {Map<string, Row>} item key -> its row
  */
 const rows = new Map();
@@ -131,7 +131,7 @@ export function renderFile(item, call) {
       drawn: null,
       drawnAt: 0,
       url: null,
-      frame: null,
+      frame: false,
       timer: null,
     };
     row.li.append(row.head, row.progress, row.state, row.actions);
@@ -142,13 +142,13 @@ export function renderFile(item, call) {
   // A new state is drawn at the next frame; progress alone at most every PROGRESS_MS (a file
   // moves tens of MB a second, and a frame per change cost the transfer itself CPU: bench/README.md).
   const progressOnly = r.drawn === item.state;
-  if (r.frame !== null && (progressOnly || r.frame === 'frame')) return;
-  if (r.timer !== null) clearTimeout(r.timer);
-  r.timer = null;
+  if (r.frame || (progressOnly && r.timer !== null)) return;
+  clearTimeout(r.timer ?? undefined);
   const frame = () => {
-    r.frame = 'frame';
+    r.timer = null;
+    r.frame = true;
     requestAnimationFrame(() => {
-      r.frame = null;
+      r.frame = false;
       if (rows.get(item.key) !== r) return; // the call ended meanwhile
       r.drawnAt = performance.now();
       draw(item, call, r);
@@ -156,10 +156,7 @@ export function renderFile(item, call) {
   };
   const wait = progressOnly ? r.drawnAt + PROGRESS_MS - performance.now() : 0;
   if (wait <= 0) frame();
-  else {
-    r.frame = 'timer';
-    r.timer = setTimeout(frame, wait);
-  }
+  else r.timer = setTimeout(frame, wait);
 }
 
 /** @param {FileItem} item @param {Call} call @param {Row} row */
